@@ -1,0 +1,105 @@
+# cairn — build, test, install. See README.md.
+
+PREFIX ?= /usr/local
+CC ?= cc
+PKGS := libcurl libcrypto jansson sqlite3 yaml-0.1 expat
+TEST_PKGS := cmocka
+DEBIAN_PKGS := build-essential pkg-config libcurl4-openssl-dev libssl-dev libjansson-dev \
+	libsqlite3-dev libyaml-dev libexpat1-dev libcmocka-dev python3 valgrind
+
+B := build
+ifeq ($(SANITIZE),1)
+B := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Wshadow -Wformat=2 -pthread -I. $(SANFLAGS)
+LDFLAGS_BASE := -pthread $(SANFLAGS)
+
+LIB_SRCS := $(sort $(wildcard engine/*.c state/*.c providers/*.c providers/aws/*.c))
+CMD_SRCS := $(sort $(wildcard cmd/*.c))
+SCHEMAS := $(sort $(wildcard schemas/*.json))
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/schemas_gen.o
+CMD_OBJS := $(CMD_SRCS:%.c=$(B)/%.o)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+
+PKG_CFLAGS = $$(cat $(B)/pkg.cflags)
+PKG_LIBS = $$(cat $(B)/pkg.libs)
+
+.PHONY: all test unit e2e deps clean install bench demo check-deps
+all: cairn
+
+ifeq ($(SANITIZE),1)
+cairn: $(B)/cairn
+	@echo "sanitized binary: $(B)/cairn"
+else
+cairn: $(B)/cairn
+	cp $(B)/cairn cairn
+endif
+
+# Installs what the build and the tests need (Debian; run as root).
+deps:
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PKGS)
+
+# Runs `make deps` on its own when a library is missing, then records the flags.
+$(B)/pkg.cflags: Makefile
+	@mkdir -p $(B)
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists $(PKGS) $(TEST_PKGS); then \
+		echo "cairn: missing build libraries; running 'make deps'"; \
+		$(MAKE) --no-print-directory deps; \
+	fi
+	@pkg-config --cflags $(PKGS) > $(B)/pkg.cflags
+	@pkg-config --libs $(PKGS) > $(B)/pkg.libs
+	@pkg-config --cflags $(TEST_PKGS) > $(B)/pkg.test.cflags
+	@pkg-config --libs $(TEST_PKGS) > $(B)/pkg.test.libs
+
+$(B)/%.o: %.c $(B)/pkg.cflags
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(PKG_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+# Schemas are embedded in the binary: one C string per file.
+$(B)/schemas_gen.c: $(SCHEMAS) schemas/embed.sh
+	@mkdir -p $(B)
+	sh schemas/embed.sh $(SCHEMAS) > $@
+
+$(B)/schemas_gen.o: $(B)/schemas_gen.c $(B)/pkg.cflags
+	$(CC) $(CFLAGS_BASE) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/libcairn.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/cairn: $(CMD_OBJS) $(B)/libcairn.a
+	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $(CMD_OBJS) $(B)/libcairn.a $(PKG_LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libcairn.a $(B)/pkg.cflags
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(PKG_CFLAGS) $$(cat $(B)/pkg.test.cflags) $(CFLAGS) -o $@ $< \
+		$(B)/libcairn.a $(LDFLAGS_BASE) $(PKG_LIBS) $$(cat $(B)/pkg.test.libs)
+
+unit: $(UNIT_BINS)
+	@sh tests/run_unit.sh $(UNIT_BINS)
+
+e2e: $(B)/cairn
+	CAIRN_BIN=$(CURDIR)/$(B)/cairn python3 tests/e2e/run.py
+
+test: cairn unit e2e
+
+bench: cairn
+	CAIRN_BIN=$(CURDIR)/$(B)/cairn python3 tests/bench/bench.py
+
+demo: cairn
+	CAIRN_BIN=$(CURDIR)/$(B)/cairn sh stacks/demo.sh
+
+install: cairn
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(B)/cairn $(DESTDIR)$(PREFIX)/bin/cairn
+
+clean:
+	rm -rf build build-san cairn
+
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d)

@@ -1,0 +1,82 @@
+/*
+ * cmd: the cairn program's command table and the set-up shared by
+ * commands (git.c style). One file per command: cmd/cmd_NAME.c defines
+ * int cmd_NAME(int argc, char **argv, const struct global_opts *g).
+ * argv[0] is the command name; global options have been removed already.
+ * A command returns the process exit code (0, 1, 2, 130).
+ */
+#ifndef CAIRN_CMD_H
+#define CAIRN_CMD_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include "../engine/util.h"
+#include "../engine/stack.h"
+#include "msg.h"
+
+struct aws_client;
+struct state;
+
+struct global_opts {
+	const char *state_path;   /* --state, else $CAIRN_STATE, else "cairn.db" */
+	const char *profile;      /* --profile or NULL */
+	const char *region;       /* --region or NULL */
+	int color;                /* stdout is a terminal, no --no-color, no NO_COLOR */
+	int quiet, verbose;
+	char **envp;              /* the process environment */
+};
+
+struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv, const struct global_opts *g);
+	const char *summary;      /* one line for `cairn --help` */
+	const char *usage;        /* the full `cairn NAME --help` text */
+};
+
+/* The table (main.c); used for help. */
+extern const struct cmd cmd_table[];
+extern const size_t cmd_table_len;
+const struct cmd *cmd_find(const char *name);
+
+/* Prints the command's usage text to stdout; returns 0. */
+int cmd_help(const char *name);
+
+/*
+ * Stack arguments shared by every command that reads a stack:
+ * -f/--file, --var NAME=VALUE (repeatable), --var-file FILE (repeatable).
+ * Use STACK_LONGOPTS in the getopt_long table and call stack_args_opt
+ * for their option codes.
+ */
+enum { OPT_VAR = 0x1000, OPT_VAR_FILE, OPT_CMD_BASE = 0x1100 };
+#define STACK_LONGOPTS \
+	{"file", required_argument, NULL, 'f'}, \
+	{"var", required_argument, NULL, OPT_VAR}, \
+	{"var-file", required_argument, NULL, OPT_VAR_FILE}
+
+struct stack_args {
+	const char *file;
+	const char **vars; size_t n_vars;
+	const char **var_files; size_t n_var_files;
+};
+void stack_args_init(struct stack_args *a);
+void stack_args_free(struct stack_args *a);
+/* Handles 'f', OPT_VAR, OPT_VAR_FILE; returns 1 if it took the option, else 0. */
+int stack_args_opt(struct stack_args *a, int opt, const char *arg);
+
+/*
+ * Loads and validates the stack the arguments name (default file if no -f).
+ * Prints every diagnostic itself. Returns NULL on failure.
+ */
+struct stack *cmd_load_stack(const struct stack_args *a, const struct global_opts *g);
+
+/* Opens the state store (create: make it if missing). Prints the error itself. */
+struct state *cmd_open_state(const struct global_opts *g, int create);
+
+/* Makes an AWS client for region (NULL: --region, AWS_REGION, ...). Prints the error itself. */
+struct aws_client *cmd_aws_client(const struct global_opts *g, const char *region);
+
+/* True if stdin and stdout are terminals. */
+int cmd_interactive(void);
+
+#endif

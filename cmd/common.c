@@ -1,0 +1,103 @@
+/*
+ * common: set-up shared by commands (stack arguments, state, AWS client).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "../providers/aws/aws.h"
+#include "../state/state.h"
+
+void stack_args_init(struct stack_args *a)
+{
+	memset(a, 0, sizeof(*a));
+}
+
+void stack_args_free(struct stack_args *a)
+{
+	free(a->vars);
+	free(a->var_files);
+	memset(a, 0, sizeof(*a));
+}
+
+int stack_args_opt(struct stack_args *a, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'f':
+		a->file = arg;
+		return 1;
+	case OPT_VAR:
+		a->vars = xrealloc(a->vars, (a->n_vars + 1) * sizeof(*a->vars));
+		a->vars[a->n_vars++] = arg;
+		return 1;
+	case OPT_VAR_FILE:
+		a->var_files = xrealloc(a->var_files, (a->n_var_files + 1) * sizeof(*a->var_files));
+		a->var_files[a->n_var_files++] = arg;
+		return 1;
+	}
+	return 0;
+}
+
+struct stack *cmd_load_stack(const struct stack_args *a, const struct global_opts *g)
+{
+	struct stack_opts so = {0};
+	struct diags d;
+	struct stack *s;
+	const char *file = a->file ? a->file : stack_default_file();
+
+	if (!file) {
+		msg_error("no stack file: none of stack.yaml, stack.yml, stack.json here; use -f FILE");
+		return NULL;
+	}
+	so.vars = a->vars;
+	so.n_vars = a->n_vars;
+	so.var_files = a->var_files;
+	so.n_var_files = a->n_var_files;
+	so.envp = g->envp;
+	so.region = g->region;
+	diags_init(&d);
+	s = stack_load(file, &so, &d);
+	if (!s) {
+		diags_print(&d, stderr);
+		if (d.n > 1)
+			fprintf(stderr, "cairn: %zu errors in '%s'\n", d.n, file);
+	}
+	diags_free(&d);
+	return s;
+}
+
+struct state *cmd_open_state(const struct global_opts *g, int create)
+{
+	struct cairn_err err;
+	struct state *st;
+
+	err_clear(&err);
+	st = state_open(g->state_path, create, &err);
+	if (!st)
+		msg_err(&err);
+	return st;
+}
+
+struct aws_client *cmd_aws_client(const struct global_opts *g, const char *region)
+{
+	struct aws_client_opts o = {0};
+	struct cairn_err err;
+	struct aws_client *c;
+
+	err_clear(&err);
+	o.envp = g->envp;
+	o.profile = g->profile;
+	o.region = g->region ? g->region : region;
+	o.verbose = g->verbose;
+	o.log = stderr;
+	c = aws_client_new(&o, &err);
+	if (!c)
+		msg_err(&err);
+	return c;
+}
+
+int cmd_interactive(void)
+{
+	return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+}

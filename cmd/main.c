@@ -1,0 +1,234 @@
+/*
+ * main: global options, the command table, dispatch.
+ * Global options are accepted before or after the command name (SPEC §2),
+ * so they are taken out of argv here and the rest goes to the command.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+extern char **environ;
+
+int cmd_version(int, char **, const struct global_opts *);
+int cmd_api(int, char **, const struct global_opts *);
+int cmd_validate(int, char **, const struct global_opts *);
+int cmd_plan(int, char **, const struct global_opts *);
+int cmd_apply(int, char **, const struct global_opts *);
+int cmd_destroy(int, char **, const struct global_opts *);
+int cmd_refresh(int, char **, const struct global_opts *);
+int cmd_import(int, char **, const struct global_opts *);
+int cmd_state(int, char **, const struct global_opts *);
+int cmd_force_unlock(int, char **, const struct global_opts *);
+int cmd_output(int, char **, const struct global_opts *);
+int cmd_graph(int, char **, const struct global_opts *);
+int cmd_schema(int, char **, const struct global_opts *);
+
+#define STACK_HELP \
+	"  -f, --file FILE       stack file (default: stack.yaml, stack.yml or stack.json)\n" \
+	"      --var NAME=VALUE  set a variable (repeatable)\n" \
+	"      --var-file FILE   variables from a YAML or JSON map (repeatable)\n"
+
+const struct cmd cmd_table[] = {
+	{"validate", cmd_validate, "check a stack offline: syntax, types, schemas, references, cycles",
+	 "usage: cairn validate [-f FILE] [--var NAME=VALUE]... [--var-file FILE]...\n\n"
+	 "Parses and checks the stack without any network call or state write.\n"
+	 "Every problem is reported as FILE:LINE:COL: error: MESSAGE.\n\n" STACK_HELP},
+	{"plan", cmd_plan, "show what apply would change",
+	 "usage: cairn plan [-f FILE] [--var NAME=VALUE]... [--out FILE] [--json]\n"
+	 "                  [--detailed-exitcode] [--refresh=false] [--target NAME]...\n\n"
+	 "Refreshes the recorded resources from AWS, reports drift, prints the plan.\n\n" STACK_HELP
+	 "      --out FILE           save the plan for 'cairn apply FILE'\n"
+	 "      --json               print the plan as one JSON document\n"
+	 "      --detailed-exitcode  exit 2 when the plan has changes\n"
+	 "      --refresh=false      plan from the state alone, without reading AWS\n"
+	 "      --target NAME        limit the plan to NAME and its dependencies (repeatable)\n"},
+	{"apply", cmd_apply, "make the infrastructure match the stack",
+	 "usage: cairn apply [-f FILE] [--var NAME=VALUE]... [--auto-approve]\n"
+	 "                   [--parallelism N] [--lock-timeout SECS] [PLANFILE]\n\n"
+	 "Plans (or loads PLANFILE), asks for confirmation, then carries the plan out.\n\n" STACK_HELP
+	 "      --auto-approve       do not ask for confirmation\n"
+	 "      --parallelism N      at most N operations at once (default 10)\n"
+	 "      --lock-timeout SECS  wait up to SECS for the stack lock (default 0)\n"
+	 "      --target NAME        limit to NAME and its dependencies (repeatable)\n"},
+	{"destroy", cmd_destroy, "delete everything of the stack that the state holds",
+	 "usage: cairn destroy [-f FILE] [--auto-approve] [--parallelism N] [--target NAME]...\n\n"
+	 "Deletes every recorded resource of the stack, dependents first.\n\n" STACK_HELP
+	 "      --auto-approve       do not ask for confirmation\n"
+	 "      --parallelism N      at most N operations at once (default 10)\n"
+	 "      --lock-timeout SECS  wait up to SECS for the stack lock (default 0)\n"
+	 "      --target NAME        destroy only NAME and what depends on it (repeatable)\n"},
+	{"refresh", cmd_refresh, "read every recorded resource back from AWS and report drift",
+	 "usage: cairn refresh [-f FILE] [--var NAME=VALUE]... [--lock-timeout SECS]\n\n" STACK_HELP},
+	{"import", cmd_import, "adopt an existing AWS resource as a stack resource",
+	 "usage: cairn import [-f FILE] [--var NAME=VALUE]... NAME ID\n\n"
+	 "NAME must be declared in the stack; ID is the id shown in the AWS console\n"
+	 "(VPC id, target group ARN, table name, topic ARN, ...).\n\n" STACK_HELP},
+	{"state", cmd_state, "inspect or edit the state: list, show, rm",
+	 "usage: cairn state list [-f FILE]\n"
+	 "       cairn state show NAME [--json] [-f FILE]\n"
+	 "       cairn state rm NAME [-f FILE]\n\n"
+	 "list: one line per resource: NAME<TAB>TYPE<TAB>ID, sorted by NAME.\n"
+	 "show: the recorded attributes of one resource.\n"
+	 "rm:   forget a resource without deleting it.\n\n" STACK_HELP},
+	{"force-unlock", cmd_force_unlock, "remove a stale lock",
+	 "usage: cairn force-unlock [-f FILE] [--yes]\n\n"
+	 "Removes the stack's lock after asking for confirmation.\n\n" STACK_HELP
+	 "  -y, --yes             do not ask\n"},
+	{"output", cmd_output, "print the stack's outputs",
+	 "usage: cairn output [NAME] [--json] [-f FILE]\n\n"
+	 "      --json   print {\"NAME\": {\"value\": V, \"sensitive\": B}}\n\n" STACK_HELP},
+	{"graph", cmd_graph, "print the dependency graph in Graphviz DOT",
+	 "usage: cairn graph [-f FILE] [--var NAME=VALUE]...\n\n" STACK_HELP},
+	{"schema", cmd_schema, "list resource types, or document one",
+	 "usage: cairn schema [TYPE] [--json]\n"},
+	{"version", cmd_version, "print the version of cairn and its libraries",
+	 "usage: cairn version\n"},
+	{"api", cmd_api, "call one AWS API operation and print the response as JSON",
+	 "usage: cairn api SERVICE OPERATION [JSON]\n\n"
+	 "Calls one operation with cairn's credentials, region, endpoints and retries,\n"
+	 "e.g.: cairn api ec2 DescribeVpcs '{\"VpcIds\":[\"vpc-1\"]}'\n"
+	 "AWS errors print their code and message and exit 1.\n"},
+};
+const size_t cmd_table_len = sizeof(cmd_table) / sizeof(cmd_table[0]);
+
+static const char global_help[] =
+	"Global options (before or after the command):\n"
+	"      --state PATH     state file (default: $CAIRN_STATE or ./cairn.db)\n"
+	"      --profile NAME   AWS profile\n"
+	"      --region NAME    AWS region\n"
+	"      --no-color       no colour (also when NO_COLOR is set)\n"
+	"  -q, --quiet          only errors\n"
+	"  -v, --verbose        log AWS requests (secrets redacted)\n"
+	"  -h, --help           help\n";
+
+const struct cmd *cmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cmd_table_len; i++)
+		if (strcmp(cmd_table[i].name, name) == 0)
+			return &cmd_table[i];
+	return NULL;
+}
+
+int cmd_help(const char *name)
+{
+	const struct cmd *c = name ? cmd_find(name) : NULL;
+	size_t i;
+
+	if (c) {
+		fputs(c->usage, stdout);
+		fputc('\n', stdout);
+		fputs(global_help, stdout);
+		return 0;
+	}
+	fputs("usage: cairn [GLOBAL OPTIONS] COMMAND [OPTIONS]\n\n"
+	      "cairn provisions AWS infrastructure from a declarative stack file.\n\n"
+	      "Commands:\n", stdout);
+	for (i = 0; i < cmd_table_len; i++)
+		printf("  %-13s %s\n", cmd_table[i].name, cmd_table[i].summary);
+	fputc('\n', stdout);
+	fputs(global_help, stdout);
+	fputs("\n'cairn COMMAND --help' documents one command.\n", stdout);
+	return 0;
+}
+
+/* Takes a global option with a value, as "--opt VALUE" or "--opt=VALUE". */
+static int take_value(int argc, char **argv, int *i, const char *opt, const char **out)
+{
+	size_t n = strlen(opt);
+
+	if (strcmp(argv[*i], opt) == 0) {
+		if (*i + 1 >= argc)
+			return -1;
+		*out = argv[++*i];
+		return 1;
+	}
+	if (strncmp(argv[*i], opt, n) == 0 && argv[*i][n] == '=') {
+		*out = argv[*i] + n + 1;
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const valued[] = {"--state", "--profile", "--region"};
+	struct global_opts g = {0};
+	const char **vals[] = {&g.state_path, &g.profile, &g.region};
+	char **rest = xcalloc((size_t)argc + 1, sizeof(char *));
+	int n = 0, help = 0, no_color = 0, i, rc;
+	int after_dashdash = 0;
+	const struct cmd *c;
+	size_t k;
+
+	g.envp = environ;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int took = 0;
+
+		if (after_dashdash) {
+			rest[n++] = argv[i];
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			after_dashdash = 1;
+			rest[n++] = argv[i];
+			continue;
+		}
+		for (k = 0; k < 3 && !took; k++) {
+			int r = take_value(argc, argv, &i, valued[k], vals[k]);
+
+			if (r < 0) {
+				free(rest);
+				return msg_usage(NULL, "option '%s' needs a value", valued[k]);
+			}
+			took = r;
+		}
+		if (took)
+			continue;
+		if (strcmp(a, "--no-color") == 0)
+			no_color = 1;
+		else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)
+			g.quiet = 1;
+		else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
+			g.verbose = 1;
+		else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
+			help = 1;
+		else
+			rest[n++] = argv[i];
+	}
+	if (!g.state_path)
+		g.state_path = env_get(g.envp, "CAIRN_STATE");
+	if (!g.state_path || !*g.state_path)
+		g.state_path = "cairn.db";
+	g.color = !no_color && !env_get(g.envp, "NO_COLOR") && isatty(STDOUT_FILENO);
+	msg_init(g.color, g.quiet);
+
+	if (n == 0 || (help && n == 0)) {
+		rc = help ? cmd_help(NULL) : (cmd_help(NULL), 1);
+		goto out;
+	}
+	if (strcmp(rest[0], "help") == 0) {
+		rc = cmd_help(n > 1 ? rest[1] : NULL);
+		goto out;
+	}
+	c = cmd_find(rest[0]);
+	if (!c) {
+		rc = msg_usage(NULL, "unknown command '%s'", rest[0]);
+		goto out;
+	}
+	if (help) {
+		rc = cmd_help(c->name);
+		goto out;
+	}
+	optind = 0;   /* commands run getopt_long from a fresh state */
+	rc = c->fn(n, rest, &g);
+out:
+	free(rest);
+	fflush(stdout);
+	return rc;
+}

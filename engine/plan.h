@@ -1,0 +1,97 @@
+/*
+ * plan: what would change, as plain data (STYLE 9). Built by plan_build
+ * from a stack and the (refreshed) state; printed by plan_print_text /
+ * plan_print_json; saved and loaded as a file; carried out by the executor
+ * (exec.h) from the plan alone.
+ */
+#ifndef CAIRN_PLAN_H
+#define CAIRN_PLAN_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <jansson.h>
+
+#include "util.h"
+
+struct stack;
+struct state;
+struct aws_client;
+
+enum plan_action {
+	PLAN_NOOP,
+	PLAN_CREATE,
+	PLAN_UPDATE,
+	PLAN_REPLACE,
+	PLAN_DELETE
+};
+const char *plan_action_name(enum plan_action a);   /* "create", ... */
+
+struct plan_change {
+	char *name;                 /* owned */
+	char *type;                 /* owned */
+	enum plan_action action;
+	char *id;                   /* physical id from the state, or NULL; owned */
+	json_t *before;             /* refreshed attributes, or NULL (create); owned */
+	json_t *after;              /* planned attributes (unknown markers where not known
+				     * yet), or NULL (delete); owned */
+	json_t *config;             /* the resource's properties as written, references
+				     * unresolved: the executor evaluates them when the
+				     * dependencies are done. NULL for delete. owned */
+	json_t *changed;            /* array of attribute names that change; owned */
+	json_t *replace_because;    /* array: attributes forcing replacement, or
+				     * "NAME is replaced" causes; owned */
+	json_t *deps;               /* array of resource names it depends on; owned */
+	int create_before_destroy;
+	int prevent_destroy;
+	int schema_version;
+	char *note;                 /* shown under the change, e.g. "replaced because api_tg
+				     * must be replaced and holds a reference to it"; owned, may be NULL */
+};
+
+struct plan {
+	char *stack;                /* owned */
+	char *region;               /* owned */
+	char *lineage;              /* state lineage the plan was made against; owned */
+	int64_t serial;             /* state serial the plan was made against */
+	struct plan_change *changes; size_t n_changes;   /* dependency order, then name */
+	json_t *drift;              /* array of {"name","type","before","after"}; owned */
+	json_t *outputs;            /* NAME -> {"value": raw expression, "sensitive": B,
+				     * "description": S}; owned */
+	json_t *vars;               /* resolved variables, so apply needs no stack; owned */
+};
+
+void plan_free(struct plan *p);
+
+struct plan_opts {
+	int refresh;                /* read every state resource from AWS first */
+	const char *const *targets; /* --target names (with their dependencies) */
+	size_t n_targets;
+	int destroy;                /* plan the deletion of everything in the state */
+};
+
+/*
+ * Builds the plan of STACK against the state. With refresh, reads every
+ * recorded resource through its provider (batched where possible) and
+ * lists differences as drift. aws may be NULL when !refresh and the stack
+ * needs no ${aws.account_id}. Fails (nothing changed anywhere) on a
+ * prevent_destroy resource that would be deleted or replaced.
+ * Returns an owned plan or NULL with err.
+ */
+struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_client *aws,
+			const struct plan_opts *opts, struct cairn_err *err);
+
+/* Counts per action. */
+struct plan_summary { size_t create, update, replace, delete, noop; };
+void plan_summarize(const struct plan *p, struct plan_summary *s);
+int plan_has_changes(const struct plan *p);
+
+/* SPEC §2 human form (drift first under "Changed outside cairn:"). */
+void plan_print_text(const struct plan *p, FILE *f, int color);
+/* SPEC §2 JSON form (new reference). */
+json_t *plan_to_json(const struct plan *p);
+
+/* Saved plans (apply PLANFILE). Sensitive values are not written in clear. */
+int plan_save(const struct plan *p, const char *path, struct cairn_err *err);
+struct plan *plan_load(const char *path, struct cairn_err *err);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * schema: the per-type attribute schemas (schemas/TYPE.json, embedded in
+ * the binary at build time). One format drives validation, normalization,
+ * the diff, `cairn schema` and the tests; see schemas/README.md.
+ *
+ * All returned json_t are borrowed from the immutable embedded set.
+ */
+#ifndef CAIRN_SCHEMA_H
+#define CAIRN_SCHEMA_H
+
+#include <jansson.h>
+
+#include "util.h"
+
+/* The schema object of TYPE, or NULL if the type is unknown. */
+const json_t *schema_get(const char *type);
+
+/* Sorted array of the supported type names (borrowed). */
+const json_t *schema_types(void);
+
+/* The "attributes" object of a schema, and one attribute's spec (or NULL). */
+const json_t *schema_attrs(const json_t *schema);
+const json_t *schema_attr(const json_t *schema, const char *name);
+
+/* Spec flags; spec is an attribute spec (top-level or nested). */
+int schema_is_required(const json_t *spec);
+int schema_is_computed(const json_t *spec);     /* computed (output-only or optional+computed) */
+int schema_is_output(const json_t *spec);       /* computed and not settable */
+int schema_forces_new(const json_t *spec);
+int schema_is_sensitive(const json_t *spec);
+
+/*
+ * Turns evaluated properties (every value known, or an unknown marker from
+ * value.h) into the attribute object a provider gets: defaults applied,
+ * lossless coercions made ("80" -> 80 for numbers, "true" -> true),
+ * nested objects/lists normalized the same way. Unknown markers pass
+ * through. Returns a new reference, or NULL with err set (no position).
+ */
+json_t *schema_normalize(const json_t *schema, json_t *props, struct cairn_err *err);
+
+#endif

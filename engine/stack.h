@@ -1,0 +1,106 @@
+/*
+ * stack: loading a stack file (YAML 1.2 core schema through libyaml, or
+ * JSON through jansson) into one model, resolving variables, and checking
+ * it against the schemas (SPEC §3). Every error carries file:line:col and
+ * all errors are collected, not just the first.
+ */
+#ifndef CAIRN_STACK_H
+#define CAIRN_STACK_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "util.h"
+
+/* A collected diagnostic. */
+struct diag {
+	char *file;             /* owned */
+	int line, col;
+	char *msg;              /* owned, lowercase, no "error:" prefix */
+};
+struct diags {
+	struct diag *v;
+	size_t n, cap;
+};
+void diags_init(struct diags *d);
+void diags_free(struct diags *d);
+void diags_add(struct diags *d, const char *file, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* Prints each as "FILE:LINE:COL: error: MSG\n", sorted by file, line, col. */
+void diags_print(const struct diags *d, FILE *f);
+
+struct srcpos {
+	int line, col;
+};
+
+struct stack_resource {
+	char *name;
+	char *type;
+	struct srcpos pos;      /* of the resource's name key */
+	/* Properties as written, variables/aws.region/stack.name already
+	 * substituted; resource references stay as "${NAME.ATTR}" text (and
+	 * "$${" as written). Owned. */
+	json_t *properties;
+	json_t *depends_on;     /* array of names as written (explicit edges); owned */
+	json_t *deps;           /* sorted unique array of every resource name this one
+				 * depends on (references + depends_on); owned */
+	int prevent_destroy;
+	int create_before_destroy;
+	json_t *ignore_changes; /* array of attribute names; owned */
+};
+
+struct stack_output {
+	char *name;
+	json_t *value;          /* as written, with references; owned */
+	char *description;      /* may be NULL */
+	int sensitive;
+	struct srcpos pos;
+};
+
+struct stack {
+	char *file;             /* path as given */
+	char *name;             /* "stack:" after substitution */
+	char *region;           /* "region:" or NULL */
+	struct stack_resource *resources; size_t n_resources;  /* file order */
+	struct stack_output *outputs; size_t n_outputs;        /* file order */
+	json_t *vars;           /* resolved variables: name -> value; owned */
+	/* Position of every value, for errors found later (e.g. by the plan):
+	 * use stack_pos(). */
+	void *posmap;
+};
+
+/* Options from the command line and environment (all borrowed). */
+struct stack_opts {
+	const char *const *vars;      /* "NAME=VALUE" from --var, in order */
+	size_t n_vars;
+	const char *const *var_files; /* --var-file paths */
+	size_t n_var_files;
+	char *const *envp;            /* for CAIRN_VAR_<NAME> */
+	const char *region;           /* --region, overrides the stack's for ${aws.region} */
+};
+
+/*
+ * Loads and fully validates PATH: syntax, variables, unknown types and
+ * attributes (nearest valid name suggested), required attributes, types,
+ * allowed values and patterns, references to unknown resources /
+ * attributes / variables, dependency cycles. Makes no network call.
+ * Returns the stack (owned) or NULL with every problem in diags.
+ */
+struct stack *stack_load(const char *path, const struct stack_opts *opts, struct diags *diags);
+void stack_free(struct stack *s);
+
+/* The default stack file in the current directory (stack.yaml, stack.yml,
+ * stack.json), or NULL. Borrowed static string. */
+const char *stack_default_file(void);
+
+/* Index of resource NAME, or -1. */
+long stack_find(const struct stack *s, const char *name);
+
+/* Dependency order (topological, ties broken by name): *order is an owned
+ * array of n_resources indexes. The stack is known acyclic after stack_load. */
+void stack_topo_order(const struct stack *s, size_t **order);
+
+/* Writes the dependency graph as Graphviz DOT. */
+void stack_write_dot(const struct stack *s, FILE *f);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * util: allocation that never fails, growable strings, and the error value
+ * every cairn function fills instead of a thread-local errno.
+ */
+#ifndef CAIRN_UTIL_H
+#define CAIRN_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+/* Error categories: what kind of failure, so callers can branch. */
+enum cairn_errcode {
+	CAIRN_OK = 0,
+	CAIRN_EINVAL,    /* bad input: stack, arguments, plan file */
+	CAIRN_EIO,       /* file or database */
+	CAIRN_ENET,      /* connection, timeout, TLS */
+	CAIRN_EAWS,      /* AWS answered with an error (aws_code set) */
+	CAIRN_ENOTFOUND, /* the thing does not exist */
+	CAIRN_ELOCKED,   /* the stack lock is held by someone else */
+	CAIRN_ESTALE,    /* saved plan made against another state serial */
+	CAIRN_ECANCEL,   /* interrupted */
+	CAIRN_EINTERNAL
+};
+
+/*
+ * An error value. Filled by the callee, owned by the caller (usually on the
+ * stack). The message is lowercase and says what failed first, git style.
+ * file/line/col are set for stack errors; the aws_* fields for AWS errors.
+ */
+struct cairn_err {
+	enum cairn_errcode code;
+	char msg[2048];
+	char file[512];
+	int line, col;          /* 1-based; 0 when unknown */
+	int http_status;        /* AWS errors: HTTP status; 0 for connection errors */
+	char aws_code[128];     /* AWS error code, e.g. "InvalidVpcID.NotFound" */
+	char request_id[128];
+	int retryable;          /* set by the AWS client when a retry could help */
+};
+
+void err_clear(struct cairn_err *e);
+/* Sets code and message (printf-style). Passing e == NULL is allowed. */
+void err_set(struct cairn_err *e, enum cairn_errcode code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Like err_set, with a source position. */
+void err_setpos(struct cairn_err *e, const char *file, int line, int col,
+		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Prefixes the existing message: "PREFIX: old message". */
+void err_prefix(struct cairn_err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Allocation aborts the process with a message on failure. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);               /* xstrdup(NULL) == NULL */
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap);
+
+/* Growable NUL-terminated byte buffer. buf may contain NULs; len excludes the terminator. */
+struct strbuf {
+	char *buf;      /* owned; never NULL after strbuf_init */
+	size_t len, cap;
+};
+void strbuf_init(struct strbuf *sb);
+void strbuf_free(struct strbuf *sb);
+void strbuf_reset(struct strbuf *sb);
+void strbuf_add(struct strbuf *sb, const void *data, size_t n);
+void strbuf_adds(struct strbuf *sb, const char *s);
+void strbuf_addc(struct strbuf *sb, char c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *strbuf_detach(struct strbuf *sb);     /* returns owned string, sb is reset */
+
+/*
+ * The process environment is injected (STYLE 6): only cmd/ reads environ
+ * and passes it down as a NULL-terminated "NAME=VALUE" array (borrowed).
+ * env_get returns a borrowed pointer into envp or NULL.
+ */
+const char *env_get(char *const *envp, const char *name);
+
+/* Reads a whole file; returns owned buffer (NUL-terminated) or NULL with err set. */
+char *read_file(const char *path, size_t *len, struct cairn_err *err);
+
+/* Wipes memory in a way the compiler keeps (for secrets). */
+void secure_zero(void *p, size_t n);
+
+#endif

@@ -1,0 +1,15 @@
+/*
+ * value: the "known after apply" marker used in planned attribute objects.
+ */
+#ifndef CAIRN_VALUE_H
+#define CAIRN_VALUE_H
+
+#include <jansson.h>
+
+/* A new reference to an unknown marker: {"$cairn_unknown": true}. */
+json_t *value_unknown(void);
+int value_is_unknown(const json_t *v);
+/* True if v or anything nested in it is unknown. */
+int value_has_unknown(const json_t *v);
+
+#endif
