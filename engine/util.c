@@ -1,7 +1,6 @@
 /*
  * util: see util.h.
  */
-#define _GNU_SOURCE
 #include "util.h"
 
 #include <errno.h>
@@ -50,16 +49,23 @@ void err_setpos(struct cairn_err *e, const char *file, int line, int col, const 
 
 void err_prefix(struct cairn_err *e, const char *fmt, ...)
 {
-	char pre[1024], old[sizeof(e->msg)];
 	va_list ap;
+	char *pre, *all;
+	size_t n;
 
 	if (!e)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(pre, sizeof(pre), fmt, ap);
+	pre = xvasprintf(fmt, ap);
 	va_end(ap);
-	memcpy(old, e->msg, sizeof(old));
-	snprintf(e->msg, sizeof(e->msg), "%s: %s", pre, old);
+	all = xasprintf("%s: %s", pre, e->msg);
+	n = strlen(all);
+	if (n >= sizeof(e->msg))
+		n = sizeof(e->msg) - 1;
+	memcpy(e->msg, all, n);
+	e->msg[n] = '\0';
+	free(pre);
+	free(all);
 }
 
 static void oom(size_t n)

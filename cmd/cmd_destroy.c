@@ -1,0 +1,9 @@
+/* PLACEHOLDER-CMD: replaced by the real command. */
+#include "cmd.h"
+
+int cmd_destroy(int argc, char **argv, const struct global_opts *g)
+{
+	(void)argc; (void)g;
+	msg_error("'%s' is not in this build yet", argv[0]);
+	return 1;
+}
