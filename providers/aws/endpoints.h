@@ -1,0 +1,36 @@
+/*
+ * endpoints: region and endpoint resolution (SPEC §6), and the per-service
+ * facts the client needs (protocol, signing name, API version, target prefix).
+ */
+#ifndef CAIRN_ENDPOINTS_H
+#define CAIRN_ENDPOINTS_H
+
+#include "../../engine/util.h"
+
+enum aws_protocol { AWS_PROTO_QUERY, AWS_PROTO_EC2, AWS_PROTO_JSON };
+
+struct aws_service {
+	const char *name;          /* botocore name: "ec2", "elbv2", ... */
+	enum aws_protocol protocol;
+	const char *api_version;   /* query/ec2: Version=...; */
+	const char *signing_name;  /* "elasticloadbalancing" for elbv2 */
+	const char *endpoint_prefix; /* hostname prefix: "elasticloadbalancing" */
+	const char *json_version;  /* json: "1.0" or "1.1" */
+	const char *target_prefix; /* json: X-Amz-Target prefix, e.g. "DynamoDB_20120810" */
+	const char *env_id;        /* AWS_ENDPOINT_URL_<env_id>: "EC2", "ELASTIC_LOAD_BALANCING_V2" */
+	int global;                /* iam: one endpoint, signed for us-east-1 */
+};
+
+/* The service table entry (borrowed) or NULL for a service cairn does not know. */
+const struct aws_service *aws_service_find(const char *name);
+
+/* Region: explicit (--region / stack), then AWS_REGION, AWS_DEFAULT_REGION,
+ * the profile's region. Owned string or NULL. */
+char *aws_resolve_region(char *const *envp, const char *explicit_region, const char *profile);
+
+/* Endpoint URL for a service in a region: AWS_ENDPOINT_URL_<SERVICE>, then
+ * AWS_ENDPOINT_URL, then https://PREFIX.REGION.amazonaws.com (global ones
+ * as AWS names them). Owned string, without trailing slash. */
+char *aws_endpoint_url(char *const *envp, const struct aws_service *svc, const char *region);
+
+#endif
