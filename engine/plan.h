@@ -16,6 +16,7 @@
 struct stack;
 struct state;
 struct aws_client;
+struct resource_ops;
 
 enum plan_action {
 	PLAN_NOOP,
@@ -67,6 +68,8 @@ struct plan_opts {
 	const char *const *targets; /* --target names (with their dependencies) */
 	size_t n_targets;
 	int destroy;                /* plan the deletion of everything in the state */
+	/* Resource type lookup; NULL means provider_lookup (tests pass fakes). */
+	const struct resource_ops *(*lookup)(const char *type);
 };
 
 /*
