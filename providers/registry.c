@@ -12,7 +12,9 @@ extern const struct resource_ops aws_vpc_ops, aws_subnet_ops, aws_internet_gatew
 	aws_lb_ops, aws_lb_target_group_ops, aws_lb_listener_ops, aws_lb_listener_rule_ops,
 	aws_ecs_cluster_ops, aws_ecr_repository_ops, aws_dynamodb_table_ops, aws_sns_topic_ops;
 
-static const struct resource_ops *const registry[] = {
+/* volatile: a development link (make PARTIAL=1) may leave an entry NULL
+ * while its family is being written; the check below must not be folded. */
+static const struct resource_ops *const volatile registry[] = {
 	&aws_vpc_ops, &aws_subnet_ops, &aws_internet_gateway_ops, &aws_route_table_ops,
 	&aws_route_table_association_ops, &aws_security_group_ops,
 	&aws_lb_ops, &aws_lb_target_group_ops, &aws_lb_listener_ops, &aws_lb_listener_rule_ops,
@@ -24,7 +26,7 @@ const struct resource_ops *provider_lookup(const char *type)
 	size_t i;
 
 	for (i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
-		if (strcmp(registry[i]->type, type) == 0)
+		if (registry[i] && strcmp(registry[i]->type, type) == 0)
 			return registry[i];
 	return NULL;
 }
