@@ -1,0 +1,48 @@
+/*
+ * eval: turning a resource's configuration (properties as written, with
+ * ${...} references) into the attribute object its provider gets, and
+ * comparing attribute objects the way the plan and the executor both must.
+ * Shared by plan.c (at plan time, with unknowns) and exec.c (at apply
+ * time, when the dependencies are done and their attributes known).
+ */
+#ifndef CAIRN_EVAL_H
+#define CAIRN_EVAL_H
+
+#include <jansson.h>
+
+#include "util.h"
+
+/* What references resolve against. All borrowed. */
+struct eval_ctx {
+	json_t *vars;              /* variable name -> value */
+	const char *region;        /* ${aws.region} */
+	const char *stack;         /* ${stack.name} */
+	const char *account_id;    /* ${aws.account_id}; NULL: unknown */
+	json_t *resources;         /* resource name -> attribute object known so far
+				    * (may hold unknown markers); a name absent here
+				    * resolves to unknown */
+};
+
+/*
+ * Evaluates config and normalizes it with the type's schema (defaults,
+ * coercions). Returns a new attribute object (unknown markers where a
+ * reference is not known yet), or NULL with err.
+ */
+json_t *eval_resource(const struct eval_ctx *e, const char *type, json_t *config,
+		      struct cairn_err *err);
+
+/* Evaluates any value (outputs): new reference or NULL with err. */
+json_t *eval_value(const struct eval_ctx *e, json_t *value, struct cairn_err *err);
+
+/*
+ * Compares desired attributes (want) with recorded ones (have) for TYPE:
+ * skips output-only attributes, optional+computed attributes the stack
+ * leaves out, and the names in ignore (array or NULL). Sets *changed to a
+ * new array of the differing top-level names and *forces to a new array of
+ * those among them that force replacement (unknown values count as
+ * different). Returns 0, or -1 for an unknown type.
+ */
+int eval_diff(const char *type, json_t *want, json_t *have, json_t *ignore,
+	      json_t **changed, json_t **forces, struct cairn_err *err);
+
+#endif
