@@ -45,4 +45,15 @@ json_t *eval_value(const struct eval_ctx *e, json_t *value, struct cairn_err *er
 int eval_diff(const char *type, json_t *want, json_t *have, json_t *ignore,
 	      json_t **changed, json_t **forces, struct cairn_err *err);
 
+/*
+ * Compares one top-level attribute NAME of TYPE by the rules of eval_diff
+ * (numbers by value, empty equals unset, ownership tags left out of
+ * "tags", json documents structurally, unknown never equal). a and b are
+ * borrowed and may be NULL. Returns 1 when equal.
+ */
+int eval_attr_equal(const char *type, const char *name, const json_t *a, const json_t *b);
+
+/* The keys of obj sorted: an owned array (free it) of n strings borrowed from obj. */
+const char **eval_sorted_keys(const json_t *obj, size_t *n);
+
 #endif

@@ -57,7 +57,9 @@ struct plan {
 	struct plan_change *changes; size_t n_changes;   /* dependency order, then name */
 	json_t *drift;              /* array of {"name","type","before","after"}; owned */
 	json_t *outputs;            /* NAME -> {"value": raw expression, "sensitive": B,
-				     * "description": S}; owned */
+				     * "description": S, "planned": the value evaluated
+				     * at plan time, unknown markers where not known
+				     * yet}; owned */
 	json_t *vars;               /* resolved variables, so apply needs no stack; owned */
 };
 
@@ -76,12 +78,16 @@ struct plan_opts {
  * Builds the plan of STACK against the state. With refresh, reads every
  * recorded resource through its provider (batched where possible) and
  * lists differences as drift. aws may be NULL when !refresh and the stack
- * needs no ${aws.account_id}. Fails (nothing changed anywhere) on a
- * prevent_destroy resource that would be deleted or replaced.
+ * needs no ${aws.account_id}. st may be NULL: no state file yet, an
+ * empty state. Never writes the state. Fails (nothing changed anywhere)
+ * on a prevent_destroy resource that would be deleted or replaced.
  * Returns an owned plan or NULL with err.
  */
 struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_client *aws,
 			const struct plan_opts *opts, struct cairn_err *err);
+
+/* True if the stack refers to ${aws.account_id} (then plan_build needs aws). */
+int plan_uses_account_id(const struct stack *stack);
 
 /* Counts per action. */
 struct plan_summary { size_t create, update, replace, delete, noop; };

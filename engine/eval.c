@@ -1,0 +1,294 @@
+/*
+ * eval: see eval.h. The comparison rules live here, once, because the
+ * plan and the executor must agree exactly on what "no change" means:
+ * otherwise an apply would be followed by a plan that is not a no-op.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval.h"
+#include "expr.h"
+#include "schema.h"
+#include "value.h"
+
+#define OWNER_TAG_STACK "cairn:stack"
+#define OWNER_TAG_RESOURCE "cairn:resource"
+
+static json_t *lookup(void *ctxp, const char *root, const char *path, struct cairn_err *err)
+{
+	const struct eval_ctx *e = ctxp;
+	json_t *attrs, *v;
+
+	if (strcmp(root, "var") == 0) {
+		v = e->vars ? expr_walk(e->vars, path) : NULL;
+		if (!v) {
+			err_set(err, CAIRN_EINVAL, "variable '%s' has no value", path);
+			return NULL;
+		}
+		return json_deep_copy(v);
+	}
+	if (strcmp(root, "aws") == 0) {
+		if (strcmp(path, "region") == 0) {
+			if (!e->region)
+				return value_unknown();
+			return json_string(e->region);
+		}
+		if (strcmp(path, "account_id") == 0) {
+			if (!e->account_id)
+				return value_unknown();
+			return json_string(e->account_id);
+		}
+		err_set(err, CAIRN_EINVAL, "unknown reference 'aws.%s'", path);
+		return NULL;
+	}
+	if (strcmp(root, "stack") == 0) {
+		if (strcmp(path, "name") == 0 && e->stack)
+			return json_string(e->stack);
+		err_set(err, CAIRN_EINVAL, "unknown reference 'stack.%s'", path);
+		return NULL;
+	}
+	/* A resource: not planned yet, or the attribute is not known yet
+	 * (including a path walking into an unknown marker). */
+	attrs = e->resources ? json_object_get(e->resources, root) : NULL;
+	if (!attrs || value_is_unknown(attrs))
+		return value_unknown();
+	v = expr_walk(attrs, path);
+	if (!v)
+		return value_unknown();
+	return json_deep_copy(v);
+}
+
+json_t *eval_value(const struct eval_ctx *e, json_t *value, struct cairn_err *err)
+{
+	return expr_eval(value, lookup, (void *)e, err);
+}
+
+json_t *eval_resource(const struct eval_ctx *e, const char *type, json_t *config,
+		      struct cairn_err *err)
+{
+	const json_t *schema = schema_get(type);
+	json_t *props, *out, *empty;
+
+	if (!schema) {
+		err_set(err, CAIRN_EINVAL, "unknown resource type '%s'", type);
+		return NULL;
+	}
+	empty = json_object();
+	props = expr_eval(config ? config : empty, lookup, (void *)e, err);
+	json_decref(empty);
+	if (!props)
+		return NULL;
+	out = schema_normalize(schema, props, err);
+	json_decref(props);
+	return out;
+}
+
+/* null, "", [] and {} all mean "not set": AWS reports an unset description
+ * as "" and an untagged resource as {} while the stack simply leaves them out. */
+static int is_empty(const json_t *v)
+{
+	if (!v || json_is_null(v))
+		return 1;
+	if (json_is_string(v))
+		return json_string_length(v) == 0;
+	if (json_is_array(v))
+		return json_array_size(v) == 0;
+	if (json_is_object(v))
+		return !value_is_unknown(v) && json_object_size(v) == 0;
+	return 0;
+}
+
+static int is_owner_tag(const char *k)
+{
+	return strcmp(k, OWNER_TAG_STACK) == 0 || strcmp(k, OWNER_TAG_RESOURCE) == 0;
+}
+
+/* A JSON document may come back from AWS as text: compare it parsed. */
+static json_t *parse_if_text(const json_t *v)
+{
+	if (json_is_string(v)) {
+		json_t *p = json_loads(json_string_value(v), JSON_DECODE_ANY, NULL);
+
+		if (p && (json_is_object(p) || json_is_array(p)))
+			return p;
+		json_decref(p);
+	}
+	return json_incref((json_t *)v);
+}
+
+static int eval_equal(const json_t *spec, const json_t *a, const json_t *b);
+
+static int objects_equal(const json_t *spec, const json_t *a, const json_t *b)
+{
+	const json_t *nested = spec ? json_object_get(spec, "attributes") : NULL;
+	const json_t *elem = spec ? json_object_get(spec, "elem") : NULL;
+	int tags = spec && json_object_get(spec, "$cairn_tags") != NULL;
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)a, k, v) {
+		const json_t *sub = nested ? json_object_get(nested, k) : elem;
+
+		if (tags && is_owner_tag(k))
+			continue;
+		/* A nested optional+computed attribute the stack leaves out
+		 * takes whatever AWS decides. */
+		if (sub && is_empty(v) && schema_is_computed(sub) && !schema_is_output(sub))
+			continue;
+		if (!eval_equal(sub, v, json_object_get(b, k)))
+			return 0;
+	}
+	json_object_foreach((json_t *)b, k, v) {
+		const json_t *sub = nested ? json_object_get(nested, k) : elem;
+
+		if (tags && is_owner_tag(k))
+			continue;
+		if (json_object_get(a, k))
+			continue;
+		/* Only in b: computed on AWS's side, or set there while the
+		 * stack leaves it empty. */
+		if (sub && schema_is_computed(sub))
+			continue;
+		if (!is_empty(v))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Structural equality under spec (may be NULL: plain JSON). Numbers compare
+ * by value (80 == 80.0), empty means unset, unknown is never equal.
+ */
+static int eval_equal(const json_t *spec, const json_t *a, const json_t *b)
+{
+	const char *type = spec ? json_string_value(json_object_get(spec, "type")) : NULL;
+	int rc;
+
+	if (value_has_unknown(a) || value_has_unknown(b))
+		return 0;
+	if (is_empty(a) && is_empty(b))
+		return 1;
+	if (!a || !b)
+		return 0;
+	if (type && strcmp(type, "json") == 0) {
+		json_t *pa = parse_if_text(a), *pb = parse_if_text(b);
+
+		rc = eval_equal(NULL, pa, pb);
+		json_decref(pa);
+		json_decref(pb);
+		return rc;
+	}
+	if (json_is_number(a) && json_is_number(b))
+		return fabs(json_number_value(a) - json_number_value(b)) < 1e-9;
+	if (json_is_number(a) && json_is_string(b))
+		return eval_equal(spec, b, a);
+	if (json_is_string(a) && json_is_number(b)) {
+		/* "80" recorded from a string-typed API against 80 in the stack */
+		char *end;
+		double d = strtod(json_string_value(a), &end);
+
+		return *json_string_value(a) && !*end && fabs(d - json_number_value(b)) < 1e-9;
+	}
+	if (json_is_array(a) && json_is_array(b)) {
+		const json_t *elem = spec ? json_object_get(spec, "elem") : NULL;
+		size_t i;
+
+		if (json_array_size(a) != json_array_size(b))
+			return 0;
+		for (i = 0; i < json_array_size(a); i++)
+			if (!eval_equal(elem, json_array_get(a, i), json_array_get(b, i)))
+				return 0;
+		return 1;
+	}
+	if (json_is_object(a) && json_is_object(b))
+		return objects_equal(spec, a, b);
+	return json_equal((json_t *)a, (json_t *)b);
+}
+
+static int in_array(const json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(arr))
+		return 0;
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return 1;
+	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The names of an object's keys, sorted: owned array of borrowed strings. */
+const char **eval_sorted_keys(const json_t *obj, size_t *n)
+{
+	const char **keys = xcalloc(json_object_size(obj) + 1, sizeof(*keys));
+	const char *k;
+	json_t *v;
+
+	*n = 0;
+	json_object_foreach((json_t *)obj, k, v)
+		keys[(*n)++] = k;
+	qsort(keys, *n, sizeof(*keys), cmp_str);
+	return keys;
+}
+
+int eval_attr_equal(const char *type, const char *name, const json_t *a, const json_t *b)
+{
+	const json_t *schema = schema_get(type);
+	const json_t *spec = schema ? schema_attr(schema, name) : NULL;
+	json_t *wrapped = NULL;
+	int rc;
+
+	if (strcmp(name, "tags") == 0) {
+		/* Mark the spec so objects_equal leaves the ownership tags out. */
+		wrapped = spec ? json_deep_copy(spec) : json_object();
+		json_object_set_new(wrapped, "$cairn_tags", json_true());
+		spec = wrapped;
+	}
+	rc = eval_equal(spec, a, b);
+	json_decref(wrapped);
+	return rc;
+}
+
+int eval_diff(const char *type, json_t *want, json_t *have, json_t *ignore,
+	      json_t **changed, json_t **forces, struct cairn_err *err)
+{
+	const json_t *schema = schema_get(type);
+	const json_t *attrs;
+	const char **names;
+	size_t n, i;
+
+	*changed = NULL;
+	*forces = NULL;
+	if (!schema) {
+		err_set(err, CAIRN_EINVAL, "unknown resource type '%s'", type);
+		return -1;
+	}
+	attrs = schema_attrs(schema);
+	*changed = json_array();
+	*forces = json_array();
+	names = eval_sorted_keys(attrs, &n);
+	for (i = 0; i < n; i++) {
+		const json_t *spec = json_object_get(attrs, names[i]);
+		json_t *w = want ? json_object_get(want, names[i]) : NULL;
+		json_t *h = have ? json_object_get(have, names[i]) : NULL;
+
+		if (in_array(ignore, names[i]) || schema_is_output(spec))
+			continue;
+		if (schema_is_computed(spec) && is_empty(w))
+			continue;
+		if (eval_attr_equal(type, names[i], w, h))
+			continue;
+		json_array_append_new(*changed, json_string(names[i]));
+		if (schema_forces_new(spec))
+			json_array_append_new(*forces, json_string(names[i]));
+	}
+	free(names);
+	return 0;
+}

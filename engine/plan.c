@@ -1,0 +1,759 @@
+/*
+ * plan: building the plan (see plan.h). The refresh reads what exists,
+ * then every stack resource is evaluated in dependency order against what
+ * its dependencies will look like after the apply (known attributes, or
+ * unknown markers for what AWS decides), and compared with what exists.
+ *
+ * Order of plan->changes: the stack's resources in dependency order (ties
+ * by name, stack_topo_order), then the deletions in reverse dependency
+ * order of the recorded dependencies (ties by name), so that every list
+ * reads in the order the executor may carry it out.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan.h"
+#include "eval.h"
+#include "expr.h"
+#include "provider.h"
+#include "schema.h"
+#include "stack.h"
+#include "value.h"
+#include "../providers/aws/aws.h"
+#include "../state/state.h"
+
+const char *plan_action_name(enum plan_action a)
+{
+	switch (a) {
+	case PLAN_NOOP: return "noop";
+	case PLAN_CREATE: return "create";
+	case PLAN_UPDATE: return "update";
+	case PLAN_REPLACE: return "replace";
+	case PLAN_DELETE: return "delete";
+	}
+	return "noop";
+}
+
+static void change_free(struct plan_change *c)
+{
+	free(c->name);
+	free(c->type);
+	free(c->id);
+	json_decref(c->before);
+	json_decref(c->after);
+	json_decref(c->config);
+	json_decref(c->changed);
+	json_decref(c->replace_because);
+	json_decref(c->deps);
+	free(c->note);
+}
+
+void plan_free(struct plan *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->n_changes; i++)
+		change_free(&p->changes[i]);
+	free(p->changes);
+	free(p->stack);
+	free(p->region);
+	free(p->lineage);
+	json_decref(p->drift);
+	json_decref(p->outputs);
+	json_decref(p->vars);
+	free(p);
+}
+
+void plan_summarize(const struct plan *p, struct plan_summary *s)
+{
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < p->n_changes; i++) {
+		switch (p->changes[i].action) {
+		case PLAN_NOOP: s->noop++; break;
+		case PLAN_CREATE: s->create++; break;
+		case PLAN_UPDATE: s->update++; break;
+		case PLAN_REPLACE: s->replace++; break;
+		case PLAN_DELETE: s->delete++; break;
+		}
+	}
+}
+
+int plan_has_changes(const struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_changes; i++)
+		if (p->changes[i].action != PLAN_NOOP)
+			return 1;
+	return 0;
+}
+
+/* The work of one plan_build. */
+struct planner {
+	const struct stack *stack;
+	const struct plan_opts *opts;
+	const struct resource_ops *(*lookup)(const char *type);
+	struct aws_client *aws;
+	struct state_resource *rec;     /* recorded resources, sorted by name */
+	size_t n_rec;
+	json_t *rec_index;              /* name -> index into rec */
+	json_t *refreshed;              /* name -> attributes as they exist now (absent: gone) */
+	json_t *known;                  /* name -> planned attributes, for references */
+	json_t *change_index;           /* name -> index into p->changes */
+	json_t *targets;                /* name -> true; NULL: everything */
+	struct eval_ctx ectx;
+	struct plan *p;
+	size_t cap;
+};
+
+static struct plan_change *add_change(struct planner *pl, const char *name, const char *type)
+{
+	struct plan_change *c;
+
+	if (pl->p->n_changes == pl->cap) {
+		pl->cap = pl->cap ? pl->cap * 2 : 16;
+		pl->p->changes = xrealloc(pl->p->changes, pl->cap * sizeof(*pl->p->changes));
+	}
+	json_object_set_new(pl->change_index, name, json_integer((json_int_t)pl->p->n_changes));
+	c = &pl->p->changes[pl->p->n_changes++];
+	memset(c, 0, sizeof(*c));
+	c->name = xstrdup(name);
+	c->type = xstrdup(type);
+	c->changed = json_array();
+	c->replace_because = json_array();
+	return c;
+}
+
+static struct plan_change *find_change(struct planner *pl, const char *name)
+{
+	json_t *i = json_object_get(pl->change_index, name);
+
+	return i ? &pl->p->changes[json_integer_value(i)] : NULL;
+}
+
+static struct state_resource *find_rec(struct planner *pl, const char *name)
+{
+	json_t *i = json_object_get(pl->rec_index, name);
+
+	return i ? &pl->rec[json_integer_value(i)] : NULL;
+}
+
+static int str_in(const json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return 1;
+	return 0;
+}
+
+static int empty_value(const json_t *v)
+{
+	return !v || json_is_null(v) ||
+	       (json_is_array(v) && json_array_size(v) == 0) ||
+	       (json_is_object(v) && !value_is_unknown(v) && json_object_size(v) == 0);
+}
+
+/* ---- refresh ---- */
+
+static int refresh_type(struct planner *pl, const char *type, size_t *idx, size_t n,
+			struct cairn_err *err)
+{
+	const struct resource_ops *ops = pl->lookup(type);
+	struct provider_ctx *ctxs = xcalloc(n, sizeof(*ctxs));
+	const struct provider_ctx **ctxp = xcalloc(n, sizeof(*ctxp));
+	const char **ids = xcalloc(n, sizeof(*ids));
+	json_t **priors = xcalloc(n, sizeof(*priors));
+	json_t **outs = xcalloc(n, sizeof(*outs));
+	size_t i;
+	int rc = -1;
+
+	if (!ops) {
+		err_set(err, CAIRN_EINVAL, "resource '%s' in the state has unknown type '%s'",
+			pl->rec[idx[0]].name, type);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct state_resource *r = &pl->rec[idx[i]];
+
+		ctxs[i].aws = pl->aws;
+		ctxs[i].stack = pl->stack->name;
+		ctxs[i].name = r->name;
+		ctxp[i] = &ctxs[i];
+		ids[i] = r->id ? r->id : "";
+		priors[i] = r->attrs;
+	}
+	if (ops->read_batch && n > 1) {
+		if (ops->read_batch(ctxp, n, ids, priors, outs, err) < 0) {
+			err_prefix(err, "refreshing %s resources", type);
+			goto out;
+		}
+	} else {
+		for (i = 0; i < n; i++) {
+			if (ops->read(ctxp[i], ids[i], priors[i], &outs[i], err) < 0) {
+				err_prefix(err, "refreshing '%s'", pl->rec[idx[i]].name);
+				goto out;
+			}
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (outs[i]) {
+			json_object_set(pl->refreshed, pl->rec[idx[i]].name, outs[i]);
+		}
+	}
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		json_decref(outs[i]);
+	free(outs);
+	free(priors);
+	free(ids);
+	free(ctxp);
+	free(ctxs);
+	return rc;
+}
+
+/* Lists what differs between the recorded and the read attributes. */
+static void note_drift(struct planner *pl, struct state_resource *r)
+{
+	json_t *now = json_object_get(pl->refreshed, r->name);
+	long si = stack_find(pl->stack, r->name);
+	json_t *ignore = si >= 0 ? pl->stack->resources[si].ignore_changes : NULL;
+	json_t *keys = json_object();
+	const char *k;
+	json_t *v;
+	int differs = 0;
+
+	if (now) {
+		json_object_update(keys, r->attrs);
+		json_object_update(keys, now);
+		json_object_foreach(keys, k, v) {
+			if (ignore && str_in(ignore, k))
+				continue;
+			if (!eval_attr_equal(r->type, k, json_object_get(r->attrs, k),
+					     json_object_get(now, k))) {
+				differs = 1;
+				break;
+			}
+		}
+	}
+	json_decref(keys);
+	if (now && !differs)
+		return;
+	json_array_append_new(pl->p->drift,
+			      json_pack("{s:s, s:s, s:O, s:O}", "name", r->name, "type", r->type,
+					"before", r->attrs, "after", now ? now : json_null()));
+}
+
+static int refresh(struct planner *pl, struct cairn_err *err)
+{
+	size_t *idx = xcalloc(pl->n_rec + 1, sizeof(*idx));
+	char *done = xcalloc(pl->n_rec + 1, 1);
+	size_t i, j, n;
+	int rc = -1;
+
+	/* One group per type, so batch reads see every id of their type. */
+	for (i = 0; i < pl->n_rec; i++) {
+		if (done[i])
+			continue;
+		n = 0;
+		for (j = i; j < pl->n_rec; j++) {
+			if (!done[j] && strcmp(pl->rec[j].type, pl->rec[i].type) == 0) {
+				idx[n++] = j;
+				done[j] = 1;
+			}
+		}
+		if (refresh_type(pl, pl->rec[i].type, idx, n, err) < 0)
+			goto out;
+	}
+	for (i = 0; i < pl->n_rec; i++)
+		note_drift(pl, &pl->rec[i]);
+	rc = 0;
+out:
+	free(done);
+	free(idx);
+	return rc;
+}
+
+/* ---- targets ---- */
+
+static void add_with_deps(struct planner *pl, const char *name)
+{
+	long si = stack_find(pl->stack, name);
+	struct state_resource *r;
+	json_t *deps, *d;
+	size_t i;
+
+	if (json_object_get(pl->targets, name))
+		return;
+	json_object_set_new(pl->targets, name, json_true());
+	r = find_rec(pl, name);
+	deps = si >= 0 ? pl->stack->resources[si].deps : r ? r->deps : NULL;
+	json_array_foreach(deps, i, d)
+		add_with_deps(pl, json_string_value(d));
+}
+
+/* destroy --target NAME: NAME and every recorded resource depending on it. */
+static void add_with_dependents(struct planner *pl, const char *name)
+{
+	size_t i;
+
+	if (json_object_get(pl->targets, name))
+		return;
+	json_object_set_new(pl->targets, name, json_true());
+	for (i = 0; i < pl->n_rec; i++)
+		if (pl->rec[i].deps && str_in(pl->rec[i].deps, name))
+			add_with_dependents(pl, pl->rec[i].name);
+}
+
+static int select_targets(struct planner *pl, struct cairn_err *err)
+{
+	size_t i;
+
+	if (pl->opts->n_targets == 0)
+		return 0;
+	pl->targets = json_object();
+	for (i = 0; i < pl->opts->n_targets; i++) {
+		const char *t = pl->opts->targets[i];
+
+		if (stack_find(pl->stack, t) < 0 && !find_rec(pl, t)) {
+			err_set(err, CAIRN_EINVAL,
+				"target '%s' is neither a resource of the stack nor in the state", t);
+			return -1;
+		}
+		if (pl->opts->destroy)
+			add_with_dependents(pl, t);
+		else
+			add_with_deps(pl, t);
+	}
+	return 0;
+}
+
+static int targeted(struct planner *pl, const char *name)
+{
+	return !pl->targets || json_object_get(pl->targets, name);
+}
+
+/* ---- planning one stack resource ---- */
+
+/* The attributes after a create or replace: the wanted ones, the state's
+ * value for ignored attributes, unknown for what AWS decides. */
+static json_t *planned_new(const char *type, json_t *want, json_t *have, json_t *ignore)
+{
+	const json_t *attrs = schema_attrs(schema_get(type));
+	json_t *after = json_object();
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(want, k, v)
+		if (!json_is_null(v))
+			json_object_set(after, k, v);
+	json_object_foreach((json_t *)attrs, k, v) {
+		json_t *h = have ? json_object_get(have, k) : NULL;
+
+		if (ignore && str_in(ignore, k) && h) {
+			json_object_set(after, k, h);
+			continue;
+		}
+		if (schema_is_computed(v) && empty_value(json_object_get(after, k)))
+			json_object_set_new(after, k, value_unknown());
+	}
+	return after;
+}
+
+/* The attributes after an update: what exists, with the wanted values over it. */
+static json_t *planned_update(const char *type, json_t *want, json_t *have, json_t *ignore)
+{
+	const json_t *schema = schema_get(type);
+	json_t *after = json_deep_copy(have);
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(want, k, v) {
+		const json_t *spec = schema_attr(schema, k);
+
+		if (ignore && str_in(ignore, k))
+			continue;
+		if (spec && schema_is_output(spec))
+			continue;
+		if (spec && schema_is_computed(spec) && empty_value(v))
+			continue;
+		json_object_set(after, k, v);
+	}
+	return after;
+}
+
+static void collect_ref(void *ctx, const char *root, const char *path)
+{
+	json_t *refs = ctx;
+
+	(void)path;
+	if (strcmp(root, "var") && strcmp(root, "aws") && strcmp(root, "stack"))
+		json_object_set_new(refs, root, json_true());
+}
+
+/*
+ * A resource holding a reference to one that is deleted before its
+ * replacement is created must be replaced too: AWS refuses to delete what
+ * is still referenced (a target group a listener forwards to) and the
+ * reference would dangle. Returns a new array of those names (sorted).
+ */
+static json_t *cascade_causes(struct planner *pl, const struct stack_resource *sr)
+{
+	json_t *refs = json_object(), *out = json_array();
+	const char **names;
+	size_t n, i;
+
+	expr_refs(sr->properties, collect_ref, refs, NULL);
+	names = eval_sorted_keys(refs, &n);
+	for (i = 0; i < n; i++) {
+		struct plan_change *c = find_change(pl, names[i]);
+
+		if (c && c->action == PLAN_REPLACE && !c->create_before_destroy)
+			json_array_append_new(out, json_string(names[i]));
+	}
+	free(names);
+	json_decref(refs);
+	return out;
+}
+
+static char *cascade_note(json_t *causes)
+{
+	struct strbuf sb;
+	size_t i, n = json_array_size(causes);
+
+	strbuf_init(&sb);
+	strbuf_adds(&sb, "replaced because ");
+	for (i = 0; i < n; i++) {
+		if (i)
+			strbuf_adds(&sb, i + 1 == n ? " and " : ", ");
+		strbuf_adds(&sb, json_string_value(json_array_get(causes, i)));
+	}
+	strbuf_addf(&sb, " must be replaced and it holds a reference to %s",
+		    n > 1 ? "them" : "it");
+	return strbuf_detach(&sb);
+}
+
+static int plan_resource(struct planner *pl, const struct stack_resource *sr,
+			 struct cairn_err *err)
+{
+	const json_t *schema = schema_get(sr->type);
+	struct state_resource *rec = find_rec(pl, sr->name);
+	json_t *have = json_object_get(pl->refreshed, sr->name);
+	json_t *ignore = sr->ignore_changes;
+	json_t *want, *forces = NULL, *causes = NULL, *changed = NULL;
+	struct plan_change *c;
+	size_t i;
+	json_t *v;
+	int rc = -1;
+
+	if (!schema) {
+		err_set(err, CAIRN_EINVAL, "resource '%s': unknown type '%s'", sr->name, sr->type);
+		return -1;
+	}
+	if (rec && strcmp(rec->type, sr->type) != 0) {
+		err_set(err, CAIRN_EINVAL,
+			"resource '%s' is recorded as %s but the stack declares %s; give it a new "
+			"name, or forget the old one with 'cairn state rm %s'",
+			sr->name, rec->type, sr->type, sr->name);
+		return -1;
+	}
+	want = eval_resource(&pl->ectx, sr->type, sr->properties, err);
+	if (!want) {
+		err_prefix(err, "resource '%s'", sr->name);
+		return -1;
+	}
+	c = add_change(pl, sr->name, sr->type);
+	c->config = json_deep_copy(sr->properties);
+	c->deps = sr->deps ? json_deep_copy(sr->deps) : json_array();
+	c->create_before_destroy = sr->create_before_destroy;
+	c->prevent_destroy = sr->prevent_destroy;
+	c->schema_version = (int)json_integer_value(json_object_get(schema, "version"));
+
+	if (!have) {
+		const char *k;
+
+		c->action = PLAN_CREATE;
+		c->after = planned_new(sr->type, want, NULL, NULL);
+		json_object_foreach(c->after, k, v)
+			json_array_append_new(c->changed, json_string(k));
+		goto done;
+	}
+	c->id = xstrdup(rec ? rec->id : NULL);
+	c->before = json_deep_copy(have);
+	if (eval_diff(sr->type, want, have, ignore, &changed, &forces, err) < 0)
+		goto out;
+	json_decref(c->changed);
+	c->changed = json_incref(changed);
+	causes = cascade_causes(pl, sr);
+	if (json_array_size(forces) || json_array_size(causes)) {
+		c->action = PLAN_REPLACE;
+		json_array_extend(c->replace_because, forces);
+		json_array_foreach(causes, i, v)
+			json_array_append_new(c->replace_because,
+					      json_sprintf("%s is replaced", json_string_value(v)));
+		if (json_array_size(causes))
+			c->note = cascade_note(causes);
+		else if (c->create_before_destroy)
+			c->note = xasprintf("the new %s is created before the old one is deleted",
+					    sr->name);
+		c->after = planned_new(sr->type, want, have, ignore);
+	} else if (json_array_size(changed)) {
+		c->action = PLAN_UPDATE;
+		c->after = planned_update(sr->type, want, have, ignore);
+	} else {
+		c->action = PLAN_NOOP;
+		c->after = json_deep_copy(have);
+	}
+done:
+	json_object_set(pl->known, sr->name, c->after);
+	rc = 0;
+out:
+	json_decref(want);
+	json_decref(changed);
+	json_decref(forces);
+	json_decref(causes);
+	return rc;
+}
+
+/* ---- deletions ---- */
+
+/* Adds a delete for every recorded resource in del (flags per rec index),
+ * dependents first (reverse dependency order, ties by name). */
+static void plan_deletes(struct planner *pl, const char *del)
+{
+	size_t *dependents = xcalloc(pl->n_rec + 1, sizeof(*dependents));
+	char *left = xcalloc(pl->n_rec + 1, 1);
+	size_t i, k, n_left = 0;
+	json_t *d;
+
+	for (i = 0; i < pl->n_rec; i++) {
+		if (!del[i])
+			continue;
+		left[i] = 1;
+		n_left++;
+		json_array_foreach(pl->rec[i].deps, k, d) {
+			json_t *j = json_object_get(pl->rec_index, json_string_value(d));
+
+			if (j && del[json_integer_value(j)])
+				dependents[json_integer_value(j)]++;
+		}
+	}
+	while (n_left) {
+		size_t pick = pl->n_rec;
+		struct state_resource *r;
+		struct plan_change *c;
+		long si;
+
+		/* rec is sorted by name: the first ready one is the smallest. */
+		for (i = 0; i < pl->n_rec && pick == pl->n_rec; i++)
+			if (left[i] && dependents[i] == 0)
+				pick = i;
+		for (i = 0; i < pl->n_rec && pick == pl->n_rec; i++)
+			if (left[i])
+				pick = i;   /* a cycle in recorded deps: break it by name */
+		left[pick] = 0;
+		n_left--;
+		r = &pl->rec[pick];
+		json_array_foreach(r->deps, k, d) {
+			json_t *j = json_object_get(pl->rec_index, json_string_value(d));
+
+			if (j && left[json_integer_value(j)] && dependents[json_integer_value(j)])
+				dependents[json_integer_value(j)]--;
+		}
+		c = add_change(pl, r->name, r->type);
+		c->action = PLAN_DELETE;
+		c->id = xstrdup(r->id);
+		c->before = json_deep_copy(json_object_get(pl->refreshed, r->name) ?
+					   json_object_get(pl->refreshed, r->name) : r->attrs);
+		c->deps = r->deps ? json_deep_copy(r->deps) : json_array();
+		c->schema_version = r->schema_version;
+		si = stack_find(pl->stack, r->name);
+		if (si >= 0)
+			c->prevent_destroy = pl->stack->resources[si].prevent_destroy;
+	}
+	free(left);
+	free(dependents);
+}
+
+/* ---- checks and outputs ---- */
+
+static int check_prevent_destroy(struct planner *pl, struct cairn_err *err)
+{
+	struct strbuf sb;
+	size_t i, n = 0;
+
+	strbuf_init(&sb);
+	for (i = 0; i < pl->p->n_changes; i++) {
+		struct plan_change *c = &pl->p->changes[i];
+		char *why;
+
+		if (!c->prevent_destroy ||
+		    (c->action != PLAN_DELETE && c->action != PLAN_REPLACE))
+			continue;
+		if (c->action == PLAN_DELETE) {
+			why = xstrdup("delete it");
+		} else {
+			char *list = json_dumps(c->replace_because, JSON_COMPACT);
+
+			why = xasprintf("replace it (because of %s)", list);
+			free(list);
+		}
+		strbuf_addf(&sb, "%s'%s' has lifecycle.prevent_destroy set but the plan would %s",
+			    n++ ? "; " : "", c->name, why);
+		free(why);
+	}
+	if (n)
+		err_set(err, CAIRN_EINVAL, "%s; nothing was changed", sb.buf);
+	strbuf_free(&sb);
+	return n ? -1 : 0;
+}
+
+static int plan_outputs(struct planner *pl, struct cairn_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < pl->stack->n_outputs; i++) {
+		const struct stack_output *o = &pl->stack->outputs[i];
+		json_t *planned = eval_value(&pl->ectx, o->value, err);
+
+		if (!planned) {
+			err_prefix(err, "output '%s'", o->name);
+			return -1;
+		}
+		json_object_set_new(pl->p->outputs, o->name,
+				    json_pack("{s:O, s:b, s:s?, s:o}", "value", o->value,
+					      "sensitive", o->sensitive, "description",
+					      o->description, "planned", planned));
+	}
+	return 0;
+}
+
+static void uses_account(void *ctx, const char *root, const char *path)
+{
+	if (strcmp(root, "aws") == 0 && strcmp(path, "account_id") == 0)
+		*(int *)ctx = 1;
+}
+
+int plan_uses_account_id(const struct stack *stack)
+{
+	int used = 0;
+	size_t i;
+
+	for (i = 0; i < stack->n_resources; i++)
+		expr_refs(stack->resources[i].properties, uses_account, &used, NULL);
+	for (i = 0; i < stack->n_outputs; i++)
+		expr_refs(stack->outputs[i].value, uses_account, &used, NULL);
+	return used;
+}
+
+/* ---- plan_build ---- */
+
+struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_client *aws,
+			const struct plan_opts *opts, struct cairn_err *err)
+{
+	struct planner pl;
+	struct state_stack meta = {0};
+	size_t *order = NULL;
+	char *del = NULL;
+	size_t i;
+	int ok = 0;
+
+	memset(&pl, 0, sizeof(pl));
+	pl.stack = stack;
+	pl.opts = opts;
+	pl.lookup = opts->lookup ? opts->lookup : provider_lookup;
+	pl.aws = aws;
+	pl.rec_index = json_object();
+	pl.refreshed = json_object();
+	pl.known = json_object();
+	pl.change_index = json_object();
+	pl.p = xcalloc(1, sizeof(*pl.p));
+	pl.p->stack = xstrdup(stack->name);
+	pl.p->region = xstrdup(aws ? aws_client_region(aws) : stack->region);
+	pl.p->drift = json_array();
+	pl.p->outputs = json_object();
+	pl.p->vars = stack->vars ? json_deep_copy(stack->vars) : json_object();
+
+	if (st) {
+		if (state_stack_get(st, stack->name, &meta, err) < 0 ||
+		    state_list(st, stack->name, &pl.rec, &pl.n_rec, err) < 0)
+			goto out;
+	}
+	pl.p->serial = meta.serial;
+	pl.p->lineage = xstrdup(meta.lineage);
+	for (i = 0; i < pl.n_rec; i++) {
+		json_object_set_new(pl.rec_index, pl.rec[i].name, json_integer((json_int_t)i));
+		if (!pl.rec[i].attrs)
+			pl.rec[i].attrs = json_object();
+		if (!pl.rec[i].deps)
+			pl.rec[i].deps = json_array();
+	}
+	if (opts->refresh && pl.n_rec) {
+		if (!aws) {
+			err_set(err, CAIRN_EINTERNAL, "refresh needs an AWS client");
+			goto out;
+		}
+		if (refresh(&pl, err) < 0)
+			goto out;
+	} else {
+		for (i = 0; i < pl.n_rec; i++)
+			json_object_set(pl.refreshed, pl.rec[i].name, pl.rec[i].attrs);
+	}
+
+	pl.ectx.vars = pl.p->vars;
+	pl.ectx.region = pl.p->region;
+	pl.ectx.stack = stack->name;
+	pl.ectx.resources = pl.known;
+	if (aws && plan_uses_account_id(stack)) {
+		pl.ectx.account_id = provider_account_id(aws, err);
+		if (!pl.ectx.account_id) {
+			err_prefix(err, "finding the account id for ${aws.account_id}");
+			goto out;
+		}
+	}
+	if (select_targets(&pl, err) < 0)
+		goto out;
+
+	del = xcalloc(pl.n_rec + 1, 1);
+	if (!opts->destroy) {
+		stack_topo_order(stack, &order);
+		for (i = 0; i < stack->n_resources; i++) {
+			const struct stack_resource *sr = &stack->resources[order[i]];
+
+			if (targeted(&pl, sr->name) && plan_resource(&pl, sr, err) < 0)
+				goto out;
+		}
+	}
+	for (i = 0; i < pl.n_rec; i++)
+		del[i] = targeted(&pl, pl.rec[i].name) &&
+			 (opts->destroy || stack_find(stack, pl.rec[i].name) < 0);
+	plan_deletes(&pl, del);
+	if (check_prevent_destroy(&pl, err) < 0)
+		goto out;
+	if (!opts->destroy && plan_outputs(&pl, err) < 0)
+		goto out;
+	ok = 1;
+out:
+	for (i = 0; i < pl.n_rec; i++)
+		state_resource_free(&pl.rec[i]);
+	free(pl.rec);
+	free(order);
+	free(del);
+	json_decref(pl.rec_index);
+	json_decref(pl.refreshed);
+	json_decref(pl.known);
+	json_decref(pl.change_index);
+	json_decref(pl.targets);
+	if (!ok) {
+		plan_free(pl.p);
+		return NULL;
+	}
+	return pl.p;
+}
