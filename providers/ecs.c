@@ -1,0 +1,386 @@
+/*
+ * ecs: the aws_ecs_cluster resource type (ECS, json protocol).
+ *
+ * The id is the cluster ARN. A deleted cluster lingers as INACTIVE in
+ * DescribeClusters for a while; it counts as gone. Settings are changed
+ * with UpdateCluster, which takes the same list as CreateCluster (and,
+ * unlike UpdateClusterSettings, is also what moto implements).
+ */
+#include <string.h>
+
+#include "common.h"
+#include "tagdiff.h"
+
+#define ECS_DELETE_TIMEOUT_MS (5 * 60 * 1000L)
+#define ECS_CREATE_TIMEOUT_MS (5 * 60 * 1000L)
+#define ECS_POLL_MS 2000L
+#define ECS_DESCRIBE_MAX 100 /* DescribeClusters takes at most 100 clusters */
+
+static json_t *str_or_empty(json_t *v)
+{
+	return json_string(json_is_string(v) ? json_string_value(v) : "");
+}
+
+/* A cluster as DescribeClusters reports it -> attribute object (new ref). */
+static json_t *cluster_attrs(json_t *c)
+{
+	json_t *out = json_object(), *settings = json_array(), *s;
+	size_t i;
+
+	json_object_set_new(out, "id", str_or_empty(json_object_get(c, "clusterArn")));
+	json_object_set_new(out, "arn", str_or_empty(json_object_get(c, "clusterArn")));
+	json_object_set_new(out, "name", str_or_empty(json_object_get(c, "clusterName")));
+	json_array_foreach(json_object_get(c, "settings"), i, s)
+		json_array_append_new(settings, json_pack("{s:o,s:o}",
+			"name", str_or_empty(json_object_get(s, "name")),
+			"value", str_or_empty(json_object_get(s, "value"))));
+	json_object_set_new(out, "setting", settings);
+	json_object_set_new(out, "tags", ptags_from_list(json_object_get(c, "tags"), "key", "value"));
+	return out;
+}
+
+static int cluster_is_gone(json_t *c)
+{
+	const char *status = json_string_value(json_object_get(c, "status"));
+
+	return !c || (status && strcmp(status, "INACTIVE") == 0);
+}
+
+/* The cluster of the array whose ARN or name is id (borrowed), or NULL. */
+static json_t *cluster_match(json_t *clusters, const char *id)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(clusters, i, c) {
+		const char *arn = json_string_value(json_object_get(c, "clusterArn"));
+		const char *name = json_string_value(json_object_get(c, "clusterName"));
+
+		if ((arn && strcmp(arn, id) == 0) || (name && strcmp(name, id) == 0))
+			return c;
+	}
+	return NULL;
+}
+
+/* DescribeClusters with tags and settings for ids (array, borrowed): *clusters new array. */
+static int describe(const struct provider_ctx *ctx, json_t *ids, json_t **clusters,
+		    struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:O,s:[ss]}", "clusters", ids, "include", "TAGS", "SETTINGS");
+	json_t *out = NULL;
+	int rc = -1;
+
+	*clusters = NULL;
+	if (pcall(ctx, "ecs", "DescribeClusters", in, &out, err) != 0)
+		goto out;
+	*clusters = json_incref(json_object_get(out, "clusters"));
+	if (!*clusters)
+		*clusters = json_array();
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(out);
+	return rc;
+}
+
+/* One cluster by ARN or name: *c new ref, NULL when gone. */
+static int describe_one(const struct provider_ctx *ctx, const char *id, json_t **c,
+			struct cairn_err *err)
+{
+	json_t *ids = json_pack("[s]", id), *clusters = NULL, *m;
+	int rc = -1;
+
+	*c = NULL;
+	if (describe(ctx, ids, &clusters, err) != 0)
+		goto out;
+	m = cluster_match(clusters, id);
+	if (!cluster_is_gone(m))
+		*c = json_incref(m);
+	rc = 0;
+out:
+	json_decref(ids);
+	json_decref(clusters);
+	return rc;
+}
+
+static int ecs_read(const struct provider_ctx *ctx, const char *id, json_t *prior,
+		    json_t **out, struct cairn_err *err)
+{
+	json_t *c = NULL;
+
+	*out = NULL;
+	if (describe_one(ctx, id, &c, err) != 0)
+		return -1;
+	if (c)
+		*out = cluster_attrs(c);
+	json_decref(c);
+	return 0;
+}
+
+static int ecs_read_batch(const struct provider_ctx *const *ctxs, size_t n,
+			  const char *const *ids, json_t *const *priors, json_t **outs,
+			  struct cairn_err *err)
+{
+	size_t start, i;
+
+	for (i = 0; i < n; i++)
+		outs[i] = NULL;
+	for (start = 0; start < n; start += ECS_DESCRIBE_MAX) {
+		size_t end = n - start > ECS_DESCRIBE_MAX ? start + ECS_DESCRIBE_MAX : n;
+		json_t *batch = json_array(), *clusters = NULL;
+
+		for (i = start; i < end; i++)
+			json_array_append_new(batch, json_string(ids[i]));
+		if (describe(ctxs[start], batch, &clusters, err) != 0) {
+			json_decref(batch);
+			for (i = 0; i < n; i++) {
+				json_decref(outs[i]);
+				outs[i] = NULL;
+			}
+			return -1;
+		}
+		for (i = start; i < end; i++) {
+			json_t *c = cluster_match(clusters, ids[i]);
+
+			if (!cluster_is_gone(c))
+				outs[i] = cluster_attrs(c);
+		}
+		json_decref(batch);
+		json_decref(clusters);
+	}
+	return 0;
+}
+
+/* Waits while a new cluster is PROVISIONING (capacity providers being attached). */
+static int wait_active(const struct provider_ctx *ctx, const char *arn, json_t **out,
+		       struct cairn_err *err)
+{
+	long waited = 0;
+	json_t *c = NULL;
+
+	*out = NULL;
+	for (;;) {
+		const char *status;
+
+		if (describe_one(ctx, arn, &c, err) != 0)
+			return -1;
+		if (!c) {
+			err_set(err, CAIRN_EAWS, "CreateCluster on %s: cluster '%s' vanished "
+				"after creation", ctx->name, arn);
+			return -1;
+		}
+		status = json_string_value(json_object_get(c, "status"));
+		if (!status || strcmp(status, "PROVISIONING") != 0)
+			break;
+		json_decref(c);
+		c = NULL;
+		if (waited >= ECS_CREATE_TIMEOUT_MS) {
+			err_set(err, CAIRN_EAWS, "CreateCluster on %s: cluster '%s' still "
+				"PROVISIONING after %ld s", ctx->name, arn, waited / 1000);
+			return -1;
+		}
+		if (pwait(ctx, ECS_POLL_MS) != 0) {
+			err_set(err, CAIRN_ECANCEL, "CreateCluster on %s: interrupted while "
+				"waiting for cluster '%s'", ctx->name, arn);
+			return -1;
+		}
+		waited += ECS_POLL_MS;
+	}
+	*out = cluster_attrs(c);
+	json_decref(c);
+	return 0;
+}
+
+static int ecs_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		      struct cairn_err *err)
+{
+	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
+	json_t *settings = json_object_get(attrs, "setting");
+	json_t *in, *res = NULL;
+	const char *arn;
+	int rc = -1;
+
+	*out = NULL;
+	in = json_pack("{s:s,s:o}", "clusterName",
+		       json_string_value(json_object_get(attrs, "name")),
+		       "tags", ptags_to_list(tags, "key", "value"));
+	if (json_array_size(settings) > 0)
+		json_object_set(in, "settings", settings);
+	if (pcall(ctx, "ecs", "CreateCluster", in, &res, err) != 0)
+		goto out;
+	arn = json_string_value(json_object_get(json_object_get(res, "cluster"), "clusterArn"));
+	if (!arn) {
+		err_set(err, CAIRN_EAWS, "CreateCluster on %s: no cluster ARN in the answer",
+			ctx->name);
+		goto out;
+	}
+	if (wait_active(ctx, arn, out, err) != 0) {
+		*out = json_pack("{s:s,s:s}", "id", arn, "arn", arn);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(tags);
+	json_decref(in);
+	json_decref(res);
+	return rc;
+}
+
+/* pcall for operations whose answer carries nothing we need. */
+static int call(const struct provider_ctx *ctx, const char *operation, json_t *in,
+		struct cairn_err *err)
+{
+	json_t *res = NULL;
+	int rc = pcall(ctx, "ecs", operation, in, &res, err);
+
+	json_decref(res);
+	return rc;
+}
+
+static int has_name(json_t *changed, const char *name)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(changed, i, v)
+		if (strcmp(json_string_value(v), name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Applies the user tag change old -> want on a taggable ECS resource. */
+static int sync_tags(const struct provider_ctx *ctx, const char *arn, json_t *old,
+		     json_t *want, struct cairn_err *err)
+{
+	json_t *removed, *set, *in = NULL;
+	int rc = -1;
+
+	tagdiff(old, want, 0, &removed, &set);
+	if (json_array_size(removed) > 0) {
+		in = json_pack("{s:s,s:O}", "resourceArn", arn, "tagKeys", removed);
+		if (call(ctx, "UntagResource", in, err) != 0)
+			goto out;
+		json_decref(in);
+		in = NULL;
+	}
+	if (json_object_size(set) > 0) {
+		in = json_pack("{s:s,s:o}", "resourceArn", arn,
+			       "tags", ptags_to_list(set, "key", "value"));
+		if (call(ctx, "TagResource", in, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(removed);
+	json_decref(set);
+	return rc;
+}
+
+static int ecs_update(const struct provider_ctx *ctx, const char *id, json_t *old,
+		      json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
+{
+	json_t *settings = json_object_get(want, "setting");
+	json_t *in = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if (has_name(changed, "setting") && json_array_size(settings) > 0) {
+		in = json_pack("{s:s,s:O}", "cluster", id, "settings", settings);
+		if (call(ctx, "UpdateCluster", in, err) != 0)
+			goto out;
+	}
+	if (has_name(changed, "tags") &&
+	    sync_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"),
+		      err) != 0)
+		goto out;
+	if (ecs_read(ctx, id, NULL, out, err) != 0)
+		goto out;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "UpdateCluster on %s: cluster '%s' is gone",
+			ctx->name, id);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	return rc;
+}
+
+/* Errors DeleteCluster gives while services, tasks or instances drain. */
+static int delete_retryable(const struct cairn_err *err)
+{
+	return perr_is(err, "ClusterContainsServicesException") ||
+	       perr_is(err, "ClusterContainsTasksException") ||
+	       perr_is(err, "ClusterContainsContainerInstancesException") ||
+	       perr_is(err, "ClusterContainsCapacityProviderException") ||
+	       perr_is(err, "UpdateInProgressException") ||
+	       perr_is(err, "ResourceInUseException");
+}
+
+static int ecs_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
+		      struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "cluster", id);
+	long waited = 0;
+	int rc = -1;
+
+	for (;;) {
+		if (call(ctx, "DeleteCluster", in, err) == 0)
+			break;
+		if (perr_is(err, "ClusterNotFoundException")) {
+			err_clear(err);
+			break;
+		}
+		if (!delete_retryable(err) || waited >= ECS_DELETE_TIMEOUT_MS)
+			goto out;
+		if (pwait(ctx, ECS_POLL_MS) != 0)
+			goto out;
+		waited += ECS_POLL_MS;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	return rc;
+}
+
+static int ecs_import(const struct provider_ctx *ctx, const char *id, json_t **out,
+		      struct cairn_err *err)
+{
+	if (ecs_read(ctx, id, NULL, out, err) != 0)
+		return -1;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "ECS cluster '%s' not found", id);
+		return -1;
+	}
+	return 0;
+}
+
+/* The name is unique per region; adopt the cluster only if our tags are on it. */
+static int ecs_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		    struct cairn_err *err)
+{
+	const char *name = json_string_value(json_object_get(attrs, "name"));
+	json_t *c = NULL;
+
+	*out = NULL;
+	if (!name)
+		return 0;
+	if (describe_one(ctx, name, &c, err) != 0)
+		return -1;
+	if (c && ptags_owned_by(json_object_get(c, "tags"), "key", "value", ctx))
+		*out = cluster_attrs(c);
+	json_decref(c);
+	return 0;
+}
+
+const struct resource_ops aws_ecs_cluster_ops = {
+	.type = "aws_ecs_cluster",
+	.create = ecs_create,
+	.read = ecs_read,
+	.read_batch = ecs_read_batch,
+	.update = ecs_update,
+	.delete = ecs_delete,
+	.import = ecs_import,
+	.find = ecs_find,
+};
