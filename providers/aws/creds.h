@@ -67,6 +67,10 @@ int creds_resolve(const struct creds_env *env, struct aws_creds *out, struct cai
 /* True if c expires within margin_s seconds of now (refresh before expiry). */
 int creds_expiring(const struct aws_creds *c, int64_t now, int margin_s);
 
+/* ISO 8601 UTC time as AWS returns it ("2015-08-30T12:36:00Z", with optional
+ * fraction or +hh:mm offset) to unix seconds. Returns 0, or -1 if malformed. */
+int creds_parse_time(const char *s, int64_t *out);
+
 /* The region from the profile's config (for the region chain), owned or NULL. */
 char *creds_profile_region(char *const *envp, const char *profile);
 
