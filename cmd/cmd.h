@@ -76,6 +76,17 @@ struct state *cmd_open_state(const struct global_opts *g, int create);
 /* Makes an AWS client for region (NULL: --region, AWS_REGION, ...). Prints the error itself. */
 struct aws_client *cmd_aws_client(const struct global_opts *g, const char *region);
 
+/*
+ * The name of the stack a state command works on: explicit (--stack), else
+ * the stack file's (loaded and validated), else the state's only stack.
+ * Returns an owned string, or NULL after printing why.
+ */
+char *cmd_stack_name(const struct stack_args *a, const char *explicit_name,
+		     const struct global_opts *g, struct state *st);
+
+/* Asks PROMPT on the terminal; true if the answer is exactly "yes". */
+int cmd_confirm(const char *prompt);
+
 /* True if stdin and stdout are terminals. */
 int cmd_interactive(void);
 

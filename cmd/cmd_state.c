@@ -1,9 +1,231 @@
-/* PLACEHOLDER-CMD: replaced by the real command. */
+/*
+ * cairn state list | show NAME [--json] | rm NAME: inspect or edit the state.
+ */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cmd.h"
+#include "../engine/schema.h"
+#include "../state/state.h"
+
+enum { OPT_JSON = OPT_CMD_BASE, OPT_STACK, OPT_LOCK_TIMEOUT };
+
+static const struct option options[] = {
+	STACK_LONGOPTS,
+	{"json", no_argument, NULL, OPT_JSON},
+	{"stack", required_argument, NULL, OPT_STACK},
+	{"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},
+	{NULL, 0, NULL, 0}
+};
+
+/* A copy of attrs with the schema's sensitive attributes masked (new ref). */
+static json_t *masked(const char *type, json_t *attrs)
+{
+	const json_t *schema = schema_get(type);
+	json_t *out = json_deep_copy(attrs), *v;
+	const char *k;
+	void *tmp;
+
+	if (!schema || !json_is_object(out))
+		return out;
+	json_object_foreach_safe(out, tmp, k, v) {
+		const json_t *spec = schema_attr(schema, k);
+
+		if (spec && schema_is_sensitive(spec) && !json_is_null(v))
+			json_object_set_new(out, k, json_string("(sensitive)"));
+	}
+	return out;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void print_attrs(json_t *attrs)
+{
+	const char **keys = xcalloc(json_object_size(attrs) + 1, sizeof(*keys));
+	size_t n = 0, i, width = 0;
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(attrs, k, v) {
+		keys[n++] = k;
+		if (strlen(k) > width)
+			width = strlen(k);
+	}
+	qsort(keys, n, sizeof(*keys), cmp_key);
+	for (i = 0; i < n; i++) {
+		json_t *val = json_object_get(attrs, keys[i]);
+		size_t flags = JSON_ENCODE_ANY | JSON_SORT_KEYS;
+		char *text;
+
+		if (json_is_string(val) && strcmp(json_string_value(val), "(sensitive)") == 0) {
+			printf("%-*s = (sensitive)\n", (int)width, keys[i]);
+			continue;
+		}
+		if ((json_is_object(val) && json_object_size(val)) ||
+		    (json_is_array(val) && json_array_size(val)))
+			flags |= JSON_INDENT(2);
+		text = json_dumps(val, flags);
+		printf("%-*s = %s\n", (int)width, keys[i], text ? text : "null");
+		free(text);
+	}
+	free(keys);
+}
+
+static int do_list(struct state *st, const char *stack)
+{
+	struct state_resource *list;
+	struct cairn_err err;
+	size_t n, i;
+
+	err_clear(&err);
+	if (state_list(st, stack, &list, &n, &err) != 0) {
+		msg_err(&err);
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		printf("%s\t%s\t%s\n", list[i].name, list[i].type, list[i].id);
+		state_resource_free(&list[i]);
+	}
+	free(list);
+	return 0;
+}
+
+static int do_show(struct state *st, const char *stack, const char *name, int as_json)
+{
+	struct state_resource r;
+	struct cairn_err err;
+	json_t *attrs;
+	int found;
+
+	err_clear(&err);
+	if (state_get(st, stack, name, &r, &found, &err) != 0) {
+		msg_err(&err);
+		return 1;
+	}
+	if (!found) {
+		msg_error("no resource '%s' in the state of stack '%s'", name, stack);
+		return 1;
+	}
+	attrs = masked(r.type, r.attrs);
+	if (as_json) {
+		json_t *doc = json_pack("{s:s,s:s,s:s,s:O,s:O,s:i}", "name", r.name, "type", r.type,
+					"id", r.id, "attributes", attrs, "dependencies", r.deps,
+					"schema_version", r.schema_version);
+
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		fputc('\n', stdout);
+		json_decref(doc);
+	} else {
+		printf("# %s (%s)\n", r.name, r.type);
+		print_attrs(attrs);
+	}
+	json_decref(attrs);
+	state_resource_free(&r);
+	return 0;
+}
+
+static int do_rm(struct state *st, const char *stack, const char *name, int lock_timeout)
+{
+	struct state_resource r;
+	struct cairn_err err;
+	char warn[512];
+	int found, took, rc = 1;
+
+	err_clear(&err);
+	if (state_lock(st, stack, "state rm", lock_timeout, &took, warn, &err) != 0) {
+		msg_err(&err);
+		return 1;
+	}
+	if (took)
+		msg_warn("%s", warn);
+	if (state_get(st, stack, name, &r, &found, &err) != 0) {
+		msg_err(&err);
+		goto out;
+	}
+	if (!found) {
+		msg_error("no resource '%s' in the state of stack '%s'", name, stack);
+		goto out;
+	}
+	if (state_rm(st, stack, name, &err) != 0) {
+		msg_err(&err);
+		state_resource_free(&r);
+		goto out;
+	}
+	msg_info("Removed %s (%s, %s) from the state; the AWS resource was not deleted.",
+		 r.name, r.type, r.id);
+	state_resource_free(&r);
+	rc = 0;
+out:
+	if (state_unlock(st, stack, &err) != 0)
+		msg_err(&err);
+	return rc;
+}
 
 int cmd_state(int argc, char **argv, const struct global_opts *g)
 {
-	(void)argc; (void)g;
-	msg_error("'%s' is not in this build yet", argv[0]);
-	return 1;
+	struct stack_args sa;
+	const char *stack_opt = NULL, *sub, *name = NULL;
+	struct state *st = NULL;
+	char *stack = NULL;
+	int as_json = 0, lock_timeout = 0, c, rc = 1;
+
+	stack_args_init(&sa);
+	while ((c = getopt_long(argc, argv, "f:", options, NULL)) != -1) {
+		if (stack_args_opt(&sa, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_JSON:
+			as_json = 1;
+			break;
+		case OPT_STACK:
+			stack_opt = optarg;
+			break;
+		case OPT_LOCK_TIMEOUT:
+			lock_timeout = atoi(optarg);
+			break;
+		default:
+			rc = msg_usage("state", "bad option");
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		rc = msg_usage("state", "missing subcommand: list, show or rm");
+		goto out;
+	}
+	sub = argv[optind++];
+	if (strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 && strcmp(sub, "rm") != 0) {
+		rc = msg_usage("state", "unknown subcommand '%s': use list, show or rm", sub);
+		goto out;
+	}
+	if (strcmp(sub, "list") != 0) {
+		if (optind >= argc) {
+			rc = msg_usage("state", "'state %s' needs a resource NAME", sub);
+			goto out;
+		}
+		name = argv[optind++];
+	}
+	if (optind < argc) {
+		rc = msg_usage("state", "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	st = cmd_open_state(g, 0);
+	if (!st)
+		goto out;
+	stack = cmd_stack_name(&sa, stack_opt, g, st);
+	if (!stack)
+		goto out;
+	if (strcmp(sub, "list") == 0)
+		rc = do_list(st, stack);
+	else if (strcmp(sub, "show") == 0)
+		rc = do_show(st, stack, name, as_json);
+	else
+		rc = do_rm(st, stack, name, lock_timeout);
+out:
+	free(stack);
+	state_close(st);
+	stack_args_free(&sa);
+	return rc;
 }

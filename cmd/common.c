@@ -1,6 +1,7 @@
 /*
  * common: set-up shared by commands (stack arguments, state, AWS client).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -95,6 +96,57 @@ struct aws_client *cmd_aws_client(const struct global_opts *g, const char *regio
 	if (!c)
 		msg_err(&err);
 	return c;
+}
+
+char *cmd_stack_name(const struct stack_args *a, const char *explicit_name,
+		     const struct global_opts *g, struct state *st)
+{
+	struct cairn_err err;
+	struct stack *s;
+	json_t *stacks = NULL;
+	char *name = NULL;
+
+	if (explicit_name)
+		return xstrdup(explicit_name);
+	if (a->file || stack_default_file()) {
+		s = cmd_load_stack(a, g);
+		if (!s)
+			return NULL;
+		name = xstrdup(s->name);
+		stack_free(s);
+		return name;
+	}
+	err_clear(&err);
+	if (state_stacks(st, &stacks, &err) != 0) {
+		msg_err(&err);
+		return NULL;
+	}
+	if (json_array_size(stacks) == 1) {
+		name = xstrdup(json_string_value(json_array_get(stacks, 0)));
+	} else if (json_array_size(stacks) == 0) {
+		msg_error("the state '%s' holds no stack; use -f FILE or --stack NAME", g->state_path);
+	} else {
+		char *list = json_dumps(stacks, JSON_COMPACT);
+
+		msg_error("the state '%s' holds several stacks %s; use -f FILE or --stack NAME",
+			  g->state_path, list);
+		free(list);
+	}
+	json_decref(stacks);
+	return name;
+}
+
+int cmd_confirm(const char *prompt)
+{
+	char line[64];
+
+	fputs(prompt, stdout);
+	fputc(' ', stdout);
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return 0;
+	line[strcspn(line, "\r\n")] = '\0';
+	return strcmp(line, "yes") == 0;
 }
 
 int cmd_interactive(void)
