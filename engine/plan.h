@@ -98,6 +98,9 @@ int plan_has_changes(const struct plan *p);
 void plan_print_text(const struct plan *p, FILE *f, int color);
 /* SPEC §2 JSON form (new reference). */
 json_t *plan_to_json(const struct plan *p);
+/* attrs (borrowed, may be NULL) as shown to users: sorted keys, sensitive
+ * values "(sensitive)", unknown markers null. New reference (null for NULL). */
+json_t *plan_public_attrs(const char *type, const json_t *attrs);
 
 /* Saved plans (apply PLANFILE). Sensitive values are not written in clear. */
 int plan_save(const struct plan *p, const char *path, struct cairn_err *err);
