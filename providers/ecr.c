@@ -1,0 +1,480 @@
+/*
+ * ecr: the aws_ecr_repository resource type (ECR, json protocol).
+ *
+ * The id is the repository name. The lifecycle policy is a JSON document
+ * the stack writes as a structure; it is encoded here and decoded on read
+ * so the diff compares structures, not text. force_delete is cairn's own
+ * setting (passed to DeleteRepository); AWS does not keep it, so reads
+ * carry it over from the prior attributes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "tagdiff.h"
+
+#define ECR_DESCRIBE_MAX 100
+
+static json_t *str_or_empty(json_t *v)
+{
+	return json_string(json_is_string(v) ? json_string_value(v) : "");
+}
+
+/* pcall for operations whose answer carries nothing we need. */
+static int call(const struct provider_ctx *ctx, const char *operation, json_t *in,
+		struct cairn_err *err)
+{
+	json_t *res = NULL;
+	int rc = pcall(ctx, "ecr", operation, in, &res, err);
+
+	json_decref(res);
+	return rc;
+}
+
+static int has_name(json_t *changed, const char *name)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(changed, i, v)
+		if (strcmp(json_string_value(v), name) == 0)
+			return 1;
+	return 0;
+}
+
+/* DescribeRepositories for names (borrowed array): *repos new array; a
+ * missing name makes the whole call fail with RepositoryNotFoundException. */
+static int describe(const struct provider_ctx *ctx, json_t *names, json_t **repos,
+		    struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:O}", "repositoryNames", names);
+	int rc = aws_call_all(ctx->aws, "ecr", "DescribeRepositories", in, "repositories",
+			      repos, err);
+
+	if (rc != 0)
+		err_prefix(err, "DescribeRepositories on %s", ctx->name);
+	json_decref(in);
+	return rc;
+}
+
+/* One repository: *repo new ref, NULL when it does not exist. */
+static int describe_one(const struct provider_ctx *ctx, const char *name, json_t **repo,
+			struct cairn_err *err)
+{
+	json_t *names = json_pack("[s]", name), *repos = NULL;
+	int rc = -1;
+
+	*repo = NULL;
+	if (describe(ctx, names, &repos, err) != 0) {
+		if (!perr_is(err, "RepositoryNotFoundException"))
+			goto out;
+		err_clear(err);
+	}
+	*repo = json_incref(json_array_get(repos, 0));
+	rc = 0;
+out:
+	json_decref(names);
+	json_decref(repos);
+	return rc;
+}
+
+/* The user tags of a repository (without the ownership tags): *tags new
+ * object; *raw (if not NULL) the list as AWS gives it. */
+static int repo_tags(const struct provider_ctx *ctx, const char *arn, json_t **tags,
+		     json_t **raw, struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "resourceArn", arn), *res = NULL;
+	int rc = -1;
+
+	*tags = NULL;
+	if (pcall(ctx, "ecr", "ListTagsForResource", in, &res, err) != 0)
+		goto out;
+	*tags = ptags_from_list(json_object_get(res, "tags"), "Key", "Value");
+	if (raw)
+		*raw = json_incref(json_object_get(res, "tags"));
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(res);
+	return rc;
+}
+
+/* The lifecycle policy decoded: *policy new ref, NULL when there is none. */
+static int repo_lifecycle(const struct provider_ctx *ctx, const char *name, json_t **policy,
+			  struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "repositoryName", name), *res = NULL;
+	const char *text;
+	int rc = -1;
+
+	*policy = NULL;
+	if (pcall(ctx, "ecr", "GetLifecyclePolicy", in, &res, err) != 0) {
+		if (!perr_is(err, "LifecyclePolicyNotFoundException"))
+			goto out;
+		err_clear(err);
+	}
+	text = json_string_value(json_object_get(res, "lifecyclePolicyText"));
+	if (text) {
+		*policy = json_loads(text, JSON_DECODE_ANY, NULL);
+		if (!*policy)
+			*policy = json_string(text);
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(res);
+	return rc;
+}
+
+/* Attribute object from a DescribeRepositories entry plus the per-repository
+ * reads (tags, lifecycle policy). prior supplies force_delete. */
+static int repo_attrs(const struct provider_ctx *ctx, json_t *repo, json_t *prior,
+		      json_t **out, struct cairn_err *err)
+{
+	const char *name = json_string_value(json_object_get(repo, "repositoryName"));
+	const char *arn = json_string_value(json_object_get(repo, "repositoryArn"));
+	json_t *scan = json_object_get(repo, "imageScanningConfiguration");
+	json_t *force = json_object_get(prior, "force_delete");
+	json_t *tags = NULL, *policy = NULL, *o;
+
+	*out = NULL;
+	if (!name || !arn) {
+		err_set(err, CAIRN_EAWS, "DescribeRepositories on %s: repository without "
+			"name or ARN in the answer", ctx->name);
+		return -1;
+	}
+	if (repo_tags(ctx, arn, &tags, NULL, err) != 0 ||
+	    repo_lifecycle(ctx, name, &policy, err) != 0) {
+		json_decref(tags);
+		return -1;
+	}
+	o = json_object();
+	json_object_set_new(o, "id", json_string(name));
+	json_object_set_new(o, "name", json_string(name));
+	json_object_set_new(o, "arn", json_string(arn));
+	json_object_set_new(o, "registry_id", str_or_empty(json_object_get(repo, "registryId")));
+	json_object_set_new(o, "repository_url",
+			    str_or_empty(json_object_get(repo, "repositoryUri")));
+	json_object_set_new(o, "image_tag_mutability",
+			    str_or_empty(json_object_get(repo, "imageTagMutability")));
+	json_object_set_new(o, "image_scanning_configuration",
+			    json_pack("{s:b}", "scan_on_push",
+				      json_is_true(json_object_get(scan, "scanOnPush"))));
+	json_object_set_new(o, "force_delete", json_boolean(json_is_true(force)));
+	if (policy)
+		json_object_set_new(o, "lifecycle_policy", policy);
+	json_object_set_new(o, "tags", tags);
+	*out = o;
+	return 0;
+}
+
+static int ecr_read(const struct provider_ctx *ctx, const char *id, json_t *prior,
+		    json_t **out, struct cairn_err *err)
+{
+	json_t *repo = NULL;
+	int rc;
+
+	*out = NULL;
+	if (describe_one(ctx, id, &repo, err) != 0)
+		return -1;
+	rc = repo ? repo_attrs(ctx, repo, prior, out, err) : 0;
+	json_decref(repo);
+	return rc;
+}
+
+/* The repository of the array named name (borrowed), or NULL. */
+static json_t *repo_match(json_t *repos, const char *name)
+{
+	json_t *r;
+	size_t i;
+
+	json_array_foreach(repos, i, r) {
+		const char *n = json_string_value(json_object_get(r, "repositoryName"));
+
+		if (n && strcmp(n, name) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+static int ecr_read_batch(const struct provider_ctx *const *ctxs, size_t n,
+			  const char *const *ids, json_t *const *priors, json_t **outs,
+			  struct cairn_err *err)
+{
+	size_t start, i;
+
+	for (i = 0; i < n; i++)
+		outs[i] = NULL;
+	for (start = 0; start < n; start += ECR_DESCRIBE_MAX) {
+		size_t end = n - start > ECR_DESCRIBE_MAX ? start + ECR_DESCRIBE_MAX : n;
+		json_t *names = json_array(), *repos = NULL;
+		int failed = 0;
+
+		for (i = start; i < end; i++)
+			json_array_append_new(names, json_string(ids[i]));
+		if (describe(ctxs[start], names, &repos, err) != 0) {
+			/* One missing name fails the whole call: read one by one. */
+			if (!perr_is(err, "RepositoryNotFoundException"))
+				failed = 1;
+			err_clear(err);
+			for (i = start; i < end && !failed; i++)
+				if (ecr_read(ctxs[i], ids[i], priors[i], &outs[i], err) != 0)
+					failed = 1;
+		} else {
+			for (i = start; i < end && !failed; i++) {
+				json_t *r = repo_match(repos, ids[i]);
+
+				if (r && repo_attrs(ctxs[i], r, priors[i], &outs[i], err) != 0)
+					failed = 1;
+			}
+		}
+		json_decref(names);
+		json_decref(repos);
+		if (failed) {
+			for (i = 0; i < n; i++) {
+				json_decref(outs[i]);
+				outs[i] = NULL;
+			}
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The lifecycle policy as the text AWS takes (owned), or NULL for none. */
+static char *lifecycle_text(json_t *policy)
+{
+	if (json_is_string(policy))
+		return json_string_length(policy) ? xstrdup(json_string_value(policy)) : NULL;
+	if (json_is_object(policy) || json_is_array(policy))
+		return json_dumps(policy, JSON_COMPACT | JSON_SORT_KEYS);
+	return NULL;
+}
+
+/* Puts the lifecycle policy, or deletes it when policy is empty. */
+static int put_lifecycle(const struct provider_ctx *ctx, const char *name, json_t *policy,
+			 struct cairn_err *err)
+{
+	char *text = lifecycle_text(policy);
+	json_t *in;
+	int rc;
+
+	if (text) {
+		in = json_pack("{s:s,s:s}", "repositoryName", name, "lifecyclePolicyText", text);
+		rc = call(ctx, "PutLifecyclePolicy", in, err);
+	} else {
+		in = json_pack("{s:s}", "repositoryName", name);
+		rc = call(ctx, "DeleteLifecyclePolicy", in, err);
+		if (rc != 0 && perr_is(err, "LifecyclePolicyNotFoundException")) {
+			err_clear(err);
+			rc = 0;
+		}
+	}
+	free(text);
+	json_decref(in);
+	return rc;
+}
+
+/* True if policy holds a lifecycle policy to put. */
+static int has_policy(json_t *policy)
+{
+	return json_is_object(policy) || json_is_array(policy) ||
+	       (json_is_string(policy) && json_string_length(policy) > 0);
+}
+
+static int ecr_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		      struct cairn_err *err)
+{
+	const char *name = json_string_value(json_object_get(attrs, "name"));
+	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
+	json_t *scan = json_object_get(attrs, "image_scanning_configuration");
+	json_t *mut = json_object_get(attrs, "image_tag_mutability");
+	json_t *policy = json_object_get(attrs, "lifecycle_policy");
+	json_t *in, *res = NULL;
+	int created = 0, rc = -1;
+
+	*out = NULL;
+	in = json_pack("{s:s,s:o}", "repositoryName", name,
+		       "tags", ptags_to_list(tags, "Key", "Value"));
+	if (json_is_string(mut))
+		json_object_set(in, "imageTagMutability", mut);
+	if (json_is_object(scan))
+		json_object_set_new(in, "imageScanningConfiguration",
+				    json_pack("{s:b}", "scanOnPush",
+					      json_is_true(json_object_get(scan, "scan_on_push"))));
+	if (pcall(ctx, "ecr", "CreateRepository", in, &res, err) != 0)
+		goto out;
+	created = 1;
+	if (has_policy(policy) && put_lifecycle(ctx, name, policy, err) != 0)
+		goto out;
+	if (ecr_read(ctx, name, attrs, out, err) != 0)
+		goto out;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "CreateRepository on %s: repository '%s' not "
+			"found after creation", ctx->name, name);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0 && created && !*out) {
+		json_t *arn = json_object_get(json_object_get(res, "repository"), "repositoryArn");
+
+		*out = json_pack("{s:s,s:s}", "id", name, "name", name);
+		if (json_is_string(arn))
+			json_object_set(*out, "arn", arn);
+	}
+	json_decref(tags);
+	json_decref(in);
+	json_decref(res);
+	return rc;
+}
+
+/* Applies the user tag change old -> want. */
+static int sync_tags(const struct provider_ctx *ctx, const char *arn, json_t *old,
+		     json_t *want, struct cairn_err *err)
+{
+	json_t *removed, *set, *in = NULL;
+	int rc = -1;
+
+	tagdiff(old, want, 0, &removed, &set);
+	if (json_array_size(removed) > 0) {
+		in = json_pack("{s:s,s:O}", "resourceArn", arn, "tagKeys", removed);
+		if (call(ctx, "UntagResource", in, err) != 0)
+			goto out;
+		json_decref(in);
+		in = NULL;
+	}
+	if (json_object_size(set) > 0) {
+		in = json_pack("{s:s,s:o}", "resourceArn", arn,
+			       "tags", ptags_to_list(set, "Key", "Value"));
+		if (call(ctx, "TagResource", in, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(removed);
+	json_decref(set);
+	return rc;
+}
+
+static int ecr_update(const struct provider_ctx *ctx, const char *id, json_t *old,
+		      json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
+{
+	json_t *scan = json_object_get(want, "image_scanning_configuration");
+	json_t *in = NULL;
+	const char *arn;
+	int rc = -1;
+
+	*out = NULL;
+	if (has_name(changed, "image_tag_mutability")) {
+		in = json_pack("{s:s,s:O}", "repositoryName", id, "imageTagMutability",
+			       json_object_get(want, "image_tag_mutability"));
+		if (call(ctx, "PutImageTagMutability", in, err) != 0)
+			goto out;
+		json_decref(in);
+		in = NULL;
+	}
+	if (has_name(changed, "image_scanning_configuration") && json_is_object(scan)) {
+		in = json_pack("{s:s,s:{s:b}}", "repositoryName", id,
+			       "imageScanningConfiguration", "scanOnPush",
+			       json_is_true(json_object_get(scan, "scan_on_push")));
+		if (call(ctx, "PutImageScanningConfiguration", in, err) != 0)
+			goto out;
+	}
+	if (has_name(changed, "lifecycle_policy") &&
+	    put_lifecycle(ctx, id, json_object_get(want, "lifecycle_policy"), err) != 0)
+		goto out;
+	if (has_name(changed, "tags")) {
+		arn = json_string_value(json_object_get(old, "arn"));
+		if (!arn) {
+			err_set(err, CAIRN_EINTERNAL, "TagResource on %s: no recorded ARN",
+				ctx->name);
+			goto out;
+		}
+		if (sync_tags(ctx, arn, json_object_get(old, "tags"),
+			      json_object_get(want, "tags"), err) != 0)
+			goto out;
+	}
+	if (ecr_read(ctx, id, want, out, err) != 0)
+		goto out;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "update on %s: repository '%s' is gone",
+			ctx->name, id);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	return rc;
+}
+
+static int ecr_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
+		      struct cairn_err *err)
+{
+	int force = json_is_true(json_object_get(attrs, "force_delete"));
+	json_t *in = json_pack("{s:s,s:b}", "repositoryName", id, "force", force);
+	int rc = call(ctx, "DeleteRepository", in, err);
+
+	if (rc != 0 && perr_is(err, "RepositoryNotFoundException")) {
+		err_clear(err);
+		rc = 0;
+	} else if (rc != 0 && perr_is(err, "RepositoryNotEmptyException")) {
+		err_prefix(err, "repository '%s' still holds images (set force_delete: true "
+			   "to delete them with it)", id);
+	}
+	json_decref(in);
+	return rc;
+}
+
+static int ecr_import(const struct provider_ctx *ctx, const char *id, json_t **out,
+		      struct cairn_err *err)
+{
+	if (ecr_read(ctx, id, NULL, out, err) != 0)
+		return -1;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "ECR repository '%s' not found", id);
+		return -1;
+	}
+	return 0;
+}
+
+/* The name is unique per registry; adopt the repository only if our tags are on it. */
+static int ecr_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		    struct cairn_err *err)
+{
+	const char *name = json_string_value(json_object_get(attrs, "name"));
+	json_t *repo = NULL, *tags = NULL, *raw = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if (!name)
+		return 0;
+	if (describe_one(ctx, name, &repo, err) != 0)
+		goto out;
+	if (repo) {
+		if (repo_tags(ctx, json_string_value(json_object_get(repo, "repositoryArn")),
+			      &tags, &raw, err) != 0)
+			goto out;
+		if (ptags_owned_by(raw, "Key", "Value", ctx) &&
+		    repo_attrs(ctx, repo, attrs, out, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(repo);
+	json_decref(tags);
+	json_decref(raw);
+	return rc;
+}
+
+const struct resource_ops aws_ecr_repository_ops = {
+	.type = "aws_ecr_repository",
+	.create = ecr_create,
+	.read = ecr_read,
+	.read_batch = ecr_read_batch,
+	.update = ecr_update,
+	.delete = ecr_delete,
+	.import = ecr_import,
+	.find = ecr_find,
+};
