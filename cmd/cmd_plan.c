@@ -1,9 +1,136 @@
-/* PLACEHOLDER-CMD: replaced by the real command. */
+/*
+ * cairn plan: refresh (unless --refresh=false), report drift, print the
+ * plan as text or JSON, optionally save it for `cairn apply FILE`.
+ * Never writes the state: a missing state file is an empty state and is
+ * not created.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
 #include "cmd.h"
+#include "../engine/plan.h"
+#include "../providers/aws/aws.h"
+#include "../state/state.h"
+
+enum { OPT_OUT = OPT_CMD_BASE, OPT_JSON, OPT_DETAILED, OPT_REFRESH, OPT_TARGET };
+
+static const struct option plan_longopts[] = {
+	STACK_LONGOPTS,
+	{"out", required_argument, NULL, OPT_OUT},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"detailed-exitcode", no_argument, NULL, OPT_DETAILED},
+	{"refresh", required_argument, NULL, OPT_REFRESH},
+	{"target", required_argument, NULL, OPT_TARGET},
+	{NULL, 0, NULL, 0}
+};
 
 int cmd_plan(int argc, char **argv, const struct global_opts *g)
 {
-	(void)argc; (void)g;
-	msg_error("'%s' is not in this build yet", argv[0]);
-	return 1;
+	struct stack_args sa;
+	struct plan_opts po = {0};
+	struct cairn_err err;
+	struct stack *stack = NULL;
+	struct state *st = NULL;
+	struct aws_client *aws = NULL;
+	struct plan *plan = NULL;
+	const char **targets = NULL;
+	const char *out_path = NULL;
+	struct stat sb;
+	int json = 0, detailed = 0, opt, rc = 1;
+	size_t n_targets = 0;
+
+	stack_args_init(&sa);
+	err_clear(&err);
+	po.refresh = 1;
+	while ((opt = getopt_long(argc, argv, "f:", plan_longopts, NULL)) != -1) {
+		if (stack_args_opt(&sa, opt, optarg))
+			continue;
+		switch (opt) {
+		case OPT_OUT:
+			out_path = optarg;
+			break;
+		case OPT_JSON:
+			json = 1;
+			break;
+		case OPT_DETAILED:
+			detailed = 1;
+			break;
+		case OPT_REFRESH:
+			if (strcmp(optarg, "false") == 0) {
+				po.refresh = 0;
+			} else if (strcmp(optarg, "true") == 0) {
+				po.refresh = 1;
+			} else {
+				rc = msg_usage("plan", "--refresh takes 'true' or 'false', not '%s'",
+					       optarg);
+				goto out;
+			}
+			break;
+		case OPT_TARGET:
+			targets = xrealloc(targets, (n_targets + 1) * sizeof(*targets));
+			targets[n_targets++] = optarg;
+			break;
+		default:
+			rc = msg_usage("plan", "unknown option");
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		rc = msg_usage("plan", "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	po.targets = targets;
+	po.n_targets = n_targets;
+
+	stack = cmd_load_stack(&sa, g);
+	if (!stack)
+		goto out;
+	/* A missing state file is an empty state; plan must not create it. */
+	if (stat(g->state_path, &sb) == 0) {
+		st = cmd_open_state(g, 0);
+		if (!st)
+			goto out;
+	}
+	if ((po.refresh && st) || plan_uses_account_id(stack)) {
+		aws = cmd_aws_client(g, stack->region);
+		if (!aws)
+			goto out;
+	}
+	plan = plan_build(stack, st, aws, &po, &err);
+	if (!plan) {
+		msg_err(&err);
+		goto out;
+	}
+	if (!aws && g->region) {
+		free(plan->region);
+		plan->region = xstrdup(g->region);
+	}
+	if (json) {
+		json_t *doc = plan_to_json(plan);
+
+		json_dumpf(doc, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(doc);
+	} else {
+		plan_print_text(plan, stdout, g->color);
+	}
+	if (out_path) {
+		if (plan_save(plan, out_path, &err) < 0) {
+			msg_err(&err);
+			goto out;
+		}
+		if (!json)
+			msg_info("\nSaved the plan to: %s\nTo carry it out: cairn apply %s",
+				 out_path, out_path);
+	}
+	rc = detailed && plan_has_changes(plan) ? 2 : 0;
+out:
+	plan_free(plan);
+	aws_client_free(aws);
+	state_close(st);
+	stack_free(stack);
+	free(targets);
+	stack_args_free(&sa);
+	return rc;
 }
