@@ -81,7 +81,9 @@ const struct cmd cmd_table[] = {
 	 "usage: cairn output [NAME] [--json] [-f FILE]\n\n"
 	 "      --json   print {\"NAME\": {\"value\": V, \"sensitive\": B}}\n\n" STACK_HELP},
 	{"graph", cmd_graph, "print the dependency graph in Graphviz DOT",
-	 "usage: cairn graph [-f FILE] [--var NAME=VALUE]...\n\n" STACK_HELP},
+	 "usage: cairn graph [-f FILE] [--var NAME=VALUE]...\n\n"
+	 "Prints the resources as nodes labelled 'NAME (TYPE)'; each edge points from a\n"
+	 "resource to a resource it depends on (references and depends_on).\n\n" STACK_HELP},
 	{"schema", cmd_schema, "list resource types, or document one",
 	 "usage: cairn schema [TYPE] [--json]\n"},
 	{"version", cmd_version, "print the version of cairn and its libraries",

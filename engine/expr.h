@@ -34,4 +34,20 @@ int expr_refs(json_t *v, expr_ref_fn fn, void *ctx, struct cairn_err *err);
 /* Walks path ("tags.Name", "subnets[0].id") inside value. Borrowed result or NULL. */
 json_t *expr_walk(json_t *value, const char *path);
 
+/*
+ * Partial evaluation (stack loading): like expr_eval, but a reference for
+ * which lookup returns NULL without setting err stays as its "${...}"
+ * text, literal "$${" stays escaped, and strings inside substituted values
+ * are escaped ("${" -> "$${") so that a later expr_eval reads them as
+ * literal text. Returns a new reference or NULL with err.
+ */
+json_t *expr_subst(json_t *v, expr_lookup_fn lookup, void *ctx, struct cairn_err *err);
+
+/* If s is exactly one reference, sets *root and *path (owned) and returns 1; else 0. */
+int expr_single_ref(const char *s, char **root, char **path);
+
+/* Splits a path into segments: strings for ".key", integers for "[index]".
+ * Returns a new array, or NULL when the path is malformed. */
+json_t *expr_path_split(const char *path);
+
 #endif

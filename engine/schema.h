@@ -38,4 +38,14 @@ int schema_is_sensitive(const json_t *spec);
  */
 json_t *schema_normalize(const json_t *schema, json_t *props, struct cairn_err *err);
 
+/*
+ * Normalizes one value against an attribute spec (as schema_normalize does
+ * for a whole object); name is used in the error message. Returns a new
+ * reference or NULL with err.
+ */
+json_t *schema_coerce(const json_t *spec, json_t *v, const char *name, struct cairn_err *err);
+
+/* The spec's type name ("string" when the spec leaves it out). */
+const char *schema_type_of(const json_t *spec);
+
 #endif

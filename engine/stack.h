@@ -103,4 +103,12 @@ void stack_topo_order(const struct stack *s, size_t **order);
 /* Writes the dependency graph as Graphviz DOT. */
 void stack_write_dot(const struct stack *s, FILE *f);
 
+/*
+ * Source position of a value of the stack file, by path: keys joined with
+ * '.', list elements as "[N]", e.g. "resources.vpc.properties.cidr_block"
+ * or "outputs.alb_dns.value". key: the position of the key rather than the
+ * value. Falls back to the nearest ancestor with a position, then 1:1.
+ */
+struct srcpos stack_pos(const struct stack *s, const char *path, int key);
+
 #endif

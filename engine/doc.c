@@ -1,0 +1,447 @@
+/*
+ * doc: see doc.h. YAML is read through libyaml's event API so that aliases
+ * can be refused and duplicate keys reported with both positions; values
+ * are built bottom-up into jansson values.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "doc.h"
+
+struct yp {
+	yaml_parser_t parser;
+	const char *file;
+	struct diags *diags;
+	json_t *pos;
+	int failed;     /* a problem was reported; the document is unusable */
+};
+
+char *doc_path_key(const char *path, const char *key)
+{
+	return *path ? xasprintf("%s.%s", path, key) : xstrdup(key);
+}
+
+char *doc_path_index(const char *path, size_t i)
+{
+	return xasprintf("%s[%zu]", path, i);
+}
+
+static void set_pos(struct yp *p, const char *path, yaml_mark_t key, yaml_mark_t val)
+{
+	json_object_set_new(p->pos, path,
+			    json_pack("[iiii]", (int)key.line + 1, (int)key.column + 1,
+				      (int)val.line + 1, (int)val.column + 1));
+}
+
+struct srcpos doc_pos(const json_t *posmap, const char *path, int key)
+{
+	struct srcpos r = {1, 1};
+	char *p = xstrdup(path);
+
+	for (;;) {
+		json_t *a = json_object_get(posmap, p);
+		char *cut;
+
+		if (a) {
+			r.line = (int)json_integer_value(json_array_get(a, key ? 0 : 2));
+			r.col = (int)json_integer_value(json_array_get(a, key ? 1 : 3));
+			break;
+		}
+		cut = strrchr(p, '.');
+		if (!cut || (strrchr(p, '[') && strrchr(p, '[') > cut))
+			cut = strrchr(p, '[');
+		if (!cut)
+			break;
+		*cut = '\0';
+		key = 0;
+	}
+	free(p);
+	return r;
+}
+
+static int all_in(const char *s, size_t n, const char *set)
+{
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!strchr(set, s[i]))
+			return 0;
+	return 1;
+}
+
+static int is_one_of(const char *s, const char *const *words)
+{
+	for (; *words; words++)
+		if (strcmp(s, *words) == 0)
+			return 1;
+	return 0;
+}
+
+/* [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )? */
+static int is_core_float(const char *s)
+{
+	int digits = 0;
+
+	if (*s == '+' || *s == '-')
+		s++;
+	if (*s == '.') {
+		s++;
+		while (isdigit((unsigned char)*s))
+			s++, digits++;
+		if (!digits)
+			return 0;
+	} else {
+		while (isdigit((unsigned char)*s))
+			s++, digits++;
+		if (!digits)
+			return 0;
+		if (*s == '.') {
+			s++;
+			while (isdigit((unsigned char)*s))
+				s++;
+		}
+	}
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		digits = 0;
+		if (*s == '+' || *s == '-')
+			s++;
+		while (isdigit((unsigned char)*s))
+			s++, digits++;
+		if (!digits)
+			return 0;
+	}
+	return *s == '\0';
+}
+
+/*
+ * Resolves a plain scalar by the YAML 1.2 core schema. Returns the value,
+ * or NULL with *why set (a static message) for numbers JSON cannot hold.
+ */
+static json_t *resolve_plain(const char *s, const char **why)
+{
+	static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
+	static const char *const trues[] = {"true", "True", "TRUE", NULL};
+	static const char *const falses[] = {"false", "False", "FALSE", NULL};
+	static const char *const infs[] = {".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF",
+					   "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN", NULL};
+	size_t n = strlen(s);
+	const char *d = s;
+	int base = 10;
+	char *end;
+	long long ll;
+
+	if (is_one_of(s, nulls))
+		return json_null();
+	if (is_one_of(s, trues))
+		return json_true();
+	if (is_one_of(s, falses))
+		return json_false();
+	if (is_one_of(s, infs)) {
+		*why = "infinite and NaN numbers cannot be used";
+		return NULL;
+	}
+	if (n > 2 && s[0] == '0' && s[1] == 'x' && all_in(s + 2, n - 2, "0123456789abcdefABCDEF"))
+		base = 16, d = s + 2;
+	else if (n > 2 && s[0] == '0' && s[1] == 'o' && all_in(s + 2, n - 2, "01234567"))
+		base = 8, d = s + 2;
+	else if (!((s[0] == '-' || s[0] == '+') ? all_in(s + 1, n - 1, "0123456789")
+						 : all_in(s, n, "0123456789")))
+		base = 0;
+	if (base) {
+		errno = 0;
+		ll = strtoll(d, &end, base);
+		if (errno == ERANGE) {
+			*why = "integer out of range";
+			return NULL;
+		}
+		return json_integer(ll);
+	}
+	if (is_core_float(s))
+		return json_real(strtod(s, NULL));
+	return json_string(s);
+}
+
+static int next_event(struct yp *p, yaml_event_t *ev)
+{
+	if (yaml_parser_parse(&p->parser, ev))
+		return 0;
+	if (p->parser.context)
+		diags_add(p->diags, p->file, (int)p->parser.problem_mark.line + 1,
+			  (int)p->parser.problem_mark.column + 1, "syntax error: %s %s",
+			  p->parser.problem, p->parser.context);
+	else
+		diags_add(p->diags, p->file, (int)p->parser.problem_mark.line + 1,
+			  (int)p->parser.problem_mark.column + 1, "syntax error: %s",
+			  p->parser.problem ? p->parser.problem : "cannot parse");
+	p->failed = 1;
+	return -1;
+}
+
+static json_t *parse_node(struct yp *p, yaml_event_t *ev, const char *path,
+			  yaml_mark_t keymark);
+
+static json_t *parse_mapping(struct yp *p, const char *path)
+{
+	json_t *obj = json_object();
+	yaml_event_t ev;
+
+	for (;;) {
+		char *key, *kpath;
+		yaml_mark_t kmark;
+		json_t *v;
+
+		if (next_event(p, &ev) < 0)
+			goto fail;
+		if (ev.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&ev);
+			return obj;
+		}
+		kmark = ev.start_mark;
+		if (ev.type != YAML_SCALAR_EVENT) {
+			diags_add(p->diags, p->file, (int)kmark.line + 1, (int)kmark.column + 1,
+				  "mapping keys must be plain strings");
+			yaml_event_delete(&ev);
+			p->failed = 1;
+			goto fail;
+		}
+		key = xstrndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
+		yaml_event_delete(&ev);
+		kpath = doc_path_key(path, key);
+		if (next_event(p, &ev) < 0) {
+			free(key);
+			free(kpath);
+			goto fail;
+		}
+		if (json_object_get(obj, key)) {
+			struct srcpos first = doc_pos(p->pos, kpath, 1);
+
+			diags_add(p->diags, p->file, (int)kmark.line + 1, (int)kmark.column + 1,
+				  "duplicate key '%s' (first set at line %d, column %d)",
+				  key, first.line, first.col);
+			/* Parse and drop the value so every other problem is still found. */
+			v = parse_node(p, &ev, "\x01", kmark);
+			json_decref(v);
+			json_object_del(p->pos, "\x01");
+		} else {
+			v = parse_node(p, &ev, kpath, kmark);
+			if (v)
+				json_object_set_new(obj, key, v);
+		}
+		free(key);
+		free(kpath);
+		if (!v && p->failed)
+			goto fail;
+	}
+fail:
+	json_decref(obj);
+	return NULL;
+}
+
+static json_t *parse_sequence(struct yp *p, const char *path)
+{
+	json_t *arr = json_array();
+	yaml_event_t ev;
+	size_t i;
+
+	for (i = 0;; i++) {
+		char *ipath;
+		json_t *v;
+
+		if (next_event(p, &ev) < 0)
+			goto fail;
+		if (ev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&ev);
+			return arr;
+		}
+		ipath = doc_path_index(path, i);
+		v = parse_node(p, &ev, ipath, ev.start_mark);
+		free(ipath);
+		if (!v && p->failed)
+			goto fail;
+		json_array_append_new(arr, v ? v : json_null());
+	}
+fail:
+	json_decref(arr);
+	return NULL;
+}
+
+/* Takes ownership of *ev (deleted here). Returns the value; NULL when a
+ * problem was reported (scalar problems leave the parse going). */
+static json_t *parse_node(struct yp *p, yaml_event_t *ev, const char *path,
+			  yaml_mark_t keymark)
+{
+	yaml_mark_t m = ev->start_mark;
+	json_t *v = NULL;
+
+	set_pos(p, path, keymark, m);
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT: {
+		char *s = xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+		const char *tag = (const char *)ev->data.scalar.tag;
+		const char *why = NULL;
+
+		if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
+		    (tag && strcmp(tag, YAML_STR_TAG) == 0))
+			v = json_string(s);
+		else
+			v = resolve_plain(s, &why);
+		if (!v && why)
+			diags_add(p->diags, p->file, (int)m.line + 1, (int)m.column + 1,
+				  "%s: '%s'", why, s);
+		else if (!v)
+			diags_add(p->diags, p->file, (int)m.line + 1, (int)m.column + 1,
+				  "text is not valid UTF-8");
+		free(s);
+		yaml_event_delete(ev);
+		return v;
+	}
+	case YAML_MAPPING_START_EVENT:
+		yaml_event_delete(ev);
+		return parse_mapping(p, path);
+	case YAML_SEQUENCE_START_EVENT:
+		yaml_event_delete(ev);
+		return parse_sequence(p, path);
+	case YAML_ALIAS_EVENT:
+		diags_add(p->diags, p->file, (int)m.line + 1, (int)m.column + 1,
+			  "YAML aliases (*%s) are not supported; write the value out",
+			  (const char *)ev->data.alias.anchor);
+		yaml_event_delete(ev);
+		return NULL;
+	default:
+		diags_add(p->diags, p->file, (int)m.line + 1, (int)m.column + 1,
+			  "unexpected YAML event");
+		p->failed = 1;
+		yaml_event_delete(ev);
+		return NULL;
+	}
+}
+
+static int parse_yaml(const char *file, const char *text, size_t len, struct doc *d,
+		      struct diags *diags)
+{
+	struct yp p = {0};
+	yaml_event_t ev;
+	size_t before = diags->n;
+	json_t *root = NULL;
+	yaml_mark_t zero = {0, 0, 0};
+	int rc = -1;
+
+	yaml_parser_initialize(&p.parser);
+	yaml_parser_set_input_string(&p.parser, (const unsigned char *)text, len);
+	p.file = file;
+	p.diags = diags;
+	p.pos = json_object();
+	/* stream start, document start (or stream end for an empty file) */
+	if (next_event(&p, &ev) < 0)
+		goto out;
+	yaml_event_delete(&ev);
+	if (next_event(&p, &ev) < 0)
+		goto out;
+	if (ev.type == YAML_STREAM_END_EVENT) {
+		yaml_event_delete(&ev);
+		diags_add(diags, file, 1, 1, "the file is empty");
+		goto out;
+	}
+	yaml_event_delete(&ev);
+	if (next_event(&p, &ev) < 0)
+		goto out;
+	root = parse_node(&p, &ev, "", zero);
+	if (p.failed)
+		goto out;
+	if (next_event(&p, &ev) < 0)     /* document end */
+		goto out;
+	yaml_event_delete(&ev);
+	if (next_event(&p, &ev) < 0)
+		goto out;
+	if (ev.type != YAML_STREAM_END_EVENT) {
+		diags_add(diags, file, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
+			  "the file holds more than one YAML document");
+		yaml_event_delete(&ev);
+		goto out;
+	}
+	yaml_event_delete(&ev);
+	if (diags->n != before || !root)
+		goto out;
+	d->root = root;
+	d->pos = p.pos;
+	root = NULL;
+	p.pos = NULL;
+	rc = 0;
+out:
+	json_decref(root);
+	json_decref(p.pos);
+	yaml_parser_delete(&p.parser);
+	return rc;
+}
+
+int doc_parse(const char *file, const char *text, size_t len, int json, struct doc *d,
+	      struct diags *diags)
+{
+	json_error_t jerr;
+	json_t *j;
+	char *copy = NULL;
+	size_t i;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	if (!json) {
+		rc = parse_yaml(file, text, len, d, diags);
+		goto done;
+	}
+	j = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (!j) {
+		diags_add(diags, file, jerr.line > 0 ? jerr.line : 1,
+			  jerr.column > 0 ? jerr.column : 1, "syntax error: %s", jerr.text);
+		return -1;
+	}
+	json_decref(j);
+	/* Valid JSON is valid YAML flow syntax, except that YAML rejects tabs
+	 * in places JSON allows them; outside strings (where JSON forbids raw
+	 * tabs) they are only white space, so a space keeps every column. */
+	copy = xstrndup(text, len);
+	for (i = 0; i < len; i++)
+		if (copy[i] == '\t')
+			copy[i] = ' ';
+	rc = parse_yaml(file, copy, len, d, diags);
+	free(copy);
+done:
+	if (rc == 0)
+		d->file = xstrdup(file);
+	return rc;
+}
+
+int doc_load(const char *path, struct doc *d, struct diags *diags)
+{
+	struct cairn_err err;
+	size_t len, n = strlen(path);
+	char *text;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	err_clear(&err);
+	text = read_file(path, &len, &err);
+	if (!text) {
+		diags_add(diags, path, 1, 1, "%s", err.msg);
+		return -1;
+	}
+	rc = doc_parse(path, text, len, n >= 5 && strcmp(path + n - 5, ".json") == 0, d, diags);
+	free(text);
+	return rc;
+}
+
+void doc_free(struct doc *d)
+{
+	if (!d)
+		return;
+	free(d->file);
+	json_decref(d->root);
+	json_decref(d->pos);
+	memset(d, 0, sizeof(*d));
+}

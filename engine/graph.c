@@ -1,0 +1,219 @@
+/*
+ * graph: the resource dependency graph of a loaded stack. Edges come from
+ * each resource's deps array (references in properties plus depends_on).
+ * Cycles are found as strongly connected components (Tarjan), one report
+ * per component, as its shortest cycle through the member with the
+ * smallest name.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph.h"
+
+static long dep_index(const struct stack *s, json_t *dep)
+{
+	return stack_find(s, json_string_value(dep));
+}
+
+struct tarjan {
+	const struct stack *s;
+	long *index, *low, *comp;
+	int *onstack;
+	size_t *stk, sp;
+	long next, ncomp;
+};
+
+static void strongconnect(struct tarjan *t, size_t v)
+{
+	json_t *dep;
+	size_t i;
+
+	t->index[v] = t->low[v] = t->next++;
+	t->stk[t->sp++] = v;
+	t->onstack[v] = 1;
+	json_array_foreach(t->s->resources[v].deps, i, dep) {
+		long w = dep_index(t->s, dep);
+
+		if (w < 0)
+			continue;
+		if (t->index[w] < 0) {
+			strongconnect(t, (size_t)w);
+			if (t->low[w] < t->low[v])
+				t->low[v] = t->low[w];
+		} else if (t->onstack[w] && t->index[w] < t->low[v]) {
+			t->low[v] = t->index[w];
+		}
+	}
+	if (t->low[v] == t->index[v]) {
+		size_t w;
+
+		do {
+			w = t->stk[--t->sp];
+			t->onstack[w] = 0;
+			t->comp[w] = t->ncomp;
+		} while (w != v);
+		t->ncomp++;
+	}
+}
+
+/* Shortest path start -> ... -> start inside component c (BFS). */
+static void report_cycle(const struct stack *s, struct tarjan *t, size_t start, struct diags *d)
+{
+	size_t n = s->n_resources, *queue = xcalloc(n, sizeof(*queue)), qh = 0, qt = 0, i;
+	long *prev = xcalloc(n, sizeof(*prev)), last = -1;
+	size_t *path = xcalloc(n + 1, sizeof(*path)), len = 0;
+	struct strbuf names, where;
+	json_t *dep;
+
+	for (i = 0; i < n; i++)
+		prev[i] = -2;
+	queue[qt++] = start;
+	prev[start] = -1;
+	while (qh < qt && last < 0) {
+		size_t v = queue[qh++];
+
+		json_array_foreach(s->resources[v].deps, i, dep) {
+			long w = dep_index(s, dep);
+
+			if (w < 0 || t->comp[w] != t->comp[start])
+				continue;
+			if ((size_t)w == start) {
+				last = (long)v;
+				break;
+			}
+			if (prev[w] == -2) {
+				prev[w] = (long)v;
+				queue[qt++] = (size_t)w;
+			}
+		}
+	}
+	for (; last >= 0; last = prev[last])
+		path[len++] = (size_t)last;
+	/* path holds the cycle backwards from its last member to start */
+	strbuf_init(&names);
+	strbuf_init(&where);
+	for (i = len; i-- > 0;) {
+		const struct stack_resource *r = &s->resources[path[i]];
+
+		strbuf_addf(&names, "%s -> ", r->name);
+		strbuf_addf(&where, "%s%s at %s:%d:%d", i + 1 == len ? "" : ", ", r->name,
+			    s->file, r->pos.line, r->pos.col);
+	}
+	strbuf_adds(&names, s->resources[start].name);
+	diags_add(d, s->file, s->resources[start].pos.line, s->resources[start].pos.col,
+		  "dependency cycle: %s (%s)", names.buf, where.buf);
+	strbuf_free(&names);
+	strbuf_free(&where);
+	free(queue);
+	free(prev);
+	free(path);
+}
+
+size_t graph_cycles(const struct stack *s, struct diags *d)
+{
+	size_t n = s->n_resources, i, j, found = 0;
+	struct tarjan t = {0};
+
+	t.s = s;
+	t.index = xcalloc(n + 1, sizeof(long));
+	t.low = xcalloc(n + 1, sizeof(long));
+	t.comp = xcalloc(n + 1, sizeof(long));
+	t.onstack = xcalloc(n + 1, sizeof(int));
+	t.stk = xcalloc(n + 1, sizeof(size_t));
+	for (i = 0; i < n; i++)
+		t.index[i] = -1;
+	for (i = 0; i < n; i++)
+		if (t.index[i] < 0)
+			strongconnect(&t, i);
+	for (i = 0; i < n; i++) {
+		size_t size = 0, first = i;
+		int self = 0;
+		json_t *dep;
+
+		for (j = 0; j < n; j++) {
+			if (t.comp[j] != t.comp[i])
+				continue;
+			size++;
+			if (strcmp(s->resources[j].name, s->resources[first].name) < 0)
+				first = j;
+		}
+		if (first != i)
+			continue;   /* report each component once, from its first name */
+		json_array_foreach(s->resources[i].deps, j, dep)
+			if (dep_index(s, dep) == (long)i)
+				self = 1;
+		if (size > 1 || self) {
+			report_cycle(s, &t, i, d);
+			found++;
+		}
+	}
+	free(t.index);
+	free(t.low);
+	free(t.comp);
+	free(t.onstack);
+	free(t.stk);
+	return found;
+}
+
+void stack_topo_order(const struct stack *s, size_t **order)
+{
+	size_t n = s->n_resources, k, i;
+	int *done = xcalloc(n + 1, sizeof(int));
+
+	*order = xcalloc(n + 1, sizeof(size_t));
+	for (k = 0; k < n; k++) {
+		long pick = -1;
+
+		for (i = 0; i < n; i++) {
+			json_t *dep;
+			size_t j;
+			int ready = 1;
+
+			if (done[i])
+				continue;
+			json_array_foreach(s->resources[i].deps, j, dep) {
+				long w = dep_index(s, dep);
+
+				if (w >= 0 && !done[w])
+					ready = 0;
+			}
+			if (ready && (pick < 0 ||
+				      strcmp(s->resources[i].name, s->resources[pick].name) < 0))
+				pick = (long)i;
+		}
+		if (pick < 0) {
+			/* Only reachable with a cycle, which stack_load refuses:
+			 * finish in name order so the caller still gets every index. */
+			for (i = 0; i < n; i++)
+				if (!done[i] && (pick < 0 ||
+						 strcmp(s->resources[i].name, s->resources[pick].name) < 0))
+					pick = (long)i;
+		}
+		done[pick] = 1;
+		(*order)[k] = (size_t)pick;
+	}
+	free(done);
+}
+
+void stack_write_dot(const struct stack *s, FILE *f)
+{
+	size_t *order, k, i;
+	json_t *dep;
+
+	stack_topo_order(s, &order);
+	fprintf(f, "digraph cairn {\n\trankdir=RL;\n\tnode [shape=box];\n");
+	for (k = 0; k < s->n_resources; k++) {
+		const struct stack_resource *r = &s->resources[order[k]];
+
+		fprintf(f, "\t\"%s\" [label=\"%s (%s)\"];\n", r->name, r->name, r->type);
+	}
+	/* Edges point from a resource to what it depends on, as in terraform graph. */
+	for (k = 0; k < s->n_resources; k++) {
+		const struct stack_resource *r = &s->resources[order[k]];
+
+		json_array_foreach(r->deps, i, dep)
+			fprintf(f, "\t\"%s\" -> \"%s\";\n", r->name, json_string_value(dep));
+	}
+	fprintf(f, "}\n");
+	free(order);
+}

@@ -1,0 +1,1124 @@
+/*
+ * stack: see stack.h. Loading runs in passes over the positioned document
+ * (doc.h): variables, the stack's name and region, the resource names and
+ * types, then each resource's properties (substitution of variables,
+ * ${aws.region} and ${stack.name}; reference checks; schema checks),
+ * depends_on and lifecycle, the outputs, and finally cycles. Every pass
+ * keeps going after a problem so that one run reports them all.
+ */
+#include <regex.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "doc.h"
+#include "expr.h"
+#include "graph.h"
+#include "schema.h"
+#include "stack.h"
+#include "suggest.h"
+
+/* ---- diagnostics ---- */
+
+void diags_init(struct diags *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void diags_free(struct diags *d)
+{
+	size_t i;
+
+	if (!d)
+		return;
+	for (i = 0; i < d->n; i++) {
+		free(d->v[i].file);
+		free(d->v[i].msg);
+	}
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
+
+void diags_add(struct diags *d, const char *file, int line, int col, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (d->n == d->cap) {
+		d->cap = d->cap ? d->cap * 2 : 8;
+		d->v = xrealloc(d->v, d->cap * sizeof(*d->v));
+	}
+	va_start(ap, fmt);
+	d->v[d->n].msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	d->v[d->n].file = xstrdup(file ? file : "");
+	d->v[d->n].line = line;
+	d->v[d->n].col = col;
+	d->n++;
+}
+
+static int diag_cmp(const void *a, const void *b)
+{
+	const struct diag *x = *(const struct diag *const *)a, *y = *(const struct diag *const *)b;
+	int c = strcmp(x->file, y->file);
+
+	if (c)
+		return c;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	/* same position: keep the order they were found in */
+	return x < y ? -1 : x > y;
+}
+
+void diags_print(const struct diags *d, FILE *f)
+{
+	const struct diag **v = xcalloc(d->n + 1, sizeof(*v));
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		v[i] = &d->v[i];
+	qsort(v, d->n, sizeof(*v), diag_cmp);
+	for (i = 0; i < d->n; i++)
+		fprintf(f, "%s:%d:%d: error: %s\n", v[i]->file, v[i]->line, v[i]->col, v[i]->msg);
+	free(v);
+}
+
+/* ---- the loader ---- */
+
+struct loader {
+	const char *file;
+	struct doc doc;
+	const struct stack_opts *opts;
+	struct diags *diags;
+	struct stack *s;
+	json_t *decls;          /* borrowed: the "variables" map, or NULL */
+	json_t *unset;          /* names of variables without a usable value */
+	json_t *res;            /* borrowed: the "resources" map, or NULL */
+	/* What the reference lookup is working on: */
+	const char *cur_path;   /* position of errors */
+	json_t *cur_deps;       /* set of referenced resources, or NULL */
+	int vars_only;          /* "stack:" and "region:" refer to variables only */
+};
+
+static void lerr(struct loader *L, const char *path, int key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void lerr(struct loader *L, const char *path, int key, const char *fmt, ...)
+{
+	struct srcpos p = doc_pos(L->doc.pos, path, key);
+	va_list ap;
+	char *m;
+
+	va_start(ap, fmt);
+	m = xvasprintf(fmt, ap);
+	va_end(ap);
+	diags_add(L->diags, L->file, p.line, p.col, "%s", m);
+	free(m);
+}
+
+/* "; did you mean 'x'?" or "" (static buffer-free: returns owned). */
+static char *hint(const char *word, const json_t *names)
+{
+	const char *s = suggest_json(word, names);
+
+	return s ? xasprintf("; did you mean '%s'?", s) : xstrdup("");
+}
+
+static int valid_name(const char *s)
+{
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z')))
+		return 0;
+	for (s++; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'))
+			return 0;
+	return 1;
+}
+
+static const char *json_kind(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "map";
+	case JSON_ARRAY: return "list";
+	case JSON_STRING: return "string";
+	case JSON_INTEGER:
+	case JSON_REAL: return "number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "bool";
+	default: return "null";
+	}
+}
+
+/* Reports keys of obj (at path) that are not in the NULL-terminated list. */
+static void check_keys(struct loader *L, json_t *obj, const char *path, const char *what,
+		       const char *const *allowed)
+{
+	json_t *names = json_array(), *v;
+	const char *k;
+	size_t i;
+
+	for (i = 0; allowed[i]; i++)
+		json_array_append_new(names, json_string(allowed[i]));
+	json_object_foreach(obj, k, v) {
+		for (i = 0; allowed[i] && strcmp(allowed[i], k) != 0; i++)
+			;
+		if (!allowed[i]) {
+			char *p = doc_path_key(path, k), *h = hint(k, names);
+
+			lerr(L, p, 1, "unknown key '%s' in %s%s", k, what, h);
+			free(p);
+			free(h);
+		}
+	}
+	json_decref(names);
+}
+
+/* ---- variables ---- */
+
+static const char *const var_types[] = {"string", "number", "bool", "list", "map", NULL};
+
+/*
+ * Brings v to the declared type without losing anything. Command-line and
+ * environment values (from_text) are strings: lists and maps are read as
+ * JSON. Returns a new reference, or NULL with *why (owned) set.
+ */
+static json_t *var_coerce(const char *type, json_t *v, int from_text, char **why)
+{
+	struct cairn_err err;
+	json_t *spec, *r;
+
+	if (!type)
+		return json_incref(v);
+	if (from_text && json_is_string(v) && (!strcmp(type, "list") || !strcmp(type, "map"))) {
+		json_error_t jerr;
+		json_t *j = json_loads(json_string_value(v), JSON_DECODE_ANY, &jerr);
+
+		if (!j) {
+			*why = xasprintf("expected a %s written as JSON: %s", type, jerr.text);
+			return NULL;
+		}
+		r = var_coerce(type, j, 0, why);
+		json_decref(j);
+		return r;
+	}
+	if ((!strcmp(type, "list") && !json_is_array(v)) ||
+	    (!strcmp(type, "map") && !json_is_object(v))) {
+		*why = xasprintf("expected a %s, got a %s", type, json_kind(v));
+		return NULL;
+	}
+	if (!strcmp(type, "list") || !strcmp(type, "map"))
+		return json_incref(v);
+	if (!json_is_string(v) && !json_is_number(v) && !json_is_boolean(v)) {
+		*why = xasprintf("expected a %s, got a %s", type, json_kind(v));
+		return NULL;
+	}
+	spec = json_pack("{s:s}", "type", type);
+	err_clear(&err);
+	r = schema_coerce(spec, v, "", &err);
+	json_decref(spec);
+	if (!r) {
+		char *s = json_dumps(v, JSON_ENCODE_ANY);
+
+		*why = xasprintf("expected a %s, got %s", type, s);
+		free(s);
+	}
+	return r;
+}
+
+static const char *var_type(struct loader *L, const char *name)
+{
+	return json_string_value(json_object_get(json_object_get(L->decls, name), "type"));
+}
+
+/* Sets variable name from one source; where says which, for messages. */
+static void var_set(struct loader *L, const char *name, json_t *v, int from_text,
+		    const char *errfile, struct srcpos p, const char *where)
+{
+	char *why = NULL;
+	json_t *c = var_coerce(var_type(L, name), v, from_text, &why);
+
+	if (!c) {
+		diags_add(L->diags, errfile, p.line, p.col, "variable '%s' (%s): %s", name, where, why);
+		free(why);
+		json_object_set_new(L->unset, name, json_true());
+		return;
+	}
+	json_object_set_new(L->s->vars, name, c);
+}
+
+static void load_var_file(struct loader *L, const char *path)
+{
+	struct doc vf;
+	json_t *v;
+	const char *k;
+
+	if (doc_load(path, &vf, L->diags) < 0)
+		return;
+	if (!json_is_object(vf.root)) {
+		diags_add(L->diags, path, 1, 1, "a variable file must be a map of NAME: VALUE");
+		goto out;
+	}
+	json_object_foreach(vf.root, k, v) {
+		struct srcpos p = doc_pos(vf.pos, k, 1);
+
+		if (!json_object_get(L->decls, k)) {
+			char *h = hint(k, L->decls);
+
+			diags_add(L->diags, path, p.line, p.col,
+				  "variable '%s' is not declared in '%s'%s", k, L->file, h);
+			free(h);
+			continue;
+		}
+		var_set(L, k, v, 0, path, doc_pos(vf.pos, k, 0), path);
+	}
+out:
+	doc_free(&vf);
+}
+
+static void load_vars(struct loader *L)
+{
+	struct srcpos vpos = doc_pos(L->doc.pos, "variables", 1);
+	const char *k;
+	json_t *d;
+	size_t i;
+
+	L->decls = json_object_get(L->doc.root, "variables");
+	if (L->decls && !json_is_object(L->decls)) {
+		lerr(L, "variables", 0, "'variables' must be a map of variable declarations");
+		L->decls = NULL;
+	}
+	/* declarations and defaults (lowest precedence) */
+	json_object_foreach(L->decls, k, d) {
+		static const char *const keys[] = {"type", "default", "description", "sensitive", NULL};
+		char *path = doc_path_key("variables", k);
+		json_t *t;
+
+		if (!valid_name(k))
+			lerr(L, path, 1, "invalid variable name '%s': use letters, digits, '_' and '-', "
+			     "starting with a letter", k);
+		if (json_is_null(d)) {     /* "NAME:" alone: untyped, no default */
+			free(path);
+			continue;
+		}
+		if (!json_is_object(d)) {
+			lerr(L, path, 0, "variable '%s' must be a map (type, default, description)", k);
+			json_object_set_new(L->unset, k, json_true());
+			free(path);
+			continue;
+		}
+		check_keys(L, d, path, "a variable declaration", keys);
+		t = json_object_get(d, "type");
+		if (t) {
+			char *tp = doc_path_key(path, "type");
+
+			for (i = 0; var_types[i] && (!json_is_string(t) ||
+						     strcmp(var_types[i], json_string_value(t))); i++)
+				;
+			if (!var_types[i]) {
+				lerr(L, tp, 0, "invalid variable type %s: use string, number, bool, list or map",
+				     json_is_string(t) ? json_string_value(t) : json_kind(t));
+				json_object_del(d, "type");
+			}
+			free(tp);
+		}
+		if (json_object_get(d, "default")) {
+			char *dp = doc_path_key(path, "default");
+
+			var_set(L, k, json_object_get(d, "default"), 0, L->file,
+				doc_pos(L->doc.pos, dp, 0), "default");
+			free(dp);
+		}
+		free(path);
+	}
+	/* CAIRN_VAR_<NAME> */
+	json_object_foreach(L->decls, k, d) {
+		char *env = xasprintf("CAIRN_VAR_%s", k);
+		const char *v = env_get(L->opts->envp, env);
+
+		if (v) {
+			json_t *s = json_string(v);
+			char *path = doc_path_key("variables", k);
+
+			var_set(L, k, s, 1, L->file, doc_pos(L->doc.pos, path, 1), env);
+			json_decref(s);
+			free(path);
+		}
+		free(env);
+	}
+	for (i = 0; i < L->opts->n_var_files; i++)
+		load_var_file(L, L->opts->var_files[i]);
+	for (i = 0; i < L->opts->n_vars; i++) {
+		const char *a = L->opts->vars[i], *eq = strchr(a, '=');
+		char *name;
+		json_t *s;
+
+		if (!eq || eq == a) {
+			diags_add(L->diags, L->file, vpos.line, vpos.col,
+				  "--var '%s': expected NAME=VALUE", a);
+			continue;
+		}
+		name = xstrndup(a, (size_t)(eq - a));
+		if (!json_object_get(L->decls, name)) {
+			char *h = hint(name, L->decls);
+
+			diags_add(L->diags, L->file, vpos.line, vpos.col,
+				  "--var '%s': no variable '%s' is declared in this stack%s", a, name, h);
+			free(h);
+		} else {
+			s = json_string(eq + 1);
+			var_set(L, name, s, 1, L->file, vpos, "--var");
+			json_decref(s);
+		}
+		free(name);
+	}
+	/* a declared variable must end up with a value */
+	json_object_foreach(L->decls, k, d) {
+		if (!json_object_get(L->s->vars, k) && !json_object_get(L->unset, k)) {
+			char *path = doc_path_key("variables", k);
+
+			lerr(L, path, 1, "variable '%s' has no value: give it a default, or set it "
+			     "with --var %s=VALUE, --var-file or CAIRN_VAR_%s", k, k, k);
+			json_object_set_new(L->unset, k, json_true());
+			free(path);
+		}
+	}
+}
+
+/* ---- references ---- */
+
+static const json_t *resource_schema(struct loader *L, const char *name)
+{
+	json_t *r = json_object_get(L->res, name);
+
+	return schema_get(json_string_value(json_object_get(r, "type")));
+}
+
+/* The spec reached by following path segments from an attribute spec, or
+ * NULL when the schema cannot say (json attributes, unknown keys). */
+static const json_t *spec_walk(const json_t *spec, json_t *segs, size_t from)
+{
+	size_t i;
+
+	for (i = from; spec && i < json_array_size(segs); i++) {
+		const char *t = schema_type_of(spec);
+		json_t *seg = json_array_get(segs, i);
+
+		if (!strcmp(t, "list") || !strcmp(t, "map"))
+			spec = json_object_get(spec, "elem");
+		else if (!strcmp(t, "object") && json_is_string(seg))
+			spec = json_object_get(json_object_get(spec, "attributes"), json_string_value(seg));
+		else
+			return NULL;
+	}
+	return spec;
+}
+
+static json_t *load_lookup(void *ctx, const char *root, const char *path, struct cairn_err *err)
+{
+	struct loader *L = ctx;
+	json_t *segs = expr_path_split(path), *v = NULL;
+	const char *first;
+	char *h;
+
+	(void)err;
+	if (!segs || !json_is_string(json_array_get(segs, 0))) {
+		lerr(L, L->cur_path, 0, "invalid reference '${%s.%s}'", root, path);
+		goto out;
+	}
+	first = json_string_value(json_array_get(segs, 0));
+	if (!strcmp(root, "var")) {
+		char *rest;
+		json_t *val;
+
+		if (!json_object_get(L->decls, first)) {
+			h = hint(first, L->decls);
+			lerr(L, L->cur_path, 0, "unknown variable '%s' in '${var.%s}'%s", first, path, h);
+			free(h);
+			goto out;
+		}
+		val = json_object_get(L->s->vars, first);
+		if (!val)
+			goto out;      /* already reported at its declaration */
+		rest = xstrdup(path + strlen(first));
+		if (*rest == '.')
+			memmove(rest, rest + 1, strlen(rest));
+		v = *rest ? expr_walk(val, rest) : val;
+		if (!v)
+			lerr(L, L->cur_path, 0, "'${var.%s}': variable '%s' has no element '%s'",
+			     path, first, rest);
+		free(rest);
+		json_incref(v);
+		goto out;
+	}
+	if (!strcmp(root, "aws")) {
+		const char *region = L->opts->region ? L->opts->region : L->s->region;
+
+		if (!strcmp(path, "region")) {
+			if (region)
+				v = json_string(region);
+		} else if (!strcmp(path, "account_id")) {
+			if (L->vars_only)
+				lerr(L, L->cur_path, 0, "'${aws.account_id}' needs an AWS call and cannot "
+				     "be used here");
+		} else {
+			lerr(L, L->cur_path, 0, "unknown reference '${aws.%s}': use ${aws.region} or "
+			     "${aws.account_id}", path);
+		}
+		goto out;
+	}
+	if (!strcmp(root, "stack")) {
+		if (strcmp(path, "name") != 0)
+			lerr(L, L->cur_path, 0, "unknown reference '${stack.%s}': use ${stack.name}", path);
+		else if (L->vars_only)
+			lerr(L, L->cur_path, 0, "'${stack.name}' cannot be used here");
+		else if (L->s->name)
+			v = json_string(L->s->name);
+		goto out;
+	}
+	if (L->vars_only) {
+		lerr(L, L->cur_path, 0, "'${%s.%s}': only variables can be used here", root, path);
+		goto out;
+	}
+	if (!json_object_get(L->res, root)) {
+		h = hint(root, L->res);
+		lerr(L, L->cur_path, 0, "reference to unknown resource '%s' in '${%s.%s}'%s",
+		     root, root, path, h);
+		free(h);
+		goto out;
+	}
+	if (resource_schema(L, root) && !schema_attr(resource_schema(L, root), first)) {
+		const char *type = json_string_value(json_object_get(json_object_get(L->res, root), "type"));
+
+		h = hint(first, schema_attrs(resource_schema(L, root)));
+		lerr(L, L->cur_path, 0, "unknown attribute '%s' of resource '%s' (%s) in '${%s.%s}'%s",
+		     first, root, type, root, path, h);
+		free(h);
+	}
+	if (L->cur_deps)
+		json_object_set_new(L->cur_deps, root, json_true());
+out:
+	json_decref(segs);
+	return v;
+}
+
+/* Substitutes every string in v (deeply), reporting problems at their own
+ * positions. Returns a new reference (the input, where it cannot be
+ * substituted). */
+static json_t *subst(struct loader *L, json_t *v, const char *path)
+{
+	struct cairn_err err;
+	const char *k;
+	json_t *e, *r;
+	size_t i;
+
+	if (json_is_object(v)) {
+		r = json_object();
+		json_object_foreach(v, k, e) {
+			char *p = doc_path_key(path, k);
+
+			json_object_set_new(r, k, subst(L, e, p));
+			free(p);
+		}
+		return r;
+	}
+	if (json_is_array(v)) {
+		r = json_array();
+		json_array_foreach(v, i, e) {
+			char *p = doc_path_index(path, i);
+
+			json_array_append_new(r, subst(L, e, p));
+			free(p);
+		}
+		return r;
+	}
+	if (!json_is_string(v))
+		return json_incref(v);
+	L->cur_path = path;
+	err_clear(&err);
+	r = expr_subst(v, load_lookup, L, &err);
+	if (!r) {
+		lerr(L, path, 0, "%s", err.msg);
+		r = json_incref(v);
+	}
+	return r;
+}
+
+/* ---- schema checks ---- */
+
+struct check {
+	struct loader *L;
+	const char *type;       /* resource type, for messages */
+};
+
+static void check_value(struct check *c, const json_t *spec, json_t *v, const char *path,
+			const char *name);
+
+static void count_ref(void *ctx, const char *root, const char *path)
+{
+	(void)root;
+	(void)path;
+	(*(int *)ctx)++;
+}
+
+/* True if the string holds a reference left for the plan (to a resource
+ * or ${aws.account_id}). */
+static int has_ref(json_t *v)
+{
+	struct cairn_err err;
+	int n = 0;
+
+	err_clear(&err);
+	return expr_refs(v, count_ref, &n, &err) == 0 && n > 0;
+}
+
+static int is_scalar_type(const char *t)
+{
+	return !strcmp(t, "string") || !strcmp(t, "number") || !strcmp(t, "bool");
+}
+
+/* A string that is one whole reference to a resource attribute: checks
+ * the referenced attribute's type against the expected one. */
+static void check_ref_type(struct check *c, const json_t *spec, const char *s,
+			   const char *path, const char *name)
+{
+	char *root, *rpath;
+	const json_t *rschema, *rspec;
+	json_t *segs;
+	const char *want = schema_type_of(spec), *got;
+	int bad;
+
+	if (!expr_single_ref(s, &root, &rpath))
+		return;
+	rschema = resource_schema(c->L, root);
+	segs = expr_path_split(rpath);
+	if (!rschema || !segs || !json_is_string(json_array_get(segs, 0)))
+		goto out;
+	rspec = spec_walk(schema_attr(rschema, json_string_value(json_array_get(segs, 0))), segs, 1);
+	if (!rspec)
+		goto out;
+	got = schema_type_of(rspec);
+	if (!strcmp(want, "json") || !strcmp(got, "json"))
+		goto out;
+	if (is_scalar_type(want))
+		bad = !is_scalar_type(got);
+	else if (!strcmp(want, "list"))
+		bad = strcmp(got, "list") != 0;
+	else
+		bad = strcmp(got, "map") != 0 && strcmp(got, "object") != 0;
+	if (bad)
+		lerr(c->L, path, 0, "wrong type for '%s' of %s: expected %s, but '%s' is a %s",
+		     name, c->type, want, s, got);
+out:
+	json_decref(segs);
+	free(root);
+	free(rpath);
+}
+
+static void check_object(struct check *c, const json_t *attrs, json_t *obj, const char *path,
+			 const char *prefix, const char *missing_path, int missing_key);
+
+static char *quoted_list(const json_t *arr)
+{
+	struct strbuf sb;
+	json_t *e;
+	size_t i;
+
+	strbuf_init(&sb);
+	json_array_foreach(arr, i, e) {
+		char *s = json_dumps(e, JSON_ENCODE_ANY);
+
+		strbuf_addf(&sb, "%s%s", i ? ", " : "", s);
+		free(s);
+	}
+	return strbuf_detach(&sb);
+}
+
+static void check_value(struct check *c, const json_t *spec, json_t *v, const char *path,
+			const char *name)
+{
+	const char *t = schema_type_of(spec), *k;
+	const json_t *elem = json_object_get(spec, "elem"), *allowed, *pattern;
+	struct cairn_err err;
+	json_t *e, *n;
+	size_t i;
+
+	if (json_is_string(v) && has_ref(v)) {
+		check_ref_type(c, spec, json_string_value(v), path, name);
+		return;
+	}
+	if (!strcmp(t, "json"))
+		return;
+	if (!strcmp(t, "list") || !strcmp(t, "map") || !strcmp(t, "object")) {
+		int ok = !strcmp(t, "list") ? json_is_array(v) : json_is_object(v);
+
+		if (!ok) {
+			lerr(c->L, path, 0, "wrong type for '%s' of %s: expected %s, got %s",
+			     name, c->type, !strcmp(t, "object") ? "map" : t, json_kind(v));
+			return;
+		}
+		if (!strcmp(t, "object")) {
+			char *prefix = xasprintf("%s.", name);
+
+			check_object(c, json_object_get(spec, "attributes"), v, path, prefix, path, 0);
+			free(prefix);
+			return;
+		}
+		if (!strcmp(t, "list")) {
+			json_array_foreach(v, i, e) {
+				char *p = doc_path_index(path, i), *nm = xasprintf("%s[%zu]", name, i);
+
+				if (elem)
+					check_value(c, elem, e, p, nm);
+				free(p);
+				free(nm);
+			}
+			return;
+		}
+		json_object_foreach(v, k, e) {
+			char *p = doc_path_key(path, k), *nm = xasprintf("%s.%s", name, k);
+			json_t *string_spec = json_pack("{s:s}", "type", "string");
+
+			check_value(c, elem ? elem : string_spec, e, p, nm);
+			json_decref(string_spec);
+			free(p);
+			free(nm);
+		}
+		return;
+	}
+	err_clear(&err);
+	n = schema_coerce(spec, v, name, &err);
+	if (!n) {
+		char *s = json_dumps(v, JSON_ENCODE_ANY);
+
+		lerr(c->L, path, 0, "wrong type for '%s' of %s: expected %s, got %s %s",
+		     name, c->type, t, json_kind(v), s);
+		free(s);
+		return;
+	}
+	allowed = json_object_get(spec, "allowed");
+	if (json_is_array(allowed)) {
+		int found = 0;
+
+		json_array_foreach(allowed, i, e)
+			if (json_equal(e, n))
+				found = 1;
+		if (!found) {
+			char *s = json_dumps(n, JSON_ENCODE_ANY), *list = quoted_list(allowed);
+
+			lerr(c->L, path, 0, "invalid value %s for '%s' of %s; allowed values: %s",
+			     s, name, c->type, list);
+			free(s);
+			free(list);
+		}
+	}
+	pattern = json_object_get(spec, "pattern");
+	if (json_is_string(pattern) && json_is_string(n)) {
+		regex_t re;
+
+		if (regcomp(&re, json_string_value(pattern), REG_EXTENDED | REG_NOSUB) == 0) {
+			if (regexec(&re, json_string_value(n), 0, NULL, 0) != 0)
+				lerr(c->L, path, 0, "invalid value \"%s\" for '%s' of %s: must match %s",
+				     json_string_value(n), name, c->type, json_string_value(pattern));
+			regfree(&re);
+		}
+	}
+	json_decref(n);
+}
+
+/* Checks an object's keys against attribute specs; a missing required
+ * attribute is reported at missing_path (its key when missing_key). */
+static void check_object(struct check *c, const json_t *attrs, json_t *obj, const char *path,
+			 const char *prefix, const char *missing_path, int missing_key)
+{
+	const char *k;
+	json_t *v, *spec;
+
+	json_object_foreach(obj, k, v) {
+		char *p = doc_path_key(path, k), *name = xasprintf("%s%s", prefix, k);
+
+		spec = json_object_get(attrs, k);
+		if (!spec) {
+			const char *near = suggest_json(k, attrs);
+
+			if (near)
+				lerr(c->L, p, 1, "unknown attribute '%s' for %s; did you mean '%s%s'?",
+				     name, c->type, prefix, near);
+			else
+				lerr(c->L, p, 1, "unknown attribute '%s' for %s", name, c->type);
+		} else if (schema_is_output(spec)) {
+			lerr(c->L, p, 1, "attribute '%s' of %s is computed by AWS and cannot be set",
+			     name, c->type);
+		} else if (!json_is_null(v)) {
+			check_value(c, spec, v, p, name);
+		}
+		free(p);
+		free(name);
+	}
+	json_object_foreach((json_t *)attrs, k, spec) {
+		v = json_object_get(obj, k);
+		if (schema_is_required(spec) && (!v || json_is_null(v)))
+			lerr(c->L, missing_path, missing_key,
+			     "missing required attribute '%s%s' for %s", prefix, k, c->type);
+	}
+}
+
+/* ---- resources ---- */
+
+static json_t *bool_at(struct loader *L, json_t *obj, const char *path, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (v && !json_is_boolean(v)) {
+		char *p = doc_path_key(path, key);
+
+		lerr(L, p, 0, "'%s' must be true or false", key);
+		free(p);
+		return NULL;
+	}
+	return v;
+}
+
+/* An array of strings at obj[key] (a new reference; empty when absent or bad). */
+static json_t *names_at(struct loader *L, json_t *obj, const char *path, const char *key)
+{
+	json_t *v = json_object_get(obj, key), *e;
+	size_t i;
+	char *p = doc_path_key(path, key);
+	json_t *r = json_array();
+
+	if (v && !json_is_array(v)) {
+		lerr(L, p, 0, "'%s' must be a list of names", key);
+	} else if (v) {
+		json_array_foreach(v, i, e) {
+			if (json_is_string(e)) {
+				json_array_append(r, e);
+			} else {
+				char *ep = doc_path_index(p, i);
+
+				lerr(L, ep, 0, "'%s' must be a list of names", key);
+				free(ep);
+			}
+		}
+	}
+	free(p);
+	return r;
+}
+
+static int cmp_json_str(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+static json_t *sorted_keys(json_t *set)
+{
+	json_t **v = xcalloc(json_object_size(set) + 1, sizeof(*v)), *r = json_array(), *e;
+	const char *k;
+	size_t n = 0, i;
+
+	json_object_foreach(set, k, e)
+		v[n++] = json_string(k);
+	qsort(v, n, sizeof(*v), cmp_json_str);
+	for (i = 0; i < n; i++)
+		json_array_append_new(r, v[i]);
+	free(v);
+	return r;
+}
+
+static void load_resource(struct loader *L, const char *name, json_t *decl,
+			  struct stack_resource *r)
+{
+	static const char *const keys[] = {"type", "properties", "depends_on", "lifecycle", NULL};
+	static const char *const lc_keys[] = {"prevent_destroy", "create_before_destroy",
+					      "ignore_changes", NULL};
+	char *path = doc_path_key("resources", name), *pp, *lp, *tp;
+	json_t *deps = json_object(), *props, *lc, *e, *t;
+	const json_t *schema = NULL;
+	struct check c;
+	size_t i;
+
+	r->name = xstrdup(name);
+	r->pos = doc_pos(L->doc.pos, path, 1);
+	pp = doc_path_key(path, "properties");
+	lp = doc_path_key(path, "lifecycle");
+	tp = doc_path_key(path, "type");
+	if (!valid_name(name))
+		lerr(L, path, 1, "invalid resource name '%s': use letters, digits, '_' and '-', "
+		     "starting with a letter", name);
+	if (!json_is_object(decl)) {
+		lerr(L, path, 0, "resource '%s' must be a map with 'type' and 'properties'", name);
+		r->type = xstrdup("");
+		r->properties = json_object();
+		goto edges;
+	}
+	check_keys(L, decl, path, "a resource", keys);
+	t = json_object_get(decl, "type");
+	r->type = xstrdup(json_is_string(t) ? json_string_value(t) : "");
+	if (!t) {
+		lerr(L, path, 1, "resource '%s' has no 'type'", name);
+	} else if (!json_is_string(t)) {
+		lerr(L, tp, 0, "'type' must be a string");
+	} else if (!(schema = schema_get(r->type))) {
+		char *h = hint(r->type, schema_types());
+
+		lerr(L, tp, 0, "unknown resource type '%s'%s", r->type, h);
+		free(h);
+	}
+	props = json_object_get(decl, "properties");
+	if (props && !json_is_object(props) && !json_is_null(props)) {
+		lerr(L, pp, 0, "'properties' must be a map");
+		props = NULL;
+	}
+	L->cur_deps = deps;
+	L->vars_only = 0;
+	r->properties = json_is_object(props) ? subst(L, props, pp) : json_object();
+	L->cur_deps = NULL;
+	if (schema) {
+		c.L = L;
+		c.type = r->type;
+		check_object(&c, schema_attrs(schema), r->properties, pp, "", path, 1);
+	}
+	/* depends_on */
+	r->depends_on = names_at(L, decl, path, "depends_on");
+	json_array_foreach(r->depends_on, i, e) {
+		const char *d = json_string_value(e);
+
+		if (json_object_get(L->res, d)) {
+			json_object_set_new(deps, d, json_true());
+		} else {
+			char *dp = doc_path_key(path, "depends_on"), *ep = doc_path_index(dp, i);
+			char *h = hint(d, L->res);
+
+			lerr(L, ep, 0, "depends_on names unknown resource '%s'%s", d, h);
+			free(h);
+			free(dp);
+			free(ep);
+		}
+	}
+	/* lifecycle */
+	lc = json_object_get(decl, "lifecycle");
+	if (lc && !json_is_object(lc)) {
+		lerr(L, lp, 0, "'lifecycle' must be a map");
+		lc = NULL;
+	}
+	if (lc)
+		check_keys(L, lc, lp, "lifecycle", lc_keys);
+	r->prevent_destroy = json_is_true(bool_at(L, lc, lp, "prevent_destroy"));
+	r->create_before_destroy = json_is_true(bool_at(L, lc, lp, "create_before_destroy"));
+	r->ignore_changes = names_at(L, lc, lp, "ignore_changes");
+	json_array_foreach(r->ignore_changes, i, e) {
+		const char *a = json_string_value(e);
+
+		if (schema && !schema_attr(schema, a)) {
+			char *ip = doc_path_key(lp, "ignore_changes"), *ep = doc_path_index(ip, i);
+			char *h = hint(a, schema_attrs(schema));
+
+			lerr(L, ep, 0, "ignore_changes names unknown attribute '%s' of %s%s",
+			     a, r->type, h);
+			free(h);
+			free(ip);
+			free(ep);
+		}
+	}
+edges:
+	if (!r->depends_on)
+		r->depends_on = json_array();
+	if (!r->ignore_changes)
+		r->ignore_changes = json_array();
+	r->deps = sorted_keys(deps);
+	json_decref(deps);
+	free(path);
+	free(pp);
+	free(lp);
+	free(tp);
+}
+
+static void load_outputs(struct loader *L, json_t *outs)
+{
+	static const char *const keys[] = {"value", "description", "sensitive", NULL};
+	const char *k;
+	json_t *o;
+	size_t n = 0;
+
+	if (outs && !json_is_object(outs)) {
+		lerr(L, "outputs", 0, "'outputs' must be a map");
+		return;
+	}
+	L->s->outputs = xcalloc(json_object_size(outs) + 1, sizeof(*L->s->outputs));
+	json_object_foreach(outs, k, o) {
+		struct stack_output *out = &L->s->outputs[n++];
+		char *path = doc_path_key("outputs", k), *vp = doc_path_key(path, "value");
+		json_t *d;
+
+		out->name = xstrdup(k);
+		out->pos = doc_pos(L->doc.pos, path, 1);
+		if (!valid_name(k))
+			lerr(L, path, 1, "invalid output name '%s': use letters, digits, '_' and '-', "
+			     "starting with a letter", k);
+		if (!json_is_object(o) || !json_object_get(o, "value")) {
+			lerr(L, path, json_is_object(o), "output '%s' must be a map with a 'value'", k);
+			out->value = json_null();
+		} else {
+			check_keys(L, o, path, "an output", keys);
+			L->vars_only = 0;
+			L->cur_deps = NULL;
+			out->value = subst(L, json_object_get(o, "value"), vp);
+			d = json_object_get(o, "description");
+			if (d && !json_is_string(d)) {
+				char *dp = doc_path_key(path, "description");
+
+				lerr(L, dp, 0, "'description' must be a string");
+				free(dp);
+			}
+			out->description = xstrdup(json_string_value(d));
+			out->sensitive = json_is_true(bool_at(L, o, path, "sensitive"));
+		}
+		free(path);
+		free(vp);
+	}
+	L->s->n_outputs = n;
+}
+
+/* "stack:" or "region:": a string that may use variables; owned result or NULL. */
+static char *top_string(struct loader *L, const char *key)
+{
+	json_t *v = json_object_get(L->doc.root, key), *r, *lit;
+	struct cairn_err err;
+	char *out = NULL;
+
+	if (!v)
+		return NULL;
+	if (!json_is_string(v)) {
+		lerr(L, key, 0, "'%s' must be a string", key);
+		return NULL;
+	}
+	L->vars_only = 1;
+	L->cur_deps = NULL;
+	r = subst(L, v, key);
+	L->vars_only = 0;
+	/* the result is final text: read "$${" as "${" now */
+	err_clear(&err);
+	lit = expr_eval(r, load_lookup, L, &err);
+	if (lit && json_is_string(lit))
+		out = xstrdup(json_string_value(lit));
+	else if (!json_is_string(r))
+		lerr(L, key, 0, "'%s' must be a string", key);
+	json_decref(lit);
+	json_decref(r);
+	return out;
+}
+
+struct stack *stack_load(const char *path, const struct stack_opts *opts, struct diags *diags)
+{
+	static const char *const keys[] = {"stack", "region", "description", "variables",
+					   "resources", "outputs", NULL};
+	struct loader L = {0};
+	struct stack *s = xcalloc(1, sizeof(*s));
+	size_t before = diags->n, i = 0;
+	const char *k;
+	json_t *decl;
+
+	L.file = path;
+	L.opts = opts;
+	L.diags = diags;
+	L.s = s;
+	L.unset = json_object();
+	s->file = xstrdup(path);
+	s->vars = json_object();
+	if (doc_load(path, &L.doc, diags) < 0)
+		goto fail;
+	if (!json_is_object(L.doc.root)) {
+		diags_add(diags, path, 1, 1, "a stack file must be a map with 'stack' and 'resources'");
+		goto fail;
+	}
+	check_keys(&L, L.doc.root, "", "the stack file", keys);
+	load_vars(&L);
+	if (!json_object_get(L.doc.root, "stack"))
+		diags_add(diags, path, 1, 1, "missing 'stack:' (the name the state is kept under)");
+	s->region = top_string(&L, "region");
+	s->name = top_string(&L, "stack");
+	if (json_object_get(L.doc.root, "stack") && s->name && !*s->name)
+		lerr(&L, "stack", 0, "'stack' must not be empty");
+	L.res = json_object_get(L.doc.root, "resources");
+	if (L.res && !json_is_object(L.res)) {
+		lerr(&L, "resources", 0, "'resources' must be a map of NAME: {type, properties}");
+		L.res = NULL;
+	}
+	s->resources = xcalloc(json_object_size(L.res) + 1, sizeof(*s->resources));
+	/* jansson keeps insertion order, which is file order */
+	json_object_foreach(L.res, k, decl)
+		load_resource(&L, k, decl, &s->resources[i++]);
+	s->n_resources = i;
+	load_outputs(&L, json_object_get(L.doc.root, "outputs"));
+	graph_cycles(s, diags);
+	if (diags->n != before)
+		goto fail;
+	s->posmap = L.doc.pos;
+	L.doc.pos = NULL;
+	doc_free(&L.doc);
+	json_decref(L.unset);
+	return s;
+fail:
+	doc_free(&L.doc);
+	json_decref(L.unset);
+	stack_free(s);
+	return NULL;
+}
+
+void stack_free(struct stack *s)
+{
+	size_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->n_resources; i++) {
+		struct stack_resource *r = &s->resources[i];
+
+		free(r->name);
+		free(r->type);
+		json_decref(r->properties);
+		json_decref(r->depends_on);
+		json_decref(r->deps);
+		json_decref(r->ignore_changes);
+	}
+	free(s->resources);
+	for (i = 0; i < s->n_outputs; i++) {
+		free(s->outputs[i].name);
+		json_decref(s->outputs[i].value);
+		free(s->outputs[i].description);
+	}
+	free(s->outputs);
+	free(s->file);
+	free(s->name);
+	free(s->region);
+	json_decref(s->vars);
+	json_decref(s->posmap);
+	free(s);
+}
+
+const char *stack_default_file(void)
+{
+	static const char *const names[] = {"stack.yaml", "stack.yml", "stack.json"};
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (access(names[i], F_OK) == 0)
+			return names[i];
+	return NULL;
+}
+
+long stack_find(const struct stack *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < s->n_resources; i++)
+		if (strcmp(s->resources[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+struct srcpos stack_pos(const struct stack *s, const char *path, int key)
+{
+	return doc_pos(s->posmap, path, key);
+}
