@@ -160,12 +160,18 @@ void strbuf_free(struct strbuf *sb)
 
 void strbuf_reset(struct strbuf *sb)
 {
+	if (!sb->buf) {
+		strbuf_init(sb);
+		return;
+	}
 	sb->len = 0;
 	sb->buf[0] = '\0';
 }
 
 static void strbuf_grow(struct strbuf *sb, size_t extra)
 {
+	if (!sb->buf)
+		strbuf_init(sb);
 	if (sb->len + extra + 1 <= sb->cap)
 		return;
 	while (sb->len + extra + 1 > sb->cap)
@@ -207,7 +213,10 @@ char *strbuf_detach(struct strbuf *sb)
 {
 	char *s = sb->buf;
 
-	strbuf_init(sb);
+	/* left unallocated, so a detached buffer needs no strbuf_free;
+	 * the next add or reset starts a new one */
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
 	return s;
 }
 

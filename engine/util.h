@@ -60,7 +60,7 @@ char *xvasprintf(const char *fmt, va_list ap);
 
 /* Growable NUL-terminated byte buffer. buf may contain NULs; len excludes the terminator. */
 struct strbuf {
-	char *buf;      /* owned; never NULL after strbuf_init */
+	char *buf;      /* owned; never NULL after strbuf_init, until strbuf_detach */
 	size_t len, cap;
 };
 void strbuf_init(struct strbuf *sb);
@@ -70,7 +70,9 @@ void strbuf_add(struct strbuf *sb, const void *data, size_t n);
 void strbuf_adds(struct strbuf *sb, const char *s);
 void strbuf_addc(struct strbuf *sb, char c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-char *strbuf_detach(struct strbuf *sb);     /* returns owned string, sb is reset */
+/* Returns the owned string; sb is left empty and can be reused (strbuf_add,
+ * strbuf_reset) or dropped without strbuf_free. */
+char *strbuf_detach(struct strbuf *sb);
 
 /*
  * The process environment is injected (STYLE 6): only cmd/ reads environ

@@ -48,7 +48,7 @@ struct ini {
 
 static int is_space(char c)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
 }
 
 /* Owned copy of s[0..n) without surrounding whitespace, inner runs of
