@@ -1,0 +1,1716 @@
+/*
+ * elbv2: the Elastic Load Balancing v2 resource types aws_lb (application
+ * load balancers), aws_lb_target_group, aws_lb_listener and
+ * aws_lb_listener_rule (query protocol).
+ *
+ * Every id is the resource's ARN. The four types share one reading path:
+ * a batched Describe by ARNs (which fails as a whole when one ARN is gone,
+ * so then each ARN is described alone), DescribeTags for up to 20 ARNs a
+ * call, and a per-type conversion to the schema's attribute object.
+ *
+ * AWS refuses to delete a target group a listener or rule still forwards
+ * to (ResourceInUse). The engine deletes dependents first or, with
+ * create_before_destroy, repoints them before deleting the old group; the
+ * delete here only rides out the seconds AWS takes to notice.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "tagdiff.h"
+
+#define SVC "elbv2"
+#define ELB_DESCRIBE_MAX 20          /* Describe* by ARNs and DescribeTags take at most 20 */
+#define ELB_LB_TIMEOUT_MS (10 * 60 * 1000L)
+#define ELB_IN_USE_TIMEOUT_MS (2 * 60 * 1000L)
+#define ELB_POLL_MS 2000L
+#define ELB_POLL_MAX_MS 10000L
+#define ELB_PRIORITY_ATTEMPTS 5
+
+/* ---- small JSON helpers ---- */
+
+static const char *jstr(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static json_t *str_or_empty(const char *s)
+{
+	return json_string(s ? s : "");
+}
+
+/* A number AWS or the schema gave as integer, real or numeric string. */
+static int jnum(json_t *v, json_int_t *n)
+{
+	char *end;
+
+	if (json_is_integer(v)) {
+		*n = json_integer_value(v);
+		return 0;
+	}
+	if (json_is_real(v)) {
+		*n = (json_int_t)json_real_value(v);
+		return 0;
+	}
+	if (json_is_string(v) && *json_string_value(v)) {
+		*n = strtoll(json_string_value(v), &end, 10);
+		return *end ? -1 : 0;
+	}
+	return -1;
+}
+
+/* Sets key to the integer form of v if it is a number (leaves it out otherwise). */
+static void set_num(json_t *o, const char *key, json_t *v)
+{
+	json_int_t n;
+
+	if (jnum(v, &n) == 0)
+		json_object_set_new(o, key, json_integer(n));
+}
+
+static int array_has_str(json_t *a, const char *s)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(a, i, e)
+		if (json_is_string(e) && strcmp(json_string_value(e), s) == 0)
+			return 1;
+	return 0;
+}
+
+static int cmp_json_str(const void *a, const void *b)
+{
+	const char *x = json_string_value(*(json_t *const *)a);
+	const char *y = json_string_value(*(json_t *const *)b);
+
+	return strcmp(x ? x : "", y ? y : "");
+}
+
+/*
+ * The strings of have (an unordered set as AWS reports it) in the order
+ * the prior list (may be NULL) had them, the new ones sorted after: a set
+ * that did not change reads back exactly as it was written. New array.
+ */
+static json_t *order_like(json_t *have, json_t *prior)
+{
+	json_t *out = json_array(), *e, **rest;
+	size_t i, n = 0;
+
+	json_array_foreach(prior, i, e)
+		if (json_is_string(e) && array_has_str(have, json_string_value(e)) &&
+		    !array_has_str(out, json_string_value(e)))
+			json_array_append(out, e);
+	rest = xcalloc(json_array_size(have) + 1, sizeof(*rest));
+	json_array_foreach(have, i, e)
+		if (json_is_string(e) && !array_has_str(out, json_string_value(e)))
+			rest[n++] = e;
+	qsort(rest, n, sizeof(*rest), cmp_json_str);
+	for (i = 0; i < n; i++)
+		json_array_append(out, rest[i]);
+	free(rest);
+	return out;
+}
+
+/* Load balancer / target group attribute list [{Key,Value}] -> {Key: Value}. */
+static json_t *kv_object(json_t *list)
+{
+	json_t *o = json_object(), *e;
+	size_t i;
+
+	json_array_foreach(list, i, e)
+		if (jstr(e, "Key"))
+			json_object_set_new(o, jstr(e, "Key"), str_or_empty(jstr(e, "Value")));
+	return o;
+}
+
+static int attr_bool(json_t *kv, const char *key, int dflt)
+{
+	const char *v = jstr(kv, key);
+
+	return v ? strcmp(v, "true") == 0 : dflt;
+}
+
+static json_int_t attr_int(json_t *kv, const char *key, json_int_t dflt)
+{
+	json_int_t n;
+
+	return jnum(json_object_get(kv, key), &n) == 0 ? n : dflt;
+}
+
+static json_t *kv_entry(const char *key, const char *value)
+{
+	return json_pack("{s:s,s:s}", "Key", key, "Value", value);
+}
+
+static json_t *kv_int_entry(const char *key, json_t *v)
+{
+	json_int_t n = 0;
+	char buf[32];
+
+	jnum(v, &n);
+	snprintf(buf, sizeof(buf), "%lld", (long long)n);
+	return kv_entry(key, buf);
+}
+
+/* ---- waiting ---- */
+
+/* One step of a polling loop: sleeps, grows the step, fails on timeout or cancel. */
+static int poll_step(const struct provider_ctx *ctx, long *waited, long *step, long timeout,
+		     const char *what, struct cairn_err *err)
+{
+	if (*waited >= timeout) {
+		err_set(err, CAIRN_EAWS, "%s on %s: gave up after %ld seconds", what, ctx->name,
+			timeout / 1000);
+		return -1;
+	}
+	if (pwait(ctx, *step) != 0) {
+		err_set(err, CAIRN_ECANCEL, "%s on %s: interrupted", what, ctx->name);
+		return -1;
+	}
+	*waited += *step;
+	*step = *step * 2 > ELB_POLL_MAX_MS ? ELB_POLL_MAX_MS : *step * 2;
+	return 0;
+}
+
+/*
+ * Calls a Delete operation; already gone (notfound) is success and
+ * ResourceInUse is retried until the in-use timeout: AWS reports a target
+ * group in use for a moment after the listener that used it is deleted.
+ */
+static int delete_call(const struct provider_ctx *ctx, const char *op, json_t *in,
+		       const char *notfound, struct cairn_err *err)
+{
+	long waited = 0, step = ELB_POLL_MS;
+	json_t *out = NULL;
+
+	for (;;) {
+		if (pcall(ctx, SVC, op, in, &out, err) == 0) {
+			json_decref(out);
+			return 0;
+		}
+		if (perr_is(err, notfound)) {
+			err_clear(err);
+			return 0;
+		}
+		if (!perr_is(err, "ResourceInUse"))
+			return -1;
+		if (waited >= ELB_IN_USE_TIMEOUT_MS) {
+			err_prefix(err, "still in use after %ld seconds",
+				   ELB_IN_USE_TIMEOUT_MS / 1000);
+			return -1;
+		}
+		if (pwait(ctx, step) != 0) {
+			err_set(err, CAIRN_ECANCEL, "%s on %s: interrupted", op, ctx->name);
+			return -1;
+		}
+		waited += step;
+	}
+}
+
+/* ---- the shared reading path ---- */
+
+struct kind {
+	const char *what;          /* "load balancer": for messages */
+	const char *op;            /* DescribeLoadBalancers */
+	const char *arns_member;   /* LoadBalancerArns */
+	const char *result_key;    /* LoadBalancers */
+	const char *arn_key;       /* LoadBalancerArn */
+	const char *notfound;      /* LoadBalancerNotFound */
+	/*
+	 * One described item plus its AWS tag list (both borrowed) -> the
+	 * attribute object (*out new ref; NULL when the resource turned out
+	 * to be gone meanwhile). prior: recorded attributes or NULL.
+	 */
+	int (*attrs)(const struct provider_ctx *ctx, json_t *item, json_t *tags, json_t *prior,
+		     json_t **out, struct cairn_err *err);
+};
+
+static const char *const NOTFOUND_CODES[] = {
+	"LoadBalancerNotFound", "TargetGroupNotFound", "ListenerNotFound", "RuleNotFound",
+};
+
+static int is_notfound(const struct cairn_err *err)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(NOTFOUND_CODES) / sizeof(NOTFOUND_CODES[0]); i++)
+		if (perr_is(err, NOTFOUND_CODES[i]))
+			return 1;
+	return 0;
+}
+
+/* aws_call_all with the same error prefix as pcall. */
+static int pcall_all(const struct provider_ctx *ctx, const char *op, json_t *in,
+		     const char *result_key, json_t **items, struct cairn_err *err)
+{
+	if (aws_call_all(ctx->aws, SVC, op, in, result_key, items, err) == 0)
+		return 0;
+	err_prefix(err, "%s on %s", op, ctx->name);
+	return -1;
+}
+
+/* Describes arns[from, to) in one call; adds each item to found (arn -> item). */
+static int describe_chunk(const struct provider_ctx *ctx, const struct kind *k, json_t *arns,
+			  size_t from, size_t to, json_t *found, struct cairn_err *err)
+{
+	json_t *in = json_object(), *chunk = json_array(), *items = NULL, *e;
+	size_t i;
+	int rc = -1;
+
+	for (i = from; i < to; i++)
+		json_array_append(chunk, json_array_get(arns, i));
+	json_object_set_new(in, k->arns_member, chunk);
+	if (pcall_all(ctx, k->op, in, k->result_key, &items, err) != 0)
+		goto out;
+	json_array_foreach(items, i, e)
+		if (jstr(e, k->arn_key))
+			json_object_set(found, jstr(e, k->arn_key), e);
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(items);
+	return rc;
+}
+
+/*
+ * Describes arns (array of strings, borrowed) into found (object
+ * arn -> item, borrowed, filled). One missing ARN fails a whole call, so a
+ * chunk that fails with not-found is described again ARN by ARN.
+ */
+static int describe_arns(const struct provider_ctx *ctx, const struct kind *k, json_t *arns,
+			 json_t *found, struct cairn_err *err)
+{
+	size_t n = json_array_size(arns), from, i;
+
+	for (from = 0; from < n; from += ELB_DESCRIBE_MAX) {
+		size_t to = from + ELB_DESCRIBE_MAX < n ? from + ELB_DESCRIBE_MAX : n;
+
+		if (describe_chunk(ctx, k, arns, from, to, found, err) == 0)
+			continue;
+		if (!is_notfound(err))
+			return -1;
+		for (i = from; i < to; i++) {
+			err_clear(err);
+			if (describe_chunk(ctx, k, arns, i, i + 1, found, err) != 0 &&
+			    !is_notfound(err))
+				return -1;
+		}
+		err_clear(err);
+	}
+	return 0;
+}
+
+/* DescribeTags of arns[from, to) into tags (arn -> AWS tag list). */
+static int tags_chunk(const struct provider_ctx *ctx, json_t *arns, size_t from, size_t to,
+		      json_t *tags, struct cairn_err *err)
+{
+	json_t *chunk = json_array(), *in, *out = NULL, *d;
+	size_t i;
+	int rc = -1;
+
+	for (i = from; i < to; i++)
+		json_array_append(chunk, json_array_get(arns, i));
+	in = json_pack("{s:o}", "ResourceArns", chunk);
+	if (pcall(ctx, SVC, "DescribeTags", in, &out, err) != 0)
+		goto out;
+	json_array_foreach(json_object_get(out, "TagDescriptions"), i, d)
+		if (jstr(d, "ResourceArn")) {
+			json_t *t = json_object_get(d, "Tags");
+
+			json_object_set_new(tags, jstr(d, "ResourceArn"),
+					    json_is_array(t) ? json_incref(t) : json_array());
+		}
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(out);
+	return rc;
+}
+
+/* Like describe_arns, for DescribeTags: tags gets arn -> [{Key,Value}]. */
+static int describe_tags(const struct provider_ctx *ctx, json_t *arns, json_t *tags,
+			 struct cairn_err *err)
+{
+	size_t n = json_array_size(arns), from, i;
+
+	for (from = 0; from < n; from += ELB_DESCRIBE_MAX) {
+		size_t to = from + ELB_DESCRIBE_MAX < n ? from + ELB_DESCRIBE_MAX : n;
+
+		if (tags_chunk(ctx, arns, from, to, tags, err) == 0)
+			continue;
+		if (!is_notfound(err))
+			return -1;
+		for (i = from; i < to; i++) {
+			err_clear(err);
+			if (tags_chunk(ctx, arns, i, i + 1, tags, err) != 0 && !is_notfound(err))
+				return -1;
+		}
+		err_clear(err);
+	}
+	return 0;
+}
+
+/* The user tags (owner tags dropped) of one described resource's tag list. */
+static json_t *user_tags(json_t *tag_list)
+{
+	return ptags_from_list(tag_list, "Key", "Value");
+}
+
+/*
+ * Reads n resources of one kind, all through ctxs[0]'s client: outs[i] is
+ * the attribute object or NULL when gone. On failure every outs[i] is NULL.
+ */
+static int read_group(const struct kind *k, const struct provider_ctx *const *ctxs, size_t n,
+		      const char *const *ids, json_t *const *priors, json_t **outs,
+		      struct cairn_err *err)
+{
+	struct provider_ctx bctx = *ctxs[0];
+	struct strbuf names;
+	json_t *arns = json_array(), *found = json_object(), *present = json_array();
+	json_t *tags = json_object();
+	size_t i;
+	int rc = -1;
+
+	strbuf_init(&names);
+	for (i = 0; i < n; i++) {
+		outs[i] = NULL;
+		json_array_append_new(arns, json_string(ids[i]));
+		if (i < 3)
+			strbuf_addf(&names, "%s%s", i ? ", " : "", ctxs[i]->name);
+	}
+	if (n > 3)
+		strbuf_addf(&names, " and %zu more", n - 3);
+	bctx.name = names.buf;
+	if (describe_arns(&bctx, k, arns, found, err) != 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (json_object_get(found, ids[i]) && !array_has_str(present, ids[i]))
+			json_array_append_new(present, json_string(ids[i]));
+	if (describe_tags(&bctx, present, tags, err) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		json_t *item = json_object_get(found, ids[i]);
+		json_t *t = json_object_get(tags, ids[i]);
+
+		/* No tag description: deleted between the two calls. */
+		if (!item || !t)
+			continue;
+		if (k->attrs(ctxs[i], item, t, priors ? priors[i] : NULL, &outs[i], err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		for (i = 0; i < n; i++) {
+			json_decref(outs[i]);
+			outs[i] = NULL;
+		}
+	strbuf_free(&names);
+	json_decref(arns);
+	json_decref(found);
+	json_decref(present);
+	json_decref(tags);
+	return rc;
+}
+
+/* read_batch for a kind: one group per AWS client (in practice one). */
+static int read_kind(const struct kind *k, const struct provider_ctx *const *ctxs, size_t n,
+		     const char *const *ids, json_t *const *priors, json_t **outs,
+		     struct cairn_err *err)
+{
+	const struct provider_ctx **gctx = xcalloc(n + 1, sizeof(*gctx));
+	const char **gids = xcalloc(n + 1, sizeof(*gids));
+	json_t **gpriors = xcalloc(n + 1, sizeof(*gpriors));
+	json_t **gouts = xcalloc(n + 1, sizeof(*gouts));
+	size_t *gidx = xcalloc(n + 1, sizeof(*gidx));
+	char *done = xcalloc(n + 1, 1);
+	size_t i, j, m;
+	int rc = -1;
+
+	for (i = 0; i < n; i++)
+		outs[i] = NULL;
+	for (i = 0; i < n; i++) {
+		if (done[i])
+			continue;
+		for (m = 0, j = i; j < n; j++)
+			if (!done[j] && ctxs[j]->aws == ctxs[i]->aws) {
+				gctx[m] = ctxs[j];
+				gids[m] = ids[j];
+				gpriors[m] = priors ? priors[j] : NULL;
+				gidx[m++] = j;
+				done[j] = 1;
+			}
+		if (read_group(k, gctx, m, gids, gpriors, gouts, err) != 0)
+			goto out;
+		for (j = 0; j < m; j++)
+			outs[gidx[j]] = gouts[j];
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		for (i = 0; i < n; i++) {
+			json_decref(outs[i]);
+			outs[i] = NULL;
+		}
+	free(gctx);
+	free(gids);
+	free(gpriors);
+	free(gouts);
+	free(gidx);
+	free(done);
+	return rc;
+}
+
+static int read_one(const struct kind *k, const struct provider_ctx *ctx, const char *id,
+		    json_t *prior, json_t **out, struct cairn_err *err)
+{
+	return read_kind(k, &ctx, 1, &id, &prior, out, err);
+}
+
+static int import_one(const struct kind *k, const struct provider_ctx *ctx, const char *id,
+		      json_t **out, struct cairn_err *err)
+{
+	if (read_one(k, ctx, id, NULL, out, err) != 0)
+		return -1;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "import %s: %s '%s' not found", ctx->name, k->what, id);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * After a create or update: reads the resource back with want as the
+ * prior. If that fails, *out still holds the id so the engine records
+ * what exists.
+ */
+static int read_back(const struct kind *k, const struct provider_ctx *ctx, const char *arn,
+		     json_t *want, json_t **out, struct cairn_err *err)
+{
+	int rc = read_one(k, ctx, arn, want, out, err);
+
+	if (rc == 0 && *out)
+		return 0;
+	if (rc == 0)
+		err_set(err, CAIRN_EAWS, "%s: %s '%s' vanished right after it was written",
+			ctx->name, k->what, arn);
+	*out = json_pack("{s:s,s:s}", "id", arn, "arn", arn);
+	return -1;
+}
+
+/* Replaces the user tags of arn: old -> want (objects or NULL). */
+static int retag(const struct provider_ctx *ctx, const char *arn, json_t *old, json_t *want,
+		 struct cairn_err *err)
+{
+	json_t *removed, *set, *out = NULL, *in = NULL;
+	int rc = -1;
+
+	tagdiff(old, want, 0, &removed, &set);
+	if (json_array_size(removed) > 0) {
+		in = json_pack("{s:[s],s:O}", "ResourceArns", arn, "TagKeys", removed);
+		if (pcall(ctx, SVC, "RemoveTags", in, &out, err) != 0)
+			goto out;
+		json_decref(in);
+		json_decref(out);
+		in = out = NULL;
+	}
+	if (json_object_size(set) > 0) {
+		in = json_pack("{s:[s],s:o}", "ResourceArns", arn, "Tags",
+			       ptags_to_list(set, "Key", "Value"));
+		if (pcall(ctx, SVC, "AddTags", in, &out, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(out);
+	json_decref(removed);
+	json_decref(set);
+	return rc;
+}
+
+static int changed_has(json_t *changed, const char *name)
+{
+	return array_has_str(changed, name);
+}
+
+/*
+ * find by ownership tags among candidates (array of ARNs): the first one
+ * whose tags name this ctx, read as attributes; *out NULL if none.
+ */
+static int find_owned(const struct kind *k, const struct provider_ctx *ctx, json_t *candidates,
+		      json_t *want, json_t **out, struct cairn_err *err)
+{
+	json_t *tags = json_object(), *t;
+	const char *arn;
+	int rc = -1;
+
+	*out = NULL;
+	if (describe_tags(ctx, candidates, tags, err) != 0)
+		goto out;
+	json_object_foreach(tags, arn, t)
+		if (ptags_owned_by(t, "Key", "Value", ctx)) {
+			rc = read_one(k, ctx, arn, want, out, err);
+			goto out;
+		}
+	rc = 0;
+out:
+	json_decref(tags);
+	return rc;
+}
+
+/* ---- actions and conditions: schema shape <-> API shape ---- */
+
+static int action_to_api(json_t *a, size_t idx, json_t **api, struct cairn_err *err)
+{
+	const char *type = jstr(a, "type");
+	json_t *o = json_pack("{s:s,s:I}", "Type", type ? type : "", "Order", (json_int_t)idx + 1);
+	json_t *fr = json_object_get(a, "fixed_response");
+	json_t *rd = json_object_get(a, "redirect");
+
+	*api = NULL;
+	if (type && strcmp(type, "forward") == 0) {
+		if (!jstr(a, "target_group_arn"))
+			goto bad;
+		json_object_set_new(o, "TargetGroupArn", json_string(jstr(a, "target_group_arn")));
+	} else if (type && strcmp(type, "fixed-response") == 0) {
+		json_t *c = json_object();
+
+		if (!json_is_object(fr) || !jstr(fr, "content_type")) {
+			json_decref(c);
+			goto bad;
+		}
+		json_object_set_new(c, "ContentType", json_string(jstr(fr, "content_type")));
+		if (jstr(fr, "message_body"))
+			json_object_set_new(c, "MessageBody", json_string(jstr(fr, "message_body")));
+		if (jstr(fr, "status_code"))
+			json_object_set_new(c, "StatusCode", json_string(jstr(fr, "status_code")));
+		json_object_set_new(o, "FixedResponseConfig", c);
+	} else if (type && strcmp(type, "redirect") == 0) {
+		static const char *const keys[][2] = {
+			{"protocol", "Protocol"}, {"port", "Port"}, {"host", "Host"},
+			{"path", "Path"}, {"query", "Query"}, {"status_code", "StatusCode"},
+		};
+		json_t *c = json_object();
+		size_t i;
+
+		if (!json_is_object(rd) || !jstr(rd, "status_code")) {
+			json_decref(c);
+			goto bad;
+		}
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (jstr(rd, keys[i][0]))
+				json_object_set_new(c, keys[i][1], json_string(jstr(rd, keys[i][0])));
+		json_object_set_new(o, "RedirectConfig", c);
+	} else {
+		goto bad;
+	}
+	*api = o;
+	return 0;
+bad:
+	json_decref(o);
+	err_set(err, CAIRN_EINVAL,
+		"action %zu: type '%s' needs %s", idx + 1, type ? type : "",
+		!type ? "a type" :
+		strcmp(type, "forward") == 0 ? "target_group_arn" :
+		strcmp(type, "fixed-response") == 0 ? "fixed_response with content_type" :
+		strcmp(type, "redirect") == 0 ? "redirect with status_code" :
+		"one of forward, fixed-response, redirect");
+	return -1;
+}
+
+/* Schema action list -> API Actions (new array), or NULL with err. */
+static json_t *actions_to_api(const struct provider_ctx *ctx, const char *attr, json_t *list,
+			      struct cairn_err *err)
+{
+	json_t *out = json_array(), *a, *api;
+	size_t i;
+
+	json_array_foreach(list, i, a) {
+		if (action_to_api(a, i, &api, err) != 0) {
+			err_prefix(err, "%s: %s", ctx->name, attr);
+			json_decref(out);
+			return NULL;
+		}
+		json_array_append_new(out, api);
+	}
+	return out;
+}
+
+static json_int_t action_order(json_t *a)
+{
+	json_int_t n;
+
+	return jnum(json_object_get(a, "Order"), &n) == 0 ? n : 0;
+}
+
+static int cmp_action(const void *x, const void *y)
+{
+	json_int_t a = action_order(*(json_t *const *)x), b = action_order(*(json_t *const *)y);
+
+	return a < b ? -1 : a > b;
+}
+
+/* The forward target of an action: TargetGroupArn, or the single group of ForwardConfig. */
+static const char *forward_target(json_t *a)
+{
+	json_t *groups = json_object_get(json_object_get(a, "ForwardConfig"), "TargetGroups");
+
+	if (jstr(a, "TargetGroupArn"))
+		return jstr(a, "TargetGroupArn");
+	if (json_array_size(groups) == 1)
+		return jstr(json_array_get(groups, 0), "TargetGroupArn");
+	return NULL;
+}
+
+/* API Actions -> schema action list (new array), in Order. */
+static json_t *actions_from_api(json_t *actions)
+{
+	size_t n = json_array_size(actions), i;
+	json_t **sorted = xcalloc(n + 1, sizeof(*sorted)), *out = json_array();
+
+	for (i = 0; i < n; i++)
+		sorted[i] = json_array_get(actions, i);
+	qsort(sorted, n, sizeof(*sorted), cmp_action);
+	for (i = 0; i < n; i++) {
+		json_t *a = sorted[i], *o = json_object(), *c;
+		const char *type = jstr(a, "Type");
+
+		json_object_set_new(o, "type", str_or_empty(type));
+		if (type && strcmp(type, "forward") == 0 && forward_target(a))
+			json_object_set_new(o, "target_group_arn", json_string(forward_target(a)));
+		c = json_object_get(a, "FixedResponseConfig");
+		if (json_is_object(c)) {
+			json_t *fr = json_object();
+
+			json_object_set_new(fr, "content_type", str_or_empty(jstr(c, "ContentType")));
+			if (jstr(c, "MessageBody"))
+				json_object_set_new(fr, "message_body",
+						    json_string(jstr(c, "MessageBody")));
+			json_object_set_new(fr, "status_code", str_or_empty(jstr(c, "StatusCode")));
+			json_object_set_new(o, "fixed_response", fr);
+		}
+		c = json_object_get(a, "RedirectConfig");
+		if (json_is_object(c))
+			json_object_set_new(o, "redirect", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}",
+				"protocol", str_or_empty(jstr(c, "Protocol")),
+				"port", str_or_empty(jstr(c, "Port")),
+				"host", str_or_empty(jstr(c, "Host")),
+				"path", str_or_empty(jstr(c, "Path")),
+				"query", str_or_empty(jstr(c, "Query")),
+				"status_code", str_or_empty(jstr(c, "StatusCode"))));
+		json_array_append_new(out, o);
+	}
+	free(sorted);
+	return out;
+}
+
+/* The condition kinds cairn supports: schema key, API Field, API config member. */
+static const char *const CONDITIONS[][3] = {
+	{"path_pattern", "path-pattern", "PathPatternConfig"},
+	{"host_header", "host-header", "HostHeaderConfig"},
+};
+#define N_CONDITIONS (sizeof(CONDITIONS) / sizeof(CONDITIONS[0]))
+
+/* Schema condition list -> API Conditions (new array), or NULL with err. */
+static json_t *conditions_to_api(const struct provider_ctx *ctx, json_t *list,
+				 struct cairn_err *err)
+{
+	json_t *out = json_array(), *c;
+	size_t i, j;
+
+	json_array_foreach(list, i, c) {
+		json_t *api = NULL;
+		int set = 0;
+
+		for (j = 0; j < N_CONDITIONS; j++) {
+			json_t *v = json_object_get(json_object_get(c, CONDITIONS[j][0]), "values");
+
+			if (!json_is_object(json_object_get(c, CONDITIONS[j][0])))
+				continue;
+			set++;
+			json_decref(api);
+			api = json_pack("{s:s,s:{s:O}}", "Field", CONDITIONS[j][1],
+					CONDITIONS[j][2], "Values", json_is_array(v) ? v : json_array());
+		}
+		if (set != 1) {
+			json_decref(api);
+			json_decref(out);
+			err_set(err, CAIRN_EINVAL,
+				"%s: condition %zu must set exactly one of path_pattern, host_header",
+				ctx->name, i + 1);
+			return NULL;
+		}
+		json_array_append_new(out, api);
+	}
+	return out;
+}
+
+/*
+ * API Conditions -> schema condition list (new array). AWS reports the
+ * values both in Values and in the typed config (moto only in the config
+ * when it was given so); conditions of kinds the schema has no place for
+ * are left out.
+ */
+static json_t *conditions_from_api(json_t *conds)
+{
+	json_t *out = json_array(), *c;
+	size_t i, j;
+
+	json_array_foreach(conds, i, c) {
+		const char *field = jstr(c, "Field");
+
+		for (j = 0; field && j < N_CONDITIONS; j++) {
+			json_t *v = json_object_get(json_object_get(c, CONDITIONS[j][2]), "Values");
+
+			if (strcmp(field, CONDITIONS[j][1]) != 0)
+				continue;
+			if (!json_is_array(v))
+				v = json_object_get(c, "Values");
+			json_array_append_new(out, json_pack("{s:{s:O}}", CONDITIONS[j][0], "values",
+				json_is_array(v) ? v : json_array()));
+		}
+	}
+	return out;
+}
+
+/* ---- aws_lb ---- */
+
+static int lb_attrs(const struct provider_ctx *ctx, json_t *lb, json_t *tags, json_t *prior,
+		    json_t **out, struct cairn_err *err)
+{
+	const char *arn = jstr(lb, "LoadBalancerArn"), *suffix;
+	json_t *in = json_pack("{s:s}", "LoadBalancerArn", arn), *res = NULL, *kv = NULL;
+	json_t *subnets = json_array(), *az, *o;
+	size_t i;
+	int rc = -1;
+
+	*out = NULL;
+	if (pcall(ctx, SVC, "DescribeLoadBalancerAttributes", in, &res, err) != 0) {
+		if (perr_is(err, "LoadBalancerNotFound")) {
+			err_clear(err);
+			rc = 0;
+		}
+		goto out;
+	}
+	kv = kv_object(json_object_get(res, "Attributes"));
+	json_array_foreach(json_object_get(lb, "AvailabilityZones"), i, az)
+		if (jstr(az, "SubnetId"))
+			json_array_append_new(subnets, json_string(jstr(az, "SubnetId")));
+	suffix = arn ? strstr(arn, ":loadbalancer/") : NULL;
+	o = json_object();
+	json_object_set_new(o, "id", str_or_empty(arn));
+	json_object_set_new(o, "arn", str_or_empty(arn));
+	json_object_set_new(o, "arn_suffix", str_or_empty(suffix ? suffix + 14 : NULL));
+	json_object_set_new(o, "name", str_or_empty(jstr(lb, "LoadBalancerName")));
+	json_object_set_new(o, "internal", json_boolean(jstr(lb, "Scheme") &&
+						strcmp(jstr(lb, "Scheme"), "internal") == 0));
+	json_object_set_new(o, "load_balancer_type", str_or_empty(jstr(lb, "Type")));
+	json_object_set_new(o, "subnets", order_like(subnets, json_object_get(prior, "subnets")));
+	json_object_set_new(o, "security_groups",
+			    order_like(json_object_get(lb, "SecurityGroups"),
+				       json_object_get(prior, "security_groups")));
+	json_object_set_new(o, "ip_address_type", str_or_empty(jstr(lb, "IpAddressType")));
+	/* An attribute AWS leaves out of the list has its documented default. */
+	json_object_set_new(o, "idle_timeout",
+			    json_integer(attr_int(kv, "idle_timeout.timeout_seconds", 60)));
+	json_object_set_new(o, "enable_deletion_protection",
+			    json_boolean(attr_bool(kv, "deletion_protection.enabled", 0)));
+	json_object_set_new(o, "enable_http2",
+			    json_boolean(attr_bool(kv, "routing.http2.enabled", 1)));
+	json_object_set_new(o, "dns_name", str_or_empty(jstr(lb, "DNSName")));
+	json_object_set_new(o, "zone_id", str_or_empty(jstr(lb, "CanonicalHostedZoneId")));
+	json_object_set_new(o, "vpc_id", str_or_empty(jstr(lb, "VpcId")));
+	json_object_set_new(o, "tags", user_tags(tags));
+	*out = o;
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(res);
+	json_decref(kv);
+	json_decref(subnets);
+	return rc;
+}
+
+static const struct kind LB = {
+	"load balancer", "DescribeLoadBalancers", "LoadBalancerArns", "LoadBalancers",
+	"LoadBalancerArn", "LoadBalancerNotFound", lb_attrs,
+};
+
+/* Waits until the load balancer is active (it starts out provisioning). */
+static int lb_wait_active(const struct provider_ctx *ctx, const char *arn, struct cairn_err *err)
+{
+	long waited = 0, step = ELB_POLL_MS;
+	json_t *in = json_pack("{s:[s]}", "LoadBalancerArns", arn), *out = NULL;
+	int rc = -1;
+
+	for (;;) {
+		json_t *state;
+		const char *code;
+
+		if (pcall(ctx, SVC, "DescribeLoadBalancers", in, &out, err) != 0) {
+			/* Just created: AWS may not list it for a moment. */
+			if (!perr_is(err, "LoadBalancerNotFound"))
+				goto out;
+			err_clear(err);
+		}
+		state = json_object_get(json_array_get(json_object_get(out, "LoadBalancers"), 0),
+					"State");
+		code = jstr(state, "Code");
+		if (code && strcmp(code, "active") == 0)
+			break;
+		if (code && strcmp(code, "failed") == 0) {
+			err_set(err, CAIRN_EAWS, "CreateLoadBalancer on %s: load balancer failed: %s",
+				ctx->name, jstr(state, "Reason") ? jstr(state, "Reason") : "no reason given");
+			goto out;
+		}
+		json_decref(out);
+		out = NULL;
+		if (poll_step(ctx, &waited, &step, ELB_LB_TIMEOUT_MS,
+			      "waiting for the load balancer to become active", err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(out);
+	return rc;
+}
+
+/* ModifyLoadBalancerAttributes for the named schema attributes (all when names is NULL). */
+static int lb_set_attributes(const struct provider_ctx *ctx, const char *arn, json_t *want,
+			     json_t *names, struct cairn_err *err)
+{
+	json_t *list = json_array(), *in, *out = NULL;
+	int rc = 0;
+
+	if (!names || changed_has(names, "idle_timeout"))
+		json_array_append_new(list, kv_int_entry("idle_timeout.timeout_seconds",
+							 json_object_get(want, "idle_timeout")));
+	if (!names || changed_has(names, "enable_deletion_protection"))
+		json_array_append_new(list, kv_entry("deletion_protection.enabled",
+			json_is_true(json_object_get(want, "enable_deletion_protection")) ?
+			"true" : "false"));
+	if (!names || changed_has(names, "enable_http2"))
+		json_array_append_new(list, kv_entry("routing.http2.enabled",
+			json_is_false(json_object_get(want, "enable_http2")) ? "false" : "true"));
+	in = json_pack("{s:s,s:o}", "LoadBalancerArn", arn, "Attributes", list);
+	if (json_array_size(list) > 0)
+		rc = pcall(ctx, SVC, "ModifyLoadBalancerAttributes", in, &out, err);
+	json_decref(in);
+	json_decref(out);
+	return rc;
+}
+
+static int lb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		     struct cairn_err *err)
+{
+	json_t *in = json_object(), *res = NULL, *sgs = json_object_get(attrs, "security_groups");
+	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
+	char *arn = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	json_object_set_new(in, "Name", str_or_empty(jstr(attrs, "name")));
+	json_object_set(in, "Subnets", json_object_get(attrs, "subnets"));
+	if (json_array_size(sgs) > 0)
+		json_object_set(in, "SecurityGroups", sgs);
+	json_object_set_new(in, "Scheme", json_string(json_is_true(json_object_get(attrs, "internal")) ?
+						       "internal" : "internet-facing"));
+	json_object_set_new(in, "Type", json_string(jstr(attrs, "load_balancer_type") ?
+						     jstr(attrs, "load_balancer_type") : "application"));
+	if (jstr(attrs, "ip_address_type"))
+		json_object_set_new(in, "IpAddressType", json_string(jstr(attrs, "ip_address_type")));
+	json_object_set_new(in, "Tags", ptags_to_list(tags, "Key", "Value"));
+	if (pcall(ctx, SVC, "CreateLoadBalancer", in, &res, err) != 0)
+		goto out;
+	arn = xstrdup(jstr(json_array_get(json_object_get(res, "LoadBalancers"), 0),
+			   "LoadBalancerArn"));
+	if (!arn) {
+		err_set(err, CAIRN_EAWS, "CreateLoadBalancer on %s: no ARN in the answer", ctx->name);
+		goto out;
+	}
+	if (lb_wait_active(ctx, arn, err) != 0 ||
+	    lb_set_attributes(ctx, arn, attrs, NULL, err) != 0) {
+		*out = json_pack("{s:s,s:s}", "id", arn, "arn", arn);
+		goto out;
+	}
+	rc = read_back(&LB, ctx, arn, attrs, out, err);
+out:
+	free(arn);
+	json_decref(in);
+	json_decref(res);
+	json_decref(tags);
+	return rc;
+}
+
+static int lb_read(const struct provider_ctx *ctx, const char *id, json_t *prior, json_t **out,
+		   struct cairn_err *err)
+{
+	return read_one(&LB, ctx, id, prior, out, err);
+}
+
+static int lb_read_batch(const struct provider_ctx *const *ctxs, size_t n,
+			 const char *const *ids, json_t *const *priors, json_t **outs,
+			 struct cairn_err *err)
+{
+	return read_kind(&LB, ctxs, n, ids, priors, outs, err);
+}
+
+static int lb_update(const struct provider_ctx *ctx, const char *id, json_t *old, json_t *want,
+		     json_t *changed, json_t **out, struct cairn_err *err)
+{
+	json_t *in = NULL, *res = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if (changed_has(changed, "subnets")) {
+		in = json_pack("{s:s,s:O}", "LoadBalancerArn", id, "Subnets",
+			       json_object_get(want, "subnets"));
+		if (pcall(ctx, SVC, "SetSubnets", in, &res, err) != 0)
+			goto out;
+		json_decref(in);
+		json_decref(res);
+		in = res = NULL;
+	}
+	if (changed_has(changed, "security_groups") &&
+	    json_is_array(json_object_get(want, "security_groups"))) {
+		in = json_pack("{s:s,s:O}", "LoadBalancerArn", id, "SecurityGroups",
+			       json_object_get(want, "security_groups"));
+		if (pcall(ctx, SVC, "SetSecurityGroups", in, &res, err) != 0)
+			goto out;
+		json_decref(in);
+		json_decref(res);
+		in = res = NULL;
+	}
+	if (changed_has(changed, "ip_address_type")) {
+		in = json_pack("{s:s,s:s}", "LoadBalancerArn", id, "IpAddressType",
+			       jstr(want, "ip_address_type") ? jstr(want, "ip_address_type") : "ipv4");
+		if (pcall(ctx, SVC, "SetIpAddressType", in, &res, err) != 0)
+			goto out;
+	}
+	if ((changed_has(changed, "idle_timeout") || changed_has(changed, "enable_http2") ||
+	     changed_has(changed, "enable_deletion_protection")) &&
+	    lb_set_attributes(ctx, id, want, changed, err) != 0)
+		goto out;
+	if (changed_has(changed, "tags") &&
+	    retag(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
+		goto out;
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(res);
+	if (rc == 0)
+		return read_back(&LB, ctx, id, want, out, err);
+	return rc;
+}
+
+/* Deletes the load balancer (its listeners and rules go with it) and waits until gone. */
+static int lb_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
+		     struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "LoadBalancerArn", id);
+	json_t *din = json_pack("{s:[s]}", "LoadBalancerArns", id), *out = NULL;
+	long waited = 0, step = ELB_POLL_MS;
+	int rc = -1;
+
+	if (delete_call(ctx, "DeleteLoadBalancer", in, "LoadBalancerNotFound", err) != 0)
+		goto out;
+	for (;;) {
+		if (pcall(ctx, SVC, "DescribeLoadBalancers", din, &out, err) != 0) {
+			if (!perr_is(err, "LoadBalancerNotFound"))
+				goto out;
+			err_clear(err);
+			break;
+		}
+		if (json_array_size(json_object_get(out, "LoadBalancers")) == 0)
+			break;
+		json_decref(out);
+		out = NULL;
+		if (poll_step(ctx, &waited, &step, ELB_LB_TIMEOUT_MS,
+			      "waiting for the load balancer to be deleted", err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(din);
+	json_decref(out);
+	return rc;
+}
+
+static int lb_import(const struct provider_ctx *ctx, const char *id, json_t **out,
+		     struct cairn_err *err)
+{
+	return import_one(&LB, ctx, id, out, err);
+}
+
+/* Load balancer names are unique per region: look the name up, keep it if it is ours. */
+static int lb_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		   struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:[s]}", "Names", jstr(attrs, "name") ? jstr(attrs, "name") : "");
+	json_t *items = NULL, *arns = json_array(), *e;
+	size_t i;
+	int rc = -1;
+
+	*out = NULL;
+	if (pcall_all(ctx, "DescribeLoadBalancers", in, "LoadBalancers", &items, err) != 0) {
+		if (perr_is(err, "LoadBalancerNotFound")) {
+			err_clear(err);
+			rc = 0;
+		}
+		goto out;
+	}
+	json_array_foreach(items, i, e)
+		if (jstr(e, "LoadBalancerArn"))
+			json_array_append_new(arns, json_string(jstr(e, "LoadBalancerArn")));
+	rc = find_owned(&LB, ctx, arns, attrs, out, err);
+out:
+	json_decref(in);
+	json_decref(items);
+	json_decref(arns);
+	return rc;
+}
+
+const struct resource_ops aws_lb_ops = {
+	.type = "aws_lb",
+	.create = lb_create,
+	.read = lb_read,
+	.read_batch = lb_read_batch,
+	.update = lb_update,
+	.delete = lb_delete,
+	.import = lb_import,
+	.find = lb_find,
+};
+
+/* ---- aws_lb_target_group ---- */
+
+static int tg_attrs(const struct provider_ctx *ctx, json_t *tg, json_t *tags, json_t *prior,
+		    json_t **out, struct cairn_err *err)
+{
+	const char *arn = jstr(tg, "TargetGroupArn"), *suffix;
+	json_t *in = json_pack("{s:s}", "TargetGroupArn", arn), *res = NULL, *kv = NULL;
+	json_t *o, *hc;
+	int rc = -1;
+
+	*out = NULL;
+	if (pcall(ctx, SVC, "DescribeTargetGroupAttributes", in, &res, err) != 0) {
+		if (perr_is(err, "TargetGroupNotFound")) {
+			err_clear(err);
+			rc = 0;
+		}
+		goto out;
+	}
+	kv = kv_object(json_object_get(res, "Attributes"));
+	suffix = arn ? strrchr(arn, ':') : NULL;
+	o = json_object();
+	json_object_set_new(o, "id", str_or_empty(arn));
+	json_object_set_new(o, "arn", str_or_empty(arn));
+	json_object_set_new(o, "arn_suffix", str_or_empty(suffix ? suffix + 1 : NULL));
+	json_object_set_new(o, "name", str_or_empty(jstr(tg, "TargetGroupName")));
+	set_num(o, "port", json_object_get(tg, "Port"));
+	json_object_set_new(o, "protocol", str_or_empty(jstr(tg, "Protocol")));
+	json_object_set_new(o, "vpc_id", str_or_empty(jstr(tg, "VpcId")));
+	json_object_set_new(o, "target_type", str_or_empty(jstr(tg, "TargetType")));
+	json_object_set_new(o, "deregistration_delay",
+			    json_integer(attr_int(kv, "deregistration_delay.timeout_seconds", 300)));
+	hc = json_object();
+	json_object_set_new(hc, "enabled",
+			    json_boolean(!json_is_false(json_object_get(tg, "HealthCheckEnabled"))));
+	json_object_set_new(hc, "path", str_or_empty(jstr(tg, "HealthCheckPath")));
+	json_object_set_new(hc, "port", str_or_empty(jstr(tg, "HealthCheckPort")));
+	json_object_set_new(hc, "protocol", str_or_empty(jstr(tg, "HealthCheckProtocol")));
+	set_num(hc, "interval", json_object_get(tg, "HealthCheckIntervalSeconds"));
+	set_num(hc, "timeout", json_object_get(tg, "HealthCheckTimeoutSeconds"));
+	set_num(hc, "healthy_threshold", json_object_get(tg, "HealthyThresholdCount"));
+	set_num(hc, "unhealthy_threshold", json_object_get(tg, "UnhealthyThresholdCount"));
+	json_object_set_new(hc, "matcher",
+			    str_or_empty(jstr(json_object_get(tg, "Matcher"), "HttpCode")));
+	json_object_set_new(o, "health_check", hc);
+	json_object_set_new(o, "tags", user_tags(tags));
+	*out = o;
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(res);
+	json_decref(kv);
+	return rc;
+}
+
+static const struct kind TG = {
+	"target group", "DescribeTargetGroups", "TargetGroupArns", "TargetGroups",
+	"TargetGroupArn", "TargetGroupNotFound", tg_attrs,
+};
+
+/* Adds the health_check object's settings (if any) to a Create/ModifyTargetGroup input. */
+static void tg_health_check_input(json_t *in, json_t *hc)
+{
+	static const char *const strs[][2] = {
+		{"path", "HealthCheckPath"}, {"port", "HealthCheckPort"},
+		{"protocol", "HealthCheckProtocol"},
+	};
+	static const char *const nums[][2] = {
+		{"interval", "HealthCheckIntervalSeconds"},
+		{"timeout", "HealthCheckTimeoutSeconds"},
+		{"healthy_threshold", "HealthyThresholdCount"},
+		{"unhealthy_threshold", "UnhealthyThresholdCount"},
+	};
+	size_t i;
+
+	if (!json_is_object(hc))
+		return;
+	if (json_is_boolean(json_object_get(hc, "enabled")))
+		json_object_set(in, "HealthCheckEnabled", json_object_get(hc, "enabled"));
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (jstr(hc, strs[i][0]))
+			json_object_set_new(in, strs[i][1], json_string(jstr(hc, strs[i][0])));
+	for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+		set_num(in, nums[i][1], json_object_get(hc, nums[i][0]));
+	if (jstr(hc, "matcher"))
+		json_object_set_new(in, "Matcher", json_pack("{s:s}", "HttpCode", jstr(hc, "matcher")));
+}
+
+static int tg_set_delay(const struct provider_ctx *ctx, const char *arn, json_t *want,
+			struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s,s:[o]}", "TargetGroupArn", arn, "Attributes",
+			       kv_int_entry("deregistration_delay.timeout_seconds",
+					    json_object_get(want, "deregistration_delay")));
+	json_t *out = NULL;
+	int rc = pcall(ctx, SVC, "ModifyTargetGroupAttributes", in, &out, err);
+
+	json_decref(in);
+	json_decref(out);
+	return rc;
+}
+
+static int tg_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		     struct cairn_err *err)
+{
+	json_t *in = json_object(), *res = NULL;
+	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
+	char *arn = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	json_object_set_new(in, "Name", str_or_empty(jstr(attrs, "name")));
+	set_num(in, "Port", json_object_get(attrs, "port"));
+	json_object_set_new(in, "Protocol", json_string(jstr(attrs, "protocol") ?
+							 jstr(attrs, "protocol") : "HTTP"));
+	json_object_set_new(in, "VpcId", str_or_empty(jstr(attrs, "vpc_id")));
+	json_object_set_new(in, "TargetType", json_string(jstr(attrs, "target_type") ?
+							   jstr(attrs, "target_type") : "instance"));
+	tg_health_check_input(in, json_object_get(attrs, "health_check"));
+	json_object_set_new(in, "Tags", ptags_to_list(tags, "Key", "Value"));
+	if (pcall(ctx, SVC, "CreateTargetGroup", in, &res, err) != 0) {
+		if (perr_is(err, "DuplicateTargetGroupName"))
+			err_prefix(err, "target group name '%s' is taken (by another stack, or by "
+				   "the group this one replaces)", jstr(attrs, "name"));
+		goto out;
+	}
+	arn = xstrdup(jstr(json_array_get(json_object_get(res, "TargetGroups"), 0),
+			   "TargetGroupArn"));
+	if (!arn) {
+		err_set(err, CAIRN_EAWS, "CreateTargetGroup on %s: no ARN in the answer", ctx->name);
+		goto out;
+	}
+	if (json_object_get(attrs, "deregistration_delay") &&
+	    tg_set_delay(ctx, arn, attrs, err) != 0) {
+		*out = json_pack("{s:s,s:s}", "id", arn, "arn", arn);
+		goto out;
+	}
+	rc = read_back(&TG, ctx, arn, attrs, out, err);
+out:
+	free(arn);
+	json_decref(in);
+	json_decref(res);
+	json_decref(tags);
+	return rc;
+}
+
+static int tg_read(const struct provider_ctx *ctx, const char *id, json_t *prior, json_t **out,
+		   struct cairn_err *err)
+{
+	return read_one(&TG, ctx, id, prior, out, err);
+}
+
+static int tg_read_batch(const struct provider_ctx *const *ctxs, size_t n,
+			 const char *const *ids, json_t *const *priors, json_t **outs,
+			 struct cairn_err *err)
+{
+	return read_kind(&TG, ctxs, n, ids, priors, outs, err);
+}
+
+static int tg_update(const struct provider_ctx *ctx, const char *id, json_t *old, json_t *want,
+		     json_t *changed, json_t **out, struct cairn_err *err)
+{
+	json_t *in = NULL, *res = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if (changed_has(changed, "health_check") &&
+	    json_is_object(json_object_get(want, "health_check"))) {
+		in = json_pack("{s:s}", "TargetGroupArn", id);
+		tg_health_check_input(in, json_object_get(want, "health_check"));
+		if (pcall(ctx, SVC, "ModifyTargetGroup", in, &res, err) != 0)
+			goto out;
+	}
+	if (changed_has(changed, "deregistration_delay") && tg_set_delay(ctx, id, want, err) != 0)
+		goto out;
+	if (changed_has(changed, "tags") &&
+	    retag(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
+		goto out;
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(res);
+	if (rc == 0)
+		return read_back(&TG, ctx, id, want, out, err);
+	return rc;
+}
+
+static int tg_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
+		     struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "TargetGroupArn", id);
+	int rc = delete_call(ctx, "DeleteTargetGroup", in, "TargetGroupNotFound", err);
+
+	json_decref(in);
+	return rc;
+}
+
+static int tg_import(const struct provider_ctx *ctx, const char *id, json_t **out,
+		     struct cairn_err *err)
+{
+	return import_one(&TG, ctx, id, out, err);
+}
+
+/* Target group names are unique per region: look the name up, keep it if it is ours. */
+static int tg_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		   struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:[s]}", "Names", jstr(attrs, "name") ? jstr(attrs, "name") : "");
+	json_t *items = NULL, *arns = json_array(), *e;
+	size_t i;
+	int rc = -1;
+
+	*out = NULL;
+	if (pcall_all(ctx, "DescribeTargetGroups", in, "TargetGroups", &items, err) != 0) {
+		if (perr_is(err, "TargetGroupNotFound")) {
+			err_clear(err);
+			rc = 0;
+		}
+		goto out;
+	}
+	json_array_foreach(items, i, e)
+		if (jstr(e, "TargetGroupArn"))
+			json_array_append_new(arns, json_string(jstr(e, "TargetGroupArn")));
+	rc = find_owned(&TG, ctx, arns, attrs, out, err);
+out:
+	json_decref(in);
+	json_decref(items);
+	json_decref(arns);
+	return rc;
+}
+
+const struct resource_ops aws_lb_target_group_ops = {
+	.type = "aws_lb_target_group",
+	.create = tg_create,
+	.read = tg_read,
+	.read_batch = tg_read_batch,
+	.update = tg_update,
+	.delete = tg_delete,
+	.import = tg_import,
+	.find = tg_find,
+};
+
+/* ---- aws_lb_listener ---- */
+
+static int listener_attrs(const struct provider_ctx *ctx, json_t *l, json_t *tags,
+			  json_t *prior, json_t **out, struct cairn_err *err)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "id", str_or_empty(jstr(l, "ListenerArn")));
+	json_object_set_new(o, "arn", str_or_empty(jstr(l, "ListenerArn")));
+	json_object_set_new(o, "load_balancer_arn", str_or_empty(jstr(l, "LoadBalancerArn")));
+	set_num(o, "port", json_object_get(l, "Port"));
+	json_object_set_new(o, "protocol", str_or_empty(jstr(l, "Protocol")));
+	json_object_set_new(o, "default_action",
+			    actions_from_api(json_object_get(l, "DefaultActions")));
+	json_object_set_new(o, "tags", user_tags(tags));
+	*out = o;
+	return 0;
+}
+
+static const struct kind LISTENER = {
+	"listener", "DescribeListeners", "ListenerArns", "Listeners",
+	"ListenerArn", "ListenerNotFound", listener_attrs,
+};
+
+static int listener_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+			   struct cairn_err *err)
+{
+	json_t *actions = actions_to_api(ctx, "default_action",
+					 json_object_get(attrs, "default_action"), err);
+	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
+	json_t *in = json_object(), *res = NULL;
+	const char *arn;
+	int rc = -1;
+
+	*out = NULL;
+	if (!actions)
+		goto out;
+	json_object_set_new(in, "LoadBalancerArn", str_or_empty(jstr(attrs, "load_balancer_arn")));
+	set_num(in, "Port", json_object_get(attrs, "port"));
+	json_object_set_new(in, "Protocol", json_string(jstr(attrs, "protocol") ?
+							 jstr(attrs, "protocol") : "HTTP"));
+	json_object_set(in, "DefaultActions", actions);
+	json_object_set_new(in, "Tags", ptags_to_list(tags, "Key", "Value"));
+	if (pcall(ctx, SVC, "CreateListener", in, &res, err) != 0)
+		goto out;
+	arn = jstr(json_array_get(json_object_get(res, "Listeners"), 0), "ListenerArn");
+	if (!arn) {
+		err_set(err, CAIRN_EAWS, "CreateListener on %s: no ARN in the answer", ctx->name);
+		goto out;
+	}
+	rc = read_back(&LISTENER, ctx, arn, attrs, out, err);
+out:
+	json_decref(actions);
+	json_decref(tags);
+	json_decref(in);
+	json_decref(res);
+	return rc;
+}
+
+static int listener_read(const struct provider_ctx *ctx, const char *id, json_t *prior,
+			 json_t **out, struct cairn_err *err)
+{
+	return read_one(&LISTENER, ctx, id, prior, out, err);
+}
+
+static int listener_read_batch(const struct provider_ctx *const *ctxs, size_t n,
+			       const char *const *ids, json_t *const *priors, json_t **outs,
+			       struct cairn_err *err)
+{
+	return read_kind(&LISTENER, ctxs, n, ids, priors, outs, err);
+}
+
+static int listener_update(const struct provider_ctx *ctx, const char *id, json_t *old,
+			   json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
+{
+	json_t *in = NULL, *res = NULL, *actions;
+	int rc = -1;
+
+	*out = NULL;
+	if (changed_has(changed, "port") || changed_has(changed, "protocol") ||
+	    changed_has(changed, "default_action")) {
+		actions = actions_to_api(ctx, "default_action",
+					 json_object_get(want, "default_action"), err);
+		if (!actions)
+			goto out;
+		in = json_pack("{s:s,s:o}", "ListenerArn", id, "DefaultActions", actions);
+		set_num(in, "Port", json_object_get(want, "port"));
+		if (jstr(want, "protocol"))
+			json_object_set_new(in, "Protocol", json_string(jstr(want, "protocol")));
+		if (pcall(ctx, SVC, "ModifyListener", in, &res, err) != 0)
+			goto out;
+	}
+	if (changed_has(changed, "tags") &&
+	    retag(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
+		goto out;
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(res);
+	if (rc == 0)
+		return read_back(&LISTENER, ctx, id, want, out, err);
+	return rc;
+}
+
+static int listener_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
+			   struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "ListenerArn", id);
+	int rc = delete_call(ctx, "DeleteListener", in, "ListenerNotFound", err);
+
+	json_decref(in);
+	return rc;
+}
+
+static int listener_import(const struct provider_ctx *ctx, const char *id, json_t **out,
+			   struct cairn_err *err)
+{
+	return import_one(&LISTENER, ctx, id, out, err);
+}
+
+/* Listeners have no name: the ones of the wanted load balancer that carry our tags. */
+static int listener_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+			 struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "LoadBalancerArn",
+			       jstr(attrs, "load_balancer_arn") ? jstr(attrs, "load_balancer_arn") : "");
+	json_t *items = NULL, *arns = json_array(), *e;
+	size_t i;
+	int rc = -1;
+
+	*out = NULL;
+	if (pcall_all(ctx, "DescribeListeners", in, "Listeners", &items, err) != 0) {
+		if (perr_is(err, "LoadBalancerNotFound")) {
+			err_clear(err);
+			rc = 0;
+		}
+		goto out;
+	}
+	json_array_foreach(items, i, e)
+		if (jstr(e, "ListenerArn"))
+			json_array_append_new(arns, json_string(jstr(e, "ListenerArn")));
+	rc = find_owned(&LISTENER, ctx, arns, attrs, out, err);
+out:
+	json_decref(in);
+	json_decref(items);
+	json_decref(arns);
+	return rc;
+}
+
+const struct resource_ops aws_lb_listener_ops = {
+	.type = "aws_lb_listener",
+	.create = listener_create,
+	.read = listener_read,
+	.read_batch = listener_read_batch,
+	.update = listener_update,
+	.delete = listener_delete,
+	.import = listener_import,
+	.find = listener_find,
+};
+
+/* ---- aws_lb_listener_rule ---- */
+
+/*
+ * A rule's ARN is its listener's with "listener-rule/" for "listener/" and
+ * the rule's own id appended; DescribeRules does not report the listener.
+ * New string, or NULL if arn has another form.
+ */
+static char *rule_listener_arn(const char *arn)
+{
+	const char *p = arn ? strstr(arn, ":listener-rule/") : NULL;
+	const char *last = arn ? strrchr(arn, '/') : NULL;
+
+	if (!p || !last || last < p)
+		return NULL;
+	return xasprintf("%.*s:listener/%.*s", (int)(p - arn), arn,
+			 (int)(last - (p + 15)), p + 15);
+}
+
+static int rule_attrs(const struct provider_ctx *ctx, json_t *r, json_t *tags, json_t *prior,
+		      json_t **out, struct cairn_err *err)
+{
+	char *listener = rule_listener_arn(jstr(r, "RuleArn"));
+	json_t *o;
+
+	*out = NULL;
+	if (json_is_true(json_object_get(r, "IsDefault")) || !listener) {
+		free(listener);
+		err_set(err, CAIRN_EINVAL, "%s: '%s' is a listener's default rule, which is part "
+			"of aws_lb_listener (default_action)", ctx->name, jstr(r, "RuleArn"));
+		return -1;
+	}
+	o = json_object();
+	json_object_set_new(o, "id", str_or_empty(jstr(r, "RuleArn")));
+	json_object_set_new(o, "arn", str_or_empty(jstr(r, "RuleArn")));
+	json_object_set_new(o, "listener_arn", json_string(listener));
+	set_num(o, "priority", json_object_get(r, "Priority"));
+	json_object_set_new(o, "condition", conditions_from_api(json_object_get(r, "Conditions")));
+	json_object_set_new(o, "action", actions_from_api(json_object_get(r, "Actions")));
+	json_object_set_new(o, "tags", user_tags(tags));
+	free(listener);
+	*out = o;
+	return 0;
+}
+
+static const struct kind RULE = {
+	"listener rule", "DescribeRules", "RuleArns", "Rules",
+	"RuleArn", "RuleNotFound", rule_attrs,
+};
+
+/* The next free priority of the listener: one above the highest in use. */
+static int rule_next_priority(const struct provider_ctx *ctx, const char *listener,
+			      json_int_t *prio, struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "ListenerArn", listener), *rules = NULL, *r;
+	json_int_t n;
+	size_t i;
+	int rc = -1;
+
+	*prio = 1;
+	if (pcall_all(ctx, "DescribeRules", in, "Rules", &rules, err) != 0)
+		goto out;
+	json_array_foreach(rules, i, r)
+		if (jnum(json_object_get(r, "Priority"), &n) == 0 && n >= *prio)
+			*prio = n + 1;
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(rules);
+	return rc;
+}
+
+static int rule_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		       struct cairn_err *err)
+{
+	const char *listener = jstr(attrs, "listener_arn");
+	json_t *conds = conditions_to_api(ctx, json_object_get(attrs, "condition"), err);
+	json_t *actions = conds ? actions_to_api(ctx, "action", json_object_get(attrs, "action"),
+						 err) : NULL;
+	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
+	json_t *in = NULL, *res = NULL;
+	json_int_t prio;
+	int auto_prio = jnum(json_object_get(attrs, "priority"), &prio) != 0, attempt;
+	const char *arn;
+	int rc = -1;
+
+	*out = NULL;
+	if (!actions)
+		goto out;
+	/* A chosen priority can be taken by a rule created at the same time: choose again. */
+	for (attempt = 0;; attempt++) {
+		if (auto_prio && rule_next_priority(ctx, listener ? listener : "", &prio, err) != 0)
+			goto out;
+		json_decref(in);
+		in = json_pack("{s:s,s:I,s:O,s:O,s:o}", "ListenerArn", listener ? listener : "",
+			       "Priority", prio, "Conditions", conds, "Actions", actions,
+			       "Tags", ptags_to_list(tags, "Key", "Value"));
+		if (pcall(ctx, SVC, "CreateRule", in, &res, err) == 0)
+			break;
+		if (!auto_prio || !perr_is(err, "PriorityInUse") ||
+		    attempt + 1 >= ELB_PRIORITY_ATTEMPTS)
+			goto out;
+		err_clear(err);
+	}
+	arn = jstr(json_array_get(json_object_get(res, "Rules"), 0), "RuleArn");
+	if (!arn) {
+		err_set(err, CAIRN_EAWS, "CreateRule on %s: no ARN in the answer", ctx->name);
+		goto out;
+	}
+	rc = read_back(&RULE, ctx, arn, attrs, out, err);
+out:
+	json_decref(conds);
+	json_decref(actions);
+	json_decref(tags);
+	json_decref(in);
+	json_decref(res);
+	return rc;
+}
+
+static int rule_read(const struct provider_ctx *ctx, const char *id, json_t *prior, json_t **out,
+		     struct cairn_err *err)
+{
+	return read_one(&RULE, ctx, id, prior, out, err);
+}
+
+static int rule_read_batch(const struct provider_ctx *const *ctxs, size_t n,
+			   const char *const *ids, json_t *const *priors, json_t **outs,
+			   struct cairn_err *err)
+{
+	return read_kind(&RULE, ctxs, n, ids, priors, outs, err);
+}
+
+static int rule_update(const struct provider_ctx *ctx, const char *id, json_t *old, json_t *want,
+		       json_t *changed, json_t **out, struct cairn_err *err)
+{
+	json_t *in = NULL, *res = NULL, *conds = NULL, *actions = NULL;
+	json_int_t prio;
+	int rc = -1;
+
+	*out = NULL;
+	if (changed_has(changed, "priority") &&
+	    jnum(json_object_get(want, "priority"), &prio) == 0) {
+		in = json_pack("{s:[{s:s,s:I}]}", "RulePriorities", "RuleArn", id, "Priority", prio);
+		if (pcall(ctx, SVC, "SetRulePriorities", in, &res, err) != 0)
+			goto out;
+		json_decref(in);
+		json_decref(res);
+		in = res = NULL;
+	}
+	if (changed_has(changed, "condition") || changed_has(changed, "action")) {
+		conds = conditions_to_api(ctx, json_object_get(want, "condition"), err);
+		actions = conds ? actions_to_api(ctx, "action", json_object_get(want, "action"),
+						 err) : NULL;
+		if (!actions)
+			goto out;
+		in = json_pack("{s:s,s:O,s:O}", "RuleArn", id, "Conditions", conds,
+			       "Actions", actions);
+		if (pcall(ctx, SVC, "ModifyRule", in, &res, err) != 0)
+			goto out;
+	}
+	if (changed_has(changed, "tags") &&
+	    retag(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
+		goto out;
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(res);
+	json_decref(conds);
+	json_decref(actions);
+	if (rc == 0)
+		return read_back(&RULE, ctx, id, want, out, err);
+	return rc;
+}
+
+static int rule_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
+		       struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "RuleArn", id);
+	int rc = delete_call(ctx, "DeleteRule", in, "RuleNotFound", err);
+
+	json_decref(in);
+	return rc;
+}
+
+static int rule_import(const struct provider_ctx *ctx, const char *id, json_t **out,
+		       struct cairn_err *err)
+{
+	return import_one(&RULE, ctx, id, out, err);
+}
+
+/* Rules have no name: the ones of the wanted listener that carry our tags. */
+static int rule_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		     struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "ListenerArn",
+			       jstr(attrs, "listener_arn") ? jstr(attrs, "listener_arn") : "");
+	json_t *items = NULL, *arns = json_array(), *e;
+	size_t i;
+	int rc = -1;
+
+	*out = NULL;
+	if (pcall_all(ctx, "DescribeRules", in, "Rules", &items, err) != 0) {
+		if (perr_is(err, "ListenerNotFound")) {
+			err_clear(err);
+			rc = 0;
+		}
+		goto out;
+	}
+	json_array_foreach(items, i, e)
+		if (jstr(e, "RuleArn") && !json_is_true(json_object_get(e, "IsDefault")))
+			json_array_append_new(arns, json_string(jstr(e, "RuleArn")));
+	rc = find_owned(&RULE, ctx, arns, attrs, out, err);
+out:
+	json_decref(in);
+	json_decref(items);
+	json_decref(arns);
+	return rc;
+}
+
+const struct resource_ops aws_lb_listener_rule_ops = {
+	.type = "aws_lb_listener_rule",
+	.create = rule_create,
+	.read = rule_read,
+	.read_batch = rule_read_batch,
+	.update = rule_update,
+	.delete = rule_delete,
+	.import = rule_import,
+	.find = rule_find,
+};
