@@ -1,0 +1,1035 @@
+/*
+ * exec: see exec.h. One mutex guards the operation graph, the attributes
+ * known so far, the state handle and the event callback; provider calls
+ * run outside it, so up to `parallelism` of them are in flight at once.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exec.h"
+#include "eval.h"
+#include "plan.h"
+#include "provider.h"
+#include "value.h"
+#include "../state/state.h"
+
+const char *exec_op_name(enum exec_op op)
+{
+	switch (op) {
+	case EXEC_CREATE: return "create";
+	case EXEC_UPDATE: return "update";
+	case EXEC_DELETE: return "delete";
+	case EXEC_READ: return "read";
+	}
+	return "?";
+}
+
+enum op_status { OP_PENDING, OP_RUNNING, OP_DONE, OP_FAILED, OP_SKIPPED };
+
+struct op {
+	enum exec_op kind;
+	const struct plan_change *ch;   /* borrowed from the plan */
+	const struct resource_ops *ops;
+	int deposed;                    /* delete of the old object of a cbd replace */
+	int64_t deposed_jid;            /* its journal entry, written before the create */
+	struct op *pair;                /* the other half of a replace, or NULL */
+	size_t *succ; size_t n_succ;    /* operations that wait for this one */
+	size_t n_wait;                  /* predecessors not finished yet */
+	enum op_status status;
+	struct cairn_err err;
+	const char *cause;              /* borrowed name: why skipped */
+};
+
+struct run {
+	const struct plan *p;
+	const struct exec_opts *o;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct op *ops; size_t n_ops;
+	size_t *ready; size_t n_ready;  /* stack of runnable operation indexes */
+	size_t running;
+	int stopped;
+	json_t *known;                  /* name -> attributes known now */
+	json_t *old_deps;               /* name -> deps recorded in the state */
+	struct exec_result *res;
+};
+
+static void emit(struct run *r, enum exec_event_kind kind, const struct op *op,
+		 const char *id)
+{
+	struct exec_event ev = {0};
+
+	if (!r->o->on_event)
+		return;
+	ev.kind = kind;
+	ev.op = op->kind;
+	ev.name = op->ch->name;
+	ev.type = op->ch->type;
+	ev.id = id;
+	ev.deposed = op->deposed;
+	ev.err = kind == EXEC_EV_FAILED ? &op->err : NULL;
+	ev.cause = op->cause;
+	r->o->on_event(r->o->event_ctx, &ev);
+}
+
+static void add_edge(struct run *r, size_t from, size_t to)
+{
+	struct op *a = &r->ops[from];
+	size_t i;
+
+	for (i = 0; i < a->n_succ; i++)
+		if (a->succ[i] == to)
+			return;
+	a->succ = xrealloc(a->succ, (a->n_succ + 1) * sizeof(*a->succ));
+	a->succ[a->n_succ++] = to;
+	r->ops[to].n_wait++;
+}
+
+static int json_array_has(json_t *arr, const char *s)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return 1;
+	return 0;
+}
+
+static long change_index(const struct plan *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_changes; i++)
+		if (strcmp(p->changes[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Does Y (change j) depend on X by its planned or its recorded dependencies? */
+static int depends_on(struct run *r, size_t j, const char *x)
+{
+	const struct plan_change *y = &r->p->changes[j];
+
+	return json_array_has(y->deps, x) ||
+	       json_array_has(json_object_get(r->old_deps, y->name), x);
+}
+
+/*
+ * Builds the operation graph. fwd[i] / del[i]: the create-or-update and the
+ * delete operation of change i, or -1.
+ */
+static int build_graph(struct run *r, struct cairn_err *err)
+{
+	const struct plan *p = r->p;
+	long *fwd = xcalloc(p->n_changes ? p->n_changes : 1, sizeof(long));
+	long *del = xcalloc(p->n_changes ? p->n_changes : 1, sizeof(long));
+	size_t *indeg = NULL, *queue = NULL;
+	size_t i, j, n = 0, head = 0, tail = 0, seen = 0;
+	int rc = -1;
+
+	r->ops = xcalloc(2 * p->n_changes + 1, sizeof(*r->ops));
+	for (i = 0; i < p->n_changes; i++) {
+		const struct plan_change *c = &p->changes[i];
+		const struct resource_ops *ops = NULL;
+
+		fwd[i] = del[i] = -1;
+		if (c->action == PLAN_NOOP)
+			continue;
+		ops = r->o->lookup ? r->o->lookup(c->type) : NULL;
+		if (!ops) {
+			err_set(err, CAIRN_EINVAL, "%s: unknown resource type '%s'", c->name, c->type);
+			goto out;
+		}
+		if (c->action == PLAN_DELETE || c->action == PLAN_REPLACE) {
+			if (!c->id) {
+				err_set(err, CAIRN_EINVAL, "%s: the plan deletes it but has no id", c->name);
+				goto out;
+			}
+			r->ops[n] = (struct op){.kind = EXEC_DELETE, .ch = c, .ops = ops,
+						.deposed = c->action == PLAN_REPLACE &&
+							   c->create_before_destroy};
+			del[i] = (long)n++;
+		}
+		if (c->action != PLAN_DELETE) {
+			r->ops[n] = (struct op){.kind = c->action == PLAN_UPDATE ? EXEC_UPDATE :
+						EXEC_CREATE, .ch = c, .ops = ops};
+			fwd[i] = (long)n++;
+		}
+	}
+	r->n_ops = n;
+
+	for (i = 0; i < p->n_changes; i++) {
+		const struct plan_change *c = &p->changes[i];
+		json_t *d;
+		size_t k;
+
+		if (fwd[i] >= 0)
+			json_array_foreach(c->deps, k, d) {
+				long dj = json_is_string(d) ? change_index(p, json_string_value(d)) : -1;
+
+				if (dj >= 0 && fwd[dj] >= 0)
+					add_edge(r, (size_t)fwd[dj], (size_t)fwd[i]);
+			}
+		if (c->action == PLAN_REPLACE) {
+			r->ops[fwd[i]].pair = &r->ops[del[i]];
+			r->ops[del[i]].pair = &r->ops[fwd[i]];
+			if (c->create_before_destroy)
+				add_edge(r, (size_t)fwd[i], (size_t)del[i]);
+			else
+				add_edge(r, (size_t)del[i], (size_t)fwd[i]);
+		}
+		if (del[i] < 0)
+			continue;
+		/* A delete waits for everything that depends on the object. The
+		 * delete half of a delete-first replace cannot wait for the
+		 * dependents' new halves: those wait for its own create. */
+		for (j = 0; j < p->n_changes; j++) {
+			if (j == i || !depends_on(r, j, c->name))
+				continue;
+			if (del[j] >= 0)
+				add_edge(r, (size_t)del[j], (size_t)del[i]);
+			if (fwd[j] >= 0 && (c->action == PLAN_DELETE || c->create_before_destroy))
+				add_edge(r, (size_t)fwd[j], (size_t)del[i]);
+		}
+	}
+
+	/* Kahn's algorithm: the graph must be acyclic or some operation never runs. */
+	indeg = xcalloc(n + 1, sizeof(*indeg));
+	queue = xcalloc(n + 1, sizeof(*queue));
+	for (i = 0; i < n; i++) {
+		indeg[i] = r->ops[i].n_wait;
+		if (!indeg[i])
+			queue[tail++] = i;
+	}
+	while (head < tail) {
+		struct op *a = &r->ops[queue[head++]];
+
+		seen++;
+		for (j = 0; j < a->n_succ; j++)
+			if (--indeg[a->succ[j]] == 0)
+				queue[tail++] = a->succ[j];
+	}
+	if (seen != n) {
+		for (i = 0; i < n && !indeg[i]; i++)
+			;
+		err_set(err, CAIRN_EINVAL,
+			"cannot order the plan's operations: '%s' is part of a cycle of deletes "
+			"and creates; apply the changes in two steps", r->ops[i].ch->name);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(fwd);
+	free(del);
+	free(indeg);
+	free(queue);
+	return rc;
+}
+
+/* Under r->mu. Marks every pending operation that waits for op as skipped. */
+static void skip_successors(struct run *r, struct op *op)
+{
+	size_t i;
+
+	for (i = 0; i < op->n_succ; i++) {
+		struct op *s = &r->ops[op->succ[i]];
+
+		if (s->status != OP_PENDING)
+			continue;
+		s->status = OP_SKIPPED;
+		s->cause = op->ch->name;
+		emit(r, EXEC_EV_SKIPPED, s, NULL);
+		skip_successors(r, s);
+	}
+}
+
+/* Under r->mu. Records the outcome and releases or skips the successors. */
+static void finish(struct run *r, struct op *op, int ok)
+{
+	size_t i;
+
+	op->status = ok ? OP_DONE : OP_FAILED;
+	if (!ok) {
+		skip_successors(r, op);
+		return;
+	}
+	for (i = 0; i < op->n_succ; i++) {
+		struct op *s = &r->ops[op->succ[i]];
+
+		if (--s->n_wait == 0 && s->status == OP_PENDING)
+			r->ready[r->n_ready++] = op->succ[i];
+	}
+}
+
+static void provider_ctx_init(struct run *r, const struct op *op, struct provider_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->aws = r->o->aws;
+	ctx->stack = r->p->stack;
+	ctx->name = op->ch->name;
+	ctx->cancel = r->o->cancel;
+	ctx->sleep_ms = r->o->sleep_ms;
+}
+
+/* Under r->mu: the change's config evaluated against what is known now. */
+static json_t *evaluate(struct run *r, const struct op *op, struct cairn_err *err)
+{
+	struct eval_ctx e = {0};
+	json_t *attrs;
+
+	e.vars = r->p->vars;
+	e.region = r->p->region;
+	e.stack = r->p->stack;
+	e.account_id = r->o->account_id;
+	e.resources = r->known;
+	attrs = eval_resource(&e, op->ch->type, op->ch->config, err);
+	if (!attrs) {
+		err_prefix(err, "%s", op->ch->name);
+		return NULL;
+	}
+	if (value_has_unknown(attrs)) {
+		err_set(err, CAIRN_EINTERNAL, "%s: a value it references is still unknown after "
+			"its dependencies were applied", op->ch->name);
+		json_decref(attrs);
+		return NULL;
+	}
+	return attrs;
+}
+
+/* Under r->mu: records attrs as the resource's state and as known. */
+static int record(struct run *r, const struct op *op, json_t *attrs, struct cairn_err *err)
+{
+	struct state_resource sr = {0};
+	const char *id = json_string_value(json_object_get(attrs, "id"));
+
+	if (!id) {
+		err_set(err, CAIRN_EINTERNAL, "%s: the provider returned no id", op->ch->name);
+		return -1;
+	}
+	sr.name = op->ch->name;
+	sr.type = op->ch->type;
+	sr.id = (char *)id;
+	sr.attrs = attrs;
+	sr.deps = op->ch->deps;
+	sr.schema_version = op->ch->schema_version;
+	if (state_put(r->o->st, r->p->stack, &sr, err) < 0)
+		return -1;
+	json_object_set(r->known, op->ch->name, attrs);
+	return 0;
+}
+
+static json_t *journal_intent(const struct plan_change *c, json_t *attrs, const char *id,
+			      json_t *before, int deposed)
+{
+	json_t *in = json_object();
+
+	if (attrs)
+		json_object_set(in, "attrs", attrs);
+	if (before)
+		json_object_set(in, "before", before);
+	if (id)
+		json_object_set_new(in, "id", json_string(id));
+	json_object_set_new(in, "deps", c->deps ? json_incref(c->deps) : json_array());
+	json_object_set_new(in, "schema_version", json_integer(c->schema_version));
+	if (deposed)
+		json_object_set_new(in, "deposed", json_true());
+	return in;
+}
+
+/* Runs one create. Returns 0 or -1 with op->err; *id_out: owned id or NULL. */
+static int do_create(struct run *r, struct op *op, char **id_out)
+{
+	const struct plan_change *c = op->ch;
+	struct provider_ctx ctx;
+	json_t *attrs = NULL, *out = NULL, *found = NULL, *in;
+	struct cairn_err ferr;
+	int64_t jid = 0;
+	int rc = -1, crc;
+
+	provider_ctx_init(r, op, &ctx);
+	pthread_mutex_lock(&r->mu);
+	attrs = evaluate(r, op, &op->err);
+	if (!attrs)
+		goto unlock;
+	in = journal_intent(c, attrs, NULL, NULL, 0);
+	crc = state_journal_begin(r->o->st, r->p->stack, c->name, c->type, "create", in, &jid,
+				  &op->err);
+	json_decref(in);
+	if (crc < 0)
+		goto unlock;
+	if (c->action == PLAN_REPLACE && c->create_before_destroy) {
+		/* The old object leaves the state when the new one is recorded:
+		 * journal its deletion now so a kill in between cannot orphan it. */
+		in = journal_intent(c, NULL, c->id, c->before, 1);
+		crc = state_journal_begin(r->o->st, r->p->stack, c->name, c->type, "delete", in,
+					  &op->pair->deposed_jid, &op->err);
+		json_decref(in);
+		if (crc < 0) {
+			state_journal_end(r->o->st, jid, &ferr);
+			goto unlock;
+		}
+	}
+	emit(r, EXEC_EV_START, op, NULL);
+	pthread_mutex_unlock(&r->mu);
+
+	crc = op->ops->create(&ctx, attrs, &out, &op->err);
+	if (crc < 0 && !out && op->ops->find) {
+		/* The call may have failed after AWS made the resource (a lost
+		 * response): look before forgetting the intent. */
+		err_clear(&ferr);
+		if (op->ops->find(&ctx, attrs, &found, &ferr) == 0)
+			out = found;
+		else
+			jid = -jid;     /* unresolved: leave the entry for exec_recover */
+	}
+
+	pthread_mutex_lock(&r->mu);
+	if (out) {
+		struct cairn_err rerr;
+
+		err_clear(&rerr);
+		if (record(r, op, out, &rerr) < 0) {
+			if (crc == 0)
+				op->err = rerr;
+			crc = -1;
+			goto unlock;        /* the journal entry stays: recovery adopts it */
+		}
+		*id_out = xstrdup(json_string_value(json_object_get(out, "id")));
+	}
+	if (jid > 0)
+		state_journal_end(r->o->st, jid, &ferr);
+	if (!out && jid > 0 && op->pair && op->pair->deposed_jid > 0)
+		/* Nothing new exists: the old object stays the recorded one. */
+		state_journal_end(r->o->st, op->pair->deposed_jid, &ferr);
+	rc = crc;
+unlock:
+	pthread_mutex_unlock(&r->mu);
+	json_decref(attrs);
+	json_decref(out);
+	return rc;
+}
+
+/* The planned changed names still differing now, minus ignored ones (which
+ * the plan already left out). */
+static json_t *changed_now(const struct plan_change *c, json_t *now)
+{
+	json_t *keep = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(now, i, v)
+		if (json_array_has(c->changed, json_string_value(v)))
+			json_array_append(keep, v);
+	return keep;
+}
+
+static int do_update(struct run *r, struct op *op, char **id_out)
+{
+	const struct plan_change *c = op->ch;
+	struct provider_ctx ctx;
+	json_t *want = NULL, *diff = NULL, *forces = NULL, *changed = NULL, *out = NULL, *v;
+	size_t i;
+	int rc = -1, crc;
+
+	provider_ctx_init(r, op, &ctx);
+	pthread_mutex_lock(&r->mu);
+	want = evaluate(r, op, &op->err);
+	if (!want)
+		goto unlock;
+	if (eval_diff(c->type, want, c->before, NULL, &diff, &forces, &op->err) < 0)
+		goto unlock;
+	changed = changed_now(c, diff);
+	json_array_foreach(forces, i, v)
+		if (json_array_has(changed, json_string_value(v))) {
+			err_set(&op->err, CAIRN_ESTALE, "%s: a change of '%s' needs a replacement "
+				"the plan did not foresee; run 'cairn plan' again",
+				c->name, json_string_value(v));
+			goto unlock;
+		}
+	if (json_array_size(changed) == 0) {
+		*id_out = xstrdup(c->id);
+		rc = 0;
+		goto unlock;
+	}
+	emit(r, EXEC_EV_START, op, c->id);
+	pthread_mutex_unlock(&r->mu);
+
+	crc = op->ops->update(&ctx, c->id, c->before, want, changed, &out, &op->err);
+
+	pthread_mutex_lock(&r->mu);
+	if (out) {
+		struct cairn_err rerr;
+
+		err_clear(&rerr);
+		if (record(r, op, out, &rerr) < 0) {
+			if (crc == 0)
+				op->err = rerr;
+			goto unlock;
+		}
+		*id_out = xstrdup(json_string_value(json_object_get(out, "id")));
+	}
+	rc = crc;
+unlock:
+	pthread_mutex_unlock(&r->mu);
+	json_decref(want);
+	json_decref(diff);
+	json_decref(forces);
+	json_decref(changed);
+	json_decref(out);
+	return rc;
+}
+
+static int do_delete(struct run *r, struct op *op)
+{
+	const struct plan_change *c = op->ch;
+	struct provider_ctx ctx;
+	struct cairn_err ferr;
+	json_t *in;
+	int64_t jid = op->deposed_jid;
+	int rc = -1, crc;
+
+	provider_ctx_init(r, op, &ctx);
+	pthread_mutex_lock(&r->mu);
+	if (!op->deposed) {
+		in = journal_intent(c, NULL, c->id, c->before, 0);
+		crc = state_journal_begin(r->o->st, r->p->stack, c->name, c->type, "delete", in,
+					  &jid, &op->err);
+		json_decref(in);
+		if (crc < 0)
+			goto unlock;
+	}
+	emit(r, EXEC_EV_START, op, c->id);
+	pthread_mutex_unlock(&r->mu);
+
+	crc = op->ops->delete(&ctx, c->id, c->before, &op->err);
+
+	pthread_mutex_lock(&r->mu);
+	if (crc < 0)
+		goto unlock;    /* the entry stays: the next run re-reads the object */
+	if (!op->deposed) {
+		if (state_rm(r->o->st, r->p->stack, c->name, &op->err) < 0)
+			goto unlock;
+		json_object_del(r->known, c->name);
+	}
+	if (jid > 0)
+		state_journal_end(r->o->st, jid, &ferr);
+	rc = 0;
+unlock:
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+static void *worker(void *arg)
+{
+	struct run *r = arg;
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		struct op *op;
+		char *id = NULL;
+		int ok;
+
+		if (r->o->stop && *r->o->stop && !r->stopped) {
+			r->stopped = 1;
+			r->res->in_flight_at_stop = r->running;
+		}
+		if (r->stopped || (r->n_ready == 0 && r->running == 0))
+			break;
+		if (r->n_ready == 0) {
+			pthread_cond_wait(&r->cv, &r->mu);
+			continue;
+		}
+		op = &r->ops[r->ready[--r->n_ready]];
+		op->status = OP_RUNNING;
+		r->running++;
+		pthread_mutex_unlock(&r->mu);
+
+		err_clear(&op->err);
+		if (op->kind == EXEC_CREATE)
+			ok = do_create(r, op, &id) == 0;
+		else if (op->kind == EXEC_UPDATE)
+			ok = do_update(r, op, &id) == 0;
+		else
+			ok = do_delete(r, op) == 0;
+
+		pthread_mutex_lock(&r->mu);
+		if (r->o->stop && *r->o->stop && !r->stopped) {
+			r->stopped = 1;
+			r->res->in_flight_at_stop = r->running;
+		}
+		r->running--;
+		emit(r, ok ? EXEC_EV_DONE : EXEC_EV_FAILED, op,
+		     op->kind == EXEC_DELETE ? op->ch->id : id);
+		finish(r, op, ok);
+		free(id);
+		pthread_cond_broadcast(&r->cv);
+	}
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+static int load_state(struct run *r, struct cairn_err *err)
+{
+	struct state_resource *rs = NULL;
+	size_t n = 0, i;
+
+	if (state_list(r->o->st, r->p->stack, &rs, &n, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		json_object_set(r->known, rs[i].name, rs[i].attrs);
+		json_object_set_new(r->old_deps, rs[i].name,
+				    rs[i].deps ? json_incref(rs[i].deps) : json_array());
+		state_resource_free(&rs[i]);
+	}
+	free(rs);
+	return 0;
+}
+
+static void fill_result(struct run *r)
+{
+	struct exec_result *res = r->res;
+	size_t i;
+
+	res->ops = xcalloc(r->n_ops + 1, sizeof(*res->ops));
+	res->n_ops = r->n_ops;
+	res->interrupted = r->stopped;
+	for (i = 0; i < r->n_ops; i++) {
+		struct op *op = &r->ops[i];
+		struct exec_report *rep = &res->ops[i];
+
+		rep->name = xstrdup(op->ch->name);
+		rep->type = xstrdup(op->ch->type);
+		rep->op = op->kind;
+		rep->deposed = op->deposed;
+		rep->cause = xstrdup(op->cause);
+		switch (op->status) {
+		case OP_DONE:
+			rep->result = EXEC_R_DONE;
+			if (op->kind == EXEC_CREATE)
+				res->added++;
+			else if (op->kind == EXEC_UPDATE)
+				res->changed++;
+			else
+				res->destroyed++;
+			break;
+		case OP_FAILED:
+			rep->result = EXEC_R_FAILED;
+			rep->err = op->err;
+			res->failed++;
+			break;
+		case OP_SKIPPED:
+			rep->result = EXEC_R_SKIPPED;
+			res->skipped++;
+			break;
+		default:
+			rep->result = EXEC_R_NOT_STARTED;
+			res->not_started++;
+			break;
+		}
+	}
+}
+
+void exec_result_free(struct exec_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_ops; i++) {
+		free(r->ops[i].name);
+		free(r->ops[i].type);
+		free(r->ops[i].cause);
+	}
+	free(r->ops);
+	memset(r, 0, sizeof(*r));
+}
+
+int exec_run(const struct plan *p, const struct exec_opts *o, struct exec_result *res,
+	     struct cairn_err *err)
+{
+	struct run r = {0};
+	pthread_t *threads = NULL;
+	size_t i, n_threads = 0;
+	int rc = -1, par = o->parallelism < 1 ? 1 : o->parallelism;
+
+	memset(res, 0, sizeof(*res));
+	r.p = p;
+	r.o = o;
+	r.res = res;
+	r.known = json_object();
+	r.old_deps = json_object();
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	if (load_state(&r, err) < 0 || build_graph(&r, err) < 0)
+		goto out;
+	r.ready = xcalloc(r.n_ops + 1, sizeof(*r.ready));
+	/* Pushed in reverse so the stack pops them in plan order. */
+	for (i = r.n_ops; i-- > 0;)
+		if (r.ops[i].n_wait == 0)
+			r.ready[r.n_ready++] = i;
+	threads = xcalloc((size_t)par, sizeof(*threads));
+	for (i = 0; i < (size_t)par && i < r.n_ops; i++) {
+		if (pthread_create(&threads[i], NULL, worker, &r) != 0)
+			break;
+		n_threads++;
+	}
+	if (n_threads == 0 && r.n_ops > 0) {
+		err_set(err, CAIRN_EINTERNAL, "cannot start a worker thread");
+		goto out;
+	}
+	for (i = 0; i < n_threads; i++)
+		pthread_join(threads[i], NULL);
+	rc = 0;
+out:
+	fill_result(&r);
+	for (i = 0; i < r.n_ops; i++)
+		free(r.ops[i].succ);
+	free(r.ops);
+	free(r.ready);
+	free(threads);
+	json_decref(r.known);
+	json_decref(r.old_deps);
+	pthread_cond_destroy(&r.cv);
+	pthread_mutex_destroy(&r.mu);
+	return rc;
+}
+
+static int mentions_account_id(json_t *v)
+{
+	const char *k;
+	json_t *e;
+	size_t i;
+
+	if (json_is_string(v))
+		return strstr(json_string_value(v), "aws.account_id") != NULL;
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, e)
+			if (mentions_account_id(e))
+				return 1;
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, e)
+			if (mentions_account_id(e))
+				return 1;
+	}
+	return 0;
+}
+
+int exec_needs_account_id(const struct plan *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n_changes; i++)
+		if (mentions_account_id(p->changes[i].config))
+			return 1;
+	return mentions_account_id(p->outputs);
+}
+
+/* ---- recovery ---------------------------------------------------------- */
+
+static void emit_simple(const struct exec_opts *o, enum exec_event_kind kind, enum exec_op op,
+			const char *name, const char *type, const char *id, int deposed,
+			const struct cairn_err *e)
+{
+	struct exec_event ev = {0};
+
+	if (!o->on_event)
+		return;
+	ev.kind = kind;
+	ev.op = op;
+	ev.name = name;
+	ev.type = type;
+	ev.id = id;
+	ev.deposed = deposed;
+	ev.err = e;
+	o->on_event(o->event_ctx, &ev);
+}
+
+/* The id the state records for name, owned, or NULL. */
+static char *recorded_id(const struct exec_opts *o, const char *name, struct cairn_err *err,
+			 int *failed)
+{
+	struct state_resource sr = {0};
+	int found = 0;
+	char *id = NULL;
+
+	*failed = state_get(o->st, o->stack, name, &sr, &found, err) < 0;
+	if (!*failed && found)
+		id = xstrdup(sr.id);
+	if (found)
+		state_resource_free(&sr);
+	return id;
+}
+
+static int recover_create(const struct exec_opts *o, const struct provider_ctx *ctx,
+			  const struct resource_ops *ops, json_t *entry, struct cairn_err *err)
+{
+	json_t *intent = json_object_get(entry, "intent");
+	json_t *attrs = json_object_get(intent, "attrs"), *found = NULL;
+	struct state_resource sr = {0};
+	char *have = NULL;
+	int failed, rc = -1;
+
+	if (!ops->find) {
+		err_set(err, CAIRN_EINTERNAL, "%s: a create was interrupted and type '%s' cannot "
+			"look for what it made; check AWS for it, then run 'cairn import'",
+			ctx->name, json_string_value(json_object_get(entry, "type")));
+		return -1;
+	}
+	have = recorded_id(o, ctx->name, err, &failed);
+	if (failed)
+		goto out;
+	if (ops->find(ctx, attrs, &found, err) < 0) {
+		err_prefix(err, "%s: cannot look for the resource an interrupted create made",
+			   ctx->name);
+		goto out;
+	}
+	if (found) {
+		const char *id = json_string_value(json_object_get(found, "id"));
+
+		if (!id) {
+			err_set(err, CAIRN_EINTERNAL, "%s: find returned no id", ctx->name);
+			goto out;
+		}
+		if (!have || strcmp(have, id) != 0) {
+			sr.name = (char *)ctx->name;
+			sr.type = (char *)json_string_value(json_object_get(entry, "type"));
+			sr.id = (char *)id;
+			sr.attrs = found;
+			sr.deps = json_object_get(intent, "deps");
+			sr.schema_version = (int)json_integer_value(json_object_get(intent,
+										    "schema_version"));
+			if (state_put(o->st, o->stack, &sr, err) < 0)
+				goto out;
+			emit_simple(o, EXEC_EV_ADOPTED, EXEC_CREATE, ctx->name, sr.type, id, 0, NULL);
+		}
+	}
+	rc = 0;
+out:
+	free(have);
+	json_decref(found);
+	return rc;
+}
+
+static int recover_delete(const struct exec_opts *o, const struct provider_ctx *ctx,
+			  const struct resource_ops *ops, json_t *entry, struct cairn_err *err)
+{
+	json_t *intent = json_object_get(entry, "intent"), *now = NULL;
+	json_t *before = json_object_get(intent, "before");
+	const char *id = json_string_value(json_object_get(intent, "id"));
+	const char *type = json_string_value(json_object_get(entry, "type"));
+	char *have = NULL;
+	int failed, rc = -1;
+
+	if (!id)
+		return 0;
+	have = recorded_id(o, ctx->name, err, &failed);
+	if (failed)
+		goto out;
+	if (ops->read(ctx, id, before, &now, err) < 0) {
+		err_prefix(err, "%s: cannot read the object an interrupted delete was removing",
+			   ctx->name);
+		goto out;
+	}
+	if (!now) {
+		if (have && strcmp(have, id) == 0) {
+			if (state_rm(o->st, o->stack, ctx->name, err) < 0)
+				goto out;
+			emit_simple(o, EXEC_EV_GONE, EXEC_DELETE, ctx->name, type, id, 0, NULL);
+		}
+	} else if (!have || strcmp(have, id) != 0) {
+		/* Still there and no longer recorded: the old object of a
+		 * create-before-destroy replace that was interrupted. */
+		emit_simple(o, EXEC_EV_START, EXEC_DELETE, ctx->name, type, id, 1, NULL);
+		if (ops->delete(ctx, id, now, err) < 0) {
+			emit_simple(o, EXEC_EV_FAILED, EXEC_DELETE, ctx->name, type, id, 1, err);
+			goto out;
+		}
+		emit_simple(o, EXEC_EV_DONE, EXEC_DELETE, ctx->name, type, id, 1, NULL);
+	}
+	rc = 0;
+out:
+	free(have);
+	json_decref(now);
+	return rc;
+}
+
+int exec_recover(const struct exec_opts *o, struct cairn_err *err)
+{
+	json_t *pending = NULL, *entry;
+	size_t i;
+	int rc = -1;
+
+	if (state_journal_pending(o->st, o->stack, &pending, err) < 0)
+		return -1;
+	json_array_foreach(pending, i, entry) {
+		const char *name = json_string_value(json_object_get(entry, "name"));
+		const char *type = json_string_value(json_object_get(entry, "type"));
+		const char *op = json_string_value(json_object_get(entry, "op"));
+		const struct resource_ops *ops = type && o->lookup ? o->lookup(type) : NULL;
+		struct provider_ctx ctx = {0};
+		int r;
+
+		if (!name || !op || !ops) {
+			err_set(err, CAIRN_EINTERNAL, "journal entry %lld of '%s' names an unknown "
+				"resource type '%s'",
+				(long long)json_integer_value(json_object_get(entry, "jid")),
+				name ? name : "?", type ? type : "?");
+			goto out;
+		}
+		ctx.aws = o->aws;
+		ctx.stack = o->stack;
+		ctx.name = name;
+		ctx.cancel = o->cancel;
+		ctx.sleep_ms = o->sleep_ms;
+		if (strcmp(op, "create") == 0)
+			r = recover_create(o, &ctx, ops, entry, err);
+		else
+			r = recover_delete(o, &ctx, ops, entry, err);
+		if (r < 0)
+			goto out;
+		if (state_journal_end(o->st, json_integer_value(json_object_get(entry, "jid")),
+				      err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(pending);
+	return rc;
+}
+
+/* ---- refresh ----------------------------------------------------------- */
+
+static json_t *changed_keys(json_t *before, json_t *after)
+{
+	json_t *names = json_array(), *v;
+	const char *k;
+
+	json_object_foreach(after, k, v)
+		if (!json_equal(v, json_object_get(before, k)))
+			json_array_append_new(names, json_string(k));
+	json_object_foreach(before, k, v)
+		if (!json_object_get(after, k))
+			json_array_append_new(names, json_string(k));
+	return names;
+}
+
+int exec_refresh(const struct exec_opts *o, size_t *n_drift, struct cairn_err *err)
+{
+	struct state_resource *rs = NULL;
+	size_t n = 0, i;
+	int rc = -1;
+
+	*n_drift = 0;
+	if (state_list(o->st, o->stack, &rs, &n, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		struct state_resource *sr = &rs[i];
+		const struct resource_ops *ops = o->lookup ? o->lookup(sr->type) : NULL;
+		struct provider_ctx ctx = {0};
+		json_t *now = NULL, *changed;
+		struct exec_event ev = {0};
+
+		if (o->stop && *o->stop) {
+			err_set(err, CAIRN_ECANCEL, "interrupted after reading %zu of %zu resources",
+				i, n);
+			goto out;
+		}
+		if (!ops) {
+			err_set(err, CAIRN_EINVAL, "%s: unknown resource type '%s'", sr->name,
+				sr->type);
+			goto out;
+		}
+		ctx.aws = o->aws;
+		ctx.stack = o->stack;
+		ctx.name = sr->name;
+		ctx.cancel = o->cancel;
+		ctx.sleep_ms = o->sleep_ms;
+		if (ops->read(&ctx, sr->id, sr->attrs, &now, err) < 0) {
+			err_prefix(err, "%s: cannot read it", sr->name);
+			goto out;
+		}
+		ev.name = sr->name;
+		ev.type = sr->type;
+		ev.id = sr->id;
+		ev.op = EXEC_READ;
+		if (!now) {
+			if (state_rm(o->st, o->stack, sr->name, err) < 0)
+				goto out;
+			ev.kind = EXEC_EV_GONE;
+			(*n_drift)++;
+			if (o->on_event)
+				o->on_event(o->event_ctx, &ev);
+			continue;
+		}
+		changed = changed_keys(sr->attrs, now);
+		if (json_array_size(changed) > 0) {
+			struct state_resource put = *sr;
+
+			put.attrs = now;
+			if (json_is_string(json_object_get(now, "id")))
+				put.id = (char *)json_string_value(json_object_get(now, "id"));
+			if (state_put(o->st, o->stack, &put, err) < 0) {
+				json_decref(changed);
+				json_decref(now);
+				goto out;
+			}
+			ev.kind = EXEC_EV_DRIFT;
+			ev.changed = changed;
+			(*n_drift)++;
+			if (o->on_event)
+				o->on_event(o->event_ctx, &ev);
+		}
+		json_decref(changed);
+		json_decref(now);
+	}
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		state_resource_free(&rs[i]);
+	free(rs);
+	return rc;
+}
+
+/* ---- outputs ----------------------------------------------------------- */
+
+json_t *exec_outputs(const struct plan *p, struct state *st, const char *account_id,
+		     struct cairn_err *err)
+{
+	struct state_resource *rs = NULL;
+	struct eval_ctx e = {0};
+	json_t *known = json_object(), *out = NULL, *spec;
+	const char *name;
+	size_t n = 0, i;
+
+	if (state_list(st, p->stack, &rs, &n, err) < 0)
+		goto done;
+	for (i = 0; i < n; i++)
+		json_object_set(known, rs[i].name, rs[i].attrs);
+	e.vars = p->vars;
+	e.region = p->region;
+	e.stack = p->stack;
+	e.account_id = account_id;
+	e.resources = known;
+	out = json_object();
+	json_object_foreach(p->outputs, name, spec) {
+		json_t *v = eval_value(&e, json_object_get(spec, "value"), err);
+
+		if (!v) {
+			err_prefix(err, "output '%s'", name);
+			json_decref(out);
+			out = NULL;
+			goto done;
+		}
+		if (!value_has_unknown(v))
+			json_object_set_new(out, name, json_pack("{s:O,s:b}", "value", v, "sensitive",
+								 json_is_true(json_object_get(spec,
+									"sensitive"))));
+		json_decref(v);
+	}
+done:
+	for (i = 0; i < n; i++)
+		state_resource_free(&rs[i]);
+	free(rs);
+	json_decref(known);
+	return out;
+}
