@@ -277,14 +277,16 @@ static void print_change(const struct plan_change *c, FILE *f, int color)
 	if (c->action == PLAN_DELETE)
 		return;
 	if (c->action == PLAN_CREATE) {
-		/* Every attribute set or computed, by name. */
+		/* Every attribute set or computed, by name; empty defaults
+		 * ("", [], {}) say nothing and are left out. */
 		const char **keys;
 		size_t n;
 
 		shown = json_array();
 		keys = eval_sorted_keys(c->after, &n);
 		for (i = 0; i < n; i++)
-			if (!json_is_null(json_object_get(c->after, keys[i])))
+			if (!eval_attr_equal(c->type, keys[i], json_object_get(c->after, keys[i]),
+					     NULL))
 				json_array_append_new(shown, json_string(keys[i]));
 		free(keys);
 	} else {
