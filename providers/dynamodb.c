@@ -1,0 +1,855 @@
+/*
+ * dynamodb: the aws_dynamodb_table resource type (DynamoDB, json 1.0).
+ *
+ * The id is the table name. Tables and their global secondary indexes are
+ * asynchronous: every change waits until the table and all its indexes
+ * are ACTIVE again, and index changes go one per UpdateTable call, as
+ * DynamoDB allows only one index creation or deletion at a time.
+ *
+ * Lists AWS reports in its own order (attribute definitions, indexes) are
+ * put back in the order of the prior attributes so the diff is stable.
+ * DynamoDB keeps only the attribute definitions some key uses; reads keep
+ * only those too (moto keeps stale ones after an index is deleted).
+ */
+#include <string.h>
+
+#include "common.h"
+#include "tagdiff.h"
+
+#define DDB_WAIT_TIMEOUT_MS (30 * 60 * 1000L) /* index back-fills can be slow */
+#define DDB_POLL_MS 2000L
+
+static int has_name(json_t *changed, const char *name)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(changed, i, v)
+		if (strcmp(json_string_value(v), name) == 0)
+			return 1;
+	return 0;
+}
+
+/* pcall for operations whose answer carries nothing we need. */
+static int call(const struct provider_ctx *ctx, const char *operation, json_t *in,
+		struct cairn_err *err)
+{
+	json_t *res = NULL;
+	int rc = pcall(ctx, "dynamodb", operation, in, &res, err);
+
+	json_decref(res);
+	return rc;
+}
+
+static const char *sget(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static json_int_t num(json_t *v)
+{
+	return json_is_number(v) ? (json_int_t)json_number_value(v) : 0;
+}
+
+static int str_eq(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+/* The attribute of a KeySchema list with KeyType type (HASH/RANGE), or NULL. */
+static const char *key_of(json_t *key_schema, const char *type)
+{
+	json_t *k;
+	size_t i;
+
+	json_array_foreach(key_schema, i, k)
+		if (str_eq(sget(k, "KeyType"), type))
+			return sget(k, "AttributeName");
+	return NULL;
+}
+
+/* The element of list whose member key equals value (borrowed), or NULL. */
+static json_t *find_by(json_t *list, const char *key, const char *value)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(list, i, e)
+		if (str_eq(sget(e, key), value))
+			return e;
+	return NULL;
+}
+
+/* items (stolen) reordered like prior (borrowed), matched on key; items
+ * the prior lacks keep AWS's order after them. New array. */
+static json_t *order_like(json_t *items, json_t *prior, const char *key)
+{
+	json_t *out = json_array(), *p, *e;
+	size_t i;
+
+	json_array_foreach(prior, i, p) {
+		e = find_by(items, key, sget(p, key));
+		if (e && !find_by(out, key, sget(e, key)))
+			json_array_append(out, e);
+	}
+	json_array_foreach(items, i, e)
+		if (!find_by(out, key, sget(e, key)))
+			json_array_append(out, e);
+	json_decref(items);
+	return out;
+}
+
+static void add_name(json_t *names, const char *name)
+{
+	json_t *v;
+	size_t i;
+
+	if (!name || !*name)
+		return;
+	json_array_foreach(names, i, v)
+		if (strcmp(json_string_value(v), name) == 0)
+			return;
+	json_array_append_new(names, json_string(name));
+}
+
+/* AttributeDefinitions for the table keys and the keys of indexes (a list
+ * of the stack's global_secondary_index objects), typed from the stack's
+ * attribute list. New array. */
+static json_t *attr_defs(json_t *want, json_t *indexes)
+{
+	json_t *names = json_array(), *defs = json_array(), *g, *v;
+	size_t i;
+
+	add_name(names, sget(want, "hash_key"));
+	add_name(names, sget(want, "range_key"));
+	json_array_foreach(indexes, i, g) {
+		add_name(names, sget(g, "hash_key"));
+		add_name(names, sget(g, "range_key"));
+	}
+	json_array_foreach(names, i, v) {
+		json_t *a = find_by(json_object_get(want, "attribute"), "name",
+				    json_string_value(v));
+
+		json_array_append_new(defs, json_pack("{s:O,s:s}", "AttributeName", v,
+			"AttributeType", a && sget(a, "type") ? sget(a, "type") : "S"));
+	}
+	json_decref(names);
+	return defs;
+}
+
+static json_t *key_schema(const char *hash, const char *range)
+{
+	json_t *ks = json_pack("[{s:s,s:s}]", "AttributeName", hash, "KeyType", "HASH");
+
+	if (range && *range)
+		json_array_append_new(ks, json_pack("{s:s,s:s}", "AttributeName", range,
+						    "KeyType", "RANGE"));
+	return ks;
+}
+
+static int provisioned(json_t *attrs)
+{
+	return !str_eq(sget(attrs, "billing_mode"), "PAY_PER_REQUEST");
+}
+
+/* ProvisionedThroughput of an index: its own capacities, else the table's. */
+static json_t *gsi_throughput(json_t *g, json_t *table)
+{
+	json_t *r = json_object_get(g, "read_capacity"), *w = json_object_get(g, "write_capacity");
+
+	return json_pack("{s:I,s:I}",
+		"ReadCapacityUnits", json_is_number(r) ? num(r) :
+			num(json_object_get(table, "read_capacity")),
+		"WriteCapacityUnits", json_is_number(w) ? num(w) :
+			num(json_object_get(table, "write_capacity")));
+}
+
+/* A stack global_secondary_index object as the API's index spec (new ref). */
+static json_t *gsi_spec(json_t *g, json_t *table)
+{
+	json_t *proj = json_pack("{s:s}", "ProjectionType",
+				 sget(g, "projection_type") ? sget(g, "projection_type") : "ALL");
+	json_t *nka = json_object_get(g, "non_key_attributes");
+	json_t *spec;
+
+	if (json_array_size(nka) > 0)
+		json_object_set(proj, "NonKeyAttributes", nka);
+	spec = json_pack("{s:s,s:o,s:o}", "IndexName", sget(g, "name"),
+			 "KeySchema", key_schema(sget(g, "hash_key"), sget(g, "range_key")),
+			 "Projection", proj);
+	if (provisioned(table))
+		json_object_set_new(spec, "ProvisionedThroughput", gsi_throughput(g, table));
+	return spec;
+}
+
+/* DescribeTable: *table new ref (the "Table" member), NULL when gone. */
+static int describe(const struct provider_ctx *ctx, const char *name, json_t **table,
+		    struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "TableName", name), *res = NULL;
+	const char *status;
+	int rc = -1;
+
+	*table = NULL;
+	if (pcall(ctx, "dynamodb", "DescribeTable", in, &res, err) != 0) {
+		if (perr_is(err, "ResourceNotFoundException")) {
+			err_clear(err);
+			rc = 0;
+		}
+		goto out;
+	}
+	status = sget(json_object_get(res, "Table"), "TableStatus");
+	if (!str_eq(status, "DELETING"))
+		*table = json_incref(json_object_get(res, "Table"));
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(res);
+	return rc;
+}
+
+static int table_ready(json_t *table)
+{
+	json_t *g;
+	size_t i;
+
+	if (!str_eq(sget(table, "TableStatus"), "ACTIVE"))
+		return 0;
+	json_array_foreach(json_object_get(table, "GlobalSecondaryIndexes"), i, g)
+		if (sget(g, "IndexStatus") && !str_eq(sget(g, "IndexStatus"), "ACTIVE"))
+			return 0;
+	return 1;
+}
+
+/* Waits until the table and all its indexes are ACTIVE. */
+static int wait_active(const struct provider_ctx *ctx, const char *name, struct cairn_err *err)
+{
+	long waited = 0;
+
+	for (;;) {
+		json_t *t = NULL;
+		int ready;
+
+		if (describe(ctx, name, &t, err) != 0)
+			return -1;
+		if (!t) {
+			err_set(err, CAIRN_ENOTFOUND, "waiting for table '%s' of %s: it is gone",
+				name, ctx->name);
+			return -1;
+		}
+		ready = table_ready(t);
+		json_decref(t);
+		if (ready)
+			return 0;
+		if (waited >= DDB_WAIT_TIMEOUT_MS) {
+			err_set(err, CAIRN_EAWS, "table '%s' of %s not ACTIVE after %ld s", name,
+				ctx->name, waited / 1000);
+			return -1;
+		}
+		if (pwait(ctx, DDB_POLL_MS) != 0) {
+			err_set(err, CAIRN_ECANCEL, "interrupted while waiting for table '%s' "
+				"of %s", name, ctx->name);
+			return -1;
+		}
+		waited += DDB_POLL_MS;
+	}
+}
+
+/* TTL description and tag list of a described table: new refs. */
+static int table_extras(const struct provider_ctx *ctx, json_t *table, json_t **ttl,
+			json_t **tags, struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "TableName", sget(table, "TableName"));
+	json_t *tin = json_pack("{s:s}", "ResourceArn", sget(table, "TableArn"));
+	json_t *res = NULL;
+	int rc = -1;
+
+	*ttl = NULL;
+	*tags = NULL;
+	if (pcall(ctx, "dynamodb", "DescribeTimeToLive", in, &res, err) != 0)
+		goto out;
+	*ttl = json_incref(json_object_get(res, "TimeToLiveDescription"));
+	if (aws_call_all(ctx->aws, "dynamodb", "ListTagsOfResource", tin, "Tags", tags,
+			 err) != 0) {
+		err_prefix(err, "ListTagsOfResource on %s", ctx->name);
+		json_decref(*ttl);
+		*ttl = NULL;
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(tin);
+	json_decref(res);
+	return rc;
+}
+
+/* The stack-shaped index list of a described table (prior orders it). */
+static json_t *table_gsis(json_t *table, json_t *prior)
+{
+	json_t *out = json_array(), *g;
+	size_t i;
+
+	json_array_foreach(json_object_get(table, "GlobalSecondaryIndexes"), i, g) {
+		json_t *ks = json_object_get(g, "KeySchema");
+		json_t *proj = json_object_get(g, "Projection");
+		json_t *pt = json_object_get(g, "ProvisionedThroughput");
+		json_t *nka = json_object_get(proj, "NonKeyAttributes");
+		json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I}",
+			"name", sget(g, "IndexName") ? sget(g, "IndexName") : "",
+			"hash_key", key_of(ks, "HASH") ? key_of(ks, "HASH") : "",
+			"projection_type", sget(proj, "ProjectionType") ?
+				sget(proj, "ProjectionType") : "",
+			"read_capacity", num(json_object_get(pt, "ReadCapacityUnits")),
+			"write_capacity", num(json_object_get(pt, "WriteCapacityUnits")));
+
+		if (key_of(ks, "RANGE"))
+			json_object_set_new(o, "range_key", json_string(key_of(ks, "RANGE")));
+		if (json_array_size(nka) > 0)
+			json_object_set(o, "non_key_attributes", nka);
+		json_array_append_new(out, o);
+	}
+	return order_like(out, json_object_get(prior, "global_secondary_index"), "name");
+}
+
+/* The attribute definitions some key of the table or an index uses, stack-shaped. */
+static json_t *table_attributes(json_t *table, json_t *prior)
+{
+	json_t *used = json_array(), *out = json_array(), *g, *d;
+	size_t i;
+
+	add_name(used, key_of(json_object_get(table, "KeySchema"), "HASH"));
+	add_name(used, key_of(json_object_get(table, "KeySchema"), "RANGE"));
+	json_array_foreach(json_object_get(table, "GlobalSecondaryIndexes"), i, g) {
+		add_name(used, key_of(json_object_get(g, "KeySchema"), "HASH"));
+		add_name(used, key_of(json_object_get(g, "KeySchema"), "RANGE"));
+	}
+	json_array_foreach(json_object_get(table, "AttributeDefinitions"), i, d) {
+		const char *name = sget(d, "AttributeName");
+		json_t *u;
+		size_t j;
+		int keep = 0;
+
+		json_array_foreach(used, j, u)
+			keep |= str_eq(json_string_value(u), name);
+		if (keep)
+			json_array_append_new(out, json_pack("{s:s,s:s}", "name", name, "type",
+				sget(d, "AttributeType") ? sget(d, "AttributeType") : ""));
+	}
+	json_decref(used);
+	return order_like(out, json_object_get(prior, "attribute"), "name");
+}
+
+/* Attribute object of a table from DescribeTable, DescribeTimeToLive and its tags. */
+static json_t *table_attrs(json_t *table, json_t *ttl, json_t *tags, json_t *prior)
+{
+	json_t *o = json_object();
+	json_t *ks = json_object_get(table, "KeySchema");
+	json_t *pt = json_object_get(table, "ProvisionedThroughput");
+	json_t *stream = json_object_get(table, "StreamSpecification");
+	const char *billing = sget(json_object_get(table, "BillingModeSummary"), "BillingMode");
+	const char *ttl_status = sget(ttl, "TimeToLiveStatus");
+	const char *ttl_name = sget(ttl, "AttributeName");
+	int stream_on = json_is_true(json_object_get(stream, "StreamEnabled"));
+
+	/* Tables created as PROVISIONED long ago carry no BillingModeSummary. */
+	if (!billing)
+		billing = "PROVISIONED";
+	json_object_set_new(o, "id", json_string(sget(table, "TableName")));
+	json_object_set_new(o, "name", json_string(sget(table, "TableName")));
+	json_object_set_new(o, "arn", json_string(sget(table, "TableArn") ?
+						  sget(table, "TableArn") : ""));
+	json_object_set_new(o, "billing_mode", json_string(billing));
+	/* PAY_PER_REQUEST tables have no provisioned capacity (AWS reports 0;
+	 * moto keeps the old numbers after a switch). */
+	json_object_set_new(o, "read_capacity", json_integer(strcmp(billing, "PAY_PER_REQUEST") ?
+		num(json_object_get(pt, "ReadCapacityUnits")) : 0));
+	json_object_set_new(o, "write_capacity", json_integer(strcmp(billing, "PAY_PER_REQUEST") ?
+		num(json_object_get(pt, "WriteCapacityUnits")) : 0));
+	json_object_set_new(o, "hash_key", json_string(key_of(ks, "HASH") ? key_of(ks, "HASH") : ""));
+	if (key_of(ks, "RANGE"))
+		json_object_set_new(o, "range_key", json_string(key_of(ks, "RANGE")));
+	json_object_set_new(o, "attribute", table_attributes(table, prior));
+	json_object_set_new(o, "global_secondary_index", table_gsis(table, prior));
+	if (!str_eq(billing, "PROVISIONED")) {
+		json_t *g;
+		size_t i;
+
+		json_array_foreach(json_object_get(o, "global_secondary_index"), i, g) {
+			json_object_set_new(g, "read_capacity", json_integer(0));
+			json_object_set_new(g, "write_capacity", json_integer(0));
+		}
+	}
+	/* A disabled TTL has no attribute name in AWS: keep the recorded one. */
+	if (!ttl_name)
+		ttl_name = sget(json_object_get(prior, "ttl"), "attribute_name");
+	json_object_set_new(o, "ttl", json_pack("{s:s,s:b}", "attribute_name",
+		ttl_name ? ttl_name : "", "enabled",
+		str_eq(ttl_status, "ENABLED") || str_eq(ttl_status, "ENABLING")));
+	json_object_set_new(o, "stream_enabled", json_boolean(stream_on));
+	if (stream_on && sget(stream, "StreamViewType"))
+		json_object_set_new(o, "stream_view_type", json_string(sget(stream, "StreamViewType")));
+	json_object_set_new(o, "stream_arn", json_string(sget(table, "LatestStreamArn") ?
+							 sget(table, "LatestStreamArn") : ""));
+	json_object_set_new(o, "tags", ptags_from_list(tags, "Key", "Value"));
+	return o;
+}
+
+/* Reads a described table's extras and builds its attributes. */
+static int table_read(const struct provider_ctx *ctx, json_t *table, json_t *prior,
+		      json_t **out, struct cairn_err *err)
+{
+	json_t *ttl = NULL, *tags = NULL;
+
+	*out = NULL;
+	if (table_extras(ctx, table, &ttl, &tags, err) != 0)
+		return -1;
+	*out = table_attrs(table, ttl, tags, prior);
+	json_decref(ttl);
+	json_decref(tags);
+	return 0;
+}
+
+static int ddb_read(const struct provider_ctx *ctx, const char *id, json_t *prior,
+		    json_t **out, struct cairn_err *err)
+{
+	json_t *table = NULL;
+	int rc;
+
+	*out = NULL;
+	if (describe(ctx, id, &table, err) != 0)
+		return -1;
+	rc = table ? table_read(ctx, table, prior, out, err) : 0;
+	json_decref(table);
+	return rc;
+}
+
+static int put_ttl(const struct provider_ctx *ctx, const char *name, json_t *ttl,
+		   struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s,s:{s:b,s:s}}", "TableName", name,
+			       "TimeToLiveSpecification",
+			       "Enabled", json_is_true(json_object_get(ttl, "enabled")),
+			       "AttributeName", sget(ttl, "attribute_name") ?
+					sget(ttl, "attribute_name") : "");
+	int rc = call(ctx, "UpdateTimeToLive", in, err);
+
+	json_decref(in);
+	return rc;
+}
+
+/* Checks what DynamoDB would refuse less clearly, before any call. */
+static int check_attrs(const struct provider_ctx *ctx, json_t *attrs, struct cairn_err *err)
+{
+	if (provisioned(attrs) && (!json_is_number(json_object_get(attrs, "read_capacity")) ||
+				   !json_is_number(json_object_get(attrs, "write_capacity")))) {
+		err_set(err, CAIRN_EINVAL, "%s: read_capacity and write_capacity are required "
+			"with billing_mode PROVISIONED", ctx->name);
+		return -1;
+	}
+	if (json_is_true(json_object_get(attrs, "stream_enabled")) &&
+	    !sget(attrs, "stream_view_type")) {
+		err_set(err, CAIRN_EINVAL, "%s: stream_view_type is required with "
+			"stream_enabled", ctx->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int ddb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		      struct cairn_err *err)
+{
+	const char *name = sget(attrs, "name");
+	json_t *gsis = json_object_get(attrs, "global_secondary_index");
+	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
+	json_t *ttl = json_object_get(attrs, "ttl");
+	json_t *in = NULL, *specs, *g, *res = NULL;
+	size_t i;
+	int created = 0, rc = -1;
+
+	*out = NULL;
+	if (check_attrs(ctx, attrs, err) != 0)
+		goto out;
+	in = json_pack("{s:s,s:o,s:o,s:s,s:o}", "TableName", name,
+		       "AttributeDefinitions", attr_defs(attrs, gsis),
+		       "KeySchema", key_schema(sget(attrs, "hash_key"), sget(attrs, "range_key")),
+		       "BillingMode", provisioned(attrs) ? "PROVISIONED" : "PAY_PER_REQUEST",
+		       "Tags", ptags_to_list(tags, "Key", "Value"));
+	if (provisioned(attrs))
+		json_object_set_new(in, "ProvisionedThroughput", json_pack("{s:I,s:I}",
+			"ReadCapacityUnits", num(json_object_get(attrs, "read_capacity")),
+			"WriteCapacityUnits", num(json_object_get(attrs, "write_capacity"))));
+	if (json_array_size(gsis) > 0) {
+		specs = json_array();
+		json_array_foreach(gsis, i, g)
+			json_array_append_new(specs, gsi_spec(g, attrs));
+		json_object_set_new(in, "GlobalSecondaryIndexes", specs);
+	}
+	if (json_is_true(json_object_get(attrs, "stream_enabled")))
+		json_object_set_new(in, "StreamSpecification", json_pack("{s:b,s:s}",
+			"StreamEnabled", 1, "StreamViewType", sget(attrs, "stream_view_type")));
+	if (pcall(ctx, "dynamodb", "CreateTable", in, &res, err) != 0)
+		goto out;
+	created = 1;
+	if (wait_active(ctx, name, err) != 0)
+		goto out;
+	if (json_is_true(json_object_get(ttl, "enabled")) && put_ttl(ctx, name, ttl, err) != 0)
+		goto out;
+	if (ddb_read(ctx, name, attrs, out, err) != 0)
+		goto out;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "CreateTable on %s: table '%s' not found after "
+			"creation", ctx->name, name);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0 && created && !*out) {
+		const char *arn = sget(json_object_get(res, "TableDescription"), "TableArn");
+
+		*out = json_pack("{s:s,s:s}", "id", name, "name", name);
+		if (arn)
+			json_object_set_new(*out, "arn", json_string(arn));
+	}
+	json_decref(tags);
+	json_decref(in);
+	json_decref(res);
+	return rc;
+}
+
+/* One UpdateTable call, then waits until everything is ACTIVE again. */
+static int update_table(const struct provider_ctx *ctx, json_t *in, struct cairn_err *err)
+{
+	if (call(ctx, "UpdateTable", in, err) != 0)
+		return -1;
+	return wait_active(ctx, sget(in, "TableName"), err);
+}
+
+/* Billing mode and table capacity. Switching to PROVISIONED needs the
+ * capacity of every index that stays, in the same call. */
+static int update_billing(const struct provider_ctx *ctx, const char *id, json_t *old,
+			  json_t *want, struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s,s:s}", "TableName", id, "BillingMode",
+			       provisioned(want) ? "PROVISIONED" : "PAY_PER_REQUEST");
+	int rc;
+
+	if (provisioned(want)) {
+		json_object_set_new(in, "ProvisionedThroughput", json_pack("{s:I,s:I}",
+			"ReadCapacityUnits", num(json_object_get(want, "read_capacity")),
+			"WriteCapacityUnits", num(json_object_get(want, "write_capacity"))));
+		if (!provisioned(old)) {
+			json_t *updates = json_array(), *g;
+			size_t i;
+
+			json_array_foreach(json_object_get(want, "global_secondary_index"), i, g)
+				if (find_by(json_object_get(old, "global_secondary_index"), "name",
+					    sget(g, "name")))
+					json_array_append_new(updates, json_pack("{s:{s:s,s:o}}",
+						"Update", "IndexName", sget(g, "name"),
+						"ProvisionedThroughput", gsi_throughput(g, want)));
+			if (json_array_size(updates) > 0)
+				json_object_set_new(in, "GlobalSecondaryIndexUpdates", updates);
+			else
+				json_decref(updates);
+		}
+	}
+	rc = update_table(ctx, in, err);
+	json_decref(in);
+	return rc;
+}
+
+/* True if an index's keys or projection differ (these need delete + create). */
+static int gsi_shape_changed(json_t *a, json_t *b)
+{
+	json_t *na = json_object_get(a, "non_key_attributes");
+	json_t *nb = json_object_get(b, "non_key_attributes");
+	const char *ra = sget(a, "range_key"), *rb = sget(b, "range_key");
+
+	if (!str_eq(sget(a, "hash_key"), sget(b, "hash_key")) ||
+	    !str_eq(sget(a, "projection_type"), sget(b, "projection_type")))
+		return 1;
+	if ((ra && *ra) != (rb && *rb) || (ra && *ra && !str_eq(ra, rb)))
+		return 1;
+	if (json_array_size(na) != json_array_size(nb))
+		return 1;
+	return json_array_size(na) > 0 && !json_equal(na, nb);
+}
+
+static int gsi_capacity_changed(json_t *a, json_t *b, json_t *want)
+{
+	json_t *ta = gsi_throughput(a, want), *tb = gsi_throughput(b, want);
+	int rc = !json_equal(ta, tb);
+
+	json_decref(ta);
+	json_decref(tb);
+	return rc;
+}
+
+/* Index changes, one UpdateTable per index: deletions (and the deleting
+ * half of a reshape) first, then capacity updates, then creations. */
+static int update_gsis(const struct provider_ctx *ctx, const char *id, json_t *old,
+		       json_t *want, struct cairn_err *err)
+{
+	json_t *have = json_object_get(old, "global_secondary_index");
+	json_t *wanted = json_object_get(want, "global_secondary_index");
+	json_t *remaining = json_array(), *g, *in = NULL;
+	size_t i;
+	int rc = -1;
+
+	/* remaining: the indexes that exist as the stack wants them. */
+	json_array_foreach(have, i, g) {
+		json_t *w = find_by(wanted, "name", sget(g, "name"));
+
+		if (w && !gsi_shape_changed(g, w)) {
+			json_array_append(remaining, w);
+			continue;
+		}
+		in = json_pack("{s:s,s:[{s:{s:s}}]}", "TableName", id,
+			       "GlobalSecondaryIndexUpdates", "Delete", "IndexName", sget(g, "name"));
+		if (update_table(ctx, in, err) != 0)
+			goto out;
+		json_decref(in);
+		in = NULL;
+	}
+	if (provisioned(want) && provisioned(old))
+		json_array_foreach(wanted, i, g) {
+			json_t *h = find_by(have, "name", sget(g, "name"));
+
+			if (!h || gsi_shape_changed(h, g) || !gsi_capacity_changed(h, g, want))
+				continue;
+			in = json_pack("{s:s,s:[{s:{s:s,s:o}}]}", "TableName", id,
+				       "GlobalSecondaryIndexUpdates", "Update", "IndexName",
+				       sget(g, "name"), "ProvisionedThroughput",
+				       gsi_throughput(g, want));
+			if (update_table(ctx, in, err) != 0)
+				goto out;
+			json_decref(in);
+			in = NULL;
+		}
+	json_array_foreach(wanted, i, g) {
+		if (find_by(remaining, "name", sget(g, "name")))
+			continue;
+		json_array_append(remaining, g);
+		/* Definitions for every key that will exist: DynamoDB needs the
+		 * new index's, and moto replaces the whole list with what is sent. */
+		in = json_pack("{s:s,s:o,s:[{s:o}]}", "TableName", id,
+			       "AttributeDefinitions", attr_defs(want, remaining),
+			       "GlobalSecondaryIndexUpdates", "Create", gsi_spec(g, want));
+		if (update_table(ctx, in, err) != 0)
+			goto out;
+		json_decref(in);
+		in = NULL;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(remaining);
+	return rc;
+}
+
+/* Streams: a view type change is a disable then an enable with the new type. */
+static int update_stream(const struct provider_ctx *ctx, const char *id, json_t *old,
+			 json_t *want, struct cairn_err *err)
+{
+	int was_on = json_is_true(json_object_get(old, "stream_enabled"));
+	int on = json_is_true(json_object_get(want, "stream_enabled"));
+	const char *view = sget(want, "stream_view_type");
+	json_t *in = NULL;
+	int rc = -1;
+
+	if (was_on && (!on || !str_eq(sget(old, "stream_view_type"), view))) {
+		in = json_pack("{s:s,s:{s:b}}", "TableName", id, "StreamSpecification",
+			       "StreamEnabled", 0);
+		if (update_table(ctx, in, err) != 0)
+			goto out;
+		json_decref(in);
+		in = NULL;
+		was_on = 0;
+	}
+	if (on && !was_on) {
+		in = json_pack("{s:s,s:{s:b,s:s}}", "TableName", id, "StreamSpecification",
+			       "StreamEnabled", 1, "StreamViewType", view ? view : "");
+		if (update_table(ctx, in, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	return rc;
+}
+
+/* Tags: moto's TagResource appends instead of overwriting, so changed keys
+ * are untagged first (harmless on AWS). */
+static int sync_tags(const struct provider_ctx *ctx, const char *arn, json_t *old,
+		     json_t *want, struct cairn_err *err)
+{
+	json_t *removed, *set, *in = NULL;
+	int rc = -1;
+
+	tagdiff(old, want, 1, &removed, &set);
+	if (json_array_size(removed) > 0) {
+		in = json_pack("{s:s,s:O}", "ResourceArn", arn, "TagKeys", removed);
+		if (call(ctx, "UntagResource", in, err) != 0)
+			goto out;
+		json_decref(in);
+		in = NULL;
+	}
+	if (json_object_size(set) > 0) {
+		in = json_pack("{s:s,s:o}", "ResourceArn", arn,
+			       "Tags", ptags_to_list(set, "Key", "Value"));
+		if (call(ctx, "TagResource", in, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(removed);
+	json_decref(set);
+	return rc;
+}
+
+static int ddb_update(const struct provider_ctx *ctx, const char *id, json_t *old,
+		      json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
+{
+	json_t *ttl = json_object_get(want, "ttl");
+
+	*out = NULL;
+	if (check_attrs(ctx, want, err) != 0)
+		return -1;
+	if ((has_name(changed, "billing_mode") ||
+	     (provisioned(want) && (has_name(changed, "read_capacity") ||
+				    has_name(changed, "write_capacity")))) &&
+	    update_billing(ctx, id, old, want, err) != 0)
+		return -1;
+	if ((has_name(changed, "global_secondary_index") || has_name(changed, "billing_mode")) &&
+	    update_gsis(ctx, id, old, want, err) != 0)
+		return -1;
+	if ((has_name(changed, "stream_enabled") || has_name(changed, "stream_view_type")) &&
+	    update_stream(ctx, id, old, want, err) != 0)
+		return -1;
+	if (has_name(changed, "ttl") && json_is_object(ttl) && put_ttl(ctx, id, ttl, err) != 0)
+		return -1;
+	if (has_name(changed, "tags") &&
+	    sync_tags(ctx, sget(old, "arn") ? sget(old, "arn") : "", json_object_get(old, "tags"),
+		      json_object_get(want, "tags"), err) != 0)
+		return -1;
+	if (ddb_read(ctx, id, want, out, err) != 0)
+		return -1;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "update on %s: table '%s' is gone", ctx->name, id);
+		return -1;
+	}
+	return 0;
+}
+
+static int ddb_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
+		      struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "TableName", id);
+	long waited = 0;
+	int rc = -1;
+
+	/* ResourceInUseException: the table is still being created or updated. */
+	for (;;) {
+		if (call(ctx, "DeleteTable", in, err) == 0)
+			break;
+		if (perr_is(err, "ResourceNotFoundException")) {
+			err_clear(err);
+			rc = 0;
+			goto out;
+		}
+		if (!perr_is(err, "ResourceInUseException") || waited >= DDB_WAIT_TIMEOUT_MS)
+			goto out;
+		if (pwait(ctx, DDB_POLL_MS) != 0)
+			goto out;
+		waited += DDB_POLL_MS;
+	}
+	for (;;) {
+		json_t *r = NULL;
+
+		/* describe() already reports DELETING as gone; ask directly. */
+		if (aws_call(ctx->aws, "dynamodb", "DescribeTable", in, &r, err) != 0) {
+			if (!perr_is(err, "ResourceNotFoundException")) {
+				err_prefix(err, "DescribeTable on %s", ctx->name);
+				goto out;
+			}
+			err_clear(err);
+			break;
+		}
+		json_decref(r);
+		if (waited >= DDB_WAIT_TIMEOUT_MS) {
+			err_set(err, CAIRN_EAWS, "DeleteTable on %s: table '%s' still exists after "
+				"%ld s", ctx->name, id, waited / 1000);
+			goto out;
+		}
+		if (pwait(ctx, DDB_POLL_MS) != 0) {
+			err_set(err, CAIRN_ECANCEL, "interrupted while waiting for table '%s' of "
+				"%s to go", id, ctx->name);
+			goto out;
+		}
+		waited += DDB_POLL_MS;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	return rc;
+}
+
+static int ddb_import(const struct provider_ctx *ctx, const char *id, json_t **out,
+		      struct cairn_err *err)
+{
+	if (ddb_read(ctx, id, NULL, out, err) != 0)
+		return -1;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "DynamoDB table '%s' not found", id);
+		return -1;
+	}
+	return 0;
+}
+
+/* Table names are unique per region; adopt the table only if our tags are on it. */
+static int ddb_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		    struct cairn_err *err)
+{
+	const char *name = sget(attrs, "name");
+	json_t *table = NULL, *ttl = NULL, *tags = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if (!name)
+		return 0;
+	if (describe(ctx, name, &table, err) != 0)
+		goto out;
+	if (table) {
+		if (table_extras(ctx, table, &ttl, &tags, err) != 0)
+			goto out;
+		if (ptags_owned_by(tags, "Key", "Value", ctx)) {
+			/* It may still be CREATING when the crash came mid-wait. */
+			if (wait_active(ctx, name, err) != 0)
+				goto out;
+			json_decref(table);
+			json_decref(ttl);
+			json_decref(tags);
+			table = ttl = tags = NULL;
+			if (ddb_read(ctx, name, attrs, out, err) != 0)
+				goto out;
+		}
+	}
+	rc = 0;
+out:
+	json_decref(table);
+	json_decref(ttl);
+	json_decref(tags);
+	return rc;
+}
+
+const struct resource_ops aws_dynamodb_table_ops = {
+	.type = "aws_dynamodb_table",
+	.create = ddb_create,
+	.read = ddb_read,
+	.update = ddb_update,
+	.delete = ddb_delete,
+	.import = ddb_import,
+	.find = ddb_find,
+};
