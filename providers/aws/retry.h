@@ -50,8 +50,9 @@ void retry_bucket_destroy(struct retry_bucket *b);
 /* Takes the cost of a retry of class c; returns the cost taken, or -1 if
  * the bucket cannot pay (then do not retry). */
 int retry_bucket_acquire(struct retry_bucket *b, enum retry_class c);
-/* After a success: returns what this call's retries took (acquired, 0 if
- * none), or RETRY_SUCCESS_REFUND when it needed no retry; capped at the size. */
+/* After a success: gives back the cost of the retry that succeeded
+ * (acquired), or RETRY_SUCCESS_REFUND when the call needed no retry
+ * (acquired 0); capped at the bucket size. */
 void retry_bucket_success(struct retry_bucket *b, int acquired);
 int retry_bucket_tokens(struct retry_bucket *b);
 
