@@ -24,6 +24,10 @@ struct aws_service {
 /* The service table entry (borrowed) or NULL for a service cairn does not know. */
 const struct aws_service *aws_service_find(const char *name);
 
+/* The region to sign for: the partition's global region for global services
+ * (iam: us-east-1, cn-north-1 in China, ...), else region. Borrowed. */
+const char *aws_signing_region(const struct aws_service *svc, const char *region);
+
 /* Region: explicit (--region / stack), then AWS_REGION, AWS_DEFAULT_REGION,
  * the profile's region. Owned string or NULL. */
 char *aws_resolve_region(char *const *envp, const char *explicit_region, const char *profile);
