@@ -99,11 +99,6 @@ static int is_empty(const json_t *v)
 	return 0;
 }
 
-static int is_owner_tag(const char *k)
-{
-	return strcmp(k, OWNER_TAG_STACK) == 0 || strcmp(k, OWNER_TAG_RESOURCE) == 0;
-}
-
 /* A JSON document may come back from AWS as text: compare it parsed. */
 static json_t *parse_if_text(const json_t *v)
 {
@@ -123,15 +118,12 @@ static int objects_equal(const json_t *spec, const json_t *a, const json_t *b)
 {
 	const json_t *nested = spec ? json_object_get(spec, "attributes") : NULL;
 	const json_t *elem = spec ? json_object_get(spec, "elem") : NULL;
-	int tags = spec && json_object_get(spec, "$cairn_tags") != NULL;
 	const char *k;
 	json_t *v;
 
 	json_object_foreach((json_t *)a, k, v) {
 		const json_t *sub = nested ? json_object_get(nested, k) : elem;
 
-		if (tags && is_owner_tag(k))
-			continue;
 		/* A nested optional+computed attribute the stack leaves out
 		 * takes whatever AWS decides. */
 		if (sub && is_empty(v) && schema_is_computed(sub) && !schema_is_output(sub))
@@ -142,8 +134,6 @@ static int objects_equal(const json_t *spec, const json_t *a, const json_t *b)
 	json_object_foreach((json_t *)b, k, v) {
 		const json_t *sub = nested ? json_object_get(nested, k) : elem;
 
-		if (tags && is_owner_tag(k))
-			continue;
 		if (json_object_get(a, k))
 			continue;
 		/* Only in b: computed on AWS's side, or set there while the
@@ -238,21 +228,31 @@ const char **eval_sorted_keys(const json_t *obj, size_t *n)
 	return keys;
 }
 
+/* A copy of a tag map without the ownership tags (new reference). */
+static json_t *user_tags(const json_t *tags)
+{
+	json_t *out = json_deep_copy(tags);
+
+	json_object_del(out, OWNER_TAG_STACK);
+	json_object_del(out, OWNER_TAG_RESOURCE);
+	return out;
+}
+
 int eval_attr_equal(const char *type, const char *name, const json_t *a, const json_t *b)
 {
 	const json_t *schema = schema_get(type);
 	const json_t *spec = schema ? schema_attr(schema, name) : NULL;
-	json_t *wrapped = NULL;
+	json_t *ta, *tb;
 	int rc;
 
-	if (strcmp(name, "tags") == 0) {
-		/* Mark the spec so objects_equal leaves the ownership tags out. */
-		wrapped = spec ? json_deep_copy(spec) : json_object();
-		json_object_set_new(wrapped, "$cairn_tags", json_true());
-		spec = wrapped;
-	}
-	rc = eval_equal(spec, a, b);
-	json_decref(wrapped);
+	if (strcmp(name, "tags") != 0 || !(json_is_object(a) || json_is_object(b)))
+		return eval_equal(spec, a, b);
+	/* The ownership tags are cairn's business, never a difference. */
+	ta = json_is_object(a) ? user_tags(a) : json_incref((json_t *)a);
+	tb = json_is_object(b) ? user_tags(b) : json_incref((json_t *)b);
+	rc = eval_equal(spec, ta, tb);
+	json_decref(ta);
+	json_decref(tb);
 	return rc;
 }
 

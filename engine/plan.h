@@ -78,7 +78,8 @@ struct plan_opts {
  * Builds the plan of STACK against the state. With refresh, reads every
  * recorded resource through its provider (batched where possible) and
  * lists differences as drift. aws may be NULL when !refresh and the stack
- * needs no ${aws.account_id}. st may be NULL: no state file yet, an
+ * needs no ${aws.account_id} (or when opts->lookup gives providers that
+ * need no client); without it ${aws.account_id} is unknown. st may be NULL: no state file yet, an
  * empty state. Never writes the state. Fails (nothing changed anywhere)
  * on a prevent_destroy resource that would be deleted or replaced.
  * Returns an owned plan or NULL with err.
