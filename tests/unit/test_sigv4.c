@@ -611,6 +611,7 @@ int main(void)
 		const struct CMUnitTest skipped[] = { cmocka_unit_test(test_vectors_skipped) };
 
 		printf("SKIPPED: sigv4 vectors not found at %s (no case folders)\n", dir);
+		fflush(stdout);
 		free(cases);
 		return failed + cmocka_run_group_tests_name("sigv4_vectors", skipped, NULL, NULL);
 	}
