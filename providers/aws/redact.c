@@ -179,28 +179,37 @@ static size_t word(const char *s, size_t kn, struct strbuf *out)
 			strbuf_adds(out, MASK);
 		return (size_t)(v - s) + n;
 	}
+	/* "Name=value", also "name = value" as in the shared credentials file */
+	while (*p == ' ' || *p == '\t')
+		p++;
 	if (*p != '=')
 		return 0;
+	p++;
+	if (p[0] == ' ' || p[0] == '\t') {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!secret_key(s, kn))
+			return 0;
+	}
 	if (credential_key(s, kn)) {
-		const char *v = p + 1;
-		size_t n = value_end(v), id = 0;
+		size_t n = value_end(p), id = 0;
 
 		/* the key id runs to the first '/' (or its encoding %2F) */
-		while (id < n && v[id] != '/' && strncasecmp(v + id, "%2F", 3))
+		while (id < n && p[id] != '/' && strncasecmp(p + id, "%2F", 3))
 			id++;
-		strbuf_add(out, s, kn + 1);
-		strbuf_add(out, v, id < 4 ? id : 4);
+		strbuf_add(out, s, (size_t)(p - s));
+		strbuf_add(out, p, id < 4 ? id : 4);
 		if (id)
 			strbuf_adds(out, MASK);
-		return kn + 1 + id;
+		return (size_t)(p - s) + id;
 	}
 	if (secret_key(s, kn)) {
-		size_t n = value_end(p + 1);
+		size_t n = value_end(p);
 
-		strbuf_add(out, s, kn + 1);
+		strbuf_add(out, s, (size_t)(p - s));
 		if (n)
 			strbuf_adds(out, MASK);
-		return kn + 1 + n;
+		return (size_t)(p - s) + n;
 	}
 	return 0;
 }

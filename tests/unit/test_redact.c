@@ -71,6 +71,11 @@ static void test_query(void **state)
 	expect("Action=ChangePassword&OldPassword=a%26b&NewPassword=c",
 	       "Action=ChangePassword&OldPassword=***&NewPassword=***");
 	expect("Attributes.entry.1.key=x&Credentials.SessionToken=tok&Token=", "Attributes.entry.1.key=x&Credentials.SessionToken=***&Token=");
+	/* shared credentials file lines */
+	expect("[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = wJalr/K7+M\n"
+	       "aws_session_token=IQo\nregion = us-east-1\n",
+	       "[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = ***\n"
+	       "aws_session_token=***\nregion = us-east-1\n");
 	/* similar names that are not secrets */
 	expect("NextToken=abc&ClientToken=def&MaxResults=5", "NextToken=abc&ClientToken=def&MaxResults=5");
 }
