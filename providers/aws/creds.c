@@ -13,6 +13,7 @@
  */
 #include "creds.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -582,15 +583,18 @@ static void url_host(const char *url, char *buf, size_t n)
 static int container_host_allowed(const char *url)
 {
 	char host[256];
+	struct in_addr v4;
 
 	if (!strncasecmp(url, "https://", 8))
 		return 1;
 	if (strncasecmp(url, "http://", 7))
 		return 0;
 	url_host(url, host, sizeof(host));
-	return !strcmp(host, "169.254.170.2") || !strcmp(host, "169.254.170.23") ||
-	       !strcasecmp(host, "[fd00:ec2::23]") || !strcasecmp(host, "localhost") ||
-	       !strcmp(host, "[::1]") || !strncmp(host, "127.", 4);
+	if (inet_pton(AF_INET, host, &v4) == 1)
+		return (ntohl(v4.s_addr) >> 24) == 127 || !strcmp(host, "169.254.170.2") ||
+		       !strcmp(host, "169.254.170.23");
+	return !strcasecmp(host, "[fd00:ec2::23]") || !strcasecmp(host, "localhost") ||
+	       !strcmp(host, "[::1]");
 }
 
 static int from_container(struct chain *ch, struct aws_creds *out, struct cairn_err *err)

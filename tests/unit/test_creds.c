@@ -171,6 +171,7 @@ static void add_route(struct fake *f, const char *method, const char *url, int s
 {
 	struct route r = { method, url, status, body };
 
+	assert_true(f->nroutes < sizeof(f->routes) / sizeof(f->routes[0]));
 	f->routes[f->nroutes++] = r;
 }
 
@@ -545,6 +546,14 @@ static void test_container(void **state)
 	/* plain http to a remote host would leak the token */
 	setenv_f(f, "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://example.com/creds");
 	expect_error(f, NULL, "plain http is only allowed");
+	setenv_f(f, "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1.example.com/creds");
+	expect_error(f, NULL, "plain http is only allowed");
+	setenv_f(f, "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://169.254.170.2@example.com/creds");
+	expect_error(f, NULL, "plain http is only allowed");
+	/* https may go anywhere */
+	setenv_f(f, "AWS_CONTAINER_CREDENTIALS_FULL_URI", "https://creds.example.com/x");
+	add_route(f, "GET", "https://creds.example.com/x", 200, container_json);
+	expect_creds(f, NULL, "ASIACONT", "contsecret", "conttoken", "container");
 	setenv_f(f, "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/down");
 	add_route(f, "GET", "http://127.0.0.1:9/down", 500, "oops");
 	expect_error(f, NULL, "HTTP 500");
