@@ -328,7 +328,6 @@ static int parse_yaml(const char *file, const char *text, size_t len, struct doc
 {
 	struct yp p = {0};
 	yaml_event_t ev;
-	size_t before = diags->n;
 	json_t *root = NULL;
 	yaml_mark_t zero = {0, 0, 0};
 	int rc = -1;
@@ -367,7 +366,9 @@ static int parse_yaml(const char *file, const char *text, size_t len, struct doc
 		goto out;
 	}
 	yaml_event_delete(&ev);
-	if (diags->n != before || !root)
+	/* Problems inside values (duplicate keys, bad numbers) leave a usable
+	 * document; the caller still fails because of the diagnostics. */
+	if (!root)
 		goto out;
 	d->root = root;
 	d->pos = p.pos;

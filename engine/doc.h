@@ -22,7 +22,10 @@ struct doc {
 };
 
 /* Reads and parses PATH (JSON if it ends in ".json", else YAML). Returns 0,
- * or -1 with the problems in diags (d is then empty). */
+ * or -1 with the problems in diags (d is then empty). Problems that leave
+ * the document readable (a duplicate key: the first one is kept; a number
+ * JSON cannot hold: left out) are added to diags with a return of 0, so
+ * callers compare the number of diagnostics. */
 int doc_load(const char *path, struct doc *d, struct diags *diags);
 
 /* Parses text of len bytes; file is used for positions only. */

@@ -563,14 +563,15 @@ static void count_ref(void *ctx, const char *root, const char *path)
 }
 
 /* True if the string holds a reference left for the plan (to a resource
- * or ${aws.account_id}). */
+ * or ${aws.account_id}), or a broken one already reported: either way its
+ * final value is not known here. */
 static int has_ref(json_t *v)
 {
 	struct cairn_err err;
 	int n = 0;
 
 	err_clear(&err);
-	return expr_refs(v, count_ref, &n, &err) == 0 && n > 0;
+	return expr_refs(v, count_ref, &n, &err) < 0 || n > 0;
 }
 
 static int is_scalar_type(const char *t)
@@ -986,6 +987,7 @@ static char *top_string(struct loader *L, const char *key)
 	json_t *v = json_object_get(L->doc.root, key), *r, *lit;
 	struct cairn_err err;
 	char *out = NULL;
+	size_t before = L->diags->n;
 
 	if (!v)
 		return NULL;
@@ -997,11 +999,20 @@ static char *top_string(struct loader *L, const char *key)
 	L->cur_deps = NULL;
 	r = subst(L, v, key);
 	L->vars_only = 0;
-	/* the result is final text: read "$${" as "${" now */
+	if (L->diags->n != before) {
+		json_decref(r);
+		return NULL;
+	}
+	/* The result is final text: read "$${" as "${" now. What is left is
+	 * ${aws.region} without a region, which has no value here. */
 	err_clear(&err);
 	lit = expr_eval(r, load_lookup, L, &err);
-	if (lit && json_is_string(lit))
+	if (!lit)
+		lerr(L, key, 0, "'%s': %s (no region is known yet)", key, err.msg);
+	else if (json_is_string(lit))
 		out = xstrdup(json_string_value(lit));
+	else if (json_is_number(lit) || json_is_boolean(lit))
+		out = json_dumps(lit, JSON_ENCODE_ANY);
 	else if (!json_is_string(r))
 		lerr(L, key, 0, "'%s' must be a string", key);
 	json_decref(lit);

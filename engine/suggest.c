@@ -44,8 +44,6 @@ const char *suggest(const char *word, const char *const *cands, size_t n)
 	const char *best = NULL;
 	size_t best_score = (size_t)-1, limit = strlen(word) / 3 + 1, i;
 
-	if (limit < 2)
-		limit = 2;
 	for (i = 0; i < n; i++) {
 		size_t d = distance(word, cands[i]), score;
 		int prefix = is_prefix(word, cands[i]) || is_prefix(cands[i], word);

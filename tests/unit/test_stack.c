@@ -1,0 +1,700 @@
+/*
+ * Unit tests for stack loading (engine/stack.c, doc.c, graph.c): the
+ * document model, variables, references, every class of validation error
+ * with its exact file:line:col, and the dependency graph. Run from the
+ * repository root (make unit): stacks under tests/data/stacks/ are read
+ * there, and inline stacks are written to a temporary directory.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "engine/doc.h"
+#include "engine/stack.h"
+
+static char tmpdir[] = "/tmp/cairn-test-stack-XXXXXX";
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd);
+}
+
+/* Writes text to tmpdir/name; returns the path (static). */
+static const char *put(const char *name, const char *text)
+{
+	static char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* The diagnostics as diags_print writes them, with the temporary
+ * directory removed from file names. Owned. */
+static char *printed(const struct diags *d)
+{
+	char *buf = NULL, *p;
+	size_t len = 0, n = strlen(tmpdir) + 1;
+	FILE *f = open_memstream(&buf, &len);
+
+	diags_print(d, f);
+	fclose(f);
+	while ((p = strstr(buf, tmpdir)))
+		memmove(p, p + n, strlen(p + n) + 1);
+	return buf;
+}
+
+static struct stack *load_opts(const char *name, const char *text, const struct stack_opts *o,
+			       char **out)
+{
+	struct stack_opts none = {0};
+	struct diags d;
+	struct stack *s;
+
+	diags_init(&d);
+	s = stack_load(text ? put(name, text) : name, o ? o : &none, &d);
+	*out = printed(&d);
+	if (s)
+		assert_int_equal(d.n, 0);
+	else
+		assert_true(d.n > 0);
+	diags_free(&d);
+	return s;
+}
+
+/* Loads a stack expected to fail and checks the exact output. */
+static void expect_errors(const char *text, const char *want)
+{
+	char *got;
+	struct stack *s = load_opts("s.yaml", text, NULL, &got);
+
+	assert_null(s);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static struct stack *expect_ok(const char *name, const char *text, const struct stack_opts *o)
+{
+	char *got;
+	struct stack *s = load_opts(name, text, o, &got);
+
+	if (!s)
+		fail_msg("unexpected errors:\n%s", got);
+	free(got);
+	return s;
+}
+
+static char *dump(const json_t *v)
+{
+	return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+}
+
+static void assert_json(const json_t *v, const char *want)
+{
+	char *s = dump(v);
+
+	assert_string_equal(s, want);
+	free(s);
+}
+
+/* ---- good input ---- */
+
+static void test_good_yaml(void **state)
+{
+	struct stack *s = expect_ok("tests/data/stacks/good.yaml", NULL, NULL);
+	const struct stack_resource *vpc, *sub, *sg, *tg;
+
+	(void)state;
+	assert_string_equal(s->name, "portal-dev");
+	assert_string_equal(s->region, "us-east-1");
+	assert_int_equal(s->n_resources, 4);
+	vpc = &s->resources[0];
+	sub = &s->resources[1];
+	sg = &s->resources[2];
+	tg = &s->resources[3];
+	assert_string_equal(vpc->name, "vpc");
+	assert_int_equal(vpc->pos.line, 15);
+	assert_int_equal(vpc->pos.col, 3);
+	assert_json(vpc->properties, "{\"cidr_block\":\"10.0.0.0/16\",\"enable_dns_hostnames\":true,"
+		    "\"tags\":{\"Literal\":\"$${not.a.ref}\",\"Name\":\"portal-dev\","
+		    "\"Stack\":\"portal-dev\"}}");
+	assert_json(sub->properties, "{\"availability_zone\":\"us-east-1a\","
+		    "\"cidr_block\":\"10.0.1.0/24\",\"vpc_id\":\"${vpc.id}\"}");
+	assert_json(sub->deps, "[\"vpc\"]");
+	assert_json(sg->deps, "[\"public_a\",\"vpc\"]");
+	assert_json(sg->depends_on, "[\"public_a\"]");
+	assert_true(sg->create_before_destroy);
+	assert_false(sg->prevent_destroy);
+	assert_json(sg->ignore_changes, "[\"tags\"]");
+	/* a whole ${var.port} keeps the number type */
+	assert_json(json_object_get(tg->properties, "port"), "80");
+	assert_json(json_object_get(json_array_get(json_object_get(sg->properties, "ingress"), 0),
+				    "from_port"), "80");
+	assert_int_equal(s->n_outputs, 2);
+	assert_json(s->outputs[0].value, "\"${vpc.id}\"");
+	assert_string_equal(s->outputs[0].description, "The VPC");
+	assert_json(s->outputs[1].value, "\"${web_sg.id} in us-east-1\"");
+	assert_true(s->outputs[1].sensitive);
+	assert_json(s->vars, "{\"azs\":[\"a\",\"b\"],\"env\":\"dev\",\"port\":80}");
+	assert_int_equal(stack_find(s, "api_tg"), 3);
+	assert_int_equal(stack_find(s, "nope"), -1);
+	assert_int_equal(stack_pos(s, "resources.public_a.properties.cidr_block", 0).line, 25);
+	assert_int_equal(stack_pos(s, "resources.public_a.properties.cidr_block", 0).col, 19);
+	assert_int_equal(stack_pos(s, "resources.public_a.properties.cidr_block", 1).col, 7);
+	stack_free(s);
+}
+
+static void test_good_json(void **state)
+{
+	struct stack *s = expect_ok("tests/data/stacks/good.json", NULL, NULL);
+	struct srcpos p;
+
+	(void)state;
+	assert_string_equal(s->name, "json-stack");
+	assert_null(s->region);
+	assert_int_equal(s->n_resources, 2);
+	/* JSON integers stay integers; strings stay strings */
+	assert_true(json_is_integer(json_object_get(s->resources[1].properties, "port")));
+	assert_json(s->resources[0].properties, "{\"cidr_block\":\"10.0.0.0/16\",\"tags\":{\"Count\":\"3\"}}");
+	p = stack_pos(s, "resources.tg.properties.port", 0);
+	assert_int_equal(p.line, 6);
+	assert_int_equal(p.col, 47);
+	assert_int_equal(s->resources[0].pos.line, 4);
+	assert_int_equal(s->resources[0].pos.col, 3);   /* after a tab: tabs count as one column */
+	stack_free(s);
+}
+
+static void test_json_errors_positioned(void **state)
+{
+	char *got;
+	struct stack *s;
+
+	(void)state;
+	s = load_opts("s.json", "{\"stack\": \"j\",\n \"resources\": {\"v\": {\"type\": \"aws_vpc\",\n"
+		      "   \"properties\": {\"cidr_block\": \"10.0.0.0/16\", \"cidr\": 1}}}}\n", NULL, &got);
+	assert_null(s);
+	assert_string_equal(got, "s.json:3:48: error: unknown attribute 'cidr' for aws_vpc; "
+			    "did you mean 'cidr_block'?\n");
+	free(got);
+}
+
+/* ---- the YAML document model ---- */
+
+static void test_core_schema_typing(void **state)
+{
+	static const char text[] =
+		"a: [true, True, TRUE, false, null, ~, 12, -3, +4, 010, 0x1F, 0o17, 1.5, 1e3, .5]\n"
+		"b: [yes, no, on, off, 'true', \"12\", 0b1, 1_000, 12abc, \"${x}\", !!str 5]\n"
+		"c:\n";
+	struct diags d;
+	struct doc doc;
+
+	(void)state;
+	diags_init(&d);
+	assert_int_equal(doc_parse("t.yaml", text, strlen(text), 0, &doc, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_json(json_object_get(doc.root, "a"),
+		    "[true,true,true,false,null,null,12,-3,4,10,31,15,1.5,1000.0,0.5]");
+	assert_true(json_is_null(json_object_get(doc.root, "c")));
+	assert_json(json_object_get(doc.root, "b"),
+		    "[\"yes\",\"no\",\"on\",\"off\",\"true\",\"12\",\"0b1\",\"1_000\",\"12abc\","
+		    "\"${x}\",\"5\"]");
+	assert_true(json_is_integer(json_array_get(json_object_get(doc.root, "a"), 6)));
+	assert_true(json_is_real(json_array_get(json_object_get(doc.root, "a"), 13)));
+	assert_int_equal(doc_pos(doc.pos, "b[3]", 0).line, 2);
+	assert_int_equal(doc_pos(doc.pos, "b[3]", 0).col, 18);
+	doc_free(&doc);
+	diags_free(&d);
+}
+
+static void test_infinity_rejected(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nregion: .inf\n",
+		      "s.yaml:2:9: error: infinite and NaN numbers cannot be used: '.inf'\n");
+}
+
+static void test_duplicate_keys(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nresources:\n  vpc:\n    type: aws_vpc\n    properties:\n"
+		      "      cidr_block: 10.0.0.0/16\n      cidr_block: 10.1.0.0/16\n",
+		      "s.yaml:7:7: error: duplicate key 'cidr_block' (first set at line 6, column 7)\n");
+}
+
+static void test_alias_rejected(void **state)
+{
+	(void)state;
+	expect_errors("stack: &n x\nregion: *n\n",
+		      "s.yaml:2:9: error: YAML aliases (*n) are not supported; write the value out\n");
+}
+
+static void test_yaml_syntax_error(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nresources:\n  vpc: [a\n  b: c\n",
+		      "s.yaml:4:4: error: syntax error: did not find expected ',' or ']' "
+		      "while parsing a flow sequence\n");
+}
+
+static void test_json_syntax_error(void **state)
+{
+	char *got;
+
+	(void)state;
+	assert_null(load_opts("bad.json", "{\"stack\": \"x\",\n  \"resources\": {,}}\n", NULL, &got));
+	assert_string_equal(got, "bad.json:2:17: error: syntax error: string or '}' expected near ','\n");
+	free(got);
+}
+
+static void test_missing_file(void **state)
+{
+	char *got;
+
+	(void)state;
+	assert_null(load_opts("/nonexistent/stack.yaml", NULL, NULL, &got));
+	assert_string_equal(got, "/nonexistent/stack.yaml:1:1: error: cannot open "
+			    "'/nonexistent/stack.yaml': No such file or directory\n");
+	free(got);
+}
+
+/* ---- validation errors, one class each ---- */
+
+static void test_missing_stack(void **state)
+{
+	(void)state;
+	expect_errors("resources:\n  a:\n    type: aws_sns_topic\n    properties: {name: a}\n",
+		      "s.yaml:1:1: error: missing 'stack:' (the name the state is kept under)\n");
+}
+
+static void test_unknown_top_key(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nresource: {}\n",
+		      "s.yaml:2:1: error: unknown key 'resource' in the stack file; "
+		      "did you mean 'resources'?\n");
+}
+
+static void test_bad_resource_name(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nresources:\n  9vpc:\n    type: aws_sns_topic\n    properties: {name: a}\n",
+		      "s.yaml:3:3: error: invalid resource name '9vpc': use letters, digits, '_' and "
+		      "'-', starting with a letter\n");
+}
+
+static void test_unknown_type(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nresources:\n  v:\n    type: aws_vcp\n    properties: {}\n",
+		      "s.yaml:4:11: error: unknown resource type 'aws_vcp'; did you mean 'aws_vpc'?\n");
+}
+
+static void test_unknown_attribute(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nresources:\n  v:\n    type: aws_vpc\n    properties:\n"
+		      "      cidr_block: 10.0.0.0/16\n      cidr: 10.0.0.0/16\n",
+		      "s.yaml:7:7: error: unknown attribute 'cidr' for aws_vpc; did you mean 'cidr_block'?\n");
+}
+
+static void test_output_only_attribute(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nresources:\n  v:\n    type: aws_vpc\n    properties:\n"
+		      "      cidr_block: 10.0.0.0/16\n      arn: arn:aws:ec2:x\n",
+		      "s.yaml:7:7: error: attribute 'arn' of aws_vpc is computed by AWS and cannot be set\n");
+}
+
+static void test_missing_required(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nresources:\n  v:\n    type: aws_vpc\n    properties:\n"
+		      "      enable_dns_support: true\n",
+		      "s.yaml:3:3: error: missing required attribute 'cidr_block' for aws_vpc\n");
+}
+
+static void test_wrong_type(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nresources:\n  v:\n    type: aws_vpc\n    properties:\n"
+		      "      cidr_block: 10.0.0.0/16\n      enable_dns_support: maybe\n"
+		      "      tags: [a, b]\n",
+		      "s.yaml:7:27: error: wrong type for 'enable_dns_support' of aws_vpc: expected bool, "
+		      "got string \"maybe\"\n"
+		      "s.yaml:8:13: error: wrong type for 'tags' of aws_vpc: expected map, got list\n");
+}
+
+static void test_lossless_coercions_accepted(void **state)
+{
+	struct stack *s;
+
+	(void)state;
+	s = expect_ok("c.yaml", "stack: x\nresources:\n  v:\n    type: aws_vpc\n    properties:\n"
+		      "      cidr_block: 10.0.0.0/16\n      enable_dns_support: \"true\"\n"
+		      "      tags: {n: 5, b: true}\n"
+		      "  tg:\n    type: aws_lb_target_group\n    properties:\n"
+		      "      {name: tg, port: \"80\", vpc_id: \"${v.id}\"}\n", NULL);
+	/* properties stay as written; the schema normalizes them at plan time */
+	assert_json(json_object_get(s->resources[1].properties, "port"), "\"80\"");
+	stack_free(s);
+}
+
+static void test_allowed_values(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nresources:\n  v:\n    type: aws_vpc\n    properties:\n"
+		      "      cidr_block: 10.0.0.0/16\n      instance_tenancy: shared\n",
+		      "s.yaml:7:25: error: invalid value \"shared\" for 'instance_tenancy' of aws_vpc; "
+		      "allowed values: \"default\", \"dedicated\"\n");
+}
+
+static void test_pattern(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nresources:\n  v:\n    type: aws_vpc\n    properties:\n"
+		      "      cidr_block: ten-slash-16\n",
+		      "s.yaml:6:19: error: invalid value \"ten-slash-16\" for 'cidr_block' of aws_vpc: "
+		      "must match ^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$\n");
+}
+
+static void test_nested_checks(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nresources:\n"
+		      "  sg:\n    type: aws_security_group\n    properties:\n"
+		      "      name: sg\n      description: d\n      vpc_id: vpc-1\n"
+		      "      ingress:\n"
+		      "        - from_port: 80\n          to_port: 80\n          protocol: tcp\n"
+		      "        - from_port: http\n          protocl: tcp\n"
+		      "  tg:\n    type: aws_lb_target_group\n    properties:\n"
+		      "      name: tg\n      port: 80\n      vpc_id: vpc-1\n"
+		      "      health_check: {pth: /}\n",
+		      "s.yaml:13:11: error: missing required attribute 'ingress[1].to_port' for aws_security_group\n"
+		      "s.yaml:13:11: error: missing required attribute 'ingress[1].protocol' for aws_security_group\n"
+		      "s.yaml:13:22: error: wrong type for 'ingress[1].from_port' of aws_security_group: "
+		      "expected number, got string \"http\"\n"
+		      "s.yaml:14:11: error: unknown attribute 'ingress[1].protocl' for aws_security_group; "
+		      "did you mean 'ingress[1].protocol'?\n"
+		      "s.yaml:21:22: error: unknown attribute 'health_check.pth' for aws_lb_target_group; "
+		      "did you mean 'health_check.path'?\n");
+}
+
+static void test_unknown_resource_reference(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nresources:\n" "  vpc:\n    type: aws_vpc\n    properties:\n"
+		      "      cidr_block: 10.0.0.0/16\n"
+		      "  sub:\n    type: aws_subnet\n    properties:\n"
+		      "      vpc_id: ${vpcc.id}\n      cidr_block: 10.0.1.0/24\n",
+		      "s.yaml:10:15: error: reference to unknown resource 'vpcc' in '${vpcc.id}'; "
+		      "did you mean 'vpc'?\n");
+}
+
+static void test_unknown_reference_attribute(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nresources:\n" "  vpc:\n    type: aws_vpc\n    properties:\n"
+		      "      cidr_block: 10.0.0.0/16\n"
+		      "  sub:\n    type: aws_subnet\n    properties:\n"
+		      "      vpc_id: ${vpc.id}\n      cidr_block: \"${vpc.cidr}\"\n",
+		      "s.yaml:11:19: error: unknown attribute 'cidr' of resource 'vpc' (aws_vpc) in "
+		      "'${vpc.cidr}'; did you mean 'cidr_block'?\n");
+}
+
+static void test_reference_type_checked(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nresources:\n" "  vpc:\n    type: aws_vpc\n    properties:\n"
+		      "      cidr_block: 10.0.0.0/16\n"
+		      "  sub:\n    type: aws_subnet\n    properties:\n"
+		      "      vpc_id: ${vpc.tags}\n      cidr_block: 10.0.1.0/24\n",
+		      "s.yaml:10:15: error: wrong type for 'vpc_id' of aws_subnet: expected string, but "
+		      "'${vpc.tags}' is a map\n");
+}
+
+static void test_unknown_variable(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nvariables:\n  env: {default: dev}\nresources:\n"
+		      "  t:\n    type: aws_sns_topic\n    properties:\n      name: t-${var.evn}\n",
+		      "s.yaml:8:13: error: unknown variable 'evn' in '${var.evn}'; did you mean 'env'?\n");
+}
+
+static void test_bad_reference_syntax(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nresources:\n"
+		      "  t:\n    type: aws_sns_topic\n    properties:\n      name: t-${var.env\n"
+		      "      display_name: ${aws.zone}\n",
+		      "s.yaml:6:13: error: unterminated reference '${var.env' (write '$${' for a literal '${')\n"
+		      "s.yaml:7:21: error: unknown reference '${aws.zone}': use ${aws.region} or "
+		      "${aws.account_id}\n");
+}
+
+static void test_unknown_depends_on(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nresources:\n" "  vpc:\n    type: aws_vpc\n    depends_on: [vcp]\n"
+		      "    properties:\n      cidr_block: 10.0.0.0/16\n",
+		      "s.yaml:5:18: error: depends_on names unknown resource 'vcp'; did you mean 'vpc'?\n");
+}
+
+static void test_ignore_changes_unknown(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nresources:\n" "  vpc:\n    type: aws_vpc\n"
+		      "    lifecycle: {ignore_changes: [tag], prevent_destroy: yes}\n"
+		      "    properties:\n      cidr_block: 10.0.0.0/16\n",
+		      "s.yaml:5:34: error: ignore_changes names unknown attribute 'tag' of aws_vpc; "
+		      "did you mean 'tags'?\n"
+		      "s.yaml:5:57: error: 'prevent_destroy' must be true or false\n");
+}
+
+static void test_cycle(void **state)
+{
+	char *got;
+
+	(void)state;
+	assert_null(load_opts("tests/data/stacks/cycle.yaml", NULL, NULL, &got));
+	assert_string_equal(got, "tests/data/stacks/cycle.yaml:3:3: error: dependency cycle: "
+			    "a -> c -> b -> a (a at tests/data/stacks/cycle.yaml:3:3, "
+			    "c at tests/data/stacks/cycle.yaml:12:3, b at tests/data/stacks/cycle.yaml:8:3)\n");
+	free(got);
+}
+
+static void test_self_cycle(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nresources:\n  t:\n    type: aws_sns_topic\n"
+		      "    properties: {name: t, display_name: \"${t.arn}\"}\n",
+		      "s.yaml:3:3: error: dependency cycle: t -> t (t at s.yaml:3:3)\n");
+}
+
+static void test_many_errors_at_once(void **state)
+{
+	char *got;
+
+	(void)state;
+	assert_null(load_opts("tests/data/stacks/bad_many.yaml", NULL, NULL, &got));
+	assert_string_equal(got,
+		"tests/data/stacks/bad_many.yaml:3:3: error: missing required attribute 'cidr_block' for aws_vpc\n"
+		"tests/data/stacks/bad_many.yaml:6:7: error: unknown attribute 'cidr' for aws_vpc; did you mean 'cidr_block'?\n"
+		"tests/data/stacks/bad_many.yaml:7:25: error: invalid value \"shared\" for 'instance_tenancy' of aws_vpc; allowed values: \"default\", \"dedicated\"\n"
+		"tests/data/stacks/bad_many.yaml:9:11: error: unknown resource type 'aws_subnett'; did you mean 'aws_subnet'?\n"
+		"tests/data/stacks/bad_many.yaml:15:13: error: wrong type for 'port' of aws_lb_target_group: expected number, got string \"eighty\"\n"
+		"tests/data/stacks/bad_many.yaml:16:15: error: reference to unknown resource 'vpcc' in '${vpcc.id}'; did you mean 'vpc'?\n");
+	free(got);
+}
+
+/* ---- variables ---- */
+
+static const char vars_stack[] =
+	"stack: s-${var.env}\n"
+	"variables:\n"
+	"  env: {type: string, default: dev}\n"
+	"  count: {type: number, default: 1}\n"
+	"  flag: {type: bool, default: false}\n"
+	"  zones: {type: list, default: []}\n"
+	"  extra: {type: map, default: {}}\n"
+	"resources: {}\n";
+
+static void test_variable_precedence(void **state)
+{
+	const char *vars[] = {"count=3", "zones=[\"a\",\"b\"]", "count=4"};
+	const char *files[2];
+	char *env[] = {"CAIRN_VAR_env=fromenv", "CAIRN_VAR_flag=true", "CAIRN_VAR_extra={\"k\":1}", NULL};
+	struct stack_opts o = {0};
+	struct stack *s;
+
+	(void)state;
+	/* default only */
+	s = expect_ok("v.yaml", vars_stack, &o);
+	assert_string_equal(s->name, "s-dev");
+	assert_json(s->vars, "{\"count\":1,\"env\":\"dev\",\"extra\":{},\"flag\":false,\"zones\":[]}");
+	stack_free(s);
+	/* environment over defaults */
+	o.envp = env;
+	s = expect_ok("v.yaml", vars_stack, &o);
+	assert_string_equal(s->name, "s-fromenv");
+	assert_json(s->vars, "{\"count\":1,\"env\":\"fromenv\",\"extra\":{\"k\":1},\"flag\":true,\"zones\":[]}");
+	stack_free(s);
+	/* var files over the environment, later files over earlier ones */
+	files[0] = xstrdup(put("a.yaml", "env: fromfile\ncount: \"2\"\n"));
+	files[1] = xstrdup(put("b.json", "{\"env\": \"fromjson\"}"));
+	o.var_files = files;
+	o.n_var_files = 2;
+	s = expect_ok("v.yaml", vars_stack, &o);
+	assert_string_equal(s->name, "s-fromjson");
+	assert_json(json_object_get(s->vars, "count"), "2");
+	stack_free(s);
+	/* --var over everything, the last one winning; typed losslessly */
+	o.vars = vars;
+	o.n_vars = 3;
+	s = expect_ok("v.yaml", vars_stack, &o);
+	assert_json(json_object_get(s->vars, "count"), "4");
+	assert_json(json_object_get(s->vars, "zones"), "[\"a\",\"b\"]");
+	assert_string_equal(s->name, "s-fromjson");
+	stack_free(s);
+	free((char *)files[0]);
+	free((char *)files[1]);
+}
+
+static void test_variable_errors(void **state)
+{
+	const char *vars[] = {"count=three", "nope=1", "flag"};
+	struct stack_opts o = {0};
+	char *got;
+
+	(void)state;
+	o.vars = vars;
+	o.n_vars = 3;
+	assert_null(load_opts("v.yaml", vars_stack, &o, &got));
+	assert_string_equal(got,
+		"v.yaml:2:1: error: variable 'count' (--var): expected a number, got \"three\"\n"
+		"v.yaml:2:1: error: --var 'nope=1': no variable 'nope' is declared in this stack\n"
+		"v.yaml:2:1: error: --var 'flag': expected NAME=VALUE\n");
+	free(got);
+}
+
+static void test_variable_without_value(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\nvariables:\n  env:\n    type: string\nresources: {}\n",
+		      "s.yaml:3:3: error: variable 'env' has no value: give it a default, or set it with "
+		      "--var env=VALUE, --var-file or CAIRN_VAR_env\n");
+}
+
+static void test_variable_file_errors(void **state)
+{
+	const char *files[1];
+	struct stack_opts o = {0};
+	char *got;
+
+	(void)state;
+	files[0] = xstrdup(put("vf.yaml", "count: many\nenvv: x\n"));
+	o.var_files = files;
+	o.n_var_files = 1;
+	assert_null(load_opts("v.yaml", vars_stack, &o, &got));
+	assert_string_equal(got,
+		"vf.yaml:1:8: error: variable 'count' (vf.yaml): expected a number, got \"many\"\n"
+		"vf.yaml:2:1: error: variable 'envv' is not declared in 'v.yaml'; did you mean 'env'?\n");
+	free(got);
+	free((char *)files[0]);
+}
+
+/* ---- graph ---- */
+
+static void test_topo_order_and_dot(void **state)
+{
+	struct stack *s;
+	size_t *order;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	s = expect_ok("g.yaml", "stack: g\nresources:\n"
+		      "  z:\n    type: aws_sns_topic\n    properties: {name: z}\n"
+		      "  c:\n    type: aws_sns_topic\n    properties: {name: \"c-${z.arn}\"}\n"
+		      "  b:\n    type: aws_sns_topic\n    depends_on: [c]\n    properties: {name: b}\n"
+		      "  a:\n    type: aws_sns_topic\n    properties: {name: a}\n", NULL);
+	stack_topo_order(s, &order);
+	assert_string_equal(s->resources[order[0]].name, "a");
+	assert_string_equal(s->resources[order[1]].name, "z");
+	assert_string_equal(s->resources[order[2]].name, "c");
+	assert_string_equal(s->resources[order[3]].name, "b");
+	free(order);
+	f = open_memstream(&buf, &len);
+	stack_write_dot(s, f);
+	fclose(f);
+	assert_string_equal(buf,
+		"digraph cairn {\n\trankdir=RL;\n\tnode [shape=box];\n"
+		"\t\"a\" [label=\"a (aws_sns_topic)\"];\n"
+		"\t\"z\" [label=\"z (aws_sns_topic)\"];\n"
+		"\t\"c\" [label=\"c (aws_sns_topic)\"];\n"
+		"\t\"b\" [label=\"b (aws_sns_topic)\"];\n"
+		"\t\"c\" -> \"z\";\n"
+		"\t\"b\" -> \"c\";\n"
+		"}\n");
+	free(buf);
+	stack_free(s);
+}
+
+static void test_outputs_make_no_edges(void **state)
+{
+	struct stack *s;
+
+	(void)state;
+	s = expect_ok("o.yaml", "stack: o\nresources:\n" "  t:\n    type: aws_sns_topic\n"
+		      "    properties: {name: t}\noutputs:\n  arn: {value: \"${t.arn}\"}\n", NULL);
+	assert_int_equal(json_array_size(s->resources[0].deps), 0);
+	assert_json(s->outputs[0].value, "\"${t.arn}\"");
+	stack_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_yaml),
+		cmocka_unit_test(test_good_json),
+		cmocka_unit_test(test_json_errors_positioned),
+		cmocka_unit_test(test_core_schema_typing),
+		cmocka_unit_test(test_infinity_rejected),
+		cmocka_unit_test(test_duplicate_keys),
+		cmocka_unit_test(test_alias_rejected),
+		cmocka_unit_test(test_yaml_syntax_error),
+		cmocka_unit_test(test_json_syntax_error),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_missing_stack),
+		cmocka_unit_test(test_unknown_top_key),
+		cmocka_unit_test(test_bad_resource_name),
+		cmocka_unit_test(test_unknown_type),
+		cmocka_unit_test(test_unknown_attribute),
+		cmocka_unit_test(test_output_only_attribute),
+		cmocka_unit_test(test_missing_required),
+		cmocka_unit_test(test_wrong_type),
+		cmocka_unit_test(test_lossless_coercions_accepted),
+		cmocka_unit_test(test_allowed_values),
+		cmocka_unit_test(test_pattern),
+		cmocka_unit_test(test_nested_checks),
+		cmocka_unit_test(test_unknown_resource_reference),
+		cmocka_unit_test(test_unknown_reference_attribute),
+		cmocka_unit_test(test_reference_type_checked),
+		cmocka_unit_test(test_unknown_variable),
+		cmocka_unit_test(test_bad_reference_syntax),
+		cmocka_unit_test(test_unknown_depends_on),
+		cmocka_unit_test(test_ignore_changes_unknown),
+		cmocka_unit_test(test_cycle),
+		cmocka_unit_test(test_self_cycle),
+		cmocka_unit_test(test_many_errors_at_once),
+		cmocka_unit_test(test_variable_precedence),
+		cmocka_unit_test(test_variable_errors),
+		cmocka_unit_test(test_variable_without_value),
+		cmocka_unit_test(test_variable_file_errors),
+		cmocka_unit_test(test_topo_order_and_dot),
+		cmocka_unit_test(test_outputs_make_no_edges),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
