@@ -42,6 +42,11 @@ void proto_json_build(const struct aws_service *svc, const char *operation, json
 int proto_json_parse(long status, const char *body, size_t len, const char *header_request_id,
 		     const char *header_error_type, json_t **out, struct cairn_err *err);
 
+/* Fills err from an XML error body (<ErrorResponse><Error>, <Response><Errors><Error>,
+ * <ErrorResponse><Errors><Error>), or "HTTP STATUS: start of body" when it has none. */
+void proto_xml_error(long status, const char *body, size_t len, const char *header_request_id,
+		     struct cairn_err *err);
+
 /* Fills err as an AWS error: code CAIRN_EAWS, msg "CODE: message". */
 void proto_error(struct cairn_err *err, long status, const char *code, const char *message,
 		 const char *request_id);

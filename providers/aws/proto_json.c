@@ -40,6 +40,7 @@ int proto_json_parse(long status, const char *body, size_t len, const char *head
 	json_t *doc = len ? json_loadb(body, len, 0, &jerr) : json_object();
 	const char *type, *message;
 	char *code;
+	size_t i = 0;
 
 	*out = NULL;
 	if (status >= 200 && status < 300) {
@@ -52,6 +53,13 @@ int proto_json_parse(long status, const char *body, size_t len, const char *head
 		}
 		*out = doc;
 		return 0;
+	}
+	while (!doc && i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r'))
+		i++;
+	if (!doc && i < len && body[i] == '<') {
+		/* Some front ends (and moto's signature check) answer json calls in XML. */
+		proto_xml_error(status, body, len, header_request_id, err);
+		return -1;
 	}
 	type = json_string_value(json_object_get(doc, "__type"));
 	if (!type)

@@ -12,7 +12,6 @@
 
 #include "proto.h"
 #include "shapes.h"
-#include "sigv4.h"
 #include "xml.h"
 
 void proto_request_free(struct proto_request *r)
@@ -32,14 +31,39 @@ void proto_error(struct cairn_err *err, long status, const char *code, const cha
 	snprintf(err->request_id, sizeof(err->request_id), "%s", request_id ? request_id : "");
 }
 
+/*
+ * application/x-www-form-urlencoded as the AWS SDKs send it (Python's
+ * urlencode): unreserved bytes kept, space as '+', the rest %XX. Servers
+ * hash the body as sent, but emulators such as moto re-encode the parsed
+ * form this way before checking the signature.
+ */
+static void form_encode(struct strbuf *sb, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '_' || c == '.' || c == '~') {
+			strbuf_addc(sb, (char)c);
+		} else if (c == ' ') {
+			strbuf_addc(sb, '+');
+		} else {
+			strbuf_addc(sb, '%');
+			strbuf_addc(sb, hex[c >> 4]);
+			strbuf_addc(sb, hex[c & 15]);
+		}
+	}
+}
+
 static void add_param(struct strbuf *sb, const char *name, const char *value)
 {
-	char *n = sigv4_uri_encode(name, strlen(name), 1);
-	char *v = sigv4_uri_encode(value, strlen(value), 1);
-
-	strbuf_addf(sb, "&%s=%s", n, v);
-	free(n);
-	free(v);
+	if (sb->len)
+		strbuf_addc(sb, '&');
+	form_encode(sb, name);
+	strbuf_addc(sb, '=');
+	form_encode(sb, value);
 }
 
 static void serialize(struct strbuf *sb, const char *prefix, json_t *v, const struct shape *s,
@@ -157,18 +181,15 @@ void proto_query_build(const struct aws_service *svc, const char *operation, jso
 		       struct proto_request *req)
 {
 	struct shape in, out;
-	char *op = sigv4_uri_encode(operation, strlen(operation), 1);
-	char *ver = sigv4_uri_encode(svc->api_version, strlen(svc->api_version), 1);
 
 	shapes_operation(svc->name, operation, &in, &out);
 	strbuf_init(&req->body);
-	strbuf_addf(&req->body, "Action=%s&Version=%s", op, ver);
+	add_param(&req->body, "Action", operation);
+	add_param(&req->body, "Version", svc->api_version);
 	if (input && json_is_object(input))
 		serialize_struct(&req->body, "", input, &in, svc->protocol == AWS_PROTO_EC2);
 	req->content_type = "application/x-www-form-urlencoded; charset=utf-8";
 	req->target[0] = '\0';
-	free(op);
-	free(ver);
 }
 
 /* <ErrorResponse><Error>, <Response><Errors><Error>, or a bare <Error>. */
@@ -183,13 +204,18 @@ static const struct xml_node *find_error(const struct xml_node *root)
 	return xml_child(xml_child(root, "Errors"), "Error");
 }
 
-static void parse_error(const struct xml_node *root, long status, const char *body, size_t len,
-			const char *header_request_id, struct cairn_err *err)
+void proto_xml_error(long status, const char *body, size_t len, const char *header_request_id,
+		     struct cairn_err *err)
 {
-	const struct xml_node *e = root ? find_error(root) : NULL;
+	struct cairn_err perr;
+	struct xml_node *root;
+	const struct xml_node *e;
 	const char *rid = NULL;
 	char *snippet;
 
+	err_clear(&perr);
+	root = len ? xml_parse(body, len, &perr) : NULL;
+	e = root ? find_error(root) : NULL;
 	if (root)
 		rid = xml_child_text(root, "RequestId") ? xml_child_text(root, "RequestId")
 							: xml_child_text(root, "RequestID");
@@ -197,13 +223,14 @@ static void parse_error(const struct xml_node *root, long status, const char *bo
 		rid = header_request_id;
 	if (e) {
 		proto_error(err, status, xml_child_text(e, "Code"), xml_child_text(e, "Message"), rid);
-		return;
+	} else {
+		snippet = xstrndup(body, len > 200 ? 200 : len);
+		proto_error(err, status, "", "", rid);
+		snprintf(err->msg, sizeof(err->msg), "HTTP %ld: %s", status,
+			 *snippet ? snippet : "empty response");
+		free(snippet);
 	}
-	snippet = xstrndup(body, len > 200 ? 200 : len);
-	proto_error(err, status, "", *snippet ? snippet : "empty response", rid);
-	snprintf(err->msg, sizeof(err->msg), "HTTP %ld: %s", status,
-		 *snippet ? snippet : "empty response");
-	free(snippet);
+	xml_free(root);
 }
 
 int proto_query_parse(const struct aws_service *svc, const char *operation, long status,
@@ -221,6 +248,7 @@ int proto_query_parse(const struct aws_service *svc, const char *operation, long
 	err_clear(&perr);
 	root = len ? xml_parse(body, len, &perr) : NULL;
 	if (status < 200 || status >= 300 || !root || find_error(root)) {
+		xml_free(root);
 		if (status >= 200 && status < 300 && !root && len) {
 			err_set(err, CAIRN_EAWS, "%s", perr.msg);
 			err->http_status = (int)status;
@@ -228,9 +256,8 @@ int proto_query_parse(const struct aws_service *svc, const char *operation, long
 			*out = json_object();
 			return 0;
 		} else {
-			parse_error(root, status, body, len, header_request_id, err);
+			proto_xml_error(status, body, len, header_request_id, err);
 		}
-		xml_free(root);
 		return -1;
 	}
 	shapes_operation(svc->name, operation, &in, &shape);

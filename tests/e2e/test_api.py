@@ -98,13 +98,19 @@ class ApiTest(CairnTestCase):
         self.assertEqual(seen[0]["clusterArn"], out["cluster"]["clusterArn"])
 
     def test_wrong_secret_is_refused(self):
-        for service, op in (("sts", "GetCallerIdentity"), ("ec2", "DescribeVpcs"),
-                            ("dynamodb", "ListTables")):
+        # moto's signature errors: query and json protocols say SignatureDoesNotMatch,
+        # ec2 says AuthFailure (as EC2 does).
+        sig = (r"SignatureDoesNotMatch: The request signature we calculated does not match "
+               r"the signature you provided")
+        for service, op, want in (("sts", "GetCallerIdentity", sig),
+                                  ("sns", "ListTopics", sig),
+                                  ("dynamodb", "ListTables", sig),
+                                  ("ec2", "DescribeVpcs", r"AuthFailure: AWS was not able to "
+                                   r"validate the provided access credentials")):
             p = self.api(service, op, check=1,
                          env={"AWS_SECRET_ACCESS_KEY": "wrong" + self.moto.secret[5:]})
             self.assertEqual(p.stdout, "")
-            self.assertRegex(p.stderr, r"cairn: error: SignatureDoesNotMatch: The request "
-                             r"signature we calculated does not match the signature you provided")
+            self.assertRegex(p.stderr, r"^cairn: error: " + want)
 
     def test_aws_error_code_and_message(self):
         p = self.api("ec2", "DescribeVpcs", {"VpcIds": ["vpc-00000000"]}, check=1)

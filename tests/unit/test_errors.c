@@ -120,6 +120,14 @@ static void test_json_errors(void **state)
 					  &out, &e), -1);
 	assert_string_equal(e.aws_code, "UnrecognizedClientException");
 	assert_string_equal(e.msg, "UnrecognizedClientException: bad sig");
+	/* An XML error to a json call (moto's signature check answers so). */
+	err_clear(&e);
+	body = "<?xml version=\"1.0\"?>\n<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch"
+	       "</Code><Message>bad signature</Message></Error></Errors></ErrorResponse>";
+	assert_int_equal(proto_json_parse(403, body, strlen(body), "r2", NULL, &out, &e), -1);
+	assert_string_equal(e.aws_code, "SignatureDoesNotMatch");
+	assert_string_equal(e.msg, "SignatureDoesNotMatch: bad signature");
+	assert_string_equal(e.request_id, "r2");
 	/* Not JSON at all. */
 	err_clear(&e);
 	body = "Service Unavailable";

@@ -1,7 +1,8 @@
 /*
  * test_query: query and ec2 request serialization (proto_query_build) and
  * the json protocol's request. Expected bodies are what botocore's own
- * serializers produce for the same input.
+ * serializers produce for the same input (urlencoded as botocore's
+ * AWSRequest sends them: space as '+').
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,7 +48,7 @@ static void test_ec2_lists_use_wire_names(void **state)
 	check(&ec2, "DescribeVpcs",
 	      "{\"VpcIds\":[\"vpc-1\",\"vpc-2\"],\"Filters\":[{\"Name\":\"tag:Name\",\"Values\":[\"web a/b\"]}]}",
 	      "Action=DescribeVpcs&Version=2016-11-15&VpcId.1=vpc-1&VpcId.2=vpc-2"
-	      "&Filter.1.Name=tag%3AName&Filter.1.Value.1=web%20a%2Fb");
+	      "&Filter.1.Name=tag%3AName&Filter.1.Value.1=web+a%2Fb");
 	check(&ec2, "CreateVpc",
 	      "{\"CidrBlock\":\"10.0.0.0/16\",\"TagSpecifications\":[{\"ResourceType\":\"vpc\","
 	      "\"Tags\":[{\"Key\":\"k\",\"Value\":\"v=1\"}]}]}",
@@ -87,7 +88,7 @@ static void test_query_lists_maps_structs(void **state)
 	      "Action=DescribeTargetGroups&Version=2015-12-01&Names=");
 	check(&sns, "CreateTopic", "{\"Name\":\"t\",\"Attributes\":{\"DisplayName\":\"x y\"}}",
 	      "Action=CreateTopic&Version=2010-03-31&Name=t&Attributes.entry.1.key=DisplayName"
-	      "&Attributes.entry.1.value=x%20y");
+	      "&Attributes.entry.1.value=x+y");
 }
 
 /* Operations outside the table: generic conventions. */

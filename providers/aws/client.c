@@ -1,0 +1,543 @@
+/*
+ * client: aws.h. Puts the pieces together for one call: the service's
+ * protocol builds the body, credentials come from the chain (resolved
+ * lazily, refreshed under a lock before they expire), the request is
+ * signed (SigV4) and sent over the pooled HTTP connections, failures are
+ * retried in the standard mode, and -v logs every request and response
+ * through the redactor.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aws.h"
+#include "creds.h"
+#include "endpoints.h"
+#include "http.h"
+#include "proto.h"
+#include "redact.h"
+#include "retry.h"
+#include "sigv4.h"
+
+/* Refresh temporary credentials this long before they expire. */
+#define CREDS_REFRESH_MARGIN_S 300
+
+struct aws_client {
+	char **envp;                    /* owned deep copy */
+	char *profile;                  /* owned or NULL */
+	char *region;                   /* owned */
+	int verbose;
+	FILE *log;
+	int64_t (*now)(void);
+	double (*rand01)(void *ctx);
+	void *rand_ctx;
+	void (*sleep_ms)(long ms);
+	int max_attempts;
+	struct http *http;
+	struct retry_bucket bucket;
+
+	pthread_mutex_t creds_lock;     /* guards creds, have_creds */
+	struct aws_creds creds;
+	int have_creds;
+
+	pthread_mutex_t misc_lock;      /* guards log output, account_id, rand state */
+	char *account_id;
+	unsigned short xsubi[3];
+
+	uint64_t requests;              /* atomic */
+};
+
+static int64_t real_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static double real_rand01(void *ctx)
+{
+	struct aws_client *c = ctx;
+	double r;
+
+	pthread_mutex_lock(&c->misc_lock);
+	r = erand48(c->xsubi);
+	pthread_mutex_unlock(&c->misc_lock);
+	return r;
+}
+
+static void real_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+static char **copy_env(char *const *envp)
+{
+	size_t n = 0, i;
+	char **out;
+
+	while (envp && envp[n])
+		n++;
+	out = xcalloc(n + 1, sizeof(*out));
+	for (i = 0; i < n; i++)
+		out[i] = xstrdup(envp[i]);
+	return out;
+}
+
+struct aws_client *aws_client_new(const struct aws_client_opts *opts, struct cairn_err *err)
+{
+	struct aws_client *c;
+	char *region = aws_resolve_region(opts->envp, opts->region, opts->profile);
+	int64_t seed;
+
+	if (!region) {
+		err_set(err, CAIRN_EINVAL, "no AWS region: use --region, the stack's region, "
+			"AWS_REGION, AWS_DEFAULT_REGION or the profile's region");
+		return NULL;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->envp = copy_env(opts->envp);
+	c->profile = xstrdup(opts->profile);
+	c->region = region;
+	c->verbose = opts->verbose;
+	c->log = opts->log ? opts->log : stderr;
+	c->now = opts->now ? opts->now : real_now;
+	c->rand01 = opts->rand01 ? opts->rand01 : real_rand01;
+	c->rand_ctx = opts->rand01 ? opts->rand_ctx : c;
+	c->sleep_ms = opts->sleep_ms ? opts->sleep_ms : real_sleep_ms;
+	c->max_attempts = retry_max_attempts(c->envp);
+	c->http = http_new();
+	retry_bucket_init(&c->bucket);
+	pthread_mutex_init(&c->creds_lock, NULL);
+	pthread_mutex_init(&c->misc_lock, NULL);
+	seed = c->now() ^ (int64_t)getpid();
+	c->xsubi[0] = (unsigned short)seed;
+	c->xsubi[1] = (unsigned short)(seed >> 16);
+	c->xsubi[2] = (unsigned short)(seed >> 32);
+	return c;
+}
+
+void aws_client_free(struct aws_client *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; c->envp[i]; i++)
+		free(c->envp[i]);
+	free(c->envp);
+	free(c->profile);
+	free(c->region);
+	http_free(c->http);
+	retry_bucket_destroy(&c->bucket);
+	if (c->have_creds)
+		aws_creds_free(&c->creds);
+	pthread_mutex_destroy(&c->creds_lock);
+	pthread_mutex_destroy(&c->misc_lock);
+	free(c->account_id);
+	free(c);
+}
+
+const char *aws_client_region(const struct aws_client *c)
+{
+	return c->region;
+}
+
+uint64_t aws_client_requests(const struct aws_client *c)
+{
+	return __atomic_load_n(&c->requests, __ATOMIC_RELAXED);
+}
+
+/* Writes text to the -v log through the redactor, one block at a time. */
+static void log_block(struct aws_client *c, const char *text)
+{
+	char *safe = redact_text(text);
+
+	pthread_mutex_lock(&c->misc_lock);
+	fputs(safe, c->log);
+	fflush(c->log);
+	pthread_mutex_unlock(&c->misc_lock);
+	free(safe);
+}
+
+/* "https://host:port/path" -> host ("host:port", owned) and path (owned, "/" at least). */
+static void split_url(const char *url, char **host, char **path)
+{
+	const char *h = strstr(url, "://");
+	const char *slash;
+
+	h = h ? h + 3 : url;
+	slash = strchr(h, '/');
+	*host = slash ? xstrndup(h, (size_t)(slash - h)) : xstrdup(h);
+	*path = xstrdup(slash ? slash : "/");
+}
+
+/*
+ * One HTTP exchange: sign (with creds, or unsigned when NULL), send, parse.
+ * Returns 0 with *out, or -1 with err.
+ */
+static int send_once(struct aws_client *c, const struct aws_service *svc, const char *operation,
+		     const char *url, const struct proto_request *preq,
+		     const struct aws_creds *creds, json_t **out, struct cairn_err *err)
+{
+	struct sigv4_header base[3], *signed_hdrs = NULL;
+	size_t n_base = 0, n_signed = 0, i;
+	char *host, *path, *full_url;
+	const char **lines = NULL;
+	struct http_request hr = {0};
+	struct http_response resp;
+	char rid[128], etype[256];
+	int rc = -1, sent = 0;
+
+	*out = NULL;
+	split_url(url, &host, &path);
+	full_url = xasprintf("%s%s", url, strcmp(path, "/") == 0 && url[strlen(url) - 1] != '/' ? "/" : "");
+	base[n_base++] = (struct sigv4_header){ "Host", host };
+	base[n_base++] = (struct sigv4_header){ "Content-Type", (char *)preq->content_type };
+	if (preq->target[0])
+		base[n_base++] = (struct sigv4_header){ "X-Amz-Target", (char *)preq->target };
+	if (creds) {
+		struct sigv4_params p = {0};
+		struct sigv4_request r = {0};
+
+		p.access_key_id = creds->access_key_id;
+		p.secret_access_key = creds->secret_access_key;
+		p.session_token = creds->session_token;
+		p.region = aws_signing_region(svc, c->region);
+		p.service = svc->signing_name;
+		p.time = c->now();
+		p.normalize_path = 1;
+		r.method = "POST";
+		r.path = path;
+		r.query = "";
+		r.headers = base;
+		r.n_headers = n_base;
+		r.body = preq->body.buf;
+		r.body_len = preq->body.len;
+		if (sigv4_sign_headers(&p, &r, &signed_hdrs, &n_signed, err) < 0) {
+			err_prefix(err, "cannot sign %s %s", svc->name, operation);
+			goto out;
+		}
+	}
+	lines = xcalloc(n_base + n_signed, sizeof(*lines));
+	for (i = 0; i < n_base; i++)
+		lines[i] = xasprintf("%s: %s", base[i].name, base[i].value);
+	for (i = 0; i < n_signed; i++)
+		lines[n_base + i] = xasprintf("%s: %s", signed_hdrs[i].name, signed_hdrs[i].value);
+	hr.method = "POST";
+	hr.url = full_url;
+	hr.headers = lines;
+	hr.n_headers = n_base + n_signed;
+	hr.body = preq->body.buf;
+	hr.body_len = preq->body.len;
+	if (c->verbose) {
+		struct strbuf sb;
+
+		strbuf_init(&sb);
+		strbuf_addf(&sb, "cairn: aws: %s %s -> POST %s\n", svc->name, operation, full_url);
+		for (i = 0; i < hr.n_headers; i++)
+			strbuf_addf(&sb, "  %s\n", lines[i]);
+		strbuf_addf(&sb, "  \n  %s\n", preq->body.buf);
+		log_block(c, sb.buf);
+		strbuf_free(&sb);
+	}
+	__atomic_add_fetch(&c->requests, 1, __ATOMIC_RELAXED);
+	sent = 1;
+	if (http_do(c->http, &hr, &resp, err) < 0) {
+		if (c->verbose) {
+			char *m = xasprintf("cairn: aws: %s %s <- connection error: %s\n",
+					    svc->name, operation, err->msg);
+
+			log_block(c, m);
+			free(m);
+		}
+		goto out;
+	}
+	if (c->verbose) {
+		char *m = xasprintf("cairn: aws: %s %s <- %ld (%.0f ms)\n  %s\n", svc->name, operation,
+				    resp.status, resp.elapsed_ms, resp.body.buf);
+
+		log_block(c, m);
+		free(m);
+	}
+	if (!http_header(&resp, "x-amzn-RequestId", rid, sizeof(rid)) &&
+	    !http_header(&resp, "x-amz-request-id", rid, sizeof(rid)))
+		rid[0] = '\0';
+	if (svc->protocol == AWS_PROTO_JSON)
+		rc = proto_json_parse(resp.status, resp.body.buf, resp.body.len, rid[0] ? rid : NULL,
+				      http_header(&resp, "x-amzn-ErrorType", etype, sizeof(etype)),
+				      out, err);
+	else
+		rc = proto_query_parse(svc, operation, resp.status, resp.body.buf, resp.body.len,
+				       rid[0] ? rid : NULL, out, err);
+out:
+	if (sent)
+		http_response_free(&resp);
+	for (i = 0; lines && i < n_base + n_signed; i++)
+		free((char *)lines[i]);
+	free(lines);
+	sigv4_headers_free(signed_hdrs, n_signed);
+	free(host);
+	free(path);
+	free(full_url);
+	return rc;
+}
+
+/* A call with given credentials (NULL: unsigned), with standard-mode retries. */
+static int call_with(struct aws_client *c, const struct aws_service *svc, const char *operation,
+		     json_t *input, const struct aws_creds *creds, json_t **out,
+		     struct cairn_err *err)
+{
+	struct proto_request preq;
+	char *url = aws_endpoint_url(c->envp, svc, c->region);
+	int attempt, rc = -1, last_cost = 0;
+
+	if (svc->protocol == AWS_PROTO_JSON)
+		proto_json_build(svc, operation, input, &preq);
+	else
+		proto_query_build(svc, operation, input, &preq);
+	for (attempt = 0;; attempt++) {
+		enum retry_class cls;
+		int cost;
+
+		err_clear(err);
+		if (send_once(c, svc, operation, url, &preq, creds, out, err) == 0) {
+			retry_bucket_success(&c->bucket, last_cost);
+			rc = 0;
+			break;
+		}
+		cls = retry_classify(err);
+		err->retryable = cls != RETRY_NO;
+		if (cls == RETRY_NO || attempt + 1 >= c->max_attempts)
+			break;
+		cost = retry_bucket_acquire(&c->bucket, cls);
+		if (cost < 0)
+			break;
+		last_cost = cost;
+		c->sleep_ms(retry_backoff_ms(attempt, c->rand01(c->rand_ctx)));
+	}
+	proto_request_free(&preq);
+	free(url);
+	return rc;
+}
+
+/* "2026-11-22T01:02:03Z" (fraction and offset Z only) -> unix seconds; 0 if unparsable. */
+static int64_t parse_iso8601(const char *s)
+{
+	struct tm tm = {0};
+
+	if (!s || sscanf(s, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+			 &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return (int64_t)timegm(&tm);
+}
+
+/* creds_env.sts: STS calls of the credential chain (runs under creds_lock). */
+static int sts_hook(void *ctx, const struct aws_creds *with, const char *operation,
+		    const char *const *params, struct aws_creds *out, struct cairn_err *err)
+{
+	struct aws_client *c = ctx;
+	const struct aws_service *svc = aws_service_find("sts");
+	json_t *input = json_object(), *resp = NULL, *cr;
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; params && params[i] && params[i + 1]; i += 2)
+		json_object_set_new(input, params[i], json_string(params[i + 1]));
+	if (call_with(c, svc, operation, input, with, &resp, err) < 0)
+		goto out;
+	cr = json_object_get(resp, "Credentials");
+	if (!json_is_object(cr)) {
+		err_set(err, CAIRN_EAWS, "sts %s: response has no Credentials", operation);
+		goto out;
+	}
+	out->access_key_id = xstrdup(json_string_value(json_object_get(cr, "AccessKeyId")));
+	out->secret_access_key = xstrdup(json_string_value(json_object_get(cr, "SecretAccessKey")));
+	out->session_token = xstrdup(json_string_value(json_object_get(cr, "SessionToken")));
+	out->expiration = parse_iso8601(json_string_value(json_object_get(cr, "Expiration")));
+	rc = 0;
+out:
+	json_decref(input);
+	json_decref(resp);
+	return rc;
+}
+
+/* creds_env.http: container and instance metadata endpoints. */
+static int http_hook(void *ctx, const char *method, const char *url,
+		     const char *const *headers, size_t n_headers, const char *body,
+		     long timeout_ms, int *status, char **body_out, struct cairn_err *err)
+{
+	struct aws_client *c = ctx;
+	struct http_request r = {0};
+	struct http_response resp;
+	int rc;
+
+	r.method = method;
+	r.url = url;
+	r.headers = headers;
+	r.n_headers = n_headers;
+	r.body = body;
+	r.body_len = body ? strlen(body) : 0;
+	r.timeout_ms = timeout_ms;
+	*body_out = NULL;
+	rc = http_do(c->http, &r, &resp, err);
+	if (rc == 0) {
+		*status = (int)resp.status;
+		*body_out = strbuf_detach(&resp.body);
+	}
+	http_response_free(&resp);
+	return rc;
+}
+
+/* Copies the current credentials into *out (owned), resolving or refreshing them first. */
+static int get_creds(struct aws_client *c, struct aws_creds *out, struct cairn_err *err)
+{
+	int64_t now = c->now();
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&c->creds_lock);
+	if (!c->have_creds || creds_expiring(&c->creds, now, CREDS_REFRESH_MARGIN_S)) {
+		struct creds_env env = {0};
+		struct aws_creds fresh = {0};
+
+		env.envp = c->envp;
+		env.profile = c->profile;
+		env.now = c->now;
+		env.http = http_hook;
+		env.http_ctx = c;
+		env.sts = sts_hook;
+		env.sts_ctx = c;
+		if (creds_resolve(&env, &fresh, err) == 0) {
+			if (c->have_creds)
+				aws_creds_free(&c->creds);
+			c->creds = fresh;
+			c->have_creds = 1;
+		} else if (!c->have_creds || creds_expiring(&c->creds, now, 0)) {
+			goto out;
+		}
+		/* A failed refresh of still-valid credentials keeps them until they expire. */
+	}
+	out->access_key_id = xstrdup(c->creds.access_key_id);
+	out->secret_access_key = xstrdup(c->creds.secret_access_key);
+	out->session_token = xstrdup(c->creds.session_token);
+	out->expiration = c->creds.expiration;
+	memcpy(out->source, c->creds.source, sizeof(out->source));
+	err_clear(err);
+	rc = 0;
+out:
+	pthread_mutex_unlock(&c->creds_lock);
+	return rc;
+}
+
+int aws_call(struct aws_client *c, const char *service, const char *operation,
+	     json_t *input, json_t **out, struct cairn_err *err)
+{
+	const struct aws_service *svc = aws_service_find(service);
+	struct aws_creds creds;
+	int rc;
+
+	*out = NULL;
+	if (!svc) {
+		err_set(err, CAIRN_EINVAL, "unknown AWS service '%s'", service);
+		return -1;
+	}
+	if (get_creds(c, &creds, err) < 0)
+		return -1;
+	rc = call_with(c, svc, operation, input, &creds, out, err);
+	aws_creds_free(&creds);
+	return rc;
+}
+
+/* Sets the next page's token in input from output; returns 0 when there is no next page. */
+static int next_page(json_t *input, json_t *output, struct strbuf *last)
+{
+	static const char *const pairs[][2] = {
+		{ "NextToken", "NextToken" }, { "nextToken", "nextToken" },
+		{ "NextMarker", "Marker" },
+	};
+	const char *tok = NULL, *in_name = NULL;
+	size_t i;
+
+	for (i = 0; !tok && i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		tok = json_string_value(json_object_get(output, pairs[i][0]));
+		in_name = pairs[i][1];
+	}
+	/* IAM: IsTruncated with Marker. */
+	if (!tok && json_is_true(json_object_get(output, "IsTruncated"))) {
+		tok = json_string_value(json_object_get(output, "Marker"));
+		in_name = "Marker";
+	}
+	if (!tok || !*tok || strcmp(tok, last->buf) == 0)
+		return 0;
+	strbuf_reset(last);
+	strbuf_adds(last, tok);
+	json_object_set_new(input, in_name, json_string(tok));
+	return 1;
+}
+
+int aws_call_all(struct aws_client *c, const char *service, const char *operation,
+		 json_t *input, const char *result_key, json_t **items, struct cairn_err *err)
+{
+	json_t *in = input ? json_deep_copy(input) : json_object();
+	json_t *all = json_array(), *page = NULL;
+	struct strbuf last;
+	int rc = -1;
+
+	*items = NULL;
+	strbuf_init(&last);
+	for (;;) {
+		json_t *list;
+
+		if (aws_call(c, service, operation, in, &page, err) < 0)
+			goto out;
+		list = json_object_get(page, result_key);
+		if (json_is_array(list))
+			json_array_extend(all, list);
+		if (!next_page(in, page, &last))
+			break;
+		json_decref(page);
+		page = NULL;
+	}
+	*items = all;
+	all = NULL;
+	rc = 0;
+out:
+	json_decref(page);
+	json_decref(all);
+	json_decref(in);
+	strbuf_free(&last);
+	return rc;
+}
+
+const char *aws_account_id(struct aws_client *c, struct cairn_err *err)
+{
+	json_t *out = NULL;
+	const char *id;
+
+	pthread_mutex_lock(&c->misc_lock);
+	id = c->account_id;
+	pthread_mutex_unlock(&c->misc_lock);
+	if (id)
+		return id;
+	if (aws_call(c, "sts", "GetCallerIdentity", NULL, &out, err) < 0)
+		return NULL;
+	id = json_string_value(json_object_get(out, "Account"));
+	if (!id) {
+		err_set(err, CAIRN_EAWS, "sts GetCallerIdentity returned no account id");
+		json_decref(out);
+		return NULL;
+	}
+	pthread_mutex_lock(&c->misc_lock);
+	if (!c->account_id)
+		c->account_id = xstrdup(id);
+	id = c->account_id;
+	pthread_mutex_unlock(&c->misc_lock);
+	json_decref(out);
+	return id;
+}
