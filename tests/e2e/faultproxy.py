@@ -1,0 +1,187 @@
+"""A fault-injecting HTTP proxy between cairn and moto (tests and benchmarks).
+
+cairn is pointed at it with AWS_ENDPOINT_URL; it forwards each request to
+the upstream (moto) unchanged (the Host header included, so SigV4 still
+verifies) after an optional added latency, or answers it with a fault:
+
+  * a 503 ServiceUnavailable or a throttling error, in the wire format of the
+    request's protocol (JSON error for X-Amz-Target / application/x-amz-json
+    requests, EC2's <Response><Errors> for ec2, <ErrorResponse> for query);
+  * a dropped connection (closed without any answer).
+
+Faults are injected before the request reaches moto, so a fault never
+leaves a half-done operation behind: a client that retries correctly loses
+and duplicates nothing. Decisions come from a seeded random generator, so a
+run can be repeated. It counts requests and faults.
+
+Use in-process (FaultProxy(upstream, ...).start(); .url; .stop()) or as a
+program: python3 faultproxy.py UPSTREAM_URL [--port N] [--latency-ms N]
+[--fault-rate R] [--drop-rate R] [--seed N].
+"""
+import argparse
+import http.client
+import http.server
+import random
+import re
+import socketserver
+import threading
+import time
+import urllib.parse
+
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te",
+              "trailer", "upgrade"}
+
+
+class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class FaultProxy:
+    """The proxy. Rates are probabilities per request (0 <= rate <= 1)."""
+
+    def __init__(self, upstream, port=0, latency_ms=0, fault_rate=0.0, drop_rate=0.0, seed=0):
+        u = urllib.parse.urlsplit(upstream)
+        self.up_host, self.up_port = u.hostname, u.port or 80
+        self.latency_ms = latency_ms
+        self.fault_rate = fault_rate
+        self.drop_rate = drop_rate
+        self.rng = random.Random(seed)
+        self.lock = threading.Lock()
+        self.requests = 0      # requests received
+        self.forwarded = 0     # requests that reached upstream
+        self.faults = 0        # 503 / throttling answers
+        self.drops = 0         # connections dropped
+        self.server = _Server(("127.0.0.1", port), self._handler())
+        self.port = self.server.server_address[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.thread = None
+
+    def start(self):
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def set(self, **kw):
+        """Changes latency_ms / fault_rate / drop_rate while running."""
+        with self.lock:
+            for k, v in kw.items():
+                setattr(self, k, v)
+
+    def _decide(self):
+        with self.lock:
+            self.requests += 1
+            r = self.rng.random()
+            if r < self.drop_rate:
+                self.drops += 1
+                return "drop", self.latency_ms
+            if r < self.drop_rate + self.fault_rate:
+                self.faults += 1
+                return ("503" if self.rng.random() < 0.5 else "throttle"), self.latency_ms
+            self.forwarded += 1
+            return "forward", self.latency_ms
+
+    def _handler(self):
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _body(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                return self.rfile.read(n) if n else b""
+
+            def _answer(self, status, ctype, body, extra=()):
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in extra:
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _fault(self, kind):
+                ctype = self.headers.get("Content-Type", "")
+                auth = self.headers.get("Authorization", "")
+                m = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", auth)
+                service = m.group(1) if m else ""
+                status = 503 if kind == "503" else 400
+                if self.headers.get("X-Amz-Target") or "amz-json" in ctype:
+                    code = "ServiceUnavailableException" if kind == "503" else "ThrottlingException"
+                    body = ('{"__type":"%s","message":"injected by faultproxy"}' % code).encode()
+                    self._answer(status, "application/x-amz-json-1.1", body)
+                elif service == "ec2":
+                    code = "Unavailable" if kind == "503" else "RequestLimitExceeded"
+                    body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error>"
+                            "<Code>%s</Code><Message>injected by faultproxy</Message></Error>"
+                            "</Errors><RequestID>faultproxy</RequestID></Response>" % code).encode()
+                    self._answer(status, "text/xml", body)
+                else:
+                    code = "ServiceUnavailable" if kind == "503" else "Throttling"
+                    body = ("<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code>"
+                            "<Message>injected by faultproxy</Message></Error>"
+                            "<RequestId>faultproxy</RequestId></ErrorResponse>" % code).encode()
+                    self._answer(status, "text/xml", body)
+
+            def _forward(self, body):
+                conn = http.client.HTTPConnection(proxy.up_host, proxy.up_port, timeout=120)
+                try:
+                    headers = {k: v for k, v in self.headers.items()
+                               if k.lower() not in HOP_BY_HOP}
+                    conn.request(self.command, self.path, body=body, headers=headers)
+                    resp = conn.getresponse()
+                    data = resp.read()
+                    extra = [(k, v) for k, v in resp.getheaders()
+                             if k.lower() not in HOP_BY_HOP | {"content-length", "content-type",
+                                                               "server", "date"}]
+                    self._answer(resp.status, resp.getheader("Content-Type", "text/xml"), data,
+                                 extra)
+                finally:
+                    conn.close()
+
+            def _handle(self):
+                body = self._body()
+                kind, latency = proxy._decide()
+                if latency:
+                    time.sleep(latency / 1000.0)
+                if kind == "drop":
+                    self.close_connection = True
+                    return
+                if kind == "forward":
+                    self._forward(body)
+                else:
+                    self._fault(kind)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _handle
+
+        return Handler
+
+
+def main():
+    ap = argparse.ArgumentParser(description="fault-injecting HTTP proxy")
+    ap.add_argument("upstream")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--latency-ms", type=int, default=0)
+    ap.add_argument("--fault-rate", type=float, default=0.0)
+    ap.add_argument("--drop-rate", type=float, default=0.0)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+    p = FaultProxy(a.upstream, a.port, a.latency_ms, a.fault_rate, a.drop_rate, a.seed)
+    print(p.url, flush=True)
+    try:
+        p.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    print("requests=%d forwarded=%d faults=%d drops=%d"
+          % (p.requests, p.forwarded, p.faults, p.drops), flush=True)
+
+
+if __name__ == "__main__":
+    main()
