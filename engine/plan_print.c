@@ -37,7 +37,7 @@ static int attr_sensitive(const char *type, const char *name)
 
 static int is_scalar(const json_t *v)
 {
-	return !json_is_object(v) && !json_is_array(v);
+	return value_is_unknown(v) || (!json_is_object(v) && !json_is_array(v));
 }
 
 static int bare_key(const char *k)
