@@ -127,8 +127,7 @@ int cmd_plan(int argc, char **argv, const struct global_opts *g)
 	rc = detailed && plan_has_changes(plan) ? 2 : 0;
 out:
 	plan_free(plan);
-	if (aws)
-		aws_client_free(aws);
+	aws_client_free(aws);
 	state_close(st);
 	stack_free(stack);
 	free(targets);
