@@ -1,0 +1,385 @@
+"""The executor end to end (issue 5): failures, locking, SIGINT, saved plans,
+SIGKILL at random moments, and apply/destroy through injected faults.
+
+Every check of what exists is made in moto with boto3, by the ownership
+tags cairn sets (cairn:stack / cairn:resource), and compared with what
+`cairn state list` records.
+"""
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+
+import harness
+from faultproxy import FaultProxy
+
+KILL_TRIALS = int(os.environ.get("CAIRN_KILL_TRIALS", "10"))
+KILL_SEED = int(os.environ.get("CAIRN_KILL_SEED", "20261122"))
+
+
+def big_stack(stack, topics=6):
+    """A 16+ resource stack: networking chain, tables, ECR, ECS, topics."""
+    lines = ["stack: %s" % stack, "region: us-east-1", "resources:",
+             "  vpc:", "    type: aws_vpc", "    properties:",
+             "      cidr_block: 10.0.0.0/16", "      tags: {Name: %s}" % stack,
+             "  igw:", "    type: aws_internet_gateway", "    properties:",
+             "      vpc_id: ${vpc.id}",
+             "  rt:", "    type: aws_route_table", "    properties:",
+             "      vpc_id: ${vpc.id}",
+             "      route:", "        - cidr_block: 0.0.0.0/0", "          gateway_id: ${igw.id}",
+             "  sg:", "    type: aws_security_group", "    properties:",
+             "      name: %s-sg" % stack, "      description: web", "      vpc_id: ${vpc.id}"]
+    for i, az in enumerate("ab"):
+        lines += ["  subnet_%s:" % az, "    type: aws_subnet", "    properties:",
+                  "      vpc_id: ${vpc.id}", "      cidr_block: 10.0.%d.0/24" % (i + 1),
+                  "      availability_zone: us-east-1%s" % az,
+                  "  assoc_%s:" % az, "    type: aws_route_table_association", "    properties:",
+                  "      subnet_id: ${subnet_%s.id}" % az, "      route_table_id: ${rt.id}"]
+    for t in ("a", "b"):
+        lines += ["  table_%s:" % t, "    type: aws_dynamodb_table", "    properties:",
+                  "      name: %s-%s" % (stack, t), "      billing_mode: PAY_PER_REQUEST",
+                  "      hash_key: id", "      attribute: [{name: id, type: S}]"]
+    lines += ["  repo:", "    type: aws_ecr_repository", "    properties:",
+              "      name: %s-repo" % stack.lower(),
+              "  cluster:", "    type: aws_ecs_cluster", "    properties:",
+              "      name: %s-cluster" % stack]
+    for i in range(topics):
+        lines += ["  topic_%d:" % i, "    type: aws_sns_topic", "    properties:",
+                  "      name: %s-t%d" % (stack, i)]
+    return "\n".join(lines) + "\n"
+
+
+def topics_stack(stack, n, extra=""):
+    lines = ["stack: %s" % stack, "region: us-east-1", "resources:"]
+    for i in range(n):
+        lines += ["  topic_%d:" % i, "    type: aws_sns_topic", "    properties:",
+                  "      name: %s-t%d" % (stack, i)]
+    return "\n".join(lines) + "\n" + extra
+
+
+class ExecCase(harness.CairnTestCase):
+    """Helpers: what moto holds for a stack, and what the state records."""
+
+    def owned(self, stack):
+        """resource name -> list of the ids/ARNs/names moto holds tagged for stack."""
+        found = {}
+
+        def add(tags, ids):
+            tags = {t.get("Key", t.get("key")): t.get("Value", t.get("value")) for t in tags}
+            if tags.get("cairn:stack") == stack:
+                found.setdefault(tags.get("cairn:resource"), []).append(ids)
+
+        ec2 = self.boto("ec2")
+        flt = [{"Name": "tag:cairn:stack", "Values": [stack]}]
+        for v in ec2.describe_vpcs(Filters=flt)["Vpcs"]:
+            add(v.get("Tags", []), {v["VpcId"]})
+        for s in ec2.describe_subnets(Filters=flt)["Subnets"]:
+            add(s.get("Tags", []), {s["SubnetId"]})
+        for g in ec2.describe_internet_gateways(Filters=flt)["InternetGateways"]:
+            add(g.get("Tags", []), {g["InternetGatewayId"]})
+        for r in ec2.describe_route_tables(Filters=flt)["RouteTables"]:
+            add(r.get("Tags", []), {r["RouteTableId"]})
+            for a in r.get("Associations", []):
+                if a.get("SubnetId"):
+                    # associations carry no tags: named after their route table's owner
+                    found.setdefault(("assoc", stack), []).append(
+                        {a["RouteTableAssociationId"]})
+        for g in ec2.describe_security_groups(Filters=flt)["SecurityGroups"]:
+            add(g.get("Tags", []), {g["GroupId"]})
+        sns = self.boto("sns")
+        for t in sns.list_topics()["Topics"]:
+            add(sns.list_tags_for_resource(ResourceArn=t["TopicArn"])["Tags"], {t["TopicArn"]})
+        ddb = self.boto("dynamodb")
+        for name in ddb.list_tables()["TableNames"]:
+            arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
+            add(ddb.list_tags_of_resource(ResourceArn=arn).get("Tags", []), {name, arn})
+        ecr = self.boto("ecr")
+        for r in ecr.describe_repositories()["repositories"]:
+            add(ecr.list_tags_for_resource(resourceArn=r["repositoryArn"]).get("tags", []),
+                {r["repositoryName"], r["repositoryArn"]})
+        ecs = self.boto("ecs")
+        arns = ecs.list_clusters()["clusterArns"]
+        if arns:
+            for c in ecs.describe_clusters(clusters=arns, include=["TAGS"])["clusters"]:
+                if c.get("status") == "ACTIVE":
+                    add(c.get("tags", []), {c["clusterName"], c["clusterArn"]})
+        return found
+
+    def state(self, *args):
+        p = self.cairn("state", "list", *args, check=0)
+        rows = [line.split("\t") for line in p.stdout.splitlines() if line.strip()]
+        names = [r[0] for r in rows]
+        self.assertEqual(len(names), len(set(names)), "a name listed twice:\n" + p.stdout)
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def assert_exact(self, stack, expect_names, *args):
+        """Each resource exists once in moto, is recorded once, with the same id."""
+        st = self.state(*args)
+        moto = self.owned(stack)
+        n_assoc = len(moto.pop(("assoc", stack), []))
+        self.assertEqual(sorted(st), sorted(expect_names), "state: %r" % st)
+        tagged = [n for n in expect_names if st[n][0] != "aws_route_table_association"]
+        self.assertEqual(sorted(moto), sorted(tagged), "in moto: %r" % moto)
+        for name in tagged:
+            self.assertEqual(len(moto[name]), 1, "%s exists %d times: %r"
+                             % (name, len(moto[name]), moto[name]))
+            self.assertIn(st[name][1], moto[name][0], "%s: state id %s, moto %r"
+                          % (name, st[name][1], moto[name][0]))
+        self.assertEqual(n_assoc, len(expect_names) - len(tagged))
+
+    def assert_noop_plan(self, *args):
+        p = self.cairn("plan", "--detailed-exitcode", *args)
+        self.assertEqual(p.returncode, 0, "plan is not a no-op:\n" + p.stdout + p.stderr)
+
+    def proxy(self, **kw):
+        p = FaultProxy(self.moto.url, **kw).start()
+        self.addCleanup(p.stop)
+        return p
+
+    def popen(self, *args, env=None):
+        e = dict(self.env)
+        e.update(env or {})
+        p = subprocess.Popen([harness.CAIRN] + list(args), cwd=self.dir, env=e,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p.lines = []
+        p.err = []
+
+        def pump(stream, into):
+            for line in stream:
+                into.append(line)
+
+        p.threads = [threading.Thread(target=pump, args=(p.stdout, p.lines), daemon=True),
+                     threading.Thread(target=pump, args=(p.stderr, p.err), daemon=True)]
+        for t in p.threads:
+            t.start()
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        return p
+
+    def finish(self, p, timeout=300):
+        rc = p.wait(timeout=timeout)
+        for t in p.threads:
+            t.join(5)
+        return rc, "".join(p.lines), "".join(p.err)
+
+    def wait_output(self, p, text, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if any(text in line for line in p.lines):
+                return
+            if p.poll() is not None:
+                break
+            time.sleep(0.02)
+        self.fail("no %r in output:\n%s%s" % (text, "".join(p.lines), "".join(p.err)))
+
+
+class TestFailures(ExecCase):
+    def test_failed_resource_leaves_the_rest_applied(self):
+        stack = "fail1"
+        text = """stack: fail1
+region: us-east-1
+variables:
+  cidr: {type: string, default: 10.99.1.0/24}
+resources:
+  vpc:
+    type: aws_vpc
+    properties: {cidr_block: 10.0.0.0/16}
+  rt:
+    type: aws_route_table
+    properties: {vpc_id: "${vpc.id}"}
+  good:
+    type: aws_subnet
+    properties: {vpc_id: "${vpc.id}", cidr_block: 10.0.1.0/24}
+  bad:
+    type: aws_subnet
+    properties: {vpc_id: "${vpc.id}", cidr_block: "${var.cidr}"}
+  bad_assoc:
+    type: aws_route_table_association
+    properties: {subnet_id: "${bad.id}", route_table_id: "${rt.id}"}
+  topic_a:
+    type: aws_sns_topic
+    properties: {name: fail1-a}
+  topic_b:
+    type: aws_sns_topic
+    properties: {name: fail1-b, display_name: "${topic_a.arn}"}
+"""
+        self.write("stack.yaml", text)
+        p = self.cairn("apply", "--auto-approve")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        # the error names the resource, the operation and AWS's code
+        self.assertIn("bad (aws_subnet): create failed", p.stderr)
+        self.assertIn("InvalidSubnet.Range", p.stderr)
+        self.assertIn("CreateSubnet", p.stderr)
+        self.assertIn("skipped: bad_assoc", p.stdout)
+        done = ["vpc", "rt", "good", "topic_a", "topic_b"]
+        self.assert_exact(stack, done)
+        # the fix: a second apply finishes the rest, and only the rest
+        p = self.cairn("apply", "--auto-approve", "--var", "cidr=10.0.2.0/24", check=0)
+        self.assertIn("2 added, 0 changed, 0 destroyed", p.stdout)
+        self.assert_exact(stack, done + ["bad", "bad_assoc"])
+        self.assert_noop_plan("--var", "cidr=10.0.2.0/24")
+        self.cairn("destroy", "--auto-approve", "--var", "cidr=10.0.2.0/24", check=0)
+        self.assert_exact(stack, [])
+
+    def test_refuses_without_terminal(self):
+        self.write("stack.yaml", topics_stack("noterm", 1))
+        p = self.cairn("apply")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("cairn: error: apply needs confirmation: run it on a terminal or pass "
+                      "--auto-approve", p.stderr)
+        self.assertEqual(self.owned("noterm"), {})
+        p = self.cairn("destroy")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("destroy needs confirmation", p.stderr)
+
+    def test_progress_outputs_and_noop(self):
+        self.write("stack.yaml", topics_stack("prog", 2, """outputs:
+  first_arn:
+    value: ${topic_0.arn}
+  secret:
+    value: ${topic_1.arn}
+    sensitive: true
+"""))
+        p = self.cairn("apply", "--auto-approve", check=0)
+        self.assertIn("topic_0: Creating...", p.stdout)
+        self.assertRegex(p.stdout, r"topic_0: Created after \d+\.\ds \[id=arn:aws:sns:")
+        self.assertIn("Apply complete! Resources: 2 added, 0 changed, 0 destroyed.", p.stdout)
+        arn = self.state()["topic_0"][1]
+        self.assertIn('Outputs:\n\nfirst_arn = "%s"\nsecret = (sensitive)\n' % arn, p.stdout)
+        p = self.cairn("apply", "--auto-approve", check=0)
+        self.assertIn("No changes.", p.stdout)
+        p = self.cairn("destroy", "--auto-approve", check=0)
+        self.assertIn("topic_0: Destroying... [id=%s]" % arn, p.stdout)
+        self.assertIn("Destroy complete! Resources: 2 destroyed.", p.stdout)
+        self.assert_exact("prog", [])
+
+
+class TestLockAndSignals(ExecCase):
+    def test_concurrent_apply_fails_on_the_lock(self):
+        px = self.proxy(latency_ms=250)
+        self.write("stack.yaml", topics_stack("lock1", 4))
+        env = {"AWS_ENDPOINT_URL": px.url}
+        first = self.popen("apply", "--auto-approve", "--parallelism", "1", env=env)
+        self.wait_output(first, "Creating...")
+        second = self.cairn("apply", "--auto-approve", env=env)
+        self.assertEqual(second.returncode, 1, second.stdout + second.stderr)
+        self.assertIn("locked by pid %d" % first.pid, second.stderr)
+        rc, out, err = self.finish(first)
+        self.assertEqual(rc, 0, out + err)
+        self.assert_exact("lock1", ["topic_%d" % i for i in range(4)])
+        # the lock was released: the next run gets it
+        self.assert_noop_plan()
+        self.cairn("destroy", "--auto-approve", check=0)
+
+    def test_sigint_stops_and_records(self):
+        px = self.proxy(latency_ms=200)
+        self.write("stack.yaml", topics_stack("int1", 8))
+        env = {"AWS_ENDPOINT_URL": px.url}
+        p = self.popen("apply", "--auto-approve", "--parallelism", "2", env=env)
+        self.wait_output(p, "Creating...")
+        p.send_signal(signal.SIGINT)
+        rc, out, err = self.finish(p)
+        self.assertEqual(rc, 130, out + err)
+        self.assertRegex(out, r"Interrupted: \d+ operations were in flight and have been "
+                              r"recorded")
+        recorded = self.state()
+        self.assertGreater(len(recorded), 0)
+        self.assertLess(len(recorded), 8, "SIGINT did not stop the run:\n" + out)
+        # the state is exact: everything in moto is recorded, once
+        self.assert_exact("int1", sorted(recorded))
+        self.cairn("apply", "--auto-approve", check=0)
+        self.assert_exact("int1", ["topic_%d" % i for i in range(8)])
+        self.cairn("destroy", "--auto-approve", check=0)
+
+    def test_second_sigint_exits_at_once(self):
+        px = self.proxy(latency_ms=400)
+        self.write("stack.yaml", topics_stack("int2", 4))
+        env = {"AWS_ENDPOINT_URL": px.url}
+        p = self.popen("apply", "--auto-approve", "--parallelism", "4", env=env)
+        self.wait_output(p, "Creating...")
+        p.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+        p.send_signal(signal.SIGINT)
+        t0 = time.time()
+        rc, out, err = self.finish(p)
+        self.assertEqual(rc, 130, out + err)
+        self.assertLess(time.time() - t0, 2.0)
+        # the journal makes the next run safe: no duplicate, nothing lost
+        px.set(latency_ms=0)
+        self.cairn("apply", "--auto-approve", check=0)
+        self.assert_exact("int2", ["topic_%d" % i for i in range(4)])
+        self.assert_noop_plan()
+        self.cairn("destroy", "--auto-approve", check=0)
+
+
+class TestSavedPlans(ExecCase):
+    def test_apply_saved_plan_and_refuse_stale(self):
+        self.write("stack.yaml", topics_stack("saved", 2))
+        self.cairn("plan", "--out", "one.plan", check=0)
+        p = self.cairn("apply", "--auto-approve", "one.plan", check=0)
+        self.assertIn("2 added", p.stdout)
+        self.assert_exact("saved", ["topic_0", "topic_1"])
+        self.assert_noop_plan()
+        # a plan made, then the state changes: the plan is refused, nothing changes
+        self.write("stack.yaml", topics_stack("saved", 3))
+        self.cairn("plan", "--out", "two.plan", check=0)
+        self.write("stack.yaml", topics_stack("saved", 1))
+        self.cairn("apply", "--auto-approve", check=0)
+        p = self.cairn("apply", "--auto-approve", "two.plan")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("saved plan is stale: the state changed since it was made", p.stderr)
+        self.assert_exact("saved", ["topic_0"])
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assert_exact("saved", [])
+
+
+class TestCrashSafety(ExecCase):
+    def test_sigkill_at_random_moments(self):
+        rng = random.Random(KILL_SEED)
+        px = self.proxy(latency_ms=40)
+        env = {"AWS_ENDPOINT_URL": px.url}
+        for trial in range(KILL_TRIALS):
+            stack = "kill%d" % trial
+            state_file = os.path.join(self.dir, "%s.db" % stack)
+            env["CAIRN_STATE"] = state_file
+            self.write("stack.yaml", big_stack(stack))
+            names = None
+            # two kills at random moments, each run resuming the last one
+            for _ in range(2):
+                p = self.popen("apply", "--auto-approve", env=env)
+                time.sleep(rng.uniform(0.1, 2.5))
+                p.send_signal(signal.SIGKILL)
+                self.finish(p)
+            px.set(latency_ms=0)
+            r = self.cairn("apply", "--auto-approve", env=env)
+            self.assertEqual(r.returncode, 0, "trial %d: %s%s" % (trial, r.stdout, r.stderr))
+            self.env["CAIRN_STATE"] = state_file
+            names = sorted(self.state())
+            self.assertEqual(len(names), 18, names)
+            self.assert_exact(stack, names)
+            self.assert_noop_plan()
+            px.set(latency_ms=40)
+
+
+class TestFaults(ExecCase):
+    def test_apply_and_destroy_through_faults(self):
+        px = self.proxy(fault_rate=0.15, drop_rate=0.05, seed=7)
+        env = {"AWS_ENDPOINT_URL": px.url, "AWS_MAX_ATTEMPTS": "10"}
+        self.write("stack.yaml", big_stack("faults", topics=4))
+        p = self.cairn("apply", "--auto-approve", env=env)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertGreater(px.faults + px.drops, 10)
+        names = sorted(self.state())
+        self.assertEqual(len(names), 16)
+        self.assert_exact("faults", names)
+        p = self.cairn("plan", "--detailed-exitcode", env=env)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        p = self.cairn("destroy", "--auto-approve", env=env)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assert_exact("faults", [])
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
