@@ -60,7 +60,8 @@ class Elbv2Test(harness.CairnTestCase):
 
     def write_stack(self, resources, name="elb"):
         doc = {"stack": name, "region": harness.REGION,
-               "variables": {"vpc_id": {"type": "string"}},
+               # The default also serves the commands that take no --var.
+               "variables": {"vpc_id": {"type": "string", "default": self.vpc}},
                "resources": resources}
         self.write("stack.json", json.dumps(doc, indent=2))
 
@@ -239,7 +240,17 @@ class Elbv2Test(harness.CairnTestCase):
         self.assertEqual(self.rules(listener["ListenerArn"])[0]["Priority"], "20")
         self.assert_noop()
 
-        # import every resource into a fresh state: the plan is a no-op
+        # import every resource into a fresh state: the plan is a no-op.
+        # Subnets and security groups are sets to AWS, lists to the schema
+        # format: an import (no recorded order to keep) reads them sorted,
+        # so the stack lists them sorted here.
+        self.write_stack(self.full_stack(
+            idle=120, lb_tags={"env": "prod"}, subnets=sorted([self.subnets[2], self.subnets[0]]),
+            sgs=sorted(self.sgs), web_hc={"path": "/ready", "matcher": "200",
+                                          "healthy_threshold": 2},
+            web_delay=60, default_action=fixed, rule_priority=20,
+            rule_condition=[{"host_header": {"values": ["api.example.com"]}}],
+            rule_tags={"route": "api2"}))
         other = os.path.join(self.dir, "imported.db")
         cur = self.state_ids()
         for name in ("alb", "web_tg", "api_tg", "http", "api_rule"):
