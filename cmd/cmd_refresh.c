@@ -47,7 +47,7 @@ static int refresh_outputs(const struct stack *s, struct state *st, struct aws_c
 			goto out;
 	}
 	out = exec_outputs(&p, st, account_id, err);
-	if (!out || state_outputs_put(st, s->name, out, err) < 0)
+	if (!out || ui_store_outputs(st, s->name, out, err) < 0)
 		goto out;
 	rc = 0;
 out:

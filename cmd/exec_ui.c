@@ -424,6 +424,20 @@ static int confirm(const char *verb, int auto_approve)
 
 /* ---- the apply / destroy driver ----------------------------------------- */
 
+int ui_store_outputs(struct state *st, const char *stack, json_t *outputs,
+			 struct cairn_err *err)
+{
+	json_t *have = NULL;
+	int rc;
+
+	if (state_outputs_get(st, stack, &have, err) < 0)
+		return -1;
+	rc = json_equal(have, outputs) || (!have && !json_object_size(outputs)) ? 0 :
+	     state_outputs_put(st, stack, outputs, err);
+	json_decref(have);
+	return rc;
+}
+
 static void exec_opts_init(struct exec_opts *o, struct state *st, struct aws_client *aws,
 			   const char *stack, struct ui_progress *prog)
 {
@@ -553,7 +567,7 @@ int ui_apply(const struct ui_apply_args *a, const struct global_opts *g)
 		}
 	}
 	outputs = a->destroy ? json_object() : exec_outputs(plan, st, account_id, &err);
-	if (!outputs || state_outputs_put(st, stack_name, outputs, &err) < 0) {
+	if (!outputs || ui_store_outputs(st, stack_name, outputs, &err) < 0) {
 		msg_err(&err);
 		rc = rc ? rc : 1;
 	} else if (rc == 0 && !a->destroy) {

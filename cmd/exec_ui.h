@@ -48,6 +48,12 @@ int ui_apply(const struct ui_apply_args *a, const struct global_opts *g);
 /* Parses a non-negative integer option value; -1 if it is not one. */
 int ui_parse_count(const char *s);
 
+/* Records outputs (NAME -> {"value","sensitive"}) unless they are unchanged:
+ * every state write bumps the serial, and saved plans must not go stale
+ * because of a no-op. */
+int ui_store_outputs(struct state *st, const char *stack, json_t *outputs,
+		     struct cairn_err *err);
+
 /* Prints "Outputs:\n\nname = value" (sensitive as "(sensitive)"). */
 void ui_print_outputs(json_t *outputs);
 
