@@ -317,7 +317,7 @@ static void load_vars(struct loader *L)
 						     strcmp(var_types[i], json_string_value(t))); i++)
 				;
 			if (!var_types[i]) {
-				lerr(L, tp, 0, "invalid variable type %s: use string, number, bool, list or map",
+				lerr(L, tp, 0, "invalid variable type '%s': use string, number, bool, list or map",
 				     json_is_string(t) ? json_string_value(t) : json_kind(t));
 				json_object_del(d, "type");
 			}
