@@ -7,7 +7,8 @@
  * Order of plan->changes: the stack's resources in dependency order (ties
  * by name, stack_topo_order), then the deletions in reverse dependency
  * order of the recorded dependencies (ties by name), so that every list
- * reads in the order the executor may carry it out.
+ * reads in the order the executor may carry it out. Drift is listed by
+ * resource name.
  */
 #include <stdlib.h>
 #include <string.h>
