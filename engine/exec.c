@@ -338,6 +338,14 @@ static json_t *journal_intent(const struct plan_change *c, json_t *attrs, const 
 	return in;
 }
 
+/* Could the failed call have taken effect? A connection error or a 5xx can
+ * hide a lost answer; a 4xx is AWS refusing the request. */
+static int outcome_unknown(const struct cairn_err *e)
+{
+	return e->code == CAIRN_ENET || e->code == CAIRN_ECANCEL ||
+	       (e->code == CAIRN_EAWS && (e->http_status >= 500 || e->retryable));
+}
+
 /* Runs one create. Returns 0 or -1 with op->err; *id_out: owned id or NULL. */
 static int do_create(struct run *r, struct op *op, char **id_out)
 {
@@ -375,7 +383,7 @@ static int do_create(struct run *r, struct op *op, char **id_out)
 	pthread_mutex_unlock(&r->mu);
 
 	crc = op->ops->create(&ctx, attrs, &out, &op->err);
-	if (crc < 0 && !out && op->ops->find) {
+	if (crc < 0 && !out && op->ops->find && outcome_unknown(&op->err)) {
 		/* The call may have failed after AWS made the resource (a lost
 		 * response): look before forgetting the intent. */
 		err_clear(&ferr);
