@@ -63,7 +63,7 @@ int ec2_update_tags(const struct provider_ctx *ctx, const char *id, json_t *old,
 				json_object_set(set, k, v);
 	if (json_array_size(gone)) {
 		in = json_pack("{s:[s],s:O}", "Resources", id, "Tags", gone);
-		if (pcall(ctx, "ec2", "DeleteTags", in, NULL, err) != 0)
+		if (ec2_call(ctx, "DeleteTags", in, err) != 0)
 			goto out;
 		json_decref(in);
 		in = NULL;
@@ -71,7 +71,7 @@ int ec2_update_tags(const struct provider_ctx *ctx, const char *id, json_t *old,
 	if (json_object_size(set)) {
 		in = json_pack("{s:[s],s:o}", "Resources", id, "Tags",
 			       ptags_to_list(set, "Key", "Value"));
-		if (pcall(ctx, "ec2", "CreateTags", in, NULL, err) != 0)
+		if (ec2_call(ctx, "CreateTags", in, err) != 0)
 			goto out;
 	}
 	rc = 0;
@@ -146,6 +146,12 @@ int ec2_call_retry(const struct provider_ctx *ctx, const char *op, json_t *input
 	else
 		json_decref(res);
 	return 0;
+}
+
+int ec2_call(const struct provider_ctx *ctx, const char *op, json_t *input,
+	     struct cairn_err *err)
+{
+	return ec2_call_retry(ctx, op, input, NULL, NULL, 0, err);
 }
 
 int ec2_delete_call(const struct provider_ctx *ctx, const char *op, json_t *input,
@@ -500,7 +506,7 @@ static int vpc_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	if (ec2_changed(changed, "instance_tenancy")) {
 		json_t *in = json_pack("{s:s,s:s}", "VpcId", id, "InstanceTenancy",
 				       ec2_str(want, "instance_tenancy"));
-		int rc = pcall(ctx, "ec2", "ModifyVpcTenancy", in, NULL, err);
+		int rc = ec2_call(ctx, "ModifyVpcTenancy", in, err);
 
 		json_decref(in);
 		if (rc != 0)

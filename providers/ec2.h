@@ -43,6 +43,10 @@ int ec2_is_notfound(const struct cairn_err *err);
 int ec2_call_retry(const struct provider_ctx *ctx, const char *op, json_t *input, json_t **out,
 		   const char *const *codes, long timeout_ms, struct cairn_err *err);
 
+/* pcall for an operation whose output is not needed. */
+int ec2_call(const struct provider_ctx *ctx, const char *op, json_t *input,
+	     struct cairn_err *err);
+
 /*
  * A delete call: retried while AWS answers DependencyViolation (dependents
  * still going away) for up to timeout_ms; a NotFound answer is success.

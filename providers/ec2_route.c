@@ -253,7 +253,7 @@ static int routes_apply(const struct provider_ctx *ctx, const char *id, json_t *
 		if (json_object_get(wanted, k))
 			continue;
 		in = route_input(id, r, 0);
-		if (pcall(ctx, "ec2", "DeleteRoute", in, NULL, err) != 0) {
+		if (ec2_call(ctx, "DeleteRoute", in, err) != 0) {
 			if (!ec2_is_notfound(err))
 				goto out;
 			err_clear(err);
