@@ -382,19 +382,48 @@ out:
 	return rc;
 }
 
+/*
+ * A copy of valid JSON that libyaml reads with every value at the same
+ * line and column: tabs (only white space outside strings, where JSON
+ * forbids raw tabs) become spaces, which YAML accepts everywhere, and
+ * "\uXXXX" escapes become "\u0041", as libyaml refuses surrogate pairs.
+ */
+static char *json_for_positions(const char *text, size_t len)
+{
+	char *c = xstrndup(text, len);
+	int in_string = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (c[i] == '\t') {
+			c[i] = ' ';
+		} else if (c[i] == '"') {
+			in_string = !in_string;
+		} else if (in_string && c[i] == '\\' && i + 1 < len) {
+			if (c[i + 1] == 'u' && i + 5 < len)
+				memcpy(c + i + 2, "0041", 4);
+			i++;
+		}
+	}
+	return c;
+}
+
 int doc_parse(const char *file, const char *text, size_t len, int json, struct doc *d,
 	      struct diags *diags)
 {
+	struct diags ignored;
+	struct doc posdoc;
 	json_error_t jerr;
 	json_t *j;
-	char *copy = NULL;
-	size_t i;
+	char *copy;
 	int rc;
 
 	memset(d, 0, sizeof(*d));
 	if (!json) {
 		rc = parse_yaml(file, text, len, d, diags);
-		goto done;
+		if (rc == 0)
+			d->file = xstrdup(file);
+		return rc;
 	}
 	j = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!j) {
@@ -402,20 +431,22 @@ int doc_parse(const char *file, const char *text, size_t len, int json, struct d
 			  jerr.column > 0 ? jerr.column : 1, "syntax error: %s", jerr.text);
 		return -1;
 	}
-	json_decref(j);
-	/* Valid JSON is valid YAML flow syntax, except that YAML rejects tabs
-	 * in places JSON allows them; outside strings (where JSON forbids raw
-	 * tabs) they are only white space, so a space keeps every column. */
-	copy = xstrndup(text, len);
-	for (i = 0; i < len; i++)
-		if (copy[i] == '\t')
-			copy[i] = ' ';
-	rc = parse_yaml(file, copy, len, d, diags);
+	/* The values are jansson's (exact JSON semantics); only the positions
+	 * come from libyaml's reading of the same text. Should libyaml still
+	 * refuse it, errors point at the nearest position known (1:1). */
+	copy = json_for_positions(text, len);
+	diags_init(&ignored);
+	if (parse_yaml(file, copy, len, &posdoc, &ignored) == 0) {
+		d->pos = posdoc.pos;
+		json_decref(posdoc.root);
+	} else {
+		d->pos = json_object();
+	}
+	diags_free(&ignored);
 	free(copy);
-done:
-	if (rc == 0)
-		d->file = xstrdup(file);
-	return rc;
+	d->root = j;
+	d->file = xstrdup(file);
+	return 0;
 }
 
 int doc_load(const char *path, struct doc *d, struct diags *diags)

@@ -198,6 +198,25 @@ static void test_json_errors_positioned(void **state)
 	free(got);
 }
 
+static void test_json_escapes(void **state)
+{
+	char *got;
+	struct stack *s;
+
+	(void)state;
+	/* libyaml refuses surrogate pairs; the values come from jansson and
+	 * the positions still line up */
+	s = load_opts("e.json", "{\"stack\": \"smile-\\ud83d\\ude00\", \"resources\": {\"v\": {\"type\": \"aws_vpc\",\n"
+		      "\t\"properties\": {\"tags\": {\"a\\/b\": \"\\u00e9\"}, \"cidr\": 1}}}}\n", NULL, &got);
+	assert_null(s);
+	assert_string_equal(got, "e.json:1:47: error: missing required attribute 'cidr_block' for aws_vpc\n"
+			    "e.json:2:45: error: unknown attribute 'cidr' for aws_vpc; did you mean 'cidr_block'?\n");
+	free(got);
+	s = expect_ok("e2.json", "{\"stack\": \"smile-\\ud83d\\ude00\", \"resources\": {}}", NULL);
+	assert_string_equal(s->name, "smile-\xf0\x9f\x98\x80");
+	stack_free(s);
+}
+
 /* ---- the YAML document model ---- */
 
 static void test_core_schema_typing(void **state)
@@ -659,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_good_yaml),
 		cmocka_unit_test(test_good_json),
 		cmocka_unit_test(test_json_errors_positioned),
+		cmocka_unit_test(test_json_escapes),
 		cmocka_unit_test(test_core_schema_typing),
 		cmocka_unit_test(test_infinity_rejected),
 		cmocka_unit_test(test_duplicate_keys),
