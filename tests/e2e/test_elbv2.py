@@ -7,8 +7,13 @@ elbv2 types.
 """
 import json
 import os
+import random
+import signal
+import subprocess
+import time
 
 import harness
+from faultproxy import FaultProxy
 
 
 def tags_of(elb, arn):
@@ -412,6 +417,59 @@ class Elbv2Test(harness.CairnTestCase):
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         self.assertIn("CreateTargetGroup on bad_tg", p.stderr)
         self.assertIn("ValidationError", p.stderr)
+
+    def owned_elbv2(self, stack):
+        """resource name -> ARNs moto holds tagged for stack (all four types)."""
+        elb, found = self.elb, {}
+        arns = []
+        for lb in elb.describe_load_balancers()["LoadBalancers"]:
+            arns.append(lb["LoadBalancerArn"])
+            for l in self.listeners(lb["LoadBalancerArn"]):
+                arns.append(l["ListenerArn"])
+                arns += [r["RuleArn"] for r in self.rules(l["ListenerArn"])]
+        arns += [t["TargetGroupArn"] for t in elb.describe_target_groups()["TargetGroups"]]
+        for i in range(0, len(arns), 20):
+            for d in elb.describe_tags(ResourceArns=arns[i:i + 20])["TagDescriptions"]:
+                t = {x["Key"]: x["Value"] for x in d["Tags"]}
+                if t.get("cairn:stack") == stack:
+                    found.setdefault(t["cairn:resource"], []).append(d["ResourceArn"])
+        return found
+
+    def test_sigkill_then_apply_adopts(self):
+        """Killed at random moments (SIGKILL), the next apply finds what was
+        made through the ownership tags (listener, rule) or the unique name
+        (load balancer, target group): one of each, recorded, no-op plan."""
+        rng = random.Random(4242)
+        px = FaultProxy(self.moto.url, latency_ms=60).start()
+        self.addCleanup(px.stop)
+        env = dict(self.env, AWS_ENDPOINT_URL=px.url)
+        for trial in range(3):
+            stack = "elb-kill%d" % trial
+            env["CAIRN_STATE"] = self.env["CAIRN_STATE"] = os.path.join(self.dir, stack + ".db")
+            res = self.full_stack(lb_name="e2e-kill%d" % trial)
+            for name in ("web_tg", "api_tg"):
+                res[name]["properties"]["name"] += "-k%d" % trial
+            del res["api_rule"]["properties"]["priority"]   # chosen by cairn
+            self.write_stack(res, name=stack)
+            for _ in range(2):
+                p = subprocess.Popen([harness.CAIRN, "apply", "--auto-approve"], cwd=self.dir,
+                                     env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+                time.sleep(rng.uniform(0.2, 3.0))
+                p.send_signal(signal.SIGKILL)
+                p.wait(timeout=60)
+            px.set(latency_ms=0)
+            self.apply()
+            ids = self.state_ids()
+            owned = self.owned_elbv2(stack)
+            self.assertEqual(sorted(ids), sorted(res), "trial %d" % trial)
+            self.assertEqual(sorted(owned), sorted(res), "trial %d: %r" % (trial, owned))
+            for name, arns in owned.items():
+                self.assertEqual(arns, [ids[name]], "trial %d: %s" % (trial, name))
+            self.assert_noop()
+            self.cairn("destroy", "--auto-approve", check=0)
+            self.assertEqual(self.owned_elbv2(stack), {})
+            px.set(latency_ms=60)
 
 
 if __name__ == "__main__":
