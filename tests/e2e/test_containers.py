@@ -165,6 +165,12 @@ class EcrRepository(FamilyCase):
         self.assertIsNone(self.describe("ctr/app"))
         self.assert_noop()
 
+        # force_delete lives only in cairn's state: an import reads it as its
+        # default (false), like Terraform, so the stack says false here.
+        props["force_delete"] = False
+        self.stack("repo", "aws_ecr_repository", props)
+        self.apply()
+        self.assert_noop()
         self.import_fresh("repo", "ctr/app2")
 
         self.cairn("destroy", "--auto-approve", check=0)
