@@ -1,0 +1,341 @@
+/*
+ * test_client: aws_call / aws_call_all end to end against a scripted local
+ * HTTP server: standard-mode retries with injected randomness and sleep,
+ * final errors, the request counter, pagination, and connection errors.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "providers/aws/aws.h"
+
+#define MAX_STEPS 8
+
+/* A server that answers connection after connection with the next scripted response. */
+struct server {
+	int fd, port;
+	const char *responses[MAX_STEPS];   /* full HTTP responses */
+	size_t n;
+	char bodies[MAX_STEPS][2048];       /* request bodies received */
+	size_t served;
+	pthread_t thread;
+};
+
+static void read_request(int c, char *body, size_t cap)
+{
+	char buf[8192];
+	size_t len = 0;
+	char *end = NULL;
+	long clen = 0;
+	ssize_t r;
+
+	while (!end && len < sizeof(buf) - 1 && (r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0) {
+		len += (size_t)r;
+		buf[len] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+	}
+	if (!end)
+		return;
+	for (char *p = buf; p < end; p = strstr(p, "\r\n") + 2)
+		if (strncasecmp(p, "Content-Length:", 15) == 0)
+			clen = atol(p + 15);
+	end += 4;
+	while ((long)(len - (size_t)(end - buf)) < clen && len < sizeof(buf) - 1 &&
+	       (r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)r;
+	buf[len] = '\0';
+	snprintf(body, cap, "%s", end);
+}
+
+static void *serve(void *arg)
+{
+	struct server *s = arg;
+
+	while (s->served < s->n) {
+		int c = accept(s->fd, NULL, NULL);
+
+		if (c < 0)
+			break;
+		read_request(c, s->bodies[s->served], sizeof(s->bodies[0]));
+		if (write(c, s->responses[s->served], strlen(s->responses[s->served])) < 0)
+			perror("write");
+		s->served++;
+		close(c);
+	}
+	return NULL;
+}
+
+static void server_start(struct server *s)
+{
+	struct sockaddr_in a = {0};
+	socklen_t alen = sizeof(a);
+
+	s->fd = socket(AF_INET, SOCK_STREAM, 0);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(s->fd, 8), 0);
+	getsockname(s->fd, (struct sockaddr *)&a, &alen);
+	s->port = ntohs(a.sin_port);
+	pthread_create(&s->thread, NULL, serve, s);
+}
+
+static void server_stop(struct server *s)
+{
+	shutdown(s->fd, SHUT_RDWR);
+	pthread_join(s->thread, NULL);
+	close(s->fd);
+}
+
+static char *response(int status, const char *body)
+{
+	return xasprintf("HTTP/1.1 %d X\r\nContent-Type: text/xml\r\nx-amzn-RequestId: rid-%d\r\n"
+			 "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
+			 status, status, strlen(body), body);
+}
+
+/* Injected sleep and randomness: sleeps are recorded, never taken. */
+static long slept[16];
+static size_t n_slept;
+static void fake_sleep(long ms)
+{
+	slept[n_slept++] = ms;
+}
+static double fake_rand(void *ctx)
+{
+	return *(double *)ctx;
+}
+static int64_t fake_now(void)
+{
+	return 1700000000;
+}
+
+static struct aws_client *client_for(int port, const char *attempts, double *r)
+{
+	static char endpoint[64], max[64];
+	static char *env[] = {
+		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret",
+		"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE=/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent/creds",
+		endpoint, max, NULL };
+	struct aws_client_opts o = {0};
+	struct cairn_err err;
+	struct aws_client *c;
+
+	snprintf(endpoint, sizeof(endpoint), "AWS_ENDPOINT_URL=http://127.0.0.1:%d", port);
+	snprintf(max, sizeof(max), "AWS_MAX_ATTEMPTS=%s", attempts);
+	o.envp = env;
+	o.now = fake_now;
+	o.rand01 = fake_rand;
+	o.rand_ctx = r;
+	o.sleep_ms = fake_sleep;
+	n_slept = 0;
+	err_clear(&err);
+	c = aws_client_new(&o, &err);
+	assert_non_null(c);
+	return c;
+}
+
+static const char topics_ok[] =
+	"<ListTopicsResponse><ListTopicsResult><Topics><member><TopicArn>arn:b</TopicArn></member>"
+	"</Topics></ListTopicsResult></ListTopicsResponse>";
+
+static void test_retries_5xx_then_succeeds(void **state)
+{
+	struct server s = {0};
+	double r = 0.5;
+	struct aws_client *c;
+	struct cairn_err err;
+	json_t *out = NULL;
+
+	(void)state;
+	s.responses[0] = response(503, "<ErrorResponse><Error><Code>ServiceUnavailable</Code>"
+				  "<Message>busy</Message></Error></ErrorResponse>");
+	s.responses[1] = response(500, "oops");
+	s.responses[2] = response(200, topics_ok);
+	s.n = 3;
+	server_start(&s);
+	c = client_for(s.port, "3", &r);
+	err_clear(&err);
+	assert_int_equal(aws_call(c, "sns", "ListTopics", NULL, &out, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(out, "Topics"), 0), "TopicArn")), "arn:b");
+	assert_int_equal(aws_client_requests(c), 3);
+	/* Full jitter with r = 0.5: half of 100 ms, then half of 200 ms. */
+	assert_int_equal(n_slept, 2);
+	assert_int_equal(slept[0], 50);
+	assert_int_equal(slept[1], 100);
+	assert_string_equal(s.bodies[2], "Action=ListTopics&Version=2010-03-31");
+	json_decref(out);
+	aws_client_free(c);
+	server_stop(&s);
+	for (size_t i = 0; i < s.n; i++)
+		free((char *)s.responses[i]);
+}
+
+static void test_throttling_gives_up_after_max_attempts(void **state)
+{
+	struct server s = {0};
+	double r = 0.0;
+	struct aws_client *c;
+	struct cairn_err err;
+	json_t *out = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++)
+		s.responses[i] = response(400, "<ErrorResponse><Error><Code>Throttling</Code>"
+					  "<Message>Rate exceeded</Message></Error>"
+					  "<RequestId>r-9</RequestId></ErrorResponse>");
+	s.n = 2;
+	server_start(&s);
+	c = client_for(s.port, "2", &r);
+	err_clear(&err);
+	assert_int_equal(aws_call(c, "sns", "ListTopics", NULL, &out, &err), -1);
+	assert_null(out);
+	assert_int_equal(err.code, CAIRN_EAWS);
+	assert_int_equal(err.http_status, 400);
+	assert_string_equal(err.aws_code, "Throttling");
+	assert_string_equal(err.request_id, "r-9");
+	assert_string_equal(err.msg, "Throttling: Rate exceeded");
+	assert_true(err.retryable);
+	assert_int_equal(aws_client_requests(c), 2);
+	assert_int_equal(n_slept, 1);
+	aws_client_free(c);
+	server_stop(&s);
+	for (i = 0; i < s.n; i++)
+		free((char *)s.responses[i]);
+}
+
+static void test_client_error_is_not_retried(void **state)
+{
+	struct server s = {0};
+	double r = 0.5;
+	struct aws_client *c;
+	struct cairn_err err;
+	json_t *out = NULL;
+
+	(void)state;
+	s.responses[0] = response(400, "<Response><Errors><Error><Code>InvalidVpcID.NotFound</Code>"
+				  "<Message>nope</Message></Error></Errors><RequestID>q</RequestID>"
+				  "</Response>");
+	s.n = 1;
+	server_start(&s);
+	c = client_for(s.port, "5", &r);
+	err_clear(&err);
+	assert_int_equal(aws_call(c, "ec2", "DescribeVpcs", NULL, &out, &err), -1);
+	assert_string_equal(err.aws_code, "InvalidVpcID.NotFound");
+	assert_false(err.retryable);
+	assert_int_equal(aws_client_requests(c), 1);
+	assert_int_equal(n_slept, 0);
+	aws_client_free(c);
+	server_stop(&s);
+	free((char *)s.responses[0]);
+}
+
+static void test_pagination(void **state)
+{
+	struct server s = {0};
+	double r = 0.5;
+	struct aws_client *c;
+	struct cairn_err err;
+	json_t *items = NULL, *in = json_pack("{s:s}", "TopicArn", "arn:t");
+
+	(void)state;
+	s.responses[0] = response(200, "<ListSubscriptionsByTopicResponse><ListSubscriptionsByTopicResult>"
+				  "<Subscriptions><member><Protocol>sqs</Protocol></member></Subscriptions>"
+				  "<NextToken>tok/1</NextToken></ListSubscriptionsByTopicResult>"
+				  "</ListSubscriptionsByTopicResponse>");
+	s.responses[1] = response(200, "<ListSubscriptionsByTopicResponse><ListSubscriptionsByTopicResult>"
+				  "<Subscriptions><member><Protocol>email</Protocol></member>"
+				  "<member><Protocol>https</Protocol></member></Subscriptions>"
+				  "</ListSubscriptionsByTopicResult></ListSubscriptionsByTopicResponse>");
+	s.n = 2;
+	server_start(&s);
+	c = client_for(s.port, "3", &r);
+	err_clear(&err);
+	assert_int_equal(aws_call_all(c, "sns", "ListSubscriptionsByTopic", in, "Subscriptions",
+				      &items, &err), 0);
+	assert_int_equal(json_array_size(items), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(items, 2), "Protocol")),
+			    "https");
+	assert_non_null(strstr(s.bodies[1], "&NextToken=tok%2F1"));
+	assert_null(strstr(s.bodies[0], "NextToken"));
+	/* The caller's input is left alone. */
+	assert_null(json_object_get(in, "NextToken"));
+	json_decref(items);
+	json_decref(in);
+	aws_client_free(c);
+	server_stop(&s);
+	free((char *)s.responses[0]);
+	free((char *)s.responses[1]);
+}
+
+static void test_connection_error(void **state)
+{
+	struct server s = {0};
+	double r = 0.25;
+	struct aws_client *c;
+	struct cairn_err err;
+	json_t *out = NULL;
+	int port;
+
+	(void)state;
+	/* A port that was just free: bind, note it, close. */
+	server_start(&s);
+	port = s.port;
+	server_stop(&s);
+	c = client_for(port, "3", &r);
+	err_clear(&err);
+	assert_int_equal(aws_call(c, "sts", "GetCallerIdentity", NULL, &out, &err), -1);
+	assert_int_equal(err.code, CAIRN_ENET);
+	assert_true(err.retryable);
+	assert_int_equal(aws_client_requests(c), 3);
+	assert_int_equal(n_slept, 2);
+	assert_int_equal(slept[0], 25);
+	assert_int_equal(slept[1], 50);
+	aws_client_free(c);
+}
+
+static void test_unknown_service(void **state)
+{
+	double r = 0.5;
+	struct aws_client *c = client_for(1, "1", &r);
+	struct cairn_err err;
+	json_t *out = NULL;
+
+	(void)state;
+	err_clear(&err);
+	assert_int_equal(aws_call(c, "nosuch", "Op", NULL, &out, &err), -1);
+	assert_int_equal(err.code, CAIRN_EINVAL);
+	assert_non_null(strstr(err.msg, "unknown AWS service 'nosuch'"));
+	assert_int_equal(aws_client_requests(c), 0);
+	assert_string_equal(aws_client_region(c), "us-east-1");
+	aws_client_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_retries_5xx_then_succeeds),
+		cmocka_unit_test(test_throttling_gives_up_after_max_attempts),
+		cmocka_unit_test(test_client_error_is_not_retried),
+		cmocka_unit_test(test_pagination),
+		cmocka_unit_test(test_connection_error),
+		cmocka_unit_test(test_unknown_service),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
