@@ -63,6 +63,34 @@ struct srcpos doc_pos(const json_t *posmap, const char *path, int key)
 	return r;
 }
 
+struct srcpos doc_find(const struct doc *d, const char *path, const char *needle)
+{
+	struct srcpos r = doc_pos(d->pos, path, 0);
+	json_t *a = json_object_get(d->pos, path);
+	size_t start, end, n = strlen(needle);
+	const char *hit, *c;
+
+	if (json_array_size(a) < 6 || !d->text)
+		return r;
+	start = (size_t)json_integer_value(json_array_get(a, 4));
+	end = (size_t)json_integer_value(json_array_get(a, 5));
+	if (end > d->len || start > end || !n)
+		return r;
+	hit = memmem(d->text + start, end - start, needle, n);
+	if (!hit)
+		return r;
+	/* libyaml counts columns in characters: skip UTF-8 continuation bytes */
+	for (c = d->text + start; c < hit; c++) {
+		if (*c == '\n') {
+			r.line++;
+			r.col = 1;
+		} else if (((unsigned char)*c & 0xC0) != 0x80) {
+			r.col++;
+		}
+	}
+	return r;
+}
+
 static int all_in(const char *s, size_t n, const char *set)
 {
 	size_t i;
@@ -287,6 +315,9 @@ static json_t *parse_node(struct yp *p, yaml_event_t *ev, const char *path,
 		const char *tag = (const char *)ev->data.scalar.tag;
 		const char *why = NULL;
 
+		json_array_append_new(json_object_get(p->pos, path), json_integer((json_int_t)m.index));
+		json_array_append_new(json_object_get(p->pos, path),
+				      json_integer((json_int_t)ev->end_mark.index));
 		if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
 		    (tag && strcmp(tag, YAML_STR_TAG) == 0))
 			v = json_string(s);
@@ -421,8 +452,11 @@ int doc_parse(const char *file, const char *text, size_t len, int json, struct d
 	memset(d, 0, sizeof(*d));
 	if (!json) {
 		rc = parse_yaml(file, text, len, d, diags);
-		if (rc == 0)
+		if (rc == 0) {
 			d->file = xstrdup(file);
+			d->text = xstrndup(text, len);
+			d->len = len;
+		}
 		return rc;
 	}
 	j = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
@@ -446,6 +480,8 @@ int doc_parse(const char *file, const char *text, size_t len, int json, struct d
 	free(copy);
 	d->root = j;
 	d->file = xstrdup(file);
+	d->text = xstrndup(text, len);
+	d->len = len;
 	return 0;
 }
 
@@ -473,6 +509,7 @@ void doc_free(struct doc *d)
 	if (!d)
 		return;
 	free(d->file);
+	free(d->text);
 	json_decref(d->root);
 	json_decref(d->pos);
 	memset(d, 0, sizeof(*d));

@@ -18,7 +18,10 @@
 struct doc {
 	char *file;     /* owned */
 	json_t *root;   /* owned */
-	json_t *pos;    /* owned: path -> [key_line, key_col, value_line, value_col] */
+	json_t *pos;    /* owned: path -> [key_line, key_col, value_line, value_col]
+			 * (scalars add the byte offsets of their source text) */
+	char *text;     /* owned: the source, for doc_find */
+	size_t len;
 };
 
 /* Reads and parses PATH (JSON if it ends in ".json", else YAML). Returns 0,
@@ -40,6 +43,10 @@ void doc_free(struct doc *d);
  * its nearest recorded ancestor; the last resort is 1:1.
  */
 struct srcpos doc_pos(const json_t *posmap, const char *path, int key);
+
+/* Position of needle (e.g. "${var.x}") inside the source text of the
+ * scalar at path; the value's position when it is not found there. */
+struct srcpos doc_find(const struct doc *d, const char *path, const char *needle);
 
 /* path + "." + key, or path + "[i]"; owned results. */
 char *doc_path_key(const char *path, const char *key);

@@ -118,6 +118,25 @@ static void lerr(struct loader *L, const char *path, int key, const char *fmt, .
 	free(m);
 }
 
+/* An error about reference "${root.path}" inside the string being
+ * substituted: at the reference itself when it can be found. */
+static void rerr(struct loader *L, const char *root, const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void rerr(struct loader *L, const char *root, const char *path, const char *fmt, ...)
+{
+	char *needle = xasprintf("${%s.%s}", root, path), *m;
+	struct srcpos p = doc_find(&L->doc, L->cur_path, needle);
+	va_list ap;
+
+	va_start(ap, fmt);
+	m = xvasprintf(fmt, ap);
+	va_end(ap);
+	diags_add(L->diags, L->file, p.line, p.col, "%s", m);
+	free(m);
+	free(needle);
+}
+
 /* "; did you mean 'x'?" or "" (static buffer-free: returns owned). */
 static char *hint(const char *word, const json_t *names)
 {
@@ -424,7 +443,7 @@ static json_t *load_lookup(void *ctx, const char *root, const char *path, struct
 
 	(void)err;
 	if (!segs || !json_is_string(json_array_get(segs, 0))) {
-		lerr(L, L->cur_path, 0, "invalid reference '${%s.%s}'", root, path);
+		rerr(L, root, path, "invalid reference '${%s.%s}'", root, path);
 		goto out;
 	}
 	first = json_string_value(json_array_get(segs, 0));
@@ -434,7 +453,7 @@ static json_t *load_lookup(void *ctx, const char *root, const char *path, struct
 
 		if (!json_object_get(L->decls, first)) {
 			h = hint(first, L->decls);
-			lerr(L, L->cur_path, 0, "unknown variable '%s' in '${var.%s}'%s", first, path, h);
+			rerr(L, root, path, "unknown variable '%s' in '${var.%s}'%s", first, path, h);
 			free(h);
 			goto out;
 		}
@@ -446,7 +465,7 @@ static json_t *load_lookup(void *ctx, const char *root, const char *path, struct
 			memmove(rest, rest + 1, strlen(rest));
 		v = *rest ? expr_walk(val, rest) : val;
 		if (!v)
-			lerr(L, L->cur_path, 0, "'${var.%s}': variable '%s' has no element '%s'",
+			rerr(L, root, path, "'${var.%s}': variable '%s' has no element '%s'",
 			     path, first, rest);
 		free(rest);
 		json_incref(v);
@@ -460,30 +479,30 @@ static json_t *load_lookup(void *ctx, const char *root, const char *path, struct
 				v = json_string(region);
 		} else if (!strcmp(path, "account_id")) {
 			if (L->vars_only)
-				lerr(L, L->cur_path, 0, "'${aws.account_id}' needs an AWS call and cannot "
+				rerr(L, root, path, "'${aws.account_id}' needs an AWS call and cannot "
 				     "be used here");
 		} else {
-			lerr(L, L->cur_path, 0, "unknown reference '${aws.%s}': use ${aws.region} or "
+			rerr(L, root, path, "unknown reference '${aws.%s}': use ${aws.region} or "
 			     "${aws.account_id}", path);
 		}
 		goto out;
 	}
 	if (!strcmp(root, "stack")) {
 		if (strcmp(path, "name") != 0)
-			lerr(L, L->cur_path, 0, "unknown reference '${stack.%s}': use ${stack.name}", path);
+			rerr(L, root, path, "unknown reference '${stack.%s}': use ${stack.name}", path);
 		else if (L->vars_only)
-			lerr(L, L->cur_path, 0, "'${stack.name}' cannot be used here");
+			rerr(L, root, path, "'${stack.name}' cannot be used here");
 		else if (L->s->name)
 			v = json_string(L->s->name);
 		goto out;
 	}
 	if (L->vars_only) {
-		lerr(L, L->cur_path, 0, "'${%s.%s}': only variables can be used here", root, path);
+		rerr(L, root, path, "'${%s.%s}': only variables can be used here", root, path);
 		goto out;
 	}
 	if (!json_object_get(L->res, root)) {
 		h = hint(root, L->res);
-		lerr(L, L->cur_path, 0, "reference to unknown resource '%s' in '${%s.%s}'%s",
+		rerr(L, root, path, "reference to unknown resource '%s' in '${%s.%s}'%s",
 		     root, root, path, h);
 		free(h);
 		goto out;
@@ -492,7 +511,7 @@ static json_t *load_lookup(void *ctx, const char *root, const char *path, struct
 		const char *type = json_string_value(json_object_get(json_object_get(L->res, root), "type"));
 
 		h = hint(first, schema_attrs(resource_schema(L, root)));
-		lerr(L, L->cur_path, 0, "unknown attribute '%s' of resource '%s' (%s) in '${%s.%s}'%s",
+		rerr(L, root, path, "unknown attribute '%s' of resource '%s' (%s) in '${%s.%s}'%s",
 		     first, root, type, root, path, h);
 		free(h);
 	}

@@ -83,7 +83,7 @@ class ValidateTest(CairnTestCase):
             "web.yaml:11:11: error: unknown resource type 'aws_subnett'; did you mean 'aws_subnet'?",
             "web.yaml:13:3: error: dependency cycle: tg -> tg2 -> tg "
             "(tg at web.yaml:13:3, tg2 at web.yaml:20:3)",
-            "web.yaml:17:13: error: unknown variable 'envv' in '${var.envv}'; did you mean 'env'?",
+            "web.yaml:17:16: error: unknown variable 'envv' in '${var.envv}'; did you mean 'env'?",
             "web.yaml:18:13: error: wrong type for 'port' of aws_lb_target_group: "
             "expected number, got string \"eighty\"",
             "web.yaml:19:15: error: reference to unknown resource 'vpcc' in '${vpcc.id}'; "

@@ -437,7 +437,7 @@ static void test_unknown_reference_attribute(void **state)
 		      "      cidr_block: 10.0.0.0/16\n"
 		      "  sub:\n    type: aws_subnet\n    properties:\n"
 		      "      vpc_id: ${vpc.id}\n      cidr_block: \"${vpc.cidr}\"\n",
-		      "s.yaml:11:19: error: unknown attribute 'cidr' of resource 'vpc' (aws_vpc) in "
+		      "s.yaml:11:20: error: unknown attribute 'cidr' of resource 'vpc' (aws_vpc) in "
 		      "'${vpc.cidr}'; did you mean 'cidr_block'?\n");
 }
 
@@ -456,8 +456,10 @@ static void test_unknown_variable(void **state)
 {
 	(void)state;
 	expect_errors("stack: x\nvariables:\n  env: {default: dev}\nresources:\n"
-		      "  t:\n    type: aws_sns_topic\n    properties:\n      name: t-${var.evn}\n",
-		      "s.yaml:8:13: error: unknown variable 'evn' in '${var.evn}'; did you mean 'env'?\n");
+		      "  t:\n    type: aws_sns_topic\n    properties:\n      name: t-${var.evn}\n"
+		      "      display_name: \"\xc3\xa9 ${var.zz}\"\n",
+		      "s.yaml:8:15: error: unknown variable 'evn' in '${var.evn}'; did you mean 'env'?\n"
+		      "s.yaml:9:24: error: unknown variable 'zz' in '${var.zz}'\n");
 }
 
 static void test_bad_reference_syntax(void **state)
