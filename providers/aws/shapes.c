@@ -11,7 +11,7 @@
  *   Name<keyloc/valueloc:T>           map, '~' after '>' when flattened
  *
  * T is a shape name or a scalar code: s string, i integer, f float,
- * b boolean, t timestamp.
+ * b boolean, t timestamp, p IAM policy document (URL-encoded by IAM).
  */
 #include <ctype.h>
 #include <string.h>
@@ -573,24 +573,24 @@ static const char *const table[] = {
 	"!CreateUser CreateUserRequest CreateUserResponse",
 	"!CreateAccessKey CreateAccessKeyRequest CreateAccessKeyResponse",
 	"!PutUserPolicy PutUserPolicyRequest -",
-	"CreateRoleRequest{Path:s RoleName:s AssumeRolePolicyDocument:s Description:s "
+	"CreateRoleRequest{Path:s RoleName:s AssumeRolePolicyDocument:p Description:s "
 	"MaxSessionDuration:i PermissionsBoundary:s Tags:tagListType}",
 	"CreateRoleResponse{Role:Role}",
 	"GetRoleRequest{RoleName:s}",
 	"GetRoleResponse{Role:Role}",
 	"DeleteRoleRequest{RoleName:s}",
-	"UpdateAssumeRolePolicyRequest{RoleName:s PolicyDocument:s}",
+	"UpdateAssumeRolePolicyRequest{RoleName:s PolicyDocument:p}",
 	"AttachRolePolicyRequest{RoleName:s PolicyArn:s}",
 	"DetachRolePolicyRequest{RoleName:s PolicyArn:s}",
 	"ListAttachedRolePoliciesRequest{RoleName:s PathPrefix:s Marker:s MaxItems:i}",
 	"ListAttachedRolePoliciesResponse{AttachedPolicies:attachedPoliciesListType IsTruncated:b "
 	"Marker:s}",
-	"PutRolePolicyRequest{RoleName:s PolicyName:s PolicyDocument:s}",
+	"PutRolePolicyRequest{RoleName:s PolicyName:s PolicyDocument:p}",
 	"DeleteRolePolicyRequest{RoleName:s PolicyName:s}",
 	"ListRolePoliciesRequest{RoleName:s Marker:s MaxItems:i}",
 	"ListRolePoliciesResponse{PolicyNames:policyNameListType IsTruncated:b Marker:s}",
 	"GetRolePolicyRequest{RoleName:s PolicyName:s}",
-	"GetRolePolicyResponse{RoleName:s PolicyName:s PolicyDocument:s}",
+	"GetRolePolicyResponse{RoleName:s PolicyName:s PolicyDocument:p}",
 	"TagRoleRequest{RoleName:s Tags:tagListType}",
 	"ListRoleTagsRequest{RoleName:s Marker:s MaxItems:i}",
 	"ListRoleTagsResponse{Tags:tagListType IsTruncated:b Marker:s}",
@@ -598,9 +598,9 @@ static const char *const table[] = {
 	"CreateUserResponse{User:User}",
 	"CreateAccessKeyRequest{UserName:s}",
 	"CreateAccessKeyResponse{AccessKey:AccessKey}",
-	"PutUserPolicyRequest{UserName:s PolicyName:s PolicyDocument:s}",
+	"PutUserPolicyRequest{UserName:s PolicyName:s PolicyDocument:p}",
 	"tagListType[Tag/member]",
-	"Role{Path:s RoleName:s RoleId:s Arn:s CreateDate:t AssumeRolePolicyDocument:s Description:s "
+	"Role{Path:s RoleName:s RoleId:s Arn:s CreateDate:t AssumeRolePolicyDocument:p Description:s "
 	"MaxSessionDuration:i PermissionsBoundary:AttachedPermissionsBoundary Tags:tagListType "
 	"RoleLastUsed:RoleLastUsed}",
 	"attachedPoliciesListType[AttachedPolicy/member]",
@@ -681,7 +681,7 @@ static void resolve(size_t section, const char *t, size_t n, struct shape *out)
 
 	memset(out, 0, sizeof(*out));
 	out->section = section;
-	if (n == 1 && strchr("sifbt", *t)) {
+	if (n == 1 && strchr("sifbtp", *t)) {
 		out->kind = (enum shape_kind)*t;
 		return;
 	}

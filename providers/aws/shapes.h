@@ -21,6 +21,7 @@ enum shape_kind {
 	SHAPE_FLOAT = 'f',   /* float, double */
 	SHAPE_BOOL = 'b',
 	SHAPE_TIME = 't',    /* timestamp, kept as the ISO 8601 text AWS sends */
+	SHAPE_POLICY = 'p',  /* IAM policy document: IAM sends it URL-encoded; returned decoded */
 	SHAPE_STRUCT = '{',
 	SHAPE_LIST = '[',
 	SHAPE_MAP = '<'

@@ -12,7 +12,8 @@ notation that shapes.c parses:
   Name<keyloc/valueloc:T>           map ('~' after '>' when flattened)
 
 T is a shape name or a scalar code: s string/blob, i integer/long,
-f float/double, b boolean, t timestamp.
+f float/double, b boolean, t timestamp, p IAM policy document (a string
+that IAM returns URL-encoded).
 
 Usage: python3 providers/aws/shapes_gen.py > /tmp/table.inc
 """
@@ -70,6 +71,8 @@ def emit_service(service, ops):
     out, seen, todo = [], set(), []
 
     def ref(name):
+        if name == "policyDocumentType":
+            return "p"
         t = shapes[name]["type"]
         if t in SCALAR:
             return SCALAR[t]

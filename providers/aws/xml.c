@@ -144,6 +144,33 @@ static int all_digits(const char *s)
 	return 1;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes s in place ('+' stays: IAM encodes spaces as %20). */
+static void url_decode(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (*s == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
+			*w++ = (char)(hexval(s[1]) * 16 + hexval(s[2]));
+			s += 2;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
+
 static json_t *scalar(const struct xml_node *n, enum shape_kind kind)
 {
 	char *t = trimmed(n);
@@ -158,6 +185,10 @@ static json_t *scalar(const struct xml_node *n, enum shape_kind kind)
 		break;
 	case SHAPE_BOOL:
 		v = json_boolean(strcmp(t, "true") == 0);
+		break;
+	case SHAPE_POLICY:
+		url_decode(t);
+		v = json_string(t);
 		break;
 	case SHAPE_NONE:
 		if (all_digits(t))

@@ -22,6 +22,8 @@ static const struct aws_service elbv2 = { "elbv2", AWS_PROTO_QUERY, "2015-12-01"
 					  NULL, NULL, "ELASTIC_LOAD_BALANCING_V2", 0 };
 static const struct aws_service sns = { "sns", AWS_PROTO_QUERY, "2010-03-31", "sns", "sns",
 					NULL, NULL, "SNS", 0 };
+static const struct aws_service iam = { "iam", AWS_PROTO_QUERY, "2010-05-08", "iam", "iam",
+					NULL, NULL, "IAM", 1 };
 static const struct aws_service sts = { "sts", AWS_PROTO_QUERY, "2011-06-15", "sts", "sts",
 					NULL, NULL, "STS", 0 };
 
@@ -151,6 +153,28 @@ static void test_query_list_and_strings(void **state)
 	json_decref(s);
 }
 
+static void test_iam_role(void **state)
+{
+	json_t *o = parse_sample(&iam, "GetRole", "iam_get_role.xml");
+	json_t *role = json_object_get(o, "Role");
+
+	(void)state;
+	assert_string_equal(json_string_value(json_object_get(role, "RoleName")), "r1");
+	assert_int_equal(json_integer_value(json_object_get(role, "MaxSessionDuration")), 7200);
+	/* Timestamps keep AWS's ISO 8601 text. */
+	assert_string_equal(json_string_value(json_object_get(role, "CreateDate")),
+			    "2026-11-22T00:12:35.712065Z");
+	/* IAM URL-encodes policy documents; they come back as the JSON text. */
+	assert_string_equal(json_string_value(json_object_get(role, "AssumeRolePolicyDocument")),
+			    "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", "
+			    "\"Principal\": {\"Service\": \"ecs-tasks.amazonaws.com\"}, "
+			    "\"Action\": \"sts:AssumeRole\"}]}");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+		json_object_get(role, "Tags"), 0), "Value")), "v w");
+	assert_true(json_is_object(json_object_get(role, "RoleLastUsed")));
+	json_decref(o);
+}
+
 /* An operation the table does not know: generic conventions. */
 static void test_generic_fallback(void **state)
 {
@@ -234,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_query_target_group),
 		cmocka_unit_test(test_query_map),
 		cmocka_unit_test(test_query_list_and_strings),
+		cmocka_unit_test(test_iam_role),
 		cmocka_unit_test(test_generic_fallback),
 		cmocka_unit_test(test_ec2_generic_names),
 		cmocka_unit_test(test_malformed),
