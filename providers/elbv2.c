@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../engine/eval.h"
+#include "../engine/schema.h"
 #include "common.h"
 #include "tagdiff.h"
 
@@ -211,6 +213,7 @@ static int delete_call(const struct provider_ctx *ctx, const char *op, json_t *i
 /* ---- the shared reading path ---- */
 
 struct kind {
+	const char *type;          /* "aws_lb" */
 	const char *what;          /* "load balancer": for messages */
 	const char *op;            /* DescribeLoadBalancers */
 	const char *arns_member;   /* LoadBalancerArns */
@@ -536,8 +539,29 @@ static int changed_has(json_t *changed, const char *name)
 }
 
 /*
- * find by ownership tags among candidates (array of ARNs): the first one
- * whose tags name this ctx, read as attributes; *out NULL if none.
+ * True if found has want's value for every attribute that forces
+ * replacement: otherwise it is not what a create with want made (e.g. it
+ * is the old object a create_before_destroy replacement stands in for,
+ * which carries the same ownership tags and, for a named type, the name).
+ */
+static int same_immutables(const char *type, json_t *want, json_t *found)
+{
+	const json_t *attrs = schema_attrs(schema_get(type));
+	const char *name;
+	json_t *spec;
+
+	json_object_foreach((json_t *)attrs, name, spec)
+		if (schema_forces_new(spec) && json_object_get(want, name) &&
+		    !eval_attr_equal(type, name, json_object_get(want, name),
+				     json_object_get(found, name)))
+			return 0;
+	return 1;
+}
+
+/*
+ * find among candidates (array of ARNs): the first one whose tags name
+ * this ctx and whose immutable attributes are want's, read as attributes;
+ * *out NULL if none.
  */
 static int find_owned(const struct kind *k, const struct provider_ctx *ctx, json_t *candidates,
 		      json_t *want, json_t **out, struct cairn_err *err)
@@ -549,11 +573,16 @@ static int find_owned(const struct kind *k, const struct provider_ctx *ctx, json
 	*out = NULL;
 	if (describe_tags(ctx, candidates, tags, err) != 0)
 		goto out;
-	json_object_foreach(tags, arn, t)
-		if (ptags_owned_by(t, "Key", "Value", ctx)) {
-			rc = read_one(k, ctx, arn, want, out, err);
+	json_object_foreach(tags, arn, t) {
+		if (!ptags_owned_by(t, "Key", "Value", ctx))
+			continue;
+		if (read_one(k, ctx, arn, want, out, err) != 0)
 			goto out;
-		}
+		if (*out && same_immutables(k->type, want, *out))
+			break;
+		json_decref(*out);
+		*out = NULL;
+	}
 	rc = 0;
 out:
 	json_decref(tags);
@@ -834,7 +863,7 @@ out:
 }
 
 static const struct kind LB = {
-	"load balancer", "DescribeLoadBalancers", "LoadBalancerArns", "LoadBalancers",
+	"aws_lb", "load balancer", "DescribeLoadBalancers", "LoadBalancerArns", "LoadBalancers",
 	"LoadBalancerArn", "LoadBalancerNotFound", lb_attrs,
 };
 
@@ -1140,7 +1169,7 @@ out:
 }
 
 static const struct kind TG = {
-	"target group", "DescribeTargetGroups", "TargetGroupArns", "TargetGroups",
+	"aws_lb_target_group", "target group", "DescribeTargetGroups", "TargetGroupArns", "TargetGroups",
 	"TargetGroupArn", "TargetGroupNotFound", tg_attrs,
 };
 
@@ -1346,7 +1375,7 @@ static int listener_attrs(const struct provider_ctx *ctx, json_t *l, json_t *tag
 }
 
 static const struct kind LISTENER = {
-	"listener", "DescribeListeners", "ListenerArns", "Listeners",
+	"aws_lb_listener", "listener", "DescribeListeners", "ListenerArns", "Listeners",
 	"ListenerArn", "ListenerNotFound", listener_attrs,
 };
 
@@ -1531,7 +1560,7 @@ static int rule_attrs(const struct provider_ctx *ctx, json_t *r, json_t *tags, j
 }
 
 static const struct kind RULE = {
-	"listener rule", "DescribeRules", "RuleArns", "Rules",
+	"aws_lb_listener_rule", "listener rule", "DescribeRules", "RuleArns", "Rules",
 	"RuleArn", "RuleNotFound", rule_attrs,
 };
 
