@@ -209,3 +209,19 @@ class PlanRefreshTest(harness.CairnTestCase):
         self.assertIsNone(doc["changes"][1]["after"])
         # nothing was touched in AWS
         self.assertIn(topic_arn, [t["TopicArn"] for t in self.boto("sns").list_topics()["Topics"]])
+
+    def test_saved_plan_applies(self):
+        self.write("stack.yaml", SMALL.replace("drift", "saved"))
+        p = self.cairn("plan", "--out", "saved.plan", check=0)
+        self.assertIn("Plan: 2 to add, 0 to change, 0 to destroy.", p.stdout)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "cairn.db")))
+        # the executor works from the file alone: the stack may be gone
+        os.remove(os.path.join(self.dir, "stack.yaml"))
+        self.cairn("apply", "--auto-approve", "saved.plan", check=0)
+        vpcs = self.boto("ec2").describe_vpcs(
+            Filters=[{"Name": "tag:Name", "Values": ["saved"]}])["Vpcs"]
+        self.assertEqual([v["CidrBlock"] for v in vpcs], ["10.30.0.0/16"])
+        # the same file again is stale: the state has moved on
+        p = self.cairn("apply", "--auto-approve", "saved.plan")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("stale", p.stderr)
