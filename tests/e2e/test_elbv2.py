@@ -418,6 +418,30 @@ class Elbv2Test(harness.CairnTestCase):
         self.assertIn("CreateTargetGroup on bad_tg", p.stderr)
         self.assertIn("ValidationError", p.stderr)
 
+    def test_deleted_outside_is_recreated(self):
+        """One of several target groups deleted outside cairn: the batched
+        read (which AWS fails as a whole) falls back to single reads, the
+        plan re-creates only that one, apply makes it again."""
+        res = {n: {"type": "aws_lb_target_group", "properties": {
+            "name": "e2e-gone-%s" % n, "port": 80, "vpc_id": "${var.vpc_id}"}}
+            for n in ("a", "b", "c")}
+        self.write_stack(res, name="elb-gone")
+        self.apply()
+        ids = self.state_ids()
+        self.elb.delete_target_group(TargetGroupArn=ids["b"])
+        p = self.cairn("plan", "--json", check=0)
+        changes = {c["name"]: c["action"] for c in json.loads(p.stdout)["changes"]}
+        self.assertEqual(changes, {"a": "noop", "b": "create", "c": "noop"})
+        self.apply()
+        new = self.state_ids()
+        self.assertEqual((new["a"], new["c"]), (ids["a"], ids["c"]))
+        self.assertNotEqual(new["b"], ids["b"])
+        self.assertEqual(self.tg_by_name("e2e-gone-b")["TargetGroupArn"], new["b"])
+        self.assert_noop()
+        self.cairn("destroy", "--auto-approve", check=0)
+        for n in ("a", "b", "c"):
+            self.assertTrue(gone(self.elb.describe_target_groups, Names=["e2e-gone-" + n]))
+
     def owned_elbv2(self, stack):
         """resource name -> ARNs moto holds tagged for stack (all four types)."""
         elb, found = self.elb, {}
