@@ -301,6 +301,7 @@ static int call_with(struct aws_client *c, const struct aws_service *svc, const 
 		proto_query_build(svc, operation, input, &preq);
 	for (attempt = 0;; attempt++) {
 		enum retry_class cls;
+		long delay;
 		int cost;
 
 		err_clear(err);
@@ -317,7 +318,16 @@ static int call_with(struct aws_client *c, const struct aws_service *svc, const 
 		if (cost < 0)
 			break;
 		last_cost = cost;
-		c->sleep_ms(retry_backoff_ms(attempt, c->rand01(c->rand_ctx)));
+		delay = retry_backoff_ms(attempt, c->rand01(c->rand_ctx));
+		if (c->verbose) {
+			char *m = xasprintf("cairn: aws: %s %s: retrying in %ld ms (attempt %d of %d): %s\n",
+					    svc->name, operation, delay, attempt + 2, c->max_attempts,
+					    err->msg);
+
+			log_block(c, m);
+			free(m);
+		}
+		c->sleep_ms(delay);
 	}
 	proto_request_free(&preq);
 	free(url);

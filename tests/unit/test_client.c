@@ -309,6 +309,56 @@ static void test_connection_error(void **state)
 	aws_client_free(c);
 }
 
+struct caller {
+	struct aws_client *c;
+	int rc;
+	json_t *out;
+};
+
+static void *call_thread(void *arg)
+{
+	struct caller *k = arg;
+	struct cairn_err err;
+
+	err_clear(&err);
+	k->rc = aws_call(k->c, "sns", "ListTopics", NULL, &k->out, &err);
+	return NULL;
+}
+
+/* One client, several threads at once (as the executor uses it). */
+static void test_threads_share_a_client(void **state)
+{
+	struct server s = {0};
+	struct caller k[4];
+	pthread_t t[4];
+	double r = 0.5;
+	struct aws_client *c;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 4; i++)
+		s.responses[i] = response(200, topics_ok);
+	s.n = 4;
+	server_start(&s);
+	c = client_for(s.port, "1", &r);
+	for (i = 0; i < 4; i++) {
+		k[i].c = c;
+		k[i].out = NULL;
+		pthread_create(&t[i], NULL, call_thread, &k[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(k[i].rc, 0);
+		assert_int_equal(json_array_size(json_object_get(k[i].out, "Topics")), 1);
+		json_decref(k[i].out);
+	}
+	assert_int_equal(aws_client_requests(c), 4);
+	aws_client_free(c);
+	server_stop(&s);
+	for (i = 0; i < s.n; i++)
+		free((char *)s.responses[i]);
+}
+
 static void test_unknown_service(void **state)
 {
 	double r = 0.5;
@@ -334,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_client_error_is_not_retried),
 		cmocka_unit_test(test_pagination),
 		cmocka_unit_test(test_connection_error),
+		cmocka_unit_test(test_threads_share_a_client),
 		cmocka_unit_test(test_unknown_service),
 	};
 
