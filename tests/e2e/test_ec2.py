@@ -67,7 +67,7 @@ class NetCase(FamilyCase):
 
     def import_only(self, name, rtype, props, rid):
         """Imports rid as the only resource of another stack file and state."""
-        other = self.dir + "/other.db"
+        other = "%s/import-%s.db" % (self.dir, name)
         self.resources({name: (rtype, props)}, "import.json")
         self.cairn("--state", other, "import", "-f", "import.json", name, rid, check=0)
         listed = self.ids("--state", other)
