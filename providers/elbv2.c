@@ -591,62 +591,64 @@ out:
 
 /* ---- actions and conditions: schema shape <-> API shape ---- */
 
+/* Schema action -> API Action (*api new ref); its type decides which block it needs. */
 static int action_to_api(json_t *a, size_t idx, json_t **api, struct cairn_err *err)
 {
-	const char *type = jstr(a, "type");
+	static const char *const redirect_keys[][2] = {
+		{"protocol", "Protocol"}, {"port", "Port"}, {"host", "Host"},
+		{"path", "Path"}, {"query", "Query"}, {"status_code", "StatusCode"},
+	};
+	const char *type = jstr(a, "type"), *missing = NULL;
+	json_t *fr = json_object_get(a, "fixed_response"), *rd = json_object_get(a, "redirect");
 	json_t *o = json_pack("{s:s,s:I}", "Type", type ? type : "", "Order", (json_int_t)idx + 1);
-	json_t *fr = json_object_get(a, "fixed_response");
-	json_t *rd = json_object_get(a, "redirect");
+	json_t *c;
+	size_t i;
+	int rc = -1;
 
 	*api = NULL;
-	if (type && strcmp(type, "forward") == 0) {
-		if (!jstr(a, "target_group_arn"))
-			goto bad;
-		json_object_set_new(o, "TargetGroupArn", json_string(jstr(a, "target_group_arn")));
-	} else if (type && strcmp(type, "fixed-response") == 0) {
-		json_t *c = json_object();
-
-		if (!json_is_object(fr) || !jstr(fr, "content_type")) {
-			json_decref(c);
-			goto bad;
+	if (!type) {
+		missing = "a type";
+	} else if (strcmp(type, "forward") == 0) {
+		if (!jstr(a, "target_group_arn")) {
+			missing = "target_group_arn";
+			goto out;
 		}
-		json_object_set_new(c, "ContentType", json_string(jstr(fr, "content_type")));
+		json_object_set_new(o, "TargetGroupArn", json_string(jstr(a, "target_group_arn")));
+	} else if (strcmp(type, "fixed-response") == 0) {
+		if (!json_is_object(fr) || !jstr(fr, "content_type")) {
+			missing = "fixed_response with content_type";
+			goto out;
+		}
+		c = json_pack("{s:s}", "ContentType", jstr(fr, "content_type"));
 		if (jstr(fr, "message_body"))
 			json_object_set_new(c, "MessageBody", json_string(jstr(fr, "message_body")));
 		if (jstr(fr, "status_code"))
 			json_object_set_new(c, "StatusCode", json_string(jstr(fr, "status_code")));
 		json_object_set_new(o, "FixedResponseConfig", c);
-	} else if (type && strcmp(type, "redirect") == 0) {
-		static const char *const keys[][2] = {
-			{"protocol", "Protocol"}, {"port", "Port"}, {"host", "Host"},
-			{"path", "Path"}, {"query", "Query"}, {"status_code", "StatusCode"},
-		};
-		json_t *c = json_object();
-		size_t i;
-
+	} else if (strcmp(type, "redirect") == 0) {
 		if (!json_is_object(rd) || !jstr(rd, "status_code")) {
-			json_decref(c);
-			goto bad;
+			missing = "redirect with status_code";
+			goto out;
 		}
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (jstr(rd, keys[i][0]))
-				json_object_set_new(c, keys[i][1], json_string(jstr(rd, keys[i][0])));
+		c = json_object();
+		for (i = 0; i < sizeof(redirect_keys) / sizeof(redirect_keys[0]); i++)
+			if (jstr(rd, redirect_keys[i][0]))
+				json_object_set_new(c, redirect_keys[i][1],
+						    json_string(jstr(rd, redirect_keys[i][0])));
 		json_object_set_new(o, "RedirectConfig", c);
 	} else {
-		goto bad;
+		missing = "to be one of forward, fixed-response, redirect";
 	}
-	*api = o;
-	return 0;
-bad:
+	if (missing)
+		goto out;
+	*api = json_incref(o);
+	rc = 0;
+out:
+	if (missing)
+		err_set(err, CAIRN_EINVAL, "action %zu (type '%s') needs %s", idx + 1,
+			type ? type : "", missing);
 	json_decref(o);
-	err_set(err, CAIRN_EINVAL,
-		"action %zu: type '%s' needs %s", idx + 1, type ? type : "",
-		!type ? "a type" :
-		strcmp(type, "forward") == 0 ? "target_group_arn" :
-		strcmp(type, "fixed-response") == 0 ? "fixed_response with content_type" :
-		strcmp(type, "redirect") == 0 ? "redirect with status_code" :
-		"one of forward, fixed-response, redirect");
-	return -1;
+	return rc;
 }
 
 /* Schema action list -> API Actions (new array), or NULL with err. */
