@@ -334,19 +334,6 @@ static int call_with(struct aws_client *c, const struct aws_service *svc, const 
 	return rc;
 }
 
-/* "2026-11-22T01:02:03Z" (fraction and offset Z only) -> unix seconds; 0 if unparsable. */
-static int64_t parse_iso8601(const char *s)
-{
-	struct tm tm = {0};
-
-	if (!s || sscanf(s, "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-			 &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
-		return 0;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	return (int64_t)timegm(&tm);
-}
-
 /* creds_env.sts: STS calls of the credential chain (runs under creds_lock). */
 static int sts_hook(void *ctx, const struct aws_creds *with, const char *operation,
 		    const char *const *params, struct aws_creds *out, struct cairn_err *err)
@@ -354,6 +341,7 @@ static int sts_hook(void *ctx, const struct aws_creds *with, const char *operati
 	struct aws_client *c = ctx;
 	const struct aws_service *svc = aws_service_find("sts");
 	json_t *input = json_object(), *resp = NULL, *cr;
+	const char *exp;
 	size_t i;
 	int rc = -1;
 
@@ -369,7 +357,11 @@ static int sts_hook(void *ctx, const struct aws_creds *with, const char *operati
 	out->access_key_id = xstrdup(json_string_value(json_object_get(cr, "AccessKeyId")));
 	out->secret_access_key = xstrdup(json_string_value(json_object_get(cr, "SecretAccessKey")));
 	out->session_token = xstrdup(json_string_value(json_object_get(cr, "SessionToken")));
-	out->expiration = parse_iso8601(json_string_value(json_object_get(cr, "Expiration")));
+	exp = json_string_value(json_object_get(cr, "Expiration"));
+	if (exp && creds_parse_time(exp, &out->expiration) < 0) {
+		err_set(err, CAIRN_EAWS, "sts %s: bad Expiration '%s'", operation, exp);
+		goto out;
+	}
 	rc = 0;
 out:
 	json_decref(input);
@@ -445,6 +437,18 @@ out:
 	return rc;
 }
 
+/* Drops the cached credentials if they are still the ones used (another
+ * thread may have refreshed them already). */
+static void forget_creds(struct aws_client *c, const struct aws_creds *used)
+{
+	pthread_mutex_lock(&c->creds_lock);
+	if (c->have_creds && strcmp(c->creds.access_key_id, used->access_key_id) == 0) {
+		aws_creds_free(&c->creds);
+		c->have_creds = 0;
+	}
+	pthread_mutex_unlock(&c->creds_lock);
+}
+
 int aws_call(struct aws_client *c, const char *service, const char *operation,
 	     json_t *input, json_t **out, struct cairn_err *err)
 {
@@ -460,6 +464,15 @@ int aws_call(struct aws_client *c, const char *service, const char *operation,
 	if (get_creds(c, &creds, err) < 0)
 		return -1;
 	rc = call_with(c, svc, operation, input, &creds, out, err);
+	if (rc < 0 && creds.expiration != 0 && (strcmp(err->aws_code, "ExpiredToken") == 0 ||
+						strcmp(err->aws_code, "ExpiredTokenException") == 0)) {
+		/* Temporary credentials ended earlier than announced: drop them, try once more. */
+		forget_creds(c, &creds);
+		aws_creds_free(&creds);
+		if (get_creds(c, &creds, err) < 0)
+			return -1;
+		rc = call_with(c, svc, operation, input, &creds, out, err);
+	}
 	aws_creds_free(&creds);
 	return rc;
 }

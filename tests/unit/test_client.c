@@ -28,12 +28,13 @@ struct server {
 	int fd, port;
 	const char *responses[MAX_STEPS];   /* full HTTP responses */
 	size_t n;
+	char heads[MAX_STEPS][2048];        /* request lines and headers received */
 	char bodies[MAX_STEPS][2048];       /* request bodies received */
 	size_t served;
 	pthread_t thread;
 };
 
-static void read_request(int c, char *body, size_t cap)
+static void read_request(int c, char *head, char *body, size_t cap)
 {
 	char buf[8192];
 	size_t len = 0;
@@ -51,6 +52,7 @@ static void read_request(int c, char *body, size_t cap)
 	for (char *p = buf; p < end; p = strstr(p, "\r\n") + 2)
 		if (strncasecmp(p, "Content-Length:", 15) == 0)
 			clen = atol(p + 15);
+	snprintf(head, cap, "%.*s", (int)(end - buf), buf);
 	end += 4;
 	while ((long)(len - (size_t)(end - buf)) < clen && len < sizeof(buf) - 1 &&
 	       (r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0)
@@ -68,7 +70,7 @@ static void *serve(void *arg)
 
 		if (c < 0)
 			break;
-		read_request(c, s->bodies[s->served], sizeof(s->bodies[0]));
+		read_request(c, s->heads[s->served], s->bodies[s->served], sizeof(s->bodies[0]));
 		if (write(c, s->responses[s->served], strlen(s->responses[s->served])) < 0)
 			perror("write");
 		s->served++;
@@ -122,21 +124,28 @@ static int64_t fake_now(void)
 	return 1700000000;
 }
 
-static struct aws_client *client_for(int port, const char *attempts, double *r)
+/* container: take credentials from the server (ECS container endpoint) instead of the environment. */
+static struct aws_client *client_with(int port, const char *attempts, double *r, int container)
 {
-	static char endpoint[64], max[64];
-	static char *env[] = {
+	static char endpoint[64], max[64], full_uri[96];
+	static char *env_keys[] = {
 		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret",
 		"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
 		"AWS_CONFIG_FILE=/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent/creds",
 		endpoint, max, NULL };
+	static char *env_container[] = {
+		"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true",
+		"AWS_CONFIG_FILE=/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent/creds",
+		endpoint, max, full_uri, NULL };
 	struct aws_client_opts o = {0};
 	struct cairn_err err;
 	struct aws_client *c;
 
 	snprintf(endpoint, sizeof(endpoint), "AWS_ENDPOINT_URL=http://127.0.0.1:%d", port);
 	snprintf(max, sizeof(max), "AWS_MAX_ATTEMPTS=%s", attempts);
-	o.envp = env;
+	snprintf(full_uri, sizeof(full_uri),
+		 "AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:%d/creds", port);
+	o.envp = container ? env_container : env_keys;
 	o.now = fake_now;
 	o.rand01 = fake_rand;
 	o.rand_ctx = r;
@@ -146,6 +155,11 @@ static struct aws_client *client_for(int port, const char *attempts, double *r)
 	c = aws_client_new(&o, &err);
 	assert_non_null(c);
 	return c;
+}
+
+static struct aws_client *client_for(int port, const char *attempts, double *r)
+{
+	return client_with(port, attempts, r, 0);
 }
 
 static const char topics_ok[] =
@@ -178,6 +192,8 @@ static void test_retries_5xx_then_succeeds(void **state)
 	assert_int_equal(slept[0], 50);
 	assert_int_equal(slept[1], 100);
 	assert_string_equal(s.bodies[2], "Action=ListTopics&Version=2010-03-31");
+	assert_non_null(strstr(s.heads[2], "Credential=AKIDEXAMPLE/20231114/us-east-1/sns/aws4_request"));
+	assert_non_null(strstr(s.heads[2], "Host: 127.0.0.1:"));
 	json_decref(out);
 	aws_client_free(c);
 	server_stop(&s);
@@ -309,6 +325,46 @@ static void test_connection_error(void **state)
 	aws_client_free(c);
 }
 
+/* Temporary credentials that AWS says have expired are fetched anew, once. */
+static void test_expired_token_refreshes_credentials(void **state)
+{
+	struct server s = {0};
+	double r = 0.5;
+	struct aws_client *c;
+	struct cairn_err err;
+	json_t *out = NULL;
+	size_t i;
+
+	(void)state;
+	s.responses[0] = response(200, "{\"AccessKeyId\":\"ASIAONE\",\"SecretAccessKey\":\"s1\","
+				  "\"Token\":\"t1\",\"Expiration\":\"2030-01-01T00:00:00Z\"}");
+	s.responses[1] = response(400, "<ErrorResponse><Error><Code>ExpiredToken</Code>"
+				  "<Message>The security token included in the request is expired"
+				  "</Message></Error></ErrorResponse>");
+	s.responses[2] = response(200, "{\"AccessKeyId\":\"ASIATWO\",\"SecretAccessKey\":\"s2\","
+				  "\"Token\":\"t2\",\"Expiration\":\"2030-01-01T01:00:00Z\"}");
+	s.responses[3] = response(200, topics_ok);
+	s.n = 4;
+	server_start(&s);
+	c = client_with(s.port, "3", &r, 1);
+	err_clear(&err);
+	assert_int_equal(aws_call(c, "sns", "ListTopics", NULL, &out, &err), 0);
+	assert_int_equal(json_array_size(json_object_get(out, "Topics")), 1);
+	assert_int_equal(s.served, 4);
+	assert_non_null(strstr(s.heads[1], "Credential=ASIAONE/"));
+	assert_non_null(strstr(s.heads[1], "X-Amz-Security-Token: t1"));
+	assert_non_null(strstr(s.heads[2], "GET /creds"));
+	assert_non_null(strstr(s.heads[3], "Credential=ASIATWO/"));
+	assert_non_null(strstr(s.heads[3], "X-Amz-Security-Token: t2"));
+	/* ExpiredToken is not a retry: no backoff was taken. */
+	assert_int_equal(n_slept, 0);
+	json_decref(out);
+	aws_client_free(c);
+	server_stop(&s);
+	for (i = 0; i < s.n; i++)
+		free((char *)s.responses[i]);
+}
+
 struct caller {
 	struct aws_client *c;
 	int rc;
@@ -384,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_client_error_is_not_retried),
 		cmocka_unit_test(test_pagination),
 		cmocka_unit_test(test_connection_error),
+		cmocka_unit_test(test_expired_token_refreshes_credentials),
 		cmocka_unit_test(test_threads_share_a_client),
 		cmocka_unit_test(test_unknown_service),
 	};
