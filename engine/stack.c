@@ -558,7 +558,19 @@ static json_t *subst(struct loader *L, json_t *v, const char *path)
 	err_clear(&err);
 	r = expr_subst(v, load_lookup, L, &err);
 	if (!r) {
-		lerr(L, path, 0, "%s", err.msg);
+		/* A broken reference runs from the first "${" with no "}" after it. */
+		const char *str = json_string_value(v), *b = strstr(str, "${");
+		struct srcpos p = doc_pos(L->doc.pos, path, 0);
+
+		while (b && strchr(b, '}'))
+			b = strstr(b + 2, "${");
+		if (b) {
+			char *needle = xstrndup(b, 16);
+
+			p = doc_find(&L->doc, path, needle);
+			free(needle);
+		}
+		diags_add(L->diags, L->file, p.line, p.col, "%s", err.msg);
 		r = json_incref(v);
 	}
 	return r;

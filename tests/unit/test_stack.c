@@ -468,7 +468,7 @@ static void test_bad_reference_syntax(void **state)
 	expect_errors("stack: x\nresources:\n"
 		      "  t:\n    type: aws_sns_topic\n    properties:\n      name: t-${var.env\n"
 		      "      display_name: ${aws.zone}\n",
-		      "s.yaml:6:13: error: unterminated reference '${var.env' (write '$${' for a literal '${')\n"
+		      "s.yaml:6:15: error: unterminated reference '${var.env' (write '$${' for a literal '${')\n"
 		      "s.yaml:7:21: error: unknown reference '${aws.zone}': use ${aws.region} or "
 		      "${aws.account_id}\n");
 }
