@@ -102,6 +102,7 @@ struct planner {
 	struct state_resource *rec;     /* recorded resources, sorted by name */
 	size_t n_rec;
 	json_t *rec_index;              /* name -> index into rec */
+	json_t *stack_index;            /* name -> index into stack->resources */
 	json_t *refreshed;              /* name -> attributes as they exist now (absent: gone) */
 	json_t *known;                  /* name -> planned attributes, for references */
 	json_t *change_index;           /* name -> index into p->changes */
@@ -134,6 +135,14 @@ static struct plan_change *find_change(struct planner *pl, const char *name)
 	json_t *i = json_object_get(pl->change_index, name);
 
 	return i ? &pl->p->changes[json_integer_value(i)] : NULL;
+}
+
+/* Index of stack resource NAME or -1 (stack_find without its linear search). */
+static long find_sr(struct planner *pl, const char *name)
+{
+	json_t *i = json_object_get(pl->stack_index, name);
+
+	return i ? (long)json_integer_value(i) : -1;
 }
 
 static struct state_resource *find_rec(struct planner *pl, const char *name)
@@ -224,7 +233,7 @@ out:
 static void note_drift(struct planner *pl, struct state_resource *r)
 {
 	json_t *now = json_object_get(pl->refreshed, r->name);
-	long si = stack_find(pl->stack, r->name);
+	long si = find_sr(pl, r->name);
 	json_t *ignore = si >= 0 ? pl->stack->resources[si].ignore_changes : NULL;
 	json_t *keys = json_object();
 	const char *k;
@@ -286,7 +295,7 @@ out:
 
 static void add_with_deps(struct planner *pl, const char *name)
 {
-	long si = stack_find(pl->stack, name);
+	long si = find_sr(pl, name);
 	struct state_resource *r;
 	json_t *deps, *d;
 	size_t i;
@@ -323,7 +332,7 @@ static int select_targets(struct planner *pl, struct cairn_err *err)
 	for (i = 0; i < pl->opts->n_targets; i++) {
 		const char *t = pl->opts->targets[i];
 
-		if (stack_find(pl->stack, t) < 0 && !find_rec(pl, t)) {
+		if (find_sr(pl, t) < 0 && !find_rec(pl, t)) {
 			err_set(err, CAIRN_EINVAL,
 				"target '%s' is neither a resource of the stack nor in the state", t);
 			return -1;
@@ -575,7 +584,7 @@ static void plan_deletes(struct planner *pl, const char *del)
 					   json_object_get(pl->refreshed, r->name) : r->attrs);
 		c->deps = r->deps ? json_deep_copy(r->deps) : json_array();
 		c->schema_version = r->schema_version;
-		si = stack_find(pl->stack, r->name);
+		si = find_sr(pl, r->name);
 		if (si >= 0)
 			c->prevent_destroy = pl->stack->resources[si].prevent_destroy;
 	}
@@ -672,6 +681,10 @@ struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_
 	pl.lookup = opts->lookup ? opts->lookup : provider_lookup;
 	pl.aws = aws;
 	pl.rec_index = json_object();
+	pl.stack_index = json_object();
+	for (i = 0; i < stack->n_resources; i++)
+		json_object_set_new(pl.stack_index, stack->resources[i].name,
+				    json_integer((json_int_t)i));
 	pl.refreshed = json_object();
 	pl.known = json_object();
 	pl.change_index = json_object();
@@ -730,7 +743,7 @@ struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_
 	}
 	for (i = 0; i < pl.n_rec; i++)
 		del[i] = targeted(&pl, pl.rec[i].name) &&
-			 (opts->destroy || stack_find(stack, pl.rec[i].name) < 0);
+			 (opts->destroy || find_sr(&pl, pl.rec[i].name) < 0);
 	plan_deletes(&pl, del);
 	if (check_prevent_destroy(&pl, err) < 0)
 		goto out;
@@ -744,6 +757,7 @@ out:
 	free(order);
 	free(del);
 	json_decref(pl.rec_index);
+	json_decref(pl.stack_index);
 	json_decref(pl.refreshed);
 	json_decref(pl.known);
 	json_decref(pl.change_index);
