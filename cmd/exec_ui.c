@@ -425,7 +425,7 @@ static int confirm(const char *verb, int auto_approve)
 /* ---- the apply / destroy driver ----------------------------------------- */
 
 int ui_store_outputs(struct state *st, const char *stack, json_t *outputs,
-			 struct cairn_err *err)
+		     struct cairn_err *err)
 {
 	json_t *have = NULL;
 	int rc;
@@ -543,9 +543,7 @@ int ui_apply(const struct ui_apply_args *a, const struct global_opts *g)
 		}
 	}
 	if (!plan_has_changes(plan)) {
-		if (!msg_quiet())
-			printf("\nNo changes. The infrastructure matches the stack.\n");
-		rc = 0;
+		rc = 0;         /* plan_print_text said "No changes." */
 	} else {
 		rc = confirm(verb, a->auto_approve);
 		if (rc)

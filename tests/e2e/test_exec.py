@@ -229,9 +229,13 @@ resources:
         self.assertIn("cairn: error: apply needs confirmation: run it on a terminal or pass "
                       "--auto-approve", p.stderr)
         self.assertEqual(self.owned("noterm"), {})
+        self.cairn("apply", "--auto-approve", check=0)
         p = self.cairn("destroy")
         self.assertEqual(p.returncode, 1)
-        self.assertIn("destroy needs confirmation", p.stderr)
+        self.assertIn("cairn: error: destroy needs confirmation", p.stderr)
+        self.assert_exact("noterm", ["topic_0"])
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assert_exact("noterm", [])
 
     def test_progress_outputs_and_noop(self):
         self.write("stack.yaml", topics_stack("prog", 2, """outputs:
