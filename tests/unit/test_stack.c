@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "engine/doc.h"
@@ -674,6 +675,25 @@ static void test_outputs_make_no_edges(void **state)
 	stack_free(s);
 }
 
+static void test_default_file(void **state)
+{
+	char cwd[4096], sub[300];
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	snprintf(sub, sizeof(sub), "%s/default", tmpdir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(chdir(sub), 0);
+	assert_null(stack_default_file());
+	put("default/stack.json", "{}");
+	assert_string_equal(stack_default_file(), "stack.json");
+	put("default/stack.yml", "a: 1");
+	assert_string_equal(stack_default_file(), "stack.yml");
+	put("default/stack.yaml", "a: 1");
+	assert_string_equal(stack_default_file(), "stack.yaml");
+	assert_int_equal(chdir(cwd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -716,6 +736,7 @@ int main(void)
 		cmocka_unit_test(test_variable_file_errors),
 		cmocka_unit_test(test_topo_order_and_dot),
 		cmocka_unit_test(test_outputs_make_no_edges),
+		cmocka_unit_test(test_default_file),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
