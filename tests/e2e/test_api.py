@@ -137,6 +137,36 @@ class ApiTest(CairnTestCase):
         self.assertEqual(json.loads(p.stdout)["Account"],
                          self.boto("sts").get_caller_identity()["Account"])
 
+    def test_assume_role_profile(self):
+        # role_arn + source_profile: cairn calls STS AssumeRole itself, then signs
+        # with the temporary credentials.
+        iam = self.boto("iam")
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})
+        arn = iam.create_role(RoleName="api-deployer",
+                              AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+        iam.put_role_policy(RoleName="api-deployer", PolicyName="all", PolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+        config = self.write("config", "[profile deploy]\nrole_arn = %s\n"
+                            "source_profile = base\nrole_session_name = api-e2e\n" % arn)
+        creds = self.write("credentials", "[base]\naws_access_key_id = %s\n"
+                           "aws_secret_access_key = %s\n" % (self.moto.key_id, self.moto.secret))
+        env = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_PROFILE": "deploy",
+               "AWS_CONFIG_FILE": config, "AWS_SHARED_CREDENTIALS_FILE": creds}
+        out = self.api("sts", "GetCallerIdentity", env=env)
+        self.assertIn(":assumed-role/api-deployer/api-e2e", out["Arn"])
+        out = self.api("ec2", "DescribeVpcs", env=env)
+        self.assertIsInstance(out["Vpcs"], list)
+        # The -v log shows the AssumeRole exchange with its secrets hidden.
+        p = self.cairn("-v", "api", "sts", "GetCallerIdentity", env=env, check=0)
+        self.assertIn("Action=AssumeRole", p.stderr)
+        self.assertIn("<SecretAccessKey>", p.stderr)
+        self.assertIsNone(re.search(r"<SecretAccessKey>[^*<]", p.stderr), p.stderr)
+        self.assertIsNone(re.search(r"<SessionToken>[^*<]", p.stderr), p.stderr)
+        self.assertRegex(p.stderr, r"X-Amz-Security-Token: \*")
+        self.assertNotIn(self.moto.secret, p.stderr)
+
     def test_usage_errors(self):
         p = self.cairn("api", "ec2", "DescribeVpcs", "{not json", check=1)
         self.assertIn("cairn api --help", p.stderr)
