@@ -276,8 +276,11 @@ static int send_once(struct aws_client *c, const struct aws_service *svc, const 
 out:
 	if (sent)
 		http_response_free(&resp);
-	for (i = 0; lines && i < n_base + n_signed; i++)
+	/* The header lines hold the session token. */
+	for (i = 0; lines && i < n_base + n_signed; i++) {
+		secure_zero((char *)lines[i], strlen(lines[i]));
 		free((char *)lines[i]);
+	}
 	free(lines);
 	sigv4_headers_free(signed_hdrs, n_signed);
 	free(host);

@@ -46,10 +46,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
 
 	(void)attrs;
 	if (p->depth == 0) {
-		if (!p->root)
-			p->root = n;
-		else
-			xml_free(n), n = NULL;
+		p->root = n;    /* expat allows one document element */
 	} else {
 		struct xml_node *parent = p->stack[p->depth - 1];
 
@@ -75,7 +72,7 @@ static void XMLCALL on_text(void *ud, const XML_Char *s, int len)
 {
 	struct parse_ctx *p = ud;
 
-	if (p->depth > 0 && p->stack[p->depth - 1])
+	if (p->depth > 0)
 		strbuf_add(&p->stack[p->depth - 1]->text, s, (size_t)len);
 }
 
