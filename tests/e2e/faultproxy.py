@@ -24,6 +24,7 @@ import http.server
 import random
 import re
 import socketserver
+import sys
 import threading
 import time
 import urllib.parse
@@ -35,6 +36,12 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding
 class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        # a client killed mid-request (the SIGKILL tests) is expected, not an error
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class FaultProxy:
