@@ -412,9 +412,10 @@ static void collect_ref(void *ctx, const char *root, const char *path)
  * A resource holding a reference to one that is deleted before its
  * replacement is created must be replaced too: AWS refuses to delete what
  * is still referenced (a target group a listener forwards to) and the
- * reference would dangle. Returns a new array of those names (sorted).
+ * reference would dangle. Returns a new array of the names sr references
+ * that are replaced, delete-first (cbd 0) or create-first (cbd 1), sorted.
  */
-static json_t *cascade_causes(struct planner *pl, const struct stack_resource *sr)
+static json_t *replaced_refs(struct planner *pl, const struct stack_resource *sr, int cbd)
 {
 	json_t *refs = json_object(), *out = json_array();
 	const char **names;
@@ -425,7 +426,7 @@ static json_t *cascade_causes(struct planner *pl, const struct stack_resource *s
 	for (i = 0; i < n; i++) {
 		struct plan_change *c = find_change(pl, names[i]);
 
-		if (c && c->action == PLAN_REPLACE && !c->create_before_destroy)
+		if (c && c->action == PLAN_REPLACE && !c->create_before_destroy == !cbd)
 			json_array_append_new(out, json_string(names[i]));
 	}
 	free(names);
@@ -433,20 +434,39 @@ static json_t *cascade_causes(struct planner *pl, const struct stack_resource *s
 	return out;
 }
 
+/* "a", "a and b", "a, b and c" */
+static void add_names(struct strbuf *sb, json_t *names)
+{
+	size_t i, n = json_array_size(names);
+
+	for (i = 0; i < n; i++) {
+		if (i)
+			strbuf_adds(sb, i + 1 == n ? " and " : ", ");
+		strbuf_adds(sb, json_string_value(json_array_get(names, i)));
+	}
+}
+
 static char *cascade_note(json_t *causes)
 {
 	struct strbuf sb;
-	size_t i, n = json_array_size(causes);
 
 	strbuf_init(&sb);
 	strbuf_adds(&sb, "replaced because ");
-	for (i = 0; i < n; i++) {
-		if (i)
-			strbuf_adds(&sb, i + 1 == n ? " and " : ", ");
-		strbuf_adds(&sb, json_string_value(json_array_get(causes, i)));
-	}
+	add_names(&sb, causes);
 	strbuf_addf(&sb, " must be replaced and it holds a reference to %s",
-		    n > 1 ? "them" : "it");
+		    json_array_size(causes) > 1 ? "them" : "it");
+	return strbuf_detach(&sb);
+}
+
+static char *repoint_note(json_t *names)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	strbuf_adds(&sb, "updated to refer to the new ");
+	add_names(&sb, names);
+	strbuf_addf(&sb, ", created before the old %s deleted",
+		    json_array_size(names) > 1 ? "ones are" : "one is");
 	return strbuf_detach(&sb);
 }
 
@@ -501,7 +521,7 @@ static int plan_resource(struct planner *pl, const struct stack_resource *sr,
 		goto out;
 	json_decref(c->changed);
 	c->changed = json_incref(changed);
-	causes = cascade_causes(pl, sr);
+	causes = replaced_refs(pl, sr, 0);
 	if (json_array_size(forces) || json_array_size(causes)) {
 		c->action = PLAN_REPLACE;
 		json_array_extend(c->replace_because, forces);
@@ -515,8 +535,13 @@ static int plan_resource(struct planner *pl, const struct stack_resource *sr,
 					    sr->name);
 		c->after = planned_new(sr->type, want, have, ignore);
 	} else if (json_array_size(changed)) {
+		json_t *repointed = replaced_refs(pl, sr, 1);
+
 		c->action = PLAN_UPDATE;
 		c->after = planned_update(sr->type, want, have, ignore);
+		if (json_array_size(repointed))
+			c->note = repoint_note(repointed);
+		json_decref(repointed);
 	} else {
 		c->action = PLAN_NOOP;
 		c->after = json_deep_copy(have);

@@ -481,6 +481,7 @@ static void test_create_before_destroy(void **ctx)
 	struct stack *s;
 	struct plan *p = listener_plan("    lifecycle: {create_before_destroy: true}\n", &st, &s);
 	const struct plan_change *c;
+	char *text;
 
 	(void)ctx;
 	c = change(p, "api_tg");
@@ -492,7 +493,12 @@ static void test_create_before_destroy(void **ctx)
 	assert_int_equal(c->action, PLAN_UPDATE);
 	assert_json(c->changed, "[\"default_action\"]");
 	assert_json(c->replace_because, "[]");
+	assert_string_equal(c->note, "updated to refer to the new api_tg, created before the old "
+			    "one is deleted");
 	assert_true(value_has_unknown(json_object_get(c->after, "default_action")));
+	text = text_of(p);
+	golden("create_before_destroy.txt", text);
+	free(text);
 	plan_free(p);
 	state_close(st);
 	stack_free(s);
