@@ -43,7 +43,8 @@ int cmd_plan(int argc, char **argv, const struct global_opts *g)
 	stack_args_init(&sa);
 	err_clear(&err);
 	po.refresh = 1;
-	while ((opt = getopt_long(argc, argv, "f:", plan_longopts, NULL)) != -1) {
+	opterr = 0;   /* the messages below name the option and end with the --help hint */
+	while ((opt = getopt_long(argc, argv, ":f:", plan_longopts, NULL)) != -1) {
 		if (stack_args_opt(&sa, opt, optarg))
 			continue;
 		switch (opt) {
@@ -71,8 +72,11 @@ int cmd_plan(int argc, char **argv, const struct global_opts *g)
 			targets = xrealloc(targets, (n_targets + 1) * sizeof(*targets));
 			targets[n_targets++] = optarg;
 			break;
+		case ':':
+			rc = msg_usage("plan", "option '%s' needs a value", argv[optind - 1]);
+			goto out;
 		default:
-			rc = msg_usage("plan", "unknown option");
+			rc = msg_usage("plan", "unknown option '%s'", argv[optind - 1]);
 			goto out;
 		}
 	}

@@ -365,10 +365,18 @@ json_t *plan_public_attrs(const char *type, const json_t *attrs)
 	for (i = 0; i < n; i++) {
 		json_t *v = json_object_get(attrs, keys[i]);
 
-		if (!json_is_null(v) && !value_is_unknown(v) && attr_sensitive(type, keys[i]))
+		if (!json_is_null(v) && !value_is_unknown(v) && attr_sensitive(type, keys[i])) {
 			json_object_set_new(out, keys[i], json_string(SENSITIVE));
-		else
+		} else if (strcmp(keys[i], "tags") == 0 && json_is_object(v)) {
+			/* the ownership tags are never shown (SPEC §4) */
+			json_t *t = public_value(v);
+
+			json_object_del(t, "cairn:stack");
+			json_object_del(t, "cairn:resource");
+			json_object_set_new(out, keys[i], t);
+		} else {
 			json_object_set_new(out, keys[i], public_value(v));
+		}
 	}
 	free(keys);
 	return out;
