@@ -5,6 +5,11 @@ of the provider issue) with --refresh=false and compare the output byte for
 byte with e2e_stack.txt / e2e_stack.json. The online tests apply a small
 stack to moto, change it behind cairn's back with boto3, and check that the
 plan reports the drift, plans the repair, and never writes the state.
+
+When a schema changes on purpose, regenerate the expected files with
+  cd tests/data/plan && NO_COLOR=1 ../../../cairn plan --refresh=false -f e2e_stack.yaml \
+      > e2e_stack.txt
+  (and the same with --json > e2e_stack.json), then review the diff.
 """
 import json
 import os
