@@ -88,7 +88,10 @@ static char *path_in(const char *name)
 static int setup(void **ctx)
 {
 	(void)ctx;
-	snprintf(dir, sizeof(dir), "/tmp/cairn-plan-test-XXXXXX");
+	/* mkdtemp's template: the prefix and six 'X' */
+	snprintf(dir, sizeof(dir), "/tmp/cairn-plan-test-");
+	memset(dir + strlen(dir), 'X', 6);
+	dir[strlen("/tmp/cairn-plan-test-") + 6] = '\0';
 	assert_non_null(mkdtemp(dir));
 	cloud = json_object();
 	n_read = n_read_batch = 0;
