@@ -332,6 +332,8 @@ static int call_with(struct aws_client *c, const struct aws_service *svc, const 
 		}
 		c->sleep_ms(delay);
 	}
+	if (rc < 0 && err->code == CAIRN_ENET)
+		err_prefix(err, "cannot reach %s for %s", svc->name, operation);
 	proto_request_free(&preq);
 	free(url);
 	return rc;
