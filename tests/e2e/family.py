@@ -1,7 +1,11 @@
 """FamilyCase: helpers for the resource family tests (one resource per stack,
 written as stack.json; state list parsing; no-op and drift assertions)."""
 import json
+import subprocess
+import time
 
+import harness
+from faultproxy import FaultProxy
 from harness import CairnTestCase
 
 
@@ -40,3 +44,27 @@ class FamilyCase(CairnTestCase):
         self.cairn("--state", other, "import", name, rid, check=0)
         self.assertEqual(self.ids("--state", other), {name: rid})
         self.assert_noop("--state", other)
+
+    def kill_mid_create(self, name, exists):
+        """Runs apply through a slow proxy and SIGKILLs it as soon as moto
+        holds the resource (exists() true), before cairn can record it; the
+        next apply must find the resource and adopt it, not make another."""
+        px = FaultProxy(self.moto.url, latency_ms=800).start()
+        self.addCleanup(px.stop)
+        env = dict(self.env, AWS_ENDPOINT_URL=px.url)
+        p = subprocess.Popen([harness.CAIRN, "apply", "--auto-approve"], cwd=self.dir, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        deadline = time.time() + 60
+        while not exists():
+            if p.poll() is not None or time.time() > deadline:
+                self.fail("apply ended (%s) before the resource appeared" % p.returncode)
+            time.sleep(0.02)
+        p.kill()
+        p.wait()
+        self.assertEqual(self.ids(), {}, "the create was recorded before the kill")
+        r = self.apply()
+        self.assertIn("Found the resource an interrupted run created", r.stdout)
+        self.assertIn(name, self.ids())
+        self.assert_noop()
+        return r

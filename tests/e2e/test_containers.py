@@ -75,6 +75,14 @@ class EcsCluster(FamilyCase):
         self.assertEqual(self.describe("ctr-cluster2")["status"], "INACTIVE")
         self.assertEqual(self.ids(), {})
 
+    def test_adopted_after_kill_mid_create(self):
+        self.stack("cluster", "aws_ecs_cluster", {"name": "ctr-kill"})
+        self.kill_mid_create("cluster", lambda: (self.describe("ctr-kill") or {}).get("status")
+                             == "ACTIVE")
+        self.assertEqual(self.ids()["cluster"], self.describe("ctr-kill")["clusterArn"])
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertEqual(self.describe("ctr-kill")["status"], "INACTIVE")
+
 
 LIFECYCLE = {"rules": [{"rulePriority": 1, "description": "expire untagged",
                         "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
@@ -190,6 +198,21 @@ class EcrRepository(FamilyCase):
         self.assertIn("RepositoryNotEmptyException", p.stdout + p.stderr)
         self.assertIn("force_delete", p.stdout + p.stderr)
         self.assertIsNotNone(self.describe("ctr/keep"))
+
+    def test_adopted_after_kill_mid_create(self):
+        self.stack("repo", "aws_ecr_repository", {"name": "ctr/kill"})
+        self.kill_mid_create("repo", lambda: self.describe("ctr/kill") is not None)
+        self.assertEqual(self.ids()["repo"], "ctr/kill")
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertIsNone(self.describe("ctr/kill"))
+
+    def test_same_name_not_ours_is_not_adopted(self):
+        self.boto("ecr").create_repository(repositoryName="ctr/theirs")
+        self.stack("repo", "aws_ecr_repository", {"name": "ctr/theirs"})
+        p = self.cairn("apply", "--auto-approve")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("RepositoryAlreadyExistsException", p.stdout + p.stderr)
+        self.assertEqual(self.ids(), {})
 
 
 if __name__ == "__main__":

@@ -145,6 +145,32 @@ class DynamoDBTable(FamilyCase):
         self.cairn("destroy", "--auto-approve", check=0)
         self.assertIsNone(self.describe("data-keys"))
 
+    def test_adopted_after_kill_mid_create(self):
+        self.stack("kill", "aws_dynamodb_table", {
+            "name": "data-kill", "billing_mode": "PAY_PER_REQUEST", "hash_key": "id",
+            "attribute": [{"name": "id", "type": "S"}],
+            "ttl": {"attribute_name": "expires", "enabled": True}})
+        # killed before the TTL follow-up: the adopting run completes it
+        self.kill_mid_create("kill", lambda: self.describe("data-kill") is not None)
+        self.assertEqual(self.ids()["kill"], "data-kill")
+        ttl = self.boto("dynamodb").describe_time_to_live(TableName="data-kill")
+        self.assertEqual(ttl["TimeToLiveDescription"]["TimeToLiveStatus"], "ENABLED")
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertIsNone(self.describe("data-kill"))
+
+    def test_same_name_not_ours_is_not_adopted(self):
+        self.boto("dynamodb").create_table(
+            TableName="data-theirs", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+        self.stack("t", "aws_dynamodb_table", {
+            "name": "data-theirs", "billing_mode": "PAY_PER_REQUEST", "hash_key": "id",
+            "attribute": [{"name": "id", "type": "S"}]})
+        p = self.cairn("apply", "--auto-approve")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("ResourceInUseException", p.stdout + p.stderr)
+        self.assertEqual(self.ids(), {})
+
 
 POLICY = {"Version": "2012-10-17",
           "Statement": [{"Sid": "owner", "Effect": "Allow",
@@ -255,6 +281,16 @@ class SnsTopic(FamilyCase):
 
         self.cairn("destroy", "--auto-approve", check=0)
         self.assertEqual([a for a in self.topic_arns() if "data-" in a], [])
+
+    def test_adopted_after_kill_mid_create(self):
+        self.stack("kill", "aws_sns_topic", {"name": "data-kill", "display_name": "Kill"})
+        self.kill_mid_create("kill", lambda: any(a.endswith(":data-kill")
+                                                 for a in self.topic_arns()))
+        arn = self.ids()["kill"]
+        self.assertEqual([a for a in self.topic_arns() if a.endswith(":data-kill")], [arn])
+        self.assertEqual(self.attrs(arn)["DisplayName"], "Kill")
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertNotIn(arn, self.topic_arns())
 
 
 if __name__ == "__main__":
