@@ -299,6 +299,50 @@ static void test_pagination(void **state)
 	free((char *)s.responses[1]);
 }
 
+/* elbv2's NextMarker goes back as Marker; IAM pages with IsTruncated + Marker. */
+static void test_pagination_markers(void **state)
+{
+	struct server s = {0};
+	double r = 0.5;
+	struct aws_client *c;
+	struct cairn_err err;
+	json_t *items = NULL;
+	size_t i;
+
+	(void)state;
+	s.responses[0] = response(200, "<DescribeTargetGroupsResponse><DescribeTargetGroupsResult>"
+				  "<TargetGroups><member><Port>80</Port></member></TargetGroups>"
+				  "<NextMarker>m1</NextMarker></DescribeTargetGroupsResult>"
+				  "</DescribeTargetGroupsResponse>");
+	s.responses[1] = response(200, "<DescribeTargetGroupsResponse><DescribeTargetGroupsResult>"
+				  "<TargetGroups><member><Port>81</Port></member></TargetGroups>"
+				  "</DescribeTargetGroupsResult></DescribeTargetGroupsResponse>");
+	s.responses[2] = response(200, "<ListRolesResponse><ListRolesResult><Roles><member>"
+				  "<RoleName>a</RoleName></member></Roles><IsTruncated>true</IsTruncated>"
+				  "<Marker>x2</Marker></ListRolesResult></ListRolesResponse>");
+	s.responses[3] = response(200, "<ListRolesResponse><ListRolesResult><Roles><member>"
+				  "<RoleName>b</RoleName></member></Roles><IsTruncated>false</IsTruncated>"
+				  "</ListRolesResult></ListRolesResponse>");
+	s.n = 4;
+	server_start(&s);
+	c = client_for(s.port, "1", &r);
+	err_clear(&err);
+	assert_int_equal(aws_call_all(c, "elbv2", "DescribeTargetGroups", NULL, "TargetGroups",
+				      &items, &err), 0);
+	assert_int_equal(json_array_size(items), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 1), "Port")), 81);
+	assert_non_null(strstr(s.bodies[1], "&Marker=m1"));
+	json_decref(items);
+	assert_int_equal(aws_call_all(c, "iam", "ListRoles", NULL, "Roles", &items, &err), 0);
+	assert_int_equal(json_array_size(items), 2);
+	assert_non_null(strstr(s.bodies[3], "&Marker=x2"));
+	json_decref(items);
+	aws_client_free(c);
+	server_stop(&s);
+	for (i = 0; i < s.n; i++)
+		free((char *)s.responses[i]);
+}
+
 static void test_connection_error(void **state)
 {
 	struct server s = {0};
@@ -439,6 +483,7 @@ int main(void)
 		cmocka_unit_test(test_throttling_gives_up_after_max_attempts),
 		cmocka_unit_test(test_client_error_is_not_retried),
 		cmocka_unit_test(test_pagination),
+		cmocka_unit_test(test_pagination_markers),
 		cmocka_unit_test(test_connection_error),
 		cmocka_unit_test(test_expired_token_refreshes_credentials),
 		cmocka_unit_test(test_threads_share_a_client),
