@@ -68,7 +68,7 @@ def lower_first(s):
 def emit_service(service, ops):
     model = load(service)
     shapes = model["shapes"]
-    out, seen, todo = [], set(), []
+    out, seen, pending = [], set(), []
 
     def ref(name):
         if name == "policyDocumentType":
@@ -78,7 +78,7 @@ def emit_service(service, ops):
             return SCALAR[t]
         if name not in seen:
             seen.add(name)
-            todo.append(name)
+            pending.append(name)
         return name
 
     lines = ["@" + service]
@@ -87,8 +87,8 @@ def emit_service(service, ops):
         i = ref(o["input"]["shape"]) if "input" in o else "-"
         r = ref(o["output"]["shape"]) if "output" in o else "-"
         lines.append("!%s %s %s" % (op, i, r))
-    while todo:
-        name = todo.pop(0)
+    while pending:
+        name = pending.pop(0)
         s = shapes[name]
         if s["type"] == "structure":
             toks = []
