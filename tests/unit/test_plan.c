@@ -820,6 +820,53 @@ static void test_plan_file(void **ctx)
 	stack_free(s);
 }
 
+static void test_sensitive(void **ctx)
+{
+	struct stack *s = load(
+		"stack: web\nregion: us-east-1\nresources:\n"
+		"  db_password:\n    type: aws_ssm_parameter\n    properties:\n"
+		"      name: /web/db\n      type: SecureString\n      value: new-secret\n"
+		"  db_user:\n    type: aws_ssm_parameter\n    properties:\n"
+		"      name: /web/user\n      type: String\n      value: ${db_password.value}\n");
+	struct state *st = open_state();
+	char *path = path_in("s.plan"), *text, *file;
+	struct cairn_err err;
+	struct plan *p;
+	json_t *doc;
+
+	(void)ctx;
+	record(st, "db_password", "aws_ssm_parameter",
+	       "{\"id\":\"/web/db\",\"arn\":\"arn:ssm:/web/db\",\"name\":\"/web/db\","
+	       "\"type\":\"SecureString\",\"value\":\"old-secret\",\"description\":\"\","
+	       "\"tier\":\"Standard\",\"tags\":{},\"version\":1}", NULL);
+	p = build(s, st);
+	assert_int_equal(change(p, "db_password")->action, PLAN_UPDATE);
+	/* the value still goes to the executor in after */
+	assert_string_equal(json_string_value(json_object_get(change(p, "db_password")->after,
+							      "value")), "new-secret");
+	text = text_of(p);
+	assert_null(strstr(text, "secret"));
+	assert_non_null(strstr(text, "      ~ value = (sensitive) -> (sensitive)\n"));
+	assert_non_null(strstr(text, "      + value   = (sensitive)\n"));
+	golden("sensitive.txt", text);
+	free(text);
+	doc = plan_to_json(p);
+	text = json_dumps(doc, 0);
+	assert_null(strstr(text, "secret"));
+	free(text);
+	json_decref(doc);
+	assert_int_equal(plan_save(p, path, &err), 0);
+	file = read_file(path, NULL, &err);
+	/* before/after are masked; only the configuration keeps what was written */
+	assert_null(strstr(file, "old-secret"));
+	assert_non_null(strstr(file, "\"value\": \"(sensitive)\""));
+	free(file);
+	free(path);
+	plan_free(p);
+	state_close(st);
+	stack_free(s);
+}
+
 static void test_type_change_refused(void **ctx)
 {
 	struct stack *s = load(
@@ -854,6 +901,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_outputs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_plan_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_type_change_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sensitive, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
