@@ -11,6 +11,9 @@ extern const struct resource_ops aws_vpc_ops, aws_subnet_ops, aws_internet_gatew
 	aws_route_table_ops, aws_route_table_association_ops, aws_security_group_ops,
 	aws_lb_ops, aws_lb_target_group_ops, aws_lb_listener_ops, aws_lb_listener_rule_ops,
 	aws_ecs_cluster_ops, aws_ecr_repository_ops, aws_dynamodb_table_ops, aws_sns_topic_ops;
+extern const struct resource_ops aws_ecs_task_definition_ops, aws_ecs_service_ops,
+	aws_service_discovery_private_dns_namespace_ops, aws_service_discovery_service_ops,
+	aws_sns_topic_subscription_ops;
 
 /* volatile: a development link (make PARTIAL=1) may leave an entry NULL
  * while its family is being written; the check below must not be folded. */
@@ -19,6 +22,9 @@ static const struct resource_ops *const volatile registry[] = {
 	&aws_route_table_association_ops, &aws_security_group_ops,
 	&aws_lb_ops, &aws_lb_target_group_ops, &aws_lb_listener_ops, &aws_lb_listener_rule_ops,
 	&aws_ecs_cluster_ops, &aws_ecr_repository_ops, &aws_dynamodb_table_ops, &aws_sns_topic_ops,
+	&aws_ecs_task_definition_ops, &aws_ecs_service_ops,
+	&aws_service_discovery_private_dns_namespace_ops, &aws_service_discovery_service_ops,
+	&aws_sns_topic_subscription_ops,
 };
 
 const struct resource_ops *provider_lookup(const char *type)
