@@ -9,6 +9,7 @@ import os
 import random
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -343,27 +344,37 @@ class TestCrashSafety(ExecCase):
         rng = random.Random(KILL_SEED)
         px = self.proxy(latency_ms=40)
         env = {"AWS_ENDPOINT_URL": px.url}
+        mid_flight = adopted = 0
         for trial in range(KILL_TRIALS):
             stack = "kill%d" % trial
             state_file = os.path.join(self.dir, "%s.db" % stack)
             env["CAIRN_STATE"] = state_file
+            self.env["CAIRN_STATE"] = state_file
             self.write("stack.yaml", big_stack(stack))
-            names = None
             # two kills at random moments, each run resuming the last one
             for _ in range(2):
                 p = self.popen("apply", "--auto-approve", env=env)
                 time.sleep(rng.uniform(0.1, 2.5))
                 p.send_signal(signal.SIGKILL)
-                self.finish(p)
+                _, out, _ = self.finish(p)
+                adopted += out.count("an interrupted run")
+                if out.count("Creating...") > out.count("Created after"):
+                    mid_flight += 1
             px.set(latency_ms=0)
             r = self.cairn("apply", "--auto-approve", env=env)
             self.assertEqual(r.returncode, 0, "trial %d: %s%s" % (trial, r.stdout, r.stderr))
-            self.env["CAIRN_STATE"] = state_file
+            adopted += r.stdout.count("an interrupted run")
             names = sorted(self.state())
             self.assertEqual(len(names), 18, names)
             self.assert_exact(stack, names)
             self.assert_noop_plan()
             px.set(latency_ms=40)
+        # the kills must have hit creates in flight, or the test proves nothing
+        self.assertGreaterEqual(mid_flight, KILL_TRIALS // 2,
+                                "only %d kills landed mid-create" % mid_flight)
+        print("\n  %d of %d kills landed with creates in flight; %d journal entries "
+              "resolved by the next run" % (mid_flight, 2 * KILL_TRIALS, adopted),
+              file=sys.stderr)
 
 
 class TestFaults(ExecCase):
