@@ -14,6 +14,8 @@ extern const struct resource_ops aws_vpc_ops, aws_subnet_ops, aws_internet_gatew
 extern const struct resource_ops aws_ecs_task_definition_ops, aws_ecs_service_ops,
 	aws_service_discovery_private_dns_namespace_ops, aws_service_discovery_service_ops,
 	aws_sns_topic_subscription_ops;
+extern const struct resource_ops aws_iam_role_ops, aws_cloudwatch_log_group_ops,
+	aws_ssm_parameter_ops, aws_cloudwatch_metric_alarm_ops;
 
 /* volatile: a development link (make PARTIAL=1) may leave an entry NULL
  * while its family is being written; the check below must not be folded. */
@@ -25,6 +27,8 @@ static const struct resource_ops *const volatile registry[] = {
 	&aws_ecs_task_definition_ops, &aws_ecs_service_ops,
 	&aws_service_discovery_private_dns_namespace_ops, &aws_service_discovery_service_ops,
 	&aws_sns_topic_subscription_ops,
+	&aws_iam_role_ops, &aws_cloudwatch_log_group_ops, &aws_ssm_parameter_ops,
+	&aws_cloudwatch_metric_alarm_ops,
 };
 
 const struct resource_ops *provider_lookup(const char *type)

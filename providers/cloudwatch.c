@@ -1,0 +1,436 @@
+/*
+ * cloudwatch: the aws_cloudwatch_metric_alarm resource type (CloudWatch,
+ * query protocol).
+ *
+ * The id is the alarm name. PutMetricAlarm both creates and replaces an
+ * alarm's whole definition, so an update sends every attribute again; it
+ * ignores Tags on an existing alarm, so tags change through
+ * TagResource/UntagResource. Reads batch DescribeAlarms (100 names a
+ * call); tags need ListTagsForResource per alarm. The action lists are
+ * sets to AWS: they read back in the order last written.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "tagdiff.h"
+
+#define SVC "cloudwatch"
+#define CW_DESCRIBE_MAX 100
+
+static const char *jstr(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static int has_name(json_t *changed, const char *name)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(changed, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
+			return 1;
+	return 0;
+}
+
+static int call(const struct provider_ctx *ctx, const char *op, json_t *in,
+		struct cairn_err *err)
+{
+	json_t *res = NULL;
+	int rc = pcall(ctx, SVC, op, in, &res, err);
+
+	json_decref(res);
+	return rc;
+}
+
+static int array_has_str(json_t *a, const char *s)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(a, i, e)
+		if (json_is_string(e) && strcmp(json_string_value(e), s) == 0)
+			return 1;
+	return 0;
+}
+
+static int cmp_json_str(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+/* The strings of have (a set, borrowed; may be NULL) in the order prior
+ * (may be NULL) lists them, the others sorted after. New array. */
+static json_t *order_like(json_t *have, json_t *prior)
+{
+	json_t *out = json_array(), *e, **rest;
+	size_t i, n = 0;
+
+	json_array_foreach(prior, i, e)
+		if (json_is_string(e) && array_has_str(have, json_string_value(e)) &&
+		    !array_has_str(out, json_string_value(e)))
+			json_array_append(out, e);
+	rest = xcalloc(json_array_size(have) + 1, sizeof(*rest));
+	json_array_foreach(have, i, e)
+		if (json_is_string(e) && !array_has_str(out, json_string_value(e)))
+			rest[n++] = e;
+	qsort(rest, n, sizeof(*rest), cmp_json_str);
+	for (i = 0; i < n; i++)
+		json_array_append(out, rest[i]);
+	free(rest);
+	return out;
+}
+
+/* Attribute object of one MetricAlarm, its tag list and the prior
+ * attributes (may be NULL), all borrowed. New ref. */
+static json_t *alarm_attrs(json_t *a, json_t *tags, json_t *prior)
+{
+	json_t *o = json_object(), *dims = json_object(), *d, *v;
+	const char *desc = jstr(a, "AlarmDescription"), *tmd = jstr(a, "TreatMissingData");
+	size_t i;
+
+	json_object_set_new(o, "id", json_string(jstr(a, "AlarmName")));
+	json_object_set_new(o, "alarm_name", json_string(jstr(a, "AlarmName")));
+	json_object_set_new(o, "arn", json_string(jstr(a, "AlarmArn") ? jstr(a, "AlarmArn") : ""));
+	json_object_set_new(o, "comparison_operator",
+			    json_string(jstr(a, "ComparisonOperator") ?
+					jstr(a, "ComparisonOperator") : ""));
+	json_object_set_new(o, "evaluation_periods",
+			    json_integer(json_integer_value(json_object_get(a, "EvaluationPeriods"))));
+	json_object_set_new(o, "metric_name",
+			    json_string(jstr(a, "MetricName") ? jstr(a, "MetricName") : ""));
+	json_object_set_new(o, "namespace",
+			    json_string(jstr(a, "Namespace") ? jstr(a, "Namespace") : ""));
+	json_object_set_new(o, "period",
+			    json_integer(json_integer_value(json_object_get(a, "Period"))));
+	json_object_set_new(o, "statistic",
+			    json_string(jstr(a, "Statistic") ? jstr(a, "Statistic") : ""));
+	v = json_object_get(a, "Threshold");
+	if (json_number_value(v) == (double)(json_int_t)json_number_value(v))
+		json_object_set_new(o, "threshold",
+				    json_integer((json_int_t)json_number_value(v)));
+	else
+		json_object_set_new(o, "threshold", json_real(json_number_value(v)));
+	json_object_set_new(o, "alarm_description", json_string(desc ? desc : ""));
+	v = json_object_get(a, "ActionsEnabled");
+	json_object_set_new(o, "actions_enabled", json_boolean(!v || json_is_true(v)));
+	json_object_set_new(o, "alarm_actions", order_like(json_object_get(a, "AlarmActions"),
+							   json_object_get(prior, "alarm_actions")));
+	json_object_set_new(o, "ok_actions", order_like(json_object_get(a, "OKActions"),
+							json_object_get(prior, "ok_actions")));
+	json_object_set_new(o, "insufficient_data_actions",
+			    order_like(json_object_get(a, "InsufficientDataActions"),
+				       json_object_get(prior, "insufficient_data_actions")));
+	json_array_foreach(json_object_get(a, "Dimensions"), i, d)
+		if (jstr(d, "Name"))
+			json_object_set_new(dims, jstr(d, "Name"),
+					    json_string(jstr(d, "Value") ? jstr(d, "Value") : ""));
+	json_object_set_new(o, "dimensions", dims);
+	v = json_object_get(a, "DatapointsToAlarm");
+	/* AWS leaves it out when it equals evaluation_periods (the default). */
+	json_object_set_new(o, "datapoints_to_alarm",
+			    json_integer(json_is_integer(v) ? json_integer_value(v) :
+					 json_integer_value(json_object_get(a, "EvaluationPeriods"))));
+	json_object_set_new(o, "treat_missing_data", json_string(tmd ? tmd : "missing"));
+	json_object_set_new(o, "tags", ptags_from_list(tags, "Key", "Value"));
+	return o;
+}
+
+/* The tag list of an alarm: *tags new array, NULL when it is gone. */
+static int alarm_tags(const struct provider_ctx *ctx, const char *arn, json_t **tags,
+		      struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "ResourceARN", arn), *res = NULL, *t;
+	int rc = -1;
+
+	*tags = NULL;
+	if (pcall(ctx, SVC, "ListTagsForResource", in, &res, err) != 0) {
+		if (perr_is(err, "ResourceNotFound") || perr_is(err, "ResourceNotFoundException")) {
+			err_clear(err);
+			rc = 0;
+		}
+		goto out;
+	}
+	t = json_object_get(res, "Tags");
+	*tags = json_is_array(t) ? json_incref(t) : json_array();
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(res);
+	return rc;
+}
+
+/* DescribeAlarms of names[from, to) into found (name -> MetricAlarm). */
+static int describe_chunk(const struct provider_ctx *ctx, const char *const *names, size_t from,
+			  size_t to, json_t *found, struct cairn_err *err)
+{
+	json_t *list = json_array(), *in, *items = NULL, *a;
+	size_t i;
+	int rc = -1;
+
+	for (i = from; i < to; i++)
+		json_array_append_new(list, json_string(names[i]));
+	in = json_pack("{s:o,s:[s]}", "AlarmNames", list, "AlarmTypes", "MetricAlarm");
+	if (aws_call_all(ctx->aws, SVC, "DescribeAlarms", in, "MetricAlarms", &items, err) != 0) {
+		err_prefix(err, "DescribeAlarms on %s", ctx->name);
+		goto out;
+	}
+	json_array_foreach(items, i, a)
+		if (jstr(a, "AlarmName"))
+			json_object_set(found, jstr(a, "AlarmName"), a);
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(items);
+	return rc;
+}
+
+static int read_names(const struct provider_ctx *const *ctxs, size_t n, const char *const *names,
+		      json_t *const *priors, json_t **outs, struct cairn_err *err)
+{
+	json_t *found = json_object();
+	size_t from, i;
+	int rc = -1;
+
+	for (i = 0; i < n; i++)
+		outs[i] = NULL;
+	for (from = 0; from < n; from += CW_DESCRIBE_MAX) {
+		size_t to = from + CW_DESCRIBE_MAX < n ? from + CW_DESCRIBE_MAX : n;
+
+		if (describe_chunk(ctxs[from], names, from, to, found, err) != 0)
+			goto out;
+	}
+	for (i = 0; i < n; i++) {
+		json_t *a = json_object_get(found, names[i]), *tags = NULL;
+
+		if (!a || !jstr(a, "AlarmArn"))
+			continue;
+		if (alarm_tags(ctxs[i], jstr(a, "AlarmArn"), &tags, err) != 0)
+			goto out;
+		if (tags)
+			outs[i] = alarm_attrs(a, tags, priors ? priors[i] : NULL);
+		json_decref(tags);
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		for (i = 0; i < n; i++) {
+			json_decref(outs[i]);
+			outs[i] = NULL;
+		}
+	json_decref(found);
+	return rc;
+}
+
+static int cw_read_batch(const struct provider_ctx *const *ctxs, size_t n, const char *const *ids,
+			 json_t *const *priors, json_t **outs, struct cairn_err *err)
+{
+	return read_names(ctxs, n, ids, priors, outs, err);
+}
+
+static int cw_read(const struct provider_ctx *ctx, const char *id, json_t *prior, json_t **out,
+		   struct cairn_err *err)
+{
+	return read_names(&ctx, 1, &id, &prior, out, err);
+}
+
+/* PutMetricAlarm's input for attrs (borrowed), without tags: new object. */
+static json_t *put_input(json_t *attrs)
+{
+	json_t *in = json_object(), *dims = json_array(), *v;
+	const char *k;
+
+	json_object_set_new(in, "AlarmName", json_string(jstr(attrs, "alarm_name")));
+	json_object_set_new(in, "ComparisonOperator",
+			    json_string(jstr(attrs, "comparison_operator")));
+	json_object_set(in, "EvaluationPeriods", json_object_get(attrs, "evaluation_periods"));
+	json_object_set_new(in, "MetricName", json_string(jstr(attrs, "metric_name")));
+	json_object_set_new(in, "Namespace", json_string(jstr(attrs, "namespace")));
+	json_object_set(in, "Period", json_object_get(attrs, "period"));
+	json_object_set_new(in, "Statistic", json_string(jstr(attrs, "statistic")));
+	json_object_set(in, "Threshold", json_object_get(attrs, "threshold"));
+	if (jstr(attrs, "alarm_description"))
+		json_object_set_new(in, "AlarmDescription",
+				    json_string(jstr(attrs, "alarm_description")));
+	json_object_set_new(in, "ActionsEnabled",
+			    json_boolean(!json_is_false(json_object_get(attrs, "actions_enabled"))));
+	json_object_set(in, "AlarmActions", json_object_get(attrs, "alarm_actions"));
+	json_object_set(in, "OKActions", json_object_get(attrs, "ok_actions"));
+	json_object_set(in, "InsufficientDataActions",
+			json_object_get(attrs, "insufficient_data_actions"));
+	json_object_foreach(json_object_get(attrs, "dimensions"), k, v)
+		json_array_append_new(dims, json_pack("{s:s,s:O}", "Name", k, "Value", v));
+	json_object_set_new(in, "Dimensions", dims);
+	if (json_is_number(json_object_get(attrs, "datapoints_to_alarm")))
+		json_object_set(in, "DatapointsToAlarm", json_object_get(attrs,
+									 "datapoints_to_alarm"));
+	if (jstr(attrs, "treat_missing_data"))
+		json_object_set_new(in, "TreatMissingData",
+				    json_string(jstr(attrs, "treat_missing_data")));
+	return in;
+}
+
+static int cw_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		     struct cairn_err *err)
+{
+	const char *name = jstr(attrs, "alarm_name");
+	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
+	json_t *in = put_input(attrs);
+	int rc = -1, created = 0;
+
+	*out = NULL;
+	json_object_set_new(in, "Tags", ptags_to_list(tags, "Key", "Value"));
+	if (call(ctx, "PutMetricAlarm", in, err) != 0)
+		goto out;
+	created = 1;
+	if (cw_read(ctx, name, attrs, out, err) != 0)
+		goto out;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "PutMetricAlarm on %s: alarm '%s' not found "
+			"after creation", ctx->name, name);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0 && created && !*out)
+		*out = json_pack("{s:s,s:s}", "id", name, "alarm_name", name);
+	json_decref(tags);
+	json_decref(in);
+	return rc;
+}
+
+static int sync_tags(const struct provider_ctx *ctx, const char *arn, json_t *old,
+		     json_t *want, struct cairn_err *err)
+{
+	json_t *removed, *set, *in = NULL;
+	int rc = -1;
+
+	tagdiff(old, want, 0, &removed, &set);
+	if (json_array_size(removed) > 0) {
+		in = json_pack("{s:s,s:O}", "ResourceARN", arn, "TagKeys", removed);
+		if (call(ctx, "UntagResource", in, err) != 0)
+			goto out;
+		json_decref(in);
+		in = NULL;
+	}
+	if (json_object_size(set) > 0) {
+		in = json_pack("{s:s,s:o}", "ResourceARN", arn,
+			       "Tags", ptags_to_list(set, "Key", "Value"));
+		if (call(ctx, "TagResource", in, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(removed);
+	json_decref(set);
+	return rc;
+}
+
+static int cw_update(const struct provider_ctx *ctx, const char *id, json_t *old, json_t *want,
+		     json_t *changed, json_t **out, struct cairn_err *err)
+{
+	json_t *in = NULL, *c;
+	size_t i;
+	int rc = -1, put = 0;
+
+	*out = NULL;
+	json_array_foreach(changed, i, c)
+		if (strcmp(json_string_value(c), "tags") != 0)
+			put = 1;
+	if (put) {
+		in = put_input(want);
+		json_object_set_new(in, "AlarmName", json_string(id));
+		/* A datapoints_to_alarm that only mirrored evaluation_periods
+		 * (AWS's default, the stack left it out) follows it. */
+		if (!has_name(changed, "datapoints_to_alarm") &&
+		    json_equal(json_object_get(old, "datapoints_to_alarm"),
+			       json_object_get(old, "evaluation_periods")))
+			json_object_del(in, "DatapointsToAlarm");
+		if (call(ctx, "PutMetricAlarm", in, err) != 0)
+			goto out;
+	}
+	if (has_name(changed, "tags") &&
+	    sync_tags(ctx, jstr(old, "arn"), json_object_get(old, "tags"),
+		      json_object_get(want, "tags"), err) != 0)
+		goto out;
+	if (cw_read(ctx, id, want, out, err) != 0)
+		goto out;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "update on %s: alarm '%s' is gone", ctx->name, id);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	return rc;
+}
+
+/* DeleteAlarms succeeds for names that do not exist, so gone is success. */
+static int cw_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
+		     struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:[s]}", "AlarmNames", id);
+	int rc = call(ctx, "DeleteAlarms", in, err);
+
+	if (rc != 0 && perr_is(err, "ResourceNotFound")) {
+		err_clear(err);
+		rc = 0;
+	}
+	json_decref(in);
+	return rc;
+}
+
+static int cw_import(const struct provider_ctx *ctx, const char *id, json_t **out,
+		     struct cairn_err *err)
+{
+	if (cw_read(ctx, id, NULL, out, err) != 0)
+		return -1;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "CloudWatch alarm '%s' not found", id);
+		return -1;
+	}
+	return 0;
+}
+
+/* Names are unique per region: adopt the alarm of that name only if it
+ * carries this resource's ownership tags. */
+static int cw_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		   struct cairn_err *err)
+{
+	const char *name = jstr(attrs, "alarm_name");
+	json_t *found = json_object(), *a, *tags = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if (!name) {
+		rc = 0;
+		goto out;
+	}
+	if (describe_chunk(ctx, &name, 0, 1, found, err) != 0)
+		goto out;
+	a = json_object_get(found, name);
+	if (a && jstr(a, "AlarmArn")) {
+		if (alarm_tags(ctx, jstr(a, "AlarmArn"), &tags, err) != 0)
+			goto out;
+		if (tags && ptags_owned_by(tags, "Key", "Value", ctx))
+			*out = alarm_attrs(a, tags, attrs);
+	}
+	rc = 0;
+out:
+	json_decref(found);
+	json_decref(tags);
+	return rc;
+}
+
+const struct resource_ops aws_cloudwatch_metric_alarm_ops = {
+	.type = "aws_cloudwatch_metric_alarm",
+	.create = cw_create,
+	.read = cw_read,
+	.read_batch = cw_read_batch,
+	.update = cw_update,
+	.delete = cw_delete,
+	.import = cw_import,
+	.find = cw_find,
+};

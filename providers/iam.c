@@ -1,0 +1,582 @@
+/*
+ * iam: the aws_iam_role resource type (IAM, query protocol, one global
+ * endpoint that the client picks).
+ *
+ * The id is the role name. A role is read from GetRole (trust policy,
+ * description, session duration, tags), ListAttachedRolePolicies and
+ * ListRolePolicies + GetRolePolicy per inline policy; IAM has no batched
+ * read. Policy documents come back URL-decoded from the client and are
+ * parsed here, so the diff compares structures, not text.
+ *
+ * IAM is eventually consistent: a role just created may be unknown to
+ * the next call for a few seconds (NoSuchEntity), and a role whose
+ * policies were just detached may still refuse deletion (DeleteConflict);
+ * both are retried within IAM_CONSISTENCY_MS.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "tagdiff.h"
+
+#define SVC "iam"
+#define IAM_CONSISTENCY_MS (2 * 60 * 1000L)
+#define IAM_POLL_MS 1000L
+
+static const char *jstr(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static int has_name(json_t *changed, const char *name)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(changed, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
+			return 1;
+	return 0;
+}
+
+static int call(const struct provider_ctx *ctx, const char *op, json_t *in,
+		struct cairn_err *err)
+{
+	json_t *res = NULL;
+	int rc = pcall(ctx, SVC, op, in, &res, err);
+
+	json_decref(res);
+	return rc;
+}
+
+/*
+ * call, retrying while AWS answers retry_code (eventual consistency) up
+ * to IAM_CONSISTENCY_MS.
+ */
+static int call_retry(const struct provider_ctx *ctx, const char *op, json_t *in,
+		      const char *retry_code, struct cairn_err *err)
+{
+	long waited = 0;
+
+	for (;;) {
+		if (call(ctx, op, in, err) == 0)
+			return 0;
+		if (!perr_is(err, retry_code) || waited >= IAM_CONSISTENCY_MS)
+			return -1;
+		if (pwait(ctx, IAM_POLL_MS) != 0) {
+			err_set(err, CAIRN_ECANCEL, "%s on %s: interrupted", op, ctx->name);
+			return -1;
+		}
+		waited += IAM_POLL_MS;
+	}
+}
+
+static int array_has_str(json_t *a, const char *s)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(a, i, e)
+		if (json_is_string(e) && strcmp(json_string_value(e), s) == 0)
+			return 1;
+	return 0;
+}
+
+static int cmp_json_str(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+/* The strings of have (a set, borrowed) in the order prior (may be NULL)
+ * lists them, the others sorted after. New array. */
+static json_t *order_like(json_t *have, json_t *prior)
+{
+	json_t *out = json_array(), *e, **rest;
+	size_t i, n = 0;
+
+	json_array_foreach(prior, i, e)
+		if (json_is_string(e) && array_has_str(have, json_string_value(e)) &&
+		    !array_has_str(out, json_string_value(e)))
+			json_array_append(out, e);
+	rest = xcalloc(json_array_size(have) + 1, sizeof(*rest));
+	json_array_foreach(have, i, e)
+		if (json_is_string(e) && !array_has_str(out, json_string_value(e)))
+			rest[n++] = e;
+	qsort(rest, n, sizeof(*rest), cmp_json_str);
+	for (i = 0; i < n; i++)
+		json_array_append(out, rest[i]);
+	free(rest);
+	return out;
+}
+
+/* A policy document as IAM takes it: owned text ("" for none). */
+static char *policy_text(json_t *doc)
+{
+	if (json_is_string(doc))
+		return xstrdup(json_string_value(doc));
+	if (json_is_object(doc) || json_is_array(doc))
+		return json_dumps(doc, JSON_COMPACT);
+	return xstrdup("");
+}
+
+/* A policy document as IAM returns it (text) -> structure (new ref). */
+static json_t *policy_doc(const char *text)
+{
+	json_t *d;
+
+	if (!text)
+		return json_null();
+	d = json_loads(text, JSON_DECODE_ANY, NULL);
+	return d ? d : json_string(text);
+}
+
+/*
+ * The role's pieces: *role (GetRole's Role), *managed (array of ARNs),
+ * *inline_names (array of names) and *inline_docs (name -> document
+ * structure), all new refs; all NULL when the role does not exist.
+ */
+struct role_parts {
+	json_t *role, *managed, *inline_names, *inline_docs;
+};
+
+static void parts_free(struct role_parts *p)
+{
+	json_decref(p->role);
+	json_decref(p->managed);
+	json_decref(p->inline_names);
+	json_decref(p->inline_docs);
+	memset(p, 0, sizeof(*p));
+}
+
+static int role_get(const struct provider_ctx *ctx, const char *name, struct role_parts *p,
+		    struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "RoleName", name), *res = NULL, *items = NULL, *e;
+	size_t i;
+	int rc = -1;
+
+	memset(p, 0, sizeof(*p));
+	if (pcall(ctx, SVC, "GetRole", in, &res, err) != 0)
+		goto gone;
+	p->role = json_incref(json_object_get(res, "Role"));
+	if (!json_is_object(p->role)) {
+		err_set(err, CAIRN_EAWS, "GetRole on %s: no role in the answer", ctx->name);
+		goto out;
+	}
+	if (aws_call_all(ctx->aws, SVC, "ListAttachedRolePolicies", in, "AttachedPolicies",
+			 &items, err) != 0) {
+		err_prefix(err, "ListAttachedRolePolicies on %s", ctx->name);
+		goto gone;
+	}
+	p->managed = json_array();
+	json_array_foreach(items, i, e)
+		if (jstr(e, "PolicyArn"))
+			json_array_append_new(p->managed, json_string(jstr(e, "PolicyArn")));
+	json_decref(items);
+	items = NULL;
+	if (aws_call_all(ctx->aws, SVC, "ListRolePolicies", in, "PolicyNames", &p->inline_names,
+			 err) != 0) {
+		err_prefix(err, "ListRolePolicies on %s", ctx->name);
+		goto gone;
+	}
+	p->inline_docs = json_object();
+	json_array_foreach(p->inline_names, i, e) {
+		json_t *pin = json_pack("{s:s,s:O}", "RoleName", name, "PolicyName", e), *pres = NULL;
+		int prc = pcall(ctx, SVC, "GetRolePolicy", pin, &pres, err);
+
+		json_decref(pin);
+		if (prc != 0) {
+			json_decref(pres);
+			goto gone;
+		}
+		json_object_set_new(p->inline_docs, json_string_value(e),
+				    policy_doc(jstr(pres, "PolicyDocument")));
+		json_decref(pres);
+	}
+	rc = 0;
+	goto out;
+gone:
+	/* Deleted before or while it was read: gone, not an error. */
+	if (perr_is(err, "NoSuchEntity")) {
+		err_clear(err);
+		rc = 0;
+	}
+	parts_free(p);
+out:
+	if (rc != 0)
+		parts_free(p);
+	json_decref(in);
+	json_decref(res);
+	json_decref(items);
+	return rc;
+}
+
+/* Attribute object of a role read by role_get; prior (may be NULL) gives
+ * the list orders. New ref. */
+static json_t *role_attrs(struct role_parts *p, json_t *prior)
+{
+	json_t *r = p->role, *o = json_object(), *inl = json_array(), *names, *e, *v;
+	const char *desc = jstr(r, "Description");
+	size_t i;
+
+	json_object_set_new(o, "id", json_string(jstr(r, "RoleName")));
+	json_object_set_new(o, "name", json_string(jstr(r, "RoleName")));
+	json_object_set_new(o, "path", json_string(jstr(r, "Path") ? jstr(r, "Path") : "/"));
+	json_object_set_new(o, "description", json_string(desc ? desc : ""));
+	json_object_set_new(o, "assume_role_policy",
+			    policy_doc(jstr(r, "AssumeRolePolicyDocument")));
+	v = json_object_get(r, "MaxSessionDuration");
+	json_object_set_new(o, "max_session_duration",
+			    json_integer(json_is_integer(v) ? json_integer_value(v) : 3600));
+	json_object_set_new(o, "managed_policy_arns",
+			    order_like(p->managed, json_object_get(prior, "managed_policy_arns")));
+	{
+		json_t *prior_names = json_array();
+
+		json_array_foreach(json_object_get(prior, "inline_policy"), i, e)
+			if (jstr(e, "name"))
+				json_array_append_new(prior_names, json_string(jstr(e, "name")));
+		names = order_like(p->inline_names, prior_names);
+		json_decref(prior_names);
+	}
+	json_array_foreach(names, i, e)
+		json_array_append_new(inl, json_pack("{s:O,s:O}", "name", e, "policy",
+						     json_object_get(p->inline_docs,
+								     json_string_value(e))));
+	json_decref(names);
+	json_object_set_new(o, "inline_policy", inl);
+	json_object_set_new(o, "tags", ptags_from_list(json_object_get(r, "Tags"), "Key", "Value"));
+	json_object_set_new(o, "arn", json_string(jstr(r, "Arn") ? jstr(r, "Arn") : ""));
+	json_object_set_new(o, "unique_id", json_string(jstr(r, "RoleId") ? jstr(r, "RoleId") : ""));
+	json_object_set_new(o, "create_date",
+			    json_string(jstr(r, "CreateDate") ? jstr(r, "CreateDate") : ""));
+	return o;
+}
+
+static int iam_read(const struct provider_ctx *ctx, const char *id, json_t *prior, json_t **out,
+		    struct cairn_err *err)
+{
+	struct role_parts p;
+
+	*out = NULL;
+	if (role_get(ctx, id, &p, err) != 0)
+		return -1;
+	if (p.role)
+		*out = role_attrs(&p, prior);
+	parts_free(&p);
+	return 0;
+}
+
+static int attach(const struct provider_ctx *ctx, const char *name, const char *op,
+		  const char *arn, struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s,s:s}", "RoleName", name, "PolicyArn", arn);
+	int rc = call_retry(ctx, op, in, "NoSuchEntity", err);
+
+	json_decref(in);
+	return rc;
+}
+
+static int put_inline(const struct provider_ctx *ctx, const char *name, json_t *pol,
+		      struct cairn_err *err)
+{
+	char *text = policy_text(json_object_get(pol, "policy"));
+	json_t *in = json_pack("{s:s,s:s,s:s}", "RoleName", name, "PolicyName", jstr(pol, "name"),
+			       "PolicyDocument", text);
+	int rc = call_retry(ctx, "PutRolePolicy", in, "NoSuchEntity", err);
+
+	json_decref(in);
+	free(text);
+	return rc;
+}
+
+static int delete_inline(const struct provider_ctx *ctx, const char *name, const char *policy,
+			 struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s,s:s}", "RoleName", name, "PolicyName", policy);
+	int rc = call(ctx, "DeleteRolePolicy", in, err);
+
+	if (rc != 0 && perr_is(err, "NoSuchEntity")) {
+		err_clear(err);
+		rc = 0;
+	}
+	json_decref(in);
+	return rc;
+}
+
+/* The policy named name in an inline_policy list, or NULL. Borrowed. */
+static json_t *inline_named(json_t *list, const char *name)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(list, i, e)
+		if (jstr(e, "name") && strcmp(jstr(e, "name"), name) == 0)
+			return e;
+	return NULL;
+}
+
+/* Turns the managed policy set old into want (arrays of ARNs, may be NULL). */
+static int sync_managed(const struct provider_ctx *ctx, const char *name, json_t *old,
+			json_t *want, struct cairn_err *err)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(old, i, e)
+		if (!array_has_str(want, json_string_value(e)) &&
+		    attach(ctx, name, "DetachRolePolicy", json_string_value(e), err) != 0 &&
+		    !perr_is(err, "NoSuchEntity"))
+			return -1;
+	err_clear(err);
+	json_array_foreach(want, i, e)
+		if (!array_has_str(old, json_string_value(e)) &&
+		    attach(ctx, name, "AttachRolePolicy", json_string_value(e), err) != 0)
+			return -1;
+	return 0;
+}
+
+/* Turns the inline policies old into want (inline_policy lists, may be NULL). */
+static int sync_inline(const struct provider_ctx *ctx, const char *name, json_t *old,
+		       json_t *want, struct cairn_err *err)
+{
+	json_t *e, *prev;
+	size_t i;
+
+	json_array_foreach(old, i, e)
+		if (jstr(e, "name") && !inline_named(want, jstr(e, "name")) &&
+		    delete_inline(ctx, name, jstr(e, "name"), err) != 0)
+			return -1;
+	json_array_foreach(want, i, e) {
+		prev = jstr(e, "name") ? inline_named(old, jstr(e, "name")) : NULL;
+		if (prev && json_equal(json_object_get(prev, "policy"),
+				       json_object_get(e, "policy")))
+			continue;
+		if (put_inline(ctx, name, e, err) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Reads a role, riding out the seconds before a new role is visible. */
+static int read_new(const struct provider_ctx *ctx, const char *name, json_t *attrs,
+		    json_t **out, struct cairn_err *err)
+{
+	long waited = 0;
+
+	for (;;) {
+		if (iam_read(ctx, name, attrs, out, err) != 0)
+			return -1;
+		if (*out)
+			return 0;
+		if (waited >= IAM_CONSISTENCY_MS) {
+			err_set(err, CAIRN_ENOTFOUND, "CreateRole on %s: role '%s' not found "
+				"after creation", ctx->name, name);
+			return -1;
+		}
+		if (pwait(ctx, IAM_POLL_MS) != 0) {
+			err_set(err, CAIRN_ECANCEL, "CreateRole on %s: interrupted", ctx->name);
+			return -1;
+		}
+		waited += IAM_POLL_MS;
+	}
+}
+
+static int iam_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		      struct cairn_err *err)
+{
+	const char *name = jstr(attrs, "name"), *desc = jstr(attrs, "description");
+	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
+	char *trust = policy_text(json_object_get(attrs, "assume_role_policy"));
+	json_t *in, *msd = json_object_get(attrs, "max_session_duration"), *e;
+	size_t i;
+	int rc = -1, created = 0;
+
+	*out = NULL;
+	in = json_pack("{s:s,s:s,s:s,s:o}", "RoleName", name,
+		       "Path", jstr(attrs, "path") ? jstr(attrs, "path") : "/",
+		       "AssumeRolePolicyDocument", trust,
+		       "Tags", ptags_to_list(tags, "Key", "Value"));
+	if (desc && *desc)
+		json_object_set_new(in, "Description", json_string(desc));
+	if (json_is_number(msd))
+		json_object_set_new(in, "MaxSessionDuration",
+				    json_integer((json_int_t)json_number_value(msd)));
+	if (call(ctx, "CreateRole", in, err) != 0)
+		goto out;
+	created = 1;
+	json_array_foreach(json_object_get(attrs, "managed_policy_arns"), i, e)
+		if (attach(ctx, name, "AttachRolePolicy", json_string_value(e), err) != 0)
+			goto out;
+	json_array_foreach(json_object_get(attrs, "inline_policy"), i, e)
+		if (put_inline(ctx, name, e, err) != 0)
+			goto out;
+	if (read_new(ctx, name, attrs, out, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc != 0 && created && !*out)
+		*out = json_pack("{s:s,s:s}", "id", name, "name", name);
+	json_decref(tags);
+	json_decref(in);
+	free(trust);
+	return rc;
+}
+
+static int sync_tags(const struct provider_ctx *ctx, const char *name, json_t *old,
+		     json_t *want, struct cairn_err *err)
+{
+	json_t *removed, *set, *in = NULL;
+	int rc = -1;
+
+	tagdiff(old, want, 0, &removed, &set);
+	if (json_array_size(removed) > 0) {
+		in = json_pack("{s:s,s:O}", "RoleName", name, "TagKeys", removed);
+		if (call(ctx, "UntagRole", in, err) != 0)
+			goto out;
+		json_decref(in);
+		in = NULL;
+	}
+	if (json_object_size(set) > 0) {
+		in = json_pack("{s:s,s:o}", "RoleName", name, "Tags", ptags_to_list(set, "Key", "Value"));
+		if (call(ctx, "TagRole", in, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(removed);
+	json_decref(set);
+	return rc;
+}
+
+static int iam_update(const struct provider_ctx *ctx, const char *id, json_t *old, json_t *want,
+		      json_t *changed, json_t **out, struct cairn_err *err)
+{
+	json_t *in = NULL, *msd = json_object_get(want, "max_session_duration");
+	char *trust = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if (has_name(changed, "description") || has_name(changed, "max_session_duration")) {
+		in = json_pack("{s:s,s:s}", "RoleName", id, "Description",
+			       jstr(want, "description") ? jstr(want, "description") : "");
+		if (json_is_number(msd))
+			json_object_set_new(in, "MaxSessionDuration",
+					    json_integer((json_int_t)json_number_value(msd)));
+		if (call(ctx, "UpdateRole", in, err) != 0)
+			goto out;
+		json_decref(in);
+		in = NULL;
+	}
+	if (has_name(changed, "assume_role_policy")) {
+		trust = policy_text(json_object_get(want, "assume_role_policy"));
+		in = json_pack("{s:s,s:s}", "RoleName", id, "PolicyDocument", trust);
+		if (call(ctx, "UpdateAssumeRolePolicy", in, err) != 0)
+			goto out;
+	}
+	if (has_name(changed, "managed_policy_arns") &&
+	    sync_managed(ctx, id, json_object_get(old, "managed_policy_arns"),
+			 json_object_get(want, "managed_policy_arns"), err) != 0)
+		goto out;
+	if (has_name(changed, "inline_policy") &&
+	    sync_inline(ctx, id, json_object_get(old, "inline_policy"),
+			json_object_get(want, "inline_policy"), err) != 0)
+		goto out;
+	if (has_name(changed, "tags") &&
+	    sync_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"),
+		      err) != 0)
+		goto out;
+	if (iam_read(ctx, id, want, out, err) != 0)
+		goto out;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "update on %s: role '%s' is gone", ctx->name, id);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	free(trust);
+	return rc;
+}
+
+/* A role cannot be deleted while policies are attached to it or inline in
+ * it: those go first, whatever AWS holds now (not only what cairn set). */
+static int iam_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
+		      struct cairn_err *err)
+{
+	struct role_parts p;
+	json_t *in = NULL, *e;
+	size_t i;
+	int rc = -1;
+
+	if (role_get(ctx, id, &p, err) != 0)
+		return -1;
+	if (!p.role)
+		return 0;
+	json_array_foreach(p.managed, i, e)
+		if (attach(ctx, id, "DetachRolePolicy", json_string_value(e), err) != 0) {
+			if (!perr_is(err, "NoSuchEntity"))
+				goto out;
+			err_clear(err);
+		}
+	json_array_foreach(p.inline_names, i, e)
+		if (delete_inline(ctx, id, json_string_value(e), err) != 0)
+			goto out;
+	in = json_pack("{s:s}", "RoleName", id);
+	if (call_retry(ctx, "DeleteRole", in, "DeleteConflict", err) != 0) {
+		if (!perr_is(err, "NoSuchEntity"))
+			goto out;
+		err_clear(err);
+	}
+	rc = 0;
+out:
+	parts_free(&p);
+	json_decref(in);
+	return rc;
+}
+
+static int iam_import(const struct provider_ctx *ctx, const char *id, json_t **out,
+		      struct cairn_err *err)
+{
+	if (strncmp(id, "arn:", 4) == 0) {
+		err_set(err, CAIRN_EINVAL, "'%s' is an ARN; import a role by its name", id);
+		return -1;
+	}
+	if (iam_read(ctx, id, NULL, out, err) != 0)
+		return -1;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "IAM role '%s' not found", id);
+		return -1;
+	}
+	return 0;
+}
+
+/* Role names are unique per account: adopt the role of that name only if
+ * it carries this resource's ownership tags. */
+static int iam_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		    struct cairn_err *err)
+{
+	const char *name = jstr(attrs, "name");
+	struct role_parts p;
+
+	*out = NULL;
+	if (!name)
+		return 0;
+	if (role_get(ctx, name, &p, err) != 0)
+		return -1;
+	if (p.role && ptags_owned_by(json_object_get(p.role, "Tags"), "Key", "Value", ctx))
+		*out = role_attrs(&p, attrs);
+	parts_free(&p);
+	return 0;
+}
+
+const struct resource_ops aws_iam_role_ops = {
+	.type = "aws_iam_role",
+	.create = iam_create,
+	.read = iam_read,
+	.update = iam_update,
+	.delete = iam_delete,
+	.import = iam_import,
+	.find = iam_find,
+};

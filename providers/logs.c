@@ -1,0 +1,390 @@
+/*
+ * logs: the aws_cloudwatch_log_group resource type (CloudWatch Logs, json
+ * protocol).
+ *
+ * The id is the log group name. Reads go through DescribeLogGroups with
+ * logGroupIdentifiers (up to 50 names a call) and keep only exact name
+ * matches, so an emulator that ignores the filter and lists every group
+ * still gives the right answer; tags come from ListTagsForResource, one
+ * call per group (the API has no batched form). AWS leaves
+ * retentionInDays out when events never expire: that reads as 0.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "tagdiff.h"
+
+#define SVC "logs"
+#define LOGS_DESCRIBE_MAX 50
+
+static const char *jstr(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static int has_name(json_t *changed, const char *name)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(changed, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
+			return 1;
+	return 0;
+}
+
+/* pcall for operations whose answer carries nothing we need. */
+static int call(const struct provider_ctx *ctx, const char *op, json_t *in,
+		struct cairn_err *err)
+{
+	json_t *res = NULL;
+	int rc = pcall(ctx, SVC, op, in, &res, err);
+
+	json_decref(res);
+	return rc;
+}
+
+/* The log group's ARN as the tagging API takes it: without the ":*" that
+ * DescribeLogGroups' arn member ends in. Owned. */
+static char *group_arn(json_t *g)
+{
+	const char *a = jstr(g, "logGroupArn");
+	size_t n;
+
+	if (a)
+		return xstrdup(a);
+	a = jstr(g, "arn");
+	if (!a)
+		return xstrdup("");
+	n = strlen(a);
+	if (n >= 2 && strcmp(a + n - 2, ":*") == 0)
+		n -= 2;
+	return xstrndup(a, n);
+}
+
+/* Attribute object of one described group and its tag map (borrowed). New ref. */
+static json_t *group_attrs(json_t *g, json_t *tags)
+{
+	json_t *o = json_object(), *t = json_object(), *v;
+	const char *k, *kms = jstr(g, "kmsKeyId");
+	json_int_t days = json_integer_value(json_object_get(g, "retentionInDays"));
+	char *arn = group_arn(g);
+
+	json_object_set_new(o, "id", json_string(jstr(g, "logGroupName")));
+	json_object_set_new(o, "name", json_string(jstr(g, "logGroupName")));
+	json_object_set_new(o, "arn", json_string(arn));
+	json_object_set_new(o, "retention_in_days", json_integer(days));
+	json_object_set_new(o, "kms_key_id", json_string(kms ? kms : ""));
+	json_object_foreach(tags, k, v)
+		if (json_is_string(v))
+			json_object_set(t, k, v);
+	json_object_set_new(o, "tags", ptags_strip_owner(t));
+	json_decref(t);
+	free(arn);
+	return o;
+}
+
+/* The tags of a group: *tags new object, NULL when the group is gone. */
+static int group_tags(const struct provider_ctx *ctx, const char *arn, json_t **tags,
+		      struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "resourceArn", arn), *res = NULL, *t;
+	int rc = -1;
+
+	*tags = NULL;
+	if (pcall(ctx, SVC, "ListTagsForResource", in, &res, err) != 0) {
+		if (perr_is(err, "ResourceNotFoundException")) {
+			err_clear(err);
+			rc = 0;
+		}
+		goto out;
+	}
+	t = json_object_get(res, "tags");
+	*tags = json_is_object(t) ? json_incref(t) : json_object();
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(res);
+	return rc;
+}
+
+/* Describes names[from, to) into found (name -> described group). */
+static int describe_chunk(const struct provider_ctx *ctx, const char *const *names, size_t from,
+			  size_t to, json_t *found, struct cairn_err *err)
+{
+	json_t *ids = json_array(), *in, *items = NULL, *g;
+	size_t i;
+	int rc = -1;
+
+	for (i = from; i < to; i++)
+		json_array_append_new(ids, json_string(names[i]));
+	in = json_pack("{s:o}", "logGroupIdentifiers", ids);
+	if (aws_call_all(ctx->aws, SVC, "DescribeLogGroups", in, "logGroups", &items, err) != 0) {
+		err_prefix(err, "DescribeLogGroups on %s", ctx->name);
+		goto out;
+	}
+	json_array_foreach(items, i, g) {
+		const char *n = jstr(g, "logGroupName");
+		size_t j;
+
+		for (j = from; n && j < to; j++)
+			if (strcmp(n, names[j]) == 0)
+				json_object_set(found, n, g);
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(items);
+	return rc;
+}
+
+/* Reads the groups names[0..n) into outs (NULL when gone); ctxs[i] names each. */
+static int read_names(const struct provider_ctx *const *ctxs, size_t n, const char *const *names,
+		      json_t **outs, struct cairn_err *err)
+{
+	json_t *found = json_object();
+	size_t from, i;
+	int rc = -1;
+
+	for (i = 0; i < n; i++)
+		outs[i] = NULL;
+	for (from = 0; from < n; from += LOGS_DESCRIBE_MAX) {
+		size_t to = from + LOGS_DESCRIBE_MAX < n ? from + LOGS_DESCRIBE_MAX : n;
+
+		if (describe_chunk(ctxs[from], names, from, to, found, err) != 0)
+			goto out;
+	}
+	for (i = 0; i < n; i++) {
+		json_t *g = json_object_get(found, names[i]), *tags = NULL;
+		char *arn;
+
+		if (!g)
+			continue;
+		arn = group_arn(g);
+		if (group_tags(ctxs[i], arn, &tags, err) != 0) {
+			free(arn);
+			goto out;
+		}
+		free(arn);
+		if (tags)
+			outs[i] = group_attrs(g, tags);
+		json_decref(tags);
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		for (i = 0; i < n; i++) {
+			json_decref(outs[i]);
+			outs[i] = NULL;
+		}
+	json_decref(found);
+	return rc;
+}
+
+static int logs_read_batch(const struct provider_ctx *const *ctxs, size_t n,
+			   const char *const *ids, json_t *const *priors, json_t **outs,
+			   struct cairn_err *err)
+{
+	return read_names(ctxs, n, ids, outs, err);
+}
+
+static int logs_read(const struct provider_ctx *ctx, const char *id, json_t *prior,
+		     json_t **out, struct cairn_err *err)
+{
+	return read_names(&ctx, 1, &id, out, err);
+}
+
+static int set_retention(const struct provider_ctx *ctx, const char *name, json_t *days,
+			 struct cairn_err *err)
+{
+	json_int_t d = json_integer_value(days);
+	json_t *in;
+	int rc;
+
+	if (d > 0)
+		in = json_pack("{s:s,s:I}", "logGroupName", name, "retentionInDays", d);
+	else
+		in = json_pack("{s:s}", "logGroupName", name);
+	rc = call(ctx, d > 0 ? "PutRetentionPolicy" : "DeleteRetentionPolicy", in, err);
+	json_decref(in);
+	return rc;
+}
+
+static int logs_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		       struct cairn_err *err)
+{
+	const char *name = jstr(attrs, "name"), *kms = jstr(attrs, "kms_key_id");
+	json_t *in = json_pack("{s:s,s:o}", "logGroupName", name,
+			       "tags", ptags_with_owner(ctx, json_object_get(attrs, "tags")));
+	json_t *days = json_object_get(attrs, "retention_in_days");
+	int rc = -1, created = 0;
+
+	*out = NULL;
+	if (kms && *kms)
+		json_object_set_new(in, "kmsKeyId", json_string(kms));
+	if (call(ctx, "CreateLogGroup", in, err) != 0)
+		goto out;
+	created = 1;
+	if (json_integer_value(days) > 0 && set_retention(ctx, name, days, err) != 0)
+		goto out;
+	if (logs_read(ctx, name, attrs, out, err) != 0)
+		goto out;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "CreateLogGroup on %s: log group '%s' not found "
+			"after creation", ctx->name, name);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0 && created && !*out)
+		*out = json_pack("{s:s,s:s}", "id", name, "name", name);
+	json_decref(in);
+	return rc;
+}
+
+static int sync_kms(const struct provider_ctx *ctx, const char *name, const char *kms,
+		    struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "logGroupName", name);
+	int rc;
+
+	if (kms && *kms)
+		json_object_set_new(in, "kmsKeyId", json_string(kms));
+	rc = call(ctx, kms && *kms ? "AssociateKmsKey" : "DisassociateKmsKey", in, err);
+	json_decref(in);
+	return rc;
+}
+
+static int sync_tags(const struct provider_ctx *ctx, const char *arn, json_t *old,
+		     json_t *want, struct cairn_err *err)
+{
+	json_t *removed, *set, *in = NULL;
+	int rc = -1;
+
+	tagdiff(old, want, 0, &removed, &set);
+	if (json_array_size(removed) > 0) {
+		in = json_pack("{s:s,s:O}", "resourceArn", arn, "tagKeys", removed);
+		if (call(ctx, "UntagResource", in, err) != 0)
+			goto out;
+		json_decref(in);
+		in = NULL;
+	}
+	if (json_object_size(set) > 0) {
+		in = json_pack("{s:s,s:O}", "resourceArn", arn, "tags", set);
+		if (call(ctx, "TagResource", in, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(removed);
+	json_decref(set);
+	return rc;
+}
+
+static int logs_update(const struct provider_ctx *ctx, const char *id, json_t *old,
+		       json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
+{
+	*out = NULL;
+	if (has_name(changed, "retention_in_days") &&
+	    set_retention(ctx, id, json_object_get(want, "retention_in_days"), err) != 0)
+		return -1;
+	if (has_name(changed, "kms_key_id") &&
+	    sync_kms(ctx, id, jstr(want, "kms_key_id"), err) != 0)
+		return -1;
+	if (has_name(changed, "tags") &&
+	    sync_tags(ctx, jstr(old, "arn"), json_object_get(old, "tags"),
+		      json_object_get(want, "tags"), err) != 0)
+		return -1;
+	if (logs_read(ctx, id, want, out, err) != 0)
+		return -1;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "update on %s: log group '%s' is gone", ctx->name, id);
+		return -1;
+	}
+	return 0;
+}
+
+static int logs_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
+		       struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "logGroupName", id);
+	int rc = call(ctx, "DeleteLogGroup", in, err);
+
+	if (rc != 0 && perr_is(err, "ResourceNotFoundException")) {
+		err_clear(err);
+		rc = 0;
+	}
+	json_decref(in);
+	return rc;
+}
+
+static int logs_import(const struct provider_ctx *ctx, const char *id, json_t **out,
+		       struct cairn_err *err)
+{
+	if (logs_read(ctx, id, NULL, out, err) != 0)
+		return -1;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "log group '%s' not found", id);
+		return -1;
+	}
+	return 0;
+}
+
+/* True if the tag map carries this ctx's ownership tags. */
+static int owned(json_t *tags, const struct provider_ctx *ctx)
+{
+	const char *s = jstr(tags, OWNER_TAG_STACK), *r = jstr(tags, OWNER_TAG_RESOURCE);
+
+	return s && r && strcmp(s, ctx->stack) == 0 && strcmp(r, ctx->name) == 0;
+}
+
+/* Names are unique per region: adopt the group of that name only if it
+ * carries this resource's ownership tags. */
+static int logs_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		     struct cairn_err *err)
+{
+	const char *name = jstr(attrs, "name");
+	json_t *in = NULL, *items = NULL, *g, *tags = NULL;
+	char *arn = NULL;
+	size_t i;
+	int rc = -1;
+
+	*out = NULL;
+	if (!name)
+		return 0;
+	in = json_pack("{s:[s]}", "logGroupIdentifiers", name);
+	if (aws_call_all(ctx->aws, SVC, "DescribeLogGroups", in, "logGroups", &items, err) != 0) {
+		err_prefix(err, "DescribeLogGroups on %s", ctx->name);
+		goto out;
+	}
+	json_array_foreach(items, i, g) {
+		if (!jstr(g, "logGroupName") || strcmp(jstr(g, "logGroupName"), name) != 0)
+			continue;
+		arn = group_arn(g);
+		if (group_tags(ctx, arn, &tags, err) != 0)
+			goto out;
+		if (tags && owned(tags, ctx))
+			*out = group_attrs(g, tags);
+		break;
+	}
+	rc = 0;
+out:
+	free(arn);
+	json_decref(tags);
+	json_decref(in);
+	json_decref(items);
+	return rc;
+}
+
+const struct resource_ops aws_cloudwatch_log_group_ops = {
+	.type = "aws_cloudwatch_log_group",
+	.create = logs_create,
+	.read = logs_read,
+	.read_batch = logs_read_batch,
+	.update = logs_update,
+	.delete = logs_delete,
+	.import = logs_import,
+	.find = logs_find,
+};

@@ -1,0 +1,363 @@
+/*
+ * ssm: the aws_ssm_parameter resource type (Systems Manager Parameter
+ * Store, json protocol).
+ *
+ * The id is the parameter name. A read takes three calls per batch:
+ * GetParameters (10 names a call, decrypted) for the value, type, version
+ * and ARN; DescribeParameters with a Name filter (50 names a call) for the
+ * description and tier; ListTagsForResource per parameter for the tags.
+ * Changes of value, type, description or tier are one PutParameter with
+ * Overwrite (which AWS refuses together with Tags, so tags change through
+ * Add/RemoveTagsFromResource).
+ *
+ * The value is a secret for SecureString parameters: it is never put in
+ * an error message here.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "tagdiff.h"
+
+#define SVC "ssm"
+#define SSM_GET_MAX 10
+#define SSM_DESCRIBE_MAX 50
+
+static const char *jstr(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static int has_name(json_t *changed, const char *name)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(changed, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
+			return 1;
+	return 0;
+}
+
+static int call(const struct provider_ctx *ctx, const char *op, json_t *in,
+		struct cairn_err *err)
+{
+	json_t *res = NULL;
+	int rc = pcall(ctx, SVC, op, in, &res, err);
+
+	json_decref(res);
+	return rc;
+}
+
+/* GetParameters of names[from, to) into found (name -> Parameter). */
+static int get_chunk(const struct provider_ctx *ctx, const char *const *names, size_t from,
+		     size_t to, json_t *found, struct cairn_err *err)
+{
+	json_t *list = json_array(), *in, *res = NULL, *p;
+	size_t i;
+	int rc = -1;
+
+	for (i = from; i < to; i++)
+		json_array_append_new(list, json_string(names[i]));
+	in = json_pack("{s:o,s:b}", "Names", list, "WithDecryption", 1);
+	if (pcall(ctx, SVC, "GetParameters", in, &res, err) != 0)
+		goto out;
+	json_array_foreach(json_object_get(res, "Parameters"), i, p)
+		if (jstr(p, "Name"))
+			json_object_set(found, jstr(p, "Name"), p);
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(res);
+	return rc;
+}
+
+/* DescribeParameters of names[from, to) into meta (name -> ParameterMetadata). */
+static int describe_chunk(const struct provider_ctx *ctx, const char *const *names, size_t from,
+			  size_t to, json_t *meta, struct cairn_err *err)
+{
+	json_t *list = json_array(), *in, *items = NULL, *p;
+	size_t i;
+	int rc = -1;
+
+	for (i = from; i < to; i++)
+		json_array_append_new(list, json_string(names[i]));
+	in = json_pack("{s:[{s:s,s:s,s:o}]}", "ParameterFilters", "Key", "Name", "Option", "Equals",
+		       "Values", list);
+	if (aws_call_all(ctx->aws, SVC, "DescribeParameters", in, "Parameters", &items, err) != 0) {
+		err_prefix(err, "DescribeParameters on %s", ctx->name);
+		goto out;
+	}
+	json_array_foreach(items, i, p)
+		if (jstr(p, "Name"))
+			json_object_set(meta, jstr(p, "Name"), p);
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(items);
+	return rc;
+}
+
+/* The tag list of a parameter: *tags new array, NULL when it is gone. */
+static int param_tags(const struct provider_ctx *ctx, const char *name, json_t **tags,
+		      struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s,s:s}", "ResourceType", "Parameter", "ResourceId", name);
+	json_t *res = NULL, *t;
+	int rc = -1;
+
+	*tags = NULL;
+	if (pcall(ctx, SVC, "ListTagsForResource", in, &res, err) != 0) {
+		if (perr_is(err, "InvalidResourceId") || perr_is(err, "ParameterNotFound")) {
+			err_clear(err);
+			rc = 0;
+		}
+		goto out;
+	}
+	t = json_object_get(res, "TagList");
+	*tags = json_is_array(t) ? json_incref(t) : json_array();
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(res);
+	return rc;
+}
+
+/* Attribute object from GetParameters' item, DescribeParameters' item (may
+ * be NULL) and the tag list. New ref. */
+static json_t *param_attrs(json_t *p, json_t *m, json_t *tags)
+{
+	json_t *o = json_object();
+	const char *desc = jstr(m, "Description"), *tier = jstr(m, "Tier");
+
+	json_object_set_new(o, "id", json_string(jstr(p, "Name")));
+	json_object_set_new(o, "name", json_string(jstr(p, "Name")));
+	json_object_set_new(o, "type", json_string(jstr(p, "Type") ? jstr(p, "Type") : ""));
+	json_object_set_new(o, "value", json_string(jstr(p, "Value") ? jstr(p, "Value") : ""));
+	json_object_set_new(o, "description", json_string(desc ? desc : ""));
+	json_object_set_new(o, "tier", json_string(tier ? tier : "Standard"));
+	json_object_set_new(o, "arn", json_string(jstr(p, "ARN") ? jstr(p, "ARN") : ""));
+	json_object_set_new(o, "version",
+			    json_integer(json_integer_value(json_object_get(p, "Version"))));
+	json_object_set_new(o, "tags", ptags_from_list(tags, "Key", "Value"));
+	return o;
+}
+
+/* Reads names[0..n) into outs (NULL when gone); ctxs[i] names each. */
+static int read_names(const struct provider_ctx *const *ctxs, size_t n, const char *const *names,
+		      json_t **outs, struct cairn_err *err)
+{
+	json_t *found = json_object(), *meta = json_object();
+	size_t from, i;
+	int rc = -1;
+
+	for (i = 0; i < n; i++)
+		outs[i] = NULL;
+	for (from = 0; from < n; from += SSM_GET_MAX) {
+		size_t to = from + SSM_GET_MAX < n ? from + SSM_GET_MAX : n;
+
+		if (get_chunk(ctxs[from], names, from, to, found, err) != 0)
+			goto out;
+	}
+	for (from = 0; from < n; from += SSM_DESCRIBE_MAX) {
+		size_t to = from + SSM_DESCRIBE_MAX < n ? from + SSM_DESCRIBE_MAX : n;
+
+		if (describe_chunk(ctxs[from], names, from, to, meta, err) != 0)
+			goto out;
+	}
+	for (i = 0; i < n; i++) {
+		json_t *p = json_object_get(found, names[i]), *tags = NULL;
+
+		if (!p)
+			continue;
+		if (param_tags(ctxs[i], names[i], &tags, err) != 0)
+			goto out;
+		if (tags)
+			outs[i] = param_attrs(p, json_object_get(meta, names[i]), tags);
+		json_decref(tags);
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		for (i = 0; i < n; i++) {
+			json_decref(outs[i]);
+			outs[i] = NULL;
+		}
+	json_decref(found);
+	json_decref(meta);
+	return rc;
+}
+
+static int ssm_read_batch(const struct provider_ctx *const *ctxs, size_t n,
+			  const char *const *ids, json_t *const *priors, json_t **outs,
+			  struct cairn_err *err)
+{
+	return read_names(ctxs, n, ids, outs, err);
+}
+
+static int ssm_read(const struct provider_ctx *ctx, const char *id, json_t *prior, json_t **out,
+		    struct cairn_err *err)
+{
+	return read_names(&ctx, 1, &id, out, err);
+}
+
+/* PutParameter's input for attrs (borrowed): new object. */
+static json_t *put_input(json_t *attrs)
+{
+	json_t *in = json_pack("{s:s,s:s,s:s,s:s}", "Name", jstr(attrs, "name"),
+			       "Type", jstr(attrs, "type"), "Value", jstr(attrs, "value"),
+			       "Tier", jstr(attrs, "tier") ? jstr(attrs, "tier") : "Standard");
+
+	if (jstr(attrs, "description"))
+		json_object_set_new(in, "Description", json_string(jstr(attrs, "description")));
+	return in;
+}
+
+static int ssm_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		      struct cairn_err *err)
+{
+	const char *name = jstr(attrs, "name");
+	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
+	json_t *in = put_input(attrs);
+	int rc = -1, created = 0;
+
+	*out = NULL;
+	json_object_set_new(in, "Tags", ptags_to_list(tags, "Key", "Value"));
+	if (call(ctx, "PutParameter", in, err) != 0)
+		goto out;
+	created = 1;
+	if (ssm_read(ctx, name, attrs, out, err) != 0)
+		goto out;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "PutParameter on %s: parameter '%s' not found "
+			"after creation", ctx->name, name);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0 && created && !*out)
+		*out = json_pack("{s:s,s:s}", "id", name, "name", name);
+	json_decref(tags);
+	json_decref(in);
+	return rc;
+}
+
+static int sync_tags(const struct provider_ctx *ctx, const char *name, json_t *old,
+		     json_t *want, struct cairn_err *err)
+{
+	json_t *removed, *set, *in = NULL;
+	int rc = -1;
+
+	tagdiff(old, want, 0, &removed, &set);
+	if (json_array_size(removed) > 0) {
+		in = json_pack("{s:s,s:s,s:O}", "ResourceType", "Parameter", "ResourceId", name,
+			       "TagKeys", removed);
+		if (call(ctx, "RemoveTagsFromResource", in, err) != 0)
+			goto out;
+		json_decref(in);
+		in = NULL;
+	}
+	if (json_object_size(set) > 0) {
+		in = json_pack("{s:s,s:s,s:o}", "ResourceType", "Parameter", "ResourceId", name,
+			       "Tags", ptags_to_list(set, "Key", "Value"));
+		if (call(ctx, "AddTagsToResource", in, err) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(removed);
+	json_decref(set);
+	return rc;
+}
+
+static int ssm_update(const struct provider_ctx *ctx, const char *id, json_t *old, json_t *want,
+		      json_t *changed, json_t **out, struct cairn_err *err)
+{
+	json_t *in = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if (has_name(changed, "value") || has_name(changed, "type") ||
+	    has_name(changed, "description") || has_name(changed, "tier")) {
+		in = put_input(want);
+		json_object_set_new(in, "Name", json_string(id));
+		json_object_set_new(in, "Overwrite", json_true());
+		if (call(ctx, "PutParameter", in, err) != 0)
+			goto out;
+	}
+	if (has_name(changed, "tags") &&
+	    sync_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"),
+		      err) != 0)
+		goto out;
+	if (ssm_read(ctx, id, want, out, err) != 0)
+		goto out;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "update on %s: parameter '%s' is gone", ctx->name, id);
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(in);
+	return rc;
+}
+
+static int ssm_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
+		      struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "Name", id);
+	int rc = call(ctx, "DeleteParameter", in, err);
+
+	if (rc != 0 && perr_is(err, "ParameterNotFound")) {
+		err_clear(err);
+		rc = 0;
+	}
+	json_decref(in);
+	return rc;
+}
+
+static int ssm_import(const struct provider_ctx *ctx, const char *id, json_t **out,
+		      struct cairn_err *err)
+{
+	if (ssm_read(ctx, id, NULL, out, err) != 0)
+		return -1;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "SSM parameter '%s' not found", id);
+		return -1;
+	}
+	return 0;
+}
+
+/* Names are unique per region: adopt the parameter of that name only if
+ * it carries this resource's ownership tags. */
+static int ssm_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		    struct cairn_err *err)
+{
+	const char *name = jstr(attrs, "name");
+	json_t *tags = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if (!name)
+		return 0;
+	if (param_tags(ctx, name, &tags, err) != 0)
+		goto out;
+	if (tags && ptags_owned_by(tags, "Key", "Value", ctx) && ssm_read(ctx, name, attrs, out,
+									   err) != 0)
+		goto out;
+	rc = 0;
+out:
+	json_decref(tags);
+	return rc;
+}
+
+const struct resource_ops aws_ssm_parameter_ops = {
+	.type = "aws_ssm_parameter",
+	.create = ssm_create,
+	.read = ssm_read,
+	.read_batch = ssm_read_batch,
+	.update = ssm_update,
+	.delete = ssm_delete,
+	.import = ssm_import,
+	.find = ssm_find,
+};
