@@ -79,9 +79,12 @@ struct plan_opts {
  * recorded resource through its provider (batched where possible) and
  * lists differences as drift. aws may be NULL when !refresh and the stack
  * needs no ${aws.account_id} (or when opts->lookup gives providers that
- * need no client); without it ${aws.account_id} is unknown. st may be NULL: no state file yet, an
- * empty state. Never writes the state. Fails (nothing changed anywhere)
- * on a prevent_destroy resource that would be deleted or replaced.
+ * need no client); without it ${aws.account_id} is unknown. st may be
+ * NULL: no state file yet, an empty state. Never writes the state.
+ * A replaced resource (delete first) makes every resource referencing it
+ * a replacement too ("NAME is replaced" in replace_because, and a note).
+ * Fails (nothing changed anywhere) on a prevent_destroy resource that
+ * would be deleted or replaced.
  * Returns an owned plan or NULL with err.
  */
 struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_client *aws,
