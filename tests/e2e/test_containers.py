@@ -215,5 +215,48 @@ class EcrRepository(FamilyCase):
         self.assertEqual(self.ids(), {})
 
 
+class BatchRead(FamilyCase):
+    """Several clusters and repositories refresh through DescribeClusters /
+    DescribeRepositories batches, one of each deleted outside cairn."""
+
+    def test_batch_refresh_with_one_gone(self):
+        res = {}
+        for i in range(3):
+            res["cluster%d" % i] = {"type": "aws_ecs_cluster",
+                                    "properties": {"name": "batch-c%d" % i}}
+            res["repo%d" % i] = {"type": "aws_ecr_repository",
+                                 "properties": {"name": "batch-r%d" % i,
+                                                "tags": {"n": str(i)}}}
+        self.write("stack.json", json.dumps({"stack": STACK, "region": "us-east-1",
+                                             "resources": res}))
+        self.apply()
+        ids = self.ids()
+        self.assertEqual(len(ids), 6)
+        self.assert_noop()
+
+        self.boto("ecs").delete_cluster(cluster=ids["cluster1"])
+        self.boto("ecr").delete_repository(repositoryName="batch-r2")
+        self.boto("ecr").tag_resource(
+            resourceArn=self.boto("ecr").describe_repositories(
+                repositoryNames=["batch-r0"])["repositories"][0]["repositoryArn"],
+            tags=[{"Key": "n", "Value": "drifted"}])
+        p = self.cairn("plan", "--detailed-exitcode")
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("Plan: 2 to add, 1 to change, 0 to destroy.", p.stdout)
+        self.apply()
+        self.assert_noop()
+        ecs = self.boto("ecs")
+        cs = ecs.describe_clusters(clusters=["batch-c%d" % i for i in range(3)])["clusters"]
+        self.assertEqual([c["status"] for c in cs], ["ACTIVE"] * 3)
+        ecr = self.boto("ecr")
+        rs = ecr.describe_repositories(repositoryNames=["batch-r%d" % i for i in range(3)])
+        self.assertEqual(len(rs["repositories"]), 3)
+        r0 = [r for r in rs["repositories"] if r["repositoryName"] == "batch-r0"][0]
+        tags = ecr.list_tags_for_resource(resourceArn=r0["repositoryArn"])
+        self.assertIn({"Key": "n", "Value": "0"}, tags["tags"])
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertEqual(ecr.describe_repositories()["repositories"], [])
+
+
 if __name__ == "__main__":
     unittest.main()
