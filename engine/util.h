@@ -54,7 +54,7 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);               /* xstrdup(NULL) == NULL */
-char *xstrndup(const char *s, size_t n);
+char *xstrndup(const char *s, size_t n);   /* at most n bytes, stops at a NUL */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *xvasprintf(const char *fmt, va_list ap);
 
