@@ -160,6 +160,7 @@ static int rtb_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 		return -1;
 	for (i = 0; i < n; i++) {
 		json_t *t = json_object_get(tables, ids[i]), *a, *routes;
+		json_t *prior = priors ? priors[i] : NULL;
 		const char *owner = ec2_str(t, "OwnerId");
 
 		if (!t)
@@ -169,7 +170,7 @@ static int rtb_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 		json_object_set_new(a, "id", json_string(ids[i]));
 		json_object_set_new(a, "vpc_id", json_string(ec2_str(t, "VpcId")));
 		json_object_set_new(a, "route",
-				    routes_ordered(routes, priors ? json_object_get(priors[i], "route") : NULL));
+				    routes_ordered(routes, json_object_get(prior, "route")));
 		json_object_set_new(a, "tags", ec2_item_tags(t));
 		json_object_set_new(a, "arn", ec2_arn(ctxs[i], owner, "route-table", ids[i]));
 		json_object_set_new(a, "owner_id", json_string(owner));

@@ -163,7 +163,8 @@ static void atoms_of_perms(json_t *perms, const char *self_id, const char *owner
 	json_array_foreach(perms, i, p) {
 		const char *proto = ec2_str(p, "IpProtocol");
 		int ports = json_is_number(json_object_get(p, "FromPort"));
-		long from = num(json_object_get(p, "FromPort")), to = num(json_object_get(p, "ToPort"));
+		long from = num(json_object_get(p, "FromPort"));
+		long to = num(json_object_get(p, "ToPort"));
 
 		json_array_foreach(json_object_get(p, "IpRanges"), j, e)
 			atom_add(as, proto, from, to, ports, SRC_CIDR4, ec2_str(e, "CidrIp"),
@@ -186,7 +187,8 @@ static void atoms_of_perms(json_t *perms, const char *self_id, const char *owner
 			/* Another account's group is written OWNER/GROUP, as Terraform does. */
 			src = *uid && *owner && strcmp(uid, owner) != 0 ?
 			      xasprintf("%s/%s", uid, gid) : xstrdup(gid);
-			atom_add(as, proto, from, to, ports, SRC_SG, src, ec2_str(e, "Description"));
+			atom_add(as, proto, from, to, ports, SRC_SG, src,
+				 ec2_str(e, "Description"));
 			free(src);
 		}
 	}

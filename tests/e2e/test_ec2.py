@@ -3,9 +3,14 @@ aws_route_table_association, aws_security_group) against moto: create -> check
 with boto3 -> no-op plan -> update in place -> drift shows and is reverted ->
 replace -> import into a fresh state -> destroy."""
 import json
+import signal
+import subprocess
+import time
 import unittest
 
+import harness
 from family import FamilyCase
+from faultproxy import FaultProxy
 
 STACK = "net"
 
@@ -80,13 +85,13 @@ class Vpc(NetCase):
 
     def test_lifecycle(self):
         props = {"cidr_block": "10.10.0.0/16", "enable_dns_hostnames": True,
-                 "tags": {"Name": "main"}}
+                 "instance_tenancy": "dedicated", "tags": {"Name": "main"}}
         self.resources({"vpc": ("aws_vpc", props)})
         self.apply()
         vid = self.ids()["vpc"]
         v = self.vpc(vid)
         self.assertEqual(v["CidrBlock"], "10.10.0.0/16")
-        self.assertEqual(v["InstanceTenancy"], "default")
+        self.assertEqual(v["InstanceTenancy"], "dedicated")
         self.assertTrue(self.vpc_attr(vid, "enableDnsSupport"))
         self.assertTrue(self.vpc_attr(vid, "enableDnsHostnames"))
         self.assertEqual(self.tags(v), dict(owner_tags("vpc"), Name="main"))
@@ -102,12 +107,13 @@ class Vpc(NetCase):
         self.assertIn("arn:aws:ec2:us-east-1:%s:vpc/%s" % (v["OwnerId"], vid), shown)
         self.assert_noop()
 
-        # update in place: DNS attributes and tags
+        # update in place: tenancy, DNS attributes and tags
         props.update(enable_dns_hostnames=False, enable_dns_support=False,
-                     tags={"Name": "main", "env": "test"})
+                     instance_tenancy="default", tags={"Name": "main", "env": "test"})
         self.resources({"vpc": ("aws_vpc", props)})
         self.apply()
         self.assertEqual(self.ids()["vpc"], vid)
+        self.assertEqual(self.vpc(vid)["InstanceTenancy"], "default")
         self.assertFalse(self.vpc_attr(vid, "enableDnsSupport"))
         self.assertFalse(self.vpc_attr(vid, "enableDnsHostnames"))
         self.assertEqual(self.tags(self.vpc(vid)),
@@ -546,6 +552,75 @@ class SecurityGroup(NetCase):
         self.assert_noop()
         self.cairn("destroy", "--auto-approve", check=0)
         self.assertEqual(self.ids(), {})
+
+
+class CrashRecovery(NetCase):
+    """cairn killed right after AWS made a resource: the next apply adopts it
+    (through the ownership tags, or the subnet and table of an association)
+    instead of making a second one."""
+
+    RESOURCES = {
+        "vpc": ("aws_vpc", {"cidr_block": "10.70.0.0/16"}),
+        "sub": ("aws_subnet", {"vpc_id": "${vpc.id}", "cidr_block": "10.70.1.0/24"}),
+        "gw": ("aws_internet_gateway", {"vpc_id": "${vpc.id}"}),
+        "rt": ("aws_route_table", {"vpc_id": "${vpc.id}", "route": [
+            {"cidr_block": "0.0.0.0/0", "gateway_id": "${gw.id}"}]}),
+        "assoc": ("aws_route_table_association",
+                  {"subnet_id": "${sub.id}", "route_table_id": "${rt.id}"}),
+        "sg": ("aws_security_group", {"vpc_id": "${vpc.id}", "ingress": [
+            {"from_port": 80, "to_port": 80, "protocol": "tcp",
+             "cidr_blocks": ["0.0.0.0/0"]}]}),
+    }
+
+    def tagged(self, describe, key, name):
+        items = describe(Filters=[{"Name": "tag:cairn:stack", "Values": [STACK]},
+                                  {"Name": "tag:cairn:resource", "Values": [name]}])[key]
+        return items
+
+    def counts(self):
+        ec2 = self.ec2()
+        c = {"vpc": len(self.tagged(ec2.describe_vpcs, "Vpcs", "vpc")),
+             "sub": len(self.tagged(ec2.describe_subnets, "Subnets", "sub")),
+             "gw": len(self.tagged(ec2.describe_internet_gateways, "InternetGateways", "gw")),
+             "rt": len(self.tagged(ec2.describe_route_tables, "RouteTables", "rt")),
+             "sg": len(self.tagged(ec2.describe_security_groups, "SecurityGroups", "sg"))}
+        subs = self.tagged(ec2.describe_subnets, "Subnets", "sub")
+        c["assoc"] = len(ec2.describe_route_tables(Filters=[
+            {"Name": "association.subnet-id", "Values": [s["SubnetId"] for s in subs]}]
+        )["RouteTables"]) if subs else 0
+        return c
+
+    def kill_when(self, name):
+        """Runs apply slowly and SIGKILLs it as soon as moto holds name."""
+        px = FaultProxy(self.moto.url, latency_ms=400).start()
+        self.addCleanup(px.stop)
+        env = dict(self.env, AWS_ENDPOINT_URL=px.url)
+        p = subprocess.Popen([harness.CAIRN, "apply", "--auto-approve"], cwd=self.dir, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: p.poll() is None and p.kill())
+        deadline = time.time() + 120
+        while self.counts()[name] == 0:
+            self.assertIsNone(p.poll(), "apply ended before %s was made" % name)
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.05)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+
+    def test_killed_after_create_calls(self):
+        self.resources(self.RESOURCES)
+        self.kill_when("sg")
+        self.kill_when("assoc")
+        self.apply()
+        self.assertEqual(self.counts(), {n: 1 for n in self.RESOURCES})
+        ids = self.ids()
+        self.assertEqual(sorted(ids), sorted(self.RESOURCES))
+        sg = self.sg(ids["sg"])
+        self.assertEqual(sg["IpPermissionsEgress"], [])
+        self.assertEqual(len(sg["IpPermissions"]), 1)
+        self.assertEqual(self.routes(ids["rt"]), [("0.0.0.0/0", ids["gw"])])
+        self.assert_noop()
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertEqual(self.counts(), {n: 0 for n in self.RESOURCES})
 
 
 if __name__ == "__main__":
