@@ -533,8 +533,10 @@ int ui_apply(const struct ui_apply_args *a, const struct global_opts *g)
 		rc = 130;
 		goto out;
 	}
-	if (!msg_quiet())
+	if (!msg_quiet()) {
 		plan_print_text(plan, stdout, g->color);
+		fflush(stdout);
+	}
 	if (exec_needs_account_id(plan)) {
 		account_id = provider_account_id(aws, &err);
 		if (!account_id) {

@@ -260,6 +260,44 @@ resources:
         self.assert_exact("prog", [])
 
 
+class TestRefreshImport(ExecCase):
+    def test_refresh_records_drift_and_gone(self):
+        self.write("stack.yaml", topics_stack("refr", 2))
+        self.cairn("apply", "--auto-approve", check=0)
+        st = self.state()
+        sns = self.boto("sns")
+        sns.set_topic_attributes(TopicArn=st["topic_0"][1], AttributeName="DisplayName",
+                                 AttributeValue="changed")
+        sns.delete_topic(TopicArn=st["topic_1"][1])
+        p = self.cairn("refresh", check=0)
+        self.assertIn("topic_0: Changed outside cairn: display_name", p.stdout)
+        self.assertIn("topic_1: Gone from AWS; removed from the state", p.stdout)
+        self.assertEqual(sorted(self.state()), ["topic_0"])
+        shown = self.cairn("state", "show", "topic_0", "--json", check=0)
+        self.assertIn('"changed"', shown.stdout)
+        p = self.cairn("refresh", check=0)
+        self.assertIn("no changes outside cairn", p.stdout)
+        self.cairn("apply", "--auto-approve", check=0)
+        self.assert_exact("refr", ["topic_0", "topic_1"])
+        self.cairn("destroy", "--auto-approve", check=0)
+
+    def test_import(self):
+        arn = self.boto("sns").create_topic(Name="imp-t0")["TopicArn"]
+        self.write("stack.yaml", topics_stack("imp", 1))
+        p = self.cairn("import", "nothing", arn)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("resource 'nothing' is not declared", p.stderr)
+        p = self.cairn("import", "topic_0", arn, check=0)
+        self.assertIn("topic_0: Import complete [id=%s]" % arn, p.stdout)
+        self.assertEqual(self.state()["topic_0"], ("aws_sns_topic", arn))
+        self.assert_noop_plan()
+        p = self.cairn("import", "topic_0", arn)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("'topic_0' is already in the state", p.stderr)
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertNotIn(arn, [t["TopicArn"] for t in self.boto("sns").list_topics()["Topics"]])
+
+
 class TestLockAndSignals(ExecCase):
     def test_concurrent_apply_fails_on_the_lock(self):
         px = self.proxy(latency_ms=250)
@@ -275,6 +313,20 @@ class TestLockAndSignals(ExecCase):
         self.assert_exact("lock1", ["topic_%d" % i for i in range(4)])
         # the lock was released: the next run gets it
         self.assert_noop_plan()
+        self.cairn("destroy", "--auto-approve", check=0)
+
+    def test_still_creating_every_10s(self):
+        # every call takes 4 s: the create (of a topic, on an empty state: the
+        # only calls of the run) needs more than 10 s
+        px = self.proxy(latency_ms=4000)
+        self.write("stack.yaml", topics_stack("slow", 1))
+        env = {"AWS_ENDPOINT_URL": px.url}
+        p = self.popen("apply", "--auto-approve", env=env)
+        rc, out, err = self.finish(p)
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("topic_0: Still creating... [10s elapsed]", out)
+        self.assertRegex(out, r"topic_0: Created after 1\d\.\ds")
+        px.set(latency_ms=0)
         self.cairn("destroy", "--auto-approve", check=0)
 
     def test_sigint_stops_and_records(self):
