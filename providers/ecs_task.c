@@ -146,8 +146,9 @@ static void sort_by_name(json_t *list)
 	free(items);
 }
 
-/* Drops the values ECS fills in by default from one container (in place). */
-static void cd_drop_defaults(json_t *c)
+/* Drops the values ECS fills in by default from one container (in place);
+ * sort: also put environment and secrets in name order. */
+static void cd_drop_defaults(json_t *c, int sort)
 {
 	json_t *pm;
 	size_t i;
@@ -165,13 +166,18 @@ static void cd_drop_defaults(json_t *c)
 		    json_number_value(json_object_get(pm, "hostPort")) == json_number_value(cp))
 			json_object_del(pm, "hostPort");
 	}
-	sort_by_name(json_object_get(c, "environment"));
-	sort_by_name(json_object_get(c, "secrets"));
+	if (sort) {
+		sort_by_name(json_object_get(c, "environment"));
+		sort_by_name(json_object_get(c, "secrets"));
+	}
 }
 
-/* Container definitions in the compared form: new ref (an array, maybe empty).
- * A document given as JSON text is parsed first. */
-static json_t *cd_norm(json_t *defs)
+/* Container definitions without ECS's defaults: new ref (an array, maybe
+ * empty). A document given as JSON text is parsed first. sort: the
+ * compared form, with environment and secrets in name order; without it,
+ * the form reported when no recorded form matches (AWS's order kept, so an
+ * imported definition reads as it was written). */
+static json_t *cd_clean(json_t *defs, int sort)
 {
 	json_t *parsed = NULL, *out, *c;
 	size_t i;
@@ -186,7 +192,7 @@ static json_t *cd_norm(json_t *defs)
 	}
 	json_array_foreach(out, i, c)
 		if (json_is_object(c))
-			cd_drop_defaults(c);
+			cd_drop_defaults(c, sort);
 	/* Dropping defaults may have emptied lists or objects. */
 	c = cd_strip(out);
 	json_decref(out);
@@ -195,7 +201,7 @@ static json_t *cd_norm(json_t *defs)
 
 static int cd_equal(json_t *a, json_t *b)
 {
-	json_t *na = cd_norm(a), *nb = cd_norm(b);
+	json_t *na = cd_clean(a, 1), *nb = cd_clean(b, 1);
 	int eq = json_equal(na, nb);
 
 	json_decref(na);
@@ -221,7 +227,7 @@ static json_t *td_attrs(json_t *td, json_t *tags, json_t *prior_defs)
 	if (prior_defs && cd_equal(prior_defs, defs))
 		json_object_set_new(o, "container_definitions", json_deep_copy(prior_defs));
 	else
-		json_object_set_new(o, "container_definitions", cd_norm(defs));
+		json_object_set_new(o, "container_definitions", cd_clean(defs, 0));
 	json_object_set_new(o, "cpu", json_string(str_or(json_object_get(td, "cpu"), "")));
 	json_object_set_new(o, "memory", json_string(str_or(json_object_get(td, "memory"), "")));
 	json_object_set_new(o, "network_mode",
