@@ -512,6 +512,31 @@ static int sg_read(const struct provider_ctx *ctx, const char *id, json_t *prior
 	return ec2_read_one(sg_read_batch, ctx, id, prior, out, err);
 }
 
+/* A rule without any source would stand for no permission at all. */
+static int rules_check(const struct provider_ctx *ctx, json_t *want, struct cairn_err *err)
+{
+	static const char *const dirs[] = {"ingress", "egress"};
+	json_t *r;
+	size_t d, i;
+
+	for (d = 0; d < 2; d++)
+		json_array_foreach(json_object_get(want, dirs[d]), i, r) {
+			struct sg_atoms as = {0};
+			size_t n;
+
+			atoms_of_rule(r, &as);
+			n = as.n;
+			atoms_free(&as);
+			if (!n) {
+				err_set(err, CAIRN_EINVAL, "%s: %s rule %zu has no source: set "
+					"cidr_blocks, ipv6_cidr_blocks, prefix_list_ids, "
+					"security_groups or self", ctx->name, dirs[d], i + 1);
+				return -1;
+			}
+		}
+	return 0;
+}
+
 /* Both directions of the group as AWS has it now into want's rules. */
 static int sg_apply_rules(const struct provider_ctx *ctx, const char *id, json_t *want,
 			  int ingress, int egress, struct cairn_err *err)
@@ -550,6 +575,8 @@ static int sg_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	int ok, rc;
 
 	*out = NULL;
+	if (rules_check(ctx, attrs, err) != 0)
+		return -1;
 	name = *ec2_str(attrs, "name") ? xstrdup(ec2_str(attrs, "name")) :
 	       xasprintf("%s-%s", ctx->stack, ctx->name);
 	in = json_pack("{s:s,s:s,s:o}", "GroupName", name, "Description",
@@ -589,6 +616,8 @@ static int sg_update(const struct provider_ctx *ctx, const char *id, json_t *old
 	int ingress = ec2_changed(changed, "ingress"), egress = ec2_changed(changed, "egress");
 
 	*out = NULL;
+	if (rules_check(ctx, want, err) != 0)
+		return -1;
 	if ((ingress || egress) && sg_apply_rules(ctx, id, want, ingress, egress, err) != 0)
 		return -1;
 	if (ec2_changed(changed, "tags") &&

@@ -553,6 +553,19 @@ class SecurityGroup(NetCase):
         self.cairn("destroy", "--auto-approve", check=0)
         self.assertEqual(self.ids(), {})
 
+    def test_rule_without_source_is_refused_before_any_call(self):
+        self.resources({"vpc": ("aws_vpc", {"cidr_block": "10.62.0.0/16"}),
+                        "bad": ("aws_security_group", {"vpc_id": "${vpc.id}", "ingress": [
+                            {"from_port": 80, "to_port": 80, "protocol": "tcp"}]})})
+        p = self.cairn("apply", "--auto-approve")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("ingress rule 1 has no source", p.stderr)
+        vid = self.ids()["vpc"]
+        groups = self.ec2().describe_security_groups(
+            Filters=[{"Name": "vpc-id", "Values": [vid]}])["SecurityGroups"]
+        self.assertEqual([g["GroupName"] for g in groups], ["default"])
+        self.cairn("destroy", "--auto-approve", check=0)
+
 
 class CrashRecovery(NetCase):
     """cairn killed right after AWS made a resource: the next apply adopts it
