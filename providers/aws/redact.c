@@ -80,6 +80,15 @@ static int credential_key(const char *k, size_t n)
 	       (n == 16 && !strncasecmp(k, "x-amz-credential", 16));
 }
 
+/* JSON members also hide "Value": SSM carries parameter values (secrets,
+ * for SecureString) as "Value" in PutParameter and GetParameter(s). Tag
+ * values of the JSON APIs are hidden with them, erring on the safe side;
+ * form and XML "Value"s (query API tags) stay readable. */
+static int json_secret_key(const char *k, size_t n)
+{
+	return secret_key(k, n) || (n == 5 && !strncmp(k, "Value", 5));
+}
+
 /* At s: a JSON member name, or one inside an escaped JSON string
  * (\"key\":\"value\", where the scan starts at the quote after '\').
  * Returns how much was consumed, having written it to out, or 0. */
@@ -99,7 +108,7 @@ static size_t json_member(const char *s, struct strbuf *out)
 	p += escaped ? 2 : 1;
 	while (*p == ' ' || *p == '\t')
 		p++;
-	if (*p != ':' || !kn || !secret_key(k, kn))
+	if (*p != ':' || !kn || !json_secret_key(k, kn))
 		return 0;
 	p++;
 	while (*p == ' ' || *p == '\t')

@@ -93,6 +93,9 @@ static void test_json(void **state)
 	expect("{\"authorizationData\":[{\"authorizationToken\":\"QVdTOmV5Sg==\",\"proxyEndpoint\":\"https://x\"}]}",
 	       "{\"authorizationData\":[{\"authorizationToken\":\"***\",\"proxyEndpoint\":\"https://x\"}]}");
 	expect("{\"WebIdentityToken\":\"eyJ.a.b\",\"RoleArn\":\"arn\"}", "{\"WebIdentityToken\":\"***\",\"RoleArn\":\"arn\"}");
+	/* SSM parameter values */
+	expect("{\"Name\":\"/db/pw\",\"Type\":\"SecureString\",\"Value\":\"hunter2\"}",
+	       "{\"Name\":\"/db/pw\",\"Type\":\"SecureString\",\"Value\":\"***\"}");
 	/* non-string values and ordinary strings are left alone */
 	expect("{\"Password\":null,\"Message\":\"the password: is required\"}",
 	       "{\"Password\":null,\"Message\":\"the password: is required\"}");
