@@ -438,9 +438,62 @@ static int put_ttl(const struct provider_ctx *ctx, const char *name, json_t *ttl
 	return rc;
 }
 
+/* TTL: DynamoDB refuses to move an enabled TTL to another attribute and
+ * disables it by the attribute it is on, so the old one goes off first. */
+static int update_ttl(const struct provider_ctx *ctx, const char *id, json_t *old, json_t *ttl,
+		      struct cairn_err *err)
+{
+	json_t *was = json_object_get(old, "ttl");
+	int was_on = json_is_true(json_object_get(was, "enabled"));
+	int on = json_is_true(json_object_get(ttl, "enabled"));
+
+	if (was_on && (!on || !str_eq(sget(was, "attribute_name"), sget(ttl, "attribute_name")))) {
+		json_t *off = json_pack("{s:s,s:b}", "attribute_name",
+					sget(was, "attribute_name") ? sget(was, "attribute_name") : "",
+					"enabled", 0);
+		int rc = put_ttl(ctx, id, off, err);
+
+		json_decref(off);
+		if (rc != 0)
+			return -1;
+	}
+	return on ? put_ttl(ctx, id, ttl, err) : 0;
+}
+
+/* DynamoDB keeps exactly the attribute definitions some key uses: every
+ * key must be defined, and an attribute no key uses would never read back. */
+static int check_keys(const struct provider_ctx *ctx, json_t *attrs, struct cairn_err *err)
+{
+	json_t *defs = json_object_get(attrs, "attribute");
+	json_t *keys = attr_defs(attrs, json_object_get(attrs, "global_secondary_index"));
+	json_t *k, *a;
+	size_t i;
+	int rc = -1;
+
+	json_array_foreach(keys, i, k)
+		if (!find_by(defs, "name", sget(k, "AttributeName"))) {
+			err_set(err, CAIRN_EINVAL, "%s: key '%s' has no entry in attribute", ctx->name,
+				sget(k, "AttributeName"));
+			goto out;
+		}
+	json_array_foreach(defs, i, a)
+		if (!find_by(keys, "AttributeName", sget(a, "name"))) {
+			err_set(err, CAIRN_EINVAL, "%s: attribute '%s' is not a key of the table or "
+				"of an index (DynamoDB keeps only key attributes)", ctx->name,
+				sget(a, "name") ? sget(a, "name") : "");
+			goto out;
+		}
+	rc = 0;
+out:
+	json_decref(keys);
+	return rc;
+}
+
 /* Checks what DynamoDB would refuse less clearly, before any call. */
 static int check_attrs(const struct provider_ctx *ctx, json_t *attrs, struct cairn_err *err)
 {
+	if (check_keys(ctx, attrs, err) != 0)
+		return -1;
 	if (provisioned(attrs) && (!json_is_number(json_object_get(attrs, "read_capacity")) ||
 				   !json_is_number(json_object_get(attrs, "write_capacity")))) {
 		err_set(err, CAIRN_EINVAL, "%s: read_capacity and write_capacity are required "
@@ -728,7 +781,7 @@ static int ddb_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	if ((has_name(changed, "stream_enabled") || has_name(changed, "stream_view_type")) &&
 	    update_stream(ctx, id, old, want, err) != 0)
 		return -1;
-	if (has_name(changed, "ttl") && json_is_object(ttl) && put_ttl(ctx, id, ttl, err) != 0)
+	if (has_name(changed, "ttl") && json_is_object(ttl) && update_ttl(ctx, id, old, ttl, err) != 0)
 		return -1;
 	if (has_name(changed, "tags") &&
 	    sync_tags(ctx, sget(old, "arn") ? sget(old, "arn") : "", json_object_get(old, "tags"),

@@ -145,6 +145,38 @@ class DynamoDBTable(FamilyCase):
         self.cairn("destroy", "--auto-approve", check=0)
         self.assertIsNone(self.describe("data-keys"))
 
+    def test_ttl_move_and_key_checks(self):
+        props = {"name": "data-ttl", "billing_mode": "PAY_PER_REQUEST", "hash_key": "id",
+                 "attribute": [{"name": "id", "type": "S"}, {"name": "unused", "type": "S"}],
+                 "ttl": {"attribute_name": "a"}}
+        self.stack("t", "aws_dynamodb_table", props)
+        p = self.cairn("apply", "--auto-approve")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("attribute 'unused' is not a key", p.stdout + p.stderr)
+        self.assertIsNone(self.describe("data-ttl"))
+
+        props["attribute"] = [{"name": "id", "type": "S"}]
+        self.stack("t", "aws_dynamodb_table", props)
+        self.apply()
+        ddb = self.boto("dynamodb")
+        ttl = ddb.describe_time_to_live(TableName="data-ttl")["TimeToLiveDescription"]
+        self.assertEqual((ttl["TimeToLiveStatus"], ttl["AttributeName"]), ("ENABLED", "a"))
+        self.assert_noop()
+        props["ttl"] = {"attribute_name": "b"}
+        self.stack("t", "aws_dynamodb_table", props)
+        self.apply()
+        ttl = ddb.describe_time_to_live(TableName="data-ttl")["TimeToLiveDescription"]
+        self.assertEqual((ttl["TimeToLiveStatus"], ttl["AttributeName"]), ("ENABLED", "b"))
+        self.assert_noop()
+        props["ttl"] = {"attribute_name": "b", "enabled": False}
+        self.stack("t", "aws_dynamodb_table", props)
+        self.apply()
+        ttl = ddb.describe_time_to_live(TableName="data-ttl")["TimeToLiveDescription"]
+        self.assertEqual(ttl["TimeToLiveStatus"], "DISABLED")
+        self.assert_noop()
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertIsNone(self.describe("data-ttl"))
+
     def test_adopted_after_kill_mid_create(self):
         self.stack("kill", "aws_dynamodb_table", {
             "name": "data-kill", "billing_mode": "PAY_PER_REQUEST", "hash_key": "id",
