@@ -500,10 +500,10 @@ static int check_attrs(const struct provider_ctx *ctx, json_t *attrs, struct cai
 			"with billing_mode PROVISIONED", ctx->name);
 		return -1;
 	}
-	if (json_is_true(json_object_get(attrs, "stream_enabled")) &&
-	    !sget(attrs, "stream_view_type")) {
-		err_set(err, CAIRN_EINVAL, "%s: stream_view_type is required with "
-			"stream_enabled", ctx->name);
+	if (json_is_true(json_object_get(attrs, "stream_enabled")) !=
+	    (sget(attrs, "stream_view_type") && *sget(attrs, "stream_view_type"))) {
+		err_set(err, CAIRN_EINVAL, "%s: stream_view_type goes with stream_enabled: true, "
+			"and only with it", ctx->name);
 		return -1;
 	}
 	return 0;

@@ -87,6 +87,8 @@ class DynamoDBTable(FamilyCase):
         props["global_secondary_index"] = props["global_secondary_index"][1:]
         props["attribute"] = [a for a in props["attribute"] if a["name"] != "customer"]
         props["billing_mode"] = "PAY_PER_REQUEST"
+        props["stream_enabled"] = False
+        del props["stream_view_type"]
         for k in ("read_capacity", "write_capacity"):
             del props[k]
             del props["global_secondary_index"][0][k]
@@ -95,6 +97,7 @@ class DynamoDBTable(FamilyCase):
         t = self.describe("data-orders")
         self.assertEqual(t["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST")
         self.assertEqual(sorted(self.gsis(t)), ["by_status"])
+        self.assertFalse(t.get("StreamSpecification", {}).get("StreamEnabled", False))
         self.assert_noop()
 
         # drift: TTL switched off and a tag added outside cairn
