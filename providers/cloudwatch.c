@@ -55,30 +55,21 @@ static int array_has_str(json_t *a, const char *s)
 	return 0;
 }
 
-static int cmp_json_str(const void *a, const void *b)
-{
-	return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
-}
-
 /* The strings of have (a set, borrowed; may be NULL) in the order prior
- * (may be NULL) lists them, the others sorted after. New array. */
+ * (may be NULL) lists them, the others after in the order AWS gives (the
+ * order they were written in), so an import reads back as written. New array. */
 static json_t *order_like(json_t *have, json_t *prior)
 {
-	json_t *out = json_array(), *e, **rest;
-	size_t i, n = 0;
+	json_t *out = json_array(), *e;
+	size_t i;
 
 	json_array_foreach(prior, i, e)
 		if (json_is_string(e) && array_has_str(have, json_string_value(e)) &&
 		    !array_has_str(out, json_string_value(e)))
 			json_array_append(out, e);
-	rest = xcalloc(json_array_size(have) + 1, sizeof(*rest));
 	json_array_foreach(have, i, e)
 		if (json_is_string(e) && !array_has_str(out, json_string_value(e)))
-			rest[n++] = e;
-	qsort(rest, n, sizeof(*rest), cmp_json_str);
-	for (i = 0; i < n; i++)
-		json_array_append(out, rest[i]);
-	free(rest);
+			json_array_append(out, e);
 	return out;
 }
 
@@ -127,11 +118,12 @@ static json_t *alarm_attrs(json_t *a, json_t *tags, json_t *prior)
 			json_object_set_new(dims, jstr(d, "Name"),
 					    json_string(jstr(d, "Value") ? jstr(d, "Value") : ""));
 	json_object_set_new(o, "dimensions", dims);
+	/* AWS leaves it out unless it was set (then all evaluation periods
+	 * count); so does the attribute object, and a stack that leaves it
+	 * out sees no difference. */
 	v = json_object_get(a, "DatapointsToAlarm");
-	/* AWS leaves it out when it equals evaluation_periods (the default). */
-	json_object_set_new(o, "datapoints_to_alarm",
-			    json_integer(json_is_integer(v) ? json_integer_value(v) :
-					 json_integer_value(json_object_get(a, "EvaluationPeriods"))));
+	if (json_is_integer(v))
+		json_object_set(o, "datapoints_to_alarm", v);
 	json_object_set_new(o, "treat_missing_data", json_string(tmd ? tmd : "missing"));
 	json_object_set_new(o, "tags", ptags_from_list(tags, "Key", "Value"));
 	return o;
@@ -342,12 +334,6 @@ static int cw_update(const struct provider_ctx *ctx, const char *id, json_t *old
 	if (put) {
 		in = put_input(want);
 		json_object_set_new(in, "AlarmName", json_string(id));
-		/* A datapoints_to_alarm that only mirrored evaluation_periods
-		 * (AWS's default, the stack left it out) follows it. */
-		if (!has_name(changed, "datapoints_to_alarm") &&
-		    json_equal(json_object_get(old, "datapoints_to_alarm"),
-			       json_object_get(old, "evaluation_periods")))
-			json_object_del(in, "DatapointsToAlarm");
 		if (call(ctx, "PutMetricAlarm", in, err) != 0)
 			goto out;
 	}
