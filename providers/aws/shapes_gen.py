@@ -45,9 +45,10 @@ OPS = {
     "sts": "GetCallerIdentity AssumeRole AssumeRoleWithWebIdentity",
     "iam": """CreateRole GetRole DeleteRole UpdateAssumeRolePolicy AttachRolePolicy
         DetachRolePolicy ListAttachedRolePolicies PutRolePolicy DeleteRolePolicy
-        ListRolePolicies GetRolePolicy TagRole ListRoleTags CreateUser CreateAccessKey
-        PutUserPolicy""",
-    "cloudwatch": "PutMetricAlarm DescribeAlarms DeleteAlarms TagResource ListTagsForResource",
+        ListRolePolicies GetRolePolicy TagRole UntagRole ListRoleTags UpdateRole CreateUser
+        CreateAccessKey PutUserPolicy""",
+    "cloudwatch": """PutMetricAlarm DescribeAlarms DeleteAlarms TagResource UntagResource
+        ListTagsForResource""",
 }
 
 SCALAR = {"string": "s", "blob": "s", "integer": "i", "long": "i", "float": "f",
