@@ -82,7 +82,7 @@ class IamRole(FamilyCase):
                      assume_role_policy=trust2, managed_policy_arns=[pb],
                      inline_policy=[{"name": "logs", "policy": policy("logs:*")},
                                     {"name": "sqs", "policy": policy("sqs:SendMessage")}],
-                     tags={"team": "platform", "tier": "1"})
+                     tags={"tier": "1"})
         self.stack("app", "aws_iam_role", props)
         self.apply()
         r2 = self.role("plat-app")
@@ -94,7 +94,7 @@ class IamRole(FamilyCase):
         self.assertEqual(self.inline("plat-app"), {"logs": policy("logs:*"),
                                                    "sqs": policy("sqs:SendMessage")})
         self.assertEqual(self.tags("plat-app"),
-                         dict(OWNER, team="platform", tier="1", **{"cairn:resource": "app"}))
+                         dict(OWNER, tier="1", **{"cairn:resource": "app"}))
         self.assert_noop()
 
         # drift: description and an extra managed policy set outside cairn
@@ -175,13 +175,13 @@ class LogGroup(FamilyCase):
         self.assert_noop()
 
         # update in place: retention, tags
-        props.update(retention_in_days=30, tags={"team": "platform", "tier": "1"})
+        props.update(retention_in_days=30, tags={"tier": "1"})
         self.stack("logs", "aws_cloudwatch_log_group", props)
         self.apply()
         self.assertEqual(self.ids()["logs"], "/plat/app")
         self.assertEqual(self.group("/plat/app")["retentionInDays"], 30)
         self.assertEqual(self.tags(arn),
-                         dict(OWNER, team="platform", tier="1", **{"cairn:resource": "logs"}))
+                         dict(OWNER, tier="1", **{"cairn:resource": "logs"}))
         self.assert_noop()
 
         # back to keeping events forever: the retention policy goes
@@ -289,7 +289,7 @@ class SsmParameter(FamilyCase):
 
         # update in place: value, description, tags
         props.update(value=SECRET2, description="DB password v2",
-                     tags={"team": "platform", "tier": "1"})
+                     tags={"tier": "1"})
         self.stack("pw", "aws_ssm_parameter", props)
         p = self.cairn("-v", "plan", "--detailed-exitcode")
         self.assertEqual(p.returncode, 2)
@@ -302,7 +302,7 @@ class SsmParameter(FamilyCase):
         self.assertEqual(prm["Version"], 2)
         self.assertEqual(self.meta("/plat/db/password")["Description"], "DB password v2")
         self.assertEqual(self.tags("/plat/db/password"),
-                         dict(OWNER, team="platform", tier="1", **{"cairn:resource": "pw"}))
+                         dict(OWNER, tier="1", **{"cairn:resource": "pw"}))
         self.assert_noop()
 
         # the type changes in place too
@@ -418,7 +418,7 @@ class MetricAlarm(FamilyCase):
         props.update(threshold=90.5, evaluation_periods=3, datapoints_to_alarm=2,
                      actions_enabled=False, alarm_actions=[t1, t2], ok_actions=[],
                      insufficient_data_actions=[t2], dimensions={"ClusterName": "web"},
-                     tags={"team": "platform", "tier": "1"})
+                     tags={"tier": "1"})
         self.stack("cpu", "aws_cloudwatch_metric_alarm", props)
         self.apply()
         self.assertEqual(self.ids()["cpu"], "plat-cpu")
@@ -432,7 +432,7 @@ class MetricAlarm(FamilyCase):
         self.assertEqual(a["InsufficientDataActions"], [t2])
         self.assertEqual(a["Dimensions"], [{"Name": "ClusterName", "Value": "web"}])
         self.assertEqual(self.tags(a["AlarmArn"]),
-                         dict(OWNER, team="platform", tier="1", **{"cairn:resource": "cpu"}))
+                         dict(OWNER, tier="1", **{"cairn:resource": "cpu"}))
         self.assert_noop()
 
         # drift: the threshold changed outside cairn
