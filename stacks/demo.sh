@@ -50,7 +50,11 @@ export CAIRN_STATE="$WORK/cairn.db"
 unset AWS_PROFILE AWS_SESSION_TOKEN 2>/dev/null || true
 
 step() {
-	printf '\n\033[1m==> %s\033[0m\n\n' "$*"
+	if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+		printf '\n\033[1m==> %s\033[0m\n\n' "$*"
+	else
+		printf '\n==> %s\n\n' "$*"
+	fi
 }
 
 cd "$ROOT"
