@@ -223,6 +223,36 @@ resources:
         self.cairn("destroy", "--auto-approve", "--var", "cidr=10.0.2.0/24", check=0)
         self.assert_exact(stack, [])
 
+    def test_create_before_destroy_replace(self):
+        text = """stack: cbd
+region: us-east-1
+variables:
+  suffix: {type: string, default: one}
+resources:
+  topic:
+    type: aws_sns_topic
+    lifecycle: {create_before_destroy: true}
+    properties: {name: "cbd-${var.suffix}"}
+  watcher:
+    type: aws_sns_topic
+    properties: {name: cbd-watcher, display_name: "${topic.name}"}
+"""
+        self.write("stack.yaml", text)
+        self.cairn("apply", "--auto-approve", check=0)
+        old = self.state()["topic"][1]
+        p = self.cairn("apply", "--auto-approve", "--var", "suffix=two", check=0)
+        out = p.stdout
+        self.assertIn("1 added, 1 changed, 1 destroyed", out)
+        # new one first, the dependent moved to it, then the old one deleted
+        self.assertLess(out.index("topic: Creating..."), out.index("watcher: Modifying..."))
+        self.assertLess(out.index("watcher: Modifications complete"),
+                        out.index("topic (deposed object): Destroying... [id=%s]" % old))
+        self.assert_exact("cbd", ["topic", "watcher"])
+        self.assertNotEqual(self.state()["topic"][1], old)
+        self.assert_noop_plan("--var", "suffix=two")
+        self.cairn("destroy", "--auto-approve", "--var", "suffix=two", check=0)
+        self.assert_exact("cbd", [])
+
     def test_refuses_without_terminal(self):
         self.write("stack.yaml", topics_stack("noterm", 1))
         p = self.cairn("apply")
