@@ -148,6 +148,20 @@ static void parts_free(struct role_parts *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* One inline policy's document (structure) into docs[policy]. */
+static int get_inline(const struct provider_ctx *ctx, const char *name, const char *policy,
+		      json_t *docs, struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s,s:s}", "RoleName", name, "PolicyName", policy), *res = NULL;
+	int rc = pcall(ctx, SVC, "GetRolePolicy", in, &res, err);
+
+	if (rc == 0)
+		json_object_set_new(docs, policy, policy_doc(jstr(res, "PolicyDocument")));
+	json_decref(in);
+	json_decref(res);
+	return rc;
+}
+
 static int role_get(const struct provider_ctx *ctx, const char *name, struct role_parts *p,
 		    struct cairn_err *err)
 {
@@ -157,7 +171,7 @@ static int role_get(const struct provider_ctx *ctx, const char *name, struct rol
 
 	memset(p, 0, sizeof(*p));
 	if (pcall(ctx, SVC, "GetRole", in, &res, err) != 0)
-		goto gone;
+		goto out;
 	p->role = json_incref(json_object_get(res, "Role"));
 	if (!json_is_object(p->role)) {
 		err_set(err, CAIRN_EAWS, "GetRole on %s: no role in the answer", ctx->name);
@@ -166,45 +180,31 @@ static int role_get(const struct provider_ctx *ctx, const char *name, struct rol
 	if (aws_call_all(ctx->aws, SVC, "ListAttachedRolePolicies", in, "AttachedPolicies",
 			 &items, err) != 0) {
 		err_prefix(err, "ListAttachedRolePolicies on %s", ctx->name);
-		goto gone;
+		goto out;
 	}
 	p->managed = json_array();
 	json_array_foreach(items, i, e)
 		if (jstr(e, "PolicyArn"))
 			json_array_append_new(p->managed, json_string(jstr(e, "PolicyArn")));
-	json_decref(items);
-	items = NULL;
 	if (aws_call_all(ctx->aws, SVC, "ListRolePolicies", in, "PolicyNames", &p->inline_names,
 			 err) != 0) {
 		err_prefix(err, "ListRolePolicies on %s", ctx->name);
-		goto gone;
+		goto out;
 	}
 	p->inline_docs = json_object();
-	json_array_foreach(p->inline_names, i, e) {
-		json_t *pin = json_pack("{s:s,s:O}", "RoleName", name, "PolicyName", e), *pres = NULL;
-		int prc = pcall(ctx, SVC, "GetRolePolicy", pin, &pres, err);
-
-		json_decref(pin);
-		if (prc != 0) {
-			json_decref(pres);
-			goto gone;
-		}
-		json_object_set_new(p->inline_docs, json_string_value(e),
-				    policy_doc(jstr(pres, "PolicyDocument")));
-		json_decref(pres);
-	}
+	json_array_foreach(p->inline_names, i, e)
+		if (get_inline(ctx, name, json_string_value(e), p->inline_docs, err) != 0)
+			goto out;
 	rc = 0;
-	goto out;
-gone:
-	/* Deleted before or while it was read: gone, not an error. */
-	if (perr_is(err, "NoSuchEntity")) {
-		err_clear(err);
-		rc = 0;
-	}
-	parts_free(p);
 out:
-	if (rc != 0)
+	if (rc != 0) {
 		parts_free(p);
+		/* Deleted before or while it was read: gone, not an error. */
+		if (perr_is(err, "NoSuchEntity")) {
+			err_clear(err);
+			rc = 0;
+		}
+	}
 	json_decref(in);
 	json_decref(res);
 	json_decref(items);
@@ -267,12 +267,28 @@ static int iam_read(const struct provider_ctx *ctx, const char *id, json_t *prio
 	return 0;
 }
 
-static int attach(const struct provider_ctx *ctx, const char *name, const char *op,
-		  const char *arn, struct cairn_err *err)
+/* Attaching rides out a role that IAM does not know yet. */
+static int attach(const struct provider_ctx *ctx, const char *name, const char *arn,
+		  struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:s,s:s}", "RoleName", name, "PolicyArn", arn);
-	int rc = call_retry(ctx, op, in, "NoSuchEntity", err);
+	int rc = call_retry(ctx, "AttachRolePolicy", in, "NoSuchEntity", err);
 
+	json_decref(in);
+	return rc;
+}
+
+/* Detaching a policy that is no longer attached succeeds. */
+static int detach(const struct provider_ctx *ctx, const char *name, const char *arn,
+		  struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s,s:s}", "RoleName", name, "PolicyArn", arn);
+	int rc = call(ctx, "DetachRolePolicy", in, err);
+
+	if (rc != 0 && perr_is(err, "NoSuchEntity")) {
+		err_clear(err);
+		rc = 0;
+	}
 	json_decref(in);
 	return rc;
 }
@@ -325,13 +341,11 @@ static int sync_managed(const struct provider_ctx *ctx, const char *name, json_t
 
 	json_array_foreach(old, i, e)
 		if (!array_has_str(want, json_string_value(e)) &&
-		    attach(ctx, name, "DetachRolePolicy", json_string_value(e), err) != 0 &&
-		    !perr_is(err, "NoSuchEntity"))
+		    detach(ctx, name, json_string_value(e), err) != 0)
 			return -1;
-	err_clear(err);
 	json_array_foreach(want, i, e)
 		if (!array_has_str(old, json_string_value(e)) &&
-		    attach(ctx, name, "AttachRolePolicy", json_string_value(e), err) != 0)
+		    attach(ctx, name, json_string_value(e), err) != 0)
 			return -1;
 	return 0;
 }
@@ -406,7 +420,7 @@ static int iam_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 		goto out;
 	created = 1;
 	json_array_foreach(json_object_get(attrs, "managed_policy_arns"), i, e)
-		if (attach(ctx, name, "AttachRolePolicy", json_string_value(e), err) != 0)
+		if (attach(ctx, name, json_string_value(e), err) != 0)
 			goto out;
 	json_array_foreach(json_object_get(attrs, "inline_policy"), i, e)
 		if (put_inline(ctx, name, e, err) != 0)
@@ -515,11 +529,8 @@ static int iam_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 	if (!p.role)
 		return 0;
 	json_array_foreach(p.managed, i, e)
-		if (attach(ctx, id, "DetachRolePolicy", json_string_value(e), err) != 0) {
-			if (!perr_is(err, "NoSuchEntity"))
-				goto out;
-			err_clear(err);
-		}
+		if (detach(ctx, id, json_string_value(e), err) != 0)
+			goto out;
 	json_array_foreach(p.inline_names, i, e)
 		if (delete_inline(ctx, id, json_string_value(e), err) != 0)
 			goto out;

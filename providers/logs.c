@@ -5,9 +5,10 @@
  * The id is the log group name. Reads go through DescribeLogGroups with
  * logGroupIdentifiers (up to 50 names a call) and keep only exact name
  * matches, so an emulator that ignores the filter and lists every group
- * still gives the right answer; tags come from ListTagsForResource, one
- * call per group (the API has no batched form). AWS leaves
- * retentionInDays out when events never expire: that reads as 0.
+ * still gives the right answer; a name missing from that answer is looked
+ * up once more by prefix before it counts as gone. Tags come from
+ * ListTagsForResource, one call per group (the API has no batched form).
+ * AWS leaves retentionInDays out when events never expire: that reads as 0.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,33 @@ out:
 	return rc;
 }
 
+/*
+ * Looks one name up by prefix into found. Accounts that are CloudWatch
+ * cross-account monitoring accounts take only ARNs in
+ * logGroupIdentifiers, so a name that did not come back is confirmed
+ * this way before it counts as gone.
+ */
+static int describe_prefix(const struct provider_ctx *ctx, const char *name, json_t *found,
+			   struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "logGroupNamePrefix", name), *items = NULL, *g;
+	size_t i;
+	int rc = -1;
+
+	if (aws_call_all(ctx->aws, SVC, "DescribeLogGroups", in, "logGroups", &items, err) != 0) {
+		err_prefix(err, "DescribeLogGroups on %s", ctx->name);
+		goto out;
+	}
+	json_array_foreach(items, i, g)
+		if (jstr(g, "logGroupName") && strcmp(jstr(g, "logGroupName"), name) == 0)
+			json_object_set(found, name, g);
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(items);
+	return rc;
+}
+
 /* Reads the groups names[0..n) into outs (NULL when gone); ctxs[i] names each. */
 static int read_names(const struct provider_ctx *const *ctxs, size_t n, const char *const *names,
 		      json_t **outs, struct cairn_err *err)
@@ -156,9 +184,13 @@ static int read_names(const struct provider_ctx *const *ctxs, size_t n, const ch
 			goto out;
 	}
 	for (i = 0; i < n; i++) {
-		json_t *g = json_object_get(found, names[i]), *tags = NULL;
+		json_t *g, *tags = NULL;
 		char *arn;
 
+		if (!json_object_get(found, names[i]) &&
+		    describe_prefix(ctxs[i], names[i], found, err) != 0)
+			goto out;
+		g = json_object_get(found, names[i]);
 		if (!g)
 			continue;
 		arn = group_arn(g);
@@ -346,35 +378,31 @@ static int logs_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 		     struct cairn_err *err)
 {
 	const char *name = jstr(attrs, "name");
-	json_t *in = NULL, *items = NULL, *g, *tags = NULL;
+	json_t *found = json_object(), *g, *tags = NULL;
 	char *arn = NULL;
-	size_t i;
 	int rc = -1;
 
 	*out = NULL;
-	if (!name)
-		return 0;
-	in = json_pack("{s:[s]}", "logGroupIdentifiers", name);
-	if (aws_call_all(ctx->aws, SVC, "DescribeLogGroups", in, "logGroups", &items, err) != 0) {
-		err_prefix(err, "DescribeLogGroups on %s", ctx->name);
+	if (!name) {
+		rc = 0;
 		goto out;
 	}
-	json_array_foreach(items, i, g) {
-		if (!jstr(g, "logGroupName") || strcmp(jstr(g, "logGroupName"), name) != 0)
-			continue;
+	if (describe_chunk(ctx, &name, 0, 1, found, err) != 0 ||
+	    (!json_object_get(found, name) && describe_prefix(ctx, name, found, err) != 0))
+		goto out;
+	g = json_object_get(found, name);
+	if (g) {
 		arn = group_arn(g);
 		if (group_tags(ctx, arn, &tags, err) != 0)
 			goto out;
 		if (tags && owned(tags, ctx))
 			*out = group_attrs(g, tags);
-		break;
 	}
 	rc = 0;
 out:
 	free(arn);
 	json_decref(tags);
-	json_decref(in);
-	json_decref(items);
+	json_decref(found);
 	return rc;
 }
 
