@@ -730,14 +730,15 @@ out:
 static json_t *net_in(json_t *net)
 {
 	json_t *sgs = json_object_get(net, "security_groups");
-	json_t *vpc = json_pack("{s:O,s:s}", "subnets", json_object_get(net, "subnets"),
-				"assignPublicIp",
-				json_is_true(json_object_get(net, "assign_public_ip")) ? "ENABLED"
-										       : "DISABLED");
 
-	if (json_array_size(sgs) > 0)
-		json_object_set(vpc, "securityGroups", sgs);
-	return json_pack("{s:o}", "awsvpcConfiguration", vpc);
+	/* securityGroups always, [] when none (the VPC's default group):
+	 * moto fails on a configuration without the member. */
+	return json_pack("{s:{s:O,s:o,s:s}}", "awsvpcConfiguration",
+			 "subnets", json_object_get(net, "subnets"),
+			 "securityGroups", json_is_array(sgs) ? json_incref(sgs) : json_array(),
+			 "assignPublicIp",
+			 json_is_true(json_object_get(net, "assign_public_ip")) ? "ENABLED"
+										: "DISABLED");
 }
 
 /* service_registries -> [{"registryArn": ..}] or [] (new ref). */

@@ -117,6 +117,18 @@ class SnsTopicSubscription(FamilyCase):
         self.assertIn("Subscribe on bad", out)
         self.assertIn("InvalidParameter", out)
 
+    def test_adopted_after_kill_mid_create(self):
+        sns = self.boto("sns")
+        topic = sns.create_topic(Name="svc-kill")["TopicArn"]
+        queue = "arn:aws:sqs:us-east-1:123456789012:svc-kill"
+        self.stack("sub", "aws_sns_topic_subscription",
+                   {"topic_arn": topic, "protocol": "sqs", "endpoint": queue})
+        subs = lambda: sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+        self.kill_mid_create("sub", lambda: len(subs()) == 1)
+        self.assertEqual(self.ids()["sub"], subs()[0]["SubscriptionArn"])
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertEqual(subs(), [])
+
 
 class PrivateDnsNamespace(FamilyCase):
     STACK = STACK
@@ -191,6 +203,18 @@ class PrivateDnsNamespace(FamilyCase):
         self.cairn("destroy", "--auto-approve", check=0)
         self.assertIsNone(self.get(new_id))
         self.assertEqual(self.ids(), {})
+
+    def test_adopted_after_kill_mid_create(self):
+        sd = self.boto("servicediscovery")
+        vpc = self.boto("ec2").create_vpc(CidrBlock="10.34.0.0/16")["Vpc"]["VpcId"]
+        self.stack("ns", "aws_service_discovery_private_dns_namespace",
+                   {"name": "kill.internal", "vpc": vpc})
+        found = lambda: [n for n in sd.list_namespaces()["Namespaces"]
+                         if n["Name"] == "kill.internal"]
+        self.kill_mid_create("ns", lambda: len(found()) == 1)
+        self.assertEqual(self.ids()["ns"], found()[0]["Id"])
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertEqual(found(), [])
 
 
 class DiscoveryService(FamilyCase):
@@ -353,6 +377,18 @@ class EcsTaskDefinition(FamilyCase):
         self.assertEqual(self.describe(newest)[0]["status"], "INACTIVE")
         self.assertEqual(self.ids(), {})
 
+    def test_adopted_after_kill_mid_create(self):
+        ecs = self.boto("ecs")
+        self.stack("td", "aws_ecs_task_definition",
+                   {"family": "svc-kill", "container_definitions": CONTAINERS,
+                    "memory": "512"})
+        arns = lambda: ecs.list_task_definitions(familyPrefix="svc-kill",
+                                                 status="ACTIVE")["taskDefinitionArns"]
+        self.kill_mid_create("td", lambda: len(arns()) == 1)
+        self.assertEqual(self.ids()["td"], arns()[0])
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertEqual(arns(), [])
+
 
 class EcsService(FamilyCase):
     STACK = STACK
@@ -453,6 +489,17 @@ class EcsService(FamilyCase):
         self.assertEqual(s["status"], "INACTIVE")
         self.assertEqual(s["desiredCount"], 0)
         self.assertEqual(self.ids(), {})
+
+    def test_adopted_after_kill_mid_create(self):
+        self.stack("svc", "aws_ecs_service",
+                   {"name": "killed", "cluster": self.cluster, "task_definition": self.tds[0],
+                    "launch_type": "FARGATE",
+                    "network_configuration": {"subnets": [self.subnets[0]]}})
+        self.kill_mid_create("svc", lambda: (self.describe("killed") or {}).get("status")
+                             == "ACTIVE")
+        self.assertEqual(self.ids()["svc"], self.describe("killed")["serviceArn"])
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertEqual(self.describe("killed")["status"], "INACTIVE")
 
 
 FARGATE_STACK = r"""stack: svc
