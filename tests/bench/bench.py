@@ -19,8 +19,8 @@ Prints one Markdown table, the targets next to the figures, and the
 machine, to stdout and to tests/bench/results.md. Progress goes to stderr.
 Exits 1 when a cairn command failed or a check did not hold.
 
-Options: --sizes 10,100 --latency-ms 50 --skip-slow-seconds S (a cell whose
-estimated time exceeds S is estimated, not run) --out FILE.
+Options: --sizes 10,100 --latency-ms 50 --skip-slow-seconds S (a p=1 cell
+expected to take longer than S is estimated, not run) --out FILE.
 """
 import argparse
 import collections
@@ -193,8 +193,8 @@ def check_created(moto, stack, res, gone=False):
             for t, n in sorted(want.items()) if got.get(t) != n]
 
 
-def cairn_cell(e, n, par, latency, results, problems):
-    """apply, no-op plan, destroy of n resources at parallelism par."""
+def cairn_cell(e, n, par, latency, results, problems, steps=STEPS):
+    """apply, no-op plan, destroy (or the steps given) of n resources at parallelism par."""
     tag = "bench-n%d-p%d" % (n, par)
     res = gen.resources(n, tag)
     e.new_dir()
@@ -207,7 +207,7 @@ def cairn_cell(e, n, par, latency, results, problems):
             "destroy": ["destroy", "-f", "stack.json", "--auto-approve",
                         "--parallelism", str(par)],
         }
-        for step in STEPS:
+        for step in steps:
             req0, ops0 = e.proxy.snapshot()
             rc, wall, cpu, rss, tail = run_cairn(cmds[step], e.dir, e.env)
             req1, ops1 = e.proxy.snapshot()
@@ -246,10 +246,11 @@ def baseline_cell(e, n, latency, results, problems):
             json.dump(res, f)
         env = dict(e.env)
         env["PYTHONPATH"] = ""
-        req0, _ = e.proxy.snapshot()
+        req0, ops0 = e.proxy.snapshot()
         p = subprocess.run([sys.executable, os.path.join(HERE, "baseline.py"), path, tag],
                            env=env, capture_output=True, text=True, timeout=1800)
-        req1, _ = e.proxy.snapshot()
+        req1, ops1 = e.proxy.snapshot()
+        ops1.subtract(ops0)
         if p.returncode != 0:
             problems.append("n=%d latency=%d ms: baseline failed:\n%s"
                             % (n, latency, p.stderr[-1500:]))
@@ -257,7 +258,8 @@ def baseline_cell(e, n, latency, results, problems):
             return
         out = json.loads(p.stdout.strip().splitlines()[-1])
         results[(n, latency, "baseline", 1)] = {"wall": out["seconds"], "requests": req1 - req0,
-                                                "rss": None}
+                                                "rss": None,
+                                                "ops": {k: v for k, v in ops1.items() if v}}
         log("  n=%-4d latency=%-3d baseline        %7.2f s  %6d requests",
             n, latency, out["seconds"], req1 - req0)
         bad = check_created(e.moto, tag, res)
@@ -270,7 +272,7 @@ def baseline_cell(e, n, latency, results, problems):
 
 # ---- the report ----
 
-def machine():
+def machine(load):
     cpu = "?"
     with open("/proc/cpuinfo") as f:
         for line in f:
@@ -301,12 +303,15 @@ def machine():
         ("boto3", importlib.metadata.version("boto3")),
         ("python", platform.python_version()),
         ("cairn", "%s (commit %s)" % (version, commit)),
+        ("load average (1/5/15 min) at start, at end", load),
     ]
 
 
 def fmt_wall(r):
     if r is None:
         return "—"
+    if r.get("same_as"):
+        return "as p=%d" % r["same_as"]
     if r.get("failed"):
         return "FAILED"
     s = "%.2f" % r["wall"] if r["wall"] < 100 else "%.0f" % r["wall"]
@@ -318,7 +323,7 @@ def fmt_wall(r):
 
 
 def fmt_num(r, key, fmt):
-    if r is None or r.get("failed") or r.get(key) is None:
+    if r is None or r.get("failed") or r.get("same_as") or r.get(key) is None:
         return "—"
     s = fmt % r[key]
     return ("~" + s) if r.get("estimated") else s
@@ -354,7 +359,8 @@ def targets(results, sizes, latencies):
     big = max(sizes)
     for lat in latencies:
         plans = [results.get((big, lat, "plan", p)) for p in PARALLELISM]
-        plans = [r for r in plans if r and not r.get("failed") and not r.get("estimated")]
+        plans = [r for r in plans if r and "wall" in r and not r.get("failed")
+                 and not r.get("estimated")]
         r = min(plans, key=lambda x: x["wall"]) if plans else None
         tail = " (%d resources, %d ms latency)" % (big, lat)
         if r:
@@ -380,16 +386,53 @@ def targets(results, sizes, latencies):
     return lines
 
 
-def breakdown(results, n, lat, step, par):
-    r = results.get((n, lat, step, par))
-    if not r or r.get("failed") or r.get("estimated"):
+# Which resource type an operation serves, for the per-type request counts.
+EC2_OP_TYPES = {"Vpc": "aws_vpc", "RouteTables": "aws_vpc", "Subnet": "aws_subnet",
+                "SecurityGroup": "aws_security_group"}
+SERVICE_TYPES = {"elasticloadbalancing": "aws_lb_target_group", "sns": "aws_sns_topic",
+                 "dynamodb": "aws_dynamodb_table", "ecr": "aws_ecr_repository"}
+
+
+def op_type(op):
+    service, name = op.split(":", 1)
+    if service == "ec2":
+        for key, typ in EC2_OP_TYPES.items():
+            if key in name:
+                return typ
+        return "other"
+    return SERVICE_TYPES.get(service, "other")
+
+
+def per_type(results, n, lat):
+    """Requests per resource of each type: no-op plan, apply, baseline (at p=10)."""
+    runs = [("cairn plan (no-op)", results.get((n, lat, "plan", 10))),
+            ("cairn apply", results.get((n, lat, "apply", 10))),
+            ("boto3 creates", results.get((n, lat, "baseline", 1)))]
+    runs = [(name, r) for name, r in runs if r and r.get("ops") and not r.get("failed")]
+    if not runs:
         return []
-    ops = sorted(r["ops"].items(), key=lambda kv: (-kv[1], kv[0]))
-    return ["Requests of `cairn %s` (%d resources, p=%d, %d ms), by operation: %s."
-            % (step, n, par, lat, ", ".join("%s %d" % kv for kv in ops))]
+    counts = gen.counts(gen.resources(n, "x"))
+    head = "| type | resources | " + " | ".join("%s: requests (per resource), operations" % nm
+                                                for nm, _ in runs) + " |"
+    lines = ["Requests by resource type (%d resources, %d ms, p=10):" % (n, lat), "",
+             head, "|---|---:|" + "---|" * len(runs)]
+    for typ in sorted(counts) + ["other"]:
+        row = ["`%s`" % typ if typ != "other" else "other", str(counts.get(typ, "")) or "—"]
+        used = False
+        for _, r in runs:
+            ops = {op: c for op, c in r["ops"].items() if op_type(op) == typ}
+            total = sum(ops.values())
+            used = used or total > 0
+            per = " (%.2f)" % (total / counts[typ]) if typ in counts else ""
+            row.append("%d%s: %s" % (total, per, ", ".join(
+                "%s %d" % (op.split(":", 1)[1], c)
+                for op, c in sorted(ops.items(), key=lambda kv: (-kv[1], kv[0])))))
+        if used or typ != "other":
+            lines.append("| " + " | ".join(row) + " |")
+    return lines
 
 
-def report(results, sizes, latencies, notes, problems, started, elapsed):
+def report(results, sizes, latencies, notes, problems, started, elapsed, load):
     res = gen.resources(max(sizes), "x")
     mix = ", ".join("%d %s" % (c, t) for t, c in sorted(gen.counts(res).items()))
     out = ["# cairn benchmark", "",
@@ -400,8 +443,8 @@ def report(results, sizes, latencies, notes, problems, started, elapsed):
            "behind tests/e2e/faultproxy.py with faults off, which counts the requests and, in "
            "the latency rows, holds each request for that long before forwarding it, as a "
            "remote API would. Wall is elapsed time; CPU (in brackets) is the cairn process's user + "
-           "system time, which does not depend on how fast moto answers. `p` is `--parallelism` (the no-op plan takes none: its two "
-           "columns are two runs). Peak RSS is the cairn process's `ru_maxrss` (wait4 in tests/bench/rusage.c). The baseline "
+           "system time, which does not depend on how fast moto answers. `p` is `--parallelism` (the no-op plan takes none and runs "
+           "once per size and latency). Peak RSS is the cairn process's `ru_maxrss` (wait4 in tests/bench/rusage.c). The baseline "
            "creates the same resources, with the same tags, one call after another with boto3 "
            "through the same proxy, without waiting or reading anything back; its time counts "
            "only the calls (no interpreter start-up or imports)." % (max(sizes), mix), ""]
@@ -409,46 +452,75 @@ def report(results, sizes, latencies, notes, problems, started, elapsed):
     out += ["", "## Targets", ""]
     out += targets(results, sizes, latencies)
     big = max(sizes)
-    details = breakdown(results, big, 0, "plan", 10) + breakdown(results, big, 0, "apply", 10)
+    details = per_type(results, big, 0)
     if details:
-        out += [""] + details
+        out += ["", "## Where the requests go", ""] + details
     if notes:
         out += ["", "## Notes", ""] + ["- " + x for x in notes]
     if problems:
         out += ["", "## Failures", ""] + ["```\n%s\n```" % p for p in problems]
     out += ["", "## Machine", "", "| | |", "|---|---|"]
-    out += ["| %s | %s |" % kv for kv in machine()]
+    out += ["| %s | %s |" % kv for kv in machine(load)]
     return "\n".join(out) + "\n"
 
 
-def estimate(results, n, lat, par):
-    """A p=1 cell with latency, estimated from the 0 ms run: every request is serial."""
-    for step in STEPS:
-        r0 = results.get((n, 0, step, par))
-        if not r0 or r0.get("failed"):
-            return False
-        results[(n, lat, step, par)] = {"wall": r0["wall"] + r0["requests"] * lat / 1000.0,
-                                        "requests": r0["requests"], "rss": r0["rss"], "cpu": None,
-                                        "estimated": True, "ops": {}}
-    return True
+def project_p1(results, n, lat):
+    """Expected seconds of apply + destroy at p=1, or None when nothing tells."""
+    r0 = [results.get((n, 0, st, 1)) for st in ("apply", "destroy")]
+    if lat and all(r and not r.get("failed") and not r.get("estimated") for r in r0):
+        return sum(r["wall"] + r["requests"] * lat / 1000.0 for r in r0)
+    small = n // 10
+    rs = [results.get((small, lat, st, 1)) for st in ("apply", "destroy")]
+    if all(r and not r.get("failed") and not r.get("estimated") for r in rs):
+        return sum(r["wall"] for r in rs) * n / small
+    return None
+
+
+def estimate_p1(results, n, lat):
+    """Fills the p=1 apply and destroy of n resources in without running them.
+
+    Requests are the p=10 run's (the same calls, in another order). Wall
+    time: with latency, the 0 ms p=1 run plus the latency once per request,
+    as p=1 sends them one after another; without, the p=1 run of a tenth of
+    the size scaled by the number of requests. Returns how, or None."""
+    how = None
+    for st in ("apply", "destroy"):
+        r10 = results.get((n, lat, st, 10))
+        r0 = results.get((n, 0, st, 1))
+        rs = results.get((n // 10, lat, st, 1))
+        if not r10 or r10.get("failed"):
+            return None
+        if lat and r0 and not r0.get("failed") and not r0.get("estimated"):
+            wall = r0["wall"] + r10["requests"] * lat / 1000.0
+            how = ("the 0 ms p=1 run's wall time plus %d ms for each request, which p=1 "
+                   "sends one after another" % lat)
+        elif rs and not rs.get("failed") and not rs.get("estimated"):
+            wall = rs["wall"] * r10["requests"] / rs["requests"]
+            how = ("the p=1 run of %d resources scaled by the number of requests (a low "
+                   "guess: moto gets slower as it holds more)" % (n // 10))
+        else:
+            return None
+        results[(n, lat, st, 1)] = {"wall": wall, "requests": r10["requests"], "rss": None,
+                                    "cpu": None, "estimated": True, "ops": {}}
+    return how
 
 
 def group(e, n, lat, slow, results, notes, problems):
-    """Every cell of one size and latency, on one moto: cairn at p=1 and p=10, then boto3."""
-    for par in PARALLELISM:
-        if lat and par == 1:
-            r0 = [results.get((n, 0, s, 1)) for s in STEPS]
-            if all(r and not r.get("failed") for r in r0):
-                guess = sum(r["wall"] + r["requests"] * lat / 1000.0 for r in r0)
-                if guess > slow and estimate(results, n, lat, par):
-                    notes.append(
-                        "%d resources at p=1 with %d ms latency would take about %.0f s; that "
-                        "cell (marked ~) is estimated, not measured: the 0 ms run's wall time "
-                        "plus %d ms for each of its requests, which at p=1 are sent one after "
-                        "another. Requests and RSS are the 0 ms run's." % (n, lat, guess, lat))
-                    log("  n=%d latency=%d p=1: estimated (%.0f s expected)", n, lat, guess)
-                    continue
-        cairn_cell(e, n, par, lat, results, problems)
+    """Every cell of one size and latency on one moto: cairn at p=10, at p=1, then boto3.
+
+    The no-op plan takes no --parallelism: it runs once, in the p=10 cell. A
+    p=1 cell expected to take longer than `slow` seconds is estimated."""
+    cairn_cell(e, n, 10, lat, results, problems)
+    results[(n, lat, "plan", 1)] = {"same_as": 10}
+    guess = project_p1(results, n, lat)
+    how = estimate_p1(results, n, lat) if guess is not None and guess > slow else None
+    if how:
+        notes.append("%d resources at p=1 with %d ms latency: apply and destroy would take "
+                     "about %.0f s together, so they are estimated (marked ~), not measured: "
+                     "%s. Requests are the p=10 run's." % (n, lat, guess, how))
+        log("  n=%d latency=%d p=1: estimated (%.0f s expected)", n, lat, guess)
+    else:
+        cairn_cell(e, n, 1, lat, results, problems, steps=("apply", "destroy"))
     baseline_cell(e, n, lat, results, problems)
 
 
@@ -456,8 +528,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="10,100,1000")
     ap.add_argument("--latency-ms", type=int, default=50)
-    ap.add_argument("--skip-slow-seconds", type=float, default=120.0,
-                    help="estimate instead of run a p=1 latency cell expected to take longer")
+    ap.add_argument("--skip-slow-seconds", type=float, default=150.0,
+                    help="estimate instead of run a p=1 cell expected to take longer")
     ap.add_argument("--out", default=os.path.join(HERE, "results.md"))
     a = ap.parse_args()
     sizes = [int(s) for s in a.sizes.split(",")]
@@ -467,6 +539,7 @@ def main():
 
     prepare_tools()
     started = datetime.datetime.now(datetime.timezone.utc)
+    load0 = "%.1f / %.1f / %.1f" % os.getloadavg()
     t0 = time.monotonic()
     results, notes, problems = {}, [], []
     for n in sizes:
@@ -477,7 +550,16 @@ def main():
                 group(e, n, lat, a.skip_slow_seconds, results, notes, problems)
             finally:
                 e.close()
-    text = report(results, sizes, latencies, notes, problems, started, time.monotonic() - t0)
+    load = "%s, %.1f / %.1f / %.1f" % ((load0,) + os.getloadavg())
+    busy = max(float(load0.split()[0]), os.getloadavg()[0])
+    if busy > os.cpu_count():
+        notes.append("The machine was shared with other work during the run (1-minute load "
+                     "average up to %.1f on %d CPUs, see Machine): moto, a Python server, "
+                     "then answers several times slower, which inflates every wall time here, "
+                     "the baseline's included. cairn's CPU time is the figure that does not "
+                     "depend on it." % (busy, os.cpu_count()))
+    text = report(results, sizes, latencies, notes, problems, started, time.monotonic() - t0,
+                  load)
     shutil.rmtree(TOOLS, True)
     with open(a.out, "w") as f:
         f.write(text)
