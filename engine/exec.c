@@ -37,6 +37,7 @@ struct op {
 	size_t *succ; size_t n_succ;    /* operations that wait for this one */
 	size_t n_wait;                  /* predecessors not finished yet */
 	enum op_status status;
+	int unchanged;                  /* an update with nothing left to change: no call made */
 	struct cairn_err err;
 	const char *cause;              /* borrowed name: why skipped */
 };
@@ -456,7 +457,7 @@ static int do_update(struct run *r, struct op *op, char **id_out)
 			goto unlock;
 		}
 	if (json_array_size(changed) == 0) {
-		*id_out = xstrdup(c->id);
+		op->unchanged = 1;
 		rc = 0;
 		goto unlock;
 	}
@@ -567,8 +568,9 @@ static void *worker(void *arg)
 			r->res->in_flight_at_stop = r->running;
 		}
 		r->running--;
-		emit(r, ok ? EXEC_EV_DONE : EXEC_EV_FAILED, op,
-		     op->kind == EXEC_DELETE ? op->ch->id : id);
+		if (!op->unchanged)
+			emit(r, ok ? EXEC_EV_DONE : EXEC_EV_FAILED, op,
+			     op->kind == EXEC_DELETE ? op->ch->id : id);
 		finish(r, op, ok);
 		free(id);
 		pthread_cond_broadcast(&r->cv);
@@ -615,6 +617,8 @@ static void fill_result(struct run *r)
 		switch (op->status) {
 		case OP_DONE:
 			rep->result = EXEC_R_DONE;
+			if (op->unchanged)
+				break;
 			if (op->kind == EXEC_CREATE)
 				res->added++;
 			else if (op->kind == EXEC_UPDATE)

@@ -378,7 +378,7 @@ static void test_parallelism_bounds_concurrency(void **state)
 {
 	struct fx *f = *state;
 	struct exec_result res;
-	char name[8], cfg[64];
+	char name[16], cfg[64];
 	int i;
 
 	fk.delay_ms = 30;
@@ -559,6 +559,28 @@ static void test_replace_create_before_destroy(void **state)
 	exec_result_free(&res);
 }
 
+/* Planned as an update because a reference was unknown; known now and equal. */
+static void test_update_with_nothing_left_to_change(void **state)
+{
+	struct fx *f = *state;
+	struct exec_result res;
+	struct plan_change *c;
+	char *a_id = precreate(f, "a", NULL);
+
+	c = add(&f->p, "b", PLAN_UPDATE, "{\"name\":\"b\",\"display_name\":\"${a.arn}\"}",
+		"[\"a\"]");
+	set_old(c, precreate(f, "b", "[\"a\"]"));
+	json_object_set_new(c->before, "display_name", json_string(a_id));
+	json_array_append_new(c->changed, json_string("display_name"));
+	run(f, 10, &res);
+	assert_int_equal(log_index("update:b"), -1);
+	assert_int_equal(res.changed, 0);
+	assert_int_equal(res.failed, 0);
+	assert_int_equal(res.ops[0].result, EXEC_R_DONE);
+	free(a_id);
+	exec_result_free(&res);
+}
+
 static void test_lost_create_answer_is_found(void **state)
 {
 	struct fx *f = *state;
@@ -671,6 +693,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_replace_delete_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replace_create_before_destroy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_with_nothing_left_to_change, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_lost_create_answer_is_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_adopts_and_forgets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_lets_in_flight_finish, setup, teardown),
