@@ -4,6 +4,7 @@
  * Schema history (PRAGMA user_version):
  *   1  stacks, resources, locks, journal
  *   2  stack outputs, apply history
+ *   3  per-stack key that seals secrets in saved plan files
  * A file is checked read-only before it is opened for writing, so a foreign
  * or newer file is refused without a single byte changed.
  */
@@ -23,7 +24,7 @@
 
 #include "state.h"
 
-#define STATE_VERSION 2
+#define STATE_VERSION 3
 #define STATE_FORMAT "cairn-state"
 
 struct state {
@@ -54,6 +55,8 @@ static const char *const migrations[STATE_VERSION] = {
 	" time TEXT NOT NULL, user TEXT NOT NULL, host TEXT NOT NULL, command TEXT NOT NULL,"
 	" result TEXT NOT NULL, summary TEXT NOT NULL);"
 	"CREATE INDEX history_stack ON history (stack, hid);",
+	/* 2 -> 3 */
+	"CREATE TABLE plan_keys (stack TEXT PRIMARY KEY, key BLOB NOT NULL);",
 };
 
 void state_resource_free(struct state_resource *r)
@@ -875,6 +878,59 @@ int state_stacks(struct state *st, json_t **out, struct cairn_err *err)
 	}
 	rc = 0;
 out:
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+int state_plan_key(struct state *st, const char *stack, int create,
+		   unsigned char key[STATE_PLAN_KEY_LEN], int *found, struct cairn_err *err)
+{
+	unsigned char fresh[STATE_PLAN_KEY_LEN];
+	sqlite3_stmt *s = NULL;
+	int rc = -1, step;
+
+	*found = 0;
+	pthread_mutex_lock(&st->mu);
+	if (exec_sql(st, "BEGIN IMMEDIATE", err) != 0)
+		goto out;
+	if (prepare(st, "SELECT key FROM plan_keys WHERE stack = ?", &s, err) != 0)
+		goto rollback;
+	sqlite3_bind_text(s, 1, stack, -1, SQLITE_STATIC);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW && sqlite3_column_bytes(s, 0) == STATE_PLAN_KEY_LEN) {
+		memcpy(key, sqlite3_column_blob(s, 0), STATE_PLAN_KEY_LEN);
+		*found = 1;
+	} else if (step != SQLITE_ROW && step != SQLITE_DONE) {
+		db_fail(st, err, "cannot read the plan key");
+		goto rollback;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (!*found && create) {
+		if (RAND_bytes(fresh, sizeof(fresh)) != 1) {
+			err_set(err, CAIRN_EINTERNAL, "cannot make a plan key: no randomness");
+			goto rollback;
+		}
+		if (prepare(st, "INSERT INTO plan_keys (stack, key) VALUES (?, ?)", &s, err) != 0)
+			goto rollback;
+		sqlite3_bind_text(s, 1, stack, -1, SQLITE_STATIC);
+		sqlite3_bind_blob(s, 2, fresh, sizeof(fresh), SQLITE_STATIC);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			db_fail(st, err, "cannot record the plan key");
+			goto rollback;
+		}
+		memcpy(key, fresh, sizeof(fresh));
+		*found = 1;
+	}
+	if (exec_sql(st, "COMMIT", err) != 0)
+		goto rollback;
+	rc = 0;
+	goto out;
+rollback:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+	sqlite3_finalize(s);
+	secure_zero(fresh, sizeof(fresh));
 	pthread_mutex_unlock(&st->mu);
 	return rc;
 }

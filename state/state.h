@@ -101,6 +101,17 @@ int state_history_add(struct state *st, const char *stack, const char *command,
 int state_history(struct state *st, const char *stack, int limit, json_t **out,
 		  struct cairn_err *err);
 
+/*
+ * The stack's key for sealing secrets in saved plan files (planfile.c):
+ * a saved plan only applies against the state it was made from, so the
+ * key lives there (mode 0600) and never in the plan. With create, a key
+ * is made on first use; without, *found says whether one exists. Does not
+ * change the serial.
+ */
+#define STATE_PLAN_KEY_LEN 32
+int state_plan_key(struct state *st, const char *stack, int create,
+		   unsigned char key[STATE_PLAN_KEY_LEN], int *found, struct cairn_err *err);
+
 /* Stacks recorded in the file (array of names, new ref). */
 int state_stacks(struct state *st, json_t **out, struct cairn_err *err);
 

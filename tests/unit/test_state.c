@@ -289,7 +289,7 @@ static void test_migrates_version_1(void **ctx)
 
 		sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
 		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-		assert_int_equal(sqlite3_column_int(s, 0), 2);
+		assert_int_equal(sqlite3_column_int(s, 0), 3);
 		sqlite3_finalize(s);
 	}
 	sqlite3_close(db);
@@ -445,6 +445,32 @@ static void test_journal_survives_crash(void **ctx)
 	free(p);
 }
 
+static void test_plan_key(void **ctx)
+{
+	unsigned char k1[STATE_PLAN_KEY_LEN], k2[STATE_PLAN_KEY_LEN], k3[STATE_PLAN_KEY_LEN];
+	char *p = path_in("key.db");
+	struct cairn_err err;
+	struct state_stack meta;
+	struct state *st = state_open(p, 1, &err);
+	int found;
+
+	(void)ctx;
+	assert_non_null(st);
+	assert_int_equal(state_plan_key(st, "web", 0, k1, &found, &err), 0);
+	assert_int_equal(found, 0);
+	assert_int_equal(state_plan_key(st, "web", 1, k1, &found, &err), 0);
+	assert_int_equal(found, 1);
+	assert_int_equal(state_plan_key(st, "web", 1, k2, &found, &err), 0);
+	assert_memory_equal(k1, k2, sizeof(k1));
+	assert_int_equal(state_plan_key(st, "other", 1, k3, &found, &err), 0);
+	assert_memory_not_equal(k1, k3, sizeof(k1));
+	/* Keys are not changes: the serial stays. */
+	assert_int_equal(state_stack_get(st, "web", &meta, &err), 0);
+	assert_int_equal(meta.serial, 0);
+	state_close(st);
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_lock_contention_and_takeover),
 		cmocka_unit_test(test_lock_timeout_waits),
 		cmocka_unit_test(test_journal_survives_crash),
+		cmocka_unit_test(test_plan_key),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, setup, teardown);
