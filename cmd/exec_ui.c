@@ -405,8 +405,11 @@ static int confirm(const char *verb, int auto_approve)
 		struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
 		ssize_t got;
 
-		if (sig_stop)
+		if (sig_stop) {
+			putchar('\n');
+			msg_error("interrupted: nothing was changed");
 			return 130;
+		}
 		if (poll(&pfd, 1, 200) <= 0)
 			continue;
 		got = read(STDIN_FILENO, line + n, 1);
