@@ -148,6 +148,35 @@ class DynamoDBTable(FamilyCase):
         self.cairn("destroy", "--auto-approve", check=0)
         self.assertIsNone(self.describe("data-keys"))
 
+    def test_on_demand_to_provisioned_with_index(self):
+        props = {"name": "data-bill", "billing_mode": "PAY_PER_REQUEST", "hash_key": "id",
+                 "attribute": [{"name": "id", "type": "S"}, {"name": "g", "type": "S"}],
+                 "global_secondary_index": [{"name": "by_g", "hash_key": "g",
+                                             "projection_type": "ALL"}]}
+        self.stack("t", "aws_dynamodb_table", props)
+        self.apply()
+        self.assert_noop()
+        props.update({"billing_mode": "PROVISIONED", "read_capacity": 4, "write_capacity": 3})
+        props["global_secondary_index"][0].update({"read_capacity": 2, "write_capacity": 1})
+        self.stack("t", "aws_dynamodb_table", props)
+        self.apply()
+        t = self.describe("data-bill")
+        self.assertEqual(t["BillingModeSummary"]["BillingMode"], "PROVISIONED")
+        self.assertEqual((t["ProvisionedThroughput"]["ReadCapacityUnits"],
+                          t["ProvisionedThroughput"]["WriteCapacityUnits"]), (4, 3))
+        g = self.gsis(t)["by_g"]["ProvisionedThroughput"]
+        self.assertEqual((g["ReadCapacityUnits"], g["WriteCapacityUnits"]), (2, 1))
+        self.assert_noop()
+        # an index capacity alone changes in place too
+        props["global_secondary_index"][0]["read_capacity"] = 6
+        self.stack("t", "aws_dynamodb_table", props)
+        self.apply()
+        g = self.gsis(self.describe("data-bill"))["by_g"]["ProvisionedThroughput"]
+        self.assertEqual(g["ReadCapacityUnits"], 6)
+        self.assert_noop()
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertIsNone(self.describe("data-bill"))
+
     def test_ttl_move_and_key_checks(self):
         props = {"name": "data-ttl", "billing_mode": "PAY_PER_REQUEST", "hash_key": "id",
                  "attribute": [{"name": "id", "type": "S"}, {"name": "unused", "type": "S"}],
