@@ -8,7 +8,8 @@
  * description and tier; ListTagsForResource per parameter for the tags.
  * Changes of value, type, description or tier are one PutParameter with
  * Overwrite (which AWS refuses together with Tags, so tags change through
- * Add/RemoveTagsFromResource).
+ * Add/RemoveTagsFromResource); only a move from the Advanced tier back to
+ * Standard needs the parameter deleted and put again.
  *
  * The value is a secret for SecureString parameters: it is never put in
  * an error message here.
@@ -271,6 +272,38 @@ out:
 	return rc;
 }
 
+/* AWS cannot move an Advanced parameter back to Standard. */
+static int downgrade(json_t *old, json_t *want)
+{
+	const char *from = jstr(old, "tier"), *to = jstr(want, "tier");
+
+	return from && to && strcmp(from, "Advanced") == 0 && strcmp(to, "Standard") == 0;
+}
+
+/* Deletes and puts the parameter again (the one way to a lower tier, as
+ * Terraform replaces it); its version history starts over. */
+static int recreate(const struct provider_ctx *ctx, const char *name, json_t *want,
+		    struct cairn_err *err)
+{
+	json_t *tags = ptags_with_owner(ctx, json_object_get(want, "tags"));
+	json_t *del = json_pack("{s:s}", "Name", name), *in = put_input(want);
+	int rc = -1;
+
+	json_object_set_new(in, "Name", json_string(name));
+	json_object_set_new(in, "Tags", ptags_to_list(tags, "Key", "Value"));
+	if (call(ctx, "DeleteParameter", del, err) != 0 && !perr_is(err, "ParameterNotFound"))
+		goto out;
+	err_clear(err);
+	if (call(ctx, "PutParameter", in, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	json_decref(tags);
+	json_decref(del);
+	json_decref(in);
+	return rc;
+}
+
 static int ssm_update(const struct provider_ctx *ctx, const char *id, json_t *old, json_t *want,
 		      json_t *changed, json_t **out, struct cairn_err *err)
 {
@@ -278,15 +311,18 @@ static int ssm_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	int rc = -1;
 
 	*out = NULL;
-	if (has_name(changed, "value") || has_name(changed, "type") ||
-	    has_name(changed, "description") || has_name(changed, "tier")) {
+	if (downgrade(old, want)) {
+		if (recreate(ctx, id, want, err) != 0)
+			goto out;
+	} else if (has_name(changed, "value") || has_name(changed, "type") ||
+		   has_name(changed, "description") || has_name(changed, "tier")) {
 		in = put_input(want);
 		json_object_set_new(in, "Name", json_string(id));
 		json_object_set_new(in, "Overwrite", json_true());
 		if (call(ctx, "PutParameter", in, err) != 0)
 			goto out;
 	}
-	if (has_name(changed, "tags") &&
+	if (has_name(changed, "tags") && !downgrade(old, want) &&
 	    sync_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"),
 		      err) != 0)
 		goto out;

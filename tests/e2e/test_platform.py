@@ -337,6 +337,26 @@ class SsmParameter(FamilyCase):
         self.assertIsNone(self.param("/plat/db/password2"))
         self.assertEqual(self.ids(), {})
 
+    def test_tier(self):
+        props = {"name": "/plat/big", "type": "String", "value": "v1", "tier": "Advanced",
+                 "tags": {"team": "core"}}
+        self.stack("big", "aws_ssm_parameter", props)
+        self.apply()
+        self.assertEqual(self.meta("/plat/big")["Tier"], "Advanced")
+        self.assert_noop()
+        # back to Standard: AWS needs the parameter put again (moto would
+        # overwrite in place); the ownership tags come back with it
+        props["tier"] = "Standard"
+        self.stack("big", "aws_ssm_parameter", props)
+        self.apply()
+        self.assertEqual(self.meta("/plat/big")["Tier"], "Standard")
+        self.assertEqual(self.param("/plat/big")["Value"], "v1")
+        self.assertEqual(self.tags("/plat/big"),
+                         dict(OWNER, team="core", **{"cairn:resource": "big"}))
+        self.assert_noop()
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertIsNone(self.param("/plat/big"))
+
     def test_batch_read_of_many(self):
         # more than one GetParameters call (10 names each)
         doc = {"stack": STACK, "region": "us-east-1", "resources": {
