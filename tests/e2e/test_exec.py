@@ -6,7 +6,9 @@ tags cairn sets (cairn:stack / cairn:resource), and compared with what
 `cairn state list` records.
 """
 import os
+import pty
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -267,6 +269,54 @@ resources:
         self.assert_exact("noterm", ["topic_0"])
         self.cairn("destroy", "--auto-approve", check=0)
         self.assert_exact("noterm", [])
+
+    def on_terminal(self, answer, *args):
+        """Runs cairn with stdin/stdout on a pseudo-terminal, answering the prompt."""
+        master, slave = pty.openpty()
+        p = subprocess.Popen([harness.CAIRN] + list(args), cwd=self.dir, env=self.env,
+                             stdin=slave, stdout=slave, stderr=subprocess.PIPE, text=True)
+        os.close(slave)
+        out = b""
+        deadline = time.time() + 120
+        while b"Enter 'yes' to" not in out and time.time() < deadline:
+            r, _, _ = select.select([master], [], [], 0.5)
+            if r:
+                try:
+                    out += os.read(master, 65536)
+                except OSError:
+                    break
+        os.write(master, answer.encode() + b"\n")
+        while True:
+            r, _, _ = select.select([master], [], [], 0.5)
+            if r:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            elif p.poll() is not None:
+                break
+        rc = p.wait(timeout=120)
+        os.close(master)
+        return rc, out.decode(errors="replace"), p.stderr.read()
+
+    def test_prompt_on_terminal(self):
+        self.write("stack.yaml", topics_stack("tty", 1))
+        rc, out, err = self.on_terminal("no", "apply")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("Enter 'yes' to apply:", out)
+        self.assertIn("apply cancelled", err)
+        self.assertEqual(self.owned("tty"), {})
+        rc, out, err = self.on_terminal("yes", "apply")
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("Apply complete! Resources: 1 added", out)
+        self.assert_exact("tty", ["topic_0"])
+        rc, out, err = self.on_terminal("yes", "destroy")
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("Enter 'yes' to destroy:", out)
+        self.assert_exact("tty", [])
 
     def test_progress_outputs_and_noop(self):
         self.write("stack.yaml", topics_stack("prog", 2, """outputs:
