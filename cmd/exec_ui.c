@@ -350,6 +350,8 @@ static int print_summary(const struct exec_result *res, int destroy)
 			msg_error("%s (%s): %s failed: %s", r->name, r->type, report_verb(r),
 				  r->err.msg);
 	}
+	if (msg_quiet())
+		return res->interrupted ? 130 : res->failed || res->skipped ? 1 : 0;
 	if (res->interrupted) {
 		printf("\nInterrupted: %zu operations were in flight and have been recorded",
 		       res->in_flight_at_stop);
@@ -455,6 +457,33 @@ static void exec_opts_init(struct exec_opts *o, struct state *st, struct aws_cli
 	o->event_ctx = prog;
 }
 
+/* Unseals a saved plan's secrets with the stack's key from the state. */
+static int ui_unseal(struct plan *plan, struct state *st)
+{
+	unsigned char key[PLAN_KEY_LEN];
+	struct cairn_err err;
+	int found = 0, rc = -1;
+
+	err_clear(&err);
+	if (state_plan_key(st, plan->stack, 0, key, &found, &err) < 0) {
+		msg_err(&err);
+		goto out;
+	}
+	if (!found) {
+		msg_error("saved plan cannot be used: it was made against another state "
+			  "(this state has no key for stack '%s')", plan->stack);
+		goto out;
+	}
+	if (plan_unseal(plan, key, &err) < 0) {
+		msg_err(&err);
+		goto out;
+	}
+	rc = 0;
+out:
+	secure_zero(key, sizeof(key));
+	return rc;
+}
+
 int ui_apply(const struct ui_apply_args *a, const struct global_opts *g)
 {
 	const char *verb = a->destroy ? "destroy" : "apply";
@@ -489,6 +518,8 @@ int ui_apply(const struct ui_apply_args *a, const struct global_opts *g)
 	}
 	st = cmd_open_state(g, 1);
 	if (!st)
+		goto out;
+	if (plan && ui_unseal(plan, st) < 0)
 		goto out;
 	aws = cmd_aws_client(g, region);
 	if (!aws)
