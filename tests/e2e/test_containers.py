@@ -70,6 +70,11 @@ class EcsCluster(FamilyCase):
         self.assert_noop()
 
         self.import_fresh("cluster", new_id)
+        # the console shows the name: importing by it records the ARN as the id
+        by_name = self.dir + "/by-name.db"
+        self.cairn("--state", by_name, "import", "cluster", "ctr-cluster2", check=0)
+        self.assertEqual(self.ids("--state", by_name), {"cluster": new_id})
+        self.assert_noop("--state", by_name)
 
         self.cairn("destroy", "--auto-approve", check=0)
         self.assertEqual(self.describe("ctr-cluster2")["status"], "INACTIVE")
