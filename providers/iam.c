@@ -9,9 +9,11 @@
  * parsed here, so the diff compares structures, not text.
  *
  * IAM is eventually consistent: a role just created may be unknown to
- * the next call for a few seconds (NoSuchEntity), and a role whose
- * policies were just detached may still refuse deletion (DeleteConflict);
- * both are retried within IAM_CONSISTENCY_MS.
+ * the next call for a few seconds (so create waits until GetRole sees it
+ * before adding policies), a trust policy may name a principal not yet
+ * propagated (MalformedPolicyDocument "Invalid principal"), and a role
+ * whose policies were just detached may still refuse deletion
+ * (DeleteConflict); each is retried within IAM_CONSISTENCY_MS.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -51,17 +53,18 @@ static int call(const struct provider_ctx *ctx, const char *op, json_t *in,
 
 /*
  * call, retrying while AWS answers retry_code (eventual consistency) up
- * to IAM_CONSISTENCY_MS.
+ * to IAM_CONSISTENCY_MS; with msg_part, only errors whose message has it.
  */
 static int call_retry(const struct provider_ctx *ctx, const char *op, json_t *in,
-		      const char *retry_code, struct cairn_err *err)
+		      const char *retry_code, const char *msg_part, struct cairn_err *err)
 {
 	long waited = 0;
 
 	for (;;) {
 		if (call(ctx, op, in, err) == 0)
 			return 0;
-		if (!perr_is(err, retry_code) || waited >= IAM_CONSISTENCY_MS)
+		if (!perr_is(err, retry_code) || (msg_part && !strstr(err->msg, msg_part)) ||
+		    waited >= IAM_CONSISTENCY_MS)
 			return -1;
 		if (pwait(ctx, IAM_POLL_MS) != 0) {
 			err_set(err, CAIRN_ECANCEL, "%s on %s: interrupted", op, ctx->name);
@@ -267,12 +270,11 @@ static int iam_read(const struct provider_ctx *ctx, const char *id, json_t *prio
 	return 0;
 }
 
-/* Attaching rides out a role that IAM does not know yet. */
 static int attach(const struct provider_ctx *ctx, const char *name, const char *arn,
 		  struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:s,s:s}", "RoleName", name, "PolicyArn", arn);
-	int rc = call_retry(ctx, "AttachRolePolicy", in, "NoSuchEntity", err);
+	int rc = call(ctx, "AttachRolePolicy", in, err);
 
 	json_decref(in);
 	return rc;
@@ -299,7 +301,7 @@ static int put_inline(const struct provider_ctx *ctx, const char *name, json_t *
 	char *text = policy_text(json_object_get(pol, "policy"));
 	json_t *in = json_pack("{s:s,s:s,s:s}", "RoleName", name, "PolicyName", jstr(pol, "name"),
 			       "PolicyDocument", text);
-	int rc = call_retry(ctx, "PutRolePolicy", in, "NoSuchEntity", err);
+	int rc = call(ctx, "PutRolePolicy", in, err);
 
 	json_decref(in);
 	free(text);
@@ -416,17 +418,30 @@ static int iam_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	if (json_is_number(msd))
 		json_object_set_new(in, "MaxSessionDuration",
 				    json_integer((json_int_t)json_number_value(msd)));
-	if (call(ctx, "CreateRole", in, err) != 0)
+	/* A trust policy naming a principal created moments ago is refused
+	 * until IAM has propagated it. */
+	if (call_retry(ctx, "CreateRole", in, "MalformedPolicyDocument", "Invalid principal",
+		       err) != 0)
 		goto out;
 	created = 1;
+	/* Policies go on once the role is visible; if one fails, *out keeps
+	 * the role as read so far and the next plan shows what is missing. */
+	if (read_new(ctx, name, attrs, out, err) != 0)
+		goto out;
 	json_array_foreach(json_object_get(attrs, "managed_policy_arns"), i, e)
 		if (attach(ctx, name, json_string_value(e), err) != 0)
 			goto out;
 	json_array_foreach(json_object_get(attrs, "inline_policy"), i, e)
 		if (put_inline(ctx, name, e, err) != 0)
 			goto out;
-	if (read_new(ctx, name, attrs, out, err) != 0)
+	json_decref(*out);
+	if (iam_read(ctx, name, attrs, out, err) != 0)
 		goto out;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "CreateRole on %s: role '%s' is gone", ctx->name,
+			name);
+		goto out;
+	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)
@@ -535,7 +550,7 @@ static int iam_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 		if (delete_inline(ctx, id, json_string_value(e), err) != 0)
 			goto out;
 	in = json_pack("{s:s}", "RoleName", id);
-	if (call_retry(ctx, "DeleteRole", in, "DeleteConflict", err) != 0) {
+	if (call_retry(ctx, "DeleteRole", in, "DeleteConflict", NULL, err) != 0) {
 		if (!perr_is(err, "NoSuchEntity"))
 			goto out;
 		err_clear(err);

@@ -141,6 +141,26 @@ class IamRole(FamilyCase):
         self.cairn("destroy", "--auto-approve", check=0)
         self.assertIsNone(self.role("plat-bare"))
 
+    def test_missing_policy_fails_with_the_role_recorded(self):
+        bad = "arn:aws:iam::123456789012:policy/plat-missing"
+        props = {"name": "plat-err", "assume_role_policy": TRUST, "managed_policy_arns": [bad]}
+        self.stack("err", "aws_iam_role", props)
+        r = self.cairn("apply", "--auto-approve")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        for w in ("err", "AttachRolePolicy", "NoSuchEntity"):
+            self.assertIn(w, r.stderr)
+        # the role exists and is recorded: the next apply only attaches
+        self.assertEqual(self.ids(), {"err": "plat-err"})
+        props["managed_policy_arns"] = [self.make_policy("plat-d")]
+        self.stack("err", "aws_iam_role", props)
+        p = self.cairn("plan")
+        self.assertIn("1 to change", p.stdout)
+        self.apply()
+        self.assertEqual(self.managed("plat-err"), props["managed_policy_arns"])
+        self.assert_noop()
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertIsNone(self.role("plat-err"))
+
     def test_adopted_after_kill_mid_create(self):
         self.stack("kill", "aws_iam_role", {"name": "plat-kill", "assume_role_policy": TRUST})
         self.kill_mid_create("kill", lambda: self.role("plat-kill") is not None)
