@@ -353,7 +353,7 @@ out:
 	return rc;
 }
 
-/* DeleteAlarms succeeds for names that do not exist, so gone is success. */
+/* AWS answers ResourceNotFound for a name that no longer exists: gone is success. */
 static int cw_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
 		     struct cairn_err *err)
 {

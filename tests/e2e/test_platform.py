@@ -233,6 +233,16 @@ class LogGroup(FamilyCase):
         self.assertIsNone(self.group("/plat/app2"))
         self.assertEqual(self.ids(), {})
 
+    def test_kms_key(self):
+        key = "arn:aws:kms:us-east-1:123456789012:key/plat-logs"
+        self.stack("enc", "aws_cloudwatch_log_group", {"name": "/plat/enc", "kms_key_id": key})
+        self.apply()
+        self.assertEqual(self.group("/plat/enc")["kmsKeyId"], key)
+        self.assertNotIn("retentionInDays", self.group("/plat/enc"))
+        self.assert_noop()
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertIsNone(self.group("/plat/enc"))
+
     def test_batch_refresh_and_deleted_outside(self):
         doc = {"stack": STACK, "region": "us-east-1", "resources": {
             "g%d" % i: {"type": "aws_cloudwatch_log_group",
@@ -299,7 +309,7 @@ class SsmParameter(FamilyCase):
         self.assertEqual(self.tags("/plat/db/password"),
                          dict(OWNER, team="core", **{"cairn:resource": "pw"}))
         for args in (("state", "show", "pw"), ("state", "show", "pw", "--json"),
-                     ("-v", "plan"), ("-v", "refresh")):
+                     ("-v", "plan"), ("-v", "refresh"), ("plan", "--json")):
             p = self.cairn(*args, check=0)
             self.assert_hidden(p, SECRET)
         shown = self.cairn("state", "show", "pw", check=0).stdout
@@ -315,6 +325,7 @@ class SsmParameter(FamilyCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn("value", p.stdout)
         self.assert_hidden(p, SECRET, SECRET2)
+        self.assert_hidden(self.cairn("plan", "--json"), SECRET, SECRET2)
         p = self.cairn("-v", "apply", "--auto-approve", check=0)
         self.assert_hidden(p, SECRET, SECRET2)
         prm = self.param("/plat/db/password")
