@@ -214,18 +214,41 @@ out:
 	return rc;
 }
 
+/* The inline_policy list of a role read by role_get, in the order of
+ * prior's list (may be NULL), the others by name. New array. */
+static json_t *inline_list(struct role_parts *p, json_t *prior)
+{
+	json_t *prior_names = json_array(), *names, *list = json_array(), *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(prior, "inline_policy"), i, e)
+		if (jstr(e, "name"))
+			json_array_append_new(prior_names, json_string(jstr(e, "name")));
+	names = order_like(p->inline_names, prior_names);
+	json_array_foreach(names, i, e)
+		json_array_append_new(list, json_pack("{s:O,s:O}", "name", e, "policy",
+						      json_object_get(p->inline_docs,
+								      json_string_value(e))));
+	json_decref(prior_names);
+	json_decref(names);
+	return list;
+}
+
+static json_t *str_or_empty(json_t *o, const char *key)
+{
+	return json_string(jstr(o, key) ? jstr(o, key) : "");
+}
+
 /* Attribute object of a role read by role_get; prior (may be NULL) gives
  * the list orders. New ref. */
 static json_t *role_attrs(struct role_parts *p, json_t *prior)
 {
-	json_t *r = p->role, *o = json_object(), *inl = json_array(), *names, *e, *v;
-	const char *desc = jstr(r, "Description");
-	size_t i;
+	json_t *r = p->role, *o = json_object(), *v;
 
-	json_object_set_new(o, "id", json_string(jstr(r, "RoleName")));
-	json_object_set_new(o, "name", json_string(jstr(r, "RoleName")));
+	json_object_set_new(o, "id", str_or_empty(r, "RoleName"));
+	json_object_set_new(o, "name", str_or_empty(r, "RoleName"));
 	json_object_set_new(o, "path", json_string(jstr(r, "Path") ? jstr(r, "Path") : "/"));
-	json_object_set_new(o, "description", json_string(desc ? desc : ""));
+	json_object_set_new(o, "description", str_or_empty(r, "Description"));
 	json_object_set_new(o, "assume_role_policy",
 			    policy_doc(jstr(r, "AssumeRolePolicyDocument")));
 	v = json_object_get(r, "MaxSessionDuration");
@@ -233,26 +256,11 @@ static json_t *role_attrs(struct role_parts *p, json_t *prior)
 			    json_integer(json_is_integer(v) ? json_integer_value(v) : 3600));
 	json_object_set_new(o, "managed_policy_arns",
 			    order_like(p->managed, json_object_get(prior, "managed_policy_arns")));
-	{
-		json_t *prior_names = json_array();
-
-		json_array_foreach(json_object_get(prior, "inline_policy"), i, e)
-			if (jstr(e, "name"))
-				json_array_append_new(prior_names, json_string(jstr(e, "name")));
-		names = order_like(p->inline_names, prior_names);
-		json_decref(prior_names);
-	}
-	json_array_foreach(names, i, e)
-		json_array_append_new(inl, json_pack("{s:O,s:O}", "name", e, "policy",
-						     json_object_get(p->inline_docs,
-								     json_string_value(e))));
-	json_decref(names);
-	json_object_set_new(o, "inline_policy", inl);
+	json_object_set_new(o, "inline_policy", inline_list(p, prior));
 	json_object_set_new(o, "tags", ptags_from_list(json_object_get(r, "Tags"), "Key", "Value"));
-	json_object_set_new(o, "arn", json_string(jstr(r, "Arn") ? jstr(r, "Arn") : ""));
-	json_object_set_new(o, "unique_id", json_string(jstr(r, "RoleId") ? jstr(r, "RoleId") : ""));
-	json_object_set_new(o, "create_date",
-			    json_string(jstr(r, "CreateDate") ? jstr(r, "CreateDate") : ""));
+	json_object_set_new(o, "arn", str_or_empty(r, "Arn"));
+	json_object_set_new(o, "unique_id", str_or_empty(r, "RoleId"));
+	json_object_set_new(o, "create_date", str_or_empty(r, "CreateDate"));
 	return o;
 }
 
