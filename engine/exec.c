@@ -911,94 +911,146 @@ out:
 
 /* ---- refresh ----------------------------------------------------------- */
 
-static json_t *changed_keys(json_t *before, json_t *after)
+/* Records what one read returned for sr and reports it. */
+static int refresh_record(const struct exec_opts *o, struct state_resource *sr, json_t *now,
+			  size_t *n_drift, struct cairn_err *err)
 {
-	json_t *names = json_array(), *v;
-	const char *k;
+	struct exec_event ev = {0};
+	json_t *changed = NULL, *forces = NULL;
+	int rc = -1;
 
-	json_object_foreach(after, k, v)
-		if (!json_equal(v, json_object_get(before, k)))
-			json_array_append_new(names, json_string(k));
-	json_object_foreach(before, k, v)
-		if (!json_object_get(after, k))
-			json_array_append_new(names, json_string(k));
-	return names;
+	ev.name = sr->name;
+	ev.type = sr->type;
+	ev.id = sr->id;
+	ev.op = EXEC_READ;
+	if (!now) {
+		if (state_rm(o->st, o->stack, sr->name, err) < 0)
+			return -1;
+		ev.kind = EXEC_EV_GONE;
+		(*n_drift)++;
+		if (o->on_event)
+			o->on_event(o->event_ctx, &ev);
+		return 0;
+	}
+	if (json_equal(now, sr->attrs))
+		return 0;
+	/* Record exactly what AWS reports; call it drift only where the plan
+	 * would see a difference (eval_diff's rules, output-only values aside). */
+	if (eval_diff(sr->type, now, sr->attrs, NULL, &changed, &forces, err) < 0)
+		goto out;
+	if (json_is_string(json_object_get(now, "id"))) {
+		free(sr->id);
+		sr->id = xstrdup(json_string_value(json_object_get(now, "id")));
+	}
+	json_decref(sr->attrs);
+	sr->attrs = json_incref(now);
+	if (state_put(o->st, o->stack, sr, err) < 0)
+		goto out;
+	if (json_array_size(changed) > 0) {
+		ev.kind = EXEC_EV_DRIFT;
+		ev.changed = changed;
+		(*n_drift)++;
+		if (o->on_event)
+			o->on_event(o->event_ctx, &ev);
+	}
+	rc = 0;
+out:
+	json_decref(changed);
+	json_decref(forces);
+	return rc;
+}
+
+/* Reads the n resources rs[idx[0..n)] of one type, batched where the type can. */
+static int refresh_type(const struct exec_opts *o, const struct resource_ops *ops,
+			struct state_resource *rs, const size_t *idx, size_t n, size_t *n_drift,
+			struct cairn_err *err)
+{
+	struct provider_ctx *ctx = xcalloc(n, sizeof(*ctx));
+	const struct provider_ctx **ctxp = xcalloc(n, sizeof(*ctxp));
+	const char **ids = xcalloc(n, sizeof(*ids));
+	json_t **priors = xcalloc(n, sizeof(*priors)), **outs = xcalloc(n, sizeof(*outs));
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < n; i++) {
+		ctx[i].aws = o->aws;
+		ctx[i].stack = o->stack;
+		ctx[i].name = rs[idx[i]].name;
+		ctx[i].cancel = o->cancel;
+		ctx[i].sleep_ms = o->sleep_ms;
+		ctxp[i] = &ctx[i];
+		ids[i] = rs[idx[i]].id;
+		priors[i] = rs[idx[i]].attrs;
+	}
+	if (ops->read_batch && n > 1) {
+		if (ops->read_batch(ctxp, n, ids, priors, outs, err) < 0) {
+			err_prefix(err, "cannot read the %s resources", ops->type);
+			goto out;
+		}
+	} else {
+		for (i = 0; i < n; i++)
+			if (ops->read(ctxp[i], ids[i], priors[i], &outs[i], err) < 0) {
+				err_prefix(err, "%s: cannot read it", ctx[i].name);
+				goto out;
+			}
+	}
+	for (i = 0; i < n; i++)
+		if (refresh_record(o, &rs[idx[i]], outs[i], n_drift, err) < 0)
+			goto out;
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		json_decref(outs[i]);
+	free(ctx);
+	free(ctxp);
+	free(ids);
+	free(priors);
+	free(outs);
+	return rc;
 }
 
 int exec_refresh(const struct exec_opts *o, size_t *n_drift, struct cairn_err *err)
 {
 	struct state_resource *rs = NULL;
-	size_t n = 0, i;
+	size_t *idx = NULL, n = 0, i, j, m;
+	char *done = NULL;
 	int rc = -1;
 
 	*n_drift = 0;
 	if (state_list(o->st, o->stack, &rs, &n, err) < 0)
 		return -1;
+	idx = xcalloc(n + 1, sizeof(*idx));
+	done = xcalloc(n + 1, 1);
 	for (i = 0; i < n; i++) {
-		struct state_resource *sr = &rs[i];
-		const struct resource_ops *ops = o->lookup ? o->lookup(sr->type) : NULL;
-		struct provider_ctx ctx = {0};
-		json_t *now = NULL, *changed;
-		struct exec_event ev = {0};
+		const struct resource_ops *ops;
 
-		if (o->stop && *o->stop) {
-			err_set(err, CAIRN_ECANCEL, "interrupted after reading %zu of %zu resources",
-				i, n);
-			goto out;
-		}
-		if (!ops) {
-			err_set(err, CAIRN_EINVAL, "%s: unknown resource type '%s'", sr->name,
-				sr->type);
-			goto out;
-		}
-		ctx.aws = o->aws;
-		ctx.stack = o->stack;
-		ctx.name = sr->name;
-		ctx.cancel = o->cancel;
-		ctx.sleep_ms = o->sleep_ms;
-		if (ops->read(&ctx, sr->id, sr->attrs, &now, err) < 0) {
-			err_prefix(err, "%s: cannot read it", sr->name);
-			goto out;
-		}
-		ev.name = sr->name;
-		ev.type = sr->type;
-		ev.id = sr->id;
-		ev.op = EXEC_READ;
-		if (!now) {
-			if (state_rm(o->st, o->stack, sr->name, err) < 0)
-				goto out;
-			ev.kind = EXEC_EV_GONE;
-			(*n_drift)++;
-			if (o->on_event)
-				o->on_event(o->event_ctx, &ev);
+		if (done[i])
 			continue;
+		if (o->stop && *o->stop) {
+			err_set(err, CAIRN_ECANCEL, "interrupted; what was read before is recorded");
+			goto out;
 		}
-		changed = changed_keys(sr->attrs, now);
-		if (json_array_size(changed) > 0) {
-			struct state_resource put = *sr;
-
-			put.attrs = now;
-			if (json_is_string(json_object_get(now, "id")))
-				put.id = (char *)json_string_value(json_object_get(now, "id"));
-			if (state_put(o->st, o->stack, &put, err) < 0) {
-				json_decref(changed);
-				json_decref(now);
-				goto out;
+		ops = o->lookup ? o->lookup(rs[i].type) : NULL;
+		if (!ops) {
+			err_set(err, CAIRN_EINVAL, "%s: unknown resource type '%s'", rs[i].name,
+				rs[i].type);
+			goto out;
+		}
+		for (j = i, m = 0; j < n; j++)
+			if (!done[j] && strcmp(rs[j].type, rs[i].type) == 0) {
+				idx[m++] = j;
+				done[j] = 1;
 			}
-			ev.kind = EXEC_EV_DRIFT;
-			ev.changed = changed;
-			(*n_drift)++;
-			if (o->on_event)
-				o->on_event(o->event_ctx, &ev);
-		}
-		json_decref(changed);
-		json_decref(now);
+		if (refresh_type(o, ops, rs, idx, m, n_drift, err) < 0)
+			goto out;
 	}
 	rc = 0;
 out:
 	for (i = 0; i < n; i++)
 		state_resource_free(&rs[i]);
 	free(rs);
+	free(idx);
+	free(done);
 	return rc;
 }
 

@@ -643,6 +643,51 @@ static void test_recover_adopts_and_forgets(void **state)
 	json_decref(attrs);
 }
 
+static void count_drift(void *ctx, const struct exec_event *ev)
+{
+	int *n = ctx;
+
+	if (ev->kind == EXEC_EV_DRIFT) {
+		assert_string_equal(ev->name, "a");
+		assert_string_equal(json_string_value(json_array_get(ev->changed, 0)),
+				    "display_name");
+		n[0]++;
+	} else if (ev->kind == EXEC_EV_GONE) {
+		assert_string_equal(ev->name, "b");
+		n[1]++;
+	}
+}
+
+static void test_refresh_records_what_aws_reports(void **state)
+{
+	struct fx *f = *state;
+	struct exec_opts o = opts(f, 1);
+	struct cairn_err err;
+	char *a_id = precreate(f, "a", NULL), *b_id = precreate(f, "b", NULL);
+	json_t *a;
+	size_t n_drift = 0;
+	int seen[2] = {0, 0};
+
+	err_clear(&err);
+	free(precreate(f, "c", NULL));   /* unchanged: not reported */
+	json_object_set_new(json_object_get(json_object_get(fk.cloud, a_id), "attrs"),
+			    "display_name", json_string("edited"));
+	json_object_del(fk.cloud, b_id);
+	o.on_event = count_drift;
+	o.event_ctx = seen;
+	assert_int_equal(exec_refresh(&o, &n_drift, &err), 0);
+	assert_int_equal(n_drift, 2);
+	assert_int_equal(seen[0], 1);
+	assert_int_equal(seen[1], 1);
+	a = recorded(f, "a");
+	assert_string_equal(json_string_value(json_object_get(a, "display_name")), "edited");
+	json_decref(a);
+	assert_null(recorded(f, "b"));
+	assert_int_equal(n_recorded(f), 2);
+	free(a_id);
+	free(b_id);
+}
+
 static void test_stop_lets_in_flight_finish(void **state)
 {
 	struct fx *f = *state;
@@ -697,6 +742,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_lost_create_answer_is_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_adopts_and_forgets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_records_what_aws_reports, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_stop_lets_in_flight_finish, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_type_starts_nothing, setup, teardown),
 	};
