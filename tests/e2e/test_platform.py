@@ -517,5 +517,97 @@ class MetricAlarm(FamilyCase):
         self.assertEqual(self.ids(), {})
 
 
+STACK_YAML = """
+stack: plat
+region: us-east-1
+resources:
+  alerts:
+    type: aws_sns_topic
+    properties: {name: plat-alerts}
+  task_role:
+    type: aws_iam_role
+    properties:
+      name: plat-task
+      assume_role_policy:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Action: sts:AssumeRole
+            Principal: {Service: ecs-tasks.amazonaws.com}
+      inline_policy:
+        - name: logs
+          policy:
+            Version: "2012-10-17"
+            Statement:
+              - {Effect: Allow, Action: ["logs:PutLogEvents"], Resource: "${app_logs.arn}"}
+  app_logs:
+    type: aws_cloudwatch_log_group
+    properties: {name: "/plat/${stack.name}/app", retention_in_days: 14}
+  role_param:
+    type: aws_ssm_parameter
+    properties: {name: /plat/task-role, type: String, value: "${task_role.arn}"}
+  errors:
+    type: aws_cloudwatch_metric_alarm
+    properties:
+      alarm_name: plat-errors
+      comparison_operator: GreaterThanOrEqualToThreshold
+      evaluation_periods: 1
+      metric_name: IncomingLogEvents
+      namespace: AWS/Logs
+      period: 300
+      statistic: Sum
+      threshold: 1000
+      dimensions: {LogGroupName: "${app_logs.name}"}
+      alarm_actions: ["${alerts.arn}"]
+"""
+
+
+class PlatformStack(FamilyCase):
+    """The four types together, wired by references, in one YAML stack."""
+    STACK = STACK
+
+    def test_stack(self):
+        self.write("stack.yaml", STACK_YAML)
+        self.cairn("validate", check=0)
+        p = self.cairn("plan", "--detailed-exitcode")
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("Plan: 5 to add, 0 to change, 0 to destroy.", p.stdout)
+        self.apply()
+        ids = self.ids()
+        self.assertEqual(set(ids), {"alerts", "task_role", "app_logs", "role_param", "errors"})
+        role = self.boto("iam").get_role(RoleName="plat-task")["Role"]
+        prm = self.boto("ssm").get_parameter(Name="/plat/task-role")["Parameter"]
+        self.assertEqual(prm["Value"], role["Arn"])
+        doc = self.boto("iam").get_role_policy(RoleName="plat-task",
+                                               PolicyName="logs")["PolicyDocument"]
+        self.assertEqual(doc["Statement"][0]["Resource"],
+                         "arn:aws:logs:us-east-1:123456789012:log-group:/plat/plat/app")
+        a = self.boto("cloudwatch").describe_alarms(AlarmNames=["plat-errors"])["MetricAlarms"][0]
+        self.assertEqual(a["AlarmActions"], [ids["alerts"]])
+        self.assertEqual(a["Dimensions"], [{"Name": "LogGroupName", "Value": "/plat/plat/app"}])
+        self.assert_noop()
+
+        # a new log group name replaces the group and updates what refers to it
+        self.write("stack.yaml", STACK_YAML.replace("/plat/${stack.name}/app",
+                                                    "/plat/${stack.name}/api"))
+        self.apply()
+        self.assertEqual(self.ids()["app_logs"], "/plat/plat/api")
+        doc = self.boto("iam").get_role_policy(RoleName="plat-task",
+                                               PolicyName="logs")["PolicyDocument"]
+        self.assertTrue(doc["Statement"][0]["Resource"].endswith(":log-group:/plat/plat/api"))
+        a = self.boto("cloudwatch").describe_alarms(AlarmNames=["plat-errors"])["MetricAlarms"][0]
+        self.assertEqual(a["Dimensions"], [{"Name": "LogGroupName", "Value": "/plat/plat/api"}])
+        self.assert_noop()
+
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertEqual(self.ids(), {})
+        self.assertEqual(self.boto("logs").describe_log_groups(
+            logGroupNamePrefix="/plat/")["logGroups"], [])
+        self.assertEqual(self.boto("cloudwatch").describe_alarms()["MetricAlarms"], [])
+        self.assertEqual(self.boto("ssm").describe_parameters()["Parameters"], [])
+        self.assertNotIn("plat-task", [r["RoleName"] for r in
+                                       self.boto("iam").list_roles()["Roles"]])
+
+
 if __name__ == "__main__":
     unittest.main()
