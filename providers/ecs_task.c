@@ -302,7 +302,7 @@ static int td_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
 	json_t *defs = json_object_get(attrs, "container_definitions");
 	json_t *parsed = NULL, *rc_list = json_object_get(attrs, "requires_compatibilities");
-	json_t *in, *res = NULL, *td;
+	json_t *in = NULL, *res = NULL, *td;
 	const char *arn;
 	int rc = -1;
 
@@ -312,7 +312,7 @@ static int td_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	if (!json_is_array(defs)) {
 		err_set(err, CAIRN_EINVAL, "%s: container_definitions must be a list of "
 			"container definitions", ctx->name);
-		goto out_early;
+		goto out;
 	}
 	in = json_pack("{s:s,s:O,s:o}", "family", str_or(json_object_get(attrs, "family"), ""),
 		       "containerDefinitions", defs, "tags", ptags_to_list(tags, "key", "value"));
@@ -345,7 +345,6 @@ static int td_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 out:
 	json_decref(in);
 	json_decref(res);
-out_early:
 	json_decref(parsed);
 	json_decref(tags);
 	return rc;

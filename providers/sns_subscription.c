@@ -67,13 +67,9 @@ static int sub_read(const struct provider_ctx *ctx, const char *id, json_t *prio
 	json_t *in = json_pack("{s:s}", "SubscriptionArn", id), *res = NULL;
 	int rc = -1;
 
-	(void)prior;
 	*out = NULL;
 	if (pcall(ctx, "sns", "GetSubscriptionAttributes", in, &res, err) != 0) {
-		if (perr_is(err, "NotFound") || perr_is(err, "NotFoundException") ||
-		    perr_is(err, "InvalidParameter")) {
-			/* InvalidParameter: the ARN of a topic deleted with
-			 * its subscriptions no longer parses as one. */
+		if (perr_is(err, "NotFound") || perr_is(err, "NotFoundException")) {
 			err_clear(err);
 			rc = 0;
 		}
@@ -160,7 +156,6 @@ out:
 static int sub_update(const struct provider_ctx *ctx, const char *id, json_t *old,
 		      json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
 {
-	(void)old;
 	*out = NULL;
 	if (has_name(changed, "raw_message_delivery") &&
 	    set_attr(ctx, id, "RawMessageDelivery",
@@ -192,7 +187,6 @@ static int sub_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 	json_t *in = json_pack("{s:s}", "SubscriptionArn", id), *res = NULL;
 	int rc = 0;
 
-	(void)attrs;
 	if (pcall(ctx, "sns", "Unsubscribe", in, &res, err) != 0) {
 		if (perr_is(err, "NotFound") || perr_is(err, "NotFoundException"))
 			err_clear(err);

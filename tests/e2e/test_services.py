@@ -490,6 +490,18 @@ class EcsService(FamilyCase):
         self.assertEqual(s["desiredCount"], 0)
         self.assertEqual(self.ids(), {})
 
+    def test_error_names_resource_and_operation(self):
+        self.stack("svc", "aws_ecs_service",
+                   {"name": "lost", "cluster": "no-such-cluster", "task_definition": self.tds[0],
+                    "launch_type": "FARGATE",
+                    "network_configuration": {"subnets": [self.subnets[0]]}})
+        p = self.cairn("apply", "--auto-approve")
+        self.assertEqual(p.returncode, 1)
+        out = p.stdout + p.stderr
+        self.assertIn("CreateService on svc", out)
+        self.assertIn("ClusterNotFoundException", out)
+        self.assertEqual(self.ids(), {})
+
     def test_adopted_after_kill_mid_create(self):
         self.stack("svc", "aws_ecs_service",
                    {"name": "killed", "cluster": self.cluster, "task_definition": self.tds[0],
@@ -618,6 +630,16 @@ resources:
         registry_arn: ${api_discovery.arn}
       tags: { app: api }
 
+  worker:
+    type: aws_ecs_service
+    properties:
+      name: worker
+      cluster: ${cluster.arn}
+      task_definition: ${api_task.arn}
+      launch_type: FARGATE
+      network_configuration:
+        subnets: ["${subnet_b.id}", "${subnet_a.id}"]
+
   alerts:
     type: aws_sns_topic
     properties:
@@ -661,6 +683,19 @@ class FargateStack(FamilyCase):
         self.assertEqual(sub["TopicArn"], ids["alerts"])
         self.assert_noop()
 
+        # a service deleted outside cairn: the batched read of both services
+        # reports it gone, the other one unchanged, and apply makes it again
+        ecs.delete_service(cluster="svc-cluster", service="worker", force=True)
+        p = self.cairn("plan", "--detailed-exitcode")
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.assertIn("worker", p.stdout)
+        self.assertNotIn("api (aws_ecs_service)", p.stdout)
+        self.apply()
+        worker = ecs.describe_services(cluster="svc-cluster", services=["worker"])["services"]
+        self.assertEqual([w["status"] for w in worker], ["ACTIVE"])
+        self.assertEqual(self.ids()["worker"], worker[0]["serviceArn"])
+        self.assert_noop()
+
         # edit: a new image is a new task definition revision; the service
         # is updated in place to run it, with the new count
         self.write("stack.yaml", FARGATE_STACK.replace("COUNT", "3"))
@@ -679,8 +714,8 @@ class FargateStack(FamilyCase):
 
         self.cairn("destroy", "--auto-approve", check=0)
         self.assertEqual(self.ids(), {})
-        svc = ecs.describe_services(cluster="svc-cluster", services=["api"])["services"]
-        self.assertTrue(not svc or svc[0]["status"] == "INACTIVE")
+        svc = ecs.describe_services(cluster="svc-cluster", services=["api", "worker"])["services"]
+        self.assertEqual([s["status"] for s in svc if s["status"] != "INACTIVE"], [])
         self.assertEqual(sd.list_services()["Services"], [])
         self.assertEqual(sd.list_namespaces()["Namespaces"], [])
         self.assertEqual(elb.describe_target_groups()["TargetGroups"], [])
