@@ -90,9 +90,10 @@ int cmd_plan(int argc, char **argv, const struct global_opts *g)
 	stack = cmd_load_stack(&sa, g);
 	if (!stack)
 		goto out;
-	/* A missing state file is an empty state; plan must not create it. */
-	if (stat(g->state_path, &sb) == 0) {
-		st = cmd_open_state(g, 0);
+	/* A missing state file is an empty state; plan creates it only to keep
+	 * the key that seals a saved plan's secrets (--out). */
+	if (out_path || stat(g->state_path, &sb) == 0) {
+		st = cmd_open_state(g, out_path != NULL);
 		if (!st)
 			goto out;
 	}
@@ -120,10 +121,16 @@ int cmd_plan(int argc, char **argv, const struct global_opts *g)
 		plan_print_text(plan, stdout, g->color);
 	}
 	if (out_path) {
-		if (plan_save(plan, out_path, &err) < 0) {
+		unsigned char key[PLAN_KEY_LEN];
+		int found = 0;
+
+		if (state_plan_key(st, plan->stack, 1, key, &found, &err) < 0 ||
+		    plan_save(plan, out_path, key, &err) < 0) {
+			secure_zero(key, sizeof(key));
 			msg_err(&err);
 			goto out;
 		}
+		secure_zero(key, sizeof(key));
 		if (!json)
 			msg_info("\nSaved the plan to: %s\nTo carry it out: cairn apply %s",
 				 out_path, out_path);

@@ -106,8 +106,17 @@ json_t *plan_to_json(const struct plan *p);
  * values "(sensitive)", unknown markers null. New reference (null for NULL). */
 json_t *plan_public_attrs(const char *type, const json_t *attrs);
 
-/* Saved plans (apply PLANFILE). Sensitive values are not written in clear. */
-int plan_save(const struct plan *p, const char *path, struct cairn_err *err);
+/*
+ * Saved plans (apply PLANFILE). Sensitive values are not written in clear:
+ * before/after mask them, and the variables and the configuration of
+ * sensitive attributes are sealed (AES-256-GCM) with key, the stack's
+ * plan key from the state (state_plan_key, PLAN_KEY_LEN bytes; borrowed).
+ * A loaded plan holds them sealed until plan_unseal with the same key.
+ */
+#define PLAN_KEY_LEN 32
+int plan_save(const struct plan *p, const char *path, const unsigned char *key,
+	      struct cairn_err *err);
 struct plan *plan_load(const char *path, struct cairn_err *err);
+int plan_unseal(struct plan *p, const unsigned char *key, struct cairn_err *err);
 
 #endif

@@ -6,9 +6,11 @@
  * variables, the outputs, and the state serial and lineage the plan was
  * made against (so a stale plan can be refused). Sensitive attribute
  * values are replaced by "(sensitive)" in before/after (the executor
- * evaluates the configuration again, so it never needs them); the file is
- * created with mode 0600 all the same, since configurations and variables
- * are kept as written.
+ * evaluates the configuration again, so it never needs them). What the
+ * executor does need — the variables and the configuration of sensitive
+ * attributes — is sealed with AES-256-GCM under the stack's plan key, which
+ * lives in the state (a saved plan only applies against that state anyway),
+ * so no secret is in the file in clear. The file is mode 0600 all the same.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include "plan.h"
 #include "schema.h"
 #include "value.h"
@@ -24,6 +29,98 @@
 #define PLAN_KIND "cairn-plan"
 #define PLAN_FORMAT "1"
 #define SENSITIVE "(sensitive)"
+#define SEALED_KEY "$cairn_sealed"
+#define GCM_NONCE 12
+#define GCM_TAG 16
+
+/* {"$cairn_sealed": base64(nonce | ciphertext | tag)} of v's JSON text (new ref). */
+static json_t *seal(const json_t *v, const unsigned char *key)
+{
+	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	int len = (int)strlen(text), n = 0, fin = 0;
+	unsigned char *buf = xmalloc((size_t)len + GCM_NONCE + GCM_TAG);
+	char *b64 = xmalloc(((size_t)len + GCM_NONCE + GCM_TAG) / 3 * 4 + 8);
+	EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
+	json_t *out;
+
+	if (!cx || RAND_bytes(buf, GCM_NONCE) != 1 ||
+	    EVP_EncryptInit_ex(cx, EVP_aes_256_gcm(), NULL, key, buf) != 1 ||
+	    EVP_EncryptUpdate(cx, buf + GCM_NONCE, &n, (unsigned char *)text, len) != 1 ||
+	    EVP_EncryptFinal_ex(cx, buf + GCM_NONCE + n, &fin) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_GET_TAG, GCM_TAG, buf + GCM_NONCE + n + fin) != 1)
+		abort();   /* only an OpenSSL malfunction gets here */
+	EVP_EncodeBlock((unsigned char *)b64, buf, GCM_NONCE + n + fin + GCM_TAG);
+	out = json_pack("{s:s}", SEALED_KEY, b64);
+	EVP_CIPHER_CTX_free(cx);
+	secure_zero(text, (size_t)len);
+	free(text);
+	free(buf);
+	free(b64);
+	return out;
+}
+
+static int is_sealed(const json_t *v)
+{
+	return json_is_object(v) && json_object_size(v) == 1 &&
+	       json_is_string(json_object_get(v, SEALED_KEY));
+}
+
+/* The value sealed in v (new ref), or NULL with err (wrong key, tampering). */
+static json_t *unseal(const json_t *v, const unsigned char *key, struct cairn_err *err)
+{
+	const char *b64 = json_string_value(json_object_get(v, SEALED_KEY));
+	size_t blen = strlen(b64);
+	unsigned char *buf = xmalloc(blen + 1), *plain = xmalloc(blen + 1);
+	EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
+	int len = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)blen), n = 0, fin = 0;
+	json_t *out = NULL;
+
+	/* EVP_DecodeBlock counts the '=' padding as zero bytes. */
+	while (len > 0 && blen > 0 && b64[blen - 1] == '=') {
+		len--;
+		blen--;
+	}
+	if (!cx || len < GCM_NONCE + GCM_TAG ||
+	    EVP_DecryptInit_ex(cx, EVP_aes_256_gcm(), NULL, key, buf) != 1 ||
+	    EVP_DecryptUpdate(cx, plain, &n, buf + GCM_NONCE, len - GCM_NONCE - GCM_TAG) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_SET_TAG, GCM_TAG, buf + len - GCM_TAG) != 1 ||
+	    EVP_DecryptFinal_ex(cx, plain + n, &fin) != 1) {
+		err_set(err, CAIRN_ESTALE, "cannot unseal the saved plan's secrets: it was not "
+			"made against this state (or the file was altered)");
+		goto out;
+	}
+	plain[n + fin] = '\0';
+	out = json_loads((char *)plain, JSON_DECODE_ANY, NULL);
+	if (!out)
+		err_set(err, CAIRN_EINVAL, "saved plan: sealed value is not JSON");
+out:
+	EVP_CIPHER_CTX_free(cx);
+	secure_zero(plain, blen + 1);
+	free(plain);
+	free(buf);
+	return out;
+}
+
+/* The configuration with every sensitive attribute's value sealed (new ref). */
+static json_t *sealed_config(const char *type, json_t *config, const unsigned char *key)
+{
+	const json_t *schema = schema_get(type);
+	const char *k;
+	json_t *out, *v;
+
+	if (!json_is_object(config))
+		return config ? json_deep_copy(config) : json_null();
+	out = json_object();
+	json_object_foreach(config, k, v) {
+		const json_t *spec = schema ? schema_attr(schema, k) : NULL;
+
+		if (spec && schema_is_sensitive(spec))
+			json_object_set_new(out, k, seal(v, key));
+		else
+			json_object_set(out, k, v);
+	}
+	return out;
+}
 
 /* A shallow copy of attrs with the sensitive values masked (unknown markers kept). */
 static json_t *masked(const char *type, const json_t *attrs)
@@ -46,12 +143,7 @@ static json_t *masked(const char *type, const json_t *attrs)
 	return out;
 }
 
-static json_t *or_null(json_t *v)
-{
-	return v ? json_deep_copy(v) : json_null();
-}
-
-static json_t *plan_file_json(const struct plan *p)
+static json_t *plan_file_json(const struct plan *p, const unsigned char *key)
 {
 	json_t *doc, *changes = json_array(), *drift = json_array(), *outputs = json_object();
 	const char *k;
@@ -65,7 +157,8 @@ static json_t *plan_file_json(const struct plan *p)
 			"{s:s, s:s, s:s, s:s?, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:b, s:i, s:s?}",
 			"name", c->name, "type", c->type, "action", plan_action_name(c->action),
 			"id", c->id, "before", masked(c->type, c->before),
-			"after", masked(c->type, c->after), "config", or_null(c->config),
+			"after", masked(c->type, c->after),
+			"config", sealed_config(c->type, c->config, key),
 			"changed", c->changed ? json_deep_copy(c->changed) : json_array(),
 			"replace_because",
 			c->replace_because ? json_deep_copy(c->replace_because) : json_array(),
@@ -92,18 +185,19 @@ static json_t *plan_file_json(const struct plan *p)
 			json_object_set_new(copy, "planned", json_string(SENSITIVE));
 		json_object_set_new(outputs, k, copy);
 	}
-	doc = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:I, s:o, s:o, s:o, s:O}",
+	doc = json_pack("{s:s, s:s, s:s, s:s?, s:s, s:I, s:o, s:o, s:o, s:o}",
 			"kind", PLAN_KIND, "format_version", PLAN_FORMAT,
 			"stack", p->stack, "region", p->region,
 			"lineage", p->lineage ? p->lineage : "", "serial", (json_int_t)p->serial,
 			"changes", changes, "drift", drift, "outputs", outputs,
-			"vars", p->vars ? p->vars : json_object());
+			"vars", seal(p->vars ? p->vars : json_object(), key));
 	return doc;
 }
 
-int plan_save(const struct plan *p, const char *path, struct cairn_err *err)
+int plan_save(const struct plan *p, const char *path, const unsigned char *key,
+	      struct cairn_err *err)
 {
-	json_t *doc = plan_file_json(p);
+	json_t *doc = plan_file_json(p, key);
 	char *text = json_dumps(doc, JSON_INDENT(1));
 	size_t len = strlen(text), off = 0;
 	int fd, rc = -1;
@@ -269,7 +363,7 @@ struct plan *plan_load(const char *path, struct cairn_err *err)
 	    !json_is_string(json_object_get(doc, "lineage")) ||
 	    !json_is_array(changes) || !json_is_array(json_object_get(doc, "drift")) ||
 	    !json_is_object(json_object_get(doc, "outputs")) ||
-	    !json_is_object(json_object_get(doc, "vars")) ||
+	    !is_sealed(json_object_get(doc, "vars")) ||
 	    (region && !json_is_null(region) && !json_is_string(region))) {
 		bad(err, path, "missing or mistyped stack, serial, lineage, changes, drift, "
 		    "outputs or vars", (size_t)-1);
@@ -298,4 +392,36 @@ fail:
 	plan_free(p);
 	json_decref(doc);
 	return NULL;
+}
+
+int plan_unseal(struct plan *p, const unsigned char *key, struct cairn_err *err)
+{
+	const char *k;
+	json_t *vars, *v;
+	size_t i;
+
+	if (is_sealed(p->vars)) {
+		vars = unseal(p->vars, key, err);
+		if (!vars)
+			return -1;
+		json_decref(p->vars);
+		p->vars = vars;
+	}
+	for (i = 0; i < p->n_changes; i++) {
+		json_t *config = p->changes[i].config;
+
+		if (!json_is_object(config))
+			continue;
+		json_object_foreach(config, k, v) {
+			json_t *plain;
+
+			if (!is_sealed(v))
+				continue;
+			plain = unseal(v, key, err);
+			if (!plain)
+				return -1;
+			json_object_set_new(config, k, plain);
+		}
+	}
+	return 0;
 }

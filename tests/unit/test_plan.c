@@ -24,6 +24,9 @@
 
 #define GOLDEN_DIR "tests/data/plan/"
 
+/* The plan key a state would hold (any 32 bytes do for sealing tests). */
+static const unsigned char test_key[PLAN_KEY_LEN] = "0123456789abcdef0123456789abcdef";
+
 static char dir[256];
 
 /* ---- fake providers: a JSON "cloud" id -> attributes ---- */
@@ -761,7 +764,7 @@ static void test_plan_file(void **ctx)
 	record(st, "api_tg", "aws_lb_target_group", TG_ATTRS, "[\"vpc\"]");
 	record(st, "legacy_topic", "aws_sns_topic", TOPIC_ATTRS("legacy"), NULL);
 	p = build(s, st);
-	assert_int_equal(plan_save(p, path, &err), 0);
+	assert_int_equal(plan_save(p, path, test_key, &err), 0);
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	text = read_file(path, NULL, &err);
@@ -773,6 +776,16 @@ static void test_plan_file(void **ctx)
 	q = plan_load(path, &err);
 	if (!q)
 		fail_msg("plan_load: %s", err.msg);
+	/* secrets stay sealed until unsealed with the same key */
+	assert_false(json_equal(q->vars, p->vars));
+	{
+		unsigned char other[PLAN_KEY_LEN];
+
+		memset(other, 7, sizeof(other));
+		assert_int_equal(plan_unseal(q, other, &err), -1);
+		assert_non_null(strstr(err.msg, "not made against this state"));
+	}
+	assert_int_equal(plan_unseal(q, test_key, &err), 0);
 	assert_string_equal(q->stack, "web");
 	assert_string_equal(q->region, "us-east-1");
 	assert_string_equal(q->lineage, p->lineage);
@@ -802,7 +815,7 @@ static void test_plan_file(void **ctx)
 	assert_non_null(strstr(err.msg, "not a cairn plan"));
 	f = fopen(bad, "w");
 	fputs("{\"kind\":\"cairn-plan\",\"format_version\":\"1\",\"stack\":\"web\",\"serial\":1,"
-	      "\"lineage\":\"x\",\"drift\":[],\"outputs\":{},\"vars\":{},\"changes\":"
+	      "\"lineage\":\"x\",\"drift\":[],\"outputs\":{},\"vars\":{\"$cairn_sealed\":\"AA==\"},\"changes\":"
 	      "[{\"name\":\"a\",\"type\":\"aws_vpc\",\"action\":\"explode\"}]}", f);
 	fclose(f);
 	assert_null(plan_load(bad, &err));
@@ -855,12 +868,21 @@ static void test_sensitive(void **ctx)
 	assert_null(strstr(text, "secret"));
 	free(text);
 	json_decref(doc);
-	assert_int_equal(plan_save(p, path, &err), 0);
+	assert_int_equal(plan_save(p, path, test_key, &err), 0);
 	file = read_file(path, NULL, &err);
-	/* before/after are masked; only the configuration keeps what was written */
-	assert_null(strstr(file, "old-secret"));
+	/* before/after are masked and the configuration's secret is sealed */
+	assert_null(strstr(file, "secret"));
 	assert_non_null(strstr(file, "\"value\": \"(sensitive)\""));
 	free(file);
+	{
+		struct plan *q = plan_load(path, &err);
+
+		assert_non_null(q);
+		assert_int_equal(plan_unseal(q, test_key, &err), 0);
+		assert_string_equal(json_string_value(json_object_get(
+			change(q, "db_password")->config, "value")), "new-secret");
+		plan_free(q);
+	}
 	free(path);
 	plan_free(p);
 	state_close(st);
