@@ -97,6 +97,8 @@ static json_t *alarm_attrs(json_t *a, json_t *tags, json_t *prior)
 			    json_integer(json_integer_value(json_object_get(a, "Period"))));
 	json_object_set_new(o, "statistic",
 			    json_string(jstr(a, "Statistic") ? jstr(a, "Statistic") : ""));
+	if (jstr(a, "Unit"))
+		json_object_set_new(o, "unit", json_string(jstr(a, "Unit")));
 	v = json_object_get(a, "Threshold");
 	if (json_number_value(v) == (double)(json_int_t)json_number_value(v))
 		json_object_set_new(o, "threshold",
@@ -242,6 +244,8 @@ static json_t *put_input(json_t *attrs)
 	json_object_set(in, "Period", json_object_get(attrs, "period"));
 	json_object_set_new(in, "Statistic", json_string(jstr(attrs, "statistic")));
 	json_object_set(in, "Threshold", json_object_get(attrs, "threshold"));
+	if (jstr(attrs, "unit") && *jstr(attrs, "unit"))
+		json_object_set_new(in, "Unit", json_string(jstr(attrs, "unit")));
 	if (jstr(attrs, "alarm_description"))
 		json_object_set_new(in, "AlarmDescription",
 				    json_string(jstr(attrs, "alarm_description")));

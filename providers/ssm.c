@@ -137,6 +137,8 @@ static json_t *param_attrs(json_t *p, json_t *m, json_t *tags)
 	json_object_set_new(o, "value", json_string(jstr(p, "Value") ? jstr(p, "Value") : ""));
 	json_object_set_new(o, "description", json_string(desc ? desc : ""));
 	json_object_set_new(o, "tier", json_string(tier ? tier : "Standard"));
+	if (jstr(m, "KeyId"))
+		json_object_set_new(o, "key_id", json_string(jstr(m, "KeyId")));
 	json_object_set_new(o, "arn", json_string(jstr(p, "ARN") ? jstr(p, "ARN") : ""));
 	json_object_set_new(o, "version",
 			    json_integer(json_integer_value(json_object_get(p, "Version"))));
@@ -211,6 +213,10 @@ static json_t *put_input(json_t *attrs)
 
 	if (jstr(attrs, "description"))
 		json_object_set_new(in, "Description", json_string(jstr(attrs, "description")));
+	/* AWS takes a key only for SecureString. */
+	if (strcmp(jstr(attrs, "type") ? jstr(attrs, "type") : "", "SecureString") == 0 &&
+	    jstr(attrs, "key_id") && *jstr(attrs, "key_id"))
+		json_object_set_new(in, "KeyId", json_string(jstr(attrs, "key_id")));
 	return in;
 }
 
@@ -315,7 +321,8 @@ static int ssm_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 		if (recreate(ctx, id, want, err) != 0)
 			goto out;
 	} else if (has_name(changed, "value") || has_name(changed, "type") ||
-		   has_name(changed, "description") || has_name(changed, "tier")) {
+		   has_name(changed, "description") || has_name(changed, "tier") ||
+		   has_name(changed, "key_id")) {
 		in = put_input(want);
 		json_object_set_new(in, "Name", json_string(id));
 		json_object_set_new(in, "Overwrite", json_true());

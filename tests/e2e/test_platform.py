@@ -368,6 +368,22 @@ class SsmParameter(FamilyCase):
         self.assertIsNone(self.param("/plat/db/password2"))
         self.assertEqual(self.ids(), {})
 
+    def test_key_id(self):
+        props = {"name": "/plat/enc", "type": "SecureString", "value": SECRET}
+        self.stack("enc", "aws_ssm_parameter", props)
+        self.apply()
+        self.assertEqual(self.meta("/plat/enc")["KeyId"], "alias/aws/ssm")
+        self.assert_noop()
+        props["key_id"] = "alias/plat"
+        self.stack("enc", "aws_ssm_parameter", props)
+        self.apply()
+        self.assertEqual(self.meta("/plat/enc")["KeyId"], "alias/plat")
+        self.assertEqual(self.param("/plat/enc")["Value"], SECRET)
+        self.assertEqual(self.param("/plat/enc")["Version"], 2)
+        self.assert_noop()
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertIsNone(self.param("/plat/enc"))
+
     def test_tier(self):
         props = {"name": "/plat/big", "type": "String", "value": "v1", "tier": "Advanced",
                  "tags": {"team": "core"}}
@@ -438,7 +454,7 @@ class MetricAlarm(FamilyCase):
         props = {"alarm_name": "plat-cpu", "comparison_operator": "GreaterThanThreshold",
                  "evaluation_periods": 2, "metric_name": "CPUUtilization",
                  "namespace": "AWS/ECS", "period": 60, "statistic": "Average",
-                 "threshold": 80, "alarm_description": "CPU high",
+                 "threshold": 80, "unit": "Percent", "alarm_description": "CPU high",
                  "alarm_actions": [t1], "ok_actions": [t2],
                  "dimensions": {"ClusterName": "web", "ServiceName": "api"},
                  "treat_missing_data": "breaching", "tags": {"team": "core"}}
@@ -453,6 +469,7 @@ class MetricAlarm(FamilyCase):
         self.assertEqual(a["Period"], 60)
         self.assertEqual(a["Statistic"], "Average")
         self.assertEqual(a["Threshold"], 80.0)
+        self.assertEqual(a["Unit"], "Percent")
         self.assertEqual(a["AlarmDescription"], "CPU high")
         self.assertTrue(a["ActionsEnabled"])
         self.assertEqual(a["AlarmActions"], [t1])
@@ -470,11 +487,13 @@ class MetricAlarm(FamilyCase):
                      actions_enabled=False, alarm_actions=[t1, t2], ok_actions=[],
                      insufficient_data_actions=[t2], dimensions={"ClusterName": "web"},
                      tags={"tier": "1"})
+        del props["unit"]
         self.stack("cpu", "aws_cloudwatch_metric_alarm", props)
         self.apply()
         self.assertEqual(self.ids()["cpu"], "plat-cpu")
         a = self.alarm("plat-cpu")
         self.assertEqual(a["Threshold"], 90.5)
+        self.assertNotIn("Unit", a)
         self.assertEqual(a["EvaluationPeriods"], 3)
         self.assertEqual(a["DatapointsToAlarm"], 2)
         self.assertFalse(a["ActionsEnabled"])
