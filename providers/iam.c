@@ -254,6 +254,9 @@ static json_t *role_attrs(struct role_parts *p, json_t *prior)
 	v = json_object_get(r, "MaxSessionDuration");
 	json_object_set_new(o, "max_session_duration",
 			    json_integer(json_is_integer(v) ? json_integer_value(v) : 3600));
+	json_object_set_new(o, "permissions_boundary",
+			    str_or_empty(json_object_get(r, "PermissionsBoundary"),
+					 "PermissionsBoundaryArn"));
 	json_object_set_new(o, "managed_policy_arns",
 			    order_like(p->managed, json_object_get(prior, "managed_policy_arns")));
 	json_object_set_new(o, "inline_policy", inline_list(p, prior));
@@ -410,6 +413,7 @@ static int iam_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 		      struct cairn_err *err)
 {
 	const char *name = jstr(attrs, "name"), *desc = jstr(attrs, "description");
+	const char *boundary = jstr(attrs, "permissions_boundary");
 	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
 	char *trust = policy_text(json_object_get(attrs, "assume_role_policy"));
 	json_t *in, *msd = json_object_get(attrs, "max_session_duration"), *e;
@@ -426,6 +430,8 @@ static int iam_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	if (json_is_number(msd))
 		json_object_set_new(in, "MaxSessionDuration",
 				    json_integer((json_int_t)json_number_value(msd)));
+	if (boundary && *boundary)
+		json_object_set_new(in, "PermissionsBoundary", json_string(boundary));
 	/* A trust policy naming a principal created moments ago is refused
 	 * until IAM has propagated it. */
 	if (call_retry(ctx, "CreateRole", in, "MalformedPolicyDocument", "Invalid principal",
@@ -487,6 +493,23 @@ out:
 	return rc;
 }
 
+/* Puts the permissions boundary, or deletes it for an empty ARN. */
+static int set_boundary(const struct provider_ctx *ctx, const char *name, const char *arn,
+			struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "RoleName", name);
+	int rc;
+
+	if (arn && *arn) {
+		json_object_set_new(in, "PermissionsBoundary", json_string(arn));
+		rc = call(ctx, "PutRolePermissionsBoundary", in, err);
+	} else {
+		rc = call(ctx, "DeleteRolePermissionsBoundary", in, err);
+	}
+	json_decref(in);
+	return rc;
+}
+
 static int iam_update(const struct provider_ctx *ctx, const char *id, json_t *old, json_t *want,
 		      json_t *changed, json_t **out, struct cairn_err *err)
 {
@@ -512,6 +535,9 @@ static int iam_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 		if (call(ctx, "UpdateAssumeRolePolicy", in, err) != 0)
 			goto out;
 	}
+	if (has_name(changed, "permissions_boundary") &&
+	    set_boundary(ctx, id, jstr(want, "permissions_boundary"), err) != 0)
+		goto out;
 	if (has_name(changed, "managed_policy_arns") &&
 	    sync_managed(ctx, id, json_object_get(old, "managed_policy_arns"),
 			 json_object_get(want, "managed_policy_arns"), err) != 0)

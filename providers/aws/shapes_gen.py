@@ -45,8 +45,9 @@ OPS = {
     "sts": "GetCallerIdentity AssumeRole AssumeRoleWithWebIdentity",
     "iam": """CreateRole GetRole DeleteRole UpdateAssumeRolePolicy AttachRolePolicy
         DetachRolePolicy ListAttachedRolePolicies PutRolePolicy DeleteRolePolicy
-        ListRolePolicies GetRolePolicy TagRole UntagRole ListRoleTags UpdateRole CreateUser
-        CreateAccessKey PutUserPolicy""",
+        ListRolePolicies GetRolePolicy TagRole UntagRole ListRoleTags UpdateRole
+        PutRolePermissionsBoundary DeleteRolePermissionsBoundary CreateUser CreateAccessKey
+        PutUserPolicy""",
     "cloudwatch": """PutMetricAlarm DescribeAlarms DeleteAlarms TagResource UntagResource
         ListTagsForResource""",
 }

@@ -53,7 +53,7 @@ class IamRole(FamilyCase):
         pa, pb = self.make_policy("plat-a"), self.make_policy("plat-b")
         props = {"name": "plat-app", "path": "/svc/", "description": "App role",
                  "assume_role_policy": TRUST, "max_session_duration": 7200,
-                 "managed_policy_arns": [pa],
+                 "permissions_boundary": pb, "managed_policy_arns": [pa],
                  "inline_policy": [{"name": "logs", "policy": policy("logs:PutLogEvents")}],
                  "tags": {"team": "core"}}
         self.stack("app", "aws_iam_role", props)
@@ -64,6 +64,7 @@ class IamRole(FamilyCase):
         self.assertEqual(r["Description"], "App role")
         self.assertEqual(r["MaxSessionDuration"], 7200)
         self.assertEqual(r["AssumeRolePolicyDocument"], TRUST)
+        self.assertEqual(r["PermissionsBoundary"]["PermissionsBoundaryArn"], pb)
         self.assertEqual(self.managed("plat-app"), [pa])
         self.assertEqual(self.inline("plat-app"), {"logs": policy("logs:PutLogEvents")})
         self.assertEqual(self.tags("plat-app"),
@@ -79,6 +80,7 @@ class IamRole(FamilyCase):
         trust2 = json.loads(json.dumps(TRUST))
         trust2["Statement"][0]["Principal"]["Service"] = "ecs.amazonaws.com"
         props.update(description="App role v2", max_session_duration=3600,
+                     permissions_boundary="",
                      assume_role_policy=trust2, managed_policy_arns=[pb],
                      inline_policy=[{"name": "logs", "policy": policy("logs:*")},
                                     {"name": "sqs", "policy": policy("sqs:SendMessage")}],
@@ -90,6 +92,7 @@ class IamRole(FamilyCase):
         self.assertEqual(r2["Description"], "App role v2")
         self.assertEqual(r2["MaxSessionDuration"], 3600)
         self.assertEqual(r2["AssumeRolePolicyDocument"], trust2)
+        self.assertNotIn("PermissionsBoundary", r2)
         self.assertEqual(self.managed("plat-app"), [pb])
         self.assertEqual(self.inline("plat-app"), {"logs": policy("logs:*"),
                                                    "sqs": policy("sqs:SendMessage")})
