@@ -236,6 +236,15 @@ class LogGroup(FamilyCase):
         self.assertIsNone(self.group("/plat/app2"))
         self.assertEqual(self.ids(), {})
 
+    def test_adopted_after_kill_mid_create(self):
+        self.stack("kill", "aws_cloudwatch_log_group",
+                   {"name": "/plat/kill", "retention_in_days": 3})
+        self.kill_mid_create("kill", lambda: self.group("/plat/kill") is not None)
+        self.assertEqual(self.ids()["kill"], "/plat/kill")
+        self.assertEqual(self.group("/plat/kill")["retentionInDays"], 3)
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertIsNone(self.group("/plat/kill"))
+
     def test_kms_key(self):
         key = "arn:aws:kms:us-east-1:123456789012:key/plat-logs"
         self.stack("enc", "aws_cloudwatch_log_group", {"name": "/plat/enc", "kms_key_id": key})
@@ -537,6 +546,17 @@ class MetricAlarm(FamilyCase):
         self.cairn("destroy", "--auto-approve", check=0)
         self.assertIsNone(self.alarm("plat-cpu2"))
         self.assertEqual(self.ids(), {})
+
+    def test_adopted_after_kill_mid_create(self):
+        props = {"alarm_name": "plat-kill", "comparison_operator": "LessThanThreshold",
+                 "evaluation_periods": 1, "metric_name": "HealthyHostCount",
+                 "namespace": "AWS/ApplicationELB", "period": 60, "statistic": "Minimum",
+                 "threshold": 1}
+        self.stack("kill", "aws_cloudwatch_metric_alarm", props)
+        self.kill_mid_create("kill", lambda: self.alarm("plat-kill") is not None)
+        self.assertEqual(self.ids()["kill"], "plat-kill")
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertIsNone(self.alarm("plat-kill"))
 
 
 STACK_YAML = """
