@@ -111,7 +111,7 @@ static void report_cycle(const struct stack *s, struct tarjan *t, size_t start, 
 
 size_t graph_cycles(const struct stack *s, struct diags *d)
 {
-	size_t n = s->n_resources, i, j, found = 0;
+	size_t n = s->n_resources, i, j, found = 0, *size, *first;
 	struct tarjan t = {0};
 
 	t.s = s;
@@ -125,28 +125,32 @@ size_t graph_cycles(const struct stack *s, struct diags *d)
 	for (i = 0; i < n; i++)
 		if (t.index[i] < 0)
 			strongconnect(&t, i);
+	/* each component's size and member with the smallest name, in one pass */
+	size = xcalloc((size_t)t.ncomp + 1, sizeof(size_t));
+	first = xcalloc((size_t)t.ncomp + 1, sizeof(size_t));
 	for (i = 0; i < n; i++) {
-		size_t size = 0, first = i;
+		size_t c = (size_t)t.comp[i];
+
+		if (size[c]++ == 0 || strcmp(s->resources[i].name, s->resources[first[c]].name) < 0)
+			first[c] = i;
+	}
+	for (i = 0; i < n; i++) {
+		size_t c = (size_t)t.comp[i];
 		int self = 0;
 		json_t *dep;
 
-		for (j = 0; j < n; j++) {
-			if (t.comp[j] != t.comp[i])
-				continue;
-			size++;
-			if (strcmp(s->resources[j].name, s->resources[first].name) < 0)
-				first = j;
-		}
-		if (first != i)
+		if (first[c] != i)
 			continue;   /* report each component once, from its first name */
 		json_array_foreach(s->resources[i].deps, j, dep)
 			if (dep_index(s, dep) == (long)i)
 				self = 1;
-		if (size > 1 || self) {
+		if (size[c] > 1 || self) {
 			report_cycle(s, &t, i, d);
 			found++;
 		}
 	}
+	free(size);
+	free(first);
 	free(t.index);
 	free(t.low);
 	free(t.comp);
@@ -155,44 +159,144 @@ size_t graph_cycles(const struct stack *s, struct diags *d)
 	return found;
 }
 
+struct named {
+	const char *name;
+	size_t index;
+};
+
+static int cmp_named(const void *a, const void *b)
+{
+	return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
+}
+
+/* Each index's rank in name order (owned array). */
+static size_t *name_ranks(const struct stack *s)
+{
+	size_t n = s->n_resources, i;
+	struct named *by_name = xcalloc(n + 1, sizeof(*by_name));
+	size_t *rank = xcalloc(n + 1, sizeof(size_t));
+
+	for (i = 0; i < n; i++) {
+		by_name[i].name = s->resources[i].name;
+		by_name[i].index = i;
+	}
+	qsort(by_name, n, sizeof(*by_name), cmp_named);
+	for (i = 0; i < n; i++)
+		rank[by_name[i].index] = i;
+	free(by_name);
+	return rank;
+}
+
+/* A binary min-heap of name ranks: the ready resource with the smallest name. */
+struct rank_heap {
+	size_t *v, n;
+};
+
+static void heap_push(struct rank_heap *h, size_t r)
+{
+	size_t i = h->n++;
+
+	while (i > 0 && h->v[(i - 1) / 2] > r) {
+		h->v[i] = h->v[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h->v[i] = r;
+}
+
+static size_t heap_pop(struct rank_heap *h)
+{
+	size_t top = h->v[0], last = h->v[--h->n], i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && h->v[c + 1] < h->v[c])
+			c++;
+		if (h->v[c] >= last)
+			break;
+		h->v[i] = h->v[c];
+		i = c;
+	}
+	if (h->n)
+		h->v[i] = last;
+	return top;
+}
+
+/*
+ * Kahn's algorithm with the ready set in a heap by name: O((n + e) log n),
+ * the same order as repeatedly taking the smallest-named resource whose
+ * dependencies are all placed.
+ */
 void stack_topo_order(const struct stack *s, size_t **order)
 {
-	size_t n = s->n_resources, k, i;
+	size_t n = s->n_resources, k, i, j, placed = 0;
+	size_t *rank = name_ranks(s), *at_rank = xcalloc(n + 1, sizeof(size_t));
+	size_t *waiting = xcalloc(n + 1, sizeof(size_t));      /* unplaced deps per resource */
+	size_t *first = xcalloc(n + 2, sizeof(size_t)), *users, fill;
+	size_t *next = xcalloc(n + 1, sizeof(size_t));
 	int *done = xcalloc(n + 1, sizeof(int));
+	struct rank_heap ready = {xcalloc(n + 1, sizeof(size_t)), 0};
+	json_t *dep;
 
+	for (i = 0; i < n; i++)
+		at_rank[rank[i]] = i;
+	/* users of each resource, as compressed rows: first[w]..first[w+1] */
+	for (i = 0; i < n; i++)
+		json_array_foreach(s->resources[i].deps, j, dep) {
+			long w = dep_index(s, dep);
+
+			if (w >= 0) {
+				first[w + 1]++;
+				waiting[i]++;
+			}
+		}
+	for (i = 0; i < n; i++)
+		first[i + 1] += first[i];
+	users = xcalloc(first[n] + 1, sizeof(size_t));
+	for (i = 0; i < n; i++)
+		next[i] = first[i];
+	for (i = 0; i < n; i++)
+		json_array_foreach(s->resources[i].deps, j, dep) {
+			long w = dep_index(s, dep);
+
+			if (w >= 0)
+				users[next[w]++] = i;
+		}
+	for (i = 0; i < n; i++)
+		if (!waiting[i])
+			heap_push(&ready, rank[i]);
 	*order = xcalloc(n + 1, sizeof(size_t));
 	for (k = 0; k < n; k++) {
-		long pick = -1;
+		size_t pick;
 
-		for (i = 0; i < n; i++) {
-			json_t *dep;
-			size_t j;
-			int ready = 1;
-
-			if (done[i])
-				continue;
-			json_array_foreach(s->resources[i].deps, j, dep) {
-				long w = dep_index(s, dep);
-
-				if (w >= 0 && !done[w])
-					ready = 0;
-			}
-			if (ready && (pick < 0 ||
-				      strcmp(s->resources[i].name, s->resources[pick].name) < 0))
-				pick = (long)i;
-		}
-		if (pick < 0) {
+		if (ready.n) {
+			pick = at_rank[heap_pop(&ready)];
+		} else {
 			/* Only reachable with a cycle, which stack_load refuses:
-			 * finish in name order so the caller still gets every index. */
-			for (i = 0; i < n; i++)
-				if (!done[i] && (pick < 0 ||
-						 strcmp(s->resources[i].name, s->resources[pick].name) < 0))
-					pick = (long)i;
+			 * go on in name order so the caller still gets every index. */
+			while (done[at_rank[placed]])
+				placed++;
+			pick = at_rank[placed];
 		}
 		done[pick] = 1;
-		(*order)[k] = (size_t)pick;
+		(*order)[k] = pick;
+		for (fill = first[pick]; fill < first[pick + 1]; fill++) {
+			size_t u = users[fill];
+
+			if (!done[u] && waiting[u] && --waiting[u] == 0)
+				heap_push(&ready, rank[u]);
+		}
 	}
+	free(rank);
+	free(at_rank);
+	free(waiting);
+	free(first);
+	free(users);
+	free(next);
 	free(done);
+	free(ready.v);
 }
 
 void stack_write_dot(const struct stack *s, FILE *f)

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,64 @@ int schema_forces_new(const json_t *spec)
 int schema_is_sensitive(const json_t *spec)
 {
 	return flag(spec, "sensitive");
+}
+
+int schema_is_unordered(const json_t *spec)
+{
+	return flag(spec, "unordered");
+}
+
+int schema_is_unique(const json_t *spec)
+{
+	return flag(spec, "unique");
+}
+
+/* Compiled patterns: pattern text -> index in regexes (or -1 when the
+ * pattern does not compile). Compiling is far costlier than matching and
+ * a large stack checks the same few patterns thousands of times. */
+static pthread_mutex_t regex_lock = PTHREAD_MUTEX_INITIALIZER;
+static json_t *regex_index;
+static regex_t **regexes;
+static size_t n_regexes;
+
+static const regex_t *compiled(const char *pattern)
+{
+	const regex_t *re = NULL;
+	json_t *at;
+
+	pthread_mutex_lock(&regex_lock);
+	if (!regex_index)
+		regex_index = json_object();
+	at = json_object_get(regex_index, pattern);
+	if (!at) {
+		regex_t *r = xmalloc(sizeof(*r));
+
+		if (regcomp(r, pattern, REG_EXTENDED | REG_NOSUB) == 0) {
+			regexes = xrealloc(regexes, (n_regexes + 1) * sizeof(*regexes));
+			regexes[n_regexes] = r;
+			at = json_integer((json_int_t)n_regexes++);
+		} else {
+			free(r);
+			at = json_integer(-1);
+		}
+		json_object_set_new(regex_index, pattern, at);
+	}
+	if (json_integer_value(at) >= 0)
+		re = regexes[json_integer_value(at)];
+	pthread_mutex_unlock(&regex_lock);
+	return re;
+}
+
+int schema_pattern_ok(const json_t *spec, const char *s)
+{
+	const json_t *pattern = json_object_get(spec, "pattern");
+	const regex_t *re;
+
+	if (!json_is_string(pattern))
+		return 1;
+	re = compiled(json_string_value(pattern));
+	/* regexec is thread-safe on a shared compiled regex (POSIX) */
+	return !re || regexec(re, s, 0, NULL, 0) == 0;
 }
 
 const char *schema_type_of(const json_t *spec)

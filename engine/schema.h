@@ -28,6 +28,16 @@ int schema_is_computed(const json_t *spec);     /* computed (output-only or opti
 int schema_is_output(const json_t *spec);       /* computed and not settable */
 int schema_forces_new(const json_t *spec);
 int schema_is_sensitive(const json_t *spec);
+int schema_is_unordered(const json_t *spec);    /* a list compared as a multiset */
+int schema_is_unique(const json_t *spec);       /* AWS refuses two objects with the value */
+
+/*
+ * Whether s matches the spec's "pattern" (POSIX extended regex). Each
+ * pattern is compiled once and cached for the life of the process; any
+ * thread may call. Returns 1 on a match, and also when the spec has no
+ * pattern or its pattern does not compile; 0 otherwise.
+ */
+int schema_pattern_ok(const json_t *spec, const char *s);
 
 /*
  * Turns evaluated properties (every value known, or an unknown marker from

@@ -6,7 +6,6 @@
  * depends_on and lifecycle, the outputs, and finally cycles. Every pass
  * keeps going after a problem so that one run reports them all.
  */
-#include <regex.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -746,16 +745,10 @@ static void check_value(struct check *c, const json_t *spec, json_t *v, const ch
 		}
 	}
 	pattern = json_object_get(spec, "pattern");
-	if (json_is_string(pattern) && json_is_string(n)) {
-		regex_t re;
-
-		if (regcomp(&re, json_string_value(pattern), REG_EXTENDED | REG_NOSUB) == 0) {
-			if (regexec(&re, json_string_value(n), 0, NULL, 0) != 0)
-				lerr(c->L, path, 0, "invalid value \"%s\" for '%s' of %s: must match %s",
-				     json_string_value(n), name, c->type, json_string_value(pattern));
-			regfree(&re);
-		}
-	}
+	if (json_is_string(pattern) && json_is_string(n) &&
+	    !schema_pattern_ok(spec, json_string_value(n)))
+		lerr(c->L, path, 0, "invalid value \"%s\" for '%s' of %s: must match %s",
+		     json_string_value(n), name, c->type, json_string_value(pattern));
 	json_decref(n);
 }
 
@@ -1092,6 +1085,9 @@ struct stack *stack_load(const char *path, const struct stack_opts *opts, struct
 	json_object_foreach(L.res, k, decl)
 		load_resource(&L, k, decl, &s->resources[i++]);
 	s->n_resources = i;
+	s->by_name = json_object();
+	for (i = 0; i < s->n_resources; i++)
+		json_object_set_new(s->by_name, s->resources[i].name, json_integer((json_int_t)i));
 	load_outputs(&L, json_object_get(L.doc.root, "outputs"));
 	graph_cycles(s, diags);
 	if (diags->n != before)
@@ -1136,6 +1132,7 @@ void stack_free(struct stack *s)
 	free(s->region);
 	json_decref(s->vars);
 	json_decref(s->posmap);
+	json_decref(s->by_name);
 	free(s);
 }
 
@@ -1154,6 +1151,11 @@ long stack_find(const struct stack *s, const char *name)
 {
 	size_t i;
 
+	if (name && s->by_name) {
+		json_t *v = json_object_get(s->by_name, name);
+
+		return v ? (long)json_integer_value(v) : -1;
+	}
 	for (i = 0; name && i < s->n_resources; i++)
 		if (strcmp(s->resources[i].name, name) == 0)
 			return (long)i;

@@ -67,6 +67,9 @@ struct stack {
 	/* Position of every value, for errors found later (e.g. by the plan):
 	 * use stack_pos(). */
 	void *posmap;
+	/* Resource name -> index for stack_find (a jansson object, owned); NULL
+	 * in a stack built by hand, where stack_find searches linearly. */
+	void *by_name;
 };
 
 /* Options from the command line and environment (all borrowed). */
@@ -93,7 +96,7 @@ void stack_free(struct stack *s);
  * stack.json), or NULL. Borrowed static string. */
 const char *stack_default_file(void);
 
-/* Index of resource NAME, or -1. */
+/* Index of resource NAME, or -1 (a hash lookup after stack_load). */
 long stack_find(const struct stack *s, const char *name);
 
 /* Dependency order (topological, ties broken by name): *order is an owned
