@@ -509,6 +509,34 @@ class TestCrashSafety(ExecCase):
               file=sys.stderr)
 
 
+    def test_sigkill_during_destroy(self):
+        rng = random.Random(KILL_SEED + 1)
+        px = self.proxy(latency_ms=0)
+        env = {"AWS_ENDPOINT_URL": px.url}
+        self.write("stack.yaml", big_stack("killd"))
+        self.cairn("apply", "--auto-approve", check=0)
+        self.assertEqual(len(self.state()), 18)
+        px.set(latency_ms=40)
+        for _ in range(3):
+            p = self.popen("destroy", "--auto-approve", env=env)
+            time.sleep(rng.uniform(0.2, 2.0))
+            p.send_signal(signal.SIGKILL)
+            self.finish(p)
+            # whatever the kill interrupted, nothing in moto is unknown to the
+            # state (a delete done but not yet recorded is resolved next run)
+            st = self.state()
+            moto = self.owned("killd")
+            moto.pop(("assoc", "killd"), None)
+            for name, ids in moto.items():
+                self.assertIn(name, st, "orphan in moto: %s %r" % (name, ids))
+                self.assertEqual(len(ids), 1, "%s exists %d times" % (name, len(ids)))
+                self.assertIn(st[name][1], ids[0])
+        px.set(latency_ms=0)
+        p = self.cairn("destroy", "--auto-approve", env=env)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assert_exact("killd", [])
+
+
 class TestFaults(ExecCase):
     def test_apply_and_destroy_through_faults(self):
         px = self.proxy(fault_rate=0.15, drop_rate=0.05, seed=7)
