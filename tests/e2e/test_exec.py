@@ -255,6 +255,22 @@ resources:
         self.cairn("destroy", "--auto-approve", "--var", "suffix=two", check=0)
         self.assert_exact("cbd", [])
 
+    def test_targets(self):
+        self.write("stack.yaml", topics_stack("tgt", 3, """  watcher:
+    type: aws_sns_topic
+    properties: {name: tgt-w, display_name: "${topic_1.name}"}
+"""))
+        p = self.cairn("apply", "--auto-approve", "--target", "watcher", check=0)
+        self.assertIn("2 added", p.stdout)
+        self.assert_exact("tgt", ["topic_1", "watcher"])
+        self.cairn("apply", "--auto-approve", check=0)
+        # destroy --target: NAME and what depends on it
+        p = self.cairn("destroy", "--auto-approve", "--target", "topic_1", check=0)
+        self.assertIn("Destroy complete! Resources: 2 destroyed.", p.stdout)
+        self.assert_exact("tgt", ["topic_0", "topic_2"])
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assert_exact("tgt", [])
+
     def test_refuses_without_terminal(self):
         self.write("stack.yaml", topics_stack("noterm", 1))
         p = self.cairn("apply")
