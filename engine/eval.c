@@ -146,9 +146,59 @@ static int objects_equal(const json_t *spec, const json_t *a, const json_t *b)
 	return 1;
 }
 
+/* One step of Kuhn's algorithm: finds b's partner for a[i], moving earlier
+ * pairs along an augmenting path if need be. eq is n x n, row per a. */
+static int augment(const unsigned char *eq, size_t n, size_t i, long *b_partner,
+		   unsigned char *seen)
+{
+	size_t j;
+
+	for (j = 0; j < n; j++) {
+		if (!eq[i * n + j] || seen[j])
+			continue;
+		seen[j] = 1;
+		if (b_partner[j] < 0 || augment(eq, n, (size_t)b_partner[j], b_partner, seen)) {
+			b_partner[j] = (long)i;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Two lists of the same size as multisets: equal when every element of a
+ * pairs with its own element of b. The element comparison is not an
+ * equivalence (an element of a that leaves out a computed nested attribute
+ * equals several of b), so a greedy pairing could miss one that exists:
+ * this is a maximum bipartite matching.
+ */
+static int multiset_equal(const json_t *elem, const json_t *a, const json_t *b)
+{
+	size_t n = json_array_size(a), i, j;
+	unsigned char *eq = xcalloc(n * n + 1, 1), *seen = xcalloc(n + 1, 1);
+	long *b_partner = xcalloc(n + 1, sizeof(long));
+	int rc = 1;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++)
+			eq[i * n + j] = (unsigned char)eval_equal(elem, json_array_get(a, i),
+								  json_array_get(b, j));
+	for (j = 0; j < n; j++)
+		b_partner[j] = -1;
+	for (i = 0; i < n && rc; i++) {
+		memset(seen, 0, n);
+		rc = augment(eq, n, i, b_partner, seen);
+	}
+	free(eq);
+	free(seen);
+	free(b_partner);
+	return rc;
+}
+
 /*
  * Structural equality under spec (may be NULL: plain JSON). Numbers compare
- * by value (80 == 80.0), empty means unset, unknown is never equal.
+ * by value (80 == 80.0), empty means unset, unknown is never equal, an
+ * unordered list compares as a multiset.
  */
 static int eval_equal(const json_t *spec, const json_t *a, const json_t *b)
 {
@@ -186,6 +236,8 @@ static int eval_equal(const json_t *spec, const json_t *a, const json_t *b)
 
 		if (json_array_size(a) != json_array_size(b))
 			return 0;
+		if (spec && schema_is_unordered(spec))
+			return multiset_equal(elem, a, b);
 		for (i = 0; i < json_array_size(a); i++)
 			if (!eval_equal(elem, json_array_get(a, i), json_array_get(b, i)))
 				return 0;

@@ -48,7 +48,8 @@ int eval_diff(const char *type, json_t *want, json_t *have, json_t *ignore,
 /*
  * Compares one top-level attribute NAME of TYPE by the rules of eval_diff
  * (numbers by value, empty equals unset, ownership tags left out of
- * "tags", json documents structurally, unknown never equal). a and b are
+ * "tags", json documents structurally, lists marked "unordered" as
+ * multisets, unknown never equal). a and b are
  * borrowed and may be NULL. Returns 1 when equal.
  */
 int eval_attr_equal(const char *type, const char *name, const json_t *a, const json_t *b);

@@ -202,6 +202,60 @@ static void test_diff_nested(void **state)
 	     "{\"policy\":{\"Version\":\"2008-10-17\"}}", NULL, "[\"policy\"]", "[]");
 }
 
+static void test_diff_unordered(void **state)
+{
+	(void)state;
+	/* an unordered list: AWS's order is no difference */
+	diff("aws_lb", "{\"subnets\":[\"subnet-a\",\"subnet-b\"],\"security_groups\":[\"sg-1\",\"sg-2\"]}",
+	     "{\"subnets\":[\"subnet-b\",\"subnet-a\"],\"security_groups\":[\"sg-2\",\"sg-1\"]}",
+	     NULL, "[]", "[]");
+	/* but another member, a missing one or another count is */
+	diff("aws_lb", "{\"subnets\":[\"subnet-a\",\"subnet-b\"]}",
+	     "{\"subnets\":[\"subnet-b\",\"subnet-c\"]}", NULL, "[\"subnets\"]", "[]");
+	diff("aws_lb", "{\"subnets\":[\"subnet-a\",\"subnet-b\"]}",
+	     "{\"subnets\":[\"subnet-b\"]}", NULL, "[\"subnets\"]", "[]");
+	/* a multiset: duplicates count */
+	diff("aws_lb", "{\"subnets\":[\"subnet-a\",\"subnet-a\",\"subnet-b\"]}",
+	     "{\"subnets\":[\"subnet-a\",\"subnet-b\",\"subnet-b\"]}", NULL, "[\"subnets\"]", "[]");
+	/* unknown members are never equal */
+	diff("aws_lb", "{\"subnets\":[{\"$cairn_unknown\":true},\"subnet-b\"]}",
+	     "{\"subnets\":[\"subnet-b\",\"subnet-a\"]}", NULL, "[\"subnets\"]", "[]");
+	/* nested: rules in another order, each rule's sources in another order */
+	diff("aws_security_group",
+	     "{\"ingress\":[{\"from_port\":80,\"to_port\":80,\"protocol\":\"tcp\","
+	     "\"cidr_blocks\":[\"10.0.0.0/8\",\"192.168.0.0/16\"]},"
+	     "{\"from_port\":443,\"to_port\":443,\"protocol\":\"tcp\",\"security_groups\":[\"sg-1\",\"sg-2\"]}]}",
+	     "{\"ingress\":[{\"from_port\":443,\"to_port\":443,\"protocol\":\"tcp\",\"security_groups\":[\"sg-2\",\"sg-1\"]},"
+	     "{\"from_port\":80,\"to_port\":80,\"protocol\":\"tcp\","
+	     "\"cidr_blocks\":[\"192.168.0.0/16\",\"10.0.0.0/8\"]}]}", NULL, "[]", "[]");
+	diff("aws_security_group",
+	     "{\"ingress\":[{\"from_port\":80,\"to_port\":80,\"protocol\":\"tcp\",\"cidr_blocks\":[\"10.0.0.0/8\"]},"
+	     "{\"from_port\":443,\"to_port\":443,\"protocol\":\"tcp\",\"cidr_blocks\":[\"10.0.0.0/8\"]}]}",
+	     "{\"ingress\":[{\"from_port\":443,\"to_port\":443,\"protocol\":\"tcp\",\"cidr_blocks\":[\"10.0.0.0/8\"]},"
+	     "{\"from_port\":80,\"to_port\":81,\"protocol\":\"tcp\",\"cidr_blocks\":[\"10.0.0.0/8\"]}]}",
+	     NULL, "[\"ingress\"]", "[]");
+	/* listener rule conditions and their values */
+	diff("aws_lb_listener_rule",
+	     "{\"condition\":[{\"path_pattern\":{\"values\":[\"/a\",\"/b\"]}},"
+	     "{\"host_header\":{\"values\":[\"x.example.com\"]}}]}",
+	     "{\"condition\":[{\"host_header\":{\"values\":[\"x.example.com\"]}},"
+	     "{\"path_pattern\":{\"values\":[\"/b\",\"/a\"]}}]}", NULL, "[]", "[]");
+	/* an ordered list keeps its order */
+	diff("aws_lb_listener",
+	     "{\"default_action\":[{\"type\":\"forward\",\"target_group_arn\":\"a\"},"
+	     "{\"type\":\"forward\",\"target_group_arn\":\"b\"}]}",
+	     "{\"default_action\":[{\"type\":\"forward\",\"target_group_arn\":\"b\"},"
+	     "{\"type\":\"forward\",\"target_group_arn\":\"a\"}]}", NULL, "[\"default_action\"]", "[]");
+	/* eval_attr_equal follows the same rule */
+	{
+		json_t *a = J("[\"sg-1\",\"sg-2\"]"), *b = J("[\"sg-2\",\"sg-1\"]");
+
+		assert_true(eval_attr_equal("aws_lb", "security_groups", a, b));
+		json_decref(a);
+		json_decref(b);
+	}
+}
+
 static void test_diff_unknown_type(void **state)
 {
 	json_t *changed, *forces, *o = json_object();
@@ -222,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_diff_basics),
 		cmocka_unit_test(test_diff_tags_and_empty),
 		cmocka_unit_test(test_diff_nested),
+		cmocka_unit_test(test_diff_unordered),
 		cmocka_unit_test(test_diff_unknown_type),
 	};
 
