@@ -470,6 +470,47 @@ static char *repoint_note(json_t *names)
 	return strbuf_detach(&sb);
 }
 
+/*
+ * The first attribute marked unique that the replacement keeps: AWS would
+ * refuse a second object with its value, so the new object cannot be
+ * created before the old one is deleted. Kept means set to what exists,
+ * or left out of the stack where it is computed: the provider derives it
+ * again the same way (a security group's STACK-RESOURCE name). Returns
+ * the name (borrowed from the schema) and sets *value (borrowed), or NULL.
+ */
+static const char *unique_kept(const char *type, json_t *want, json_t *have, json_t **value)
+{
+	const json_t *attrs = schema_attrs(schema_get(type));
+	const char **names, *found = NULL;
+	size_t n, i;
+
+	names = eval_sorted_keys(attrs, &n);
+	for (i = 0; i < n && !found; i++) {
+		const json_t *spec = json_object_get(attrs, names[i]);
+		json_t *w = json_object_get(want, names[i]), *h = json_object_get(have, names[i]);
+
+		if (!schema_is_unique(spec) || empty_value(h) || value_has_unknown(w))
+			continue;
+		if (empty_value(w) ? schema_is_computed(spec) :
+		    eval_attr_equal(type, names[i], w, h)) {
+			found = names[i];
+			*value = h;
+		}
+	}
+	free(names);
+	return found;
+}
+
+static char *unique_note(const char *attr, json_t *value)
+{
+	char *v = json_dumps(value, JSON_ENCODE_ANY), *note;
+
+	note = xasprintf("create_before_destroy not possible: %s %s must stay unique; "
+			 "deleting first", attr, v);
+	free(v);
+	return note;
+}
+
 static int plan_resource(struct planner *pl, const struct stack_resource *sr,
 			 struct cairn_err *err)
 {
@@ -479,8 +520,9 @@ static int plan_resource(struct planner *pl, const struct stack_resource *sr,
 	json_t *ignore = sr->ignore_changes;
 	json_t *want, *forces = NULL, *causes = NULL, *changed = NULL;
 	struct plan_change *c;
+	const char *unique;
 	size_t i;
-	json_t *v;
+	json_t *v, *kept;
 	int rc = -1;
 
 	if (!schema) {
@@ -528,9 +570,25 @@ static int plan_resource(struct planner *pl, const struct stack_resource *sr,
 		json_array_foreach(causes, i, v)
 			json_array_append_new(c->replace_because,
 					      json_sprintf("%s is replaced", json_string_value(v)));
-		if (json_array_size(causes))
-			c->note = cascade_note(causes);
-		else if (c->create_before_destroy)
+		if (c->create_before_destroy &&
+		    (unique = unique_kept(sr->type, want, have, &kept))) {
+			/* Delete-first, as without create_before_destroy: the
+			 * resources referencing it are replaced in cascade. */
+			c->create_before_destroy = 0;
+			c->note = unique_note(unique, kept);
+		}
+		if (json_array_size(causes)) {
+			char *cascade = cascade_note(causes);
+
+			if (c->note) {
+				char *both = xasprintf("%s; %s", cascade, c->note);
+
+				free(cascade);
+				free(c->note);
+				cascade = both;
+			}
+			c->note = cascade;
+		} else if (c->create_before_destroy)
 			c->note = xasprintf("the new %s is created before the old one is deleted",
 					    sr->name);
 		c->after = planned_new(sr->type, want, have, ignore);

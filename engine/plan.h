@@ -83,6 +83,9 @@ struct plan_opts {
  * NULL: no state file yet, an empty state. Never writes the state.
  * A replaced resource (delete first) makes every resource referencing it
  * a replacement too ("NAME is replaced" in replace_because, and a note).
+ * A create_before_destroy replacement that keeps the value of an attribute
+ * marked "unique" is planned delete-first instead (create_before_destroy
+ * cleared on the change, with a note), cascade included.
  * Fails (nothing changed anywhere) on a prevent_destroy resource that
  * would be deleted or replaced.
  * Returns an owned plan or NULL with err.

@@ -426,7 +426,7 @@ static const char listener_stack[] =
 	"  vpc:\n    type: aws_vpc\n    properties:\n      cidr_block: 10.0.0.0/16\n"
 	"  api_tg:\n    type: aws_lb_target_group\n"
 	"%s"
-	"    properties:\n      name: api\n      port: 8080\n      vpc_id: ${vpc.id}\n"
+	"    properties:\n      name: %s\n      port: 8080\n      vpc_id: ${vpc.id}\n"
 	"  http:\n    type: aws_lb_listener\n"
 	"    properties:\n      load_balancer_arn: arn:lb/1\n      port: 80\n"
 	"      default_action:\n        - type: forward\n          target_group_arn: ${api_tg.arn}\n"
@@ -437,9 +437,11 @@ static const char listener_stack[] =
 	"\"load_balancer_arn\":\"arn:lb/1\",\"port\":80,\"protocol\":\"HTTP\",\"tags\":{}," \
 	"\"default_action\":[{\"type\":\"forward\",\"target_group_arn\":\"arn:tg/api\"}]}"
 
-static struct plan *listener_plan(const char *lifecycle, struct state **stp, struct stack **sp)
+/* The listener stack with the target group's lifecycle and name (recorded as "api"). */
+static struct plan *listener_plan(const char *lifecycle, const char *tg_name, struct state **stp,
+				  struct stack **sp)
 {
-	char *yaml = xasprintf(listener_stack, lifecycle);
+	char *yaml = xasprintf(listener_stack, lifecycle, tg_name);
 	struct stack *s = load(yaml);
 	struct state *st = open_state();
 
@@ -457,7 +459,7 @@ static void test_cascade_replace(void **ctx)
 {
 	struct state *st;
 	struct stack *s;
-	struct plan *p = listener_plan("", &st, &s);
+	struct plan *p = listener_plan("", "api", &st, &s);
 	const struct plan_change *c;
 	char *text;
 
@@ -485,7 +487,9 @@ static void test_create_before_destroy(void **ctx)
 {
 	struct state *st;
 	struct stack *s;
-	struct plan *p = listener_plan("    lifecycle: {create_before_destroy: true}\n", &st, &s);
+	/* a new name too: AWS wants target group names unique */
+	struct plan *p = listener_plan("    lifecycle: {create_before_destroy: true}\n", "api-2",
+				       &st, &s);
 	const struct plan_change *c;
 	char *text;
 
@@ -493,7 +497,7 @@ static void test_create_before_destroy(void **ctx)
 	c = change(p, "api_tg");
 	assert_int_equal(c->action, PLAN_REPLACE);
 	assert_true(c->create_before_destroy);
-	assert_non_null(c->note);
+	assert_string_equal(c->note, "the new api_tg is created before the old one is deleted");
 	/* the listener is pointed at the new group in place */
 	c = change(p, "http");
 	assert_int_equal(c->action, PLAN_UPDATE);
@@ -508,6 +512,80 @@ static void test_create_before_destroy(void **ctx)
 	plan_free(p);
 	state_close(st);
 	stack_free(s);
+}
+
+static void test_create_before_destroy_unique_name(void **ctx)
+{
+	struct state *st;
+	struct stack *s;
+	/* only the port changes: a second group named "api" cannot exist */
+	struct plan *p = listener_plan("    lifecycle: {create_before_destroy: true}\n", "api",
+				       &st, &s);
+	const struct plan_change *c;
+	char *text;
+
+	(void)ctx;
+	c = change(p, "api_tg");
+	assert_int_equal(c->action, PLAN_REPLACE);
+	assert_false(c->create_before_destroy);
+	assert_json(c->replace_because, "[\"port\"]");
+	assert_string_equal(c->note, "create_before_destroy not possible: name \"api\" must stay "
+			    "unique; deleting first");
+	/* so the listener is replaced in cascade, as without create_before_destroy */
+	c = change(p, "http");
+	assert_int_equal(c->action, PLAN_REPLACE);
+	assert_false(c->create_before_destroy);
+	assert_json(c->replace_because, "[\"api_tg is replaced\"]");
+	assert_string_equal(c->note, "replaced because api_tg must be replaced and it holds "
+			    "a reference to it");
+	assert_int_equal(change(p, "alarm_topic")->action, PLAN_NOOP);
+	text = text_of(p);
+	golden("create_before_destroy_unique.txt", text);
+	free(text);
+	plan_free(p);
+	state_close(st);
+	stack_free(s);
+}
+
+static void test_create_before_destroy_unique_computed(void **ctx)
+{
+	/* a security group's name left out: the provider names the new one
+	 * STACK-RESOURCE again, so it keeps the recorded name */
+	const char *yaml = "stack: web\nregion: us-east-1\nresources:\n"
+		"  sg:\n    type: aws_security_group\n"
+		"    lifecycle: {create_before_destroy: true}\n"
+		"    properties:\n      vpc_id: vpc-1\n      description: second\n";
+	struct stack *s = load(yaml);
+	struct state *st = open_state();
+	const struct plan_change *c;
+	struct plan *p;
+
+	(void)ctx;
+	record(st, "sg", "aws_security_group",
+	       "{\"id\":\"sg-1\",\"arn\":\"arn:sg-1\",\"owner_id\":\"1\",\"name\":\"web-sg\","
+	       "\"description\":\"first\",\"vpc_id\":\"vpc-1\",\"ingress\":[],\"egress\":[],"
+	       "\"tags\":{}}", NULL);
+	p = build(s, st);
+	c = change(p, "sg");
+	assert_int_equal(c->action, PLAN_REPLACE);
+	assert_false(c->create_before_destroy);
+	assert_string_equal(c->note, "create_before_destroy not possible: name \"web-sg\" must "
+			    "stay unique; deleting first");
+	plan_free(p);
+	stack_free(s);
+	/* a name of its own: created first */
+	s = load("stack: web\nregion: us-east-1\nresources:\n"
+		 "  sg:\n    type: aws_security_group\n"
+		 "    lifecycle: {create_before_destroy: true}\n"
+		 "    properties:\n      vpc_id: vpc-1\n      description: second\n"
+		 "      name: web-sg-2\n");
+	p = build(s, st);
+	c = change(p, "sg");
+	assert_int_equal(c->action, PLAN_REPLACE);
+	assert_true(c->create_before_destroy);
+	plan_free(p);
+	stack_free(s);
+	state_close(st);
 }
 
 static void test_ignore_changes(void **ctx)
@@ -568,7 +646,7 @@ static void test_prevent_destroy(void **ctx)
 	struct plan *p;
 
 	(void)ctx;
-	p = listener_plan("    lifecycle: {prevent_destroy: false}\n", &st, &s);
+	p = listener_plan("    lifecycle: {prevent_destroy: false}\n", "api", &st, &s);
 	plan_free(p);
 	stack_free(s);
 	state_close(st);
@@ -602,7 +680,7 @@ static void test_destroy(void **ctx)
 	size_t i;
 
 	(void)ctx;
-	p = listener_plan("", &st, &s);
+	p = listener_plan("", "api", &st, &s);
 	plan_free(p);
 	o.destroy = 1;
 	p = build_opts(s, st, &o, &err);
@@ -914,6 +992,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_noop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cascade_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_before_destroy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_before_destroy_unique_name, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_create_before_destroy_unique_computed, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_ignore_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_targets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prevent_destroy, setup, teardown),
