@@ -70,6 +70,7 @@ struct plan_opts {
 	const char *const *targets; /* --target names (with their dependencies) */
 	size_t n_targets;
 	int destroy;                /* plan the deletion of everything in the state */
+	int parallelism;            /* reads in flight at once in the refresh; 0: 10 */
 	/* Resource type lookup; NULL means provider_lookup (tests pass fakes). */
 	const struct resource_ops *(*lookup)(const char *type);
 };

@@ -40,7 +40,7 @@ static int fake_read(const struct provider_ctx *ctx, const char *id, json_t *pri
 	json_t *v = json_object_get(cloud, id);
 
 	(void)ctx; (void)prior; (void)err;
-	n_read++;
+	__atomic_add_fetch(&n_read, 1, __ATOMIC_RELAXED);   /* the refresh reads in parallel */
 	*out = v ? json_deep_copy(v) : NULL;
 	return 0;
 }
@@ -52,7 +52,7 @@ static int fake_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 	size_t i;
 
 	(void)ctxs; (void)priors; (void)err;
-	n_read_batch++;
+	__atomic_add_fetch(&n_read_batch, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < n; i++) {
 		json_t *v = json_object_get(cloud, ids[i]);
 
