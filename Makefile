@@ -13,11 +13,6 @@ B := build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
-# PARTIAL=1 links while other modules are still being written (development only).
-ifeq ($(PARTIAL),1)
-PARTIAL_LD := -no-pie -Wl,--unresolved-symbols=ignore-all
-endif
-
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wshadow -Wformat=2 -pthread -I. $(SANFLAGS)
 LDFLAGS_BASE := -pthread $(SANFLAGS)
@@ -79,7 +74,7 @@ $(B)/libcairn.a: $(LIB_OBJS)
 	ar rcs $@ $^
 
 $(B)/cairn: $(CMD_OBJS) $(B)/libcairn.a
-	$(CC) $(LDFLAGS_BASE) $(PARTIAL_LD) $(LDFLAGS) -o $@ $(CMD_OBJS) $(B)/libcairn.a $(PKG_LIBS)
+	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $(CMD_OBJS) $(B)/libcairn.a $(PKG_LIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libcairn.a $(B)/pkg.cflags
 	@mkdir -p $(dir $@)

@@ -17,9 +17,7 @@ extern const struct resource_ops aws_ecs_task_definition_ops, aws_ecs_service_op
 extern const struct resource_ops aws_iam_role_ops, aws_cloudwatch_log_group_ops,
 	aws_ssm_parameter_ops, aws_cloudwatch_metric_alarm_ops;
 
-/* volatile: a development link (make PARTIAL=1) may leave an entry NULL
- * while its family is being written; the check below must not be folded. */
-static const struct resource_ops *const volatile registry[] = {
+static const struct resource_ops *const registry[] = {
 	&aws_vpc_ops, &aws_subnet_ops, &aws_internet_gateway_ops, &aws_route_table_ops,
 	&aws_route_table_association_ops, &aws_security_group_ops,
 	&aws_lb_ops, &aws_lb_target_group_ops, &aws_lb_listener_ops, &aws_lb_listener_rule_ops,
@@ -36,7 +34,7 @@ const struct resource_ops *provider_lookup(const char *type)
 	size_t i;
 
 	for (i = 0; i < sizeof(registry) / sizeof(registry[0]); i++)
-		if (registry[i] && strcmp(registry[i]->type, type) == 0)
+		if (strcmp(registry[i]->type, type) == 0)
 			return registry[i];
 	return NULL;
 }
