@@ -45,6 +45,9 @@ struct ui_apply_args {
 /* Runs the whole command; returns the exit code (0, 1, 130). */
 int ui_apply(const struct ui_apply_args *a, const struct global_opts *g);
 
+/* `cairn apply` / `cairn destroy`: parses their options and runs ui_apply. */
+int ui_apply_main(int argc, char **argv, const struct global_opts *g, int destroy);
+
 /* Parses a non-negative integer option value; -1 if it is not one. */
 int ui_parse_count(const char *s);
 
