@@ -627,6 +627,75 @@ static void test_variable_file_errors(void **state)
 
 /* ---- graph ---- */
 
+/* The order stack_topo_order promises, the slow way: repeatedly the
+ * smallest-named resource whose dependencies are all placed. */
+static void reference_order(const struct stack *s, size_t *out)
+{
+	size_t n = s->n_resources, k, i, j;
+	int *done = calloc(n + 1, sizeof(int));
+
+	for (k = 0; k < n; k++) {
+		long pick = -1;
+
+		for (i = 0; i < n; i++) {
+			json_t *dep;
+			int ready = !done[i];
+
+			json_array_foreach(s->resources[i].deps, j, dep)
+				if (!done[stack_find(s, json_string_value(dep))])
+					ready = 0;
+			if (ready && (pick < 0 ||
+				      strcmp(s->resources[i].name, s->resources[pick].name) < 0))
+				pick = (long)i;
+		}
+		assert_true(pick >= 0);
+		done[pick] = 1;
+		out[k] = (size_t)pick;
+	}
+	free(done);
+}
+
+static void test_topo_order_large(void **state)
+{
+	struct strbuf y;
+	struct stack *s;
+	size_t *order, *want, i, n = 300;
+	unsigned seed = 12345;
+
+	(void)state;
+	strbuf_init(&y);
+	strbuf_adds(&y, "stack: g\nresources:\n");
+	/* names in another order than the dependencies: r<scrambled>_<i> */
+	for (i = 0; i < n; i++) {
+		size_t d, k;
+
+		strbuf_addf(&y, "  r%03zu_%03zu:\n    type: aws_sns_topic\n", (i * 7919) % n, i);
+		strbuf_addf(&y, "    properties: {name: t%zu}\n", i);
+		if (i == 0)
+			continue;
+		strbuf_adds(&y, "    depends_on: [");
+		for (k = 0; k < 3; k++) {
+			seed = seed * 1103515245u + 12345u;
+			d = (seed >> 8) % i;
+			strbuf_addf(&y, "%sr%03zu_%03zu", k ? ", " : "", (d * 7919) % n, d);
+		}
+		strbuf_adds(&y, "]\n");
+	}
+	s = expect_ok("big.yaml", y.buf, NULL);
+	strbuf_free(&y);
+	assert_int_equal(s->n_resources, n);
+	for (i = 0; i < n; i++)
+		assert_int_equal(stack_find(s, s->resources[i].name), (long)i);
+	want = calloc(n, sizeof(*want));
+	reference_order(s, want);
+	stack_topo_order(s, &order);
+	for (i = 0; i < n; i++)
+		assert_string_equal(s->resources[order[i]].name, s->resources[want[i]].name);
+	free(order);
+	free(want);
+	stack_free(s);
+}
+
 static void test_topo_order_and_dot(void **state)
 {
 	struct stack *s;
@@ -735,6 +804,7 @@ int main(void)
 		cmocka_unit_test(test_variable_without_value),
 		cmocka_unit_test(test_variable_file_errors),
 		cmocka_unit_test(test_topo_order_and_dot),
+		cmocka_unit_test(test_topo_order_large),
 		cmocka_unit_test(test_outputs_make_no_edges),
 		cmocka_unit_test(test_default_file),
 	};
