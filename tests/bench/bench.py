@@ -416,6 +416,14 @@ def explain(results, sizes, latencies):
                        "needs the reads sent in parallel and fewer of them."
                        % (lat, r["requests"], r["wall"], 1000 * r["wall"] / r["requests"],
                           1000 * b["wall"] / b["requests"], r["cpu"], PLAN_WALL_S))
+        elif r["wall"] >= PLAN_WALL_S:
+            floor = " With %d ms per request and at most 10 in flight, %d requests need at " \
+                    "least %.1f s." % (lat, r["requests"], r["requests"] * lat / 10000.0) \
+                if lat else ""
+            out.append("No-op plan wall time (%d ms): %d requests in %.1f s, %.0f per second, "
+                       "with %.2f s of cairn CPU: the time is spent waiting for moto.%s"
+                       % (lat, r["requests"], r["wall"], r["requests"] / r["wall"], r["cpu"],
+                          floor))
         if lat == 0 and r["requests"] >= big:
             per = []
             for typ, c in sorted(counts.items()):
@@ -501,7 +509,7 @@ def per_type(results, n, lat):
     return lines
 
 
-def report(results, sizes, latencies, notes, problems, started, elapsed, load):
+def report(results, sizes, latencies, notes, problems, started, elapsed, mach):
     res = gen.resources(max(sizes), "x")
     mix = ", ".join("%d %s" % (c, t) for t, c in sorted(gen.counts(res).items()))
     out = ["# cairn benchmark", "",
@@ -532,7 +540,7 @@ def report(results, sizes, latencies, notes, problems, started, elapsed, load):
     if problems:
         out += ["", "## Failures", ""] + ["```\n%s\n```" % p for p in problems]
     out += ["", "## Machine", "", "| | |", "|---|---|"]
-    out += ["| %s | %s |" % kv for kv in machine(load)]
+    out += ["| %s | %s |" % tuple(kv) for kv in mach]
     return "\n".join(out) + "\n"
 
 
@@ -603,7 +611,19 @@ def main():
     ap.add_argument("--skip-slow-seconds", type=float, default=180.0,
                     help="estimate instead of run a p=1 cell expected to take longer")
     ap.add_argument("--out", default=os.path.join(HERE, "results.md"))
+    ap.add_argument("--render", metavar="RAW",
+                    help="only print the report again from the figures a run saved in RAW "
+                    "(OUT with .json for .md)")
     a = ap.parse_args()
+    raw = os.path.splitext(a.out)[0] + ".json"
+    if a.render:
+        with open(a.render) as f:
+            d = json.load(f)
+        results = {tuple(k): v for k, v in d["results"]}
+        print(report(results, d["sizes"], d["latencies"], d["notes"], d["problems"],
+                     datetime.datetime.fromisoformat(d["started"]), d["elapsed"],
+                     d["machine"]), end="")
+        return
     sizes = [int(s) for s in a.sizes.split(",")]
     latencies = [0, a.latency_ms] if a.latency_ms else [0]
     if not os.access(CAIRN, os.X_OK):
@@ -630,8 +650,14 @@ def main():
                      "then answers several times slower, which inflates every wall time here, "
                      "the baseline's included. cairn's CPU time is the figure that does not "
                      "depend on it." % (busy, os.cpu_count()))
-    text = report(results, sizes, latencies, notes, problems, started, time.monotonic() - t0,
-                  load)
+    elapsed = time.monotonic() - t0
+    mach = machine(load)
+    text = report(results, sizes, latencies, notes, problems, started, elapsed, mach)
+    with open(raw, "w") as f:
+        json.dump({"sizes": sizes, "latencies": latencies, "notes": notes, "problems": problems,
+                   "started": started.isoformat(), "elapsed": elapsed, "load": load,
+                   "machine": mach,
+                   "results": [[list(k), v] for k, v in sorted(results.items())]}, f, indent=1)
     shutil.rmtree(TOOLS, True)
     with open(a.out, "w") as f:
         f.write(text)
