@@ -41,7 +41,7 @@ static void list_types(int json)
 	json_decref(out);
 }
 
-/* "string, required, forces replacement, sensitive" */
+/* "string, required, forces replacement, sensitive, unique, unordered" */
 static void print_flags(const json_t *spec)
 {
 	const char *t = schema_type_of(spec);
@@ -63,6 +63,10 @@ static void print_flags(const json_t *spec)
 		fputs(", forces replacement", stdout);
 	if (schema_is_sensitive(spec))
 		fputs(", sensitive", stdout);
+	if (json_is_true(json_object_get(spec, "unique")))
+		fputs(", unique", stdout);
+	if (json_is_true(json_object_get(spec, "unordered")))
+		fputs(", unordered", stdout);
 	fputc('\n', stdout);
 }
 

@@ -556,6 +556,7 @@ int ui_apply(const struct ui_apply_args *a, const struct global_opts *g)
 		po.n_targets = a->n_targets;
 		po.destroy = a->destroy;
 		po.lookup = provider_lookup;
+		po.parallelism = a->parallelism;
 		plan = plan_build(stack, st, aws, &po, &err);
 		if (!plan) {
 			msg_err(&err);
