@@ -44,7 +44,7 @@ json_t *ptags_to_list(json_t *tags, const char *key_name, const char *value_name
 	return list;
 }
 
-static int is_owner_key(const char *k)
+int ptags_is_owner(const char *k)
 {
 	return strcmp(k, OWNER_TAG_STACK) == 0 || strcmp(k, OWNER_TAG_RESOURCE) == 0;
 }
@@ -58,7 +58,7 @@ json_t *ptags_from_list(json_t *list, const char *key_name, const char *value_na
 		const char *k = json_string_value(json_object_get(e, key_name));
 		json_t *v = json_object_get(e, value_name);
 
-		if (k && !is_owner_key(k))
+		if (k && !ptags_is_owner(k))
 			json_object_set_new(tags, k, json_string(json_is_string(v) ?
 								  json_string_value(v) : ""));
 	}
@@ -72,7 +72,7 @@ json_t *ptags_strip_owner(json_t *tags)
 
 	if (json_is_object(tags))
 		json_object_foreach(tags, k, v)
-			if (!is_owner_key(k))
+			if (!ptags_is_owner(k))
 				json_object_set(out, k, v);
 	return out;
 }
@@ -128,4 +128,100 @@ int perr_is(const struct cairn_err *err, const char *code)
 
 	return err->code == CAIRN_EAWS && strncmp(err->aws_code, code, n) == 0 &&
 	       (err->aws_code[n] == '\0' || err->aws_code[n] == '.');
+}
+
+int pcall_void(const struct provider_ctx *ctx, const char *service, const char *operation,
+	       json_t *input, struct cairn_err *err)
+{
+	json_t *res = NULL;
+	int rc = pcall(ctx, service, operation, input, &res, err);
+
+	json_decref(res);
+	return rc;
+}
+
+int pcall_gone(const struct provider_ctx *ctx, const char *service, const char *operation,
+	       json_t *input, const char *gone, struct cairn_err *err)
+{
+	int rc = pcall_void(ctx, service, operation, input, err);
+
+	if (rc != 0 && perr_is(err, gone)) {
+		err_clear(err);
+		rc = 0;
+	}
+	return rc;
+}
+
+int pimport_read(const struct provider_ctx *ctx,
+		 int (*read)(const struct provider_ctx *ctx, const char *id, json_t *prior,
+			     json_t **out, struct cairn_err *err),
+		 const char *what, const char *id, json_t **out, struct cairn_err *err)
+{
+	if (read(ctx, id, NULL, out, err) != 0)
+		return -1;
+	if (!*out) {
+		err_set(err, CAIRN_ENOTFOUND, "%s '%s' not found", what, id);
+		return -1;
+	}
+	return 0;
+}
+
+void pouts_clear(json_t **outs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		json_decref(outs[i]);
+		outs[i] = NULL;
+	}
+}
+
+int pread_chunks(const struct provider_ctx *const *ctxs, const char *const *names, size_t n,
+		 size_t max, pchunk_fn chunk, json_t *found, struct cairn_err *err)
+{
+	size_t from;
+
+	for (from = 0; from < n; from += max)
+		if (chunk(ctxs[from], names, from, from + max < n ? from + max : n, found, err) != 0)
+			return -1;
+	return 0;
+}
+
+int parray_has_str(json_t *a, const char *s)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(a, i, e)
+		if (json_is_string(e) && strcmp(json_string_value(e), s) == 0)
+			return 1;
+	return 0;
+}
+
+int pchanged(json_t *changed, const char *name)
+{
+	return parray_has_str(changed, name);
+}
+
+int pcmp_json_str(const void *a, const void *b)
+{
+	const char *x = json_string_value(*(json_t *const *)a);
+	const char *y = json_string_value(*(json_t *const *)b);
+
+	return strcmp(x ? x : "", y ? y : "");
+}
+
+const char *pstr(json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+const char *pstr_or(json_t *v, const char *dflt)
+{
+	return json_is_string(v) ? json_string_value(v) : dflt;
+}
+
+json_t *pstr_json(json_t *v)
+{
+	return json_string(json_is_string(v) ? json_string_value(v) : "");
 }

@@ -22,6 +22,8 @@ json_t *ptags_to_list(json_t *tags, const char *key_name, const char *value_name
 json_t *ptags_from_list(json_t *list, const char *key_name, const char *value_name);
 /* Drops the ownership tags from a tag object (new ref). */
 json_t *ptags_strip_owner(json_t *tags);
+/* True if k is one of the two ownership tag keys. */
+int ptags_is_owner(const char *k);
 /* True if the tag list carries this ctx's ownership tags. */
 int ptags_owned_by(json_t *list, const char *key_name, const char *value_name,
 		   const struct provider_ctx *ctx);
@@ -32,6 +34,53 @@ int pwait(const struct provider_ctx *ctx, long ms);
 /* aws_call with "OPERATION on NAME: " put before any error message. */
 int pcall(const struct provider_ctx *ctx, const char *service, const char *operation,
 	  json_t *input, json_t **out, struct cairn_err *err);
+
+/* pcall for operations whose answer carries nothing we need. */
+int pcall_void(const struct provider_ctx *ctx, const char *service, const char *operation,
+	       json_t *input, struct cairn_err *err);
+
+/* pcall_void where an AWS error whose code is gone (as perr_is matches it)
+ * counts as success: for deleting what may already be gone. */
+int pcall_gone(const struct provider_ctx *ctx, const char *service, const char *operation,
+	       json_t *input, const char *gone, struct cairn_err *err);
+
+/*
+ * import through the type's read: reads id with no prior record; when
+ * nothing is there, fails with CAIRN_ENOTFOUND "<what> '<id>' not found".
+ */
+int pimport_read(const struct provider_ctx *ctx,
+		 int (*read)(const struct provider_ctx *ctx, const char *id, json_t *prior,
+			     json_t **out, struct cairn_err *err),
+		 const char *what, const char *id, json_t **out, struct cairn_err *err);
+
+/* Drops outs[0, n) (new refs or NULL) and sets them to NULL: a failed
+ * batch read answers nothing. */
+void pouts_clear(json_t **outs, size_t n);
+
+/*
+ * Reads one chunk of a batch read: names[from, to) into found (name ->
+ * item as AWS describes it). ctx: the context of names[from].
+ */
+typedef int (*pchunk_fn)(const struct provider_ctx *ctx, const char *const *names, size_t from,
+			 size_t to, json_t *found, struct cairn_err *err);
+/* Calls chunk over names[0, n) in chunks of at most max names. */
+int pread_chunks(const struct provider_ctx *const *ctxs, const char *const *names, size_t n,
+		 size_t max, pchunk_fn chunk, json_t *found, struct cairn_err *err);
+
+/* True if the attribute name is in changed (the borrowed list of changed
+ * attribute names an update gets). */
+int pchanged(json_t *changed, const char *name);
+/* True if the array a (borrowed; may be NULL) holds the string s. */
+int parray_has_str(json_t *a, const char *s);
+/* qsort comparator for an array of json_t * strings (a non-string sorts as ""). */
+int pcmp_json_str(const void *a, const void *b);
+
+/* obj[key] as a string (borrowed from obj), NULL if absent or not a string. */
+const char *pstr(json_t *obj, const char *key);
+/* v's string (borrowed from v), or dflt if v is not a string. */
+const char *pstr_or(json_t *v, const char *dflt);
+/* v as a new JSON string: a copy if v is a string, else "". */
+json_t *pstr_json(json_t *v);
 
 /* True if err is an AWS error whose code equals code or starts with code
  * followed by '.' (e.g. "InvalidVpcID" matches "InvalidVpcID.NotFound"). */
