@@ -31,11 +31,6 @@
 
 /* ---- small JSON helpers ---- */
 
-static const char *jstr(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
 static json_t *str_or_empty(const char *s)
 {
 	return json_string(s ? s : "");
@@ -70,25 +65,6 @@ static void set_num(json_t *o, const char *key, json_t *v)
 		json_object_set_new(o, key, json_integer(n));
 }
 
-static int array_has_str(json_t *a, const char *s)
-{
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(a, i, e)
-		if (json_is_string(e) && strcmp(json_string_value(e), s) == 0)
-			return 1;
-	return 0;
-}
-
-static int cmp_json_str(const void *a, const void *b)
-{
-	const char *x = json_string_value(*(json_t *const *)a);
-	const char *y = json_string_value(*(json_t *const *)b);
-
-	return strcmp(x ? x : "", y ? y : "");
-}
-
 /*
  * The strings of have (an unordered set as AWS reports it) in the order
  * the prior list (may be NULL) had them, the new ones sorted after: a set
@@ -100,14 +76,14 @@ static json_t *order_like(json_t *have, json_t *prior)
 	size_t i, n = 0;
 
 	json_array_foreach(prior, i, e)
-		if (json_is_string(e) && array_has_str(have, json_string_value(e)) &&
-		    !array_has_str(out, json_string_value(e)))
+		if (json_is_string(e) && parray_has_str(have, json_string_value(e)) &&
+		    !parray_has_str(out, json_string_value(e)))
 			json_array_append(out, e);
 	rest = xcalloc(json_array_size(have) + 1, sizeof(*rest));
 	json_array_foreach(have, i, e)
-		if (json_is_string(e) && !array_has_str(out, json_string_value(e)))
+		if (json_is_string(e) && !parray_has_str(out, json_string_value(e)))
 			rest[n++] = e;
-	qsort(rest, n, sizeof(*rest), cmp_json_str);
+	qsort(rest, n, sizeof(*rest), pcmp_json_str);
 	for (i = 0; i < n; i++)
 		json_array_append(out, rest[i]);
 	free(rest);
@@ -121,14 +97,14 @@ static json_t *kv_object(json_t *list)
 	size_t i;
 
 	json_array_foreach(list, i, e)
-		if (jstr(e, "Key"))
-			json_object_set_new(o, jstr(e, "Key"), str_or_empty(jstr(e, "Value")));
+		if (pstr(e, "Key"))
+			json_object_set_new(o, pstr(e, "Key"), str_or_empty(pstr(e, "Value")));
 	return o;
 }
 
 static int attr_bool(json_t *kv, const char *key, int dflt)
 {
-	const char *v = jstr(kv, key);
+	const char *v = pstr(kv, key);
 
 	return v ? strcmp(v, "true") == 0 : dflt;
 }
@@ -267,8 +243,8 @@ static int describe_chunk(const struct provider_ctx *ctx, const struct kind *k, 
 	if (pcall_all(ctx, k->op, in, k->result_key, &items, err) != 0)
 		goto out;
 	json_array_foreach(items, i, e)
-		if (jstr(e, k->arn_key))
-			json_object_set(found, jstr(e, k->arn_key), e);
+		if (pstr(e, k->arn_key))
+			json_object_set(found, pstr(e, k->arn_key), e);
 	rc = 0;
 out:
 	json_decref(in);
@@ -318,10 +294,10 @@ static int tags_chunk(const struct provider_ctx *ctx, json_t *arns, size_t from,
 	if (pcall(ctx, SVC, "DescribeTags", in, &out, err) != 0)
 		goto out;
 	json_array_foreach(json_object_get(out, "TagDescriptions"), i, d)
-		if (jstr(d, "ResourceArn")) {
+		if (pstr(d, "ResourceArn")) {
 			json_t *t = json_object_get(d, "Tags");
 
-			json_object_set_new(tags, jstr(d, "ResourceArn"),
+			json_object_set_new(tags, pstr(d, "ResourceArn"),
 					    json_is_array(t) ? json_incref(t) : json_array());
 		}
 	rc = 0;
@@ -388,7 +364,7 @@ static int read_group(const struct kind *k, const struct provider_ctx *const *ct
 	if (describe_arns(&bctx, k, arns, found, err) != 0)
 		goto out;
 	for (i = 0; i < n; i++)
-		if (json_object_get(found, ids[i]) && !array_has_str(present, ids[i]))
+		if (json_object_get(found, ids[i]) && !parray_has_str(present, ids[i]))
 			json_array_append_new(present, json_string(ids[i]));
 	if (describe_tags(&bctx, present, tags, err) != 0)
 		goto out;
@@ -405,10 +381,7 @@ static int read_group(const struct kind *k, const struct provider_ctx *const *ct
 	rc = 0;
 out:
 	if (rc != 0)
-		for (i = 0; i < n; i++) {
-			json_decref(outs[i]);
-			outs[i] = NULL;
-		}
+		pouts_clear(outs, n);
 	strbuf_free(&names);
 	json_decref(arns);
 	json_decref(found);
@@ -452,10 +425,7 @@ static int read_kind(const struct kind *k, const struct provider_ctx *const *ctx
 	rc = 0;
 out:
 	if (rc != 0)
-		for (i = 0; i < n; i++) {
-			json_decref(outs[i]);
-			outs[i] = NULL;
-		}
+		pouts_clear(outs, n);
 	free(gctx);
 	free(gids);
 	free(gpriors);
@@ -502,40 +472,27 @@ static int read_back(const struct kind *k, const struct provider_ctx *ctx, const
 	return -1;
 }
 
-/* Replaces the user tags of arn: old -> want (objects or NULL). */
-static int retag(const struct provider_ctx *ctx, const char *arn, json_t *old, json_t *want,
-		 struct cairn_err *err)
-{
-	json_t *removed, *set, *out = NULL, *in = NULL;
-	int rc = -1;
+/* The service's tagging calls for ptags_sync. */
+static const struct ptag_api TAG_API = {
+	.service = SVC, .untag_op = "RemoveTags", .tag_op = "AddTags",
+	.id_member = "ResourceArns", .id_in_list = 1,
+	.keys_member = "TagKeys", .tags_member = "Tags",
+	.key_name = "Key", .value_name = "Value",
+};
 
-	tagdiff(old, want, 0, &removed, &set);
-	if (json_array_size(removed) > 0) {
-		in = json_pack("{s:[s],s:O}", "ResourceArns", arn, "TagKeys", removed);
-		if (pcall(ctx, SVC, "RemoveTags", in, &out, err) != 0)
-			goto out;
-		json_decref(in);
-		json_decref(out);
-		in = out = NULL;
-	}
-	if (json_object_size(set) > 0) {
-		in = json_pack("{s:[s],s:o}", "ResourceArns", arn, "Tags",
-			       ptags_to_list(set, "Key", "Value"));
-		if (pcall(ctx, SVC, "AddTags", in, &out, err) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	json_decref(in);
-	json_decref(out);
-	json_decref(removed);
-	json_decref(set);
-	return rc;
-}
-
-static int changed_has(json_t *changed, const char *name)
+/*
+ * The end of every update: the tag change (if tags changed), then the
+ * resource read back into *out (see read_back).
+ */
+static int finish_update(const struct kind *k, const struct provider_ctx *ctx, const char *id,
+			 json_t *old, json_t *want, json_t *changed, json_t **out,
+			 struct cairn_err *err)
 {
-	return array_has_str(changed, name);
+	if (pchanged(changed, "tags") &&
+	    ptags_sync(ctx, &TAG_API, id, json_object_get(old, "tags"),
+		       json_object_get(want, "tags"), err) != 0)
+		return -1;
+	return read_back(k, ctx, id, want, out, err);
 }
 
 /*
@@ -589,6 +546,63 @@ out:
 	return rc;
 }
 
+/*
+ * The ARN in the answer res of the kind's Create operation op (borrowed
+ * from res), or NULL with err set when the answer has none.
+ */
+static const char *created_arn(const struct kind *k, const struct provider_ctx *ctx,
+			       const char *op, json_t *res, struct cairn_err *err)
+{
+	const char *arn = pstr(json_array_get(json_object_get(res, k->result_key), 0), k->arn_key);
+
+	if (!arn)
+		err_set(err, CAIRN_EAWS, "%s on %s: no ARN in the answer", op, ctx->name);
+	return arn;
+}
+
+/* Deletes the resource arn with the kind's Delete operation op (see delete_call). */
+static int delete_arn(const struct kind *k, const struct provider_ctx *ctx, const char *op,
+		      const char *arn, struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", k->arn_key, arn);
+	int rc = delete_call(ctx, op, in, k->notfound, err);
+
+	json_decref(in);
+	return rc;
+}
+
+/*
+ * find for the kinds looked up by a describe call: in (stolen) is the
+ * input of the kind's Describe operation; gone is the error code that
+ * means there is nothing to look in (no such name, or the parent is
+ * gone). Default listener rules are never ours: they belong to the listener.
+ */
+static int find_described(const struct kind *k, const struct provider_ctx *ctx, json_t *in,
+			  const char *gone, json_t *attrs, json_t **out, struct cairn_err *err)
+{
+	json_t *items = NULL, *arns = json_array(), *e;
+	size_t i;
+	int rc = -1;
+
+	*out = NULL;
+	if (pcall_all(ctx, k->op, in, k->result_key, &items, err) != 0) {
+		if (perr_is(err, gone)) {
+			err_clear(err);
+			rc = 0;
+		}
+		goto out;
+	}
+	json_array_foreach(items, i, e)
+		if (pstr(e, k->arn_key) && !json_is_true(json_object_get(e, "IsDefault")))
+			json_array_append_new(arns, json_string(pstr(e, k->arn_key)));
+	rc = find_owned(k, ctx, arns, attrs, out, err);
+out:
+	json_decref(in);
+	json_decref(items);
+	json_decref(arns);
+	return rc;
+}
+
 /* ---- actions and conditions: schema shape <-> API shape ---- */
 
 /* Schema action -> API Action (*api new ref); its type decides which block it needs. */
@@ -598,7 +612,7 @@ static int action_to_api(json_t *a, size_t idx, json_t **api, struct cairn_err *
 		{"protocol", "Protocol"}, {"port", "Port"}, {"host", "Host"},
 		{"path", "Path"}, {"query", "Query"}, {"status_code", "StatusCode"},
 	};
-	const char *type = jstr(a, "type"), *missing = NULL;
+	const char *type = pstr(a, "type"), *missing = NULL;
 	json_t *fr = json_object_get(a, "fixed_response"), *rd = json_object_get(a, "redirect");
 	json_t *o = json_pack("{s:s,s:I}", "Type", type ? type : "", "Order", (json_int_t)idx + 1);
 	json_t *c;
@@ -609,32 +623,32 @@ static int action_to_api(json_t *a, size_t idx, json_t **api, struct cairn_err *
 	if (!type) {
 		missing = "a type";
 	} else if (strcmp(type, "forward") == 0) {
-		if (!jstr(a, "target_group_arn")) {
+		if (!pstr(a, "target_group_arn")) {
 			missing = "target_group_arn";
 			goto out;
 		}
-		json_object_set_new(o, "TargetGroupArn", json_string(jstr(a, "target_group_arn")));
+		json_object_set_new(o, "TargetGroupArn", json_string(pstr(a, "target_group_arn")));
 	} else if (strcmp(type, "fixed-response") == 0) {
-		if (!json_is_object(fr) || !jstr(fr, "content_type")) {
+		if (!json_is_object(fr) || !pstr(fr, "content_type")) {
 			missing = "fixed_response with content_type";
 			goto out;
 		}
-		c = json_pack("{s:s}", "ContentType", jstr(fr, "content_type"));
-		if (jstr(fr, "message_body"))
-			json_object_set_new(c, "MessageBody", json_string(jstr(fr, "message_body")));
-		if (jstr(fr, "status_code"))
-			json_object_set_new(c, "StatusCode", json_string(jstr(fr, "status_code")));
+		c = json_pack("{s:s}", "ContentType", pstr(fr, "content_type"));
+		if (pstr(fr, "message_body"))
+			json_object_set_new(c, "MessageBody", json_string(pstr(fr, "message_body")));
+		if (pstr(fr, "status_code"))
+			json_object_set_new(c, "StatusCode", json_string(pstr(fr, "status_code")));
 		json_object_set_new(o, "FixedResponseConfig", c);
 	} else if (strcmp(type, "redirect") == 0) {
-		if (!json_is_object(rd) || !jstr(rd, "status_code")) {
+		if (!json_is_object(rd) || !pstr(rd, "status_code")) {
 			missing = "redirect with status_code";
 			goto out;
 		}
 		c = json_object();
 		for (i = 0; i < sizeof(redirect_keys) / sizeof(redirect_keys[0]); i++)
-			if (jstr(rd, redirect_keys[i][0]))
+			if (pstr(rd, redirect_keys[i][0]))
 				json_object_set_new(c, redirect_keys[i][1],
-						    json_string(jstr(rd, redirect_keys[i][0])));
+						    json_string(pstr(rd, redirect_keys[i][0])));
 		json_object_set_new(o, "RedirectConfig", c);
 	} else {
 		missing = "to be one of forward, fixed-response, redirect";
@@ -688,10 +702,10 @@ static const char *forward_target(json_t *a)
 {
 	json_t *groups = json_object_get(json_object_get(a, "ForwardConfig"), "TargetGroups");
 
-	if (jstr(a, "TargetGroupArn"))
-		return jstr(a, "TargetGroupArn");
+	if (pstr(a, "TargetGroupArn"))
+		return pstr(a, "TargetGroupArn");
 	if (json_array_size(groups) == 1)
-		return jstr(json_array_get(groups, 0), "TargetGroupArn");
+		return pstr(json_array_get(groups, 0), "TargetGroupArn");
 	return NULL;
 }
 
@@ -706,7 +720,7 @@ static json_t *actions_from_api(json_t *actions)
 	qsort(sorted, n, sizeof(*sorted), cmp_action);
 	for (i = 0; i < n; i++) {
 		json_t *a = sorted[i], *o = json_object(), *c;
-		const char *type = jstr(a, "Type");
+		const char *type = pstr(a, "Type");
 
 		json_object_set_new(o, "type", str_or_empty(type));
 		if (type && strcmp(type, "forward") == 0 && forward_target(a))
@@ -715,22 +729,22 @@ static json_t *actions_from_api(json_t *actions)
 		if (json_is_object(c)) {
 			json_t *fr = json_object();
 
-			json_object_set_new(fr, "content_type", str_or_empty(jstr(c, "ContentType")));
-			if (jstr(c, "MessageBody"))
+			json_object_set_new(fr, "content_type", str_or_empty(pstr(c, "ContentType")));
+			if (pstr(c, "MessageBody"))
 				json_object_set_new(fr, "message_body",
-						    json_string(jstr(c, "MessageBody")));
-			json_object_set_new(fr, "status_code", str_or_empty(jstr(c, "StatusCode")));
+						    json_string(pstr(c, "MessageBody")));
+			json_object_set_new(fr, "status_code", str_or_empty(pstr(c, "StatusCode")));
 			json_object_set_new(o, "fixed_response", fr);
 		}
 		c = json_object_get(a, "RedirectConfig");
 		if (json_is_object(c))
 			json_object_set_new(o, "redirect", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}",
-				"protocol", str_or_empty(jstr(c, "Protocol")),
-				"port", str_or_empty(jstr(c, "Port")),
-				"host", str_or_empty(jstr(c, "Host")),
-				"path", str_or_empty(jstr(c, "Path")),
-				"query", str_or_empty(jstr(c, "Query")),
-				"status_code", str_or_empty(jstr(c, "StatusCode"))));
+				"protocol", str_or_empty(pstr(c, "Protocol")),
+				"port", str_or_empty(pstr(c, "Port")),
+				"host", str_or_empty(pstr(c, "Host")),
+				"path", str_or_empty(pstr(c, "Path")),
+				"query", str_or_empty(pstr(c, "Query")),
+				"status_code", str_or_empty(pstr(c, "StatusCode"))));
 		json_array_append_new(out, o);
 	}
 	free(sorted);
@@ -790,7 +804,7 @@ static json_t *conditions_from_api(json_t *conds)
 	size_t i, j;
 
 	json_array_foreach(conds, i, c) {
-		const char *field = jstr(c, "Field");
+		const char *field = pstr(c, "Field");
 
 		for (j = 0; field && j < N_CONDITIONS; j++) {
 			json_t *v = json_object_get(json_object_get(c, CONDITIONS[j][2]), "Values");
@@ -811,7 +825,7 @@ static json_t *conditions_from_api(json_t *conds)
 static int lb_attrs(const struct provider_ctx *ctx, json_t *lb, json_t *tags, json_t *prior,
 		    json_t **out, struct cairn_err *err)
 {
-	const char *arn = jstr(lb, "LoadBalancerArn"), *suffix;
+	const char *arn = pstr(lb, "LoadBalancerArn"), *suffix;
 	json_t *in = json_pack("{s:s}", "LoadBalancerArn", arn), *res = NULL, *kv = NULL;
 	json_t *subnets = json_array(), *az, *o;
 	size_t i;
@@ -827,22 +841,22 @@ static int lb_attrs(const struct provider_ctx *ctx, json_t *lb, json_t *tags, js
 	}
 	kv = kv_object(json_object_get(res, "Attributes"));
 	json_array_foreach(json_object_get(lb, "AvailabilityZones"), i, az)
-		if (jstr(az, "SubnetId"))
-			json_array_append_new(subnets, json_string(jstr(az, "SubnetId")));
+		if (pstr(az, "SubnetId"))
+			json_array_append_new(subnets, json_string(pstr(az, "SubnetId")));
 	suffix = arn ? strstr(arn, ":loadbalancer/") : NULL;
 	o = json_object();
 	json_object_set_new(o, "id", str_or_empty(arn));
 	json_object_set_new(o, "arn", str_or_empty(arn));
 	json_object_set_new(o, "arn_suffix", str_or_empty(suffix ? suffix + 14 : NULL));
-	json_object_set_new(o, "name", str_or_empty(jstr(lb, "LoadBalancerName")));
-	json_object_set_new(o, "internal", json_boolean(jstr(lb, "Scheme") &&
-						strcmp(jstr(lb, "Scheme"), "internal") == 0));
-	json_object_set_new(o, "load_balancer_type", str_or_empty(jstr(lb, "Type")));
+	json_object_set_new(o, "name", str_or_empty(pstr(lb, "LoadBalancerName")));
+	json_object_set_new(o, "internal", json_boolean(pstr(lb, "Scheme") &&
+						strcmp(pstr(lb, "Scheme"), "internal") == 0));
+	json_object_set_new(o, "load_balancer_type", str_or_empty(pstr(lb, "Type")));
 	json_object_set_new(o, "subnets", order_like(subnets, json_object_get(prior, "subnets")));
 	json_object_set_new(o, "security_groups",
 			    order_like(json_object_get(lb, "SecurityGroups"),
 				       json_object_get(prior, "security_groups")));
-	json_object_set_new(o, "ip_address_type", str_or_empty(jstr(lb, "IpAddressType")));
+	json_object_set_new(o, "ip_address_type", str_or_empty(pstr(lb, "IpAddressType")));
 	/* An attribute AWS leaves out of the list has its documented default. */
 	json_object_set_new(o, "idle_timeout",
 			    json_integer(attr_int(kv, "idle_timeout.timeout_seconds", 60)));
@@ -850,9 +864,9 @@ static int lb_attrs(const struct provider_ctx *ctx, json_t *lb, json_t *tags, js
 			    json_boolean(attr_bool(kv, "deletion_protection.enabled", 0)));
 	json_object_set_new(o, "enable_http2",
 			    json_boolean(attr_bool(kv, "routing.http2.enabled", 1)));
-	json_object_set_new(o, "dns_name", str_or_empty(jstr(lb, "DNSName")));
-	json_object_set_new(o, "zone_id", str_or_empty(jstr(lb, "CanonicalHostedZoneId")));
-	json_object_set_new(o, "vpc_id", str_or_empty(jstr(lb, "VpcId")));
+	json_object_set_new(o, "dns_name", str_or_empty(pstr(lb, "DNSName")));
+	json_object_set_new(o, "zone_id", str_or_empty(pstr(lb, "CanonicalHostedZoneId")));
+	json_object_set_new(o, "vpc_id", str_or_empty(pstr(lb, "VpcId")));
 	json_object_set_new(o, "tags", user_tags(tags));
 	*out = o;
 	rc = 0;
@@ -888,12 +902,12 @@ static int lb_wait_active(const struct provider_ctx *ctx, const char *arn, struc
 		}
 		state = json_object_get(json_array_get(json_object_get(out, "LoadBalancers"), 0),
 					"State");
-		code = jstr(state, "Code");
+		code = pstr(state, "Code");
 		if (code && strcmp(code, "active") == 0)
 			break;
 		if (code && strcmp(code, "failed") == 0) {
 			err_set(err, CAIRN_EAWS, "CreateLoadBalancer on %s: load balancer failed: %s",
-				ctx->name, jstr(state, "Reason") ? jstr(state, "Reason") : "no reason given");
+				ctx->name, pstr(state, "Reason") ? pstr(state, "Reason") : "no reason given");
 			goto out;
 		}
 		json_decref(out);
@@ -916,14 +930,14 @@ static int lb_set_attributes(const struct provider_ctx *ctx, const char *arn, js
 	json_t *list = json_array(), *in, *out = NULL;
 	int rc = 0;
 
-	if (!names || changed_has(names, "idle_timeout"))
+	if (!names || pchanged(names, "idle_timeout"))
 		json_array_append_new(list, kv_int_entry("idle_timeout.timeout_seconds",
 							 json_object_get(want, "idle_timeout")));
-	if (!names || changed_has(names, "enable_deletion_protection"))
+	if (!names || pchanged(names, "enable_deletion_protection"))
 		json_array_append_new(list, kv_entry("deletion_protection.enabled",
 			json_is_true(json_object_get(want, "enable_deletion_protection")) ?
 			"true" : "false"));
-	if (!names || changed_has(names, "enable_http2"))
+	if (!names || pchanged(names, "enable_http2"))
 		json_array_append_new(list, kv_entry("routing.http2.enabled",
 			json_is_false(json_object_get(want, "enable_http2")) ? "false" : "true"));
 	in = json_pack("{s:s,s:o}", "LoadBalancerArn", arn, "Attributes", list);
@@ -943,25 +957,22 @@ static int lb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	int rc = -1;
 
 	*out = NULL;
-	json_object_set_new(in, "Name", str_or_empty(jstr(attrs, "name")));
+	json_object_set_new(in, "Name", str_or_empty(pstr(attrs, "name")));
 	json_object_set(in, "Subnets", json_object_get(attrs, "subnets"));
 	if (json_array_size(sgs) > 0)
 		json_object_set(in, "SecurityGroups", sgs);
 	json_object_set_new(in, "Scheme", json_string(json_is_true(json_object_get(attrs, "internal")) ?
 						       "internal" : "internet-facing"));
-	json_object_set_new(in, "Type", json_string(jstr(attrs, "load_balancer_type") ?
-						     jstr(attrs, "load_balancer_type") : "application"));
-	if (jstr(attrs, "ip_address_type"))
-		json_object_set_new(in, "IpAddressType", json_string(jstr(attrs, "ip_address_type")));
+	json_object_set_new(in, "Type", json_string(pstr(attrs, "load_balancer_type") ?
+						     pstr(attrs, "load_balancer_type") : "application"));
+	if (pstr(attrs, "ip_address_type"))
+		json_object_set_new(in, "IpAddressType", json_string(pstr(attrs, "ip_address_type")));
 	json_object_set_new(in, "Tags", ptags_to_list(tags, "Key", "Value"));
 	if (pcall(ctx, SVC, "CreateLoadBalancer", in, &res, err) != 0)
 		goto out;
-	arn = xstrdup(jstr(json_array_get(json_object_get(res, "LoadBalancers"), 0),
-			   "LoadBalancerArn"));
-	if (!arn) {
-		err_set(err, CAIRN_EAWS, "CreateLoadBalancer on %s: no ARN in the answer", ctx->name);
+	arn = xstrdup(created_arn(&LB, ctx, "CreateLoadBalancer", res, err));
+	if (!arn)
 		goto out;
-	}
 	if (lb_wait_active(ctx, arn, err) != 0 ||
 	    lb_set_attributes(ctx, arn, attrs, NULL, err) != 0) {
 		*out = json_pack("{s:s,s:s}", "id", arn, "arn", arn);
@@ -989,6 +1000,7 @@ static int lb_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 	return read_kind(&LB, ctxs, n, ids, priors, outs, err);
 }
 
+
 static int lb_update(const struct provider_ctx *ctx, const char *id, json_t *old, json_t *want,
 		     json_t *changed, json_t **out, struct cairn_err *err)
 {
@@ -996,7 +1008,7 @@ static int lb_update(const struct provider_ctx *ctx, const char *id, json_t *old
 	int rc = -1;
 
 	*out = NULL;
-	if (changed_has(changed, "subnets")) {
+	if (pchanged(changed, "subnets")) {
 		in = json_pack("{s:s,s:O}", "LoadBalancerArn", id, "Subnets",
 			       json_object_get(want, "subnets"));
 		if (pcall(ctx, SVC, "SetSubnets", in, &res, err) != 0)
@@ -1005,7 +1017,7 @@ static int lb_update(const struct provider_ctx *ctx, const char *id, json_t *old
 		json_decref(res);
 		in = res = NULL;
 	}
-	if (changed_has(changed, "security_groups") &&
+	if (pchanged(changed, "security_groups") &&
 	    json_is_array(json_object_get(want, "security_groups"))) {
 		in = json_pack("{s:s,s:O}", "LoadBalancerArn", id, "SecurityGroups",
 			       json_object_get(want, "security_groups"));
@@ -1015,38 +1027,32 @@ static int lb_update(const struct provider_ctx *ctx, const char *id, json_t *old
 		json_decref(res);
 		in = res = NULL;
 	}
-	if (changed_has(changed, "ip_address_type")) {
+	if (pchanged(changed, "ip_address_type")) {
 		in = json_pack("{s:s,s:s}", "LoadBalancerArn", id, "IpAddressType",
-			       jstr(want, "ip_address_type") ? jstr(want, "ip_address_type") : "ipv4");
+			       pstr(want, "ip_address_type") ? pstr(want, "ip_address_type") : "ipv4");
 		if (pcall(ctx, SVC, "SetIpAddressType", in, &res, err) != 0)
 			goto out;
 	}
-	if ((changed_has(changed, "idle_timeout") || changed_has(changed, "enable_http2") ||
-	     changed_has(changed, "enable_deletion_protection")) &&
+	if ((pchanged(changed, "idle_timeout") || pchanged(changed, "enable_http2") ||
+	     pchanged(changed, "enable_deletion_protection")) &&
 	    lb_set_attributes(ctx, id, want, changed, err) != 0)
-		goto out;
-	if (changed_has(changed, "tags") &&
-	    retag(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
 		goto out;
 	rc = 0;
 out:
 	json_decref(in);
 	json_decref(res);
-	if (rc == 0)
-		return read_back(&LB, ctx, id, want, out, err);
-	return rc;
+	return rc == 0 ? finish_update(&LB, ctx, id, old, want, changed, out, err) : rc;
 }
 
 /* Deletes the load balancer (its listeners and rules go with it) and waits until gone. */
 static int lb_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
 		     struct cairn_err *err)
 {
-	json_t *in = json_pack("{s:s}", "LoadBalancerArn", id);
 	json_t *din = json_pack("{s:[s]}", "LoadBalancerArns", id), *out = NULL;
 	long waited = 0, step = ELB_POLL_MS;
 	int rc = -1;
 
-	if (delete_call(ctx, "DeleteLoadBalancer", in, "LoadBalancerNotFound", err) != 0)
+	if (delete_arn(&LB, ctx, "DeleteLoadBalancer", id, err) != 0)
 		goto out;
 	for (;;) {
 		if (pcall(ctx, SVC, "DescribeLoadBalancers", din, &out, err) != 0) {
@@ -1065,7 +1071,6 @@ static int lb_delete(const struct provider_ctx *ctx, const char *id, json_t *att
 	}
 	rc = 0;
 out:
-	json_decref(in);
 	json_decref(din);
 	json_decref(out);
 	return rc;
@@ -1081,28 +1086,9 @@ static int lb_import(const struct provider_ctx *ctx, const char *id, json_t **ou
 static int lb_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		   struct cairn_err *err)
 {
-	json_t *in = json_pack("{s:[s]}", "Names", jstr(attrs, "name") ? jstr(attrs, "name") : "");
-	json_t *items = NULL, *arns = json_array(), *e;
-	size_t i;
-	int rc = -1;
+	json_t *in = json_pack("{s:[s]}", "Names", pstr(attrs, "name") ? pstr(attrs, "name") : "");
 
-	*out = NULL;
-	if (pcall_all(ctx, "DescribeLoadBalancers", in, "LoadBalancers", &items, err) != 0) {
-		if (perr_is(err, "LoadBalancerNotFound")) {
-			err_clear(err);
-			rc = 0;
-		}
-		goto out;
-	}
-	json_array_foreach(items, i, e)
-		if (jstr(e, "LoadBalancerArn"))
-			json_array_append_new(arns, json_string(jstr(e, "LoadBalancerArn")));
-	rc = find_owned(&LB, ctx, arns, attrs, out, err);
-out:
-	json_decref(in);
-	json_decref(items);
-	json_decref(arns);
-	return rc;
+	return find_described(&LB, ctx, in, "LoadBalancerNotFound", attrs, out, err);
 }
 
 const struct resource_ops aws_lb_ops = {
@@ -1121,7 +1107,7 @@ const struct resource_ops aws_lb_ops = {
 static int tg_attrs(const struct provider_ctx *ctx, json_t *tg, json_t *tags, json_t *prior,
 		    json_t **out, struct cairn_err *err)
 {
-	const char *arn = jstr(tg, "TargetGroupArn"), *suffix;
+	const char *arn = pstr(tg, "TargetGroupArn"), *suffix;
 	json_t *in = json_pack("{s:s}", "TargetGroupArn", arn), *res = NULL, *kv = NULL;
 	json_t *o, *hc;
 	int rc = -1;
@@ -1140,25 +1126,25 @@ static int tg_attrs(const struct provider_ctx *ctx, json_t *tg, json_t *tags, js
 	json_object_set_new(o, "id", str_or_empty(arn));
 	json_object_set_new(o, "arn", str_or_empty(arn));
 	json_object_set_new(o, "arn_suffix", str_or_empty(suffix ? suffix + 1 : NULL));
-	json_object_set_new(o, "name", str_or_empty(jstr(tg, "TargetGroupName")));
+	json_object_set_new(o, "name", str_or_empty(pstr(tg, "TargetGroupName")));
 	set_num(o, "port", json_object_get(tg, "Port"));
-	json_object_set_new(o, "protocol", str_or_empty(jstr(tg, "Protocol")));
-	json_object_set_new(o, "vpc_id", str_or_empty(jstr(tg, "VpcId")));
-	json_object_set_new(o, "target_type", str_or_empty(jstr(tg, "TargetType")));
+	json_object_set_new(o, "protocol", str_or_empty(pstr(tg, "Protocol")));
+	json_object_set_new(o, "vpc_id", str_or_empty(pstr(tg, "VpcId")));
+	json_object_set_new(o, "target_type", str_or_empty(pstr(tg, "TargetType")));
 	json_object_set_new(o, "deregistration_delay",
 			    json_integer(attr_int(kv, "deregistration_delay.timeout_seconds", 300)));
 	hc = json_object();
 	json_object_set_new(hc, "enabled",
 			    json_boolean(!json_is_false(json_object_get(tg, "HealthCheckEnabled"))));
-	json_object_set_new(hc, "path", str_or_empty(jstr(tg, "HealthCheckPath")));
-	json_object_set_new(hc, "port", str_or_empty(jstr(tg, "HealthCheckPort")));
-	json_object_set_new(hc, "protocol", str_or_empty(jstr(tg, "HealthCheckProtocol")));
+	json_object_set_new(hc, "path", str_or_empty(pstr(tg, "HealthCheckPath")));
+	json_object_set_new(hc, "port", str_or_empty(pstr(tg, "HealthCheckPort")));
+	json_object_set_new(hc, "protocol", str_or_empty(pstr(tg, "HealthCheckProtocol")));
 	set_num(hc, "interval", json_object_get(tg, "HealthCheckIntervalSeconds"));
 	set_num(hc, "timeout", json_object_get(tg, "HealthCheckTimeoutSeconds"));
 	set_num(hc, "healthy_threshold", json_object_get(tg, "HealthyThresholdCount"));
 	set_num(hc, "unhealthy_threshold", json_object_get(tg, "UnhealthyThresholdCount"));
 	json_object_set_new(hc, "matcher",
-			    str_or_empty(jstr(json_object_get(tg, "Matcher"), "HttpCode")));
+			    str_or_empty(pstr(json_object_get(tg, "Matcher"), "HttpCode")));
 	json_object_set_new(o, "health_check", hc);
 	json_object_set_new(o, "tags", user_tags(tags));
 	*out = o;
@@ -1195,12 +1181,12 @@ static void tg_health_check_input(json_t *in, json_t *hc)
 	if (json_is_boolean(json_object_get(hc, "enabled")))
 		json_object_set(in, "HealthCheckEnabled", json_object_get(hc, "enabled"));
 	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-		if (jstr(hc, strs[i][0]))
-			json_object_set_new(in, strs[i][1], json_string(jstr(hc, strs[i][0])));
+		if (pstr(hc, strs[i][0]))
+			json_object_set_new(in, strs[i][1], json_string(pstr(hc, strs[i][0])));
 	for (i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
 		set_num(in, nums[i][1], json_object_get(hc, nums[i][0]));
-	if (jstr(hc, "matcher"))
-		json_object_set_new(in, "Matcher", json_pack("{s:s}", "HttpCode", jstr(hc, "matcher")));
+	if (pstr(hc, "matcher"))
+		json_object_set_new(in, "Matcher", json_pack("{s:s}", "HttpCode", pstr(hc, "matcher")));
 }
 
 static int tg_set_delay(const struct provider_ctx *ctx, const char *arn, json_t *want,
@@ -1226,27 +1212,24 @@ static int tg_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	int rc = -1;
 
 	*out = NULL;
-	json_object_set_new(in, "Name", str_or_empty(jstr(attrs, "name")));
+	json_object_set_new(in, "Name", str_or_empty(pstr(attrs, "name")));
 	set_num(in, "Port", json_object_get(attrs, "port"));
-	json_object_set_new(in, "Protocol", json_string(jstr(attrs, "protocol") ?
-							 jstr(attrs, "protocol") : "HTTP"));
-	json_object_set_new(in, "VpcId", str_or_empty(jstr(attrs, "vpc_id")));
-	json_object_set_new(in, "TargetType", json_string(jstr(attrs, "target_type") ?
-							   jstr(attrs, "target_type") : "instance"));
+	json_object_set_new(in, "Protocol", json_string(pstr(attrs, "protocol") ?
+							 pstr(attrs, "protocol") : "HTTP"));
+	json_object_set_new(in, "VpcId", str_or_empty(pstr(attrs, "vpc_id")));
+	json_object_set_new(in, "TargetType", json_string(pstr(attrs, "target_type") ?
+							   pstr(attrs, "target_type") : "instance"));
 	tg_health_check_input(in, json_object_get(attrs, "health_check"));
 	json_object_set_new(in, "Tags", ptags_to_list(tags, "Key", "Value"));
 	if (pcall(ctx, SVC, "CreateTargetGroup", in, &res, err) != 0) {
 		if (perr_is(err, "DuplicateTargetGroupName"))
 			err_prefix(err, "target group name '%s' is taken (by another stack, or by "
-				   "the group this one replaces)", jstr(attrs, "name"));
+				   "the group this one replaces)", pstr(attrs, "name"));
 		goto out;
 	}
-	arn = xstrdup(jstr(json_array_get(json_object_get(res, "TargetGroups"), 0),
-			   "TargetGroupArn"));
-	if (!arn) {
-		err_set(err, CAIRN_EAWS, "CreateTargetGroup on %s: no ARN in the answer", ctx->name);
+	arn = xstrdup(created_arn(&TG, ctx, "CreateTargetGroup", res, err));
+	if (!arn)
 		goto out;
-	}
 	if (json_object_get(attrs, "deregistration_delay") &&
 	    tg_set_delay(ctx, arn, attrs, err) != 0) {
 		*out = json_pack("{s:s,s:s}", "id", arn, "arn", arn);
@@ -1281,35 +1264,26 @@ static int tg_update(const struct provider_ctx *ctx, const char *id, json_t *old
 	int rc = -1;
 
 	*out = NULL;
-	if (changed_has(changed, "health_check") &&
+	if (pchanged(changed, "health_check") &&
 	    json_is_object(json_object_get(want, "health_check"))) {
 		in = json_pack("{s:s}", "TargetGroupArn", id);
 		tg_health_check_input(in, json_object_get(want, "health_check"));
 		if (pcall(ctx, SVC, "ModifyTargetGroup", in, &res, err) != 0)
 			goto out;
 	}
-	if (changed_has(changed, "deregistration_delay") && tg_set_delay(ctx, id, want, err) != 0)
-		goto out;
-	if (changed_has(changed, "tags") &&
-	    retag(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
+	if (pchanged(changed, "deregistration_delay") && tg_set_delay(ctx, id, want, err) != 0)
 		goto out;
 	rc = 0;
 out:
 	json_decref(in);
 	json_decref(res);
-	if (rc == 0)
-		return read_back(&TG, ctx, id, want, out, err);
-	return rc;
+	return rc == 0 ? finish_update(&TG, ctx, id, old, want, changed, out, err) : rc;
 }
 
 static int tg_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
 		     struct cairn_err *err)
 {
-	json_t *in = json_pack("{s:s}", "TargetGroupArn", id);
-	int rc = delete_call(ctx, "DeleteTargetGroup", in, "TargetGroupNotFound", err);
-
-	json_decref(in);
-	return rc;
+	return delete_arn(&TG, ctx, "DeleteTargetGroup", id, err);
 }
 
 static int tg_import(const struct provider_ctx *ctx, const char *id, json_t **out,
@@ -1322,28 +1296,9 @@ static int tg_import(const struct provider_ctx *ctx, const char *id, json_t **ou
 static int tg_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		   struct cairn_err *err)
 {
-	json_t *in = json_pack("{s:[s]}", "Names", jstr(attrs, "name") ? jstr(attrs, "name") : "");
-	json_t *items = NULL, *arns = json_array(), *e;
-	size_t i;
-	int rc = -1;
+	json_t *in = json_pack("{s:[s]}", "Names", pstr(attrs, "name") ? pstr(attrs, "name") : "");
 
-	*out = NULL;
-	if (pcall_all(ctx, "DescribeTargetGroups", in, "TargetGroups", &items, err) != 0) {
-		if (perr_is(err, "TargetGroupNotFound")) {
-			err_clear(err);
-			rc = 0;
-		}
-		goto out;
-	}
-	json_array_foreach(items, i, e)
-		if (jstr(e, "TargetGroupArn"))
-			json_array_append_new(arns, json_string(jstr(e, "TargetGroupArn")));
-	rc = find_owned(&TG, ctx, arns, attrs, out, err);
-out:
-	json_decref(in);
-	json_decref(items);
-	json_decref(arns);
-	return rc;
+	return find_described(&TG, ctx, in, "TargetGroupNotFound", attrs, out, err);
 }
 
 const struct resource_ops aws_lb_target_group_ops = {
@@ -1364,11 +1319,11 @@ static int listener_attrs(const struct provider_ctx *ctx, json_t *l, json_t *tag
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "id", str_or_empty(jstr(l, "ListenerArn")));
-	json_object_set_new(o, "arn", str_or_empty(jstr(l, "ListenerArn")));
-	json_object_set_new(o, "load_balancer_arn", str_or_empty(jstr(l, "LoadBalancerArn")));
+	json_object_set_new(o, "id", str_or_empty(pstr(l, "ListenerArn")));
+	json_object_set_new(o, "arn", str_or_empty(pstr(l, "ListenerArn")));
+	json_object_set_new(o, "load_balancer_arn", str_or_empty(pstr(l, "LoadBalancerArn")));
 	set_num(o, "port", json_object_get(l, "Port"));
-	json_object_set_new(o, "protocol", str_or_empty(jstr(l, "Protocol")));
+	json_object_set_new(o, "protocol", str_or_empty(pstr(l, "Protocol")));
 	json_object_set_new(o, "default_action",
 			    actions_from_api(json_object_get(l, "DefaultActions")));
 	json_object_set_new(o, "tags", user_tags(tags));
@@ -1394,19 +1349,17 @@ static int listener_create(const struct provider_ctx *ctx, json_t *attrs, json_t
 	*out = NULL;
 	if (!actions)
 		goto out;
-	json_object_set_new(in, "LoadBalancerArn", str_or_empty(jstr(attrs, "load_balancer_arn")));
+	json_object_set_new(in, "LoadBalancerArn", str_or_empty(pstr(attrs, "load_balancer_arn")));
 	set_num(in, "Port", json_object_get(attrs, "port"));
-	json_object_set_new(in, "Protocol", json_string(jstr(attrs, "protocol") ?
-							 jstr(attrs, "protocol") : "HTTP"));
+	json_object_set_new(in, "Protocol", json_string(pstr(attrs, "protocol") ?
+							 pstr(attrs, "protocol") : "HTTP"));
 	json_object_set(in, "DefaultActions", actions);
 	json_object_set_new(in, "Tags", ptags_to_list(tags, "Key", "Value"));
 	if (pcall(ctx, SVC, "CreateListener", in, &res, err) != 0)
 		goto out;
-	arn = jstr(json_array_get(json_object_get(res, "Listeners"), 0), "ListenerArn");
-	if (!arn) {
-		err_set(err, CAIRN_EAWS, "CreateListener on %s: no ARN in the answer", ctx->name);
+	arn = created_arn(&LISTENER, ctx, "CreateListener", res, err);
+	if (!arn)
 		goto out;
-	}
 	rc = read_back(&LISTENER, ctx, arn, attrs, out, err);
 out:
 	json_decref(actions);
@@ -1436,39 +1389,30 @@ static int listener_update(const struct provider_ctx *ctx, const char *id, json_
 	int rc = -1;
 
 	*out = NULL;
-	if (changed_has(changed, "port") || changed_has(changed, "protocol") ||
-	    changed_has(changed, "default_action")) {
+	if (pchanged(changed, "port") || pchanged(changed, "protocol") ||
+	    pchanged(changed, "default_action")) {
 		actions = actions_to_api(ctx, "default_action",
 					 json_object_get(want, "default_action"), err);
 		if (!actions)
 			goto out;
 		in = json_pack("{s:s,s:o}", "ListenerArn", id, "DefaultActions", actions);
 		set_num(in, "Port", json_object_get(want, "port"));
-		if (jstr(want, "protocol"))
-			json_object_set_new(in, "Protocol", json_string(jstr(want, "protocol")));
+		if (pstr(want, "protocol"))
+			json_object_set_new(in, "Protocol", json_string(pstr(want, "protocol")));
 		if (pcall(ctx, SVC, "ModifyListener", in, &res, err) != 0)
 			goto out;
 	}
-	if (changed_has(changed, "tags") &&
-	    retag(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
-		goto out;
 	rc = 0;
 out:
 	json_decref(in);
 	json_decref(res);
-	if (rc == 0)
-		return read_back(&LISTENER, ctx, id, want, out, err);
-	return rc;
+	return rc == 0 ? finish_update(&LISTENER, ctx, id, old, want, changed, out, err) : rc;
 }
 
 static int listener_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
 			   struct cairn_err *err)
 {
-	json_t *in = json_pack("{s:s}", "ListenerArn", id);
-	int rc = delete_call(ctx, "DeleteListener", in, "ListenerNotFound", err);
-
-	json_decref(in);
-	return rc;
+	return delete_arn(&LISTENER, ctx, "DeleteListener", id, err);
 }
 
 static int listener_import(const struct provider_ctx *ctx, const char *id, json_t **out,
@@ -1482,28 +1426,9 @@ static int listener_find(const struct provider_ctx *ctx, json_t *attrs, json_t *
 			 struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:s}", "LoadBalancerArn",
-			       jstr(attrs, "load_balancer_arn") ? jstr(attrs, "load_balancer_arn") : "");
-	json_t *items = NULL, *arns = json_array(), *e;
-	size_t i;
-	int rc = -1;
+			       pstr(attrs, "load_balancer_arn") ? pstr(attrs, "load_balancer_arn") : "");
 
-	*out = NULL;
-	if (pcall_all(ctx, "DescribeListeners", in, "Listeners", &items, err) != 0) {
-		if (perr_is(err, "LoadBalancerNotFound")) {
-			err_clear(err);
-			rc = 0;
-		}
-		goto out;
-	}
-	json_array_foreach(items, i, e)
-		if (jstr(e, "ListenerArn"))
-			json_array_append_new(arns, json_string(jstr(e, "ListenerArn")));
-	rc = find_owned(&LISTENER, ctx, arns, attrs, out, err);
-out:
-	json_decref(in);
-	json_decref(items);
-	json_decref(arns);
-	return rc;
+	return find_described(&LISTENER, ctx, in, "LoadBalancerNotFound", attrs, out, err);
 }
 
 const struct resource_ops aws_lb_listener_ops = {
@@ -1538,19 +1463,19 @@ static char *rule_listener_arn(const char *arn)
 static int rule_attrs(const struct provider_ctx *ctx, json_t *r, json_t *tags, json_t *prior,
 		      json_t **out, struct cairn_err *err)
 {
-	char *listener = rule_listener_arn(jstr(r, "RuleArn"));
+	char *listener = rule_listener_arn(pstr(r, "RuleArn"));
 	json_t *o;
 
 	*out = NULL;
 	if (json_is_true(json_object_get(r, "IsDefault")) || !listener) {
 		free(listener);
 		err_set(err, CAIRN_EINVAL, "%s: '%s' is a listener's default rule, which is part "
-			"of aws_lb_listener (default_action)", ctx->name, jstr(r, "RuleArn"));
+			"of aws_lb_listener (default_action)", ctx->name, pstr(r, "RuleArn"));
 		return -1;
 	}
 	o = json_object();
-	json_object_set_new(o, "id", str_or_empty(jstr(r, "RuleArn")));
-	json_object_set_new(o, "arn", str_or_empty(jstr(r, "RuleArn")));
+	json_object_set_new(o, "id", str_or_empty(pstr(r, "RuleArn")));
+	json_object_set_new(o, "arn", str_or_empty(pstr(r, "RuleArn")));
 	json_object_set_new(o, "listener_arn", json_string(listener));
 	set_num(o, "priority", json_object_get(r, "Priority"));
 	json_object_set_new(o, "condition", conditions_from_api(json_object_get(r, "Conditions")));
@@ -1591,7 +1516,7 @@ out:
 static int rule_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		       struct cairn_err *err)
 {
-	const char *listener = jstr(attrs, "listener_arn");
+	const char *listener = pstr(attrs, "listener_arn");
 	json_t *conds = conditions_to_api(ctx, json_object_get(attrs, "condition"), err);
 	json_t *actions = conds ? actions_to_api(ctx, "action", json_object_get(attrs, "action"),
 						 err) : NULL;
@@ -1620,11 +1545,9 @@ static int rule_create(const struct provider_ctx *ctx, json_t *attrs, json_t **o
 			goto out;
 		err_clear(err);
 	}
-	arn = jstr(json_array_get(json_object_get(res, "Rules"), 0), "RuleArn");
-	if (!arn) {
-		err_set(err, CAIRN_EAWS, "CreateRule on %s: no ARN in the answer", ctx->name);
+	arn = created_arn(&RULE, ctx, "CreateRule", res, err);
+	if (!arn)
 		goto out;
-	}
 	rc = read_back(&RULE, ctx, arn, attrs, out, err);
 out:
 	json_decref(conds);
@@ -1656,7 +1579,7 @@ static int rule_update(const struct provider_ctx *ctx, const char *id, json_t *o
 	int rc = -1;
 
 	*out = NULL;
-	if (changed_has(changed, "priority") &&
+	if (pchanged(changed, "priority") &&
 	    jnum(json_object_get(want, "priority"), &prio) == 0) {
 		in = json_pack("{s:[{s:s,s:I}]}", "RulePriorities", "RuleArn", id, "Priority", prio);
 		if (pcall(ctx, SVC, "SetRulePriorities", in, &res, err) != 0)
@@ -1665,7 +1588,7 @@ static int rule_update(const struct provider_ctx *ctx, const char *id, json_t *o
 		json_decref(res);
 		in = res = NULL;
 	}
-	if (changed_has(changed, "condition") || changed_has(changed, "action")) {
+	if (pchanged(changed, "condition") || pchanged(changed, "action")) {
 		conds = conditions_to_api(ctx, json_object_get(want, "condition"), err);
 		actions = conds ? actions_to_api(ctx, "action", json_object_get(want, "action"),
 						 err) : NULL;
@@ -1676,28 +1599,19 @@ static int rule_update(const struct provider_ctx *ctx, const char *id, json_t *o
 		if (pcall(ctx, SVC, "ModifyRule", in, &res, err) != 0)
 			goto out;
 	}
-	if (changed_has(changed, "tags") &&
-	    retag(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
-		goto out;
 	rc = 0;
 out:
 	json_decref(in);
 	json_decref(res);
 	json_decref(conds);
 	json_decref(actions);
-	if (rc == 0)
-		return read_back(&RULE, ctx, id, want, out, err);
-	return rc;
+	return rc == 0 ? finish_update(&RULE, ctx, id, old, want, changed, out, err) : rc;
 }
 
 static int rule_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
 		       struct cairn_err *err)
 {
-	json_t *in = json_pack("{s:s}", "RuleArn", id);
-	int rc = delete_call(ctx, "DeleteRule", in, "RuleNotFound", err);
-
-	json_decref(in);
-	return rc;
+	return delete_arn(&RULE, ctx, "DeleteRule", id, err);
 }
 
 static int rule_import(const struct provider_ctx *ctx, const char *id, json_t **out,
@@ -1711,28 +1625,9 @@ static int rule_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 		     struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:s}", "ListenerArn",
-			       jstr(attrs, "listener_arn") ? jstr(attrs, "listener_arn") : "");
-	json_t *items = NULL, *arns = json_array(), *e;
-	size_t i;
-	int rc = -1;
+			       pstr(attrs, "listener_arn") ? pstr(attrs, "listener_arn") : "");
 
-	*out = NULL;
-	if (pcall_all(ctx, "DescribeRules", in, "Rules", &items, err) != 0) {
-		if (perr_is(err, "ListenerNotFound")) {
-			err_clear(err);
-			rc = 0;
-		}
-		goto out;
-	}
-	json_array_foreach(items, i, e)
-		if (jstr(e, "RuleArn") && !json_is_true(json_object_get(e, "IsDefault")))
-			json_array_append_new(arns, json_string(jstr(e, "RuleArn")));
-	rc = find_owned(&RULE, ctx, arns, attrs, out, err);
-out:
-	json_decref(in);
-	json_decref(items);
-	json_decref(arns);
-	return rc;
+	return find_described(&RULE, ctx, in, "ListenerNotFound", attrs, out, err);
 }
 
 const struct resource_ops aws_lb_listener_rule_ops = {
