@@ -15,33 +15,6 @@
 
 #define ECR_DESCRIBE_MAX 100
 
-static json_t *str_or_empty(json_t *v)
-{
-	return json_string(json_is_string(v) ? json_string_value(v) : "");
-}
-
-/* pcall for operations whose answer carries nothing we need. */
-static int call(const struct provider_ctx *ctx, const char *operation, json_t *in,
-		struct cairn_err *err)
-{
-	json_t *res = NULL;
-	int rc = pcall(ctx, "ecr", operation, in, &res, err);
-
-	json_decref(res);
-	return rc;
-}
-
-static int has_name(json_t *changed, const char *name)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(changed, i, v)
-		if (strcmp(json_string_value(v), name) == 0)
-			return 1;
-	return 0;
-}
-
 /* DescribeRepositories for names (borrowed array): *repos new array; a
  * missing name makes the whole call fail with RepositoryNotFoundException. */
 static int describe(const struct provider_ctx *ctx, json_t *names, json_t **repos,
@@ -152,11 +125,11 @@ static int repo_attrs(const struct provider_ctx *ctx, json_t *repo, json_t *prio
 	json_object_set_new(o, "id", json_string(name));
 	json_object_set_new(o, "name", json_string(name));
 	json_object_set_new(o, "arn", json_string(arn));
-	json_object_set_new(o, "registry_id", str_or_empty(json_object_get(repo, "registryId")));
+	json_object_set_new(o, "registry_id", pstr_json(json_object_get(repo, "registryId")));
 	json_object_set_new(o, "repository_url",
-			    str_or_empty(json_object_get(repo, "repositoryUri")));
+			    pstr_json(json_object_get(repo, "repositoryUri")));
 	json_object_set_new(o, "image_tag_mutability",
-			    str_or_empty(json_object_get(repo, "imageTagMutability")));
+			    pstr_json(json_object_get(repo, "imageTagMutability")));
 	json_object_set_new(o, "image_scanning_configuration",
 			    json_pack("{s:b}", "scan_on_push",
 				      json_is_true(json_object_get(scan, "scanOnPush"))));
@@ -231,10 +204,7 @@ static int ecr_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 		json_decref(names);
 		json_decref(repos);
 		if (failed) {
-			for (i = 0; i < n; i++) {
-				json_decref(outs[i]);
-				outs[i] = NULL;
-			}
+			pouts_clear(outs, n);
 			return -1;
 		}
 	}
@@ -261,14 +231,11 @@ static int put_lifecycle(const struct provider_ctx *ctx, const char *name, json_
 
 	if (text) {
 		in = json_pack("{s:s,s:s}", "repositoryName", name, "lifecyclePolicyText", text);
-		rc = call(ctx, "PutLifecyclePolicy", in, err);
+		rc = pcall_void(ctx, "ecr", "PutLifecyclePolicy", in, err);
 	} else {
 		in = json_pack("{s:s}", "repositoryName", name);
-		rc = call(ctx, "DeleteLifecyclePolicy", in, err);
-		if (rc != 0 && perr_is(err, "LifecyclePolicyNotFoundException")) {
-			err_clear(err);
-			rc = 0;
-		}
+		rc = pcall_gone(ctx, "ecr", "DeleteLifecyclePolicy", in,
+				"LifecyclePolicyNotFoundException", err);
 	}
 	free(text);
 	json_decref(in);
@@ -329,34 +296,12 @@ out:
 	return rc;
 }
 
-/* Applies the user tag change old -> want. */
-static int sync_tags(const struct provider_ctx *ctx, const char *arn, json_t *old,
-		     json_t *want, struct cairn_err *err)
-{
-	json_t *removed, *set, *in = NULL;
-	int rc = -1;
-
-	tagdiff(old, want, 0, &removed, &set);
-	if (json_array_size(removed) > 0) {
-		in = json_pack("{s:s,s:O}", "resourceArn", arn, "tagKeys", removed);
-		if (call(ctx, "UntagResource", in, err) != 0)
-			goto out;
-		json_decref(in);
-		in = NULL;
-	}
-	if (json_object_size(set) > 0) {
-		in = json_pack("{s:s,s:o}", "resourceArn", arn,
-			       "tags", ptags_to_list(set, "Key", "Value"));
-		if (call(ctx, "TagResource", in, err) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	json_decref(in);
-	json_decref(removed);
-	json_decref(set);
-	return rc;
-}
+/* The service's tagging calls for ptags_sync. */
+static const struct ptag_api TAG_API = {
+	.service = "ecr", .untag_op = "UntagResource", .tag_op = "TagResource",
+	.id_member = "resourceArn", .keys_member = "tagKeys", .tags_member = "tags",
+	.key_name = "Key", .value_name = "Value",
+};
 
 static int ecr_update(const struct provider_ctx *ctx, const char *id, json_t *old,
 		      json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
@@ -367,33 +312,33 @@ static int ecr_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	int rc = -1;
 
 	*out = NULL;
-	if (has_name(changed, "image_tag_mutability")) {
+	if (pchanged(changed, "image_tag_mutability")) {
 		in = json_pack("{s:s,s:O}", "repositoryName", id, "imageTagMutability",
 			       json_object_get(want, "image_tag_mutability"));
-		if (call(ctx, "PutImageTagMutability", in, err) != 0)
+		if (pcall_void(ctx, "ecr", "PutImageTagMutability", in, err) != 0)
 			goto out;
 		json_decref(in);
 		in = NULL;
 	}
-	if (has_name(changed, "image_scanning_configuration") && json_is_object(scan)) {
+	if (pchanged(changed, "image_scanning_configuration") && json_is_object(scan)) {
 		in = json_pack("{s:s,s:{s:b}}", "repositoryName", id,
 			       "imageScanningConfiguration", "scanOnPush",
 			       json_is_true(json_object_get(scan, "scan_on_push")));
-		if (call(ctx, "PutImageScanningConfiguration", in, err) != 0)
+		if (pcall_void(ctx, "ecr", "PutImageScanningConfiguration", in, err) != 0)
 			goto out;
 	}
-	if (has_name(changed, "lifecycle_policy") &&
+	if (pchanged(changed, "lifecycle_policy") &&
 	    put_lifecycle(ctx, id, json_object_get(want, "lifecycle_policy"), err) != 0)
 		goto out;
-	if (has_name(changed, "tags")) {
+	if (pchanged(changed, "tags")) {
 		arn = json_string_value(json_object_get(old, "arn"));
 		if (!arn) {
 			err_set(err, CAIRN_EINTERNAL, "TagResource on %s: no recorded ARN",
 				ctx->name);
 			goto out;
 		}
-		if (sync_tags(ctx, arn, json_object_get(old, "tags"),
-			      json_object_get(want, "tags"), err) != 0)
+		if (ptags_sync(ctx, &TAG_API, arn, json_object_get(old, "tags"),
+			       json_object_get(want, "tags"), err) != 0)
 			goto out;
 	}
 	if (ecr_read(ctx, id, want, out, err) != 0)
@@ -414,7 +359,7 @@ static int ecr_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 {
 	int force = json_is_true(json_object_get(attrs, "force_delete"));
 	json_t *in = json_pack("{s:s,s:b}", "repositoryName", id, "force", force);
-	int rc = call(ctx, "DeleteRepository", in, err);
+	int rc = pcall_void(ctx, "ecr", "DeleteRepository", in, err);
 
 	if (rc != 0 && perr_is(err, "RepositoryNotFoundException")) {
 		err_clear(err);
@@ -430,13 +375,7 @@ static int ecr_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 static int ecr_import(const struct provider_ctx *ctx, const char *id, json_t **out,
 		      struct cairn_err *err)
 {
-	if (ecr_read(ctx, id, NULL, out, err) != 0)
-		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "ECR repository '%s' not found", id);
-		return -1;
-	}
-	return 0;
+	return pimport_read(ctx, ecr_read, "ECR repository", id, out, err);
 }
 
 /* The name is unique per registry; adopt the repository only if our tags are on it. */

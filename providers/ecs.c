@@ -16,24 +16,19 @@
 #define ECS_POLL_MS 2000L
 #define ECS_DESCRIBE_MAX 100 /* DescribeClusters takes at most 100 clusters */
 
-static json_t *str_or_empty(json_t *v)
-{
-	return json_string(json_is_string(v) ? json_string_value(v) : "");
-}
-
 /* A cluster as DescribeClusters reports it -> attribute object (new ref). */
 static json_t *cluster_attrs(json_t *c)
 {
 	json_t *out = json_object(), *settings = json_array(), *s;
 	size_t i;
 
-	json_object_set_new(out, "id", str_or_empty(json_object_get(c, "clusterArn")));
-	json_object_set_new(out, "arn", str_or_empty(json_object_get(c, "clusterArn")));
-	json_object_set_new(out, "name", str_or_empty(json_object_get(c, "clusterName")));
+	json_object_set_new(out, "id", pstr_json(json_object_get(c, "clusterArn")));
+	json_object_set_new(out, "arn", pstr_json(json_object_get(c, "clusterArn")));
+	json_object_set_new(out, "name", pstr_json(json_object_get(c, "clusterName")));
 	json_array_foreach(json_object_get(c, "settings"), i, s)
 		json_array_append_new(settings, json_pack("{s:o,s:o}",
-			"name", str_or_empty(json_object_get(s, "name")),
-			"value", str_or_empty(json_object_get(s, "value"))));
+			"name", pstr_json(json_object_get(s, "name")),
+			"value", pstr_json(json_object_get(s, "value"))));
 	json_object_set_new(out, "setting", settings);
 	json_object_set_new(out, "tags", ptags_from_list(json_object_get(c, "tags"), "key", "value"));
 	return out;
@@ -133,10 +128,7 @@ static int ecs_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 			json_array_append_new(batch, json_string(ids[i]));
 		if (describe(ctxs[start], batch, &clusters, err) != 0) {
 			json_decref(batch);
-			for (i = 0; i < n; i++) {
-				json_decref(outs[i]);
-				outs[i] = NULL;
-			}
+			pouts_clear(outs, n);
 			return -1;
 		}
 		for (i = start; i < end; i++) {
@@ -226,56 +218,12 @@ out:
 	return rc;
 }
 
-/* pcall for operations whose answer carries nothing we need. */
-static int call(const struct provider_ctx *ctx, const char *operation, json_t *in,
-		struct cairn_err *err)
-{
-	json_t *res = NULL;
-	int rc = pcall(ctx, "ecs", operation, in, &res, err);
-
-	json_decref(res);
-	return rc;
-}
-
-static int has_name(json_t *changed, const char *name)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(changed, i, v)
-		if (strcmp(json_string_value(v), name) == 0)
-			return 1;
-	return 0;
-}
-
-/* Applies the user tag change old -> want on a taggable ECS resource. */
-static int sync_tags(const struct provider_ctx *ctx, const char *arn, json_t *old,
-		     json_t *want, struct cairn_err *err)
-{
-	json_t *removed, *set, *in = NULL;
-	int rc = -1;
-
-	tagdiff(old, want, 0, &removed, &set);
-	if (json_array_size(removed) > 0) {
-		in = json_pack("{s:s,s:O}", "resourceArn", arn, "tagKeys", removed);
-		if (call(ctx, "UntagResource", in, err) != 0)
-			goto out;
-		json_decref(in);
-		in = NULL;
-	}
-	if (json_object_size(set) > 0) {
-		in = json_pack("{s:s,s:o}", "resourceArn", arn,
-			       "tags", ptags_to_list(set, "key", "value"));
-		if (call(ctx, "TagResource", in, err) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	json_decref(in);
-	json_decref(removed);
-	json_decref(set);
-	return rc;
-}
+/* The service's tagging calls for ptags_sync. */
+static const struct ptag_api TAG_API = {
+	.service = "ecs", .untag_op = "UntagResource", .tag_op = "TagResource",
+	.id_member = "resourceArn", .keys_member = "tagKeys", .tags_member = "tags",
+	.key_name = "key", .value_name = "value",
+};
 
 static int ecs_update(const struct provider_ctx *ctx, const char *id, json_t *old,
 		      json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
@@ -285,14 +233,14 @@ static int ecs_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	int rc = -1;
 
 	*out = NULL;
-	if (has_name(changed, "setting") && json_array_size(settings) > 0) {
+	if (pchanged(changed, "setting") && json_array_size(settings) > 0) {
 		in = json_pack("{s:s,s:O}", "cluster", id, "settings", settings);
-		if (call(ctx, "UpdateCluster", in, err) != 0)
+		if (pcall_void(ctx, "ecs", "UpdateCluster", in, err) != 0)
 			goto out;
 	}
-	if (has_name(changed, "tags") &&
-	    sync_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"),
-		      err) != 0)
+	if (pchanged(changed, "tags") &&
+	    ptags_sync(ctx, &TAG_API, id, json_object_get(old, "tags"),
+		       json_object_get(want, "tags"), err) != 0)
 		goto out;
 	if (ecs_read(ctx, id, NULL, out, err) != 0)
 		goto out;
@@ -326,7 +274,7 @@ static int ecs_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 	int rc = -1;
 
 	for (;;) {
-		if (call(ctx, "DeleteCluster", in, err) == 0)
+		if (pcall_void(ctx, "ecs", "DeleteCluster", in, err) == 0)
 			break;
 		if (perr_is(err, "ClusterNotFoundException")) {
 			err_clear(err);
@@ -347,13 +295,7 @@ out:
 static int ecs_import(const struct provider_ctx *ctx, const char *id, json_t **out,
 		      struct cairn_err *err)
 {
-	if (ecs_read(ctx, id, NULL, out, err) != 0)
-		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "ECS cluster '%s' not found", id);
-		return -1;
-	}
-	return 0;
+	return pimport_read(ctx, ecs_read, "ECS cluster", id, out, err);
 }
 
 /* The name is unique per region; adopt the cluster only if our tags are on it. */
