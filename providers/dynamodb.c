@@ -19,33 +19,6 @@
 #define DDB_WAIT_TIMEOUT_MS (30 * 60 * 1000L) /* index back-fills can be slow */
 #define DDB_POLL_MS 2000L
 
-static int has_name(json_t *changed, const char *name)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(changed, i, v)
-		if (strcmp(json_string_value(v), name) == 0)
-			return 1;
-	return 0;
-}
-
-/* pcall for operations whose answer carries nothing we need. */
-static int call(const struct provider_ctx *ctx, const char *operation, json_t *in,
-		struct cairn_err *err)
-{
-	json_t *res = NULL;
-	int rc = pcall(ctx, "dynamodb", operation, in, &res, err);
-
-	json_decref(res);
-	return rc;
-}
-
-static const char *sget(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
 static json_int_t num(json_t *v)
 {
 	return json_is_number(v) ? (json_int_t)json_number_value(v) : 0;
@@ -63,8 +36,8 @@ static const char *key_of(json_t *key_schema, const char *type)
 	size_t i;
 
 	json_array_foreach(key_schema, i, k)
-		if (str_eq(sget(k, "KeyType"), type))
-			return sget(k, "AttributeName");
+		if (str_eq(pstr(k, "KeyType"), type))
+			return pstr(k, "AttributeName");
 	return NULL;
 }
 
@@ -75,7 +48,7 @@ static json_t *find_by(json_t *list, const char *key, const char *value)
 	size_t i;
 
 	json_array_foreach(list, i, e)
-		if (str_eq(sget(e, key), value))
+		if (str_eq(pstr(e, key), value))
 			return e;
 	return NULL;
 }
@@ -88,12 +61,12 @@ static json_t *order_like(json_t *items, json_t *prior, const char *key)
 	size_t i;
 
 	json_array_foreach(prior, i, p) {
-		e = find_by(items, key, sget(p, key));
-		if (e && !find_by(out, key, sget(e, key)))
+		e = find_by(items, key, pstr(p, key));
+		if (e && !find_by(out, key, pstr(e, key)))
 			json_array_append(out, e);
 	}
 	json_array_foreach(items, i, e)
-		if (!find_by(out, key, sget(e, key)))
+		if (!find_by(out, key, pstr(e, key)))
 			json_array_append(out, e);
 	json_decref(items);
 	return out;
@@ -120,18 +93,18 @@ static json_t *attr_defs(json_t *want, json_t *indexes)
 	json_t *names = json_array(), *defs = json_array(), *g, *v;
 	size_t i;
 
-	add_name(names, sget(want, "hash_key"));
-	add_name(names, sget(want, "range_key"));
+	add_name(names, pstr(want, "hash_key"));
+	add_name(names, pstr(want, "range_key"));
 	json_array_foreach(indexes, i, g) {
-		add_name(names, sget(g, "hash_key"));
-		add_name(names, sget(g, "range_key"));
+		add_name(names, pstr(g, "hash_key"));
+		add_name(names, pstr(g, "range_key"));
 	}
 	json_array_foreach(names, i, v) {
 		json_t *a = find_by(json_object_get(want, "attribute"), "name",
 				    json_string_value(v));
 
 		json_array_append_new(defs, json_pack("{s:O,s:s}", "AttributeName", v,
-			"AttributeType", a && sget(a, "type") ? sget(a, "type") : "S"));
+			"AttributeType", a && pstr(a, "type") ? pstr(a, "type") : "S"));
 	}
 	json_decref(names);
 	return defs;
@@ -149,7 +122,7 @@ static json_t *key_schema(const char *hash, const char *range)
 
 static int provisioned(json_t *attrs)
 {
-	return !str_eq(sget(attrs, "billing_mode"), "PAY_PER_REQUEST");
+	return !str_eq(pstr(attrs, "billing_mode"), "PAY_PER_REQUEST");
 }
 
 /* ProvisionedThroughput of an index: its own capacities, else the table's. */
@@ -168,14 +141,14 @@ static json_t *gsi_throughput(json_t *g, json_t *table)
 static json_t *gsi_spec(json_t *g, json_t *table)
 {
 	json_t *proj = json_pack("{s:s}", "ProjectionType",
-				 sget(g, "projection_type") ? sget(g, "projection_type") : "ALL");
+				 pstr(g, "projection_type") ? pstr(g, "projection_type") : "ALL");
 	json_t *nka = json_object_get(g, "non_key_attributes");
 	json_t *spec;
 
 	if (json_array_size(nka) > 0)
 		json_object_set(proj, "NonKeyAttributes", nka);
-	spec = json_pack("{s:s,s:o,s:o}", "IndexName", sget(g, "name"),
-			 "KeySchema", key_schema(sget(g, "hash_key"), sget(g, "range_key")),
+	spec = json_pack("{s:s,s:o,s:o}", "IndexName", pstr(g, "name"),
+			 "KeySchema", key_schema(pstr(g, "hash_key"), pstr(g, "range_key")),
 			 "Projection", proj);
 	if (provisioned(table))
 		json_object_set_new(spec, "ProvisionedThroughput", gsi_throughput(g, table));
@@ -198,7 +171,7 @@ static int describe(const struct provider_ctx *ctx, const char *name, json_t **t
 		}
 		goto out;
 	}
-	status = sget(json_object_get(res, "Table"), "TableStatus");
+	status = pstr(json_object_get(res, "Table"), "TableStatus");
 	if (!str_eq(status, "DELETING"))
 		*table = json_incref(json_object_get(res, "Table"));
 	rc = 0;
@@ -213,10 +186,10 @@ static int table_ready(json_t *table)
 	json_t *g;
 	size_t i;
 
-	if (!str_eq(sget(table, "TableStatus"), "ACTIVE"))
+	if (!str_eq(pstr(table, "TableStatus"), "ACTIVE"))
 		return 0;
 	json_array_foreach(json_object_get(table, "GlobalSecondaryIndexes"), i, g)
-		if (sget(g, "IndexStatus") && !str_eq(sget(g, "IndexStatus"), "ACTIVE"))
+		if (pstr(g, "IndexStatus") && !str_eq(pstr(g, "IndexStatus"), "ACTIVE"))
 			return 0;
 	return 1;
 }
@@ -259,8 +232,8 @@ static int wait_active(const struct provider_ctx *ctx, const char *name, struct 
 static int table_extras(const struct provider_ctx *ctx, json_t *table, json_t **ttl,
 			json_t **tags, struct cairn_err *err)
 {
-	json_t *in = json_pack("{s:s}", "TableName", sget(table, "TableName"));
-	json_t *tin = json_pack("{s:s}", "ResourceArn", sget(table, "TableArn"));
+	json_t *in = json_pack("{s:s}", "TableName", pstr(table, "TableName"));
+	json_t *tin = json_pack("{s:s}", "ResourceArn", pstr(table, "TableArn"));
 	json_t *res = NULL;
 	int rc = -1;
 
@@ -296,10 +269,10 @@ static json_t *table_gsis(json_t *table, json_t *prior)
 		json_t *pt = json_object_get(g, "ProvisionedThroughput");
 		json_t *nka = json_object_get(proj, "NonKeyAttributes");
 		json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:I}",
-			"name", sget(g, "IndexName") ? sget(g, "IndexName") : "",
+			"name", pstr(g, "IndexName") ? pstr(g, "IndexName") : "",
 			"hash_key", key_of(ks, "HASH") ? key_of(ks, "HASH") : "",
-			"projection_type", sget(proj, "ProjectionType") ?
-				sget(proj, "ProjectionType") : "",
+			"projection_type", pstr(proj, "ProjectionType") ?
+				pstr(proj, "ProjectionType") : "",
 			"read_capacity", num(json_object_get(pt, "ReadCapacityUnits")),
 			"write_capacity", num(json_object_get(pt, "WriteCapacityUnits")));
 
@@ -325,7 +298,7 @@ static json_t *table_attributes(json_t *table, json_t *prior)
 		add_name(used, key_of(json_object_get(g, "KeySchema"), "RANGE"));
 	}
 	json_array_foreach(json_object_get(table, "AttributeDefinitions"), i, d) {
-		const char *name = sget(d, "AttributeName");
+		const char *name = pstr(d, "AttributeName");
 		json_t *u;
 		size_t j;
 		int keep = 0;
@@ -334,7 +307,7 @@ static json_t *table_attributes(json_t *table, json_t *prior)
 			keep |= str_eq(json_string_value(u), name);
 		if (keep)
 			json_array_append_new(out, json_pack("{s:s,s:s}", "name", name, "type",
-				sget(d, "AttributeType") ? sget(d, "AttributeType") : ""));
+				pstr(d, "AttributeType") ? pstr(d, "AttributeType") : ""));
 	}
 	json_decref(used);
 	return order_like(out, json_object_get(prior, "attribute"), "name");
@@ -347,18 +320,18 @@ static json_t *table_attrs(json_t *table, json_t *ttl, json_t *tags, json_t *pri
 	json_t *ks = json_object_get(table, "KeySchema");
 	json_t *pt = json_object_get(table, "ProvisionedThroughput");
 	json_t *stream = json_object_get(table, "StreamSpecification");
-	const char *billing = sget(json_object_get(table, "BillingModeSummary"), "BillingMode");
-	const char *ttl_status = sget(ttl, "TimeToLiveStatus");
-	const char *ttl_name = sget(ttl, "AttributeName");
+	const char *billing = pstr(json_object_get(table, "BillingModeSummary"), "BillingMode");
+	const char *ttl_status = pstr(ttl, "TimeToLiveStatus");
+	const char *ttl_name = pstr(ttl, "AttributeName");
 	int stream_on = json_is_true(json_object_get(stream, "StreamEnabled"));
 
 	/* Tables created as PROVISIONED long ago carry no BillingModeSummary. */
 	if (!billing)
 		billing = "PROVISIONED";
-	json_object_set_new(o, "id", json_string(sget(table, "TableName")));
-	json_object_set_new(o, "name", json_string(sget(table, "TableName")));
-	json_object_set_new(o, "arn", json_string(sget(table, "TableArn") ?
-						  sget(table, "TableArn") : ""));
+	json_object_set_new(o, "id", json_string(pstr(table, "TableName")));
+	json_object_set_new(o, "name", json_string(pstr(table, "TableName")));
+	json_object_set_new(o, "arn", json_string(pstr(table, "TableArn") ?
+						  pstr(table, "TableArn") : ""));
 	json_object_set_new(o, "billing_mode", json_string(billing));
 	/* PAY_PER_REQUEST tables have no provisioned capacity (AWS reports 0;
 	 * moto keeps the old numbers after a switch). */
@@ -382,15 +355,15 @@ static json_t *table_attrs(json_t *table, json_t *ttl, json_t *tags, json_t *pri
 	}
 	/* A disabled TTL has no attribute name in AWS: keep the recorded one. */
 	if (!ttl_name)
-		ttl_name = sget(json_object_get(prior, "ttl"), "attribute_name");
+		ttl_name = pstr(json_object_get(prior, "ttl"), "attribute_name");
 	json_object_set_new(o, "ttl", json_pack("{s:s,s:b}", "attribute_name",
 		ttl_name ? ttl_name : "", "enabled",
 		str_eq(ttl_status, "ENABLED") || str_eq(ttl_status, "ENABLING")));
 	json_object_set_new(o, "stream_enabled", json_boolean(stream_on));
-	if (stream_on && sget(stream, "StreamViewType"))
-		json_object_set_new(o, "stream_view_type", json_string(sget(stream, "StreamViewType")));
-	json_object_set_new(o, "stream_arn", json_string(sget(table, "LatestStreamArn") ?
-							 sget(table, "LatestStreamArn") : ""));
+	if (stream_on && pstr(stream, "StreamViewType"))
+		json_object_set_new(o, "stream_view_type", json_string(pstr(stream, "StreamViewType")));
+	json_object_set_new(o, "stream_arn", json_string(pstr(table, "LatestStreamArn") ?
+							 pstr(table, "LatestStreamArn") : ""));
 	json_object_set_new(o, "tags", ptags_from_list(tags, "Key", "Value"));
 	return o;
 }
@@ -430,9 +403,9 @@ static int put_ttl(const struct provider_ctx *ctx, const char *name, json_t *ttl
 	json_t *in = json_pack("{s:s,s:{s:b,s:s}}", "TableName", name,
 			       "TimeToLiveSpecification",
 			       "Enabled", json_is_true(json_object_get(ttl, "enabled")),
-			       "AttributeName", sget(ttl, "attribute_name") ?
-					sget(ttl, "attribute_name") : "");
-	int rc = call(ctx, "UpdateTimeToLive", in, err);
+			       "AttributeName", pstr(ttl, "attribute_name") ?
+					pstr(ttl, "attribute_name") : "");
+	int rc = pcall_void(ctx, "dynamodb", "UpdateTimeToLive", in, err);
 
 	json_decref(in);
 	return rc;
@@ -447,9 +420,9 @@ static int update_ttl(const struct provider_ctx *ctx, const char *id, json_t *ol
 	int was_on = json_is_true(json_object_get(was, "enabled"));
 	int on = json_is_true(json_object_get(ttl, "enabled"));
 
-	if (was_on && (!on || !str_eq(sget(was, "attribute_name"), sget(ttl, "attribute_name")))) {
+	if (was_on && (!on || !str_eq(pstr(was, "attribute_name"), pstr(ttl, "attribute_name")))) {
 		json_t *off = json_pack("{s:s,s:b}", "attribute_name",
-					sget(was, "attribute_name") ? sget(was, "attribute_name") : "",
+					pstr(was, "attribute_name") ? pstr(was, "attribute_name") : "",
 					"enabled", 0);
 		int rc = put_ttl(ctx, id, off, err);
 
@@ -471,16 +444,16 @@ static int check_keys(const struct provider_ctx *ctx, json_t *attrs, struct cair
 	int rc = -1;
 
 	json_array_foreach(keys, i, k)
-		if (!find_by(defs, "name", sget(k, "AttributeName"))) {
+		if (!find_by(defs, "name", pstr(k, "AttributeName"))) {
 			err_set(err, CAIRN_EINVAL, "%s: key '%s' has no entry in attribute", ctx->name,
-				sget(k, "AttributeName"));
+				pstr(k, "AttributeName"));
 			goto out;
 		}
 	json_array_foreach(defs, i, a)
-		if (!find_by(keys, "AttributeName", sget(a, "name"))) {
+		if (!find_by(keys, "AttributeName", pstr(a, "name"))) {
 			err_set(err, CAIRN_EINVAL, "%s: attribute '%s' is not a key of the table or "
 				"of an index (DynamoDB keeps only key attributes)", ctx->name,
-				sget(a, "name") ? sget(a, "name") : "");
+				pstr(a, "name") ? pstr(a, "name") : "");
 			goto out;
 		}
 	rc = 0;
@@ -501,7 +474,7 @@ static int check_attrs(const struct provider_ctx *ctx, json_t *attrs, struct cai
 		return -1;
 	}
 	if (json_is_true(json_object_get(attrs, "stream_enabled")) !=
-	    (sget(attrs, "stream_view_type") && *sget(attrs, "stream_view_type"))) {
+	    (pstr(attrs, "stream_view_type") && *pstr(attrs, "stream_view_type"))) {
 		err_set(err, CAIRN_EINVAL, "%s: stream_view_type goes with stream_enabled: true, "
 			"and only with it", ctx->name);
 		return -1;
@@ -512,7 +485,7 @@ static int check_attrs(const struct provider_ctx *ctx, json_t *attrs, struct cai
 static int ddb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		      struct cairn_err *err)
 {
-	const char *name = sget(attrs, "name");
+	const char *name = pstr(attrs, "name");
 	json_t *gsis = json_object_get(attrs, "global_secondary_index");
 	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
 	json_t *ttl = json_object_get(attrs, "ttl");
@@ -525,7 +498,7 @@ static int ddb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 		goto out;
 	in = json_pack("{s:s,s:o,s:o,s:s,s:o}", "TableName", name,
 		       "AttributeDefinitions", attr_defs(attrs, gsis),
-		       "KeySchema", key_schema(sget(attrs, "hash_key"), sget(attrs, "range_key")),
+		       "KeySchema", key_schema(pstr(attrs, "hash_key"), pstr(attrs, "range_key")),
 		       "BillingMode", provisioned(attrs) ? "PROVISIONED" : "PAY_PER_REQUEST",
 		       "Tags", ptags_to_list(tags, "Key", "Value"));
 	if (provisioned(attrs))
@@ -540,7 +513,7 @@ static int ddb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	}
 	if (json_is_true(json_object_get(attrs, "stream_enabled")))
 		json_object_set_new(in, "StreamSpecification", json_pack("{s:b,s:s}",
-			"StreamEnabled", 1, "StreamViewType", sget(attrs, "stream_view_type")));
+			"StreamEnabled", 1, "StreamViewType", pstr(attrs, "stream_view_type")));
 	if (pcall(ctx, "dynamodb", "CreateTable", in, &res, err) != 0)
 		goto out;
 	created = 1;
@@ -558,7 +531,7 @@ static int ddb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out) {
-		const char *arn = sget(json_object_get(res, "TableDescription"), "TableArn");
+		const char *arn = pstr(json_object_get(res, "TableDescription"), "TableArn");
 
 		*out = json_pack("{s:s,s:s}", "id", name, "name", name);
 		if (arn)
@@ -573,9 +546,9 @@ out:
 /* One UpdateTable call, then waits until everything is ACTIVE again. */
 static int update_table(const struct provider_ctx *ctx, json_t *in, struct cairn_err *err)
 {
-	if (call(ctx, "UpdateTable", in, err) != 0)
+	if (pcall_void(ctx, "dynamodb", "UpdateTable", in, err) != 0)
 		return -1;
-	return wait_active(ctx, sget(in, "TableName"), err);
+	return wait_active(ctx, pstr(in, "TableName"), err);
 }
 
 /* Billing mode and table capacity. Switching to PROVISIONED needs the
@@ -597,9 +570,9 @@ static int update_billing(const struct provider_ctx *ctx, const char *id, json_t
 
 			json_array_foreach(json_object_get(want, "global_secondary_index"), i, g)
 				if (find_by(json_object_get(old, "global_secondary_index"), "name",
-					    sget(g, "name")))
+					    pstr(g, "name")))
 					json_array_append_new(updates, json_pack("{s:{s:s,s:o}}",
-						"Update", "IndexName", sget(g, "name"),
+						"Update", "IndexName", pstr(g, "name"),
 						"ProvisionedThroughput", gsi_throughput(g, want)));
 			if (json_array_size(updates) > 0)
 				json_object_set_new(in, "GlobalSecondaryIndexUpdates", updates);
@@ -617,10 +590,10 @@ static int gsi_shape_changed(json_t *a, json_t *b)
 {
 	json_t *na = json_object_get(a, "non_key_attributes");
 	json_t *nb = json_object_get(b, "non_key_attributes");
-	const char *ra = sget(a, "range_key"), *rb = sget(b, "range_key");
+	const char *ra = pstr(a, "range_key"), *rb = pstr(b, "range_key");
 
-	if (!str_eq(sget(a, "hash_key"), sget(b, "hash_key")) ||
-	    !str_eq(sget(a, "projection_type"), sget(b, "projection_type")))
+	if (!str_eq(pstr(a, "hash_key"), pstr(b, "hash_key")) ||
+	    !str_eq(pstr(a, "projection_type"), pstr(b, "projection_type")))
 		return 1;
 	if ((ra && *ra) != (rb && *rb) || (ra && *ra && !str_eq(ra, rb)))
 		return 1;
@@ -652,14 +625,14 @@ static int update_gsis(const struct provider_ctx *ctx, const char *id, json_t *o
 
 	/* remaining: the indexes that exist as the stack wants them. */
 	json_array_foreach(have, i, g) {
-		json_t *w = find_by(wanted, "name", sget(g, "name"));
+		json_t *w = find_by(wanted, "name", pstr(g, "name"));
 
 		if (w && !gsi_shape_changed(g, w)) {
 			json_array_append(remaining, w);
 			continue;
 		}
 		in = json_pack("{s:s,s:[{s:{s:s}}]}", "TableName", id,
-			       "GlobalSecondaryIndexUpdates", "Delete", "IndexName", sget(g, "name"));
+			       "GlobalSecondaryIndexUpdates", "Delete", "IndexName", pstr(g, "name"));
 		if (update_table(ctx, in, err) != 0)
 			goto out;
 		json_decref(in);
@@ -667,13 +640,13 @@ static int update_gsis(const struct provider_ctx *ctx, const char *id, json_t *o
 	}
 	if (provisioned(want) && provisioned(old))
 		json_array_foreach(wanted, i, g) {
-			json_t *h = find_by(have, "name", sget(g, "name"));
+			json_t *h = find_by(have, "name", pstr(g, "name"));
 
 			if (!h || gsi_shape_changed(h, g) || !gsi_capacity_changed(h, g, want))
 				continue;
 			in = json_pack("{s:s,s:[{s:{s:s,s:o}}]}", "TableName", id,
 				       "GlobalSecondaryIndexUpdates", "Update", "IndexName",
-				       sget(g, "name"), "ProvisionedThroughput",
+				       pstr(g, "name"), "ProvisionedThroughput",
 				       gsi_throughput(g, want));
 			if (update_table(ctx, in, err) != 0)
 				goto out;
@@ -681,7 +654,7 @@ static int update_gsis(const struct provider_ctx *ctx, const char *id, json_t *o
 			in = NULL;
 		}
 	json_array_foreach(wanted, i, g) {
-		if (find_by(remaining, "name", sget(g, "name")))
+		if (find_by(remaining, "name", pstr(g, "name")))
 			continue;
 		json_array_append(remaining, g);
 		/* Definitions for every key that will exist: DynamoDB needs the
@@ -707,11 +680,11 @@ static int update_stream(const struct provider_ctx *ctx, const char *id, json_t 
 {
 	int was_on = json_is_true(json_object_get(old, "stream_enabled"));
 	int on = json_is_true(json_object_get(want, "stream_enabled"));
-	const char *view = sget(want, "stream_view_type");
+	const char *view = pstr(want, "stream_view_type");
 	json_t *in = NULL;
 	int rc = -1;
 
-	if (was_on && (!on || !str_eq(sget(old, "stream_view_type"), view))) {
+	if (was_on && (!on || !str_eq(pstr(old, "stream_view_type"), view))) {
 		in = json_pack("{s:s,s:{s:b}}", "TableName", id, "StreamSpecification",
 			       "StreamEnabled", 0);
 		if (update_table(ctx, in, err) != 0)
@@ -732,35 +705,13 @@ out:
 	return rc;
 }
 
-/* Tags: moto's TagResource appends instead of overwriting, so changed keys
- * are untagged first (harmless on AWS). */
-static int sync_tags(const struct provider_ctx *ctx, const char *arn, json_t *old,
-		     json_t *want, struct cairn_err *err)
-{
-	json_t *removed, *set, *in = NULL;
-	int rc = -1;
-
-	tagdiff(old, want, 1, &removed, &set);
-	if (json_array_size(removed) > 0) {
-		in = json_pack("{s:s,s:O}", "ResourceArn", arn, "TagKeys", removed);
-		if (call(ctx, "UntagResource", in, err) != 0)
-			goto out;
-		json_decref(in);
-		in = NULL;
-	}
-	if (json_object_size(set) > 0) {
-		in = json_pack("{s:s,s:o}", "ResourceArn", arn,
-			       "Tags", ptags_to_list(set, "Key", "Value"));
-		if (call(ctx, "TagResource", in, err) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	json_decref(in);
-	json_decref(removed);
-	json_decref(set);
-	return rc;
-}
+/* The service's tagging calls for ptags_sync. moto's TagResource appends
+ * instead of overwriting, so changed keys are untagged first (harmless on AWS). */
+static const struct ptag_api TAG_API = {
+	.service = "dynamodb", .untag_op = "UntagResource", .tag_op = "TagResource",
+	.id_member = "ResourceArn", .keys_member = "TagKeys", .tags_member = "Tags",
+	.key_name = "Key", .value_name = "Value", .untag_changed = 1,
+};
 
 static int ddb_update(const struct provider_ctx *ctx, const char *id, json_t *old,
 		      json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
@@ -770,22 +721,22 @@ static int ddb_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	*out = NULL;
 	if (check_attrs(ctx, want, err) != 0)
 		return -1;
-	if ((has_name(changed, "billing_mode") ||
-	     (provisioned(want) && (has_name(changed, "read_capacity") ||
-				    has_name(changed, "write_capacity")))) &&
+	if ((pchanged(changed, "billing_mode") ||
+	     (provisioned(want) && (pchanged(changed, "read_capacity") ||
+				    pchanged(changed, "write_capacity")))) &&
 	    update_billing(ctx, id, old, want, err) != 0)
 		return -1;
-	if ((has_name(changed, "global_secondary_index") || has_name(changed, "billing_mode")) &&
+	if ((pchanged(changed, "global_secondary_index") || pchanged(changed, "billing_mode")) &&
 	    update_gsis(ctx, id, old, want, err) != 0)
 		return -1;
-	if ((has_name(changed, "stream_enabled") || has_name(changed, "stream_view_type")) &&
+	if ((pchanged(changed, "stream_enabled") || pchanged(changed, "stream_view_type")) &&
 	    update_stream(ctx, id, old, want, err) != 0)
 		return -1;
-	if (has_name(changed, "ttl") && json_is_object(ttl) && update_ttl(ctx, id, old, ttl, err) != 0)
+	if (pchanged(changed, "ttl") && json_is_object(ttl) && update_ttl(ctx, id, old, ttl, err) != 0)
 		return -1;
-	if (has_name(changed, "tags") &&
-	    sync_tags(ctx, sget(old, "arn") ? sget(old, "arn") : "", json_object_get(old, "tags"),
-		      json_object_get(want, "tags"), err) != 0)
+	if (pchanged(changed, "tags") &&
+	    ptags_sync(ctx, &TAG_API, pstr(old, "arn") ? pstr(old, "arn") : "",
+		       json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
 		return -1;
 	if (ddb_read(ctx, id, want, out, err) != 0)
 		return -1;
@@ -805,7 +756,7 @@ static int ddb_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 
 	/* ResourceInUseException: the table is still being created or updated. */
 	for (;;) {
-		if (call(ctx, "DeleteTable", in, err) == 0)
+		if (pcall_void(ctx, "dynamodb", "DeleteTable", in, err) == 0)
 			break;
 		if (perr_is(err, "ResourceNotFoundException")) {
 			err_clear(err);
@@ -852,20 +803,14 @@ out:
 static int ddb_import(const struct provider_ctx *ctx, const char *id, json_t **out,
 		      struct cairn_err *err)
 {
-	if (ddb_read(ctx, id, NULL, out, err) != 0)
-		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "DynamoDB table '%s' not found", id);
-		return -1;
-	}
-	return 0;
+	return pimport_read(ctx, ddb_read, "DynamoDB table", id, out, err);
 }
 
 /* Table names are unique per region; adopt the table only if our tags are on it. */
 static int ddb_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		    struct cairn_err *err)
 {
-	const char *name = sget(attrs, "name");
+	const char *name = pstr(attrs, "name");
 	json_t *table = NULL, *ttl = NULL, *tags = NULL;
 	int rc = -1;
 

@@ -13,28 +13,6 @@
 #include "common.h"
 #include "tagdiff.h"
 
-static int has_name(json_t *changed, const char *name)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(changed, i, v)
-		if (strcmp(json_string_value(v), name) == 0)
-			return 1;
-	return 0;
-}
-
-/* pcall for operations whose answer carries nothing we need. */
-static int call(const struct provider_ctx *ctx, const char *operation, json_t *in,
-		struct cairn_err *err)
-{
-	json_t *res = NULL;
-	int rc = pcall(ctx, "sns", operation, in, &res, err);
-
-	json_decref(res);
-	return rc;
-}
-
 /* An attribute map value as a boolean: "true" (or a JSON true). */
 static int attr_true(json_t *v)
 {
@@ -148,7 +126,7 @@ static int set_attr(const struct provider_ctx *ctx, const char *arn, const char 
 {
 	json_t *in = json_pack("{s:s,s:s,s:s}", "TopicArn", arn, "AttributeName", name,
 			       "AttributeValue", value);
-	int rc = call(ctx, "SetTopicAttributes", in, err);
+	int rc = pcall_void(ctx, "sns", "SetTopicAttributes", in, err);
 
 	json_decref(in);
 	return rc;
@@ -217,34 +195,12 @@ out:
 	return rc;
 }
 
-/* Applies the user tag change old -> want. */
-static int sync_tags(const struct provider_ctx *ctx, const char *arn, json_t *old,
-		     json_t *want, struct cairn_err *err)
-{
-	json_t *removed, *set, *in = NULL;
-	int rc = -1;
-
-	tagdiff(old, want, 0, &removed, &set);
-	if (json_array_size(removed) > 0) {
-		in = json_pack("{s:s,s:O}", "ResourceArn", arn, "TagKeys", removed);
-		if (call(ctx, "UntagResource", in, err) != 0)
-			goto out;
-		json_decref(in);
-		in = NULL;
-	}
-	if (json_object_size(set) > 0) {
-		in = json_pack("{s:s,s:o}", "ResourceArn", arn,
-			       "Tags", ptags_to_list(set, "Key", "Value"));
-		if (call(ctx, "TagResource", in, err) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	json_decref(in);
-	json_decref(removed);
-	json_decref(set);
-	return rc;
-}
+/* The service's tagging calls for ptags_sync. */
+static const struct ptag_api TAG_API = {
+	.service = "sns", .untag_op = "UntagResource", .tag_op = "TagResource",
+	.id_member = "ResourceArn", .keys_member = "TagKeys", .tags_member = "Tags",
+	.key_name = "Key", .value_name = "Value",
+};
 
 static int sns_update(const struct provider_ctx *ctx, const char *id, json_t *old,
 		      json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
@@ -254,20 +210,20 @@ static int sns_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	int rc = -1;
 
 	*out = NULL;
-	if (has_name(changed, "display_name") &&
+	if (pchanged(changed, "display_name") &&
 	    set_attr(ctx, id, "DisplayName", display ? display : "", err) != 0)
 		goto out;
-	if (has_name(changed, "policy") && policy &&
+	if (pchanged(changed, "policy") && policy &&
 	    set_attr(ctx, id, "Policy", policy, err) != 0)
 		goto out;
-	if (has_name(changed, "content_based_deduplication") &&
+	if (pchanged(changed, "content_based_deduplication") &&
 	    set_attr(ctx, id, "ContentBasedDeduplication",
 		     json_is_true(json_object_get(want, "content_based_deduplication")) ?
 		     "true" : "false", err) != 0)
 		goto out;
-	if (has_name(changed, "tags") &&
-	    sync_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"),
-		      err) != 0)
+	if (pchanged(changed, "tags") &&
+	    ptags_sync(ctx, &TAG_API, id, json_object_get(old, "tags"),
+		       json_object_get(want, "tags"), err) != 0)
 		goto out;
 	if (sns_read(ctx, id, want, out, err) != 0)
 		goto out;
@@ -285,7 +241,7 @@ static int sns_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 		      struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:s}", "TopicArn", id);
-	int rc = call(ctx, "DeleteTopic", in, err);
+	int rc = pcall_void(ctx, "sns", "DeleteTopic", in, err);
 
 	if (rc != 0 && (perr_is(err, "NotFound") || perr_is(err, "NotFoundException"))) {
 		err_clear(err);
@@ -304,13 +260,7 @@ static int sns_import(const struct provider_ctx *ctx, const char *id, json_t **o
 			"ACCOUNT:NAME)", id);
 		return -1;
 	}
-	if (sns_read(ctx, id, NULL, out, err) != 0)
-		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "SNS topic '%s' not found", id);
-		return -1;
-	}
-	return 0;
+	return pimport_read(ctx, sns_read, "SNS topic", id, out, err);
 }
 
 /* Topic names are unique per account and region: look the name up in
