@@ -454,10 +454,7 @@ static int vpc_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 	rc = 0;
 out:
 	if (rc != 0)
-		for (i = 0; i < n; i++) {
-			json_decref(outs[i]);
-			outs[i] = NULL;
-		}
+		pouts_clear(outs, n);
 	json_decref(vpcs);
 	json_decref(mains);
 	json_decref(sgs);
