@@ -18,43 +18,6 @@
 #define SVC "cloudwatch"
 #define CW_DESCRIBE_MAX 100
 
-static const char *jstr(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static int has_name(json_t *changed, const char *name)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(changed, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
-			return 1;
-	return 0;
-}
-
-static int call(const struct provider_ctx *ctx, const char *op, json_t *in,
-		struct cairn_err *err)
-{
-	json_t *res = NULL;
-	int rc = pcall(ctx, SVC, op, in, &res, err);
-
-	json_decref(res);
-	return rc;
-}
-
-static int array_has_str(json_t *a, const char *s)
-{
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(a, i, e)
-		if (json_is_string(e) && strcmp(json_string_value(e), s) == 0)
-			return 1;
-	return 0;
-}
-
 /* The strings of have (a set, borrowed; may be NULL) in the order prior
  * (may be NULL) lists them, the others after in the order AWS gives (the
  * order they were written in), so an import reads back as written. New array. */
@@ -64,11 +27,11 @@ static json_t *order_like(json_t *have, json_t *prior)
 	size_t i;
 
 	json_array_foreach(prior, i, e)
-		if (json_is_string(e) && array_has_str(have, json_string_value(e)) &&
-		    !array_has_str(out, json_string_value(e)))
+		if (json_is_string(e) && parray_has_str(have, json_string_value(e)) &&
+		    !parray_has_str(out, json_string_value(e)))
 			json_array_append(out, e);
 	json_array_foreach(have, i, e)
-		if (json_is_string(e) && !array_has_str(out, json_string_value(e)))
+		if (json_is_string(e) && !parray_has_str(out, json_string_value(e)))
 			json_array_append(out, e);
 	return out;
 }
@@ -78,27 +41,27 @@ static json_t *order_like(json_t *have, json_t *prior)
 static json_t *alarm_attrs(json_t *a, json_t *tags, json_t *prior)
 {
 	json_t *o = json_object(), *dims = json_object(), *d, *v;
-	const char *desc = jstr(a, "AlarmDescription"), *tmd = jstr(a, "TreatMissingData");
+	const char *desc = pstr(a, "AlarmDescription"), *tmd = pstr(a, "TreatMissingData");
 	size_t i;
 
-	json_object_set_new(o, "id", json_string(jstr(a, "AlarmName")));
-	json_object_set_new(o, "alarm_name", json_string(jstr(a, "AlarmName")));
-	json_object_set_new(o, "arn", json_string(jstr(a, "AlarmArn") ? jstr(a, "AlarmArn") : ""));
+	json_object_set_new(o, "id", json_string(pstr(a, "AlarmName")));
+	json_object_set_new(o, "alarm_name", json_string(pstr(a, "AlarmName")));
+	json_object_set_new(o, "arn", json_string(pstr(a, "AlarmArn") ? pstr(a, "AlarmArn") : ""));
 	json_object_set_new(o, "comparison_operator",
-			    json_string(jstr(a, "ComparisonOperator") ?
-					jstr(a, "ComparisonOperator") : ""));
+			    json_string(pstr(a, "ComparisonOperator") ?
+					pstr(a, "ComparisonOperator") : ""));
 	json_object_set_new(o, "evaluation_periods",
 			    json_integer(json_integer_value(json_object_get(a, "EvaluationPeriods"))));
 	json_object_set_new(o, "metric_name",
-			    json_string(jstr(a, "MetricName") ? jstr(a, "MetricName") : ""));
+			    json_string(pstr(a, "MetricName") ? pstr(a, "MetricName") : ""));
 	json_object_set_new(o, "namespace",
-			    json_string(jstr(a, "Namespace") ? jstr(a, "Namespace") : ""));
+			    json_string(pstr(a, "Namespace") ? pstr(a, "Namespace") : ""));
 	json_object_set_new(o, "period",
 			    json_integer(json_integer_value(json_object_get(a, "Period"))));
 	json_object_set_new(o, "statistic",
-			    json_string(jstr(a, "Statistic") ? jstr(a, "Statistic") : ""));
-	if (jstr(a, "Unit"))
-		json_object_set_new(o, "unit", json_string(jstr(a, "Unit")));
+			    json_string(pstr(a, "Statistic") ? pstr(a, "Statistic") : ""));
+	if (pstr(a, "Unit"))
+		json_object_set_new(o, "unit", json_string(pstr(a, "Unit")));
 	v = json_object_get(a, "Threshold");
 	if (json_number_value(v) == (double)(json_int_t)json_number_value(v))
 		json_object_set_new(o, "threshold",
@@ -116,9 +79,9 @@ static json_t *alarm_attrs(json_t *a, json_t *tags, json_t *prior)
 			    order_like(json_object_get(a, "InsufficientDataActions"),
 				       json_object_get(prior, "insufficient_data_actions")));
 	json_array_foreach(json_object_get(a, "Dimensions"), i, d)
-		if (jstr(d, "Name"))
-			json_object_set_new(dims, jstr(d, "Name"),
-					    json_string(jstr(d, "Value") ? jstr(d, "Value") : ""));
+		if (pstr(d, "Name"))
+			json_object_set_new(dims, pstr(d, "Name"),
+					    json_string(pstr(d, "Value") ? pstr(d, "Value") : ""));
 	json_object_set_new(o, "dimensions", dims);
 	/* AWS leaves it out unless it was set (then all evaluation periods
 	 * count); so does the attribute object, and a stack that leaves it
@@ -171,8 +134,8 @@ static int describe_chunk(const struct provider_ctx *ctx, const char *const *nam
 		goto out;
 	}
 	json_array_foreach(items, i, a)
-		if (jstr(a, "AlarmName"))
-			json_object_set(found, jstr(a, "AlarmName"), a);
+		if (pstr(a, "AlarmName"))
+			json_object_set(found, pstr(a, "AlarmName"), a);
 	rc = 0;
 out:
 	json_decref(in);
@@ -184,23 +147,19 @@ static int read_names(const struct provider_ctx *const *ctxs, size_t n, const ch
 		      json_t *const *priors, json_t **outs, struct cairn_err *err)
 {
 	json_t *found = json_object();
-	size_t from, i;
+	size_t i;
 	int rc = -1;
 
 	for (i = 0; i < n; i++)
 		outs[i] = NULL;
-	for (from = 0; from < n; from += CW_DESCRIBE_MAX) {
-		size_t to = from + CW_DESCRIBE_MAX < n ? from + CW_DESCRIBE_MAX : n;
-
-		if (describe_chunk(ctxs[from], names, from, to, found, err) != 0)
-			goto out;
-	}
+	if (pread_chunks(ctxs, names, n, CW_DESCRIBE_MAX, describe_chunk, found, err) != 0)
+		goto out;
 	for (i = 0; i < n; i++) {
 		json_t *a = json_object_get(found, names[i]), *tags = NULL;
 
-		if (!a || !jstr(a, "AlarmArn"))
+		if (!a || !pstr(a, "AlarmArn"))
 			continue;
-		if (alarm_tags(ctxs[i], jstr(a, "AlarmArn"), &tags, err) != 0)
+		if (alarm_tags(ctxs[i], pstr(a, "AlarmArn"), &tags, err) != 0)
 			goto out;
 		if (tags)
 			outs[i] = alarm_attrs(a, tags, priors ? priors[i] : NULL);
@@ -209,10 +168,7 @@ static int read_names(const struct provider_ctx *const *ctxs, size_t n, const ch
 	rc = 0;
 out:
 	if (rc != 0)
-		for (i = 0; i < n; i++) {
-			json_decref(outs[i]);
-			outs[i] = NULL;
-		}
+		pouts_clear(outs, n);
 	json_decref(found);
 	return rc;
 }
@@ -235,20 +191,20 @@ static json_t *put_input(json_t *attrs)
 	json_t *in = json_object(), *dims = json_array(), *v;
 	const char *k;
 
-	json_object_set_new(in, "AlarmName", json_string(jstr(attrs, "alarm_name")));
+	json_object_set_new(in, "AlarmName", json_string(pstr(attrs, "alarm_name")));
 	json_object_set_new(in, "ComparisonOperator",
-			    json_string(jstr(attrs, "comparison_operator")));
+			    json_string(pstr(attrs, "comparison_operator")));
 	json_object_set(in, "EvaluationPeriods", json_object_get(attrs, "evaluation_periods"));
-	json_object_set_new(in, "MetricName", json_string(jstr(attrs, "metric_name")));
-	json_object_set_new(in, "Namespace", json_string(jstr(attrs, "namespace")));
+	json_object_set_new(in, "MetricName", json_string(pstr(attrs, "metric_name")));
+	json_object_set_new(in, "Namespace", json_string(pstr(attrs, "namespace")));
 	json_object_set(in, "Period", json_object_get(attrs, "period"));
-	json_object_set_new(in, "Statistic", json_string(jstr(attrs, "statistic")));
+	json_object_set_new(in, "Statistic", json_string(pstr(attrs, "statistic")));
 	json_object_set(in, "Threshold", json_object_get(attrs, "threshold"));
-	if (jstr(attrs, "unit") && *jstr(attrs, "unit"))
-		json_object_set_new(in, "Unit", json_string(jstr(attrs, "unit")));
-	if (jstr(attrs, "alarm_description"))
+	if (pstr(attrs, "unit") && *pstr(attrs, "unit"))
+		json_object_set_new(in, "Unit", json_string(pstr(attrs, "unit")));
+	if (pstr(attrs, "alarm_description"))
 		json_object_set_new(in, "AlarmDescription",
-				    json_string(jstr(attrs, "alarm_description")));
+				    json_string(pstr(attrs, "alarm_description")));
 	json_object_set_new(in, "ActionsEnabled",
 			    json_boolean(!json_is_false(json_object_get(attrs, "actions_enabled"))));
 	json_object_set(in, "AlarmActions", json_object_get(attrs, "alarm_actions"));
@@ -261,23 +217,23 @@ static json_t *put_input(json_t *attrs)
 	if (json_is_number(json_object_get(attrs, "datapoints_to_alarm")))
 		json_object_set(in, "DatapointsToAlarm", json_object_get(attrs,
 									 "datapoints_to_alarm"));
-	if (jstr(attrs, "treat_missing_data"))
+	if (pstr(attrs, "treat_missing_data"))
 		json_object_set_new(in, "TreatMissingData",
-				    json_string(jstr(attrs, "treat_missing_data")));
+				    json_string(pstr(attrs, "treat_missing_data")));
 	return in;
 }
 
 static int cw_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		     struct cairn_err *err)
 {
-	const char *name = jstr(attrs, "alarm_name");
+	const char *name = pstr(attrs, "alarm_name");
 	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
 	json_t *in = put_input(attrs);
 	int rc = -1, created = 0;
 
 	*out = NULL;
 	json_object_set_new(in, "Tags", ptags_to_list(tags, "Key", "Value"));
-	if (call(ctx, "PutMetricAlarm", in, err) != 0)
+	if (pcall_void(ctx, SVC, "PutMetricAlarm", in, err) != 0)
 		goto out;
 	created = 1;
 	if (cw_read(ctx, name, attrs, out, err) != 0)
@@ -296,33 +252,12 @@ out:
 	return rc;
 }
 
-static int sync_tags(const struct provider_ctx *ctx, const char *arn, json_t *old,
-		     json_t *want, struct cairn_err *err)
-{
-	json_t *removed, *set, *in = NULL;
-	int rc = -1;
-
-	tagdiff(old, want, 0, &removed, &set);
-	if (json_array_size(removed) > 0) {
-		in = json_pack("{s:s,s:O}", "ResourceARN", arn, "TagKeys", removed);
-		if (call(ctx, "UntagResource", in, err) != 0)
-			goto out;
-		json_decref(in);
-		in = NULL;
-	}
-	if (json_object_size(set) > 0) {
-		in = json_pack("{s:s,s:o}", "ResourceARN", arn,
-			       "Tags", ptags_to_list(set, "Key", "Value"));
-		if (call(ctx, "TagResource", in, err) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	json_decref(in);
-	json_decref(removed);
-	json_decref(set);
-	return rc;
-}
+/* The service's tagging calls for ptags_sync. */
+static const struct ptag_api TAG_API = {
+	.service = SVC, .untag_op = "UntagResource", .tag_op = "TagResource",
+	.id_member = "ResourceARN", .keys_member = "TagKeys", .tags_member = "Tags",
+	.key_name = "Key", .value_name = "Value",
+};
 
 static int cw_update(const struct provider_ctx *ctx, const char *id, json_t *old, json_t *want,
 		     json_t *changed, json_t **out, struct cairn_err *err)
@@ -338,12 +273,12 @@ static int cw_update(const struct provider_ctx *ctx, const char *id, json_t *old
 	if (put) {
 		in = put_input(want);
 		json_object_set_new(in, "AlarmName", json_string(id));
-		if (call(ctx, "PutMetricAlarm", in, err) != 0)
+		if (pcall_void(ctx, SVC, "PutMetricAlarm", in, err) != 0)
 			goto out;
 	}
-	if (has_name(changed, "tags") &&
-	    sync_tags(ctx, jstr(old, "arn"), json_object_get(old, "tags"),
-		      json_object_get(want, "tags"), err) != 0)
+	if (pchanged(changed, "tags") &&
+	    ptags_sync(ctx, &TAG_API, pstr(old, "arn"), json_object_get(old, "tags"),
+		       json_object_get(want, "tags"), err) != 0)
 		goto out;
 	if (cw_read(ctx, id, want, out, err) != 0)
 		goto out;
@@ -362,12 +297,8 @@ static int cw_delete(const struct provider_ctx *ctx, const char *id, json_t *att
 		     struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:[s]}", "AlarmNames", id);
-	int rc = call(ctx, "DeleteAlarms", in, err);
+	int rc = pcall_gone(ctx, SVC, "DeleteAlarms", in, "ResourceNotFound", err);
 
-	if (rc != 0 && perr_is(err, "ResourceNotFound")) {
-		err_clear(err);
-		rc = 0;
-	}
 	json_decref(in);
 	return rc;
 }
@@ -375,13 +306,7 @@ static int cw_delete(const struct provider_ctx *ctx, const char *id, json_t *att
 static int cw_import(const struct provider_ctx *ctx, const char *id, json_t **out,
 		     struct cairn_err *err)
 {
-	if (cw_read(ctx, id, NULL, out, err) != 0)
-		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CloudWatch alarm '%s' not found", id);
-		return -1;
-	}
-	return 0;
+	return pimport_read(ctx, cw_read, "CloudWatch alarm", id, out, err);
 }
 
 /* Names are unique per region: adopt the alarm of that name only if it
@@ -389,7 +314,7 @@ static int cw_import(const struct provider_ctx *ctx, const char *id, json_t **ou
 static int cw_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		   struct cairn_err *err)
 {
-	const char *name = jstr(attrs, "alarm_name");
+	const char *name = pstr(attrs, "alarm_name");
 	json_t *found = json_object(), *a, *tags = NULL;
 	int rc = -1;
 
@@ -401,8 +326,8 @@ static int cw_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 	if (describe_chunk(ctx, &name, 0, 1, found, err) != 0)
 		goto out;
 	a = json_object_get(found, name);
-	if (a && jstr(a, "AlarmArn")) {
-		if (alarm_tags(ctx, jstr(a, "AlarmArn"), &tags, err) != 0)
+	if (a && pstr(a, "AlarmArn")) {
+		if (alarm_tags(ctx, pstr(a, "AlarmArn"), &tags, err) != 0)
 			goto out;
 		if (tags && ptags_owned_by(tags, "Key", "Value", ctx))
 			*out = alarm_attrs(a, tags, attrs);

@@ -25,32 +25,6 @@
 #define IAM_CONSISTENCY_MS (2 * 60 * 1000L)
 #define IAM_POLL_MS 1000L
 
-static const char *jstr(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static int has_name(json_t *changed, const char *name)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(changed, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
-			return 1;
-	return 0;
-}
-
-static int call(const struct provider_ctx *ctx, const char *op, json_t *in,
-		struct cairn_err *err)
-{
-	json_t *res = NULL;
-	int rc = pcall(ctx, SVC, op, in, &res, err);
-
-	json_decref(res);
-	return rc;
-}
-
 /*
  * call, retrying while AWS answers retry_code (eventual consistency) up
  * to IAM_CONSISTENCY_MS; with msg_part, only errors whose message has it.
@@ -61,7 +35,7 @@ static int call_retry(const struct provider_ctx *ctx, const char *op, json_t *in
 	long waited = 0;
 
 	for (;;) {
-		if (call(ctx, op, in, err) == 0)
+		if (pcall_void(ctx, SVC, op, in, err) == 0)
 			return 0;
 		if (!perr_is(err, retry_code) || (msg_part && !strstr(err->msg, msg_part)) ||
 		    waited >= IAM_CONSISTENCY_MS)
@@ -74,22 +48,6 @@ static int call_retry(const struct provider_ctx *ctx, const char *op, json_t *in
 	}
 }
 
-static int array_has_str(json_t *a, const char *s)
-{
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(a, i, e)
-		if (json_is_string(e) && strcmp(json_string_value(e), s) == 0)
-			return 1;
-	return 0;
-}
-
-static int cmp_json_str(const void *a, const void *b)
-{
-	return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
-}
-
 /* The strings of have (a set, borrowed) in the order prior (may be NULL)
  * lists them, the others sorted after. New array. */
 static json_t *order_like(json_t *have, json_t *prior)
@@ -98,14 +56,14 @@ static json_t *order_like(json_t *have, json_t *prior)
 	size_t i, n = 0;
 
 	json_array_foreach(prior, i, e)
-		if (json_is_string(e) && array_has_str(have, json_string_value(e)) &&
-		    !array_has_str(out, json_string_value(e)))
+		if (json_is_string(e) && parray_has_str(have, json_string_value(e)) &&
+		    !parray_has_str(out, json_string_value(e)))
 			json_array_append(out, e);
 	rest = xcalloc(json_array_size(have) + 1, sizeof(*rest));
 	json_array_foreach(have, i, e)
-		if (json_is_string(e) && !array_has_str(out, json_string_value(e)))
+		if (json_is_string(e) && !parray_has_str(out, json_string_value(e)))
 			rest[n++] = e;
-	qsort(rest, n, sizeof(*rest), cmp_json_str);
+	qsort(rest, n, sizeof(*rest), pcmp_json_str);
 	for (i = 0; i < n; i++)
 		json_array_append(out, rest[i]);
 	free(rest);
@@ -159,7 +117,7 @@ static int get_inline(const struct provider_ctx *ctx, const char *name, const ch
 	int rc = pcall(ctx, SVC, "GetRolePolicy", in, &res, err);
 
 	if (rc == 0)
-		json_object_set_new(docs, policy, policy_doc(jstr(res, "PolicyDocument")));
+		json_object_set_new(docs, policy, policy_doc(pstr(res, "PolicyDocument")));
 	json_decref(in);
 	json_decref(res);
 	return rc;
@@ -187,8 +145,8 @@ static int role_get(const struct provider_ctx *ctx, const char *name, struct rol
 	}
 	p->managed = json_array();
 	json_array_foreach(items, i, e)
-		if (jstr(e, "PolicyArn"))
-			json_array_append_new(p->managed, json_string(jstr(e, "PolicyArn")));
+		if (pstr(e, "PolicyArn"))
+			json_array_append_new(p->managed, json_string(pstr(e, "PolicyArn")));
 	if (aws_call_all(ctx->aws, SVC, "ListRolePolicies", in, "PolicyNames", &p->inline_names,
 			 err) != 0) {
 		err_prefix(err, "ListRolePolicies on %s", ctx->name);
@@ -222,8 +180,8 @@ static json_t *inline_list(struct role_parts *p, json_t *prior)
 	size_t i;
 
 	json_array_foreach(json_object_get(prior, "inline_policy"), i, e)
-		if (jstr(e, "name"))
-			json_array_append_new(prior_names, json_string(jstr(e, "name")));
+		if (pstr(e, "name"))
+			json_array_append_new(prior_names, json_string(pstr(e, "name")));
 	names = order_like(p->inline_names, prior_names);
 	json_array_foreach(names, i, e)
 		json_array_append_new(list, json_pack("{s:O,s:O}", "name", e, "policy",
@@ -234,36 +192,31 @@ static json_t *inline_list(struct role_parts *p, json_t *prior)
 	return list;
 }
 
-static json_t *str_or_empty(json_t *o, const char *key)
-{
-	return json_string(jstr(o, key) ? jstr(o, key) : "");
-}
-
 /* Attribute object of a role read by role_get; prior (may be NULL) gives
  * the list orders. New ref. */
 static json_t *role_attrs(struct role_parts *p, json_t *prior)
 {
 	json_t *r = p->role, *o = json_object(), *v;
 
-	json_object_set_new(o, "id", str_or_empty(r, "RoleName"));
-	json_object_set_new(o, "name", str_or_empty(r, "RoleName"));
-	json_object_set_new(o, "path", json_string(jstr(r, "Path") ? jstr(r, "Path") : "/"));
-	json_object_set_new(o, "description", str_or_empty(r, "Description"));
+	json_object_set_new(o, "id", pstr_json(json_object_get(r, "RoleName")));
+	json_object_set_new(o, "name", pstr_json(json_object_get(r, "RoleName")));
+	json_object_set_new(o, "path", json_string(pstr(r, "Path") ? pstr(r, "Path") : "/"));
+	json_object_set_new(o, "description", pstr_json(json_object_get(r, "Description")));
 	json_object_set_new(o, "assume_role_policy",
-			    policy_doc(jstr(r, "AssumeRolePolicyDocument")));
+			    policy_doc(pstr(r, "AssumeRolePolicyDocument")));
 	v = json_object_get(r, "MaxSessionDuration");
 	json_object_set_new(o, "max_session_duration",
 			    json_integer(json_is_integer(v) ? json_integer_value(v) : 3600));
 	json_object_set_new(o, "permissions_boundary",
-			    str_or_empty(json_object_get(r, "PermissionsBoundary"),
-					 "PermissionsBoundaryArn"));
+			    pstr_json(json_object_get(json_object_get(r, "PermissionsBoundary"),
+							     "PermissionsBoundaryArn")));
 	json_object_set_new(o, "managed_policy_arns",
 			    order_like(p->managed, json_object_get(prior, "managed_policy_arns")));
 	json_object_set_new(o, "inline_policy", inline_list(p, prior));
 	json_object_set_new(o, "tags", ptags_from_list(json_object_get(r, "Tags"), "Key", "Value"));
-	json_object_set_new(o, "arn", str_or_empty(r, "Arn"));
-	json_object_set_new(o, "unique_id", str_or_empty(r, "RoleId"));
-	json_object_set_new(o, "create_date", str_or_empty(r, "CreateDate"));
+	json_object_set_new(o, "arn", pstr_json(json_object_get(r, "Arn")));
+	json_object_set_new(o, "unique_id", pstr_json(json_object_get(r, "RoleId")));
+	json_object_set_new(o, "create_date", pstr_json(json_object_get(r, "CreateDate")));
 	return o;
 }
 
@@ -285,7 +238,7 @@ static int attach(const struct provider_ctx *ctx, const char *name, const char *
 		  struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:s,s:s}", "RoleName", name, "PolicyArn", arn);
-	int rc = call(ctx, "AttachRolePolicy", in, err);
+	int rc = pcall_void(ctx, SVC, "AttachRolePolicy", in, err);
 
 	json_decref(in);
 	return rc;
@@ -296,12 +249,8 @@ static int detach(const struct provider_ctx *ctx, const char *name, const char *
 		  struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:s,s:s}", "RoleName", name, "PolicyArn", arn);
-	int rc = call(ctx, "DetachRolePolicy", in, err);
+	int rc = pcall_gone(ctx, SVC, "DetachRolePolicy", in, "NoSuchEntity", err);
 
-	if (rc != 0 && perr_is(err, "NoSuchEntity")) {
-		err_clear(err);
-		rc = 0;
-	}
 	json_decref(in);
 	return rc;
 }
@@ -310,9 +259,9 @@ static int put_inline(const struct provider_ctx *ctx, const char *name, json_t *
 		      struct cairn_err *err)
 {
 	char *text = policy_text(json_object_get(pol, "policy"));
-	json_t *in = json_pack("{s:s,s:s,s:s}", "RoleName", name, "PolicyName", jstr(pol, "name"),
+	json_t *in = json_pack("{s:s,s:s,s:s}", "RoleName", name, "PolicyName", pstr(pol, "name"),
 			       "PolicyDocument", text);
-	int rc = call(ctx, "PutRolePolicy", in, err);
+	int rc = pcall_void(ctx, SVC, "PutRolePolicy", in, err);
 
 	json_decref(in);
 	free(text);
@@ -323,12 +272,8 @@ static int delete_inline(const struct provider_ctx *ctx, const char *name, const
 			 struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:s,s:s}", "RoleName", name, "PolicyName", policy);
-	int rc = call(ctx, "DeleteRolePolicy", in, err);
+	int rc = pcall_gone(ctx, SVC, "DeleteRolePolicy", in, "NoSuchEntity", err);
 
-	if (rc != 0 && perr_is(err, "NoSuchEntity")) {
-		err_clear(err);
-		rc = 0;
-	}
 	json_decref(in);
 	return rc;
 }
@@ -340,7 +285,7 @@ static json_t *inline_named(json_t *list, const char *name)
 	size_t i;
 
 	json_array_foreach(list, i, e)
-		if (jstr(e, "name") && strcmp(jstr(e, "name"), name) == 0)
+		if (pstr(e, "name") && strcmp(pstr(e, "name"), name) == 0)
 			return e;
 	return NULL;
 }
@@ -353,11 +298,11 @@ static int sync_managed(const struct provider_ctx *ctx, const char *name, json_t
 	size_t i;
 
 	json_array_foreach(old, i, e)
-		if (!array_has_str(want, json_string_value(e)) &&
+		if (!parray_has_str(want, json_string_value(e)) &&
 		    detach(ctx, name, json_string_value(e), err) != 0)
 			return -1;
 	json_array_foreach(want, i, e)
-		if (!array_has_str(old, json_string_value(e)) &&
+		if (!parray_has_str(old, json_string_value(e)) &&
 		    attach(ctx, name, json_string_value(e), err) != 0)
 			return -1;
 	return 0;
@@ -371,11 +316,11 @@ static int sync_inline(const struct provider_ctx *ctx, const char *name, json_t 
 	size_t i;
 
 	json_array_foreach(old, i, e)
-		if (jstr(e, "name") && !inline_named(want, jstr(e, "name")) &&
-		    delete_inline(ctx, name, jstr(e, "name"), err) != 0)
+		if (pstr(e, "name") && !inline_named(want, pstr(e, "name")) &&
+		    delete_inline(ctx, name, pstr(e, "name"), err) != 0)
 			return -1;
 	json_array_foreach(want, i, e) {
-		prev = jstr(e, "name") ? inline_named(old, jstr(e, "name")) : NULL;
+		prev = pstr(e, "name") ? inline_named(old, pstr(e, "name")) : NULL;
 		if (prev && json_equal(json_object_get(prev, "policy"),
 				       json_object_get(e, "policy")))
 			continue;
@@ -412,8 +357,8 @@ static int read_new(const struct provider_ctx *ctx, const char *name, json_t *at
 static int iam_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		      struct cairn_err *err)
 {
-	const char *name = jstr(attrs, "name"), *desc = jstr(attrs, "description");
-	const char *boundary = jstr(attrs, "permissions_boundary");
+	const char *name = pstr(attrs, "name"), *desc = pstr(attrs, "description");
+	const char *boundary = pstr(attrs, "permissions_boundary");
 	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
 	char *trust = policy_text(json_object_get(attrs, "assume_role_policy"));
 	json_t *in, *msd = json_object_get(attrs, "max_session_duration"), *e;
@@ -422,7 +367,7 @@ static int iam_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 
 	*out = NULL;
 	in = json_pack("{s:s,s:s,s:s,s:o}", "RoleName", name,
-		       "Path", jstr(attrs, "path") ? jstr(attrs, "path") : "/",
+		       "Path", pstr(attrs, "path") ? pstr(attrs, "path") : "/",
 		       "AssumeRolePolicyDocument", trust,
 		       "Tags", ptags_to_list(tags, "Key", "Value"));
 	if (desc && *desc)
@@ -466,33 +411,6 @@ out:
 	return rc;
 }
 
-static int sync_tags(const struct provider_ctx *ctx, const char *name, json_t *old,
-		     json_t *want, struct cairn_err *err)
-{
-	json_t *removed, *set, *in = NULL;
-	int rc = -1;
-
-	tagdiff(old, want, 0, &removed, &set);
-	if (json_array_size(removed) > 0) {
-		in = json_pack("{s:s,s:O}", "RoleName", name, "TagKeys", removed);
-		if (call(ctx, "UntagRole", in, err) != 0)
-			goto out;
-		json_decref(in);
-		in = NULL;
-	}
-	if (json_object_size(set) > 0) {
-		in = json_pack("{s:s,s:o}", "RoleName", name, "Tags", ptags_to_list(set, "Key", "Value"));
-		if (call(ctx, "TagRole", in, err) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	json_decref(in);
-	json_decref(removed);
-	json_decref(set);
-	return rc;
-}
-
 /* Puts the permissions boundary, or deletes it for an empty ARN. */
 static int set_boundary(const struct provider_ctx *ctx, const char *name, const char *arn,
 			struct cairn_err *err)
@@ -502,13 +420,20 @@ static int set_boundary(const struct provider_ctx *ctx, const char *name, const 
 
 	if (arn && *arn) {
 		json_object_set_new(in, "PermissionsBoundary", json_string(arn));
-		rc = call(ctx, "PutRolePermissionsBoundary", in, err);
+		rc = pcall_void(ctx, SVC, "PutRolePermissionsBoundary", in, err);
 	} else {
-		rc = call(ctx, "DeleteRolePermissionsBoundary", in, err);
+		rc = pcall_void(ctx, SVC, "DeleteRolePermissionsBoundary", in, err);
 	}
 	json_decref(in);
 	return rc;
 }
+
+/* The service's tagging calls for ptags_sync. */
+static const struct ptag_api TAG_API = {
+	.service = SVC, .untag_op = "UntagRole", .tag_op = "TagRole",
+	.id_member = "RoleName", .keys_member = "TagKeys", .tags_member = "Tags",
+	.key_name = "Key", .value_name = "Value",
+};
 
 static int iam_update(const struct provider_ctx *ctx, const char *id, json_t *old, json_t *want,
 		      json_t *changed, json_t **out, struct cairn_err *err)
@@ -518,37 +443,37 @@ static int iam_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	int rc = -1;
 
 	*out = NULL;
-	if (has_name(changed, "description") || has_name(changed, "max_session_duration")) {
+	if (pchanged(changed, "description") || pchanged(changed, "max_session_duration")) {
 		in = json_pack("{s:s,s:s}", "RoleName", id, "Description",
-			       jstr(want, "description") ? jstr(want, "description") : "");
+			       pstr(want, "description") ? pstr(want, "description") : "");
 		if (json_is_number(msd))
 			json_object_set_new(in, "MaxSessionDuration",
 					    json_integer((json_int_t)json_number_value(msd)));
-		if (call(ctx, "UpdateRole", in, err) != 0)
+		if (pcall_void(ctx, SVC, "UpdateRole", in, err) != 0)
 			goto out;
 		json_decref(in);
 		in = NULL;
 	}
-	if (has_name(changed, "assume_role_policy")) {
+	if (pchanged(changed, "assume_role_policy")) {
 		trust = policy_text(json_object_get(want, "assume_role_policy"));
 		in = json_pack("{s:s,s:s}", "RoleName", id, "PolicyDocument", trust);
-		if (call(ctx, "UpdateAssumeRolePolicy", in, err) != 0)
+		if (pcall_void(ctx, SVC, "UpdateAssumeRolePolicy", in, err) != 0)
 			goto out;
 	}
-	if (has_name(changed, "permissions_boundary") &&
-	    set_boundary(ctx, id, jstr(want, "permissions_boundary"), err) != 0)
+	if (pchanged(changed, "permissions_boundary") &&
+	    set_boundary(ctx, id, pstr(want, "permissions_boundary"), err) != 0)
 		goto out;
-	if (has_name(changed, "managed_policy_arns") &&
+	if (pchanged(changed, "managed_policy_arns") &&
 	    sync_managed(ctx, id, json_object_get(old, "managed_policy_arns"),
 			 json_object_get(want, "managed_policy_arns"), err) != 0)
 		goto out;
-	if (has_name(changed, "inline_policy") &&
+	if (pchanged(changed, "inline_policy") &&
 	    sync_inline(ctx, id, json_object_get(old, "inline_policy"),
 			json_object_get(want, "inline_policy"), err) != 0)
 		goto out;
-	if (has_name(changed, "tags") &&
-	    sync_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"),
-		      err) != 0)
+	if (pchanged(changed, "tags") &&
+	    ptags_sync(ctx, &TAG_API, id, json_object_get(old, "tags"),
+		       json_object_get(want, "tags"), err) != 0)
 		goto out;
 	if (iam_read(ctx, id, want, out, err) != 0)
 		goto out;
@@ -603,13 +528,7 @@ static int iam_import(const struct provider_ctx *ctx, const char *id, json_t **o
 		err_set(err, CAIRN_EINVAL, "'%s' is an ARN; import a role by its name", id);
 		return -1;
 	}
-	if (iam_read(ctx, id, NULL, out, err) != 0)
-		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "IAM role '%s' not found", id);
-		return -1;
-	}
-	return 0;
+	return pimport_read(ctx, iam_read, "IAM role", id, out, err);
 }
 
 /* Role names are unique per account: adopt the role of that name only if
@@ -617,7 +536,7 @@ static int iam_import(const struct provider_ctx *ctx, const char *id, json_t **o
 static int iam_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		    struct cairn_err *err)
 {
-	const char *name = jstr(attrs, "name");
+	const char *name = pstr(attrs, "name");
 	struct role_parts p;
 
 	*out = NULL;

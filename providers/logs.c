@@ -19,43 +19,16 @@
 #define SVC "logs"
 #define LOGS_DESCRIBE_MAX 50
 
-static const char *jstr(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static int has_name(json_t *changed, const char *name)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(changed, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
-			return 1;
-	return 0;
-}
-
-/* pcall for operations whose answer carries nothing we need. */
-static int call(const struct provider_ctx *ctx, const char *op, json_t *in,
-		struct cairn_err *err)
-{
-	json_t *res = NULL;
-	int rc = pcall(ctx, SVC, op, in, &res, err);
-
-	json_decref(res);
-	return rc;
-}
-
 /* The log group's ARN as the tagging API takes it: without the ":*" that
  * DescribeLogGroups' arn member ends in. Owned. */
 static char *group_arn(json_t *g)
 {
-	const char *a = jstr(g, "logGroupArn");
+	const char *a = pstr(g, "logGroupArn");
 	size_t n;
 
 	if (a)
 		return xstrdup(a);
-	a = jstr(g, "arn");
+	a = pstr(g, "arn");
 	if (!a)
 		return xstrdup("");
 	n = strlen(a);
@@ -68,12 +41,12 @@ static char *group_arn(json_t *g)
 static json_t *group_attrs(json_t *g, json_t *tags)
 {
 	json_t *o = json_object(), *t = json_object(), *v;
-	const char *k, *kms = jstr(g, "kmsKeyId");
+	const char *k, *kms = pstr(g, "kmsKeyId");
 	json_int_t days = json_integer_value(json_object_get(g, "retentionInDays"));
 	char *arn = group_arn(g);
 
-	json_object_set_new(o, "id", json_string(jstr(g, "logGroupName")));
-	json_object_set_new(o, "name", json_string(jstr(g, "logGroupName")));
+	json_object_set_new(o, "id", json_string(pstr(g, "logGroupName")));
+	json_object_set_new(o, "name", json_string(pstr(g, "logGroupName")));
 	json_object_set_new(o, "arn", json_string(arn));
 	json_object_set_new(o, "retention_in_days", json_integer(days));
 	json_object_set_new(o, "kms_key_id", json_string(kms ? kms : ""));
@@ -126,7 +99,7 @@ static int describe_chunk(const struct provider_ctx *ctx, const char *const *nam
 		goto out;
 	}
 	json_array_foreach(items, i, g) {
-		const char *n = jstr(g, "logGroupName");
+		const char *n = pstr(g, "logGroupName");
 		size_t j;
 
 		for (j = from; n && j < to; j++)
@@ -158,7 +131,7 @@ static int describe_prefix(const struct provider_ctx *ctx, const char *name, jso
 		goto out;
 	}
 	json_array_foreach(items, i, g)
-		if (jstr(g, "logGroupName") && strcmp(jstr(g, "logGroupName"), name) == 0)
+		if (pstr(g, "logGroupName") && strcmp(pstr(g, "logGroupName"), name) == 0)
 			json_object_set(found, name, g);
 	rc = 0;
 out:
@@ -172,17 +145,13 @@ static int read_names(const struct provider_ctx *const *ctxs, size_t n, const ch
 		      json_t **outs, struct cairn_err *err)
 {
 	json_t *found = json_object();
-	size_t from, i;
+	size_t i;
 	int rc = -1;
 
 	for (i = 0; i < n; i++)
 		outs[i] = NULL;
-	for (from = 0; from < n; from += LOGS_DESCRIBE_MAX) {
-		size_t to = from + LOGS_DESCRIBE_MAX < n ? from + LOGS_DESCRIBE_MAX : n;
-
-		if (describe_chunk(ctxs[from], names, from, to, found, err) != 0)
-			goto out;
-	}
+	if (pread_chunks(ctxs, names, n, LOGS_DESCRIBE_MAX, describe_chunk, found, err) != 0)
+		goto out;
 	for (i = 0; i < n; i++) {
 		json_t *g, *tags = NULL;
 		char *arn;
@@ -206,10 +175,7 @@ static int read_names(const struct provider_ctx *const *ctxs, size_t n, const ch
 	rc = 0;
 out:
 	if (rc != 0)
-		for (i = 0; i < n; i++) {
-			json_decref(outs[i]);
-			outs[i] = NULL;
-		}
+		pouts_clear(outs, n);
 	json_decref(found);
 	return rc;
 }
@@ -238,7 +204,7 @@ static int set_retention(const struct provider_ctx *ctx, const char *name, json_
 		in = json_pack("{s:s,s:I}", "logGroupName", name, "retentionInDays", d);
 	else
 		in = json_pack("{s:s}", "logGroupName", name);
-	rc = call(ctx, d > 0 ? "PutRetentionPolicy" : "DeleteRetentionPolicy", in, err);
+	rc = pcall_void(ctx, SVC, d > 0 ? "PutRetentionPolicy" : "DeleteRetentionPolicy", in, err);
 	json_decref(in);
 	return rc;
 }
@@ -246,7 +212,7 @@ static int set_retention(const struct provider_ctx *ctx, const char *name, json_
 static int logs_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		       struct cairn_err *err)
 {
-	const char *name = jstr(attrs, "name"), *kms = jstr(attrs, "kms_key_id");
+	const char *name = pstr(attrs, "name"), *kms = pstr(attrs, "kms_key_id");
 	json_t *in = json_pack("{s:s,s:o}", "logGroupName", name,
 			       "tags", ptags_with_owner(ctx, json_object_get(attrs, "tags")));
 	json_t *days = json_object_get(attrs, "retention_in_days");
@@ -255,7 +221,7 @@ static int logs_create(const struct provider_ctx *ctx, json_t *attrs, json_t **o
 	*out = NULL;
 	if (kms && *kms)
 		json_object_set_new(in, "kmsKeyId", json_string(kms));
-	if (call(ctx, "CreateLogGroup", in, err) != 0)
+	if (pcall_void(ctx, SVC, "CreateLogGroup", in, err) != 0)
 		goto out;
 	created = 1;
 	if (json_integer_value(days) > 0 && set_retention(ctx, name, days, err) != 0)
@@ -283,51 +249,30 @@ static int sync_kms(const struct provider_ctx *ctx, const char *name, const char
 
 	if (kms && *kms)
 		json_object_set_new(in, "kmsKeyId", json_string(kms));
-	rc = call(ctx, kms && *kms ? "AssociateKmsKey" : "DisassociateKmsKey", in, err);
+	rc = pcall_void(ctx, SVC, kms && *kms ? "AssociateKmsKey" : "DisassociateKmsKey", in, err);
 	json_decref(in);
 	return rc;
 }
 
-static int sync_tags(const struct provider_ctx *ctx, const char *arn, json_t *old,
-		     json_t *want, struct cairn_err *err)
-{
-	json_t *removed, *set, *in = NULL;
-	int rc = -1;
-
-	tagdiff(old, want, 0, &removed, &set);
-	if (json_array_size(removed) > 0) {
-		in = json_pack("{s:s,s:O}", "resourceArn", arn, "tagKeys", removed);
-		if (call(ctx, "UntagResource", in, err) != 0)
-			goto out;
-		json_decref(in);
-		in = NULL;
-	}
-	if (json_object_size(set) > 0) {
-		in = json_pack("{s:s,s:O}", "resourceArn", arn, "tags", set);
-		if (call(ctx, "TagResource", in, err) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	json_decref(in);
-	json_decref(removed);
-	json_decref(set);
-	return rc;
-}
+/* The service's tagging calls for ptags_sync. */
+static const struct ptag_api TAG_API = {
+	.service = SVC, .untag_op = "UntagResource", .tag_op = "TagResource",
+	.id_member = "resourceArn", .keys_member = "tagKeys", .tags_member = "tags",
+};
 
 static int logs_update(const struct provider_ctx *ctx, const char *id, json_t *old,
 		       json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
 {
 	*out = NULL;
-	if (has_name(changed, "retention_in_days") &&
+	if (pchanged(changed, "retention_in_days") &&
 	    set_retention(ctx, id, json_object_get(want, "retention_in_days"), err) != 0)
 		return -1;
-	if (has_name(changed, "kms_key_id") &&
-	    sync_kms(ctx, id, jstr(want, "kms_key_id"), err) != 0)
+	if (pchanged(changed, "kms_key_id") &&
+	    sync_kms(ctx, id, pstr(want, "kms_key_id"), err) != 0)
 		return -1;
-	if (has_name(changed, "tags") &&
-	    sync_tags(ctx, jstr(old, "arn"), json_object_get(old, "tags"),
-		      json_object_get(want, "tags"), err) != 0)
+	if (pchanged(changed, "tags") &&
+	    ptags_sync(ctx, &TAG_API, pstr(old, "arn"), json_object_get(old, "tags"),
+		       json_object_get(want, "tags"), err) != 0)
 		return -1;
 	if (logs_read(ctx, id, want, out, err) != 0)
 		return -1;
@@ -342,12 +287,8 @@ static int logs_delete(const struct provider_ctx *ctx, const char *id, json_t *a
 		       struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:s}", "logGroupName", id);
-	int rc = call(ctx, "DeleteLogGroup", in, err);
+	int rc = pcall_gone(ctx, SVC, "DeleteLogGroup", in, "ResourceNotFoundException", err);
 
-	if (rc != 0 && perr_is(err, "ResourceNotFoundException")) {
-		err_clear(err);
-		rc = 0;
-	}
 	json_decref(in);
 	return rc;
 }
@@ -355,19 +296,13 @@ static int logs_delete(const struct provider_ctx *ctx, const char *id, json_t *a
 static int logs_import(const struct provider_ctx *ctx, const char *id, json_t **out,
 		       struct cairn_err *err)
 {
-	if (logs_read(ctx, id, NULL, out, err) != 0)
-		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "log group '%s' not found", id);
-		return -1;
-	}
-	return 0;
+	return pimport_read(ctx, logs_read, "log group", id, out, err);
 }
 
 /* True if the tag map carries this ctx's ownership tags. */
 static int owned(json_t *tags, const struct provider_ctx *ctx)
 {
-	const char *s = jstr(tags, OWNER_TAG_STACK), *r = jstr(tags, OWNER_TAG_RESOURCE);
+	const char *s = pstr(tags, OWNER_TAG_STACK), *r = pstr(tags, OWNER_TAG_RESOURCE);
 
 	return s && r && strcmp(s, ctx->stack) == 0 && strcmp(r, ctx->name) == 0;
 }
@@ -377,7 +312,7 @@ static int owned(json_t *tags, const struct provider_ctx *ctx)
 static int logs_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		     struct cairn_err *err)
 {
-	const char *name = jstr(attrs, "name");
+	const char *name = pstr(attrs, "name");
 	json_t *found = json_object(), *g, *tags = NULL;
 	char *arn = NULL;
 	int rc = -1;

@@ -24,32 +24,6 @@
 #define SSM_GET_MAX 10
 #define SSM_DESCRIBE_MAX 50
 
-static const char *jstr(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
-
-static int has_name(json_t *changed, const char *name)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(changed, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
-			return 1;
-	return 0;
-}
-
-static int call(const struct provider_ctx *ctx, const char *op, json_t *in,
-		struct cairn_err *err)
-{
-	json_t *res = NULL;
-	int rc = pcall(ctx, SVC, op, in, &res, err);
-
-	json_decref(res);
-	return rc;
-}
-
 /* GetParameters of names[from, to) into found (name -> Parameter). */
 static int get_chunk(const struct provider_ctx *ctx, const char *const *names, size_t from,
 		     size_t to, json_t *found, struct cairn_err *err)
@@ -64,8 +38,8 @@ static int get_chunk(const struct provider_ctx *ctx, const char *const *names, s
 	if (pcall(ctx, SVC, "GetParameters", in, &res, err) != 0)
 		goto out;
 	json_array_foreach(json_object_get(res, "Parameters"), i, p)
-		if (jstr(p, "Name"))
-			json_object_set(found, jstr(p, "Name"), p);
+		if (pstr(p, "Name"))
+			json_object_set(found, pstr(p, "Name"), p);
 	rc = 0;
 out:
 	json_decref(in);
@@ -90,8 +64,8 @@ static int describe_chunk(const struct provider_ctx *ctx, const char *const *nam
 		goto out;
 	}
 	json_array_foreach(items, i, p)
-		if (jstr(p, "Name"))
-			json_object_set(meta, jstr(p, "Name"), p);
+		if (pstr(p, "Name"))
+			json_object_set(meta, pstr(p, "Name"), p);
 	rc = 0;
 out:
 	json_decref(in);
@@ -129,17 +103,17 @@ out:
 static json_t *param_attrs(json_t *p, json_t *m, json_t *tags)
 {
 	json_t *o = json_object();
-	const char *desc = jstr(m, "Description"), *tier = jstr(m, "Tier");
+	const char *desc = pstr(m, "Description"), *tier = pstr(m, "Tier");
 
-	json_object_set_new(o, "id", json_string(jstr(p, "Name")));
-	json_object_set_new(o, "name", json_string(jstr(p, "Name")));
-	json_object_set_new(o, "type", json_string(jstr(p, "Type") ? jstr(p, "Type") : ""));
-	json_object_set_new(o, "value", json_string(jstr(p, "Value") ? jstr(p, "Value") : ""));
+	json_object_set_new(o, "id", json_string(pstr(p, "Name")));
+	json_object_set_new(o, "name", json_string(pstr(p, "Name")));
+	json_object_set_new(o, "type", json_string(pstr(p, "Type") ? pstr(p, "Type") : ""));
+	json_object_set_new(o, "value", json_string(pstr(p, "Value") ? pstr(p, "Value") : ""));
 	json_object_set_new(o, "description", json_string(desc ? desc : ""));
 	json_object_set_new(o, "tier", json_string(tier ? tier : "Standard"));
-	if (jstr(m, "KeyId"))
-		json_object_set_new(o, "key_id", json_string(jstr(m, "KeyId")));
-	json_object_set_new(o, "arn", json_string(jstr(p, "ARN") ? jstr(p, "ARN") : ""));
+	if (pstr(m, "KeyId"))
+		json_object_set_new(o, "key_id", json_string(pstr(m, "KeyId")));
+	json_object_set_new(o, "arn", json_string(pstr(p, "ARN") ? pstr(p, "ARN") : ""));
 	json_object_set_new(o, "version",
 			    json_integer(json_integer_value(json_object_get(p, "Version"))));
 	json_object_set_new(o, "tags", ptags_from_list(tags, "Key", "Value"));
@@ -151,23 +125,15 @@ static int read_names(const struct provider_ctx *const *ctxs, size_t n, const ch
 		      json_t **outs, struct cairn_err *err)
 {
 	json_t *found = json_object(), *meta = json_object();
-	size_t from, i;
+	size_t i;
 	int rc = -1;
 
 	for (i = 0; i < n; i++)
 		outs[i] = NULL;
-	for (from = 0; from < n; from += SSM_GET_MAX) {
-		size_t to = from + SSM_GET_MAX < n ? from + SSM_GET_MAX : n;
-
-		if (get_chunk(ctxs[from], names, from, to, found, err) != 0)
-			goto out;
-	}
-	for (from = 0; from < n; from += SSM_DESCRIBE_MAX) {
-		size_t to = from + SSM_DESCRIBE_MAX < n ? from + SSM_DESCRIBE_MAX : n;
-
-		if (describe_chunk(ctxs[from], names, from, to, meta, err) != 0)
-			goto out;
-	}
+	if (pread_chunks(ctxs, names, n, SSM_GET_MAX, get_chunk, found, err) != 0)
+		goto out;
+	if (pread_chunks(ctxs, names, n, SSM_DESCRIBE_MAX, describe_chunk, meta, err) != 0)
+		goto out;
 	for (i = 0; i < n; i++) {
 		json_t *p = json_object_get(found, names[i]), *tags = NULL;
 
@@ -182,10 +148,7 @@ static int read_names(const struct provider_ctx *const *ctxs, size_t n, const ch
 	rc = 0;
 out:
 	if (rc != 0)
-		for (i = 0; i < n; i++) {
-			json_decref(outs[i]);
-			outs[i] = NULL;
-		}
+		pouts_clear(outs, n);
 	json_decref(found);
 	json_decref(meta);
 	return rc;
@@ -207,30 +170,30 @@ static int ssm_read(const struct provider_ctx *ctx, const char *id, json_t *prio
 /* PutParameter's input for attrs (borrowed): new object. */
 static json_t *put_input(json_t *attrs)
 {
-	json_t *in = json_pack("{s:s,s:s,s:s,s:s}", "Name", jstr(attrs, "name"),
-			       "Type", jstr(attrs, "type"), "Value", jstr(attrs, "value"),
-			       "Tier", jstr(attrs, "tier") ? jstr(attrs, "tier") : "Standard");
+	json_t *in = json_pack("{s:s,s:s,s:s,s:s}", "Name", pstr(attrs, "name"),
+			       "Type", pstr(attrs, "type"), "Value", pstr(attrs, "value"),
+			       "Tier", pstr(attrs, "tier") ? pstr(attrs, "tier") : "Standard");
 
-	if (jstr(attrs, "description"))
-		json_object_set_new(in, "Description", json_string(jstr(attrs, "description")));
+	if (pstr(attrs, "description"))
+		json_object_set_new(in, "Description", json_string(pstr(attrs, "description")));
 	/* AWS takes a key only for SecureString. */
-	if (strcmp(jstr(attrs, "type") ? jstr(attrs, "type") : "", "SecureString") == 0 &&
-	    jstr(attrs, "key_id") && *jstr(attrs, "key_id"))
-		json_object_set_new(in, "KeyId", json_string(jstr(attrs, "key_id")));
+	if (strcmp(pstr(attrs, "type") ? pstr(attrs, "type") : "", "SecureString") == 0 &&
+	    pstr(attrs, "key_id") && *pstr(attrs, "key_id"))
+		json_object_set_new(in, "KeyId", json_string(pstr(attrs, "key_id")));
 	return in;
 }
 
 static int ssm_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		      struct cairn_err *err)
 {
-	const char *name = jstr(attrs, "name");
+	const char *name = pstr(attrs, "name");
 	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
 	json_t *in = put_input(attrs);
 	int rc = -1, created = 0;
 
 	*out = NULL;
 	json_object_set_new(in, "Tags", ptags_to_list(tags, "Key", "Value"));
-	if (call(ctx, "PutParameter", in, err) != 0)
+	if (pcall_void(ctx, SVC, "PutParameter", in, err) != 0)
 		goto out;
 	created = 1;
 	if (ssm_read(ctx, name, attrs, out, err) != 0)
@@ -249,39 +212,10 @@ out:
 	return rc;
 }
 
-static int sync_tags(const struct provider_ctx *ctx, const char *name, json_t *old,
-		     json_t *want, struct cairn_err *err)
-{
-	json_t *removed, *set, *in = NULL;
-	int rc = -1;
-
-	tagdiff(old, want, 0, &removed, &set);
-	if (json_array_size(removed) > 0) {
-		in = json_pack("{s:s,s:s,s:O}", "ResourceType", "Parameter", "ResourceId", name,
-			       "TagKeys", removed);
-		if (call(ctx, "RemoveTagsFromResource", in, err) != 0)
-			goto out;
-		json_decref(in);
-		in = NULL;
-	}
-	if (json_object_size(set) > 0) {
-		in = json_pack("{s:s,s:s,s:o}", "ResourceType", "Parameter", "ResourceId", name,
-			       "Tags", ptags_to_list(set, "Key", "Value"));
-		if (call(ctx, "AddTagsToResource", in, err) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	json_decref(in);
-	json_decref(removed);
-	json_decref(set);
-	return rc;
-}
-
 /* AWS cannot move an Advanced parameter back to Standard. */
 static int downgrade(json_t *old, json_t *want)
 {
-	const char *from = jstr(old, "tier"), *to = jstr(want, "tier");
+	const char *from = pstr(old, "tier"), *to = pstr(want, "tier");
 
 	return from && to && strcmp(from, "Advanced") == 0 && strcmp(to, "Standard") == 0;
 }
@@ -297,10 +231,10 @@ static int recreate(const struct provider_ctx *ctx, const char *name, json_t *wa
 
 	json_object_set_new(in, "Name", json_string(name));
 	json_object_set_new(in, "Tags", ptags_to_list(tags, "Key", "Value"));
-	if (call(ctx, "DeleteParameter", del, err) != 0 && !perr_is(err, "ParameterNotFound"))
+	if (pcall_void(ctx, SVC, "DeleteParameter", del, err) != 0 && !perr_is(err, "ParameterNotFound"))
 		goto out;
 	err_clear(err);
-	if (call(ctx, "PutParameter", in, err) != 0)
+	if (pcall_void(ctx, SVC, "PutParameter", in, err) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -309,6 +243,14 @@ out:
 	json_decref(in);
 	return rc;
 }
+
+/* The service's tagging calls for ptags_sync. */
+static const struct ptag_api TAG_API = {
+	.service = SVC, .untag_op = "RemoveTagsFromResource", .tag_op = "AddTagsToResource",
+	.id_member = "ResourceId", .keys_member = "TagKeys", .tags_member = "Tags",
+	.key_name = "Key", .value_name = "Value",
+	.extra_member = "ResourceType", .extra_value = "Parameter",
+};
 
 static int ssm_update(const struct provider_ctx *ctx, const char *id, json_t *old, json_t *want,
 		      json_t *changed, json_t **out, struct cairn_err *err)
@@ -320,18 +262,18 @@ static int ssm_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	if (downgrade(old, want)) {
 		if (recreate(ctx, id, want, err) != 0)
 			goto out;
-	} else if (has_name(changed, "value") || has_name(changed, "type") ||
-		   has_name(changed, "description") || has_name(changed, "tier") ||
-		   has_name(changed, "key_id")) {
+	} else if (pchanged(changed, "value") || pchanged(changed, "type") ||
+		   pchanged(changed, "description") || pchanged(changed, "tier") ||
+		   pchanged(changed, "key_id")) {
 		in = put_input(want);
 		json_object_set_new(in, "Name", json_string(id));
 		json_object_set_new(in, "Overwrite", json_true());
-		if (call(ctx, "PutParameter", in, err) != 0)
+		if (pcall_void(ctx, SVC, "PutParameter", in, err) != 0)
 			goto out;
 	}
-	if (has_name(changed, "tags") && !downgrade(old, want) &&
-	    sync_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"),
-		      err) != 0)
+	if (pchanged(changed, "tags") && !downgrade(old, want) &&
+	    ptags_sync(ctx, &TAG_API, id, json_object_get(old, "tags"),
+		       json_object_get(want, "tags"), err) != 0)
 		goto out;
 	if (ssm_read(ctx, id, want, out, err) != 0)
 		goto out;
@@ -349,12 +291,8 @@ static int ssm_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 		      struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:s}", "Name", id);
-	int rc = call(ctx, "DeleteParameter", in, err);
+	int rc = pcall_gone(ctx, SVC, "DeleteParameter", in, "ParameterNotFound", err);
 
-	if (rc != 0 && perr_is(err, "ParameterNotFound")) {
-		err_clear(err);
-		rc = 0;
-	}
 	json_decref(in);
 	return rc;
 }
@@ -362,13 +300,7 @@ static int ssm_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 static int ssm_import(const struct provider_ctx *ctx, const char *id, json_t **out,
 		      struct cairn_err *err)
 {
-	if (ssm_read(ctx, id, NULL, out, err) != 0)
-		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "SSM parameter '%s' not found", id);
-		return -1;
-	}
-	return 0;
+	return pimport_read(ctx, ssm_read, "SSM parameter", id, out, err);
 }
 
 /* Names are unique per region: adopt the parameter of that name only if
@@ -376,7 +308,7 @@ static int ssm_import(const struct provider_ctx *ctx, const char *id, json_t **o
 static int ssm_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		    struct cairn_err *err)
 {
-	const char *name = jstr(attrs, "name");
+	const char *name = pstr(attrs, "name");
 	json_t *tags = NULL;
 	int rc = -1;
 
