@@ -26,62 +26,6 @@
 #define ECS_POLL_MS 2000L
 #define SVC_DESCRIBE_MAX 10 /* DescribeServices takes at most 10 services */
 
-static int has_name(json_t *changed, const char *name)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(changed, i, v)
-		if (strcmp(json_string_value(v), name) == 0)
-			return 1;
-	return 0;
-}
-
-static const char *str_or(json_t *v, const char *dflt)
-{
-	return json_is_string(v) ? json_string_value(v) : dflt;
-}
-
-/* pcall for operations whose answer carries nothing we need. */
-static int call(const struct provider_ctx *ctx, const char *operation, json_t *in,
-		struct cairn_err *err)
-{
-	json_t *res = NULL;
-	int rc = pcall(ctx, "ecs", operation, in, &res, err);
-
-	json_decref(res);
-	return rc;
-}
-
-/* Applies the user tag change old -> want on a taggable ECS resource. */
-static int sync_tags(const struct provider_ctx *ctx, const char *arn, json_t *old,
-		     json_t *want, struct cairn_err *err)
-{
-	json_t *removed, *set, *in = NULL;
-	int rc = -1;
-
-	tagdiff(old, want, 0, &removed, &set);
-	if (json_array_size(removed) > 0) {
-		in = json_pack("{s:s,s:O}", "resourceArn", arn, "tagKeys", removed);
-		if (call(ctx, "UntagResource", in, err) != 0)
-			goto out;
-		json_decref(in);
-		in = NULL;
-	}
-	if (json_object_size(set) > 0) {
-		in = json_pack("{s:s,s:o}", "resourceArn", arn,
-			       "tags", ptags_to_list(set, "key", "value"));
-		if (call(ctx, "TagResource", in, err) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	json_decref(in);
-	json_decref(removed);
-	json_decref(set);
-	return rc;
-}
-
 /* ---- container definitions ---- */
 
 /* A JSON value without nulls, empty strings, empty lists and empty
@@ -121,8 +65,8 @@ static int is_int(json_t *v, json_int_t n)
 
 static int cmp_env(const void *a, const void *b)
 {
-	const char *x = str_or(json_object_get(*(json_t *const *)a, "name"), "");
-	const char *y = str_or(json_object_get(*(json_t *const *)b, "name"), "");
+	const char *x = pstr_or(json_object_get(*(json_t *const *)a, "name"), "");
+	const char *y = pstr_or(json_object_get(*(json_t *const *)b, "name"), "");
 
 	return strcmp(x, y);
 }
@@ -160,7 +104,7 @@ static void cd_drop_defaults(json_t *c, int sort)
 	json_array_foreach(json_object_get(c, "portMappings"), i, pm) {
 		json_t *cp = json_object_get(pm, "containerPort");
 
-		if (strcmp(str_or(json_object_get(pm, "protocol"), ""), "tcp") == 0)
+		if (strcmp(pstr_or(json_object_get(pm, "protocol"), ""), "tcp") == 0)
 			json_object_del(pm, "protocol");
 		if (cp && json_is_number(json_object_get(pm, "hostPort")) &&
 		    json_number_value(json_object_get(pm, "hostPort")) == json_number_value(cp))
@@ -217,27 +161,27 @@ static json_t *td_attrs(json_t *td, json_t *tags, json_t *prior_defs)
 {
 	json_t *o = json_object(), *defs = json_object_get(td, "containerDefinitions");
 	json_t *rc = json_object_get(td, "requiresCompatibilities");
-	const char *arn = str_or(json_object_get(td, "taskDefinitionArn"), "");
+	const char *arn = pstr_or(json_object_get(td, "taskDefinitionArn"), "");
 
 	json_object_set_new(o, "id", json_string(arn));
 	json_object_set_new(o, "arn", json_string(arn));
-	json_object_set_new(o, "family", json_string(str_or(json_object_get(td, "family"), "")));
+	json_object_set_new(o, "family", json_string(pstr_or(json_object_get(td, "family"), "")));
 	json_object_set_new(o, "revision", json_integer(
 		(json_int_t)json_number_value(json_object_get(td, "revision"))));
 	if (prior_defs && cd_equal(prior_defs, defs))
 		json_object_set_new(o, "container_definitions", json_deep_copy(prior_defs));
 	else
 		json_object_set_new(o, "container_definitions", cd_clean(defs, 0));
-	json_object_set_new(o, "cpu", json_string(str_or(json_object_get(td, "cpu"), "")));
-	json_object_set_new(o, "memory", json_string(str_or(json_object_get(td, "memory"), "")));
+	json_object_set_new(o, "cpu", json_string(pstr_or(json_object_get(td, "cpu"), "")));
+	json_object_set_new(o, "memory", json_string(pstr_or(json_object_get(td, "memory"), "")));
 	json_object_set_new(o, "network_mode",
-			    json_string(str_or(json_object_get(td, "networkMode"), "")));
+			    json_string(pstr_or(json_object_get(td, "networkMode"), "")));
 	json_object_set_new(o, "requires_compatibilities",
 			    json_is_array(rc) ? json_deep_copy(rc) : json_array());
 	json_object_set_new(o, "execution_role_arn",
-			    json_string(str_or(json_object_get(td, "executionRoleArn"), "")));
+			    json_string(pstr_or(json_object_get(td, "executionRoleArn"), "")));
 	json_object_set_new(o, "task_role_arn",
-			    json_string(str_or(json_object_get(td, "taskRoleArn"), "")));
+			    json_string(pstr_or(json_object_get(td, "taskRoleArn"), "")));
 	json_object_set_new(o, "tags", ptags_from_list(tags, "key", "value"));
 	return o;
 }
@@ -261,7 +205,7 @@ static int td_describe(const struct provider_ctx *ctx, const char *id, json_t **
 		}
 		goto out;
 	}
-	status = str_or(json_object_get(json_object_get(*res, "taskDefinition"), "status"), "");
+	status = pstr_or(json_object_get(json_object_get(*res, "taskDefinition"), "status"), "");
 	if (strcmp(status, "INACTIVE") == 0 || strcmp(status, "DELETE_IN_PROGRESS") == 0) {
 		json_decref(*res);
 		*res = NULL;
@@ -290,7 +234,7 @@ static int td_read(const struct provider_ctx *ctx, const char *id, json_t *prior
 /* Sets member to attrs' string attribute unless it is empty. */
 static void set_str(json_t *in, const char *member, json_t *attrs, const char *name)
 {
-	const char *v = str_or(json_object_get(attrs, name), "");
+	const char *v = pstr_or(json_object_get(attrs, name), "");
 
 	if (*v)
 		json_object_set_new(in, member, json_string(v));
@@ -314,7 +258,7 @@ static int td_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 			"container definitions", ctx->name);
 		goto out;
 	}
-	in = json_pack("{s:s,s:O,s:o}", "family", str_or(json_object_get(attrs, "family"), ""),
+	in = json_pack("{s:s,s:O,s:o}", "family", pstr_or(json_object_get(attrs, "family"), ""),
 		       "containerDefinitions", defs, "tags", ptags_to_list(tags, "key", "value"));
 	set_str(in, "cpu", attrs, "cpu");
 	set_str(in, "memory", attrs, "memory");
@@ -350,13 +294,20 @@ out:
 	return rc;
 }
 
+/* The service's tagging calls for ptags_sync. */
+static const struct ptag_api TAG_API = {
+	.service = "ecs", .untag_op = "UntagResource", .tag_op = "TagResource",
+	.id_member = "resourceArn", .keys_member = "tagKeys", .tags_member = "tags",
+	.key_name = "key", .value_name = "value",
+};
+
 static int td_update(const struct provider_ctx *ctx, const char *id, json_t *old,
 		     json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
 {
 	*out = NULL;
-	if (has_name(changed, "tags") &&
-	    sync_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"),
-		      err) != 0)
+	if (pchanged(changed, "tags") &&
+	    ptags_sync(ctx, &TAG_API, id, json_object_get(old, "tags"),
+		       json_object_get(want, "tags"), err) != 0)
 		return -1;
 	if (td_read(ctx, id, want, out, err) != 0)
 		return -1;
@@ -374,7 +325,7 @@ static int td_delete(const struct provider_ctx *ctx, const char *id, json_t *att
 	json_t *in = json_pack("{s:s}", "taskDefinition", id), *res = NULL;
 	int rc = 0;
 
-	if (call(ctx, "DeregisterTaskDefinition", in, err) != 0) {
+	if (pcall_void(ctx, "ecs", "DeregisterTaskDefinition", in, err) != 0) {
 		/* Already deregistered (or never there) counts as gone. */
 		if (perr_is(err, "ClientException") && td_describe(ctx, id, &res, err) == 0 &&
 		    !res)
@@ -428,7 +379,7 @@ static int td_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		if (td_describe(ctx, json_string_value(a), &res, err) != 0)
 			goto out;
 		td = json_object_get(res, "taskDefinition");
-		match = res && strcmp(str_or(json_object_get(td, "family"), ""), family) == 0 &&
+		match = res && strcmp(pstr_or(json_object_get(td, "family"), ""), family) == 0 &&
 			ptags_owned_by(json_object_get(res, "tags"), "key", "value", ctx) &&
 			cd_equal(json_object_get(attrs, "container_definitions"),
 				 json_object_get(td, "containerDefinitions"));
@@ -462,7 +413,7 @@ const struct resource_ops aws_ecs_task_definition_ops = {
  * ARN (...:service/CLUSTER/NAME). New string or NULL. */
 static char *svc_cluster(const char *arn, json_t *prior)
 {
-	const char *c = str_or(json_object_get(prior, "cluster"), ""), *p, *slash;
+	const char *c = pstr_or(json_object_get(prior, "cluster"), ""), *p, *slash;
 
 	if (*c)
 		return xstrdup(c);
@@ -514,7 +465,7 @@ static json_t *keep_order(json_t *aws_list, json_t *prior_list)
  * same object as AWS's ARN, else the ARN. */
 static const char *keep_ref(const char *arn, json_t *prior_v, int task_def)
 {
-	const char *p = str_or(prior_v, "");
+	const char *p = pstr_or(prior_v, "");
 	const char *tail = arn_tail(arn);
 	size_t n;
 
@@ -537,22 +488,22 @@ static json_t *svc_attrs(json_t *s, json_t *prior)
 				      "awsvpcConfiguration");
 	json_t *prior_net = json_object_get(prior, "network_configuration");
 	json_t *regs = json_object_get(s, "serviceRegistries");
-	const char *arn = str_or(json_object_get(s, "serviceArn"), "");
+	const char *arn = pstr_or(json_object_get(s, "serviceArn"), "");
 	size_t i;
 
 	json_object_set_new(o, "id", json_string(arn));
 	json_object_set_new(o, "arn", json_string(arn));
-	json_object_set_new(o, "name", json_string(str_or(json_object_get(s, "serviceName"), "")));
+	json_object_set_new(o, "name", json_string(pstr_or(json_object_get(s, "serviceName"), "")));
 	json_object_set_new(o, "cluster", json_string(keep_ref(
-		str_or(json_object_get(s, "clusterArn"), ""), json_object_get(prior, "cluster"), 0)));
+		pstr_or(json_object_get(s, "clusterArn"), ""), json_object_get(prior, "cluster"), 0)));
 	json_object_set_new(o, "task_definition", json_string(keep_ref(
-		str_or(json_object_get(s, "taskDefinition"), ""),
+		pstr_or(json_object_get(s, "taskDefinition"), ""),
 		json_object_get(prior, "task_definition"), 1)));
 	v = json_object_get(s, "desiredCount");
 	json_object_set_new(o, "desired_count",
 			    json_integer(json_is_number(v) ? (json_int_t)json_number_value(v) : 0));
 	json_object_set_new(o, "launch_type",
-			    json_string(str_or(json_object_get(s, "launchType"), "")));
+			    json_string(pstr_or(json_object_get(s, "launchType"), "")));
 	if (json_is_object(net) && json_array_size(json_object_get(net, "subnets")) > 0)
 		json_object_set_new(o, "network_configuration", json_pack("{s:o,s:o,s:b}",
 			"subnets", keep_order(json_object_get(net, "subnets"),
@@ -560,20 +511,20 @@ static json_t *svc_attrs(json_t *s, json_t *prior)
 			"security_groups", keep_order(json_object_get(net, "securityGroups"),
 						      json_object_get(prior_net, "security_groups")),
 			"assign_public_ip",
-			strcmp(str_or(json_object_get(net, "assignPublicIp"), ""), "ENABLED") == 0));
+			strcmp(pstr_or(json_object_get(net, "assignPublicIp"), ""), "ENABLED") == 0));
 	json_array_foreach(json_object_get(s, "loadBalancers"), i, lb) {
 		json_t *port = json_object_get(lb, "containerPort");
 
 		json_array_append_new(lbs, json_pack("{s:s,s:s,s:I}",
-			"target_group_arn", str_or(json_object_get(lb, "targetGroupArn"), ""),
-			"container_name", str_or(json_object_get(lb, "containerName"), ""),
+			"target_group_arn", pstr_or(json_object_get(lb, "targetGroupArn"), ""),
+			"container_name", pstr_or(json_object_get(lb, "containerName"), ""),
 			"container_port",
 			(json_int_t)(json_is_number(port) ? json_number_value(port) : 0)));
 	}
 	json_object_set_new(o, "load_balancer", lbs);
 	if (json_array_size(regs) > 0)
 		json_object_set_new(o, "service_registries", json_pack("{s:s}", "registry_arn",
-			str_or(json_object_get(json_array_get(regs, 0), "registryArn"), "")));
+			pstr_or(json_object_get(json_array_get(regs, 0), "registryArn"), "")));
 	json_object_set_new(o, "tags", ptags_from_list(json_object_get(s, "tags"), "key", "value"));
 	return o;
 }
@@ -615,10 +566,10 @@ static json_t *svc_match(json_t *services, const char *id)
 	size_t i;
 
 	json_array_foreach(services, i, s) {
-		const char *arn = str_or(json_object_get(s, "serviceArn"), "");
-		const char *name = str_or(json_object_get(s, "serviceName"), "");
+		const char *arn = pstr_or(json_object_get(s, "serviceArn"), "");
+		const char *name = pstr_or(json_object_get(s, "serviceName"), "");
 
-		if (strcmp(str_or(json_object_get(s, "status"), ""), "INACTIVE") == 0)
+		if (strcmp(pstr_or(json_object_get(s, "status"), ""), "INACTIVE") == 0)
 			continue;
 		if (strcmp(arn, id) == 0 || strcmp(name, id) == 0 ||
 		    strcmp(name, arn_tail(id)) == 0)
@@ -714,10 +665,7 @@ static int svc_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 	rc = 0;
 out:
 	if (rc != 0)
-		for (i = 0; i < n; i++) {
-			json_decref(outs[i]);
-			outs[i] = NULL;
-		}
+		pouts_clear(outs, n);
 	for (i = 0; i < n; i++)
 		free(clusters[i]);
 	free(clusters);
@@ -743,7 +691,7 @@ static json_t *net_in(json_t *net)
 /* service_registries -> [{"registryArn": ..}] or [] (new ref). */
 static json_t *registries_in(json_t *reg)
 {
-	const char *arn = str_or(json_object_get(reg, "registry_arn"), "");
+	const char *arn = pstr_or(json_object_get(reg, "registry_arn"), "");
 
 	return *arn ? json_pack("[{s:s}]", "registryArn", arn) : json_array();
 }
@@ -765,7 +713,7 @@ static int svc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	json_t *net = json_object_get(attrs, "network_configuration");
 	json_t *reg = json_object_get(attrs, "service_registries");
 	json_t *lbs = json_array(), *lb, *in, *res = NULL;
-	const char *arn, *launch = str_or(json_object_get(attrs, "launch_type"), "");
+	const char *arn, *launch = pstr_or(json_object_get(attrs, "launch_type"), "");
 	long waited = 0;
 	size_t i;
 	int rc = -1;
@@ -773,14 +721,14 @@ static int svc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	*out = NULL;
 	json_array_foreach(json_object_get(attrs, "load_balancer"), i, lb)
 		json_array_append_new(lbs, json_pack("{s:s,s:s,s:I}",
-			"targetGroupArn", str_or(json_object_get(lb, "target_group_arn"), ""),
-			"containerName", str_or(json_object_get(lb, "container_name"), ""),
+			"targetGroupArn", pstr_or(json_object_get(lb, "target_group_arn"), ""),
+			"containerName", pstr_or(json_object_get(lb, "container_name"), ""),
 			"containerPort",
 			(json_int_t)json_number_value(json_object_get(lb, "container_port"))));
 	in = json_pack("{s:s,s:s,s:s,s:I,s:o}",
-		       "cluster", str_or(json_object_get(attrs, "cluster"), ""),
-		       "serviceName", str_or(json_object_get(attrs, "name"), ""),
-		       "taskDefinition", str_or(json_object_get(attrs, "task_definition"), ""),
+		       "cluster", pstr_or(json_object_get(attrs, "cluster"), ""),
+		       "serviceName", pstr_or(json_object_get(attrs, "name"), ""),
+		       "taskDefinition", pstr_or(json_object_get(attrs, "task_definition"), ""),
 		       "desiredCount",
 		       (json_int_t)json_number_value(json_object_get(attrs, "desired_count")),
 		       "tags", ptags_to_list(tags, "key", "value"));
@@ -829,28 +777,28 @@ out:
 static int svc_update(const struct provider_ctx *ctx, const char *id, json_t *old,
 		      json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
 {
-	const char *cluster = str_or(json_object_get(want, "cluster"), "");
+	const char *cluster = pstr_or(json_object_get(want, "cluster"), "");
 	json_t *in = json_pack("{s:s,s:s}", "cluster", cluster, "service", id);
 	int rc = -1;
 
 	*out = NULL;
-	if (has_name(changed, "task_definition"))
+	if (pchanged(changed, "task_definition"))
 		json_object_set(in, "taskDefinition", json_object_get(want, "task_definition"));
-	if (has_name(changed, "desired_count"))
+	if (pchanged(changed, "desired_count"))
 		json_object_set_new(in, "desiredCount", json_integer((json_int_t)
 			json_number_value(json_object_get(want, "desired_count"))));
-	if (has_name(changed, "network_configuration") &&
+	if (pchanged(changed, "network_configuration") &&
 	    json_is_object(json_object_get(want, "network_configuration")))
 		json_object_set_new(in, "networkConfiguration",
 				    net_in(json_object_get(want, "network_configuration")));
-	if (has_name(changed, "service_registries"))
+	if (pchanged(changed, "service_registries"))
 		json_object_set_new(in, "serviceRegistries",
 				    registries_in(json_object_get(want, "service_registries")));
-	if (json_object_size(in) > 2 && call(ctx, "UpdateService", in, err) != 0)
+	if (json_object_size(in) > 2 && pcall_void(ctx, "ecs", "UpdateService", in, err) != 0)
 		goto out;
-	if (has_name(changed, "tags") &&
-	    sync_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"),
-		      err) != 0)
+	if (pchanged(changed, "tags") &&
+	    ptags_sync(ctx, &TAG_API, id, json_object_get(old, "tags"),
+		       json_object_get(want, "tags"), err) != 0)
 		goto out;
 	if (svc_read(ctx, id, want, out, err) != 0)
 		goto out;
@@ -886,14 +834,14 @@ static int svc_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 	}
 	/* Scale in first so the tasks stop before the service goes away. */
 	in = json_pack("{s:s,s:s,s:i}", "cluster", cluster, "service", id, "desiredCount", 0);
-	if (call(ctx, "UpdateService", in, err) != 0) {
+	if (pcall_void(ctx, "ecs", "UpdateService", in, err) != 0) {
 		if (!gone_err(err))
 			goto out;
 		err_clear(err);
 	}
 	json_decref(in);
 	in = json_pack("{s:s,s:s,s:b}", "cluster", cluster, "service", id, "force", 1);
-	if (call(ctx, "DeleteService", in, err) != 0) {
+	if (pcall_void(ctx, "ecs", "DeleteService", in, err) != 0) {
 		if (!gone_err(err))
 			goto out;
 		err_clear(err);
@@ -902,7 +850,7 @@ static int svc_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 	for (;;) {
 		if (svc_describe_one(ctx, cluster, id, &s, err) != 0)
 			goto out;
-		if (!s || strcmp(str_or(json_object_get(s, "status"), ""), "INACTIVE") == 0)
+		if (!s || strcmp(pstr_or(json_object_get(s, "status"), ""), "INACTIVE") == 0)
 			break;
 		json_decref(s);
 		s = NULL;

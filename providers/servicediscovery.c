@@ -11,6 +11,7 @@
  * too. UpdateService replaces the DNS records and drops those left out,
  * so it is always sent the whole desired set.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,33 +21,6 @@
 #define SD_OPERATION_TIMEOUT_MS (5 * 60 * 1000L)
 #define SD_DELETE_TIMEOUT_MS (5 * 60 * 1000L)
 #define SD_POLL_MS 2000L
-
-static int has_name(json_t *changed, const char *name)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(changed, i, v)
-		if (strcmp(json_string_value(v), name) == 0)
-			return 1;
-	return 0;
-}
-
-static const char *str_or(json_t *v, const char *dflt)
-{
-	return json_is_string(v) ? json_string_value(v) : dflt;
-}
-
-/* pcall for operations whose answer carries nothing we need. */
-static int call(const struct provider_ctx *ctx, const char *operation, json_t *in,
-		struct cairn_err *err)
-{
-	json_t *res = NULL;
-	int rc = pcall(ctx, "servicediscovery", operation, in, &res, err);
-
-	json_decref(res);
-	return rc;
-}
 
 /*
  * Polls GetOperation until the operation ends. what: the call that
@@ -69,7 +43,7 @@ static int wait_operation(const struct provider_ctx *ctx, const char *what, cons
 		if (pcall(ctx, "servicediscovery", "GetOperation", in, &res, err) != 0)
 			goto out;
 		op = json_object_get(res, "Operation");
-		status = str_or(json_object_get(op, "Status"), "");
+		status = pstr_or(json_object_get(op, "Status"), "");
 		if (strcmp(status, "SUCCESS") == 0) {
 			if (targets)
 				*targets = json_incref(json_object_get(op, "Targets"));
@@ -77,8 +51,8 @@ static int wait_operation(const struct provider_ctx *ctx, const char *what, cons
 		}
 		if (strcmp(status, "FAIL") == 0) {
 			err_set(err, CAIRN_EAWS, "%s on %s: operation %s failed: %s: %s", what,
-				ctx->name, op_id, str_or(json_object_get(op, "ErrorCode"), "?"),
-				str_or(json_object_get(op, "ErrorMessage"), ""));
+				ctx->name, op_id, pstr_or(json_object_get(op, "ErrorCode"), "?"),
+				pstr_or(json_object_get(op, "ErrorMessage"), ""));
 			goto out;
 		}
 		json_decref(res);
@@ -145,58 +119,33 @@ static int list_tags(const struct provider_ctx *ctx, const char *arn, json_t **l
 	return rc;
 }
 
-/* Applies the user tag change old -> want. */
-static int sync_tags(const struct provider_ctx *ctx, const char *arn, json_t *old,
-		     json_t *want, struct cairn_err *err)
-{
-	json_t *removed, *set, *in = NULL;
-	int rc = -1;
-
-	tagdiff(old, want, 0, &removed, &set);
-	if (json_array_size(removed) > 0) {
-		in = json_pack("{s:s,s:O}", "ResourceARN", arn, "TagKeys", removed);
-		if (call(ctx, "UntagResource", in, err) != 0)
-			goto out;
-		json_decref(in);
-		in = NULL;
-	}
-	if (json_object_size(set) > 0) {
-		in = json_pack("{s:s,s:o}", "ResourceARN", arn,
-			       "Tags", ptags_to_list(set, "Key", "Value"));
-		if (call(ctx, "TagResource", in, err) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	json_decref(in);
-	json_decref(removed);
-	json_decref(set);
-	return rc;
-}
-
-/* ---- aws_service_discovery_private_dns_namespace ---- */
-
-/* GetNamespace + tags: *ns and *tags new refs, both NULL when gone. */
-static int ns_get(const struct provider_ctx *ctx, const char *id, json_t **ns, json_t **tags,
-		  struct cairn_err *err)
+/*
+ * Get<member> of id plus its tags: *item and *tags new refs, both NULL
+ * when gone (AWS answers gone, or the tags' resource is gone). op:
+ * "GetNamespace"; member: "Namespace", the answer's member and the word
+ * for messages.
+ */
+static int get_tagged(const struct provider_ctx *ctx, const char *op, const char *member,
+		      const char *gone, const char *id, json_t **item, json_t **tags,
+		      struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:s}", "Id", id), *res = NULL;
 	const char *arn;
 	int rc = -1;
 
-	*ns = NULL;
+	*item = NULL;
 	*tags = NULL;
-	if (pcall(ctx, "servicediscovery", "GetNamespace", in, &res, err) != 0) {
-		if (perr_is(err, "NamespaceNotFound")) {
+	if (pcall(ctx, "servicediscovery", op, in, &res, err) != 0) {
+		if (perr_is(err, gone)) {
 			err_clear(err);
 			rc = 0;
 		}
 		goto out;
 	}
-	arn = json_string_value(json_object_get(json_object_get(res, "Namespace"), "Arn"));
+	arn = json_string_value(json_object_get(json_object_get(res, member), "Arn"));
 	if (!arn) {
-		err_set(err, CAIRN_EAWS, "GetNamespace on %s: no namespace ARN in the answer",
-			ctx->name);
+		err_set(err, CAIRN_EAWS, "%s on %s: no %c%s ARN in the answer", op, ctx->name,
+			tolower((unsigned char)member[0]), member + 1);
 		goto out;
 	}
 	if (list_tags(ctx, arn, tags, err) != 0) {
@@ -206,7 +155,7 @@ static int ns_get(const struct provider_ctx *ctx, const char *id, json_t **ns, j
 		}
 		goto out;
 	}
-	*ns = json_incref(json_object_get(res, "Namespace"));
+	*item = json_incref(json_object_get(res, member));
 	rc = 0;
 out:
 	json_decref(in);
@@ -214,19 +163,21 @@ out:
 	return rc;
 }
 
+/* ---- aws_service_discovery_private_dns_namespace ---- */
+
 /* Namespace + tag list -> attribute object (new ref); vpc as recorded. */
 static json_t *ns_attrs(json_t *ns, json_t *tags, const char *vpc)
 {
 	json_t *o = json_object();
 	json_t *dns = json_object_get(json_object_get(ns, "Properties"), "DnsProperties");
 
-	json_object_set_new(o, "id", json_string(str_or(json_object_get(ns, "Id"), "")));
-	json_object_set_new(o, "arn", json_string(str_or(json_object_get(ns, "Arn"), "")));
-	json_object_set_new(o, "name", json_string(str_or(json_object_get(ns, "Name"), "")));
+	json_object_set_new(o, "id", json_string(pstr_or(json_object_get(ns, "Id"), "")));
+	json_object_set_new(o, "arn", json_string(pstr_or(json_object_get(ns, "Arn"), "")));
+	json_object_set_new(o, "name", json_string(pstr_or(json_object_get(ns, "Name"), "")));
 	json_object_set_new(o, "description",
-			    json_string(str_or(json_object_get(ns, "Description"), "")));
+			    json_string(pstr_or(json_object_get(ns, "Description"), "")));
 	json_object_set_new(o, "hosted_zone",
-			    json_string(str_or(json_object_get(dns, "HostedZoneId"), "")));
+			    json_string(pstr_or(json_object_get(dns, "HostedZoneId"), "")));
 	json_object_set_new(o, "vpc", json_string(vpc ? vpc : ""));
 	json_object_set_new(o, "tags", ptags_from_list(tags, "Key", "Value"));
 	return o;
@@ -238,7 +189,8 @@ static int ns_read(const struct provider_ctx *ctx, const char *id, json_t *prior
 	json_t *ns = NULL, *tags = NULL;
 
 	*out = NULL;
-	if (ns_get(ctx, id, &ns, &tags, err) != 0)
+	if (get_tagged(ctx, "GetNamespace", "Namespace", "NamespaceNotFound", id, &ns, &tags,
+		       err) != 0)
 		return -1;
 	if (ns)
 		*out = ns_attrs(ns, tags, json_string_value(json_object_get(prior, "vpc")));
@@ -257,9 +209,9 @@ static int ns_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 
 	*out = NULL;
 	in = json_pack("{s:s,s:s,s:s,s:o}",
-		       "Name", str_or(json_object_get(attrs, "name"), ""),
-		       "Vpc", str_or(json_object_get(attrs, "vpc"), ""),
-		       "Description", str_or(json_object_get(attrs, "description"), ""),
+		       "Name", pstr_or(json_object_get(attrs, "name"), ""),
+		       "Vpc", pstr_or(json_object_get(attrs, "vpc"), ""),
+		       "Description", pstr_or(json_object_get(attrs, "description"), ""),
 		       "Tags", ptags_to_list(tags, "Key", "Value"));
 	if (call_operation(ctx, "CreatePrivateDnsNamespace", in, &targets, err) != 0)
 		goto out;
@@ -285,6 +237,13 @@ out:
 	return rc;
 }
 
+/* The service's tagging calls for ptags_sync. */
+static const struct ptag_api TAG_API = {
+	.service = "servicediscovery", .untag_op = "UntagResource", .tag_op = "TagResource",
+	.id_member = "ResourceARN", .keys_member = "TagKeys", .tags_member = "Tags",
+	.key_name = "Key", .value_name = "Value",
+};
+
 static int ns_update(const struct provider_ctx *ctx, const char *id, json_t *old,
 		     json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
 {
@@ -292,15 +251,15 @@ static int ns_update(const struct provider_ctx *ctx, const char *id, json_t *old
 	int rc = -1;
 
 	*out = NULL;
-	if (has_name(changed, "description")) {
+	if (pchanged(changed, "description")) {
 		in = json_pack("{s:s,s:{s:s}}", "Id", id, "Namespace", "Description",
-			       str_or(json_object_get(want, "description"), ""));
+			       pstr_or(json_object_get(want, "description"), ""));
 		if (call_operation(ctx, "UpdatePrivateDnsNamespace", in, NULL, err) != 0)
 			goto out;
 	}
-	if (has_name(changed, "tags") &&
-	    sync_tags(ctx, str_or(json_object_get(old, "arn"), ""), json_object_get(old, "tags"),
-		      json_object_get(want, "tags"), err) != 0)
+	if (pchanged(changed, "tags") &&
+	    ptags_sync(ctx, &TAG_API, pstr_or(json_object_get(old, "arn"), ""),
+		       json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
 		goto out;
 	if (ns_read(ctx, id, want, out, err) != 0)
 		goto out;
@@ -393,9 +352,10 @@ static int ns_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		json_t *ns = NULL, *tags = NULL;
 		int owned;
 
-		if (!id || strcmp(str_or(json_object_get(n, "Name"), ""), name) != 0)
+		if (!id || strcmp(pstr_or(json_object_get(n, "Name"), ""), name) != 0)
 			continue;
-		if (ns_get(ctx, id, &ns, &tags, err) != 0)
+		if (get_tagged(ctx, "GetNamespace", "Namespace", "NamespaceNotFound", id, &ns,
+			       &tags, err) != 0)
 			goto out;
 		owned = ns && ptags_owned_by(tags, "Key", "Value", ctx);
 		if (owned)
@@ -424,58 +384,20 @@ const struct resource_ops aws_service_discovery_private_dns_namespace_ops = {
 
 /* ---- aws_service_discovery_service ---- */
 
-/* GetService + tags: *svc and *tags new refs, both NULL when gone. */
-static int svc_get(const struct provider_ctx *ctx, const char *id, json_t **svc, json_t **tags,
-		   struct cairn_err *err)
-{
-	json_t *in = json_pack("{s:s}", "Id", id), *res = NULL;
-	const char *arn;
-	int rc = -1;
-
-	*svc = NULL;
-	*tags = NULL;
-	if (pcall(ctx, "servicediscovery", "GetService", in, &res, err) != 0) {
-		if (perr_is(err, "ServiceNotFound")) {
-			err_clear(err);
-			rc = 0;
-		}
-		goto out;
-	}
-	arn = json_string_value(json_object_get(json_object_get(res, "Service"), "Arn"));
-	if (!arn) {
-		err_set(err, CAIRN_EAWS, "GetService on %s: no service ARN in the answer",
-			ctx->name);
-		goto out;
-	}
-	if (list_tags(ctx, arn, tags, err) != 0) {
-		if (perr_is(err, "ResourceNotFoundException")) {
-			err_clear(err);
-			rc = 0;
-		}
-		goto out;
-	}
-	*svc = json_incref(json_object_get(res, "Service"));
-	rc = 0;
-out:
-	json_decref(in);
-	json_decref(res);
-	return rc;
-}
-
 /* Service + tag list -> attribute object (new ref). */
 static json_t *svc_attrs(json_t *s, json_t *tags)
 {
 	json_t *o = json_object(), *dns = json_object_get(s, "DnsConfig");
 	json_t *hc = json_object_get(s, "HealthCheckCustomConfig");
-	const char *ns_id = str_or(json_object_get(s, "NamespaceId"),
-				   str_or(json_object_get(dns, "NamespaceId"), ""));
+	const char *ns_id = pstr_or(json_object_get(s, "NamespaceId"),
+				   pstr_or(json_object_get(dns, "NamespaceId"), ""));
 
-	json_object_set_new(o, "id", json_string(str_or(json_object_get(s, "Id"), "")));
-	json_object_set_new(o, "arn", json_string(str_or(json_object_get(s, "Arn"), "")));
-	json_object_set_new(o, "name", json_string(str_or(json_object_get(s, "Name"), "")));
+	json_object_set_new(o, "id", json_string(pstr_or(json_object_get(s, "Id"), "")));
+	json_object_set_new(o, "arn", json_string(pstr_or(json_object_get(s, "Arn"), "")));
+	json_object_set_new(o, "name", json_string(pstr_or(json_object_get(s, "Name"), "")));
 	json_object_set_new(o, "namespace_id", json_string(ns_id));
 	json_object_set_new(o, "description",
-			    json_string(str_or(json_object_get(s, "Description"), "")));
+			    json_string(pstr_or(json_object_get(s, "Description"), "")));
 	if (json_is_object(dns)) {
 		json_t *records = json_array(), *r;
 		size_t i;
@@ -484,10 +406,10 @@ static json_t *svc_attrs(json_t *s, json_t *tags)
 			json_array_append_new(records, json_pack("{s:O,s:s}",
 				"ttl", json_object_get(r, "TTL") ? json_object_get(r, "TTL")
 								  : json_null(),
-				"type", str_or(json_object_get(r, "Type"), "")));
+				"type", pstr_or(json_object_get(r, "Type"), "")));
 		json_object_set_new(o, "dns_config", json_pack("{s:s,s:s,s:o}",
-			"namespace_id", str_or(json_object_get(dns, "NamespaceId"), ns_id),
-			"routing_policy", str_or(json_object_get(dns, "RoutingPolicy"),
+			"namespace_id", pstr_or(json_object_get(dns, "NamespaceId"), ns_id),
+			"routing_policy", pstr_or(json_object_get(dns, "RoutingPolicy"),
 						 "MULTIVALUE"),
 			"dns_records", records));
 	}
@@ -508,7 +430,7 @@ static int svc_read(const struct provider_ctx *ctx, const char *id, json_t *prio
 	json_t *s = NULL, *tags = NULL;
 
 	*out = NULL;
-	if (svc_get(ctx, id, &s, &tags, err) != 0)
+	if (get_tagged(ctx, "GetService", "Service", "ServiceNotFound", id, &s, &tags, err) != 0)
 		return -1;
 	if (s)
 		*out = svc_attrs(s, tags);
@@ -525,7 +447,7 @@ static json_t *dns_records_in(json_t *dns)
 
 	json_array_foreach(json_object_get(dns, "dns_records"), i, r)
 		json_array_append_new(records, json_pack("{s:s,s:I}",
-			"Type", str_or(json_object_get(r, "type"), ""),
+			"Type", pstr_or(json_object_get(r, "type"), ""),
 			"TTL", (json_int_t)json_number_value(json_object_get(r, "ttl"))));
 	return records;
 }
@@ -536,24 +458,24 @@ static int svc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
 	json_t *dns = json_object_get(attrs, "dns_config");
 	json_t *hc = json_object_get(attrs, "health_check_custom_config");
-	const char *ns_id = str_or(json_object_get(attrs, "namespace_id"), "");
+	const char *ns_id = pstr_or(json_object_get(attrs, "namespace_id"), "");
 	json_t *in, *res = NULL;
 	const char *id;
 	int rc = -1;
 
 	*out = NULL;
 	if (!*ns_id)
-		ns_id = str_or(json_object_get(dns, "namespace_id"), "");
+		ns_id = pstr_or(json_object_get(dns, "namespace_id"), "");
 	in = json_pack("{s:s,s:s,s:o}",
-		       "Name", str_or(json_object_get(attrs, "name"), ""),
-		       "Description", str_or(json_object_get(attrs, "description"), ""),
+		       "Name", pstr_or(json_object_get(attrs, "name"), ""),
+		       "Description", pstr_or(json_object_get(attrs, "description"), ""),
 		       "Tags", ptags_to_list(tags, "Key", "Value"));
 	if (*ns_id)
 		json_object_set_new(in, "NamespaceId", json_string(ns_id));
 	if (json_is_object(dns))
 		json_object_set_new(in, "DnsConfig", json_pack("{s:s,s:s,s:o}",
-			"NamespaceId", str_or(json_object_get(dns, "namespace_id"), ns_id),
-			"RoutingPolicy", str_or(json_object_get(dns, "routing_policy"), "MULTIVALUE"),
+			"NamespaceId", pstr_or(json_object_get(dns, "namespace_id"), ns_id),
+			"RoutingPolicy", pstr_or(json_object_get(dns, "routing_policy"), "MULTIVALUE"),
 			"DnsRecords", dns_records_in(dns)));
 	if (json_is_object(hc))
 		json_object_set_new(in, "HealthCheckCustomConfig", json_pack("{s:I}",
@@ -591,19 +513,19 @@ static int svc_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	int rc = -1;
 
 	*out = NULL;
-	if (has_name(changed, "description") || has_name(changed, "dns_config")) {
+	if (pchanged(changed, "description") || pchanged(changed, "dns_config")) {
 		/* The whole desired service: records left out would be deleted. */
 		in = json_pack("{s:s,s:{s:s}}", "Id", id, "Service", "Description",
-			       str_or(json_object_get(want, "description"), ""));
+			       pstr_or(json_object_get(want, "description"), ""));
 		if (json_is_object(dns))
 			json_object_set_new(json_object_get(in, "Service"), "DnsConfig",
 					    json_pack("{s:o}", "DnsRecords", dns_records_in(dns)));
 		if (call_operation(ctx, "UpdateService", in, NULL, err) != 0)
 			goto out;
 	}
-	if (has_name(changed, "tags") &&
-	    sync_tags(ctx, str_or(json_object_get(old, "arn"), ""), json_object_get(old, "tags"),
-		      json_object_get(want, "tags"), err) != 0)
+	if (pchanged(changed, "tags") &&
+	    ptags_sync(ctx, &TAG_API, pstr_or(json_object_get(old, "arn"), ""),
+		       json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
 		goto out;
 	if (svc_read(ctx, id, NULL, out, err) != 0)
 		goto out;
@@ -626,7 +548,7 @@ static int svc_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 	int rc = -1;
 
 	for (;;) {
-		if (call(ctx, "DeleteService", in, err) == 0)
+		if (pcall_void(ctx, "servicediscovery", "DeleteService", in, err) == 0)
 			break;
 		if (perr_is(err, "ServiceNotFound")) {
 			err_clear(err);
@@ -649,13 +571,7 @@ out:
 static int svc_import(const struct provider_ctx *ctx, const char *id, json_t **out,
 		      struct cairn_err *err)
 {
-	if (svc_read(ctx, id, NULL, out, err) != 0)
-		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "service discovery service '%s' not found", id);
-		return -1;
-	}
-	return 0;
+	return pimport_read(ctx, svc_read, "service discovery service", id, out, err);
 }
 
 /* The service of the namespace with attrs' name that carries our tags. */
@@ -663,7 +579,7 @@ static int svc_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		    struct cairn_err *err)
 {
 	const char *name = json_string_value(json_object_get(attrs, "name"));
-	const char *ns_id = str_or(json_object_get(attrs, "namespace_id"), "");
+	const char *ns_id = pstr_or(json_object_get(attrs, "namespace_id"), "");
 	json_t *in, *list = NULL, *s;
 	size_t i;
 	int rc = -1;
@@ -672,7 +588,7 @@ static int svc_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 	if (!name)
 		return 0;
 	if (!*ns_id)
-		ns_id = str_or(json_object_get(json_object_get(attrs, "dns_config"), "namespace_id"),
+		ns_id = pstr_or(json_object_get(json_object_get(attrs, "dns_config"), "namespace_id"),
 			       "");
 	in = *ns_id ? json_pack("{s:[{s:s,s:[s],s:s}]}", "Filters", "Name", "NAMESPACE_ID",
 				"Values", ns_id, "Condition", "EQ")
@@ -687,9 +603,10 @@ static int svc_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		json_t *svc = NULL, *tags = NULL;
 		int owned;
 
-		if (!id || strcmp(str_or(json_object_get(s, "Name"), ""), name) != 0)
+		if (!id || strcmp(pstr_or(json_object_get(s, "Name"), ""), name) != 0)
 			continue;
-		if (svc_get(ctx, id, &svc, &tags, err) != 0)
+		if (get_tagged(ctx, "GetService", "Service", "ServiceNotFound", id, &svc, &tags,
+			       err) != 0)
 			goto out;
 		owned = svc && ptags_owned_by(tags, "Key", "Value", ctx);
 		if (owned)

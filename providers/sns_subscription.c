@@ -14,22 +14,6 @@
 
 #include "common.h"
 
-static int has_name(json_t *changed, const char *name)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(changed, i, v)
-		if (strcmp(json_string_value(v), name) == 0)
-			return 1;
-	return 0;
-}
-
-static const char *str_or(json_t *v, const char *dflt)
-{
-	return json_is_string(v) ? json_string_value(v) : dflt;
-}
-
 /* The filter policy as SNS takes it (owned text; "" removes it). */
 static char *policy_text(json_t *policy)
 {
@@ -44,16 +28,16 @@ static char *policy_text(json_t *policy)
 static json_t *sub_attrs(const char *arn, json_t *a)
 {
 	json_t *o = json_object(), *policy = NULL;
-	const char *text = str_or(json_object_get(a, "FilterPolicy"), "");
+	const char *text = pstr_or(json_object_get(a, "FilterPolicy"), "");
 
 	json_object_set_new(o, "id", json_string(arn));
 	json_object_set_new(o, "arn", json_string(arn));
-	json_object_set_new(o, "topic_arn", json_string(str_or(json_object_get(a, "TopicArn"), "")));
-	json_object_set_new(o, "protocol", json_string(str_or(json_object_get(a, "Protocol"), "")));
-	json_object_set_new(o, "endpoint", json_string(str_or(json_object_get(a, "Endpoint"), "")));
-	json_object_set_new(o, "owner_id", json_string(str_or(json_object_get(a, "Owner"), "")));
+	json_object_set_new(o, "topic_arn", json_string(pstr_or(json_object_get(a, "TopicArn"), "")));
+	json_object_set_new(o, "protocol", json_string(pstr_or(json_object_get(a, "Protocol"), "")));
+	json_object_set_new(o, "endpoint", json_string(pstr_or(json_object_get(a, "Endpoint"), "")));
+	json_object_set_new(o, "owner_id", json_string(pstr_or(json_object_get(a, "Owner"), "")));
 	json_object_set_new(o, "raw_message_delivery", json_boolean(
-		strcmp(str_or(json_object_get(a, "RawMessageDelivery"), "false"), "true") == 0));
+		strcmp(pstr_or(json_object_get(a, "RawMessageDelivery"), "false"), "true") == 0));
 	if (*text)
 		policy = json_loads(text, 0, NULL);
 	/* Text that is not JSON is kept as text so drift still shows. */
@@ -123,9 +107,9 @@ static int sub_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 		free(text);
 	}
 	in = json_pack("{s:s,s:s,s:s,s:b}",
-		       "TopicArn", str_or(json_object_get(attrs, "topic_arn"), ""),
-		       "Protocol", str_or(json_object_get(attrs, "protocol"), ""),
-		       "Endpoint", str_or(json_object_get(attrs, "endpoint"), ""),
+		       "TopicArn", pstr_or(json_object_get(attrs, "topic_arn"), ""),
+		       "Protocol", pstr_or(json_object_get(attrs, "protocol"), ""),
+		       "Endpoint", pstr_or(json_object_get(attrs, "endpoint"), ""),
 		       "ReturnSubscriptionArn", 1);
 	if (json_object_size(sattrs) > 0)
 		json_object_set(in, "Attributes", sattrs);
@@ -157,12 +141,12 @@ static int sub_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 		      json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
 {
 	*out = NULL;
-	if (has_name(changed, "raw_message_delivery") &&
+	if (pchanged(changed, "raw_message_delivery") &&
 	    set_attr(ctx, id, "RawMessageDelivery",
 		     json_is_true(json_object_get(want, "raw_message_delivery")) ? "true" : "false",
 		     err) != 0)
 		return -1;
-	if (has_name(changed, "filter_policy")) {
+	if (pchanged(changed, "filter_policy")) {
 		json_t *p = json_object_get(want, "filter_policy");
 		char *text = is_empty_policy(p) ? xstrdup("") : policy_text(p);
 		int rc = set_attr(ctx, id, "FilterPolicy", text, err);
@@ -201,13 +185,7 @@ static int sub_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 static int sub_import(const struct provider_ctx *ctx, const char *id, json_t **out,
 		      struct cairn_err *err)
 {
-	if (sub_read(ctx, id, NULL, out, err) != 0)
-		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "SNS subscription '%s' not found", id);
-		return -1;
-	}
-	return 0;
+	return pimport_read(ctx, sub_read, "SNS subscription", id, out, err);
 }
 
 /* The subscription of the topic with this protocol and endpoint. */
@@ -239,8 +217,8 @@ static int sub_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		const char *arn = json_string_value(json_object_get(s, "SubscriptionArn"));
 
 		if (arn && strchr(arn, ':') &&
-		    strcmp(str_or(json_object_get(s, "Protocol"), ""), protocol) == 0 &&
-		    strcmp(str_or(json_object_get(s, "Endpoint"), ""), endpoint) == 0) {
+		    strcmp(pstr_or(json_object_get(s, "Protocol"), ""), protocol) == 0 &&
+		    strcmp(pstr_or(json_object_get(s, "Endpoint"), ""), endpoint) == 0) {
 			if (sub_read(ctx, arn, NULL, out, err) != 0)
 				goto out;
 			break;
