@@ -5,22 +5,26 @@ latency (0 ms, and 50 ms per request so the local emulator answers more like
 a remote AWS API), on a fresh moto server in signature-checking mode
 (tests/e2e/harness.py) behind tests/e2e/faultproxy.py with faults off:
 
-  * cairn apply --auto-approve, a no-op cairn plan, cairn destroy
-    --auto-approve, at --parallelism 1 and 10: wall time, requests that
+  * cairn apply --auto-approve and cairn destroy --auto-approve at
+    --parallelism 1 and 10, and a no-op cairn plan (once: it takes no
+    --parallelism): wall time, cairn's CPU time, requests that
     went through the proxy, peak RSS of the cairn process (ru_maxrss from
     wait4 in rusage.c, a small C launcher: see there why not os.wait4 here);
   * baseline.py: the same creates as a sequential boto3 script, through the
     same proxy: wall time of the creates, requests.
 
-After each apply, boto3 checks (straight at moto, not counted) that every
-resource exists; the no-op plan must exit 0 under --detailed-exitcode.
+After each apply and destroy, boto3 checks (straight at moto, not counted)
+that every resource exists, or is gone; the no-op plan must exit 0 under
+--detailed-exitcode.
 
-Prints one Markdown table, the targets next to the figures, and the
-machine, to stdout and to tests/bench/results.md. Progress goes to stderr.
-Exits 1 when a cairn command failed or a check did not hold.
+Prints one Markdown table, the targets next to the figures, why a target
+is missed, where the requests go, and the machine, to stdout and to
+tests/bench/results.md; the raw figures go to results.json. Progress goes
+to stderr. Exits 1 when a cairn command failed or a check did not hold.
 
 Options: --sizes 10,100 --latency-ms 50 --skip-slow-seconds S (a p=1 cell
-expected to take longer than S is estimated, not run) --out FILE.
+expected to take longer than S is estimated, not run) --out FILE
+--render RAW.json (print the report of a saved run again).
 """
 import argparse
 import collections
