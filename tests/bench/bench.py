@@ -63,12 +63,7 @@ APPLY_SPEEDUP = 5.0
 
 
 class CountingProxy(FaultProxy):
-    """faultproxy with faults off, also counting requests per operation.
-
-    It also turns Nagle's algorithm off on the client side: the handler
-    writes an answer's headers and body in two sends, and with Nagle on
-    the body waits for the client's delayed ACK of the headers, ~40 ms
-    per request on Linux, which would add latency to the "0 ms" runs."""
+    """faultproxy with faults off, also counting requests per operation."""
 
     def __init__(self, upstream, latency_ms=0):
         self.ops = collections.Counter()
@@ -80,8 +75,6 @@ class CountingProxy(FaultProxy):
         proxy = self
 
         class Counting(base):
-            disable_nagle_algorithm = True
-
             def _body(self):
                 body = super()._body()
                 proxy.note(self.headers, body)

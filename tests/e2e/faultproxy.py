@@ -97,6 +97,8 @@ class FaultProxy:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Without this every answer waits for a delayed ACK (~40 ms).
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
