@@ -152,6 +152,21 @@ int pcall_gone(const struct provider_ctx *ctx, const char *service, const char *
 	return rc;
 }
 
+int pcall_found(const struct provider_ctx *ctx, const char *service, const char *operation,
+		json_t *input, const char *const *gone, json_t **out, struct cairn_err *err)
+{
+	size_t i;
+
+	if (pcall(ctx, service, operation, input, out, err) == 0)
+		return 0;
+	for (i = 0; gone[i]; i++)
+		if (perr_is(err, gone[i])) {
+			err_clear(err);
+			return 0;
+		}
+	return -1;
+}
+
 int pimport_read(const struct provider_ctx *ctx,
 		 int (*read)(const struct provider_ctx *ctx, const char *id, json_t *prior,
 			     json_t **out, struct cairn_err *err),
@@ -209,6 +224,26 @@ int pcmp_json_str(const void *a, const void *b)
 	const char *y = json_string_value(*(json_t *const *)b);
 
 	return strcmp(x ? x : "", y ? y : "");
+}
+
+json_t *porder_like(json_t *have, json_t *prior)
+{
+	json_t *out = json_array(), *e, **rest;
+	size_t i, n = 0;
+
+	json_array_foreach(prior, i, e)
+		if (json_is_string(e) && parray_has_str(have, json_string_value(e)) &&
+		    !parray_has_str(out, json_string_value(e)))
+			json_array_append(out, e);
+	rest = xcalloc(json_array_size(have) + 1, sizeof(*rest));
+	json_array_foreach(have, i, e)
+		if (json_is_string(e) && !parray_has_str(out, json_string_value(e)))
+			rest[n++] = e;
+	qsort(rest, n, sizeof(*rest), pcmp_json_str);
+	for (i = 0; i < n; i++)
+		json_array_append(out, rest[i]);
+	free(rest);
+	return out;
 }
 
 const char *pstr(json_t *obj, const char *key)

@@ -45,6 +45,14 @@ int pcall_gone(const struct provider_ctx *ctx, const char *service, const char *
 	       json_t *input, const char *gone, struct cairn_err *err);
 
 /*
+ * pcall for reading what may be gone: an AWS error whose code is one of
+ * gone (NULL-terminated; matched as perr_is does) means it is not there,
+ * which is success with *out NULL. Otherwise as pcall.
+ */
+int pcall_found(const struct provider_ctx *ctx, const char *service, const char *operation,
+		json_t *input, const char *const *gone, json_t **out, struct cairn_err *err);
+
+/*
  * import through the type's read: reads id with no prior record; when
  * nothing is there, fails with CAIRN_ENOTFOUND "<what> '<id>' not found".
  */
@@ -74,6 +82,14 @@ int pchanged(json_t *changed, const char *name);
 int parray_has_str(json_t *a, const char *s);
 /* qsort comparator for an array of json_t * strings (a non-string sorts as ""). */
 int pcmp_json_str(const void *a, const void *b);
+
+/*
+ * The strings of have (an unordered set as AWS reports it; borrowed, may
+ * be NULL) in the order the prior list (borrowed, may be NULL) had them,
+ * the new ones sorted after: a set that did not change reads back exactly
+ * as it was written. New array.
+ */
+json_t *porder_like(json_t *have, json_t *prior);
 
 /* obj[key] as a string (borrowed from obj), NULL if absent or not a string. */
 const char *pstr(json_t *obj, const char *key);
