@@ -326,17 +326,6 @@ int ec2_created(ec2_batch_fn batch, const struct provider_ctx *ctx, const char *
 	return -1;
 }
 
-int ec2_changed(json_t *changed, const char *name)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(changed, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
-			return 1;
-	return 0;
-}
-
 int ec2_bool(json_t *obj, const char *key, int dflt)
 {
 	json_t *v = json_object_get(obj, key);
@@ -500,7 +489,7 @@ static int vpc_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 		      json_t *changed, json_t **out, struct cairn_err *err)
 {
 	*out = NULL;
-	if (ec2_changed(changed, "instance_tenancy")) {
+	if (pchanged(changed, "instance_tenancy")) {
 		json_t *in = json_pack("{s:s,s:s}", "VpcId", id, "InstanceTenancy",
 				       ec2_str(want, "instance_tenancy"));
 		int rc = ec2_call(ctx, "ModifyVpcTenancy", in, err);
@@ -511,7 +500,7 @@ static int vpc_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	}
 	if (vpc_set_dns(ctx, id, old, want, err) != 0)
 		return -1;
-	if (ec2_changed(changed, "tags") &&
+	if (pchanged(changed, "tags") &&
 	    ec2_update_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"),
 			    err) != 0)
 		return -1;
@@ -655,10 +644,10 @@ static int subnet_update(const struct provider_ctx *ctx, const char *id, json_t 
 			 json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
 {
 	*out = NULL;
-	if (ec2_changed(changed, "map_public_ip_on_launch") &&
+	if (pchanged(changed, "map_public_ip_on_launch") &&
 	    subnet_set_public_ip(ctx, id, ec2_bool(want, "map_public_ip_on_launch", 0), err) != 0)
 		return -1;
-	if (ec2_changed(changed, "tags") &&
+	if (pchanged(changed, "tags") &&
 	    ec2_update_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"),
 			    err) != 0)
 		return -1;
@@ -833,7 +822,7 @@ static int igw_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 		if (*to && igw_attach(ctx, id, to, err) != 0)
 			return -1;
 	}
-	if (ec2_changed(changed, "tags") &&
+	if (pchanged(changed, "tags") &&
 	    ec2_update_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"),
 			    err) != 0)
 		return -1;

@@ -100,9 +100,6 @@ int ec2_import_one(ec2_batch_fn batch, const struct provider_ctx *ctx, const cha
 int ec2_created(ec2_batch_fn batch, const struct provider_ctx *ctx, const char *id,
 		json_t *want, int ok, json_t **out, struct cairn_err *err);
 
-/* True if the array changed holds the attribute name. */
-int ec2_changed(json_t *changed, const char *name);
-
 /* Boolean member of obj, or dflt when absent. */
 int ec2_bool(json_t *obj, const char *key, int dflt);
 

@@ -312,10 +312,10 @@ static int rtb_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 		      json_t *changed, json_t **out, struct cairn_err *err)
 {
 	*out = NULL;
-	if (ec2_changed(changed, "route") &&
+	if (pchanged(changed, "route") &&
 	    routes_apply(ctx, id, json_object_get(want, "route"), err) != 0)
 		return -1;
-	if (ec2_changed(changed, "tags") &&
+	if (pchanged(changed, "tags") &&
 	    ec2_update_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"),
 			    err) != 0)
 		return -1;

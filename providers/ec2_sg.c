@@ -613,14 +613,14 @@ static int sg_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 static int sg_update(const struct provider_ctx *ctx, const char *id, json_t *old, json_t *want,
 		     json_t *changed, json_t **out, struct cairn_err *err)
 {
-	int ingress = ec2_changed(changed, "ingress"), egress = ec2_changed(changed, "egress");
+	int ingress = pchanged(changed, "ingress"), egress = pchanged(changed, "egress");
 
 	*out = NULL;
 	if (rules_check(ctx, want, err) != 0)
 		return -1;
 	if ((ingress || egress) && sg_apply_rules(ctx, id, want, ingress, egress, err) != 0)
 		return -1;
-	if (ec2_changed(changed, "tags") &&
+	if (pchanged(changed, "tags") &&
 	    ec2_update_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"),
 			    err) != 0)
 		return -1;
