@@ -65,31 +65,6 @@ static void set_num(json_t *o, const char *key, json_t *v)
 		json_object_set_new(o, key, json_integer(n));
 }
 
-/*
- * The strings of have (an unordered set as AWS reports it) in the order
- * the prior list (may be NULL) had them, the new ones sorted after: a set
- * that did not change reads back exactly as it was written. New array.
- */
-static json_t *order_like(json_t *have, json_t *prior)
-{
-	json_t *out = json_array(), *e, **rest;
-	size_t i, n = 0;
-
-	json_array_foreach(prior, i, e)
-		if (json_is_string(e) && parray_has_str(have, json_string_value(e)) &&
-		    !parray_has_str(out, json_string_value(e)))
-			json_array_append(out, e);
-	rest = xcalloc(json_array_size(have) + 1, sizeof(*rest));
-	json_array_foreach(have, i, e)
-		if (json_is_string(e) && !parray_has_str(out, json_string_value(e)))
-			rest[n++] = e;
-	qsort(rest, n, sizeof(*rest), pcmp_json_str);
-	for (i = 0; i < n; i++)
-		json_array_append(out, rest[i]);
-	free(rest);
-	return out;
-}
-
 /* Load balancer / target group attribute list [{Key,Value}] -> {Key: Value}. */
 static json_t *kv_object(json_t *list)
 {
@@ -852,9 +827,9 @@ static int lb_attrs(const struct provider_ctx *ctx, json_t *lb, json_t *tags, js
 	json_object_set_new(o, "internal", json_boolean(pstr(lb, "Scheme") &&
 						strcmp(pstr(lb, "Scheme"), "internal") == 0));
 	json_object_set_new(o, "load_balancer_type", str_or_empty(pstr(lb, "Type")));
-	json_object_set_new(o, "subnets", order_like(subnets, json_object_get(prior, "subnets")));
+	json_object_set_new(o, "subnets", porder_like(subnets, json_object_get(prior, "subnets")));
 	json_object_set_new(o, "security_groups",
-			    order_like(json_object_get(lb, "SecurityGroups"),
+			    porder_like(json_object_get(lb, "SecurityGroups"),
 				       json_object_get(prior, "security_groups")));
 	json_object_set_new(o, "ip_address_type", str_or_empty(pstr(lb, "IpAddressType")));
 	/* An attribute AWS leaves out of the list has its documented default. */
