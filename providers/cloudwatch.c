@@ -98,21 +98,12 @@ static json_t *alarm_attrs(json_t *a, json_t *tags, json_t *prior)
 static int alarm_tags(const struct provider_ctx *ctx, const char *arn, json_t **tags,
 		      struct cairn_err *err)
 {
+	static const char *const gone[] = {"ResourceNotFound", "ResourceNotFoundException", NULL};
 	json_t *in = json_pack("{s:s}", "ResourceARN", arn), *res = NULL, *t;
-	int rc = -1;
+	int rc = pcall_found(ctx, SVC, "ListTagsForResource", in, gone, &res, err);
 
-	*tags = NULL;
-	if (pcall(ctx, SVC, "ListTagsForResource", in, &res, err) != 0) {
-		if (perr_is(err, "ResourceNotFound") || perr_is(err, "ResourceNotFoundException")) {
-			err_clear(err);
-			rc = 0;
-		}
-		goto out;
-	}
 	t = json_object_get(res, "Tags");
-	*tags = json_is_array(t) ? json_incref(t) : json_array();
-	rc = 0;
-out:
+	*tags = !res ? NULL : json_is_array(t) ? json_incref(t) : json_array();
 	json_decref(in);
 	json_decref(res);
 	return rc;

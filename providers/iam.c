@@ -48,28 +48,6 @@ static int call_retry(const struct provider_ctx *ctx, const char *op, json_t *in
 	}
 }
 
-/* The strings of have (a set, borrowed) in the order prior (may be NULL)
- * lists them, the others sorted after. New array. */
-static json_t *order_like(json_t *have, json_t *prior)
-{
-	json_t *out = json_array(), *e, **rest;
-	size_t i, n = 0;
-
-	json_array_foreach(prior, i, e)
-		if (json_is_string(e) && parray_has_str(have, json_string_value(e)) &&
-		    !parray_has_str(out, json_string_value(e)))
-			json_array_append(out, e);
-	rest = xcalloc(json_array_size(have) + 1, sizeof(*rest));
-	json_array_foreach(have, i, e)
-		if (json_is_string(e) && !parray_has_str(out, json_string_value(e)))
-			rest[n++] = e;
-	qsort(rest, n, sizeof(*rest), pcmp_json_str);
-	for (i = 0; i < n; i++)
-		json_array_append(out, rest[i]);
-	free(rest);
-	return out;
-}
-
 /* A policy document as IAM takes it: owned text ("" for none). */
 static char *policy_text(json_t *doc)
 {
@@ -182,7 +160,7 @@ static json_t *inline_list(struct role_parts *p, json_t *prior)
 	json_array_foreach(json_object_get(prior, "inline_policy"), i, e)
 		if (pstr(e, "name"))
 			json_array_append_new(prior_names, json_string(pstr(e, "name")));
-	names = order_like(p->inline_names, prior_names);
+	names = porder_like(p->inline_names, prior_names);
 	json_array_foreach(names, i, e)
 		json_array_append_new(list, json_pack("{s:O,s:O}", "name", e, "policy",
 						      json_object_get(p->inline_docs,
@@ -211,7 +189,7 @@ static json_t *role_attrs(struct role_parts *p, json_t *prior)
 			    pstr_json(json_object_get(json_object_get(r, "PermissionsBoundary"),
 							     "PermissionsBoundaryArn")));
 	json_object_set_new(o, "managed_policy_arns",
-			    order_like(p->managed, json_object_get(prior, "managed_policy_arns")));
+			    porder_like(p->managed, json_object_get(prior, "managed_policy_arns")));
 	json_object_set_new(o, "inline_policy", inline_list(p, prior));
 	json_object_set_new(o, "tags", ptags_from_list(json_object_get(r, "Tags"), "Key", "Value"));
 	json_object_set_new(o, "arn", pstr_json(json_object_get(r, "Arn")));

@@ -63,21 +63,12 @@ static json_t *group_attrs(json_t *g, json_t *tags)
 static int group_tags(const struct provider_ctx *ctx, const char *arn, json_t **tags,
 		      struct cairn_err *err)
 {
+	static const char *const gone[] = {"ResourceNotFoundException", NULL};
 	json_t *in = json_pack("{s:s}", "resourceArn", arn), *res = NULL, *t;
-	int rc = -1;
+	int rc = pcall_found(ctx, SVC, "ListTagsForResource", in, gone, &res, err);
 
-	*tags = NULL;
-	if (pcall(ctx, SVC, "ListTagsForResource", in, &res, err) != 0) {
-		if (perr_is(err, "ResourceNotFoundException")) {
-			err_clear(err);
-			rc = 0;
-		}
-		goto out;
-	}
 	t = json_object_get(res, "tags");
-	*tags = json_is_object(t) ? json_incref(t) : json_object();
-	rc = 0;
-out:
+	*tags = !res ? NULL : json_is_object(t) ? json_incref(t) : json_object();
 	json_decref(in);
 	json_decref(res);
 	return rc;

@@ -77,22 +77,13 @@ out:
 static int param_tags(const struct provider_ctx *ctx, const char *name, json_t **tags,
 		      struct cairn_err *err)
 {
+	static const char *const gone[] = {"InvalidResourceId", "ParameterNotFound", NULL};
 	json_t *in = json_pack("{s:s,s:s}", "ResourceType", "Parameter", "ResourceId", name);
 	json_t *res = NULL, *t;
-	int rc = -1;
+	int rc = pcall_found(ctx, SVC, "ListTagsForResource", in, gone, &res, err);
 
-	*tags = NULL;
-	if (pcall(ctx, SVC, "ListTagsForResource", in, &res, err) != 0) {
-		if (perr_is(err, "InvalidResourceId") || perr_is(err, "ParameterNotFound")) {
-			err_clear(err);
-			rc = 0;
-		}
-		goto out;
-	}
 	t = json_object_get(res, "TagList");
-	*tags = json_is_array(t) ? json_incref(t) : json_array();
-	rc = 0;
-out:
+	*tags = !res ? NULL : json_is_array(t) ? json_incref(t) : json_array();
 	json_decref(in);
 	json_decref(res);
 	return rc;
