@@ -248,19 +248,6 @@ static int eval_equal(const json_t *spec, const json_t *a, const json_t *b)
 	return json_equal((json_t *)a, (json_t *)b);
 }
 
-static int in_array(const json_t *arr, const char *s)
-{
-	size_t i;
-	json_t *v;
-
-	if (!json_is_array(arr))
-		return 0;
-	json_array_foreach(arr, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
-			return 1;
-	return 0;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -331,7 +318,7 @@ int eval_diff(const char *type, json_t *want, json_t *have, json_t *ignore,
 		json_t *w = want ? json_object_get(want, names[i]) : NULL;
 		json_t *h = have ? json_object_get(have, names[i]) : NULL;
 
-		if (in_array(ignore, names[i]) || schema_is_output(spec))
+		if (value_array_has(ignore, names[i]) || schema_is_output(spec))
 			continue;
 		if (schema_is_computed(spec) && is_empty(w))
 			continue;

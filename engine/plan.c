@@ -153,17 +153,6 @@ static struct state_resource *find_rec(struct planner *pl, const char *name)
 	return i ? &pl->rec[json_integer_value(i)] : NULL;
 }
 
-static int str_in(const json_t *arr, const char *s)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(arr, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
-			return 1;
-	return 0;
-}
-
 static int empty_value(const json_t *v)
 {
 	return !v || json_is_null(v) ||
@@ -294,7 +283,7 @@ static void note_drift(struct planner *pl, struct state_resource *r)
 		json_object_update(keys, r->attrs);
 		json_object_update(keys, now);
 		json_object_foreach(keys, k, v) {
-			if (ignore && str_in(ignore, k))
+			if (ignore && value_array_has(ignore, k))
 				continue;
 			if (!eval_attr_equal(r->type, k, json_object_get(r->attrs, k),
 					     json_object_get(now, k))) {
@@ -420,7 +409,7 @@ static void add_with_dependents(struct planner *pl, const char *name)
 		return;
 	json_object_set_new(pl->targets, name, json_true());
 	for (i = 0; i < pl->n_rec; i++)
-		if (pl->rec[i].deps && str_in(pl->rec[i].deps, name))
+		if (pl->rec[i].deps && value_array_has(pl->rec[i].deps, name))
 			add_with_dependents(pl, pl->rec[i].name);
 }
 
@@ -469,7 +458,7 @@ static json_t *planned_new(const char *type, json_t *want, json_t *have, json_t 
 	json_object_foreach((json_t *)attrs, k, v) {
 		json_t *h = have ? json_object_get(have, k) : NULL;
 
-		if (ignore && str_in(ignore, k) && h) {
+		if (ignore && value_array_has(ignore, k) && h) {
 			json_object_set(after, k, h);
 			continue;
 		}
@@ -490,7 +479,7 @@ static json_t *planned_update(const char *type, json_t *want, json_t *have, json
 	json_object_foreach(want, k, v) {
 		const json_t *spec = schema_attr(schema, k);
 
-		if (ignore && str_in(ignore, k))
+		if (ignore && value_array_has(ignore, k))
 			continue;
 		if (spec && schema_is_output(spec))
 			continue;

@@ -198,17 +198,6 @@ static size_t names_width(const json_t *names)
 	return w;
 }
 
-static int str_in(const json_t *arr, const char *s)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(arr, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
-			return 1;
-	return 0;
-}
-
 /* Sorted names of the top-level attributes that differ between a and b. */
 static json_t *differing(const char *type, const json_t *a, const json_t *b)
 {
@@ -301,7 +290,7 @@ static void print_change(const struct plan_change *c, FILE *f, int color)
 		else
 			print_attr(f, color, "~", YELLOW, names_width(shown), c->type, k,
 				   json_object_get(c->before, k), json_object_get(c->after, k), 1,
-				   c->action == PLAN_REPLACE && str_in(c->replace_because, k));
+				   c->action == PLAN_REPLACE && value_array_has(c->replace_because, k));
 	}
 	json_decref(shown);
 }

@@ -2,6 +2,8 @@
  * value: see value.h. The marker is an object with a reserved key so it
  * survives JSON round trips (plan files) unchanged.
  */
+#include <string.h>
+
 #include "value.h"
 
 #define UNKNOWN_KEY "$cairn_unknown"
@@ -34,5 +36,18 @@ int value_has_unknown(const json_t *v)
 			if (value_has_unknown(e))
 				return 1;
 	}
+	return 0;
+}
+
+int value_array_has(const json_t *arr, const char *s)
+{
+	json_t *v;
+	size_t i;
+
+	if (!json_is_array(arr))
+		return 0;
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return 1;
 	return 0;
 }
