@@ -39,6 +39,8 @@ static const struct aws_service services[] = {
 	{ "logs", AWS_PROTO_JSON, "2014-03-28", "logs", "logs", "1.1", "Logs_20140328",
 	  "CLOUDWATCH_LOGS", 0 },
 	{ "ssm", AWS_PROTO_JSON, "2014-11-06", "ssm", "ssm", "1.1", "AmazonSSM", "SSM", 0 },
+	{ "resourcegroupstaggingapi", AWS_PROTO_JSON, "2017-01-26", "tagging", "tagging", "1.1",
+	  "ResourceGroupsTaggingAPI_20170126", "RESOURCE_GROUPS_TAGGING_API", 0 },
 };
 
 /* Partitions by region prefix (endpoints.json), the default last. For the

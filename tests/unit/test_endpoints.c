@@ -36,6 +36,8 @@ static const struct {
 	  "Route53AutoNaming_v20170314", "ServiceDiscovery" },
 	{ "logs", AWS_PROTO_JSON, "2014-03-28", "logs", "logs", "1.1", "Logs_20140328", "CloudWatch Logs" },
 	{ "ssm", AWS_PROTO_JSON, "2014-11-06", "ssm", "ssm", "1.1", "AmazonSSM", "SSM" },
+	{ "resourcegroupstaggingapi", AWS_PROTO_JSON, "2017-01-26", "tagging", "tagging", "1.1",
+	  "ResourceGroupsTaggingAPI_20170126", "Resource Groups Tagging API" },
 };
 
 static void expect_str(const char *got, const char *want)
@@ -76,6 +78,8 @@ static void test_service_table(void **state)
 	}
 	assert_string_equal(aws_service_find("elbv2")->env_id, "ELASTIC_LOAD_BALANCING_V2");
 	assert_string_equal(aws_service_find("logs")->env_id, "CLOUDWATCH_LOGS");
+	assert_string_equal(aws_service_find("resourcegroupstaggingapi")->env_id,
+			    "RESOURCE_GROUPS_TAGGING_API");
 	assert_null(aws_service_find("s3"));
 	assert_null(aws_service_find("EC2"));
 	assert_null(aws_service_find(""));
@@ -102,6 +106,7 @@ static void test_default_endpoints(void **state)
 	expect_url(envp, "sts", "eu-central-1", "https://sts.eu-central-1.amazonaws.com");
 	expect_url(envp, "logs", "cn-north-1", "https://logs.cn-north-1.amazonaws.com.cn");
 	expect_url(envp, "dynamodb", "us-gov-west-1", "https://dynamodb.us-gov-west-1.amazonaws.com");
+	expect_url(envp, "resourcegroupstaggingapi", "eu-west-3", "https://tagging.eu-west-3.amazonaws.com");
 	/* IAM is global: one host per partition, signed for its global region */
 	expect_url(envp, "iam", "eu-west-1", "https://iam.amazonaws.com");
 	expect_url(envp, "iam", "cn-northwest-1", "https://iam.cn-north-1.amazonaws.com.cn");
@@ -120,6 +125,7 @@ static void test_endpoint_overrides(void **state)
 		"AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=http://logs.local",
 		"AWS_ENDPOINT_URL_DYNAMODB=",
 		"AWS_ENDPOINT_URL_IAM=http://iam.local",
+		"AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API=http://tagging.local",
 		NULL, NULL,
 	};
 	char *only_service[] = { "AWS_ENDPOINT_URL_EC2=https://ec2.local", NULL };
@@ -129,6 +135,7 @@ static void test_endpoint_overrides(void **state)
 	expect_url(envp, "elbv2", "us-east-1", "http://lb.local:1");
 	expect_url(envp, "logs", "us-east-1", "http://logs.local");
 	expect_url(envp, "iam", "us-east-1", "http://iam.local");
+	expect_url(envp, "resourcegroupstaggingapi", "us-east-1", "http://tagging.local");
 	/* then the global one; an empty variable counts as unset */
 	expect_url(envp, "ec2", "us-east-1", "http://127.0.0.1:5000");
 	expect_url(envp, "dynamodb", "us-east-1", "http://127.0.0.1:5000");
