@@ -20,6 +20,7 @@ from faultproxy import FaultProxy
 
 KILL_TRIALS = int(os.environ.get("CAIRN_KILL_TRIALS", "10"))
 KILL_SEED = int(os.environ.get("CAIRN_KILL_SEED", "20261122"))
+KILL_LATENCY_MS = 120
 
 
 def big_stack(stack, topics=6):
@@ -490,7 +491,8 @@ class TestSavedPlans(ExecCase):
 class TestCrashSafety(ExecCase):
     def test_sigkill_at_random_moments(self):
         rng = random.Random(KILL_SEED)
-        px = self.proxy(latency_ms=40)
+        # Enough latency that an 18-resource apply outlasts the kill window.
+        px = self.proxy(latency_ms=KILL_LATENCY_MS)
         env = {"AWS_ENDPOINT_URL": px.url}
         mid_flight = adopted = 0
         for trial in range(KILL_TRIALS):
@@ -516,7 +518,7 @@ class TestCrashSafety(ExecCase):
             self.assertEqual(len(names), 18, names)
             self.assert_exact(stack, names)
             self.assert_noop_plan()
-            px.set(latency_ms=40)
+            px.set(latency_ms=KILL_LATENCY_MS)
         # the kills must have hit creates in flight, or the test proves nothing
         self.assertGreaterEqual(mid_flight, KILL_TRIALS // 2,
                                 "only %d kills landed mid-create" % mid_flight)
