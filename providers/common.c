@@ -1,6 +1,7 @@
 /*
  * providers/common: see common.h.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -96,6 +97,140 @@ int ptags_owned_by(json_t *list, const char *key_name, const char *value_name,
 			name_ok = 1;
 	}
 	return stack_ok && name_ok;
+}
+
+/*
+ * One stack's resources of type_filter into found, page by page. The
+ * filter is the stack tag rather than the ARNs (ResourceARNList): DynamoDB
+ * table ARNs are not known before DescribeTable, and moto ignores
+ * ResourceARNList, answering with every tagged resource it has.
+ */
+static int tags_scan(const struct provider_ctx *ctx, const char *type_filter, json_t *found,
+		     struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:[s], s:[{s:s, s:[s]}], s:i}", "ResourceTypeFilters", type_filter,
+			       "TagFilters", "Key", OWNER_TAG_STACK, "Values", ctx->stack,
+			       "ResourcesPerPage", 100);
+	json_t *page = NULL;
+	struct strbuf last;
+	int rc = -1;
+
+	strbuf_init(&last);
+	for (;;) {
+		json_t *m;
+		const char *tok;
+		size_t i;
+
+		if (ctx->cancel && *ctx->cancel)
+			break;
+		if (aws_call(ctx->aws, "resourcegroupstaggingapi", "GetResources", in, &page, err) < 0)
+			goto out;
+		json_array_foreach(json_object_get(page, "ResourceTagMappingList"), i, m) {
+			const char *arn = pstr(m, "ResourceARN");
+			json_t *tags = json_object_get(m, "Tags");
+
+			if (arn && json_is_array(tags))
+				json_object_set(found, arn, tags);
+		}
+		tok = pstr(page, "PaginationToken");
+		if (!tok || !*tok || strcmp(tok, last.buf) == 0)
+			break;
+		strbuf_reset(&last);
+		strbuf_adds(&last, tok);
+		json_object_set_new(in, "PaginationToken", json_string(tok));
+		json_decref(page);
+		page = NULL;
+	}
+	rc = 0;
+out:
+	strbuf_free(&last);
+	json_decref(page);
+	json_decref(in);
+	return rc;
+}
+
+json_t *ptags_bulk(const struct provider_ctx *const *ctxs, size_t n, const char *type_filter)
+{
+	json_t *found = json_object();
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		struct cairn_err err;
+
+		/* one scan per client (account and region) and stack */
+		for (j = 0; j < i; j++)
+			if (ctxs[j]->aws == ctxs[i]->aws && strcmp(ctxs[j]->stack, ctxs[i]->stack) == 0)
+				break;
+		if (j < i)
+			continue;
+		err_clear(&err);
+		/* The tagging API only saves requests: on any failure the
+		 * resources it did not report are read the per-resource way,
+		 * which reports its own errors. */
+		if (tags_scan(ctxs[i], type_filter, found, &err) != 0)
+			err_clear(&err);
+	}
+	return found;
+}
+
+struct peach_run {
+	const struct provider_ctx *const *ctxs;
+	size_t n, next;
+	peach_fn item;
+	void *arg;
+	int failed;
+	size_t failed_at;
+	struct cairn_err err;
+	pthread_mutex_t mu;
+};
+
+static void *peach_worker(void *p)
+{
+	struct peach_run *r = p;
+
+	for (;;) {
+		struct cairn_err err;
+		size_t i;
+
+		pthread_mutex_lock(&r->mu);
+		if (r->failed || r->next >= r->n) {
+			pthread_mutex_unlock(&r->mu);
+			return NULL;
+		}
+		i = r->next++;
+		pthread_mutex_unlock(&r->mu);
+		err_clear(&err);
+		if (r->item(r->ctxs[i], i, r->arg, &err) != 0) {
+			pthread_mutex_lock(&r->mu);
+			if (!r->failed || i < r->failed_at) {
+				r->failed = 1;
+				r->failed_at = i;
+				r->err = err;
+			}
+			pthread_mutex_unlock(&r->mu);
+		}
+	}
+}
+
+int peach(const struct provider_ctx *const *ctxs, size_t n, peach_fn item, void *arg,
+	  struct cairn_err *err)
+{
+	struct peach_run r = { .ctxs = ctxs, .n = n, .item = item, .arg = arg };
+	pthread_t threads[PEACH_THREADS];
+	size_t want = n < PEACH_THREADS ? n : PEACH_THREADS, started, i;
+
+	pthread_mutex_init(&r.mu, NULL);
+	for (started = 0; started + 1 < want; started++)
+		if (pthread_create(&threads[started], NULL, peach_worker, &r) != 0)
+			break;
+	peach_worker(&r);
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	pthread_mutex_destroy(&r.mu);
+	if (!r.failed)
+		return 0;
+	*err = r.err;
+	return -1;
 }
 
 int pwait(const struct provider_ctx *ctx, long ms)

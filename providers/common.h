@@ -28,6 +28,35 @@ int ptags_is_owner(const char *k);
 int ptags_owned_by(json_t *list, const char *key_name, const char *value_name,
 		   const struct provider_ctx *ctx);
 
+/*
+ * Tag lists of many resources in a few calls: the Resource Groups Tagging
+ * API's GetResources for the resources of type_filter (its resource type,
+ * e.g. "sns" or "dynamodb:table") that carry the cairn:stack tag of one of
+ * ctxs[0, n), 100 a page. New object: ARN -> tag list as AWS reports it
+ * ([{"Key","Value"}], ownership tags included).
+ *
+ * An ARN it leaves out is unknown, not untagged: a resource that lost its
+ * stack tag, or every resource when the call fails (where the account
+ * does not grant tag:GetResources, say). The caller reads those through
+ * the type's own tag call; existence always comes from the type's
+ * describe call, as the tagging API may still list what is gone.
+ */
+json_t *ptags_bulk(const struct provider_ctx *const *ctxs, size_t n, const char *type_filter);
+
+/*
+ * Calls item(ctxs[i], i, arg, err) for every i in [0, n) on up to
+ * PEACH_THREADS threads (the caller's among them): a batch read whose
+ * API takes one resource per call keeps those calls concurrent, as they
+ * are when the engine reads one resource per job. After a failure no
+ * further item starts; returns -1 with the error of the lowest failed i.
+ * item must be safe to run concurrently for different i.
+ */
+#define PEACH_THREADS 8
+typedef int (*peach_fn)(const struct provider_ctx *ctx, size_t i, void *arg,
+			struct cairn_err *err);
+int peach(const struct provider_ctx *const *ctxs, size_t n, peach_fn item, void *arg,
+	  struct cairn_err *err);
+
 /* Sleeps ms (ctx->sleep_ms if set). Returns -1 if ctx->cancel became nonzero. */
 int pwait(const struct provider_ctx *ctx, long ms);
 

@@ -228,9 +228,11 @@ static int wait_active(const struct provider_ctx *ctx, const char *name, struct 
 	}
 }
 
-/* TTL description and tag list of a described table: new refs. */
-static int table_extras(const struct provider_ctx *ctx, json_t *table, json_t **ttl,
-			json_t **tags, struct cairn_err *err)
+/* TTL description and tag list of a described table: new refs. known:
+ * the tag list when already read (borrowed), or NULL to ask
+ * ListTagsOfResource. */
+static int table_extras(const struct provider_ctx *ctx, json_t *table, json_t *known,
+			json_t **ttl, json_t **tags, struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:s}", "TableName", pstr(table, "TableName"));
 	json_t *tin = json_pack("{s:s}", "ResourceArn", pstr(table, "TableArn"));
@@ -242,8 +244,10 @@ static int table_extras(const struct provider_ctx *ctx, json_t *table, json_t **
 	if (pcall(ctx, "dynamodb", "DescribeTimeToLive", in, &res, err) != 0)
 		goto out;
 	*ttl = json_incref(json_object_get(res, "TimeToLiveDescription"));
-	if (aws_call_all(ctx->aws, "dynamodb", "ListTagsOfResource", tin, "Tags", tags,
-			 err) != 0) {
+	if (known) {
+		*tags = json_incref(known);
+	} else if (aws_call_all(ctx->aws, "dynamodb", "ListTagsOfResource", tin, "Tags", tags,
+				err) != 0) {
 		err_prefix(err, "ListTagsOfResource on %s", ctx->name);
 		json_decref(*ttl);
 		*ttl = NULL;
@@ -368,14 +372,15 @@ static json_t *table_attrs(json_t *table, json_t *ttl, json_t *tags, json_t *pri
 	return o;
 }
 
-/* Reads a described table's extras and builds its attributes. */
-static int table_read(const struct provider_ctx *ctx, json_t *table, json_t *prior,
-		      json_t **out, struct cairn_err *err)
+/* Reads a described table's extras and builds its attributes. known: as
+ * table_extras takes it. */
+static int table_read(const struct provider_ctx *ctx, json_t *table, json_t *known,
+		      json_t *prior, json_t **out, struct cairn_err *err)
 {
 	json_t *ttl = NULL, *tags = NULL;
 
 	*out = NULL;
-	if (table_extras(ctx, table, &ttl, &tags, err) != 0)
+	if (table_extras(ctx, table, known, &ttl, &tags, err) != 0)
 		return -1;
 	*out = table_attrs(table, ttl, tags, prior);
 	json_decref(ttl);
@@ -392,8 +397,45 @@ static int ddb_read(const struct provider_ctx *ctx, const char *id, json_t *prio
 	*out = NULL;
 	if (describe(ctx, id, &table, err) != 0)
 		return -1;
-	rc = table ? table_read(ctx, table, prior, out, err) : 0;
+	rc = table ? table_read(ctx, table, NULL, prior, out, err) : 0;
 	json_decref(table);
+	return rc;
+}
+
+/* A batch read: the tables, and their tags when the tagging API knew them. */
+struct tables_read {
+	const char *const *ids;
+	json_t *const *priors;
+	json_t *known;                  /* ARN -> tag list (ptags_bulk) */
+	json_t **outs;
+};
+
+static int table_read_one(const struct provider_ctx *ctx, size_t i, void *arg,
+			  struct cairn_err *err)
+{
+	struct tables_read *b = arg;
+	json_t *table = NULL;
+	int rc = describe(ctx, b->ids[i], &table, err);
+
+	if (rc == 0 && table)
+		rc = table_read(ctx, table, json_object_get(b->known, pstr(table, "TableArn")),
+				b->priors[i], &b->outs[i], err);
+	json_decref(table);
+	return rc;
+}
+
+/* DynamoDB describes one table per call; the tags of all come from the
+ * tagging API. */
+static int ddb_read_batch(const struct provider_ctx *const *ctxs, size_t n,
+			  const char *const *ids, json_t *const *priors, json_t **outs,
+			  struct cairn_err *err)
+{
+	struct tables_read b = { ids, priors, ptags_bulk(ctxs, n, "dynamodb:table"), outs };
+	int rc = peach(ctxs, n, table_read_one, &b, err);
+
+	if (rc != 0)
+		pouts_clear(outs, n);
+	json_decref(b.known);
 	return rc;
 }
 
@@ -820,7 +862,7 @@ static int ddb_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 	if (describe(ctx, name, &table, err) != 0)
 		goto out;
 	if (table) {
-		if (table_extras(ctx, table, &ttl, &tags, err) != 0)
+		if (table_extras(ctx, table, NULL, &ttl, &tags, err) != 0)
 			goto out;
 		if (ptags_owned_by(tags, "Key", "Value", ctx)) {
 			/* It may still be CREATING when the crash came mid-wait. */
@@ -846,6 +888,7 @@ const struct resource_ops aws_dynamodb_table_ops = {
 	.type = "aws_dynamodb_table",
 	.create = ddb_create,
 	.read = ddb_read,
+	.read_batch = ddb_read_batch,
 	.update = ddb_update,
 	.delete = ddb_delete,
 	.import = ddb_import,

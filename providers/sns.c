@@ -38,9 +38,10 @@ static char *policy_text(json_t *policy)
 }
 
 /* The topic's attributes map and tag list: *attrs and *tags new refs, both
- * NULL when the topic does not exist. */
-static int topic_get(const struct provider_ctx *ctx, const char *arn, json_t **attrs,
-		     json_t **tags, struct cairn_err *err)
+ * NULL when the topic does not exist. known: the tag list when already
+ * read (borrowed), or NULL to ask ListTagsForResource. */
+static int topic_get(const struct provider_ctx *ctx, const char *arn, json_t *known,
+		     json_t **attrs, json_t **tags, struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:s}", "TopicArn", arn), *res = NULL, *tin = NULL;
 	json_t *tres = NULL;
@@ -55,20 +56,21 @@ static int topic_get(const struct provider_ctx *ctx, const char *arn, json_t **a
 		}
 		goto out;
 	}
-	tin = json_pack("{s:s}", "ResourceArn", arn);
-	if (pcall(ctx, "sns", "ListTagsForResource", tin, &tres, err) != 0) {
-		if (perr_is(err, "ResourceNotFound") || perr_is(err, "NotFound")) {
-			err_clear(err);
-			rc = 0;
+	if (!known) {
+		tin = json_pack("{s:s}", "ResourceArn", arn);
+		if (pcall(ctx, "sns", "ListTagsForResource", tin, &tres, err) != 0) {
+			if (perr_is(err, "ResourceNotFound") || perr_is(err, "NotFound")) {
+				err_clear(err);
+				rc = 0;
+			}
+			goto out;
 		}
-		goto out;
+		known = json_object_get(tres, "Tags");
 	}
 	*attrs = json_incref(json_object_get(res, "Attributes"));
 	if (!*attrs)
 		*attrs = json_object();
-	*tags = json_incref(json_object_get(tres, "Tags"));
-	if (!*tags)
-		*tags = json_array();
+	*tags = known ? json_incref(known) : json_array();
 	rc = 0;
 out:
 	json_decref(in);
@@ -112,13 +114,50 @@ static int sns_read(const struct provider_ctx *ctx, const char *id, json_t *prio
 	json_t *attrs = NULL, *tags = NULL;
 
 	*out = NULL;
-	if (topic_get(ctx, id, &attrs, &tags, err) != 0)
+	if (topic_get(ctx, id, NULL, &attrs, &tags, err) != 0)
 		return -1;
 	if (attrs)
 		*out = topic_attrs(id, attrs, tags);
 	json_decref(attrs);
 	json_decref(tags);
 	return 0;
+}
+
+/* A batch read: the topics, and their tags when the tagging API knew them. */
+struct topics_read {
+	const char *const *ids;
+	json_t *known;                  /* ARN -> tag list (ptags_bulk) */
+	json_t **outs;
+};
+
+static int topic_read_one(const struct provider_ctx *ctx, size_t i, void *arg,
+			  struct cairn_err *err)
+{
+	struct topics_read *b = arg;
+	json_t *attrs = NULL, *tags = NULL;
+
+	if (topic_get(ctx, b->ids[i], json_object_get(b->known, b->ids[i]), &attrs, &tags,
+		      err) != 0)
+		return -1;
+	b->outs[i] = attrs ? topic_attrs(b->ids[i], attrs, tags) : NULL;
+	json_decref(attrs);
+	json_decref(tags);
+	return 0;
+}
+
+/* SNS describes one topic per call; the tags of all come from the tagging API. */
+static int sns_read_batch(const struct provider_ctx *const *ctxs, size_t n,
+			  const char *const *ids, json_t *const *priors, json_t **outs,
+			  struct cairn_err *err)
+{
+	struct topics_read b = { ids, ptags_bulk(ctxs, n, "sns"), outs };
+	int rc = peach(ctxs, n, topic_read_one, &b, err);
+
+	(void)priors;
+	if (rc != 0)
+		pouts_clear(outs, n);
+	json_decref(b.known);
+	return rc;
 }
 
 static int set_attr(const struct provider_ctx *ctx, const char *arn, const char *name,
@@ -288,7 +327,7 @@ static int sns_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 			arn = a;
 	}
 	if (arn) {
-		if (topic_get(ctx, arn, &tattrs, &tags, err) != 0)
+		if (topic_get(ctx, arn, NULL, &tattrs, &tags, err) != 0)
 			goto out;
 		if (tattrs && ptags_owned_by(tags, "Key", "Value", ctx))
 			*out = topic_attrs(arn, tattrs, tags);
@@ -305,6 +344,7 @@ const struct resource_ops aws_sns_topic_ops = {
 	.type = "aws_sns_topic",
 	.create = sns_create,
 	.read = sns_read,
+	.read_batch = sns_read_batch,
 	.update = sns_update,
 	.delete = sns_delete,
 	.import = sns_import,
