@@ -395,3 +395,17 @@ json_t *pstr_json(json_t *v)
 {
 	return json_string(json_is_string(v) ? json_string_value(v) : "");
 }
+
+json_t *ptags_bulk_confirmed(json_t *list, json_t *prior)
+{
+	json_t *recorded = json_object_get(prior, "tags"), *seen;
+	int same;
+
+	if (!list)
+		return NULL;
+	seen = ptags_from_list(list, "Key", "Value");
+	same = json_equal(seen, json_is_object(recorded) ? recorded : json_object()) ||
+	       (json_object_size(seen) == 0 && !json_is_object(recorded));
+	json_decref(seen);
+	return same ? list : NULL;
+}

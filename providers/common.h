@@ -44,6 +44,17 @@ int ptags_owned_by(json_t *list, const char *key_name, const char *value_name,
 json_t *ptags_bulk(const struct provider_ctx *const *ctxs, size_t n, const char *type_filter);
 
 /*
+ * The tagging API is an index that may lag behind tag changes, so its
+ * answer (a borrowed tag list from ptags_bulk, or NULL) is trusted only
+ * when it agrees with the recorded attributes' "tags" (prior, may be
+ * NULL): returns list then, else NULL so the caller asks the type's own,
+ * authoritative tag call. A change made seconds ago outside cairn may thus
+ * show on the next plan rather than this one; a stale index never shows
+ * drift that is not there.
+ */
+json_t *ptags_bulk_confirmed(json_t *list, json_t *prior);
+
+/*
  * Calls item(ctxs[i], i, arg, err) for every i in [0, n) on up to
  * PEACH_THREADS threads (the caller's among them): a batch read whose
  * API takes one resource per call keeps those calls concurrent, as they

@@ -418,7 +418,9 @@ static int table_read_one(const struct provider_ctx *ctx, size_t i, void *arg,
 	int rc = describe(ctx, b->ids[i], &table, err);
 
 	if (rc == 0 && table)
-		rc = table_read(ctx, table, json_object_get(b->known, pstr(table, "TableArn")),
+		rc = table_read(ctx, table,
+				ptags_bulk_confirmed(json_object_get(b->known, pstr(table, "TableArn")),
+						     b->priors[i]),
 				b->priors[i], &b->outs[i], err);
 	json_decref(table);
 	return rc;

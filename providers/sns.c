@@ -126,6 +126,7 @@ static int sns_read(const struct provider_ctx *ctx, const char *id, json_t *prio
 /* A batch read: the topics, and their tags when the tagging API knew them. */
 struct topics_read {
 	const char *const *ids;
+	json_t *const *priors;
 	json_t *known;                  /* ARN -> tag list (ptags_bulk) */
 	json_t **outs;
 };
@@ -136,8 +137,8 @@ static int topic_read_one(const struct provider_ctx *ctx, size_t i, void *arg,
 	struct topics_read *b = arg;
 	json_t *attrs = NULL, *tags = NULL;
 
-	if (topic_get(ctx, b->ids[i], json_object_get(b->known, b->ids[i]), &attrs, &tags,
-		      err) != 0)
+	if (topic_get(ctx, b->ids[i], ptags_bulk_confirmed(json_object_get(b->known, b->ids[i]),
+							    b->priors[i]), &attrs, &tags, err) != 0)
 		return -1;
 	b->outs[i] = attrs ? topic_attrs(b->ids[i], attrs, tags) : NULL;
 	json_decref(attrs);
@@ -150,10 +151,9 @@ static int sns_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 			  const char *const *ids, json_t *const *priors, json_t **outs,
 			  struct cairn_err *err)
 {
-	struct topics_read b = { ids, ptags_bulk(ctxs, n, "sns"), outs };
+	struct topics_read b = { ids, priors, ptags_bulk(ctxs, n, "sns"), outs };
 	int rc = peach(ctxs, n, topic_read_one, &b, err);
 
-	(void)priors;
 	if (rc != 0)
 		pouts_clear(outs, n);
 	json_decref(b.known);
