@@ -417,7 +417,7 @@ out:
  * A copy of valid JSON that libyaml reads with every value at the same
  * line and column: tabs (only white space outside strings, where JSON
  * forbids raw tabs) become spaces, which YAML accepts everywhere, and
- * "\uXXXX" escapes become "\u0041", as libyaml refuses surrogate pairs.
+ * every \u escape becomes "\u0041" (same width), as libyaml refuses surrogate pairs.
  */
 static char *json_for_positions(const char *text, size_t len)
 {
