@@ -8,7 +8,7 @@ set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CAIRN=${CAIRN_BIN:-$ROOT/cairn}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/cairn-demo.XXXXXX")
+WORK=$(mktemp -d)
 MOTO_PID=
 
 cleanup() {
