@@ -17,7 +17,7 @@ CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-unused-p
 	-Wshadow -Wformat=2 -pthread -I. $(SANFLAGS)
 LDFLAGS_BASE := -pthread $(SANFLAGS)
 
-LIB_SRCS := $(sort $(wildcard engine/*.c state/*.c providers/*.c providers/aws/*.c))
+LIB_SRCS := $(sort $(wildcard lib/*.c engine/*.c state/*.c providers/*.c providers/aws/*.c))
 CMD_SRCS := $(sort $(wildcard cmd/*.c))
 SCHEMAS := $(sort $(wildcard schemas/*.json))
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -29,7 +29,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 PKG_CFLAGS = $$(cat $(B)/pkg.cflags)
 PKG_LIBS = $$(cat $(B)/pkg.libs)
 
-.PHONY: all test unit e2e deps clean install bench demo check-deps
+.PHONY: all test unit e2e deps clean install bench demo check-deps layers
 all: cairn
 
 ifeq ($(SANITIZE),1)
@@ -87,7 +87,11 @@ unit: $(UNIT_BINS)
 e2e: $(B)/cairn
 	CAIRN_BIN=$(CURDIR)/$(B)/cairn python3 tests/e2e/run.py
 
-test: cairn unit e2e
+# The layer rule of SPEC section 1: includes point down, no circle of files.
+layers: $(B)/cairn
+	python3 tests/layers/check.py $(B)
+
+test: cairn layers unit e2e
 
 bench: cairn
 	CAIRN_BIN=$(CURDIR)/$(B)/cairn python3 tests/bench/bench.py

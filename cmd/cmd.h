@@ -11,7 +11,7 @@
 #include <getopt.h>
 #include <stddef.h>
 
-#include "../engine/util.h"
+#include "../lib/util.h"
 #include "../engine/stack.h"
 #include "msg.h"
 

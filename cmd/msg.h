@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-#include "../engine/util.h"
+#include "../lib/util.h"
 
 void msg_init(int color, int quiet);
 int msg_color(void);          /* colour on for stdout */

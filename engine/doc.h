@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "stack.h"
+#include "diag.h"
 
 struct doc {
 	char *file;     /* owned */

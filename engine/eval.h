@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "util.h"
+#include "../lib/util.h"
 
 /* What references resolve against. All borrowed. */
 struct eval_ctx {

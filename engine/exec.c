@@ -344,7 +344,7 @@ static json_t *journal_intent(const struct plan_change *c, json_t *attrs, const 
 static int outcome_unknown(const struct cairn_err *e)
 {
 	return e->code == CAIRN_ENET || e->code == CAIRN_ECANCEL ||
-	       (e->code == CAIRN_EAWS && (e->http_status >= 500 || e->retryable));
+	       (e->code == CAIRN_EAWS && (e->remote.status >= 500 || e->remote.retryable));
 }
 
 /* Runs one create. Returns 0 or -1 with op->err; *id_out: owned id or NULL. */

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#include "util.h"
+#include "../lib/util.h"
 
 struct plan;
 struct state;

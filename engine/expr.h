@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "util.h"
+#include "../lib/util.h"
 
 /*
  * Looks up one reference. root: "var", "aws", "stack" or a resource name;

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <jansson.h>
 
-#include "util.h"
+#include "../lib/util.h"
 
 struct stack;
 struct state;

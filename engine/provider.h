@@ -22,7 +22,7 @@
 #include <jansson.h>
 #include <signal.h>
 
-#include "util.h"
+#include "../lib/util.h"
 
 struct aws_client;
 

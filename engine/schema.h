@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "util.h"
+#include "../lib/util.h"
 
 /* The schema object of TYPE, or NULL if the type is unknown. */
 const json_t *schema_get(const char *type);

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "suggest.h"
-#include "util.h"
+#include "../lib/util.h"
 
 static size_t distance(const char *a, const char *b)
 {

@@ -261,8 +261,8 @@ int perr_is(const struct cairn_err *err, const char *code)
 {
 	size_t n = strlen(code);
 
-	return err->code == CAIRN_EAWS && strncmp(err->aws_code, code, n) == 0 &&
-	       (err->aws_code[n] == '\0' || err->aws_code[n] == '.');
+	return err->code == CAIRN_EAWS && strncmp(err->remote.code, code, n) == 0 &&
+	       (err->remote.code[n] == '\0' || err->remote.code[n] == '.');
 }
 
 int pcall_void(const struct provider_ctx *ctx, const char *service, const char *operation,

@@ -8,7 +8,7 @@
 #include <jansson.h>
 
 #include "../engine/provider.h"
-#include "../engine/util.h"
+#include "../lib/util.h"
 #include "aws/aws.h"
 
 #define OWNER_TAG_STACK "cairn:stack"

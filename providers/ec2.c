@@ -102,9 +102,9 @@ json_t *ec2_arn(const struct provider_ctx *ctx, const char *owner, const char *k
 
 int ec2_is_notfound(const struct cairn_err *err)
 {
-	size_t n = strlen(err->aws_code);
+	size_t n = strlen(err->remote.code);
 
-	return err->code == CAIRN_EAWS && n >= 8 && strcmp(err->aws_code + n - 8, "NotFound") == 0;
+	return err->code == CAIRN_EAWS && n >= 8 && strcmp(err->remote.code + n - 8, "NotFound") == 0;
 }
 
 static int code_in(const struct cairn_err *err, const char *const *codes)

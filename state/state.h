@@ -13,7 +13,7 @@
 #include <sys/types.h>
 #include <jansson.h>
 
-#include "../engine/util.h"
+#include "../lib/util.h"
 
 struct state;
 

@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <jansson.h>
 
-#include "../../engine/util.h"
+#include "../../lib/util.h"
 
 struct aws_client;
 
@@ -55,7 +55,7 @@ uint64_t aws_client_requests(const struct aws_client *c);
  * input: borrowed, may be NULL (empty input).
  * On success returns 0 and *out is a new reference (an object, possibly empty).
  * On failure returns -1, *out is NULL, err is filled: code CAIRN_EAWS with
- * http_status, aws_code, request_id and msg "AWS_CODE: AWS's message"
+ * remote.status/code/request_id and msg "AWS_CODE: AWS's message"
  * (so the code survives any err_prefix), or CAIRN_ENET.
  * Retries (standard mode) happen inside.
  */

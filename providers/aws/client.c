@@ -314,7 +314,7 @@ static int call_with(struct aws_client *c, const struct aws_service *svc, const 
 			break;
 		}
 		cls = retry_classify(err);
-		err->retryable = cls != RETRY_NO;
+		err->remote.retryable = cls != RETRY_NO;
 		if (cls == RETRY_NO || attempt + 1 >= c->max_attempts)
 			break;
 		cost = retry_bucket_acquire(&c->bucket, cls);
@@ -469,8 +469,8 @@ int aws_call(struct aws_client *c, const char *service, const char *operation,
 	if (get_creds(c, &creds, err) < 0)
 		return -1;
 	rc = call_with(c, svc, operation, input, &creds, out, err);
-	if (rc < 0 && creds.expiration != 0 && (strcmp(err->aws_code, "ExpiredToken") == 0 ||
-						strcmp(err->aws_code, "ExpiredTokenException") == 0)) {
+	if (rc < 0 && creds.expiration != 0 && (strcmp(err->remote.code, "ExpiredToken") == 0 ||
+						strcmp(err->remote.code, "ExpiredTokenException") == 0)) {
 		/* Temporary credentials ended earlier than announced: drop them, try once more. */
 		forget_creds(c, &creds);
 		aws_creds_free(&creds);

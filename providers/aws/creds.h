@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#include "../../engine/util.h"
+#include "../../lib/util.h"
 
 struct aws_creds {
 	char *access_key_id;        /* owned */

@@ -5,7 +5,7 @@
 #ifndef CAIRN_ENDPOINTS_H
 #define CAIRN_ENDPOINTS_H
 
-#include "../../engine/util.h"
+#include "../../lib/util.h"
 
 enum aws_protocol { AWS_PROTO_QUERY, AWS_PROTO_EC2, AWS_PROTO_JSON };
 

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "../../engine/util.h"
+#include "../../lib/util.h"
 
 struct http;
 

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#include "../../engine/util.h"
+#include "../../lib/util.h"
 #include "endpoints.h"
 
 struct proto_request {
@@ -29,8 +29,8 @@ void proto_query_build(const struct aws_service *svc, const char *operation, jso
 /*
  * Parses a query/ec2 response. header_request_id (borrowed, may be NULL) is
  * the x-amzn-RequestId header, used when the body has none. Returns 0 with
- * *out a new object, or -1 with err filled (CAIRN_EAWS: http_status,
- * aws_code, request_id, msg "CODE: message").
+ * *out a new object, or -1 with err filled (CAIRN_EAWS: remote.status,
+ * remote.code, remote.request_id, msg "CODE: message").
  */
 int proto_query_parse(const struct aws_service *svc, const char *operation, long status,
 		      const char *body, size_t len, const char *header_request_id,

@@ -47,7 +47,7 @@ int proto_json_parse(long status, const char *body, size_t len, const char *head
 		if (!doc || !json_is_object(doc)) {
 			err_set(err, CAIRN_EAWS, "malformed JSON response: %s",
 				doc ? "not an object" : jerr.text);
-			err->http_status = (int)status;
+			err->remote.status = (int)status;
 			json_decref(doc);
 			return -1;
 		}

@@ -26,9 +26,9 @@ void proto_error(struct cairn_err *err, long status, const char *code, const cha
 		return;
 	err_set(err, CAIRN_EAWS, "%s: %s", code && *code ? code : "HTTPError",
 		message && *message ? message : "(no message)");
-	err->http_status = (int)status;
-	snprintf(err->aws_code, sizeof(err->aws_code), "%s", code ? code : "");
-	snprintf(err->request_id, sizeof(err->request_id), "%s", request_id ? request_id : "");
+	err->remote.status = (int)status;
+	snprintf(err->remote.code, sizeof(err->remote.code), "%s", code ? code : "");
+	snprintf(err->remote.request_id, sizeof(err->remote.request_id), "%s", request_id ? request_id : "");
 }
 
 /*
@@ -251,7 +251,7 @@ int proto_query_parse(const struct aws_service *svc, const char *operation, long
 		xml_free(root);
 		if (status >= 200 && status < 300 && !root && len) {
 			err_set(err, CAIRN_EAWS, "%s", perr.msg);
-			err->http_status = (int)status;
+			err->remote.status = (int)status;
 		} else if (status >= 200 && status < 300 && !root) {
 			*out = json_object();
 			return 0;

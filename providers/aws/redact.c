@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../../engine/util.h"
+#include "../../lib/util.h"
 
 #define MASK "***"
 

@@ -45,11 +45,11 @@ enum retry_class retry_classify(const struct cairn_err *e)
 		return RETRY_TIMEOUT;
 	if (e->code != CAIRN_EAWS)
 		return RETRY_NO;
-	if (retry_is_throttle_code(e->aws_code) || e->http_status == 429)
+	if (retry_is_throttle_code(e->remote.code) || e->remote.status == 429)
 		return RETRY_THROTTLE;
-	if (retry_is_transient_code(e->aws_code))
+	if (retry_is_transient_code(e->remote.code))
 		return RETRY_TRANSIENT;
-	switch (e->http_status) {
+	switch (e->remote.status) {
 	case 500: case 502: case 503: case 504:
 		return RETRY_TRANSIENT;
 	}

@@ -11,7 +11,7 @@
 
 #include <pthread.h>
 
-#include "../../engine/util.h"
+#include "../../lib/util.h"
 
 enum retry_class {
 	RETRY_NO = 0,

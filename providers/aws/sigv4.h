@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../engine/util.h"
+#include "../../lib/util.h"
 
 struct sigv4_header {
 	char *name;             /* as sent (any case) */

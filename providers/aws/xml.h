@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <jansson.h>
 
-#include "../../engine/util.h"
+#include "../../lib/util.h"
 #include "shapes.h"
 
 struct xml_node {

@@ -222,11 +222,11 @@ static void test_throttling_gives_up_after_max_attempts(void **state)
 	assert_int_equal(aws_call(c, "sns", "ListTopics", NULL, &out, &err), -1);
 	assert_null(out);
 	assert_int_equal(err.code, CAIRN_EAWS);
-	assert_int_equal(err.http_status, 400);
-	assert_string_equal(err.aws_code, "Throttling");
-	assert_string_equal(err.request_id, "r-9");
+	assert_int_equal(err.remote.status, 400);
+	assert_string_equal(err.remote.code, "Throttling");
+	assert_string_equal(err.remote.request_id, "r-9");
 	assert_string_equal(err.msg, "Throttling: Rate exceeded");
-	assert_true(err.retryable);
+	assert_true(err.remote.retryable);
 	assert_int_equal(aws_client_requests(c), 2);
 	assert_int_equal(n_slept, 1);
 	aws_client_free(c);
@@ -252,8 +252,8 @@ static void test_client_error_is_not_retried(void **state)
 	c = client_for(s.port, "5", &r);
 	err_clear(&err);
 	assert_int_equal(aws_call(c, "ec2", "DescribeVpcs", NULL, &out, &err), -1);
-	assert_string_equal(err.aws_code, "InvalidVpcID.NotFound");
-	assert_false(err.retryable);
+	assert_string_equal(err.remote.code, "InvalidVpcID.NotFound");
+	assert_false(err.remote.retryable);
 	assert_int_equal(aws_client_requests(c), 1);
 	assert_int_equal(n_slept, 0);
 	aws_client_free(c);
@@ -361,7 +361,7 @@ static void test_connection_error(void **state)
 	err_clear(&err);
 	assert_int_equal(aws_call(c, "sts", "GetCallerIdentity", NULL, &out, &err), -1);
 	assert_int_equal(err.code, CAIRN_ENET);
-	assert_true(err.retryable);
+	assert_true(err.remote.retryable);
 	assert_int_equal(aws_client_requests(c), 3);
 	assert_int_equal(n_slept, 2);
 	assert_int_equal(slept[0], 25);

@@ -36,7 +36,7 @@ static void query_sample(const struct aws_service *svc, const char *op, const ch
 	assert_int_equal(proto_query_parse(svc, op, status, body, len, "hdr-rid", &out, err), -1);
 	assert_null(out);
 	assert_int_equal(err->code, CAIRN_EAWS);
-	assert_int_equal(err->http_status, status);
+	assert_int_equal(err->remote.status, status);
 	free(body);
 	free(path);
 }
@@ -47,8 +47,8 @@ static void test_ec2_error(void **state)
 
 	(void)state;
 	query_sample(&ec2, "DescribeVpcs", "ec2_error.xml", 400, &e);
-	assert_string_equal(e.aws_code, "InvalidVpcID.NotFound");
-	assert_string_equal(e.request_id, "request-id");
+	assert_string_equal(e.remote.code, "InvalidVpcID.NotFound");
+	assert_string_equal(e.remote.request_id, "request-id");
 	assert_string_equal(e.msg, "InvalidVpcID.NotFound: VpcID {'vpc-nope'} does not exist.");
 }
 
@@ -58,11 +58,11 @@ static void test_query_errors(void **state)
 
 	(void)state;
 	query_sample(&elbv2, "DescribeTargetGroups", "elbv2_error.xml", 400, &e);
-	assert_string_equal(e.aws_code, "TargetGroupNotFound");
-	assert_string_equal(e.request_id, "AH8C1hb3wLqZK4ifhM3MqoxIBqJIh4RTeJvHgPxmmc2ABHVazUuQ");
+	assert_string_equal(e.remote.code, "TargetGroupNotFound");
+	assert_string_equal(e.remote.request_id, "AH8C1hb3wLqZK4ifhM3MqoxIBqJIh4RTeJvHgPxmmc2ABHVazUuQ");
 	assert_string_equal(e.msg, "TargetGroupNotFound: One or more target groups not found");
 	query_sample(&iam, "GetRole", "iam_error.xml", 404, &e);
-	assert_string_equal(e.aws_code, "NoSuchEntity");
+	assert_string_equal(e.remote.code, "NoSuchEntity");
 	assert_string_equal(e.msg, "NoSuchEntity: Role nope not found");
 }
 
@@ -77,9 +77,9 @@ static void test_query_error_without_xml(void **state)
 	assert_int_equal(proto_query_parse(&elbv2, "DescribeTargetGroups", 502, body, strlen(body),
 					   "hdr-rid", &out, &e), -1);
 	assert_int_equal(e.code, CAIRN_EAWS);
-	assert_int_equal(e.http_status, 502);
-	assert_string_equal(e.aws_code, "");
-	assert_string_equal(e.request_id, "hdr-rid");
+	assert_int_equal(e.remote.status, 502);
+	assert_string_equal(e.remote.code, "");
+	assert_string_equal(e.remote.request_id, "hdr-rid");
 	assert_non_null(strstr(e.msg, "HTTP 502"));
 	/* A 2xx that is not XML is an error too, never a half output. */
 	err_clear(&e);
@@ -102,9 +102,9 @@ static void test_json_errors(void **state)
 	body = file;
 	assert_int_equal(proto_json_parse(400, body, len, "rid-1", NULL, &out, &e), -1);
 	assert_int_equal(e.code, CAIRN_EAWS);
-	assert_int_equal(e.http_status, 400);
-	assert_string_equal(e.aws_code, "ResourceNotFoundException");
-	assert_string_equal(e.request_id, "rid-1");
+	assert_int_equal(e.remote.status, 400);
+	assert_string_equal(e.remote.code, "ResourceNotFoundException");
+	assert_string_equal(e.remote.request_id, "rid-1");
 	assert_string_equal(e.msg, "ResourceNotFoundException: Requested resource not found: "
 			    "Table: nope not found");
 	free(file);
@@ -118,21 +118,21 @@ static void test_json_errors(void **state)
 	assert_int_equal(proto_json_parse(403, body, strlen(body), NULL,
 					  "UnrecognizedClientException:http://internal.amazon.com/",
 					  &out, &e), -1);
-	assert_string_equal(e.aws_code, "UnrecognizedClientException");
+	assert_string_equal(e.remote.code, "UnrecognizedClientException");
 	assert_string_equal(e.msg, "UnrecognizedClientException: bad sig");
 	/* An XML error to a json call (moto's signature check answers so). */
 	err_clear(&e);
 	body = "<?xml version=\"1.0\"?>\n<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch"
 	       "</Code><Message>bad signature</Message></Error></Errors></ErrorResponse>";
 	assert_int_equal(proto_json_parse(403, body, strlen(body), "r2", NULL, &out, &e), -1);
-	assert_string_equal(e.aws_code, "SignatureDoesNotMatch");
+	assert_string_equal(e.remote.code, "SignatureDoesNotMatch");
 	assert_string_equal(e.msg, "SignatureDoesNotMatch: bad signature");
-	assert_string_equal(e.request_id, "r2");
+	assert_string_equal(e.remote.request_id, "r2");
 	/* Not JSON at all. */
 	err_clear(&e);
 	body = "Service Unavailable";
 	assert_int_equal(proto_json_parse(503, body, strlen(body), NULL, NULL, &out, &e), -1);
-	assert_int_equal(e.http_status, 503);
+	assert_int_equal(e.remote.status, 503);
 	assert_non_null(strstr(e.msg, "HTTP 503"));
 }
 

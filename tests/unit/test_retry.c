@@ -18,8 +18,8 @@ static struct cairn_err aws_err(int status, const char *code)
 
 	err_clear(&e);
 	e.code = CAIRN_EAWS;
-	e.http_status = status;
-	strcpy(e.aws_code, code);
+	e.remote.status = status;
+	strcpy(e.remote.code, code);
 	return e;
 }
 

@@ -14,7 +14,7 @@ enum cairn_errcode {
 	CAIRN_EINVAL,    /* bad input: stack, arguments, plan file */
 	CAIRN_EIO,       /* file or database */
 	CAIRN_ENET,      /* connection, timeout, TLS */
-	CAIRN_EAWS,      /* AWS answered with an error (aws_code set) */
+	CAIRN_EAWS,      /* AWS answered with an error (remote set) */
 	CAIRN_ENOTFOUND, /* the thing does not exist */
 	CAIRN_ELOCKED,   /* the stack lock is held by someone else */
 	CAIRN_ESTALE,    /* saved plan made against another state serial */
@@ -23,19 +23,27 @@ enum cairn_errcode {
 };
 
 /*
+ * What a remote service said about a failed call. The base layer only
+ * clears it; the client that made the call fills it and its callers read it.
+ */
+struct cairn_err_remote {
+	int status;             /* HTTP status; 0 for connection errors */
+	char code[128];         /* the service's error code, e.g. "InvalidVpcID.NotFound" */
+	char request_id[128];
+	int retryable;          /* set by the client when a retry could help */
+};
+
+/*
  * An error value. Filled by the callee, owned by the caller (usually on the
  * stack). The message is lowercase and says what failed first, git style.
- * file/line/col are set for stack errors; the aws_* fields for AWS errors.
+ * file/line/col are set for stack errors; remote for service errors.
  */
 struct cairn_err {
 	enum cairn_errcode code;
 	char msg[2048];
 	char file[512];
 	int line, col;          /* 1-based; 0 when unknown */
-	int http_status;        /* AWS errors: HTTP status; 0 for connection errors */
-	char aws_code[128];     /* AWS error code, e.g. "InvalidVpcID.NotFound" */
-	char request_id[128];
-	int retryable;          /* set by the AWS client when a retry could help */
+	struct cairn_err_remote remote;
 };
 
 void err_clear(struct cairn_err *e);
