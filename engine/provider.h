@@ -33,6 +33,10 @@ struct provider_ctx {
 	const volatile sig_atomic_t *cancel; /* may be NULL; nonzero: stop waiting loops soon */
 	/* Injected waiting (tests make it fast); NULL means nanosleep. */
 	void (*sleep_ms)(long ms);
+	/* May be NULL: long waits report here, about every PWAIT_PROGRESS_MS,
+	 * e.g. msg "still creating (30s elapsed, status: pending)". */
+	void (*progress)(void *arg, const char *name, const char *msg);
+	void *progress_arg;
 };
 
 struct resource_ops {

@@ -248,6 +248,83 @@ int pwait(const struct provider_ctx *ctx, long ms)
 	return ctx->cancel && *ctx->cancel ? -1 : 0;
 }
 
+int pwait_until(const struct provider_ctx *ctx, const struct pwait_spec *spec, ppoll_fn poll,
+		void *arg, struct cairn_err *err)
+{
+	long first = spec->first_ms > 0 ? spec->first_ms : PWAIT_FIRST_MS;
+	long max = spec->max_ms > 0 ? spec->max_ms : PWAIT_MAX_MS;
+	long timeout = spec->timeout_ms > 0 ? spec->timeout_ms : PWAIT_TIMEOUT_MS;
+	long waited = 0, delay = first, reported = 0;
+	char status[128];
+	int rc;
+
+	for (;;) {
+		status[0] = '\0';
+		rc = poll(ctx, arg, status, sizeof(status), err);
+		if (rc != 0)
+			return rc > 0 ? 0 : -1;
+		if (waited >= timeout) {
+			err_set(err, CAIRN_EAWS, "%s on %s: gave up after %ld seconds%s%s%s",
+				spec->what, ctx->name, waited / 1000, status[0] ? " (last status: " : "",
+				status, status[0] ? ")" : "");
+			return -1;
+		}
+		if (pwait(ctx, delay) != 0) {
+			err_set(err, CAIRN_ECANCEL, "%s on %s: interrupted", spec->what, ctx->name);
+			return -1;
+		}
+		waited += delay;
+		delay = delay * 2 > max ? max : delay * 2;
+		if (ctx->progress && waited - reported >= PWAIT_PROGRESS_MS) {
+			char msg[256];
+
+			reported = waited;
+			snprintf(msg, sizeof(msg), "still %s (%lds elapsed%s%s)", spec->what,
+				 waited / 1000, status[0] ? ", status: " : "", status);
+			ctx->progress(ctx->progress_arg, ctx->name, msg);
+		}
+	}
+}
+
+struct retry_poll {
+	const char *service, *operation;
+	json_t *input, **out;
+	const char *const *codes;
+};
+
+static int retry_poll(const struct provider_ctx *ctx, void *arg, char *status, size_t status_len,
+		      struct cairn_err *err)
+{
+	struct retry_poll *r = arg;
+	json_t *res = NULL;
+	size_t i;
+
+	if (pcall(ctx, r->service, r->operation, r->input, &res, err) == 0) {
+		if (r->out)
+			*r->out = res;
+		else
+			json_decref(res);
+		return 1;
+	}
+	for (i = 0; r->codes[i]; i++)
+		if (perr_is(err, r->codes[i])) {
+			snprintf(status, status_len, "%s", err->remote.code);
+			return 0;
+		}
+	return -1;
+}
+
+int pcall_retry(const struct provider_ctx *ctx, const char *service, const char *operation,
+		json_t *input, json_t **out, const char *const *codes, long timeout_ms,
+		struct cairn_err *err)
+{
+	struct retry_poll r = {service, operation, input, out, codes};
+	struct pwait_spec spec = {operation, 0, 0, timeout_ms};
+	if (out)
+		*out = NULL;
+	return pwait_until(ctx, &spec, retry_poll, &r, err);
+}
+
 int pcall(const struct provider_ctx *ctx, const char *service, const char *operation,
 	  json_t *input, json_t **out, struct cairn_err *err)
 {

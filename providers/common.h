@@ -71,6 +71,41 @@ int peach(const struct provider_ctx *const *ctxs, size_t n, peach_fn item, void 
 /* Sleeps ms (ctx->sleep_ms if set). Returns -1 if ctx->cancel became nonzero. */
 int pwait(const struct provider_ctx *ctx, long ms);
 
+/*
+ * The one waiter (STYLE 14): every "poll until it is so" of every type goes
+ * through it. poll(ctx, arg, status, status_len, err) returns 1 when done,
+ * 0 when not yet (it may write a short status, e.g. "pending", into
+ * status[status_len] for progress lines), -1 on failure (err set). Between
+ * polls it sleeps with exponential backoff from spec->first_ms to
+ * spec->max_ms; after spec->timeout_ms of waiting it fails with
+ * "WHAT on NAME: gave up after N seconds (last status: S)"; when ctx->cancel
+ * becomes nonzero it fails with CAIRN_ECANCEL; about every
+ * PWAIT_PROGRESS_MS of waiting it reports through ctx->progress. Zero
+ * fields of spec take the PWAIT_* defaults. The first poll runs at once.
+ */
+#define PWAIT_FIRST_MS 200L
+#define PWAIT_MAX_MS 5000L
+#define PWAIT_TIMEOUT_MS (10L * 60 * 1000)
+#define PWAIT_PROGRESS_MS 10000L
+struct pwait_spec {
+	const char *what;       /* "waiting for the load balancer to become active" */
+	long first_ms, max_ms, timeout_ms;
+};
+typedef int (*ppoll_fn)(const struct provider_ctx *ctx, void *arg, char *status,
+			size_t status_len, struct cairn_err *err);
+int pwait_until(const struct provider_ctx *ctx, const struct pwait_spec *spec, ppoll_fn poll,
+		void *arg, struct cairn_err *err);
+
+/*
+ * pcall retried through the waiter while its AWS error is one of codes
+ * (NULL-terminated, matched as perr_is does): the eventual-consistency
+ * errors a type is known to produce (DependencyViolation while a dependent
+ * is still going, an IAM role not yet visible to ECS, ...). out may be NULL.
+ */
+int pcall_retry(const struct provider_ctx *ctx, const char *service, const char *operation,
+		json_t *input, json_t **out, const char *const *codes, long timeout_ms,
+		struct cairn_err *err);
+
 /* aws_call with "OPERATION on NAME: " put before any error message. */
 int pcall(const struct provider_ctx *ctx, const char *service, const char *operation,
 	  json_t *input, json_t **out, struct cairn_err *err);
