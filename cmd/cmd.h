@@ -76,6 +76,9 @@ struct state *cmd_open_state(const struct global_opts *g, int create);
 /* Makes an AWS client for region (NULL: --region, AWS_REGION, ...). Prints the error itself. */
 struct aws_client *cmd_aws_client(const struct global_opts *g, const char *region);
 
+/* plan_opts.account_id for a client made by cmd_aws_client (aws). */
+const char *cmd_account_id(void *aws, struct cairn_err *err);
+
 /*
  * The name of the stack a state command works on: explicit (--stack), else
  * the stack file's (loaded and validated), else the state's only stack.

@@ -6,7 +6,7 @@
 
 #include "cmd.h"
 #include "exec_ui.h"
-#include "../engine/provider.h"
+#include "../providers/registry.h"
 #include "../engine/schema.h"
 #include "../providers/aws/aws.h"
 #include "../state/state.h"

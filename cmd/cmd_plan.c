@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "../engine/plan.h"
 #include "../providers/aws/aws.h"
+#include "../providers/registry.h"
 #include "../state/state.h"
 
 enum { OPT_OUT = OPT_CMD_BASE, OPT_JSON, OPT_DETAILED, OPT_REFRESH, OPT_TARGET };
@@ -97,19 +98,21 @@ int cmd_plan(int argc, char **argv, const struct global_opts *g)
 		if (!st)
 			goto out;
 	}
-	if ((po.refresh && st) || plan_uses_account_id(stack)) {
+	/* --refresh=false asks AWS nothing: ${aws.account_id} comes from the
+	 * state, or is known after apply (SPEC §2). */
+	if (po.refresh && (st || plan_uses_account_id(stack))) {
 		aws = cmd_aws_client(g, stack->region);
 		if (!aws)
 			goto out;
 	}
+	po.region = aws ? aws_client_region(aws) : g->region ? g->region : stack->region;
+	po.lookup = provider_lookup;
+	po.account_id = aws ? cmd_account_id : NULL;
+	po.account_arg = aws;
 	plan = plan_build(stack, st, aws, &po, &err);
 	if (!plan) {
 		msg_err(&err);
 		goto out;
-	}
-	if (!aws && g->region) {
-		free(plan->region);
-		plan->region = xstrdup(g->region);
 	}
 	if (json) {
 		json_t *doc = plan_to_json(plan);

@@ -9,7 +9,7 @@
 #include "cmd.h"
 #include "exec_ui.h"
 #include "../engine/plan.h"
-#include "../engine/provider.h"
+#include "../providers/registry.h"
 #include "../providers/aws/aws.h"
 #include "../state/state.h"
 

@@ -13,7 +13,7 @@
 
 #include "exec_ui.h"
 #include "../engine/plan.h"
-#include "../engine/provider.h"
+#include "../providers/registry.h"
 #include "../providers/aws/aws.h"
 #include "../state/state.h"
 
@@ -556,6 +556,9 @@ int ui_apply(const struct ui_apply_args *a, const struct global_opts *g)
 		po.n_targets = a->n_targets;
 		po.destroy = a->destroy;
 		po.lookup = provider_lookup;
+		po.region = aws_client_region(aws);
+		po.account_id = cmd_account_id;
+		po.account_arg = aws;
 		po.parallelism = a->parallelism;
 		plan = plan_build(stack, st, aws, &po, &err);
 		if (!plan) {
@@ -574,7 +577,7 @@ int ui_apply(const struct ui_apply_args *a, const struct global_opts *g)
 	}
 	if (exec_needs_account_id(plan)) {
 		account_id = provider_account_id(aws, &err);
-		if (!account_id) {
+		if (!account_id || plan_record_account(st, stack_name, account_id, &err) < 0) {
 			msg_err(&err);
 			goto out;
 		}

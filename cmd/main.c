@@ -3,6 +3,7 @@
  * Global options are accepted before or after the command name (SPEC §2),
  * so they are taken out of argv here and the rest goes to the command.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +232,14 @@ int main(int argc, char **argv)
 	rc = c->fn(n, rest, &g);
 out:
 	free(rest);
-	fflush(stdout);
+	/* Output that did not reach its reader is a failure (a full disk, a
+	 * closed pipe): the exit code must say so (STYLE 13). */
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		msg_error("cannot write to standard output: %s",
+			  errno ? strerror(errno) : "write error");
+		if (rc != 130)
+			rc = 1;
+	}
 	return rc;
 }

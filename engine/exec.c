@@ -9,6 +9,7 @@
 
 #include "exec.h"
 #include "eval.h"
+#include "graph.h"
 #include "plan.h"
 #include "provider.h"
 #include "value.h"
@@ -34,7 +35,8 @@ struct op {
 	int deposed;                    /* delete of the old object of a cbd replace */
 	int64_t deposed_jid;            /* its journal entry, written before the create */
 	struct op *pair;                /* the other half of a replace, or NULL */
-	size_t *succ; size_t n_succ;    /* operations that wait for this one */
+	const size_t *succ; size_t n_succ; /* operations that wait for this one
+					 * (borrowed from run.g) */
 	size_t n_wait;                  /* predecessors not finished yet */
 	enum op_status status;
 	int unchanged;                  /* an update with nothing left to change: no call made */
@@ -48,6 +50,7 @@ struct run {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct op *ops; size_t n_ops;
+	struct graph *g;                /* op i -> op j: i runs before j */
 	size_t *ready; size_t n_ready;  /* stack of runnable operation indexes */
 	size_t running;
 	int stopped;
@@ -76,15 +79,7 @@ static void emit(struct run *r, enum exec_event_kind kind, const struct op *op,
 
 static void add_edge(struct run *r, size_t from, size_t to)
 {
-	struct op *a = &r->ops[from];
-	size_t i;
-
-	for (i = 0; i < a->n_succ; i++)
-		if (a->succ[i] == to)
-			return;
-	a->succ = xrealloc(a->succ, (a->n_succ + 1) * sizeof(*a->succ));
-	a->succ[a->n_succ++] = to;
-	r->ops[to].n_wait++;
+	graph_edge(r->g, from, to);
 }
 
 static int json_array_has(json_t *arr, const char *s)
@@ -126,8 +121,8 @@ static int build_graph(struct run *r, struct cairn_err *err)
 	const struct plan *p = r->p;
 	long *fwd = xcalloc(p->n_changes ? p->n_changes : 1, sizeof(long));
 	long *del = xcalloc(p->n_changes ? p->n_changes : 1, sizeof(long));
-	size_t *indeg = NULL, *queue = NULL;
-	size_t i, j, n = 0, head = 0, tail = 0, seen = 0;
+	size_t *order = NULL, *comp = NULL;
+	size_t i, j, n = 0;
 	int rc = -1;
 
 	r->ops = xcalloc(2 * p->n_changes + 1, sizeof(*r->ops));
@@ -160,6 +155,7 @@ static int build_graph(struct run *r, struct cairn_err *err)
 		}
 	}
 	r->n_ops = n;
+	r->g = graph_new(n);
 
 	for (i = 0; i < p->n_changes; i++) {
 		const struct plan_change *c = &p->changes[i];
@@ -196,24 +192,16 @@ static int build_graph(struct run *r, struct cairn_err *err)
 		}
 	}
 
-	/* Kahn's algorithm: the graph must be acyclic or some operation never runs. */
-	indeg = xcalloc(n + 1, sizeof(*indeg));
-	queue = xcalloc(n + 1, sizeof(*queue));
+	/* The graph must be acyclic or some operation never runs. */
 	for (i = 0; i < n; i++) {
-		indeg[i] = r->ops[i].n_wait;
-		if (!indeg[i])
-			queue[tail++] = i;
+		r->ops[i].succ = graph_succ(r->g, i, &r->ops[i].n_succ);
+		r->ops[i].n_wait = graph_npred(r->g, i);
 	}
-	while (head < tail) {
-		struct op *a = &r->ops[queue[head++]];
-
-		seen++;
-		for (j = 0; j < a->n_succ; j++)
-			if (--indeg[a->succ[j]] == 0)
-				queue[tail++] = a->succ[j];
-	}
-	if (seen != n) {
-		for (i = 0; i < n && !indeg[i]; i++)
+	order = xcalloc(n + 1, sizeof(*order));
+	if (graph_order(r->g, NULL, GRAPH_PRED_FIRST, order)) {
+		comp = xcalloc(n + 1, sizeof(*comp));
+		graph_scc(r->g, comp);
+		for (i = 0; i < n && !graph_on_cycle(r->g, comp, i); i++)
 			;
 		err_set(err, CAIRN_EINVAL,
 			"cannot order the plan's operations: '%s' is part of a cycle of deletes "
@@ -224,8 +212,8 @@ static int build_graph(struct run *r, struct cairn_err *err)
 out:
 	free(fwd);
 	free(del);
-	free(indeg);
-	free(queue);
+	free(order);
+	free(comp);
 	return rc;
 }
 
@@ -694,8 +682,7 @@ int exec_run(const struct plan *p, const struct exec_opts *o, struct exec_result
 	rc = 0;
 out:
 	fill_result(&r);
-	for (i = 0; i < r.n_ops; i++)
-		free(r.ops[i].succ);
+	graph_free(r.g);
 	free(r.ops);
 	free(r.ready);
 	free(threads);

@@ -17,11 +17,11 @@
 #include "plan.h"
 #include "eval.h"
 #include "expr.h"
+#include "graph.h"
 #include "provider.h"
 #include "schema.h"
 #include "stack.h"
 #include "value.h"
-#include "../providers/aws/aws.h"
 #include "../state/state.h"
 
 const char *plan_action_name(enum plan_action a)
@@ -108,6 +108,7 @@ struct planner {
 	json_t *known;                  /* name -> planned attributes, for references */
 	json_t *change_index;           /* name -> index into p->changes */
 	json_t *targets;                /* name -> true; NULL: everything */
+	char *account;                  /* recorded account id, or NULL; owned */
 	struct eval_ctx ectx;
 	struct plan *p;
 	size_t cap;
@@ -709,48 +710,34 @@ out:
 /* ---- deletions ---- */
 
 /* Adds a delete for every recorded resource in del (flags per rec index),
- * dependents first (reverse dependency order, ties by name). */
+ * dependents first (reverse dependency order, ties by name; a cycle in the
+ * recorded dependencies is broken by name). */
 static void plan_deletes(struct planner *pl, const char *del)
 {
-	size_t *dependents = xcalloc(pl->n_rec + 1, sizeof(*dependents));
-	char *left = xcalloc(pl->n_rec + 1, 1);
-	size_t i, k, n_left = 0;
+	struct graph *g = graph_new(pl->n_rec);
+	size_t *order = xcalloc(pl->n_rec + 1, sizeof(*order));
+	size_t i, k;
 	json_t *d;
 
+	/* rec is sorted by name: the index is the name rank */
 	for (i = 0; i < pl->n_rec; i++) {
 		if (!del[i])
 			continue;
-		left[i] = 1;
-		n_left++;
 		json_array_foreach(pl->rec[i].deps, k, d) {
 			json_t *j = json_object_get(pl->rec_index, json_string_value(d));
 
 			if (j && del[json_integer_value(j)])
-				dependents[json_integer_value(j)]++;
+				graph_edge(g, i, (size_t)json_integer_value(j));
 		}
 	}
-	while (n_left) {
-		size_t pick = pl->n_rec;
-		struct state_resource *r;
+	graph_order(g, NULL, GRAPH_PRED_FIRST, order);
+	for (k = 0; k < pl->n_rec; k++) {
+		struct state_resource *r = &pl->rec[order[k]];
 		struct plan_change *c;
 		long si;
 
-		/* rec is sorted by name: the first ready one is the smallest. */
-		for (i = 0; i < pl->n_rec && pick == pl->n_rec; i++)
-			if (left[i] && dependents[i] == 0)
-				pick = i;
-		for (i = 0; i < pl->n_rec && pick == pl->n_rec; i++)
-			if (left[i])
-				pick = i;   /* a cycle in recorded deps: break it by name */
-		left[pick] = 0;
-		n_left--;
-		r = &pl->rec[pick];
-		json_array_foreach(r->deps, k, d) {
-			json_t *j = json_object_get(pl->rec_index, json_string_value(d));
-
-			if (j && left[json_integer_value(j)] && dependents[json_integer_value(j)])
-				dependents[json_integer_value(j)]--;
-		}
+		if (!del[order[k]])
+			continue;
 		c = add_change(pl, r->name, r->type);
 		c->action = PLAN_DELETE;
 		c->id = xstrdup(r->id);
@@ -762,8 +749,8 @@ static void plan_deletes(struct planner *pl, const char *del)
 		if (si >= 0)
 			c->prevent_destroy = pl->stack->resources[si].prevent_destroy;
 	}
-	free(left);
-	free(dependents);
+	free(order);
+	graph_free(g);
 }
 
 /* ---- checks and outputs ---- */
@@ -839,11 +826,59 @@ int plan_uses_account_id(const struct stack *stack)
 
 /* ---- plan_build ---- */
 
+/*
+ * ${aws.account_id}: online, the resolver's answer (AWS is asked anyway);
+ * offline (no refresh), the account the state recorded at the last apply,
+ * else unknown (*out NULL): an offline plan needs no credentials (SPEC §2).
+ * *out: borrowed from the resolver, or kept in pl->p's recorded copy.
+ */
+static int account_id(struct planner *pl, struct state *st, const char **out,
+		      struct cairn_err *err)
+{
+	*out = NULL;
+	if (pl->opts->refresh && pl->opts->account_id) {
+		*out = pl->opts->account_id(pl->opts->account_arg, err);
+		if (!*out) {
+			err_prefix(err, "finding the account id for ${aws.account_id}");
+			return -1;
+		}
+		return 0;
+	}
+	if (st && plan_recorded_account(st, pl->stack->name, &pl->account, err) < 0)
+		return -1;
+	*out = pl->account;
+	return 0;
+}
+
+int plan_recorded_account(struct state *st, const char *stack, char **out,
+			  struct cairn_err *err)
+{
+	char *key = xasprintf("account_id/%s", stack);
+	int rc = state_meta_get(st, key, out, err);
+
+	free(key);
+	return rc;
+}
+
+int plan_record_account(struct state *st, const char *stack, const char *account,
+			struct cairn_err *err)
+{
+	char *key = xasprintf("account_id/%s", stack), *had = NULL;
+	int rc = state_meta_get(st, key, &had, err);
+
+	if (rc == 0 && (!had || strcmp(had, account) != 0))
+		rc = state_meta_put(st, key, account, err);
+	free(had);
+	free(key);
+	return rc;
+}
+
 struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_client *aws,
 			const struct plan_opts *opts, struct cairn_err *err)
 {
 	struct planner pl;
 	struct state_stack meta = {0};
+	const char *account = NULL;
 	size_t *order = NULL;
 	char *del = NULL;
 	size_t i;
@@ -852,7 +887,7 @@ struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_
 	memset(&pl, 0, sizeof(pl));
 	pl.stack = stack;
 	pl.opts = opts;
-	pl.lookup = opts->lookup ? opts->lookup : provider_lookup;
+	pl.lookup = opts->lookup;
 	pl.aws = aws;
 	pl.rec_index = json_object();
 	pl.stack_index = json_object();
@@ -864,7 +899,7 @@ struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_
 	pl.change_index = json_object();
 	pl.p = xcalloc(1, sizeof(*pl.p));
 	pl.p->stack = xstrdup(stack->name);
-	pl.p->region = xstrdup(aws ? aws_client_region(aws) : stack->region);
+	pl.p->region = xstrdup(opts->region ? opts->region : stack->region);
 	pl.p->drift = json_array();
 	pl.p->outputs = json_object();
 	pl.p->vars = stack->vars ? json_deep_copy(stack->vars) : json_object();
@@ -895,13 +930,9 @@ struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_
 	pl.ectx.region = pl.p->region;
 	pl.ectx.stack = stack->name;
 	pl.ectx.resources = pl.known;
-	if (aws && plan_uses_account_id(stack)) {
-		pl.ectx.account_id = provider_account_id(aws, err);
-		if (!pl.ectx.account_id) {
-			err_prefix(err, "finding the account id for ${aws.account_id}");
-			goto out;
-		}
-	}
+	if (plan_uses_account_id(stack) && account_id(&pl, st, &account, err) < 0)
+		goto out;
+	pl.ectx.account_id = account;
 	if (select_targets(&pl, err) < 0)
 		goto out;
 
@@ -936,6 +967,7 @@ out:
 	json_decref(pl.known);
 	json_decref(pl.change_index);
 	json_decref(pl.targets);
+	free(pl.account);
 	if (!ok) {
 		plan_free(pl.p);
 		return NULL;

@@ -934,3 +934,50 @@ out:
 	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
+
+int state_meta_get(struct state *st, const char *key, char **value, struct cairn_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -1, step;
+
+	*value = NULL;
+	pthread_mutex_lock(&st->mu);
+	if (prepare(st, "SELECT value FROM cairn_meta WHERE key = ?", &s, err) != 0)
+		goto out;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		*value = xstrdup((const char *)sqlite3_column_text(s, 0));
+	} else if (step != SQLITE_DONE) {
+		db_fail(st, err, "cannot read the state's metadata");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+int state_meta_put(struct state *st, const char *key, const char *value,
+		   struct cairn_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	pthread_mutex_lock(&st->mu);
+	if (prepare(st, "INSERT OR REPLACE INTO cairn_meta (key, value) VALUES (?, ?)", &s,
+		    err) != 0)
+		goto out;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		db_fail(st, err, "cannot write the state's metadata");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}

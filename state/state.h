@@ -112,6 +112,15 @@ int state_history(struct state *st, const char *stack, int limit, json_t **out,
 int state_plan_key(struct state *st, const char *stack, int create,
 		   unsigned char key[STATE_PLAN_KEY_LEN], int *found, struct cairn_err *err);
 
+/*
+ * Small facts kept beside the stacks (e.g. "account_id/STACK", the account
+ * the stack was applied in, for an offline plan). Not part of any stack:
+ * no serial changes. *value: owned string, NULL when absent.
+ */
+int state_meta_get(struct state *st, const char *key, char **value, struct cairn_err *err);
+int state_meta_put(struct state *st, const char *key, const char *value,
+		   struct cairn_err *err);
+
 /* Stacks recorded in the file (array of names, new ref). */
 int state_stacks(struct state *st, json_t **out, struct cairn_err *err);
 
