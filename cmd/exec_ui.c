@@ -13,6 +13,7 @@
 
 #include "exec_ui.h"
 #include "../engine/plan.h"
+#include "../engine/run.h"
 #include "../providers/registry.h"
 #include "../providers/aws/aws.h"
 #include "../state/state.h"
@@ -317,27 +318,6 @@ static const char *report_verb(const struct exec_report *r)
 	return r->deposed ? "delete of the old object" : "delete";
 }
 
-static json_t *history_summary(const struct exec_result *res)
-{
-	static const char *const results[] = {"done", "failed", "skipped", "not started"};
-	json_t *changes = json_array();
-	size_t i;
-
-	for (i = 0; i < res->n_ops; i++) {
-		const struct exec_report *r = &res->ops[i];
-		json_t *c = json_pack("{s:s,s:s,s:s,s:s}", "name", r->name, "type", r->type,
-				      "op", exec_op_name(r->op), "result", results[r->result]);
-
-		if (r->result == EXEC_R_FAILED)
-			json_object_set_new(c, "error", json_string(r->err.msg));
-		json_array_append_new(changes, c);
-	}
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "added", (json_int_t)res->added,
-			 "changed", (json_int_t)res->changed, "destroyed", (json_int_t)res->destroyed,
-			 "failed", (json_int_t)res->failed, "skipped", (json_int_t)res->skipped,
-			 "not_started", (json_int_t)res->not_started, "changes", changes);
-}
-
 /* Prints the end of the run; returns the exit code. */
 static int print_summary(const struct exec_result *res, int destroy)
 {
@@ -429,58 +409,59 @@ static int confirm(const char *verb, int auto_approve)
 
 /* ---- the apply / destroy driver ----------------------------------------- */
 
-int ui_store_outputs(struct state *st, const char *stack, json_t *outputs,
-		     struct cairn_err *err)
+static void ui_warning(void *ui, const char *msg)
 {
-	json_t *have = NULL;
-	int rc;
-
-	if (state_outputs_get(st, stack, &have, err) < 0)
-		return -1;
-	rc = json_equal(have, outputs) || (!have && !json_object_size(outputs)) ? 0 :
-	     state_outputs_put(st, stack, outputs, err);
-	json_decref(have);
-	return rc;
+	(void)ui;
+	msg_warn("%s", msg);
 }
 
-static void exec_opts_init(struct exec_opts *o, struct state *st, struct aws_client *aws,
-			   const char *stack, struct ui_progress *prog)
+void ui_run_env(struct run_env *env, const struct global_opts *g, struct state *st,
+		struct aws_client *aws, int parallelism, struct ui_progress *prog)
 {
-	memset(o, 0, sizeof(*o));
-	o->st = st;
-	o->aws = aws;
-	o->stack = stack;
-	o->lookup = provider_lookup;
-	o->stop = &sig_stop;
-	o->cancel = &sig_cancel;
-	o->on_event = ui_progress_event;
-	o->event_ctx = prog;
+	memset(env, 0, sizeof(*env));
+	env->st = st;
+	env->aws = aws;
+	env->region = aws ? aws_client_region(aws) : g->region;
+	env->lookup = provider_lookup;
+	env->account_id = aws ? cmd_account_id : NULL;
+	env->account_arg = aws;
+	env->stop = &sig_stop;
+	env->cancel = &sig_cancel;
+	env->parallelism = parallelism;
+	env->ui = prog;
+	env->on_event = prog ? ui_progress_event : NULL;
+	env->on_warning = ui_warning;
 }
 
-/* Unseals a saved plan's secrets with the stack's key from the state. */
-static int ui_unseal(struct plan *plan, struct state *st)
-{
-	unsigned char key[PLAN_KEY_LEN];
-	struct cairn_err err;
-	int found = 0, rc = -1;
+/* What the apply / destroy callbacks need. */
+struct apply_ui {
+	struct ui_progress *prog;
+	const char *verb;
+	int auto_approve;
+	int color;
+};
 
-	err_clear(&err);
-	if (state_plan_key(st, plan->stack, 0, key, &found, &err) < 0) {
-		msg_err(&err);
-		goto out;
-	}
-	if (!found) {
-		msg_error("saved plan cannot be used: it was made against another state "
-			  "(this state has no key for stack '%s')", plan->stack);
-		goto out;
-	}
-	if (plan_unseal(plan, key, &err) < 0) {
-		msg_err(&err);
-		goto out;
-	}
-	rc = 0;
-out:
-	secure_zero(key, sizeof(key));
+static void apply_event(void *ui, const struct exec_event *ev)
+{
+	ui_progress_event(((struct apply_ui *)ui)->prog, ev);
+}
+
+static void apply_show_plan(void *ui, const struct plan *p)
+{
+	if (msg_quiet())
+		return;
+	plan_print_text(p, stdout, ((struct apply_ui *)ui)->color);
+	fflush(stdout);
+}
+
+static int apply_confirm(void *ui, const struct plan *p)
+{
+	struct apply_ui *u = ui;
+	int rc = confirm(u->verb, u->auto_approve);
+
+	(void)p;
+	if (!rc && !msg_quiet())
+		putchar('\n');
 	return rc;
 }
 
@@ -490,135 +471,69 @@ int ui_apply(const struct ui_apply_args *a, const struct global_opts *g)
 	struct stack *stack = NULL;
 	struct state *st = NULL;
 	struct aws_client *aws = NULL;
-	struct plan *plan = NULL;
-	struct ui_progress *prog = NULL;
-	struct exec_result res = {0};
-	struct exec_opts o;
+	struct run_env env;
+	struct run_args ra = {0};
+	struct run_result res = {0};
+	struct apply_ui u = {0};
 	struct cairn_err err;
-	json_t *outputs = NULL, *summary = NULL;
-	const char *stack_name, *region, *account_id = NULL;
-	int rc = 1, locked = 0;
+	const char *region;
+	int rc = 1;
 
 	err_clear(&err);
 	ui_signals_install();
 	if (a->plan_file) {
-		plan = plan_load(a->plan_file, &err);
-		if (!plan) {
+		ra.saved = plan_load(a->plan_file, &err);
+		if (!ra.saved) {
 			msg_err(&err);
 			goto out;
 		}
-		stack_name = plan->stack;
-		region = plan->region;
+		region = ra.saved->region;
 	} else {
 		stack = cmd_load_stack(a->stack, g);
 		if (!stack)
 			goto out;
-		stack_name = stack->name;
 		region = stack->region;
 	}
 	st = cmd_open_state(g, 1);
 	if (!st)
 		goto out;
-	if (plan && ui_unseal(plan, st) < 0)
-		goto out;
 	aws = cmd_aws_client(g, region);
 	if (!aws)
 		goto out;
-	if (ui_lock(st, stack_name, verb, a->lock_timeout) < 0)
-		goto out;
-	locked = 1;
-	prog = ui_progress_new();
-	exec_opts_init(&o, st, aws, stack_name, prog);
-	o.parallelism = a->parallelism;
-	if (exec_recover(&o, &err) < 0) {
+	u.prog = ui_progress_new();
+	u.verb = verb;
+	u.auto_approve = a->auto_approve;
+	u.color = g->color;
+	ui_run_env(&env, g, st, aws, a->parallelism, u.prog);
+	env.lock_timeout = a->lock_timeout;
+	env.ui = &u;
+	env.on_event = apply_event;
+	env.on_plan = apply_show_plan;
+	env.confirm = apply_confirm;
+	ra.stack = stack;
+	ra.targets = a->targets;
+	ra.n_targets = a->n_targets;
+	ra.refresh = 1;
+	if ((a->destroy ? run_destroy : run_apply)(&env, &ra, &res, &err) < 0) {
+		if (res.failed_at == RUN_AT_CONFIRM && err.code != CAIRN_ECANCEL) {
+			rc = res.code;          /* the prompt said why */
+			goto out;
+		}
 		msg_err(&err);
-		msg_error("nothing was changed; run 'cairn %s' again once AWS can be reached", verb);
+		if (res.failed_at == RUN_AT_RECOVER)
+			msg_error("nothing was changed; run 'cairn %s' again once AWS can be "
+				  "reached", verb);
+		rc = res.failed_at == RUN_AT_CONFIRM ? res.code : 1;
+		if (res.executed && print_summary(&res.exec, a->destroy) == 130)
+			rc = 130;
 		goto out;
 	}
-	if (plan) {
-		struct state_stack ss;
-
-		if (state_stack_get(st, stack_name, &ss, &err) < 0) {
-			msg_err(&err);
-			goto out;
-		}
-		if (ss.serial != plan->serial || strcmp(ss.lineage, plan->lineage ? plan->lineage : "")) {
-			msg_error("saved plan is stale: the state changed since it was made "
-				  "(serial %lld, now %lld)", (long long)plan->serial,
-				  (long long)ss.serial);
-			goto out;
-		}
-	} else {
-		struct plan_opts po = {0};
-
-		po.refresh = 1;
-		po.targets = a->targets;
-		po.n_targets = a->n_targets;
-		po.destroy = a->destroy;
-		po.lookup = provider_lookup;
-		po.region = aws_client_region(aws);
-		po.account_id = cmd_account_id;
-		po.account_arg = aws;
-		po.parallelism = a->parallelism;
-		plan = plan_build(stack, st, aws, &po, &err);
-		if (!plan) {
-			msg_err(&err);
-			goto out;
-		}
-	}
-	if (sig_stop) {
-		msg_error("interrupted before any change was made");
-		rc = 130;
-		goto out;
-	}
-	if (!msg_quiet()) {
-		plan_print_text(plan, stdout, g->color);
-		fflush(stdout);
-	}
-	if (exec_needs_account_id(plan)) {
-		account_id = provider_account_id(aws, &err);
-		if (!account_id || plan_record_account(st, stack_name, account_id, &err) < 0) {
-			msg_err(&err);
-			goto out;
-		}
-	}
-	if (!plan_has_changes(plan)) {
-		rc = 0;         /* plan_print_text said "No changes." */
-	} else {
-		rc = confirm(verb, a->auto_approve);
-		if (rc)
-			goto out;
-		if (!msg_quiet())
-			putchar('\n');
-		o.account_id = account_id;
-		if (exec_run(plan, &o, &res, &err) < 0) {
-			msg_err(&err);
-			rc = 1;
-			goto out;
-		}
-		rc = print_summary(&res, a->destroy);
-		summary = history_summary(&res);
-		if (state_history_add(st, stack_name, verb, rc == 0 ? "success" : rc == 130 ?
-				      "interrupted" : "failed", summary, &err) < 0) {
-			msg_err(&err);
-			rc = rc ? rc : 1;
-		}
-	}
-	outputs = a->destroy ? json_object() : exec_outputs(plan, st, account_id, &err);
-	if (!outputs || ui_store_outputs(st, stack_name, outputs, &err) < 0) {
-		msg_err(&err);
-		rc = rc ? rc : 1;
-	} else if (rc == 0 && !a->destroy) {
-		ui_print_outputs(outputs);
-	}
+	rc = res.executed ? print_summary(&res.exec, a->destroy) : 0;
+	if (rc == 0 && !a->destroy)
+		ui_print_outputs(res.outputs);
 out:
-	ui_progress_free(prog);
-	if (locked)
-		ui_unlock(st, stack_name);
-	exec_result_free(&res);
-	json_decref(outputs);
-	json_decref(summary);
-	plan_free(plan);
+	ui_progress_free(u.prog);
+	run_result_free(&res);
 	stack_free(stack);
 	aws_client_free(aws);
 	state_close(st);

@@ -51,11 +51,12 @@ int ui_apply_main(int argc, char **argv, const struct global_opts *g, int destro
 /* Parses a non-negative integer option value; -1 if it is not one. */
 int ui_parse_count(const char *s);
 
-/* Records outputs (NAME -> {"value","sensitive"}) unless they are unchanged:
- * every state write bumps the serial, and saved plans must not go stale
- * because of a no-op. */
-int ui_store_outputs(struct state *st, const char *stack, json_t *outputs,
-		     struct cairn_err *err);
+/* The engine's run environment as every command sets it up: the registry,
+ * the account-id resolver, the signal flags, lock warnings to stderr,
+ * progress to prog (may be NULL). st, aws: borrowed, may be NULL. */
+struct run_env;
+void ui_run_env(struct run_env *env, const struct global_opts *g, struct state *st,
+		struct aws_client *aws, int parallelism, struct ui_progress *prog);
 
 /* Prints "Outputs:\n\nname = value" (sensitive as "(sensitive)"). */
 void ui_print_outputs(json_t *outputs);

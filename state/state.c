@@ -59,6 +59,13 @@ static const char *const migrations[STATE_VERSION] = {
 	"CREATE TABLE plan_keys (stack TEXT PRIMARY KEY, key BLOB NOT NULL);",
 };
 
+struct state_view state_view(const struct state_resource *r)
+{
+	struct state_view v = {r->name, r->type, r->id, r->attrs, r->deps, r->schema_version};
+
+	return v;
+}
+
 void state_resource_free(struct state_resource *r)
 {
 	if (!r)
@@ -427,7 +434,7 @@ out:
 
 static int put_body(struct state *st, const char *stack, const void *ctx, struct cairn_err *err)
 {
-	const struct state_resource *r = ctx;
+	const struct state_view *r = ctx;
 	char *attrs = dump(r->attrs), *deps = dump(r->deps ? r->deps : json_array());
 	char now[32];
 	sqlite3_stmt *s;
@@ -453,7 +460,7 @@ static int put_body(struct state *st, const char *stack, const void *ctx, struct
 	return rc;
 }
 
-int state_put(struct state *st, const char *stack, const struct state_resource *r,
+int state_put(struct state *st, const char *stack, const struct state_view *r,
 	      struct cairn_err *err)
 {
 	return in_tx(st, stack, put_body, r, err);
