@@ -48,41 +48,6 @@ void ui_signals_install(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
-const volatile sig_atomic_t *ui_stop_flag(void)
-{
-	return &sig_stop;
-}
-
-const volatile sig_atomic_t *ui_cancel_flag(void)
-{
-	return &sig_cancel;
-}
-
-int ui_lock(struct state *st, const char *stack, const char *operation, int timeout_s)
-{
-	struct cairn_err err;
-	char warn[512] = "";
-	int took = 0;
-
-	err_clear(&err);
-	if (state_lock(st, stack, operation, timeout_s, &took, warn, &err) < 0) {
-		msg_err(&err);
-		return -1;
-	}
-	if (took)
-		msg_warn("%s", warn[0] ? warn : "took over the lock of a process that no longer runs");
-	return 0;
-}
-
-void ui_unlock(struct state *st, const char *stack)
-{
-	struct cairn_err err;
-
-	err_clear(&err);
-	if (state_unlock(st, stack, &err) < 0)
-		msg_err(&err);
-}
-
 int ui_parse_count(const char *s)
 {
 	char *end;
@@ -465,56 +430,41 @@ static int apply_confirm(void *ui, const struct plan *p)
 	return rc;
 }
 
-int ui_apply(const struct ui_apply_args *a, const struct global_opts *g)
+void ui_run_env_of(struct run_env *env, struct cmd_run *r)
 {
-	const char *verb = a->destroy ? "destroy" : "apply";
-	struct stack *stack = NULL;
-	struct state *st = NULL;
-	struct aws_client *aws = NULL;
+	if (!r->prog)
+		r->prog = ui_progress_new();
+	ui_run_env(env, r->g, r->st, r->aws, r->parallelism, r->prog);
+	env->lock_timeout = r->lock_timeout;
+}
+
+int ui_apply(struct cmd_run *r, int destroy)
+{
+	const char *verb = destroy ? "destroy" : "apply";
 	struct run_env env;
 	struct run_args ra = {0};
 	struct run_result res = {0};
 	struct apply_ui u = {0};
 	struct cairn_err err;
-	const char *region;
 	int rc = 1;
 
 	err_clear(&err);
-	ui_signals_install();
-	if (a->plan_file) {
-		ra.saved = plan_load(a->plan_file, &err);
-		if (!ra.saved) {
-			msg_err(&err);
-			goto out;
-		}
-		region = ra.saved->region;
-	} else {
-		stack = cmd_load_stack(a->stack, g);
-		if (!stack)
-			goto out;
-		region = stack->region;
-	}
-	st = cmd_open_state(g, 1);
-	if (!st)
-		goto out;
-	aws = cmd_aws_client(g, region);
-	if (!aws)
-		goto out;
-	u.prog = ui_progress_new();
+	ui_run_env_of(&env, r);
+	u.prog = r->prog;
 	u.verb = verb;
-	u.auto_approve = a->auto_approve;
-	u.color = g->color;
-	ui_run_env(&env, g, st, aws, a->parallelism, u.prog);
-	env.lock_timeout = a->lock_timeout;
+	u.auto_approve = r->auto_approve;
+	u.color = r->g->color;
 	env.ui = &u;
 	env.on_event = apply_event;
 	env.on_plan = apply_show_plan;
 	env.confirm = apply_confirm;
-	ra.stack = stack;
-	ra.targets = a->targets;
-	ra.n_targets = a->n_targets;
+	ra.stack = r->stack;
+	ra.saved = r->saved;
+	r->saved = NULL;                /* stolen by the run */
+	ra.targets = r->targets;
+	ra.n_targets = r->n_targets;
 	ra.refresh = 1;
-	if ((a->destroy ? run_destroy : run_apply)(&env, &ra, &res, &err) < 0) {
+	if ((destroy ? run_destroy : run_apply)(&env, &ra, &res, &err) < 0) {
 		if (res.failed_at == RUN_AT_CONFIRM && err.code != CAIRN_ECANCEL) {
 			rc = res.code;          /* the prompt said why */
 			goto out;
@@ -524,26 +474,21 @@ int ui_apply(const struct ui_apply_args *a, const struct global_opts *g)
 			msg_error("nothing was changed; run 'cairn %s' again once AWS can be "
 				  "reached", verb);
 		rc = res.failed_at == RUN_AT_CONFIRM ? res.code : 1;
-		if (res.executed && print_summary(&res.exec, a->destroy) == 130)
+		if (res.executed && print_summary(&res.exec, destroy) == 130)
 			rc = 130;
 		goto out;
 	}
-	rc = res.executed ? print_summary(&res.exec, a->destroy) : 0;
-	if (rc == 0 && !a->destroy)
+	rc = res.executed ? print_summary(&res.exec, destroy) : 0;
+	if (rc == 0 && !destroy)
 		ui_print_outputs(res.outputs);
 out:
-	ui_progress_free(u.prog);
 	run_result_free(&res);
-	stack_free(stack);
-	aws_client_free(aws);
-	state_close(st);
 	return rc;
 }
 
 enum { OPT_AUTO_APPROVE = OPT_CMD_BASE, OPT_PARALLELISM, OPT_LOCK_TIMEOUT, OPT_TARGET };
 
-/* The option parsing apply and destroy share; destroy takes no PLANFILE. */
-int ui_apply_main(int argc, char **argv, const struct global_opts *g, int destroy)
+int ui_apply_parse(int argc, char **argv, struct cmd_run *r, int destroy)
 {
 	static const struct option longopts[] = {
 		STACK_LONGOPTS,
@@ -553,69 +498,57 @@ int ui_apply_main(int argc, char **argv, const struct global_opts *g, int destro
 		{"target", required_argument, NULL, OPT_TARGET},
 		{NULL, 0, NULL, 0}
 	};
-	struct ui_apply_args a = {0};
-	struct stack_args sa;
-	const char **targets = NULL;
-	size_t n_targets = 0;
-	int opt, rc = 1;
-	const char *cmd = destroy ? "destroy" : "apply";
+	const char *cmd = destroy ? "destroy" : "apply", *plan_file = NULL;
+	struct cairn_err err;
+	int opt;
 
-	stack_args_init(&sa);
-	a.destroy = destroy;
-	a.parallelism = 10;
+	r->parallelism = 10;
 	while ((opt = getopt_long(argc, argv, "f:", longopts, NULL)) != -1) {
-		if (stack_args_opt(&sa, opt, optarg))
+		if (stack_args_opt(&r->sa, opt, optarg))
 			continue;
 		switch (opt) {
 		case OPT_AUTO_APPROVE:
-			a.auto_approve = 1;
+			r->auto_approve = 1;
 			break;
 		case OPT_PARALLELISM:
-			a.parallelism = ui_parse_count(optarg);
-			if (a.parallelism < 1) {
-				rc = msg_usage(cmd, "--parallelism needs a number of at least 1, "
-					       "not '%s'", optarg);
-				goto out;
-			}
+			r->parallelism = ui_parse_count(optarg);
+			if (r->parallelism < 1)
+				return msg_usage(cmd, "--parallelism needs a number of at least 1, "
+						 "not '%s'", optarg);
 			break;
 		case OPT_LOCK_TIMEOUT:
-			a.lock_timeout = ui_parse_count(optarg);
-			if (a.lock_timeout < 0) {
-				rc = msg_usage(cmd, "--lock-timeout needs a number of seconds, "
-					       "not '%s'", optarg);
-				goto out;
-			}
+			r->lock_timeout = ui_parse_count(optarg);
+			if (r->lock_timeout < 0)
+				return msg_usage(cmd, "--lock-timeout needs a number of seconds, "
+						 "not '%s'", optarg);
 			break;
 		case OPT_TARGET:
-			targets = xrealloc(targets, (n_targets + 1) * sizeof(*targets));
-			targets[n_targets++] = optarg;
+			r->targets = xrealloc(r->targets, (r->n_targets + 1) * sizeof(*r->targets));
+			r->targets[r->n_targets++] = optarg;
 			break;
 		default:
-			rc = msg_usage(cmd, "unknown option");
-			goto out;
+			return msg_usage(cmd, "unknown option");
 		}
 	}
-	if (destroy && optind < argc) {
-		rc = msg_usage(cmd, "unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if (argc - optind > 1) {
-		rc = msg_usage(cmd, "too many arguments: apply takes at most one plan file");
-		goto out;
-	}
+	if (destroy && optind < argc)
+		return msg_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	if (argc - optind > 1)
+		return msg_usage(cmd, "too many arguments: apply takes at most one plan file");
 	if (optind < argc)
-		a.plan_file = argv[optind];
-	if (a.plan_file && (n_targets || sa.file || sa.n_vars || sa.n_var_files)) {
-		rc = msg_usage(cmd, "a saved plan is applied as it is: no -f, --var, "
-			       "--var-file or --target with PLANFILE");
-		goto out;
+		plan_file = argv[optind];
+	if (plan_file && (r->n_targets || r->sa.file || r->sa.n_vars || r->sa.n_var_files))
+		return msg_usage(cmd, "a saved plan is applied as it is: no -f, --var, "
+				 "--var-file or --target with PLANFILE");
+	if (plan_file) {
+		/* the plan, not a stack, says what to do and where */
+		err_clear(&err);
+		r->saved = plan_load(plan_file, &err);
+		if (!r->saved) {
+			msg_err(&err);
+			return 1;
+		}
+		r->region = r->saved->region;
+		r->needs &= ~(unsigned)NEED_STACK;
 	}
-	a.targets = targets;
-	a.n_targets = n_targets;
-	a.stack = &sa;
-	rc = ui_apply(&a, g);
-out:
-	free(targets);
-	stack_args_free(&sa);
-	return rc;
+	return -1;
 }

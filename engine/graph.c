@@ -92,7 +92,8 @@ static void build(struct graph *g)
 	if (g->built)
 		return;
 	g->built = 1;
-	qsort(g->edges, g->n_edges, sizeof(*g->edges), cmp_edge);
+	if (g->n_edges)
+		qsort(g->edges, g->n_edges, sizeof(*g->edges), cmp_edge);
 	for (i = 0; i < g->n_edges; i++)
 		if (k == 0 || cmp_edge(&g->edges[k - 1], &g->edges[i]) != 0)
 			g->edges[k++] = g->edges[i];
