@@ -797,6 +797,22 @@ out:
 	return rc;
 }
 
+/* One resource read the engine's one way (refresh_read). */
+static int read_one(const struct exec_opts *o, const char *name, const char *type,
+		    const char *id, json_t *prior, json_t **out, struct cairn_err *err)
+{
+	struct refresh_opts ro = {0};
+	struct refresh_item item = {name, type, id, prior};
+
+	ro.lookup = o->lookup;
+	ro.aws = o->aws;
+	ro.stack = o->stack;
+	ro.parallelism = 1;
+	ro.cancel = o->cancel;
+	ro.sleep_ms = o->sleep_ms;
+	return refresh_read(&ro, &item, 1, out, err);
+}
+
 static int recover_delete(const struct exec_opts *o, const struct provider_ctx *ctx,
 			  const struct resource_ops *ops, json_t *entry, struct cairn_err *err)
 {
@@ -812,7 +828,7 @@ static int recover_delete(const struct exec_opts *o, const struct provider_ctx *
 	have = recorded_id(o, ctx->name, err, &failed);
 	if (failed)
 		goto out;
-	if (ops->read(ctx, id, before, &now, err) < 0) {
+	if (read_one(o, ctx->name, type, id, before, &now, err) < 0) {
 		err_prefix(err, "%s: cannot read the object an interrupted delete was removing",
 			   ctx->name);
 		goto out;
