@@ -484,6 +484,32 @@ static void test_refresh_read_batches(void **state)
 	assert_non_null(strstr(err.msg, "unknown type 'aws_nothing'"));
 }
 
+/* refresh_drift: the one drift rule; ignore_changes names are not drift. */
+static void test_refresh_drift(void **state)
+{
+	json_t *rec = json_pack("{s:s,s:s,s:s}", "id", "x", "name", "t", "display_name", "a");
+	json_t *now = json_pack("{s:s,s:s,s:s}", "id", "x", "name", "t", "display_name", "b");
+	json_t *ignore = json_pack("[s]", "display_name"), *changed;
+	struct cairn_err err;
+
+	(void)state;
+	err_clear(&err);
+	changed = refresh_drift(TYPE, rec, now, NULL, &err);
+	assert_int_equal(json_array_size(changed), 1);
+	assert_string_equal(json_string_value(json_array_get(changed, 0)), "display_name");
+	json_decref(changed);
+	changed = refresh_drift(TYPE, rec, now, ignore, &err);
+	assert_int_equal(json_array_size(changed), 0);
+	json_decref(changed);
+	changed = refresh_drift(TYPE, rec, rec, NULL, &err);
+	assert_int_equal(json_array_size(changed), 0);
+	json_decref(changed);
+	assert_null(refresh_drift("aws_nothing", rec, now, NULL, &err));
+	json_decref(rec);
+	json_decref(now);
+	json_decref(ignore);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -494,6 +520,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refresh_ignore_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_read_batches, setup, teardown),
+		cmocka_unit_test(test_refresh_drift),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
