@@ -808,6 +808,7 @@ static int read_one(const struct exec_opts *o, const char *name, const char *typ
 	ro.aws = o->aws;
 	ro.stack = o->stack;
 	ro.parallelism = 1;
+	ro.bare_errors = 1;
 	ro.cancel = o->cancel;
 	ro.sleep_ms = o->sleep_ms;
 	return refresh_read(&ro, &item, 1, out, err);

@@ -51,11 +51,11 @@ static int run_job(void *arg, size_t k)
 	err_clear(&j->err);
 	if (j->n > 1) {
 		j->rc = j->ops->read_batch(ctxp, j->n, ids, priors, outs, &j->err);
-		if (j->rc < 0)
+		if (j->rc < 0 && !r->o->bare_errors)
 			err_prefix(&j->err, "refreshing %s resources", j->ops->type);
 	} else {
 		j->rc = j->ops->read(ctxp[0], ids[0], priors[0], &outs[0], &j->err);
-		if (j->rc < 0)
+		if (j->rc < 0 && !r->o->bare_errors)
 			err_prefix(&j->err, "refreshing '%s'", r->items[j->idx[0]].name);
 	}
 	for (i = 0; i < j->n; i++) {

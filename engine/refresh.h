@@ -27,6 +27,9 @@ struct refresh_opts {
 	int parallelism;                /* reads in flight at once; < 1: 10 */
 	const volatile sig_atomic_t *cancel;   /* provider_ctx.cancel; may be NULL */
 	void (*sleep_ms)(long ms);      /* provider_ctx.sleep_ms; may be NULL */
+	/* Errors as the provider said them, without "refreshing 'NAME'" in
+	 * front (import and recovery say what they were doing themselves). */
+	int bare_errors;
 };
 
 /* One resource to read. All borrowed. */

@@ -380,6 +380,7 @@ int run_import(const struct run_env *env, const struct stack *stack, const char 
 	ro.aws = env->aws;
 	ro.stack = stack->name;
 	ro.parallelism = 1;
+	ro.bare_errors = 1;
 	ro.cancel = env->cancel;
 	ro.sleep_ms = env->sleep_ms;
 	item.name = name;
