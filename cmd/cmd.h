@@ -84,10 +84,19 @@ struct aws_client *cmd_aws_client(const struct global_opts *g, const char *regio
 char *cmd_stack_name(const struct stack_args *a, const char *explicit_name,
 		     const struct global_opts *g, struct state *st);
 
+/* The three forms of a plan (SPEC §2), printed to stdout. */
+struct plan;
+enum plan_form { PLAN_FORM_TEXT, PLAN_FORM_JSON, PLAN_FORM_MARKDOWN };
+void cmd_print_plan(const struct plan *p, enum plan_form form, const struct global_opts *g);
+
 /* Asks PROMPT on the terminal; true if the answer is exactly "yes". */
 int cmd_confirm(const char *prompt);
 
-/* True if stdin and stdout are terminals. */
+/* True when CI=true (or 1, yes) is set: a CI job, where nobody answers a
+ * prompt and nobody reads colours. */
+int cmd_ci(void);
+
+/* True if stdin and stdout are terminals and this is not a CI job. */
 int cmd_interactive(void);
 
 #endif

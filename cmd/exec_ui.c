@@ -396,6 +396,11 @@ static int confirm(const char *verb, int auto_approve)
 
 	if (auto_approve)
 		return 0;
+	if (cmd_ci()) {
+		msg_error("%s needs confirmation, and CI=true says nobody can answer: pass "
+			  "--auto-approve (after the plan was reviewed)", verb);
+		return 1;
+	}
 	if (!cmd_interactive()) {
 		msg_error("%s needs confirmation: run it on a terminal or pass --auto-approve", verb);
 		return 1;
@@ -608,6 +613,8 @@ int ui_apply(const struct ui_apply_args *a, const struct global_opts *g)
 	} else if (rc == 0 && !a->destroy) {
 		ui_print_outputs(outputs);
 	}
+	if (rc == 0 && a->detailed_exitcode && res.added + res.changed + res.destroyed > 0)
+		rc = 2;
 out:
 	ui_progress_free(prog);
 	if (locked)
@@ -622,7 +629,8 @@ out:
 	return rc;
 }
 
-enum { OPT_AUTO_APPROVE = OPT_CMD_BASE, OPT_PARALLELISM, OPT_LOCK_TIMEOUT, OPT_TARGET };
+enum { OPT_AUTO_APPROVE = OPT_CMD_BASE, OPT_PARALLELISM, OPT_LOCK_TIMEOUT, OPT_TARGET,
+       OPT_DETAILED };
 
 /* The option parsing apply and destroy share; destroy takes no PLANFILE. */
 int ui_apply_main(int argc, char **argv, const struct global_opts *g, int destroy)
@@ -633,6 +641,7 @@ int ui_apply_main(int argc, char **argv, const struct global_opts *g, int destro
 		{"parallelism", required_argument, NULL, OPT_PARALLELISM},
 		{"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},
 		{"target", required_argument, NULL, OPT_TARGET},
+		{"detailed-exitcode", no_argument, NULL, OPT_DETAILED},
 		{NULL, 0, NULL, 0}
 	};
 	struct ui_apply_args a = {0};
@@ -671,6 +680,13 @@ int ui_apply_main(int argc, char **argv, const struct global_opts *g, int destro
 		case OPT_TARGET:
 			targets = xrealloc(targets, (n_targets + 1) * sizeof(*targets));
 			targets[n_targets++] = optarg;
+			break;
+		case OPT_DETAILED:
+			if (destroy) {
+				rc = msg_usage(cmd, "unknown option '--detailed-exitcode'");
+				goto out;
+			}
+			a.detailed_exitcode = 1;
 			break;
 		default:
 			rc = msg_usage(cmd, "unknown option");

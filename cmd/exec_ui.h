@@ -39,10 +39,12 @@ struct ui_apply_args {
 	int parallelism;
 	int lock_timeout;
 	const char *plan_file;          /* apply PLANFILE, or NULL */
+	int detailed_exitcode;          /* exit 2 when something changed */
 	const char *const *targets; size_t n_targets;
 	const struct stack_args *stack; /* used when plan_file is NULL */
 };
-/* Runs the whole command; returns the exit code (0, 1, 130). */
+/* Runs the whole command; returns the exit code (0, 1, 130; 2 with
+ * detailed_exitcode when something changed). */
 int ui_apply(const struct ui_apply_args *a, const struct global_opts *g);
 
 /* `cairn apply` / `cairn destroy`: parses their options and runs ui_apply. */

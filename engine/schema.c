@@ -115,6 +115,13 @@ int schema_is_unique(const json_t *spec)
 	return flag(spec, "unique");
 }
 
+const json_t *schema_list_key(const json_t *spec)
+{
+	const json_t *k = spec ? json_object_get(spec, "key") : NULL;
+
+	return json_is_array(k) && json_array_size(k) ? k : NULL;
+}
+
 /* Compiled patterns: pattern text -> index in regexes (or -1 when the
  * pattern does not compile). Compiling is far costlier than matching and
  * a large stack checks the same few patterns thousands of times. */

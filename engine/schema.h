@@ -30,6 +30,9 @@ int schema_forces_new(const json_t *spec);
 int schema_is_sensitive(const json_t *spec);
 int schema_is_unordered(const json_t *spec);    /* a list compared as a multiset */
 int schema_is_unique(const json_t *spec);       /* AWS refuses two objects with the value */
+/* For a list of objects: the array of element attribute names that
+ * identify an element ("key"), or NULL when elements have no identity. */
+const json_t *schema_list_key(const json_t *spec);
 
 /*
  * Whether s matches the spec's "pattern" (POSIX extended regex). Each
