@@ -384,6 +384,52 @@ static void diff_list(struct out *o, const json_t *spec, const json_t *before,
 	free(steps);
 }
 
+/* An object, or a list holding objects, that is added or removed whole:
+ * every member set, each with the marker, as Terraform lists them. */
+static int expands(const json_t *spec, const json_t *v)
+{
+	size_t i;
+	json_t *e;
+
+	if (spec && schema_is_sensitive(spec))
+		return 0;
+	if (kind_of(v) == K_OBJECT)
+		return 1;
+	if (kind_of(v) != K_LIST)
+		return 0;
+	json_array_foreach(v, i, e)
+		if (!is_scalar(e))
+			return 1;
+	return 0;
+}
+
+static void expand(struct out *o, const json_t *spec, const json_t *v, int added, int indent)
+{
+	const json_t *nested = spec ? json_object_get(spec, "attributes") : NULL;
+	const json_t *elem = spec ? json_object_get(spec, "elem") : NULL;
+	const char **keys;
+	size_t n, i, width = 0;
+	json_t *e;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, e)
+			diff_member(o, elem, NULL, 0, added ? NULL : e, added ? e : NULL, indent, NULL);
+		return;
+	}
+	keys = eval_sorted_keys(v, &n);
+	for (i = 0; i < n; i++)
+		if (!eval_is_empty(json_object_get(v, keys[i])) && plan_key_width(keys[i]) > width)
+			width = plan_key_width(keys[i]);
+	for (i = 0; i < n; i++) {
+		const json_t *m = json_object_get(v, keys[i]);
+
+		if (!eval_is_empty(m))
+			diff_member(o, nested ? json_object_get(nested, keys[i]) : elem, keys[i], width,
+				    added ? NULL : m, added ? m : NULL, indent, NULL);
+	}
+	free(keys);
+}
+
 /* key NULL: a list element ("~ {", "+ \"x\","). */
 static void diff_member(struct out *o, const json_t *spec, const char *key, size_t width,
 			const json_t *before, const json_t *after, int indent, const char *suffix)
@@ -418,6 +464,17 @@ static void diff_member(struct out *o, const json_t *spec, const char *key, size
 		else
 			diff_list(o, spec, before, after, indent + 4);
 		strbuf_addf(o->sb, "%*s%s%s\n", indent + 2, "", kb == K_OBJECT ? "}" : "]", end);
+		goto out;
+	}
+	if (sym != '~' && expands(spec, sym == '+' ? after : before)) {
+		const json_t *v = sym == '+' ? after : before;
+
+		strbuf_adds(o->sb, kind_of(v) == K_OBJECT ? "{" : "[");
+		strbuf_adds(o->sb, suffix ? suffix : "");
+		strbuf_addc(o->sb, '\n');
+		expand(o, spec, v, sym == '+', indent + 4);
+		strbuf_addf(o->sb, "%*s%s%s\n", indent + 2, "", kind_of(v) == K_OBJECT ? "}" : "]",
+			    end);
 		goto out;
 	}
 	if (sym == '+') {
