@@ -46,8 +46,10 @@ int schema_pattern_ok(const json_t *spec, const char *s);
  * Turns evaluated properties (every value known, or an unknown marker from
  * value.h) into the attribute object a provider gets: defaults applied,
  * lossless coercions made ("80" -> 80 for numbers, "true" -> true),
- * nested objects/lists normalized the same way. Unknown markers pass
- * through. Returns a new reference, or NULL with err set (no position).
+ * nested objects/lists normalized the same way, attributes whose
+ * "only_when" mode is not the resource's left out (AWS reports them in a
+ * form of its own there, e.g. capacity 0 under PAY_PER_REQUEST, and they
+ * must not read as changes). Unknown markers pass through. Returns a new reference, or NULL with err set (no position).
  */
 json_t *schema_normalize(const json_t *schema, json_t *props, struct cairn_err *err);
 

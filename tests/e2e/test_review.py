@@ -21,6 +21,7 @@ APPLIED_STACKS = [
     "stacks/web.yaml",
     "tests/data/plan/e2e_stack.yaml",
     "tests/data/stacks/good.yaml",
+    "tests/data/plan/phantom.yaml",
 ]
 
 SMALL = """stack: review

@@ -1128,6 +1128,56 @@ static void test_review_forms(void **ctx)
 	stack_free(s);
 }
 
+/* Capacities set on a PAY_PER_REQUEST table mean nothing there; AWS
+ * reports 0 for them, and that is no change (issue 13). */
+static void test_unused_mode_attrs(void **ctx)
+{
+	struct stack *s = load(
+		"stack: web\nregion: us-east-1\nresources:\n"
+		"  sessions:\n    type: aws_dynamodb_table\n    properties:\n"
+		"      name: sessions\n      billing_mode: PAY_PER_REQUEST\n"
+		"      read_capacity: 5\n      write_capacity: 5\n      hash_key: id\n"
+		"      attribute: [{name: id, type: S}, {name: user, type: S}]\n"
+		"      global_secondary_index:\n"
+		"        - {name: by_user, hash_key: user, projection_type: ALL,"
+		" read_capacity: 5, write_capacity: 5}\n");
+	struct state *st = open_state();
+	struct plan *p;
+
+	(void)ctx;
+	record(st, "sessions", "aws_dynamodb_table",
+	       "{\"id\":\"sessions\",\"arn\":\"arn:ddb:sessions\",\"name\":\"sessions\","
+	       "\"billing_mode\":\"PAY_PER_REQUEST\",\"read_capacity\":0,\"write_capacity\":0,"
+	       "\"hash_key\":\"id\",\"attribute\":[{\"name\":\"id\",\"type\":\"S\"},"
+	       "{\"name\":\"user\",\"type\":\"S\"}],\"global_secondary_index\":[{\"name\":"
+	       "\"by_user\",\"hash_key\":\"user\",\"projection_type\":\"ALL\",\"read_capacity\":0,"
+	       "\"write_capacity\":0}],\"stream_enabled\":false,\"tags\":{}}", NULL);
+	p = build(s, st);
+	assert_int_equal(change(p, "sessions")->action, PLAN_NOOP);
+	assert_false(plan_has_changes(p));
+	plan_free(p);
+	stack_free(s);
+
+	/* under PROVISIONED they are the table's capacity, and a change */
+	s = load(
+		"stack: web\nregion: us-east-1\nresources:\n"
+		"  sessions:\n    type: aws_dynamodb_table\n    properties:\n"
+		"      name: sessions\n      billing_mode: PROVISIONED\n"
+		"      read_capacity: 5\n      write_capacity: 5\n      hash_key: id\n"
+		"      attribute: [{name: id, type: S}, {name: user, type: S}]\n"
+		"      global_secondary_index:\n"
+		"        - {name: by_user, hash_key: user, projection_type: ALL,"
+		" read_capacity: 5, write_capacity: 5}\n");
+	p = build(s, st);
+	assert_int_equal(change(p, "sessions")->action, PLAN_UPDATE);
+	assert_json(change(p, "sessions")->changed,
+		    "[\"billing_mode\",\"global_secondary_index\",\"read_capacity\","
+		    "\"write_capacity\"]");
+	plan_free(p);
+	state_close(st);
+	stack_free(s);
+}
+
 static void test_address_order(void **ctx)
 {
 	static const char *const sorted[] = {
@@ -1188,6 +1238,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sensitive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_forms, setup, teardown),
 		cmocka_unit_test(test_address_order),
+		cmocka_unit_test_setup_teardown(test_unused_mode_attrs, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
