@@ -2,6 +2,7 @@
  * exec_ui: see exec_ui.h. Only cmd/ reads the clock (STYLE 6): the
  * engine reports events and this module times them.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -57,16 +58,29 @@ const volatile sig_atomic_t *ui_cancel_flag(void)
 	return &sig_cancel;
 }
 
+/* While waiting for the lock, a line at least this often (CI heartbeat). */
+#define LOCK_HEARTBEAT_S 30
+
 int ui_lock(struct state *st, const char *stack, const char *operation, int timeout_s)
 {
 	struct cairn_err err;
 	char warn[512] = "";
-	int took = 0;
+	int took = 0, waited = 0, slice;
 
-	err_clear(&err);
-	if (state_lock(st, stack, operation, timeout_s, &took, warn, &err) < 0) {
-		msg_err(&err);
-		return -1;
+	/* --lock-timeout in slices, saying between them that we still wait */
+	for (;;) {
+		slice = timeout_s - waited > LOCK_HEARTBEAT_S ? LOCK_HEARTBEAT_S :
+			timeout_s - waited;
+		err_clear(&err);
+		if (state_lock(st, stack, operation, slice, &took, warn, &err) == 0)
+			break;
+		if (err.code != CAIRN_ELOCKED || waited + slice >= timeout_s) {
+			msg_err(&err);
+			return -1;
+		}
+		waited += slice;
+		msg_info("Still waiting for the lock [%ds of %ds elapsed]: %s", waited, timeout_s,
+			 err.msg);
 	}
 	if (took)
 		msg_warn("%s", warn[0] ? warn : "took over the lock of a process that no longer runs");
@@ -104,12 +118,16 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A heartbeat line at least this often per operation in flight, so that a
+ * CI job that kills silent steps never sees a silent apply. */
+#define HEARTBEAT_S 10.0
+
 struct inflight {
 	char *name;
 	enum exec_op op;
 	int deposed;
 	double start;
-	int ticks;              /* "Still ..." lines printed */
+	double last;            /* when its last line was printed */
 };
 
 struct ui_progress {
@@ -148,13 +166,14 @@ static void *ticker_main(void *arg)
 		t = now_s();
 		for (i = 0; i < p->n; i++) {
 			struct inflight *f = &p->v[i];
-			int due = (int)((t - f->start) / 10.0);
 
-			if (due > f->ticks) {
-				f->ticks = due;
+			/* the provider's own progress lines count as heartbeats */
+			if (t - f->last >= HEARTBEAT_S) {
+				f->last = t;
 				if (!msg_quiet()) {
 					print_name(f->name, f->deposed);
-					printf("Still %s... [%ds elapsed]\n", verb_ing(f->op), due * 10);
+					printf("Still %s... [%ds elapsed]\n", verb_ing(f->op),
+					       (int)(t - f->start));
 					fflush(stdout);
 				}
 			}
@@ -234,7 +253,21 @@ void ui_progress_event(void *ctx, const struct exec_event *ev)
 			p->cap = p->cap ? 2 * p->cap : 16;
 			p->v = xrealloc(p->v, p->cap * sizeof(*p->v));
 		}
-		p->v[p->n++] = (struct inflight){xstrdup(ev->name), ev->op, ev->deposed, now_s(), 0};
+		t = now_s();
+		p->v[p->n++] = (struct inflight){xstrdup(ev->name), ev->op, ev->deposed, t, t};
+	}
+	if (ev->kind == EXEC_EV_PROGRESS) {
+		/* "still waiting for ... (30s elapsed, status: ...)" from the waiter */
+		for (i = 0; i < p->n; i++)
+			if (strcmp(p->v[i].name, ev->name) == 0)
+				p->v[i].last = now_s();
+		if (!msg_quiet() && ev->msg && *ev->msg) {
+			print_name(ev->name, 0);
+			printf("%c%s\n", toupper((unsigned char)ev->msg[0]), ev->msg + 1);
+			fflush(stdout);
+		}
+		pthread_mutex_unlock(&p->mu);
+		return;
 	}
 	if (msg_quiet()) {
 		if (ev->kind == EXEC_EV_DONE || ev->kind == EXEC_EV_FAILED)
@@ -272,6 +305,8 @@ void ui_progress_event(void *ctx, const struct exec_event *ev)
 			       msg_c("reset"));
 		else
 			printf("Deleted by an interrupted run; removed from the state\n");
+		break;
+	case EXEC_EV_PROGRESS:          /* printed above */
 		break;
 	case EXEC_EV_DRIFT:
 		printf("%sChanged outside cairn:%s", msg_c("yellow"), msg_c("reset"));

@@ -5,6 +5,7 @@ merge (apply the reviewed plan), a stale plan refused, an invalid stack
 reported in the comment, and a merge without a saved plan."""
 import os
 import shutil
+import sqlite3
 import subprocess
 import unittest
 
@@ -117,6 +118,28 @@ class CiScriptTest(CairnTestCase):
         self.assertIn("web.yaml:", comment)
         self.assertIn("cidr_blok", comment)
         self.assertFalse(os.path.exists(os.path.join(self.dir, "plan.bin")))
+
+    def test_lock_wait_has_a_heartbeat(self):
+        # a CI job waiting for the lock says so at least every 30 s
+        self.write("stack.yaml", STACK.replace("NAME", "lock").replace("10.70.", "10.71."))
+        db = os.path.join(self.dir, "team.db")
+        self.cairn("--state", db, "apply", "--auto-approve", check=0)
+        con = sqlite3.connect(db)
+        con.execute("INSERT INTO locks (stack, host, pid, operation, since) VALUES "
+                    "('ci', 'runner-7', 4242, 'apply', '2026-01-01T00:00:00Z')")
+        con.commit()
+        con.close()
+        p = self.cairn("--state", db, "apply", "--auto-approve", "--lock-timeout", "31",
+                       env={"CI": "true"})
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("Still waiting for the lock [30s of 31s elapsed]: stack 'ci' is locked by",
+                      p.stdout)
+        self.assertIn("runner-7", p.stderr)
+        con = sqlite3.connect(db)
+        con.execute("DELETE FROM locks")
+        con.commit()
+        con.close()
+        self.cairn("--state", db, "destroy", "--auto-approve", check=0)
 
     def test_usage(self):
         p = self.ci("deploy")
