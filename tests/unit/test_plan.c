@@ -1178,6 +1178,38 @@ static void test_unused_mode_attrs(void **ctx)
 	stack_free(s);
 }
 
+/* A comment stays under GitHub's 65536 characters: diffs stop, the table stays. */
+static void test_markdown_budget(void **ctx)
+{
+	struct strbuf yaml;
+	struct stack *s;
+	struct plan *p;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int i;
+
+	(void)ctx;
+	strbuf_init(&yaml);
+	strbuf_adds(&yaml, "stack: web\nregion: us-east-1\nresources:\n");
+	for (i = 0; i < 400; i++)
+		strbuf_addf(&yaml, "  topic_%03d:\n    type: aws_sns_topic\n    properties:\n"
+			    "      name: topic-%03d\n      display_name: the topic number %d\n",
+			    i, i, i);
+	s = load(yaml.buf);
+	p = build(s, NULL);
+	f = open_memstream(&text, &len);
+	plan_print_markdown(p, f);
+	fclose(f);
+	assert_true(len < 65536);
+	assert_non_null(strstr(text, "| `+` | create | `topic_399` | aws_sns_topic |"));
+	assert_non_null(strstr(text, "more changes are left out to keep this comment short"));
+	free(text);
+	plan_free(p);
+	stack_free(s);
+	strbuf_free(&yaml);
+}
+
 static void test_address_order(void **ctx)
 {
 	static const char *const sorted[] = {
@@ -1238,6 +1270,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sensitive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_forms, setup, teardown),
 		cmocka_unit_test(test_address_order),
+		cmocka_unit_test_setup_teardown(test_markdown_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unused_mode_attrs, setup, teardown),
 	};
 
