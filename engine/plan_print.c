@@ -158,26 +158,23 @@ int plan_address_cmp(const char *a, const char *b)
 	return !!*a - !!*b;
 }
 
+static int cmp_change(const void *x, const void *y, void *arg)
+{
+	const struct plan *p = arg;
+	const struct plan_change *a = &p->changes[*(const size_t *)x];
+	const struct plan_change *b = &p->changes[*(const size_t *)y];
+	int c = plan_address_cmp(plan_change_address(a), plan_change_address(b));
+
+	return c ? c : strcmp(a->type, b->type);
+}
+
 size_t *plan_sorted(const struct plan *p)
 {
-	size_t *idx = xcalloc(p->n_changes + 1, sizeof(*idx)), i, j, k;
+	size_t *idx = xcalloc(p->n_changes + 1, sizeof(*idx)), i;
 
 	for (i = 0; i < p->n_changes; i++)
 		idx[i] = i;
-	/* insertion sort: stable, no global state, and plans are small */
-	for (i = 1; i < p->n_changes; i++) {
-		k = idx[i];
-		for (j = i; j > 0; j--) {
-			size_t prev = idx[j - 1];
-			const struct plan_change *a = &p->changes[prev], *b = &p->changes[k];
-			int c = plan_address_cmp(plan_change_address(a), plan_change_address(b));
-
-			if (c < 0 || (c == 0 && strcmp(a->type, b->type) <= 0))
-				break;
-			idx[j] = prev;
-		}
-		idx[j] = k;
-	}
+	qsort_r(idx, p->n_changes, sizeof(*idx), cmp_change, (void *)p);
 	return idx;
 }
 
