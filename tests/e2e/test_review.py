@@ -123,6 +123,9 @@ class ReviewFormsTest(CairnTestCase):
         self.assertIn("      ~ ingress = [\n", text)
         self.assertIn("            # (2 unchanged elements hidden)\n", text)
         self.assertNotIn("from_port   = 80\n", text)
+        p = self.cairn("plan", "--markdown", "--json")
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("choose one", p.stderr)
         md = self.cairn("plan", "--markdown", check=0).stdout
         self.assertTrue(md.startswith("### Plan: 1 to add, 1 to change, 1 to destroy.\n"), md)
         self.assertIn("> - `sessions` (aws_dynamodb_table) will be **replaced**", md)

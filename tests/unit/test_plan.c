@@ -941,6 +941,18 @@ static void test_sensitive(void **ctx)
 	assert_non_null(strstr(text, "      + value   = (sensitive)\n"));
 	golden("sensitive.txt", text);
 	free(text);
+	{
+		size_t len = 0;
+		FILE *f;
+
+		text = NULL;
+		f = open_memstream(&text, &len);
+		plan_print_markdown(p, f);
+		fclose(f);
+		assert_null(strstr(text, "secret"));
+		assert_non_null(strstr(text, "      ~ value = (sensitive) -> (sensitive)\n"));
+		free(text);
+	}
 	doc = plan_to_json(p);
 	text = json_dumps(doc, 0);
 	assert_null(strstr(text, "secret"));
