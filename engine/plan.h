@@ -129,7 +129,8 @@ void plan_print_drift_entries(const struct plan *p, FILE *f, int color);
 /* SPEC §2 markdown form, for a pull-request comment (plan_md.c): deletions
  * and replacements of types that hold data are called out first. */
 void plan_print_markdown(const struct plan *p, FILE *f);
-/* True for the types whose deletion loses data (tables, buckets, ...). */
+/* True for the types whose deletion loses data (tables, buckets, ...):
+ * the schema says "holds_data". */
 int plan_holds_data(const char *type);
 /* SPEC §2 JSON form (new reference). */
 json_t *plan_to_json(const struct plan *p);

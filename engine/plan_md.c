@@ -11,14 +11,7 @@
 #include <string.h>
 
 #include "plan.h"
-
-/* Types whose deletion loses data that the stack cannot recreate. */
-static const char *const data_types[] = {
-	"aws_dynamodb_table", "aws_s3_bucket", "aws_db_instance", "aws_rds_cluster",
-	"aws_ecr_repository", "aws_secretsmanager_secret", "aws_efs_file_system",
-	"aws_elasticache_cluster", "aws_elasticache_replication_group", "aws_kinesis_stream",
-	"aws_sqs_queue", "aws_ebs_volume", "aws_cloudwatch_log_group",
-};
+#include "schema.h"
 
 /* A comment on GitHub holds at most 65536 characters: the diffs stop
  * before that and say where the rest is. */
@@ -26,12 +19,9 @@ static const char *const data_types[] = {
 
 int plan_holds_data(const char *type)
 {
-	size_t i;
+	const json_t *schema = schema_get(type);
 
-	for (i = 0; i < sizeof(data_types) / sizeof(data_types[0]); i++)
-		if (strcmp(type, data_types[i]) == 0)
-			return 1;
-	return 0;
+	return schema && json_is_true(json_object_get(schema, "holds_data"));
 }
 
 /* Text for a table cell or inline code: '|' would end the cell. */
