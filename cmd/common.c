@@ -6,7 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #include "cmd.h"
+#include "../engine/plan.h"
 #include "../providers/aws/aws.h"
 #include "../providers/registry.h"
 #include "../state/state.h"
@@ -155,7 +158,34 @@ int cmd_confirm(const char *prompt)
 	return strcmp(line, "yes") == 0;
 }
 
+int cmd_ci(void)
+{
+	const char *v = env_get(environ, "CI");
+
+	return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0);
+}
+
 int cmd_interactive(void)
 {
-	return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	return !cmd_ci() && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+}
+
+void cmd_print_plan(const struct plan *p, enum plan_form form, const struct global_opts *g)
+{
+	json_t *doc;
+
+	switch (form) {
+	case PLAN_FORM_JSON:
+		doc = plan_to_json(p);
+		json_dumpf(doc, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(doc);
+		break;
+	case PLAN_FORM_MARKDOWN:
+		plan_print_markdown(p, stdout);
+		break;
+	case PLAN_FORM_TEXT:
+		plan_print_text(p, stdout, g->color);
+		break;
+	}
 }
