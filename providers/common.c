@@ -38,8 +38,8 @@ json_t *ptags_to_list(json_t *tags, const char *key_name, const char *value_name
 	qsort(keys, n, sizeof(*keys), cmp_str);
 	for (i = 0; i < n; i++) {
 		v = json_object_get(tags, keys[i]);
-		json_array_append_new(list, json_pack("{s:s,s:O}", key_name, keys[i], value_name,
-						      json_is_string(v) ? v : json_string("")));
+		json_array_append_new(list, json_pack("{s:s,s:s}", key_name, keys[i], value_name,
+						      json_is_string(v) ? json_string_value(v) : ""));
 	}
 	free(keys);
 	return list;
@@ -481,8 +481,7 @@ json_t *ptags_bulk_confirmed(json_t *list, json_t *prior)
 	if (!list)
 		return NULL;
 	seen = ptags_from_list(list, "Key", "Value");
-	same = json_equal(seen, json_is_object(recorded) ? recorded : json_object()) ||
-	       (json_object_size(seen) == 0 && !json_is_object(recorded));
+	same = json_is_object(recorded) ? json_equal(seen, recorded) : json_object_size(seen) == 0;
 	json_decref(seen);
 	return same ? list : NULL;
 }

@@ -766,6 +766,25 @@ static int igw_attach(const struct provider_ctx *ctx, const char *id, const char
 				EC2_PROPAGATION_MS, err);
 
 	json_decref(in);
+	/* An earlier attach whose answer was lost (or a killed run's) may have
+	 * done it: already attached to this VPC is success. */
+	if (rc != 0 && perr_is(err, "Resource.AlreadyAssociated")) {
+		struct cairn_err e2;
+		json_t *byid = NULL, *att;
+		size_t i;
+
+		err_clear(&e2);
+		if (ec2_describe_ids(&ctx, 1, &id, "DescribeInternetGateways", "InternetGateways",
+				     "internet-gateway-id", "InternetGatewayId", NULL, &byid,
+				     &e2) == 0)
+			json_array_foreach(json_object_get(json_object_get(byid, id), "Attachments"),
+					   i, att)
+				if (strcmp(ec2_str(att, "VpcId"), vpc) == 0) {
+					err_clear(err);
+					rc = 0;
+				}
+		json_decref(byid);
+	}
 	return rc;
 }
 

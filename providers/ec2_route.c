@@ -458,6 +458,21 @@ static int assoc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **
 	rc = ec2_call_retry(ctx, "AssociateRouteTable", in, &res, codes, EC2_PROPAGATION_MS,
 			    err);
 	json_decref(in);
+	/* Already associated with this table (an earlier call whose answer
+	 * was lost): that association is the resource. */
+	if (rc != 0 && perr_is(err, "Resource.AlreadyAssociated")) {
+		struct cairn_err e2;
+
+		err_clear(&e2);
+		id = NULL;
+		if (assoc_lookup(ctx, ec2_str(attrs, "subnet_id"), ec2_str(attrs, "route_table_id"),
+				 &id, &e2) == 0 && id) {
+			err_clear(err);
+			rc = ec2_created(assoc_read_batch, ctx, id, attrs, 1, out, err);
+			free(id);
+			return rc;
+		}
+	}
 	if (rc != 0)
 		return -1;
 	id = xstrdup(ec2_str(res, "AssociationId"));

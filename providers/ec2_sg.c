@@ -378,6 +378,24 @@ static int sg_describe(const struct provider_ctx *ctx, const char *id, json_t **
 }
 
 /* Calls op for the atoms (each one IpPermission), if any. */
+/* One rule of perms_call; an AWS error done counts as success. */
+static int perms_call_one(const struct provider_ctx *ctx, const char *op, const char *id,
+			  const char *self_id, struct sg_atom *atom, int with_desc,
+			  const char *done, struct cairn_err *err)
+{
+	static const char *const codes[] = {"InvalidGroup.NotFound", NULL};
+	json_t *in = json_pack("{s:s,s:[o]}", "GroupId", id, "IpPermissions",
+			       atom_perm(atom, self_id, with_desc));
+	int rc = ec2_call_retry(ctx, op, in, NULL, codes, EC2_PROPAGATION_MS, err);
+
+	json_decref(in);
+	if (rc != 0 && perr_is(err, done)) {
+		err_clear(err);
+		rc = 0;
+	}
+	return rc;
+}
+
 static int perms_call(const struct provider_ctx *ctx, const char *op, const char *id,
 		      const char *self_id, struct sg_atom **atoms, size_t n, int with_desc,
 		      struct cairn_err *err)
@@ -395,6 +413,22 @@ static int perms_call(const struct provider_ctx *ctx, const char *op, const char
 	in = json_pack("{s:s,s:o}", "GroupId", id, "IpPermissions", perms);
 	rc = ec2_call_retry(ctx, op, in, NULL, codes, EC2_PROPAGATION_MS, err);
 	json_decref(in);
+	/* Authorizing what is already there (an earlier call whose answer was
+	 * lost) fails the whole call: one rule at a time then, each already
+	 * there counting as done. Revoking what is gone is done as well. */
+	if (rc != 0 && (perr_is(err, "InvalidPermission.Duplicate") ||
+			perr_is(err, "InvalidPermission.NotFound"))) {
+		const char *done = perr_is(err, "InvalidPermission.Duplicate") ?
+				   "InvalidPermission.Duplicate" : "InvalidPermission.NotFound";
+
+		err_clear(err);
+		if (n == 1)
+			return 0;
+		for (i = 0; i < n; i++)
+			if (perms_call_one(ctx, op, id, self_id, atoms[i], with_desc, done, err) != 0)
+				return -1;
+		rc = 0;
+	}
 	return rc;
 }
 
