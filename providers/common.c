@@ -290,14 +290,25 @@ struct retry_poll {
 	const char *service, *operation;
 	json_t *input, **out;
 	const char *const *codes;
+	const char *const *msg_parts;   /* NULL: any message */
 };
+
+/* True if msg holds one of parts (NULL-terminated), or parts is NULL. */
+static int msg_has(const char *msg, const char *const *parts)
+{
+	if (!parts)
+		return 1;
+	for (; *parts; parts++)
+		if (strstr(msg, *parts))
+			return 1;
+	return 0;
+}
 
 static int retry_poll(const struct provider_ctx *ctx, void *arg, char *status, size_t status_len,
 		      struct cairn_err *err)
 {
 	struct retry_poll *r = arg;
 	json_t *res = NULL;
-	size_t i;
 
 	if (pcall(ctx, r->service, r->operation, r->input, &res, err) == 0) {
 		if (r->out)
@@ -306,11 +317,10 @@ static int retry_poll(const struct provider_ctx *ctx, void *arg, char *status, s
 			json_decref(res);
 		return 1;
 	}
-	for (i = 0; r->codes[i]; i++)
-		if (perr_is(err, r->codes[i])) {
-			snprintf(status, status_len, "%s", err->remote.code);
-			return 0;
-		}
+	if (perr_in(err, r->codes) && msg_has(err->msg, r->msg_parts)) {
+		snprintf(status, status_len, "%s", err->remote.code);
+		return 0;
+	}
 	return -1;
 }
 
@@ -318,11 +328,72 @@ int pcall_retry(const struct provider_ctx *ctx, const char *service, const char 
 		json_t *input, json_t **out, const char *const *codes, long timeout_ms,
 		struct cairn_err *err)
 {
-	struct retry_poll r = {service, operation, input, out, codes};
+	return pcall_retry_if(ctx, service, operation, input, out, codes, NULL, timeout_ms, err);
+}
+
+int pcall_retry_if(const struct provider_ctx *ctx, const char *service, const char *operation,
+		   json_t *input, json_t **out, const char *const *codes,
+		   const char *const *msg_parts, long timeout_ms, struct cairn_err *err)
+{
+	struct retry_poll r = {service, operation, input, out, codes, msg_parts};
 	struct pwait_spec spec = {operation, 0, 0, timeout_ms};
+
 	if (out)
 		*out = NULL;
 	return pwait_until(ctx, &spec, retry_poll, &r, err);
+}
+
+int pdelete(const struct provider_ctx *ctx, const char *service, const char *operation,
+	    json_t *input, const char *const *busy, const char *const *gone, long timeout_ms,
+	    struct cairn_err *err)
+{
+	int rc = pcall_retry(ctx, service, operation, input, NULL, busy, timeout_ms, err);
+
+	if (rc != 0 && perr_in(err, gone)) {
+		err_clear(err);
+		rc = 0;
+	}
+	return rc;
+}
+
+struct gone_poll {
+	const char *service, *operation;
+	json_t *input;
+	const char *const *gone;
+};
+
+static int gone_poll(const struct provider_ctx *ctx, void *arg, char *status, size_t status_len,
+		     struct cairn_err *err)
+{
+	struct gone_poll *g = arg;
+	json_t *res = NULL;
+
+	if (pcall(ctx, g->service, g->operation, g->input, &res, err) == 0) {
+		json_decref(res);
+		snprintf(status, status_len, "still there");
+		return 0;
+	}
+	if (!perr_in(err, g->gone))
+		return -1;
+	err_clear(err);
+	return 1;
+}
+
+int pwait_gone(const struct provider_ctx *ctx, const char *what, const char *service,
+	       const char *operation, json_t *input, const char *const *gone, long timeout_ms,
+	       struct cairn_err *err)
+{
+	struct gone_poll g = {service, operation, input, gone};
+	struct pwait_spec spec = {what, 0, 0, timeout_ms};
+
+	return pwait_until(ctx, &spec, gone_poll, &g, err);
+}
+
+int pcreated_partial(json_t **out, const char *id)
+{
+	json_decref(*out);
+	*out = json_pack("{s:s}", "id", id);
+	return -1;
 }
 
 int pcall(const struct provider_ctx *ctx, const char *service, const char *operation,
@@ -340,6 +411,14 @@ int perr_is(const struct cairn_err *err, const char *code)
 
 	return err->code == CAIRN_EAWS && strncmp(err->remote.code, code, n) == 0 &&
 	       (err->remote.code[n] == '\0' || err->remote.code[n] == '.');
+}
+
+int perr_in(const struct cairn_err *err, const char *const *codes)
+{
+	for (; codes && *codes; codes++)
+		if (perr_is(err, *codes))
+			return 1;
+	return 0;
 }
 
 int pcall_void(const struct provider_ctx *ctx, const char *service, const char *operation,

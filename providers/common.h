@@ -98,13 +98,43 @@ int pwait_until(const struct provider_ctx *ctx, const struct pwait_spec *spec, p
 
 /*
  * pcall retried through the waiter while its AWS error is one of codes
- * (NULL-terminated, matched as perr_is does): the eventual-consistency
+ * (NULL-terminated, matched as perr_is does; NULL: none): the eventual-consistency
  * errors a type is known to produce (DependencyViolation while a dependent
  * is still going, an IAM role not yet visible to ECS, ...). out may be NULL.
  */
 int pcall_retry(const struct provider_ctx *ctx, const char *service, const char *operation,
 		json_t *input, json_t **out, const char *const *codes, long timeout_ms,
 		struct cairn_err *err);
+
+/* pcall_retry where an error is retried only if its message also holds
+ * one of msg_parts (NULL-terminated; NULL: any message): for services
+ * that say "not yet" with a generic code. */
+int pcall_retry_if(const struct provider_ctx *ctx, const char *service, const char *operation,
+		   json_t *input, json_t **out, const char *const *codes,
+		   const char *const *msg_parts, long timeout_ms, struct cairn_err *err);
+
+/*
+ * Deletes by name or id: operation retried through the waiter while its
+ * AWS error is one of busy (dependents still going, the resource still
+ * being created; may be NULL); an error in gone (NULL-terminated) means
+ * it is already gone, which is success.
+ */
+int pdelete(const struct provider_ctx *ctx, const char *service, const char *operation,
+	    json_t *input, const char *const *busy, const char *const *gone, long timeout_ms,
+	    struct cairn_err *err);
+
+/* Polls operation (a describe of one resource) through the waiter until
+ * it answers one of the gone codes. what: "waiting for the table to go". */
+int pwait_gone(const struct provider_ctx *ctx, const char *what, const char *service,
+	       const char *operation, json_t *input, const char *const *gone, long timeout_ms,
+	       struct cairn_err *err);
+
+/*
+ * The create contract when a call after the resource exists fails: drops
+ * *out, sets it to {"id": id} (the engine records what exists) and returns
+ * -1. The caller keeps err as the failure's.
+ */
+int pcreated_partial(json_t **out, const char *id);
 
 /* aws_call with "OPERATION on NAME: " put before any error message. */
 int pcall(const struct provider_ctx *ctx, const char *service, const char *operation,
@@ -176,5 +206,7 @@ json_t *pstr_json(json_t *v);
 /* True if err is an AWS error whose code equals code or starts with code
  * followed by '.' (e.g. "InvalidVpcID" matches "InvalidVpcID.NotFound"). */
 int perr_is(const struct cairn_err *err, const char *code);
+/* True if perr_is matches one of codes (NULL-terminated; NULL: none). */
+int perr_in(const struct cairn_err *err, const char *const *codes);
 
 #endif

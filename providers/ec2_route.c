@@ -254,7 +254,7 @@ static int routes_apply(const struct provider_ctx *ctx, const char *id, json_t *
 		if (json_object_get(wanted, k))
 			continue;
 		in = route_input(id, r, 0);
-		if (ec2_call(ctx, "DeleteRoute", in, err) != 0) {
+		if (pcall_void(ctx, "ec2", "DeleteRoute", in, err) != 0) {
 			if (!ec2_is_notfound(err))
 				goto out;
 			err_clear(err);
@@ -268,7 +268,7 @@ static int routes_apply(const struct provider_ctx *ctx, const char *id, json_t *
 		if (cur && same_target(cur, r))
 			continue;
 		in = route_input(id, r, 1);
-		if (ec2_call_retry(ctx, cur ? "ReplaceRoute" : "CreateRoute", in, NULL,
+		if (pcall_retry(ctx, "ec2", cur ? "ReplaceRoute" : "CreateRoute", in, NULL,
 				   route_propagation_codes, EC2_PROPAGATION_MS, err) != 0)
 			goto out;
 		json_decref(in);
@@ -296,7 +296,7 @@ static int rtb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 		return -1;
 	in = json_pack("{s:s,s:o}", "VpcId", ec2_str(attrs, "vpc_id"), "TagSpecifications",
 		       ec2_tag_specs(ctx, "route-table", json_object_get(attrs, "tags")));
-	rc = ec2_call_retry(ctx, "CreateRouteTable", in, &res, codes, EC2_PROPAGATION_MS, err);
+	rc = pcall_retry(ctx, "ec2", "CreateRouteTable", in, &res, codes, EC2_PROPAGATION_MS, err);
 	json_decref(in);
 	if (rc != 0)
 		return -1;
@@ -455,7 +455,7 @@ static int assoc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **
 	int rc;
 
 	*out = NULL;
-	rc = ec2_call_retry(ctx, "AssociateRouteTable", in, &res, codes, EC2_PROPAGATION_MS,
+	rc = pcall_retry(ctx, "ec2", "AssociateRouteTable", in, &res, codes, EC2_PROPAGATION_MS,
 			    err);
 	json_decref(in);
 	/* Already associated with this table (an earlier call whose answer

@@ -99,6 +99,8 @@ out:
 	return rc;
 }
 
+static json_t *repo_attrs_of(json_t *repo, json_t *tags, json_t *policy, json_t *prior);
+
 /* Attribute object from a DescribeRepositories entry plus the per-repository
  * reads (tags, lifecycle policy). prior supplies force_delete. */
 static int repo_attrs(const struct provider_ctx *ctx, json_t *repo, json_t *prior,
@@ -106,9 +108,7 @@ static int repo_attrs(const struct provider_ctx *ctx, json_t *repo, json_t *prio
 {
 	const char *name = json_string_value(json_object_get(repo, "repositoryName"));
 	const char *arn = json_string_value(json_object_get(repo, "repositoryArn"));
-	json_t *scan = json_object_get(repo, "imageScanningConfiguration");
-	json_t *force = json_object_get(prior, "force_delete");
-	json_t *tags = NULL, *policy = NULL, *o;
+	json_t *tags = NULL, *policy = NULL;
 
 	*out = NULL;
 	if (!name || !arn) {
@@ -121,7 +121,20 @@ static int repo_attrs(const struct provider_ctx *ctx, json_t *repo, json_t *prio
 		json_decref(tags);
 		return -1;
 	}
-	o = json_object();
+	*out = repo_attrs_of(repo, tags, policy, prior);
+	return 0;
+}
+
+/* Attribute object from a repository as AWS describes it, its user tags
+ * and lifecycle policy (both stolen; policy may be NULL). */
+static json_t *repo_attrs_of(json_t *repo, json_t *tags, json_t *policy, json_t *prior)
+{
+	const char *name = json_string_value(json_object_get(repo, "repositoryName"));
+	const char *arn = json_string_value(json_object_get(repo, "repositoryArn"));
+	json_t *scan = json_object_get(repo, "imageScanningConfiguration");
+	json_t *force = json_object_get(prior, "force_delete");
+	json_t *o = json_object();
+
 	json_object_set_new(o, "id", json_string(name));
 	json_object_set_new(o, "name", json_string(name));
 	json_object_set_new(o, "arn", json_string(arn));
@@ -137,8 +150,7 @@ static int repo_attrs(const struct provider_ctx *ctx, json_t *repo, json_t *prio
 	if (policy)
 		json_object_set_new(o, "lifecycle_policy", policy);
 	json_object_set_new(o, "tags", tags);
-	*out = o;
-	return 0;
+	return o;
 }
 
 static int ecr_read(const struct provider_ctx *ctx, const char *id, json_t *prior,
@@ -257,7 +269,8 @@ static int ecr_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	json_t *scan = json_object_get(attrs, "image_scanning_configuration");
 	json_t *mut = json_object_get(attrs, "image_tag_mutability");
 	json_t *policy = json_object_get(attrs, "lifecycle_policy");
-	json_t *in, *res = NULL;
+	json_t *in, *res = NULL, *repo, *set_policy;
+	char *text;
 	int created = 0, rc = -1;
 
 	*out = NULL;
@@ -274,19 +287,27 @@ static int ecr_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	created = 1;
 	if (has_policy(policy) && put_lifecycle(ctx, name, policy, err) != 0)
 		goto out;
-	if (ecr_read(ctx, name, attrs, out, err) != 0)
-		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CreateRepository on %s: repository '%s' not "
-			"found after creation", ctx->name, name);
+	/* The answer describes the repository; tags and policy are what was
+	 * just set: nothing to read back. */
+	repo = json_object_get(res, "repository");
+	if (!pstr(repo, "repositoryName") || !pstr(repo, "repositoryArn")) {
+		err_set(err, CAIRN_EAWS, "CreateRepository on %s: no repository name or ARN in "
+			"the answer", ctx->name);
 		goto out;
 	}
+	text = has_policy(policy) ? lifecycle_text(policy) : NULL;
+	set_policy = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+	if (text && !set_policy)
+		set_policy = json_string(text);
+	free(text);
+	*out = repo_attrs_of(repo, ptags_strip_owner(tags), set_policy, attrs);
 	rc = 0;
 out:
-	if (rc != 0 && created && !*out) {
+	if (rc != 0 && created) {
 		json_t *arn = json_object_get(json_object_get(res, "repository"), "repositoryArn");
 
-		*out = json_pack("{s:s,s:s}", "id", name, "name", name);
+		pcreated_partial(out, name);
+		json_object_set_new(*out, "name", json_string(name));
 		if (json_is_string(arn))
 			json_object_set(*out, "arn", arn);
 	}

@@ -698,13 +698,11 @@ static json_t *registries_in(json_t *reg)
 
 /* CreateService errors that clear up by themselves: the target group's
  * listener or the service-linked role not visible to ECS yet. */
-static int create_retryable(const struct cairn_err *err)
-{
-	return perr_is(err, "InvalidParameterException") &&
-	       (strstr(err->msg, "does not have an associated load balancer") ||
-		strstr(err->msg, "verify that the ECS service role") ||
-		strstr(err->msg, "Unable to assume the service linked role"));
-}
+static const char *const CREATE_RETRY_CODES[] = {"InvalidParameterException", NULL};
+static const char *const CREATE_RETRY_MSGS[] = {
+	"does not have an associated load balancer", "verify that the ECS service role",
+	"Unable to assume the service linked role", NULL,
+};
 
 static int svc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		      struct cairn_err *err)
@@ -714,7 +712,6 @@ static int svc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	json_t *reg = json_object_get(attrs, "service_registries");
 	json_t *lbs = json_array(), *lb, *in, *res = NULL;
 	const char *arn, *launch = pstr_or(json_object_get(attrs, "launch_type"), "");
-	long waited = 0;
 	size_t i;
 	int rc = -1;
 
@@ -740,16 +737,9 @@ static int svc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 		json_object_set(in, "loadBalancers", lbs);
 	if (json_is_object(reg))
 		json_object_set_new(in, "serviceRegistries", registries_in(reg));
-	while (pcall(ctx, "ecs", "CreateService", in, &res, err) != 0) {
-		if (!create_retryable(err) || waited >= SVC_CREATE_TIMEOUT_MS)
-			goto out;
-		err_clear(err);
-		if (pwait(ctx, ECS_POLL_MS) != 0) {
-			err_set(err, CAIRN_ECANCEL, "CreateService on %s: interrupted", ctx->name);
-			goto out;
-		}
-		waited += ECS_POLL_MS;
-	}
+	if (pcall_retry_if(ctx, "ecs", "CreateService", in, &res, CREATE_RETRY_CODES,
+			   CREATE_RETRY_MSGS, SVC_CREATE_TIMEOUT_MS, err) != 0)
+		goto out;
 	arn = json_string_value(json_object_get(json_object_get(res, "service"), "serviceArn"));
 	if (!arn) {
 		err_set(err, CAIRN_EAWS, "CreateService on %s: no service ARN in the answer",
@@ -820,12 +810,34 @@ static int gone_err(const struct cairn_err *err)
 	       perr_is(err, "ServiceNotActiveException");
 }
 
+struct svc_gone {
+	const char *cluster, *id;
+};
+
+/* 1 once the service is gone or INACTIVE. */
+static int svc_gone_poll(const struct provider_ctx *ctx, void *arg, char *status,
+			 size_t status_len, struct cairn_err *err)
+{
+	struct svc_gone *g = arg;
+	json_t *s = NULL;
+	int rc;
+
+	if (svc_describe_one(ctx, g->cluster, g->id, &s, err) != 0)
+		return -1;
+	snprintf(status, status_len, "%s", pstr_or(json_object_get(s, "status"), "gone"));
+	rc = !s || strcmp(status, "INACTIVE") == 0;
+	json_decref(s);
+	return rc;
+}
+
 static int svc_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
 		      struct cairn_err *err)
 {
 	char *cluster = svc_cluster(id, attrs);
-	json_t *in = NULL, *s = NULL;
-	long waited = 0;
+	struct svc_gone g = {cluster, id};
+	struct pwait_spec spec = {"waiting for the service to drain", ECS_POLL_MS, 0,
+				  SVC_DELETE_TIMEOUT_MS};
+	json_t *in = NULL;
 	int rc = -1;
 
 	if (!cluster) {
@@ -847,30 +859,10 @@ static int svc_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 		err_clear(err);
 	}
 	/* DRAINING until the tasks are stopped, then INACTIVE. */
-	for (;;) {
-		if (svc_describe_one(ctx, cluster, id, &s, err) != 0)
-			goto out;
-		if (!s || strcmp(pstr_or(json_object_get(s, "status"), ""), "INACTIVE") == 0)
-			break;
-		json_decref(s);
-		s = NULL;
-		if (waited >= SVC_DELETE_TIMEOUT_MS) {
-			err_set(err, CAIRN_EAWS, "DeleteService on %s: service '%s' still draining "
-				"after %ld s", ctx->name, id, waited / 1000);
-			goto out;
-		}
-		if (pwait(ctx, ECS_POLL_MS) != 0) {
-			err_set(err, CAIRN_ECANCEL, "DeleteService on %s: interrupted while "
-				"waiting for service '%s'", ctx->name, id);
-			goto out;
-		}
-		waited += ECS_POLL_MS;
-	}
-	rc = 0;
+	rc = pwait_until(ctx, &spec, svc_gone_poll, &g, err);
 out:
 	free(cluster);
 	json_decref(in);
-	json_decref(s);
 	return rc;
 }
 

@@ -108,24 +108,6 @@ static json_t *kv_int_entry(const char *key, json_t *v)
 
 /* ---- waiting ---- */
 
-/* One step of a polling loop: sleeps, grows the step, fails on timeout or cancel. */
-static int poll_step(const struct provider_ctx *ctx, long *waited, long *step, long timeout,
-		     const char *what, struct cairn_err *err)
-{
-	if (*waited >= timeout) {
-		err_set(err, CAIRN_EAWS, "%s on %s: gave up after %ld seconds", what, ctx->name,
-			timeout / 1000);
-		return -1;
-	}
-	if (pwait(ctx, *step) != 0) {
-		err_set(err, CAIRN_ECANCEL, "%s on %s: interrupted", what, ctx->name);
-		return -1;
-	}
-	*waited += *step;
-	*step = *step * 2 > ELB_POLL_MAX_MS ? ELB_POLL_MAX_MS : *step * 2;
-	return 0;
-}
-
 /*
  * Calls a Delete operation; already gone (notfound) is success and
  * ResourceInUse is retried until the in-use timeout: AWS reports a target
@@ -134,31 +116,10 @@ static int poll_step(const struct provider_ctx *ctx, long *waited, long *step, l
 static int delete_call(const struct provider_ctx *ctx, const char *op, json_t *in,
 		       const char *notfound, struct cairn_err *err)
 {
-	long waited = 0, step = ELB_POLL_MS;
-	json_t *out = NULL;
+	static const char *const busy[] = {"ResourceInUse", NULL};
+	const char *gone[] = {notfound, NULL};
 
-	for (;;) {
-		if (pcall(ctx, SVC, op, in, &out, err) == 0) {
-			json_decref(out);
-			return 0;
-		}
-		if (perr_is(err, notfound)) {
-			err_clear(err);
-			return 0;
-		}
-		if (!perr_is(err, "ResourceInUse"))
-			return -1;
-		if (waited >= ELB_IN_USE_TIMEOUT_MS) {
-			err_prefix(err, "still in use after %ld seconds",
-				   ELB_IN_USE_TIMEOUT_MS / 1000);
-			return -1;
-		}
-		if (pwait(ctx, step) != 0) {
-			err_set(err, CAIRN_ECANCEL, "%s on %s: interrupted", op, ctx->name);
-			return -1;
-		}
-		waited += step;
-	}
+	return pdelete(ctx, SVC, op, in, busy, gone, ELB_IN_USE_TIMEOUT_MS, err);
 }
 
 /* ---- the shared reading path ---- */
@@ -858,41 +819,61 @@ static const struct kind LB = {
 	"LoadBalancerArn", "LoadBalancerNotFound", lb_attrs,
 };
 
+/* The load balancer's state while it comes up: 1 once active. */
+static int lb_active_poll(const struct provider_ctx *ctx, void *arg, char *status,
+			  size_t status_len, struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:[s]}", "LoadBalancerArns", (const char *)arg), *out = NULL;
+	json_t *state;
+	const char *code;
+	int rc = -1;
+
+	if (pcall(ctx, SVC, "DescribeLoadBalancers", in, &out, err) != 0) {
+		/* Just created: AWS may not list it for a moment. */
+		if (!perr_is(err, "LoadBalancerNotFound"))
+			goto out;
+		err_clear(err);
+	}
+	state = json_object_get(json_array_get(json_object_get(out, "LoadBalancers"), 0), "State");
+	code = pstr(state, "Code");
+	snprintf(status, status_len, "%s", code ? code : "not listed yet");
+	if (code && strcmp(code, "failed") == 0) {
+		err_set(err, CAIRN_EAWS, "CreateLoadBalancer on %s: load balancer failed: %s",
+			ctx->name, pstr(state, "Reason") ? pstr(state, "Reason") : "no reason given");
+		goto out;
+	}
+	rc = code && strcmp(code, "active") == 0;
+out:
+	json_decref(in);
+	json_decref(out);
+	return rc;
+}
+
 /* Waits until the load balancer is active (it starts out provisioning). */
 static int lb_wait_active(const struct provider_ctx *ctx, const char *arn, struct cairn_err *err)
 {
-	long waited = 0, step = ELB_POLL_MS;
-	json_t *in = json_pack("{s:[s]}", "LoadBalancerArns", arn), *out = NULL;
+	struct pwait_spec spec = {"waiting for the load balancer to become active", ELB_POLL_MS,
+				  ELB_POLL_MAX_MS, ELB_LB_TIMEOUT_MS};
+
+	return pwait_until(ctx, &spec, lb_active_poll, (void *)arn, err);
+}
+
+/* 1 once DescribeLoadBalancers no longer lists the load balancer. */
+static int lb_gone_poll(const struct provider_ctx *ctx, void *arg, char *status,
+			size_t status_len, struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:[s]}", "LoadBalancerArns", (const char *)arg), *out = NULL;
 	int rc = -1;
 
-	for (;;) {
-		json_t *state;
-		const char *code;
-
-		if (pcall(ctx, SVC, "DescribeLoadBalancers", in, &out, err) != 0) {
-			/* Just created: AWS may not list it for a moment. */
-			if (!perr_is(err, "LoadBalancerNotFound"))
-				goto out;
+	if (pcall(ctx, SVC, "DescribeLoadBalancers", in, &out, err) != 0) {
+		if (perr_is(err, "LoadBalancerNotFound")) {
 			err_clear(err);
+			rc = 1;
 		}
-		state = json_object_get(json_array_get(json_object_get(out, "LoadBalancers"), 0),
-					"State");
-		code = pstr(state, "Code");
-		if (code && strcmp(code, "active") == 0)
-			break;
-		if (code && strcmp(code, "failed") == 0) {
-			err_set(err, CAIRN_EAWS, "CreateLoadBalancer on %s: load balancer failed: %s",
-				ctx->name, pstr(state, "Reason") ? pstr(state, "Reason") : "no reason given");
-			goto out;
-		}
-		json_decref(out);
-		out = NULL;
-		if (poll_step(ctx, &waited, &step, ELB_LB_TIMEOUT_MS,
-			      "waiting for the load balancer to become active", err) != 0)
-			goto out;
+	} else {
+		rc = json_array_size(json_object_get(out, "LoadBalancers")) == 0;
+		snprintf(status, status_len, "still listed");
 	}
-	rc = 0;
-out:
 	json_decref(in);
 	json_decref(out);
 	return rc;
@@ -1023,32 +1004,12 @@ out:
 static int lb_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
 		     struct cairn_err *err)
 {
-	json_t *din = json_pack("{s:[s]}", "LoadBalancerArns", id), *out = NULL;
-	long waited = 0, step = ELB_POLL_MS;
-	int rc = -1;
+	struct pwait_spec spec = {"waiting for the load balancer to be deleted", ELB_POLL_MS,
+				  ELB_POLL_MAX_MS, ELB_LB_TIMEOUT_MS};
 
 	if (delete_arn(&LB, ctx, "DeleteLoadBalancer", id, err) != 0)
-		goto out;
-	for (;;) {
-		if (pcall(ctx, SVC, "DescribeLoadBalancers", din, &out, err) != 0) {
-			if (!perr_is(err, "LoadBalancerNotFound"))
-				goto out;
-			err_clear(err);
-			break;
-		}
-		if (json_array_size(json_object_get(out, "LoadBalancers")) == 0)
-			break;
-		json_decref(out);
-		out = NULL;
-		if (poll_step(ctx, &waited, &step, ELB_LB_TIMEOUT_MS,
-			      "waiting for the load balancer to be deleted", err) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	json_decref(din);
-	json_decref(out);
-	return rc;
+		return -1;
+	return pwait_until(ctx, &spec, lb_gone_poll, (void *)id, err);
 }
 
 static int lb_import(const struct provider_ctx *ctx, const char *id, json_t **out,
@@ -1079,12 +1040,13 @@ const struct resource_ops aws_lb_ops = {
 
 /* ---- aws_lb_target_group ---- */
 
+static json_t *tg_attrs_of(json_t *tg, json_t *kv, json_t *tags);
+
 static int tg_attrs(const struct provider_ctx *ctx, json_t *tg, json_t *tags, json_t *prior,
 		    json_t **out, struct cairn_err *err)
 {
-	const char *arn = pstr(tg, "TargetGroupArn"), *suffix;
+	const char *arn = pstr(tg, "TargetGroupArn");
 	json_t *in = json_pack("{s:s}", "TargetGroupArn", arn), *res = NULL, *kv = NULL;
-	json_t *o, *hc;
 	int rc = -1;
 
 	*out = NULL;
@@ -1096,8 +1058,22 @@ static int tg_attrs(const struct provider_ctx *ctx, json_t *tg, json_t *tags, js
 		goto out;
 	}
 	kv = kv_object(json_object_get(res, "Attributes"));
-	suffix = arn ? strrchr(arn, ':') : NULL;
-	o = json_object();
+	*out = tg_attrs_of(tg, kv, tags);
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(res);
+	json_decref(kv);
+	return rc;
+}
+
+/* Attributes of a target group as AWS describes it (tg), its attributes
+ * as an object (kv) and its AWS tag list; all borrowed. New object. */
+static json_t *tg_attrs_of(json_t *tg, json_t *kv, json_t *tags)
+{
+	const char *arn = pstr(tg, "TargetGroupArn"), *suffix = arn ? strrchr(arn, ':') : NULL;
+	json_t *o = json_object(), *hc;
+
 	json_object_set_new(o, "id", str_or_empty(arn));
 	json_object_set_new(o, "arn", str_or_empty(arn));
 	json_object_set_new(o, "arn_suffix", str_or_empty(suffix ? suffix + 1 : NULL));
@@ -1122,13 +1098,7 @@ static int tg_attrs(const struct provider_ctx *ctx, json_t *tg, json_t *tags, js
 			    str_or_empty(pstr(json_object_get(tg, "Matcher"), "HttpCode")));
 	json_object_set_new(o, "health_check", hc);
 	json_object_set_new(o, "tags", user_tags(tags));
-	*out = o;
-	rc = 0;
-out:
-	json_decref(in);
-	json_decref(res);
-	json_decref(kv);
-	return rc;
+	return o;
 }
 
 static const struct kind TG = {
@@ -1164,8 +1134,10 @@ static void tg_health_check_input(json_t *in, json_t *hc)
 		json_object_set_new(in, "Matcher", json_pack("{s:s}", "HttpCode", pstr(hc, "matcher")));
 }
 
+/* Sets the deregistration delay; kv (may be NULL): set to every
+ * attribute of the group as the answer lists them (new object). */
 static int tg_set_delay(const struct provider_ctx *ctx, const char *arn, json_t *want,
-			struct cairn_err *err)
+			json_t **kv, struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:s,s:[o]}", "TargetGroupArn", arn, "Attributes",
 			       kv_int_entry("deregistration_delay.timeout_seconds",
@@ -1173,6 +1145,8 @@ static int tg_set_delay(const struct provider_ctx *ctx, const char *arn, json_t 
 	json_t *out = NULL;
 	int rc = pcall(ctx, SVC, "ModifyTargetGroupAttributes", in, &out, err);
 
+	if (rc == 0 && kv)
+		*kv = kv_object(json_object_get(out, "Attributes"));
 	json_decref(in);
 	json_decref(out);
 	return rc;
@@ -1181,7 +1155,7 @@ static int tg_set_delay(const struct provider_ctx *ctx, const char *arn, json_t 
 static int tg_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		     struct cairn_err *err)
 {
-	json_t *in = json_object(), *res = NULL;
+	json_t *in = json_object(), *res = NULL, *kv = NULL;
 	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
 	char *arn = NULL;
 	int rc = -1;
@@ -1206,12 +1180,20 @@ static int tg_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	if (!arn)
 		goto out;
 	if (json_object_get(attrs, "deregistration_delay") &&
-	    tg_set_delay(ctx, arn, attrs, err) != 0) {
-		*out = json_pack("{s:s,s:s}", "id", arn, "arn", arn);
+	    tg_set_delay(ctx, arn, attrs, &kv, err) != 0) {
+		pcreated_partial(out, arn);
+		json_object_set_new(*out, "arn", json_string(arn));
 		goto out;
 	}
-	rc = read_back(&TG, ctx, arn, attrs, out, err);
+	/* The answers describe the group and its attributes (left alone: AWS's
+	 * defaults); the tags are what was set: nothing to read back. */
+	if (!kv)
+		kv = json_object();
+	*out = tg_attrs_of(json_array_get(json_object_get(res, "TargetGroups"), 0), kv,
+			   json_object_get(in, "Tags"));
+	rc = 0;
 out:
+	json_decref(kv);
 	free(arn);
 	json_decref(in);
 	json_decref(res);
@@ -1246,7 +1228,7 @@ static int tg_update(const struct provider_ctx *ctx, const char *id, json_t *old
 		if (pcall(ctx, SVC, "ModifyTargetGroup", in, &res, err) != 0)
 			goto out;
 	}
-	if (pchanged(changed, "deregistration_delay") && tg_set_delay(ctx, id, want, err) != 0)
+	if (pchanged(changed, "deregistration_delay") && tg_set_delay(ctx, id, want, NULL, err) != 0)
 		goto out;
 	rc = 0;
 out:

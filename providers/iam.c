@@ -32,20 +32,10 @@
 static int call_retry(const struct provider_ctx *ctx, const char *op, json_t *in,
 		      const char *retry_code, const char *msg_part, struct cairn_err *err)
 {
-	long waited = 0;
+	const char *codes[] = {retry_code, NULL}, *msgs[] = {msg_part, NULL};
 
-	for (;;) {
-		if (pcall_void(ctx, SVC, op, in, err) == 0)
-			return 0;
-		if (!perr_is(err, retry_code) || (msg_part && !strstr(err->msg, msg_part)) ||
-		    waited >= IAM_CONSISTENCY_MS)
-			return -1;
-		if (pwait(ctx, IAM_POLL_MS) != 0) {
-			err_set(err, CAIRN_ECANCEL, "%s on %s: interrupted", op, ctx->name);
-			return -1;
-		}
-		waited += IAM_POLL_MS;
-	}
+	return pcall_retry_if(ctx, SVC, op, in, NULL, codes, msg_part ? msgs : NULL,
+			      IAM_CONSISTENCY_MS, err);
 }
 
 /* A policy document as IAM takes it: owned text ("" for none). */
@@ -308,28 +298,31 @@ static int sync_inline(const struct provider_ctx *ctx, const char *name, json_t 
 	return 0;
 }
 
+struct shows_poll {
+	const char *name;
+	json_t *attrs, **out;
+};
+
+static int shows_poll(const struct provider_ctx *ctx, void *arg, char *status, size_t status_len,
+		      struct cairn_err *err)
+{
+	struct shows_poll *w = arg;
+
+	if (iam_read(ctx, w->name, w->attrs, w->out, err) != 0)
+		return -1;
+	snprintf(status, status_len, "not visible yet");
+	return *w->out != NULL;
+}
+
 /* Reads a role, riding out the seconds before a new role is visible. */
 static int read_new(const struct provider_ctx *ctx, const char *name, json_t *attrs,
 		    json_t **out, struct cairn_err *err)
 {
-	long waited = 0;
+	struct shows_poll w = {name, attrs, out};
+	struct pwait_spec spec = {"waiting for the new role to show", IAM_POLL_MS, 0,
+				  IAM_CONSISTENCY_MS};
 
-	for (;;) {
-		if (iam_read(ctx, name, attrs, out, err) != 0)
-			return -1;
-		if (*out)
-			return 0;
-		if (waited >= IAM_CONSISTENCY_MS) {
-			err_set(err, CAIRN_ENOTFOUND, "CreateRole on %s: role '%s' not found "
-				"after creation", ctx->name, name);
-			return -1;
-		}
-		if (pwait(ctx, IAM_POLL_MS) != 0) {
-			err_set(err, CAIRN_ECANCEL, "CreateRole on %s: interrupted", ctx->name);
-			return -1;
-		}
-		waited += IAM_POLL_MS;
-	}
+	return pwait_until(ctx, &spec, shows_poll, &w, err);
 }
 
 static int iam_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,

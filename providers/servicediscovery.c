@@ -22,6 +22,37 @@
 #define SD_DELETE_TIMEOUT_MS (5 * 60 * 1000L)
 #define SD_POLL_MS 2000L
 
+struct op_poll {
+	const char *what, *op_id;
+	json_t *in, **targets;
+};
+
+static int op_poll(const struct provider_ctx *ctx, void *arg, char *status, size_t status_len,
+		   struct cairn_err *err)
+{
+	struct op_poll *w = arg;
+	json_t *res = NULL, *op;
+	int rc = -1;
+
+	if (pcall(ctx, "servicediscovery", "GetOperation", w->in, &res, err) != 0)
+		return -1;
+	op = json_object_get(res, "Operation");
+	snprintf(status, status_len, "%s", pstr_or(json_object_get(op, "Status"), ""));
+	if (strcmp(status, "SUCCESS") == 0) {
+		if (w->targets)
+			*w->targets = json_incref(json_object_get(op, "Targets"));
+		rc = 1;
+	} else if (strcmp(status, "FAIL") == 0) {
+		err_set(err, CAIRN_EAWS, "%s on %s: operation %s failed: %s: %s", w->what,
+			ctx->name, w->op_id, pstr_or(json_object_get(op, "ErrorCode"), "?"),
+			pstr_or(json_object_get(op, "ErrorMessage"), ""));
+	} else {
+		rc = 0;
+	}
+	json_decref(res);
+	return rc;
+}
+
 /*
  * Polls GetOperation until the operation ends. what: the call that
  * started it, for messages. *target (may be NULL): new ref to the
@@ -30,49 +61,16 @@
 static int wait_operation(const struct provider_ctx *ctx, const char *what, const char *op_id,
 			  json_t **targets, struct cairn_err *err)
 {
-	json_t *in = json_pack("{s:s}", "OperationId", op_id), *res = NULL;
-	long waited = 0;
-	int rc = -1;
+	struct op_poll w = {what, op_id, json_pack("{s:s}", "OperationId", op_id), targets};
+	char msg[128];
+	struct pwait_spec spec = {msg, SD_POLL_MS, 0, SD_OPERATION_TIMEOUT_MS};
+	int rc;
 
 	if (targets)
 		*targets = NULL;
-	for (;;) {
-		json_t *op;
-		const char *status;
-
-		if (pcall(ctx, "servicediscovery", "GetOperation", in, &res, err) != 0)
-			goto out;
-		op = json_object_get(res, "Operation");
-		status = pstr_or(json_object_get(op, "Status"), "");
-		if (strcmp(status, "SUCCESS") == 0) {
-			if (targets)
-				*targets = json_incref(json_object_get(op, "Targets"));
-			break;
-		}
-		if (strcmp(status, "FAIL") == 0) {
-			err_set(err, CAIRN_EAWS, "%s on %s: operation %s failed: %s: %s", what,
-				ctx->name, op_id, pstr_or(json_object_get(op, "ErrorCode"), "?"),
-				pstr_or(json_object_get(op, "ErrorMessage"), ""));
-			goto out;
-		}
-		json_decref(res);
-		res = NULL;
-		if (waited >= SD_OPERATION_TIMEOUT_MS) {
-			err_set(err, CAIRN_EAWS, "%s on %s: operation %s still %s after %ld s", what,
-				ctx->name, op_id, status, waited / 1000);
-			goto out;
-		}
-		if (pwait(ctx, SD_POLL_MS) != 0) {
-			err_set(err, CAIRN_ECANCEL, "%s on %s: interrupted while waiting for "
-				"operation %s", what, ctx->name, op_id);
-			goto out;
-		}
-		waited += SD_POLL_MS;
-	}
-	rc = 0;
-out:
-	json_decref(in);
-	json_decref(res);
+	snprintf(msg, sizeof(msg), "waiting for the %s operation", what);
+	rc = pwait_until(ctx, &spec, op_poll, &w, err);
+	json_decref(w.in);
 	return rc;
 }
 
@@ -274,29 +272,30 @@ out:
 	return rc;
 }
 
+/* DeleteNamespace and its operation; ResourceInUse (its services still
+ * being deleted) means not yet. */
+static int ns_delete_poll(const struct provider_ctx *ctx, void *arg, char *status,
+			  size_t status_len, struct cairn_err *err)
+{
+	if (call_operation(ctx, "DeleteNamespace", arg, NULL, err) == 0)
+		return 1;
+	if (perr_is(err, "NamespaceNotFound")) {
+		err_clear(err);
+		return 1;
+	}
+	if (!perr_is(err, "ResourceInUse"))
+		return -1;
+	snprintf(status, status_len, "in use");
+	return 0;
+}
+
 static int ns_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
 		     struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:s}", "Id", id);
-	long waited = 0;
-	int rc = -1;
+	struct pwait_spec spec = {"deleting the namespace", SD_POLL_MS, 0, SD_DELETE_TIMEOUT_MS};
+	int rc = pwait_until(ctx, &spec, ns_delete_poll, in, err);
 
-	for (;;) {
-		if (call_operation(ctx, "DeleteNamespace", in, NULL, err) == 0)
-			break;
-		if (perr_is(err, "NamespaceNotFound")) {
-			err_clear(err);
-			break;
-		}
-		/* Services of the namespace still being deleted. */
-		if (!perr_is(err, "ResourceInUse") || waited >= SD_DELETE_TIMEOUT_MS)
-			goto out;
-		if (pwait(ctx, SD_POLL_MS) != 0)
-			goto out;
-		waited += SD_POLL_MS;
-	}
-	rc = 0;
-out:
 	json_decref(in);
 	return rc;
 }
@@ -543,27 +542,14 @@ out:
 static int svc_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
 		      struct cairn_err *err)
 {
+	/* ResourceInUse: instances still registered (ECS deregisters the
+	 * tasks of a service being deleted a little later). */
+	static const char *const busy[] = {"ResourceInUse", NULL};
+	static const char *const gone[] = {"ServiceNotFound", NULL};
 	json_t *in = json_pack("{s:s}", "Id", id);
-	long waited = 0;
-	int rc = -1;
+	int rc = pdelete(ctx, "servicediscovery", "DeleteService", in, busy, gone,
+			 SD_DELETE_TIMEOUT_MS, err);
 
-	for (;;) {
-		if (pcall_void(ctx, "servicediscovery", "DeleteService", in, err) == 0)
-			break;
-		if (perr_is(err, "ServiceNotFound")) {
-			err_clear(err);
-			break;
-		}
-		/* Instances still registered: ECS deregisters the tasks of a
-		 * service being deleted a little later. */
-		if (!perr_is(err, "ResourceInUse") || waited >= SD_DELETE_TIMEOUT_MS)
-			goto out;
-		if (pwait(ctx, SD_POLL_MS) != 0)
-			goto out;
-		waited += SD_POLL_MS;
-	}
-	rc = 0;
-out:
 	json_decref(in);
 	return rc;
 }

@@ -185,7 +185,7 @@ static int sns_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	const char *display = json_string_value(json_object_get(attrs, "display_name"));
 	int fifo = json_is_true(json_object_get(attrs, "fifo_topic"));
 	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
-	json_t *tattrs = json_object(), *in = NULL, *res = NULL;
+	json_t *tattrs = json_object(), *in = NULL, *res = NULL, *got = NULL, *tags_got = NULL;
 	char *policy = policy_text(json_object_get(attrs, "policy"));
 	const char *arn = NULL;
 	int rc = -1;
@@ -215,17 +215,25 @@ static int sns_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 			ctx->name);
 		goto out;
 	}
-	if (sns_read(ctx, arn, attrs, out, err) != 0)
+	/* The tags are what was just set: only the attributes AWS fills in
+	 * (owner, its default policy) are read back. */
+	if (topic_get(ctx, arn, json_object_get(in, "Tags"), &got, &tags_got, err) != 0)
 		goto out;
-	if (!*out) {
+	if (!got) {
 		err_set(err, CAIRN_ENOTFOUND, "CreateTopic on %s: topic '%s' not found "
 			"after creation", ctx->name, arn);
 		goto out;
 	}
+	*out = topic_attrs(arn, got, tags_got);
 	rc = 0;
 out:
-	if (rc != 0 && arn && !*out)
-		*out = json_pack("{s:s,s:s,s:s}", "id", arn, "arn", arn, "name", name);
+	json_decref(got);
+	json_decref(tags_got);
+	if (rc != 0 && arn) {
+		pcreated_partial(out, arn);
+		json_object_set_new(*out, "arn", json_string(arn));
+		json_object_set_new(*out, "name", json_string(name));
+	}
 	free(policy);
 	json_decref(tags);
 	json_decref(tattrs);
