@@ -1,6 +1,7 @@
 /*
  * cmd_import: `cairn import NAME ID` (SPEC §2): adopts an existing AWS
- * resource as the stack's resource NAME, read through its type's import.
+ * resource as the stack's resource NAME: its type's read with no prior
+ * record, given the id users see in the console.
  */
 #include <stdlib.h>
 
@@ -55,7 +56,7 @@ int cmd_import(int argc, char **argv, const struct global_opts *g)
 	}
 	res = &stack->resources[idx];
 	ops = provider_lookup(res->type);
-	if (!ops || !ops->import) {
+	if (!ops) {
 		msg_error("resource type '%s' cannot be imported", res->type);
 		goto out;
 	}
@@ -81,7 +82,9 @@ int cmd_import(int argc, char **argv, const struct global_opts *g)
 	ctx.stack = stack->name;
 	ctx.name = name;
 	ctx.cancel = ui_cancel_flag();
-	if (ops->import(&ctx, id, &out, &err) < 0) {
+	if (ops->read(&ctx, id, NULL, &out, &err) == 0 && !out)
+		err_set(&err, CAIRN_ENOTFOUND, "%s '%s' not found", res->type, id);
+	if (!out) {
 		err_prefix(&err, "cannot import '%s' as %s (%s)", id, name, res->type);
 		msg_err(&err);
 		goto out;

@@ -458,20 +458,6 @@ int pcall_found(const struct provider_ctx *ctx, const char *service, const char 
 	return -1;
 }
 
-int pimport_read(const struct provider_ctx *ctx,
-		 int (*read)(const struct provider_ctx *ctx, const char *id, json_t *prior,
-			     json_t **out, struct cairn_err *err),
-		 const char *what, const char *id, json_t **out, struct cairn_err *err)
-{
-	if (read(ctx, id, NULL, out, err) != 0)
-		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "%s '%s' not found", what, id);
-		return -1;
-	}
-	return 0;
-}
-
 void pouts_clear(json_t **outs, size_t n)
 {
 	size_t i;
@@ -493,20 +479,9 @@ int pread_chunks(const struct provider_ctx *const *ctxs, const char *const *name
 	return 0;
 }
 
-int parray_has_str(json_t *a, const char *s)
-{
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(a, i, e)
-		if (json_is_string(e) && strcmp(json_string_value(e), s) == 0)
-			return 1;
-	return 0;
-}
-
 int pchanged(json_t *changed, const char *name)
 {
-	return parray_has_str(changed, name);
+	return json_array_has_str(changed, name);
 }
 
 int pcmp_json_str(const void *a, const void *b)
@@ -517,20 +492,21 @@ int pcmp_json_str(const void *a, const void *b)
 	return strcmp(x ? x : "", y ? y : "");
 }
 
-json_t *porder_like(json_t *have, json_t *prior)
+json_t *porder_like(json_t *have, json_t *prior, int sort_new)
 {
 	json_t *out = json_array(), *e, **rest;
 	size_t i, n = 0;
 
 	json_array_foreach(prior, i, e)
-		if (json_is_string(e) && parray_has_str(have, json_string_value(e)) &&
-		    !parray_has_str(out, json_string_value(e)))
+		if (json_is_string(e) && json_array_has_str(have, json_string_value(e)) &&
+		    !json_array_has_str(out, json_string_value(e)))
 			json_array_append(out, e);
 	rest = xcalloc(json_array_size(have) + 1, sizeof(*rest));
 	json_array_foreach(have, i, e)
-		if (json_is_string(e) && !parray_has_str(out, json_string_value(e)))
+		if (json_is_string(e) && !json_array_has_str(out, json_string_value(e)))
 			rest[n++] = e;
-	qsort(rest, n, sizeof(*rest), pcmp_json_str);
+	if (sort_new)
+		qsort(rest, n, sizeof(*rest), pcmp_json_str);
 	for (i = 0; i < n; i++)
 		json_array_append(out, rest[i]);
 	free(rest);

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "../engine/provider.h"
+#include "../lib/json.h"
 #include "../lib/util.h"
 #include "aws/aws.h"
 
@@ -157,15 +158,6 @@ int pcall_gone(const struct provider_ctx *ctx, const char *service, const char *
 int pcall_found(const struct provider_ctx *ctx, const char *service, const char *operation,
 		json_t *input, const char *const *gone, json_t **out, struct cairn_err *err);
 
-/*
- * import through the type's read: reads id with no prior record; when
- * nothing is there, fails with CAIRN_ENOTFOUND "<what> '<id>' not found".
- */
-int pimport_read(const struct provider_ctx *ctx,
-		 int (*read)(const struct provider_ctx *ctx, const char *id, json_t *prior,
-			     json_t **out, struct cairn_err *err),
-		 const char *what, const char *id, json_t **out, struct cairn_err *err);
-
 /* Drops outs[0, n) (new refs or NULL) and sets them to NULL: a failed
  * batch read answers nothing. */
 void pouts_clear(json_t **outs, size_t n);
@@ -183,18 +175,17 @@ int pread_chunks(const struct provider_ctx *const *ctxs, const char *const *name
 /* True if the attribute name is in changed (the borrowed list of changed
  * attribute names an update gets). */
 int pchanged(json_t *changed, const char *name);
-/* True if the array a (borrowed; may be NULL) holds the string s. */
-int parray_has_str(json_t *a, const char *s);
 /* qsort comparator for an array of json_t * strings (a non-string sorts as ""). */
 int pcmp_json_str(const void *a, const void *b);
 
 /*
- * The strings of have (an unordered set as AWS reports it; borrowed, may
- * be NULL) in the order the prior list (borrowed, may be NULL) had them,
- * the new ones sorted after: a set that did not change reads back exactly
- * as it was written. New array.
+ * The strings of have (a set as AWS reports it; borrowed, may be NULL) in
+ * the order the prior list (borrowed, may be NULL) had them, the new ones
+ * after: sorted if sort_new, else in have's order (for services that keep
+ * the order they were written in). A set that did not change reads back
+ * exactly as it was written. New array.
  */
-json_t *porder_like(json_t *have, json_t *prior);
+json_t *porder_like(json_t *have, json_t *prior, int sort_new);
 
 /* obj[key] as a string (borrowed from obj), NULL if absent or not a string. */
 const char *pstr(json_t *obj, const char *key);

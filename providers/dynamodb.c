@@ -19,11 +19,6 @@
 #define DDB_WAIT_TIMEOUT_MS (30 * 60 * 1000L) /* index back-fills can be slow */
 #define DDB_POLL_MS 2000L
 
-static json_int_t num(json_t *v)
-{
-	return json_is_number(v) ? (json_int_t)json_number_value(v) : 0;
-}
-
 static int str_eq(const char *a, const char *b)
 {
 	return a && b && strcmp(a, b) == 0;
@@ -131,10 +126,10 @@ static json_t *gsi_throughput(json_t *g, json_t *table)
 	json_t *r = json_object_get(g, "read_capacity"), *w = json_object_get(g, "write_capacity");
 
 	return json_pack("{s:I,s:I}",
-		"ReadCapacityUnits", json_is_number(r) ? num(r) :
-			num(json_object_get(table, "read_capacity")),
-		"WriteCapacityUnits", json_is_number(w) ? num(w) :
-			num(json_object_get(table, "write_capacity")));
+		"ReadCapacityUnits", json_is_number(r) ? json_int_or(r, 0) :
+			json_int_or(json_object_get(table, "read_capacity"), 0),
+		"WriteCapacityUnits", json_is_number(w) ? json_int_or(w, 0) :
+			json_int_or(json_object_get(table, "write_capacity"), 0));
 }
 
 /* A stack global_secondary_index object as the API's index spec (new ref). */
@@ -282,8 +277,8 @@ static json_t *table_gsis(json_t *table, json_t *prior)
 			"hash_key", key_of(ks, "HASH") ? key_of(ks, "HASH") : "",
 			"projection_type", pstr(proj, "ProjectionType") ?
 				pstr(proj, "ProjectionType") : "",
-			"read_capacity", num(json_object_get(pt, "ReadCapacityUnits")),
-			"write_capacity", num(json_object_get(pt, "WriteCapacityUnits")));
+			"read_capacity", json_int_or(json_object_get(pt, "ReadCapacityUnits"), 0),
+			"write_capacity", json_int_or(json_object_get(pt, "WriteCapacityUnits"), 0));
 
 		if (key_of(ks, "RANGE"))
 			json_object_set_new(o, "range_key", json_string(key_of(ks, "RANGE")));
@@ -345,9 +340,9 @@ static json_t *table_attrs(json_t *table, json_t *ttl, json_t *tags, json_t *pri
 	/* PAY_PER_REQUEST tables have no provisioned capacity (AWS reports 0;
 	 * moto keeps the old numbers after a switch). */
 	json_object_set_new(o, "read_capacity", json_integer(strcmp(billing, "PAY_PER_REQUEST") ?
-		num(json_object_get(pt, "ReadCapacityUnits")) : 0));
+		json_int_or(json_object_get(pt, "ReadCapacityUnits"), 0) : 0));
 	json_object_set_new(o, "write_capacity", json_integer(strcmp(billing, "PAY_PER_REQUEST") ?
-		num(json_object_get(pt, "WriteCapacityUnits")) : 0));
+		json_int_or(json_object_get(pt, "WriteCapacityUnits"), 0) : 0));
 	json_object_set_new(o, "hash_key", json_string(key_of(ks, "HASH") ? key_of(ks, "HASH") : ""));
 	if (key_of(ks, "RANGE"))
 		json_object_set_new(o, "range_key", json_string(key_of(ks, "RANGE")));
@@ -552,8 +547,8 @@ static int ddb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 		       "Tags", ptags_to_list(tags, "Key", "Value"));
 	if (provisioned(attrs))
 		json_object_set_new(in, "ProvisionedThroughput", json_pack("{s:I,s:I}",
-			"ReadCapacityUnits", num(json_object_get(attrs, "read_capacity")),
-			"WriteCapacityUnits", num(json_object_get(attrs, "write_capacity"))));
+			"ReadCapacityUnits", json_int_or(json_object_get(attrs, "read_capacity"), 0),
+			"WriteCapacityUnits", json_int_or(json_object_get(attrs, "write_capacity"), 0)));
 	if (json_array_size(gsis) > 0) {
 		specs = json_array();
 		json_array_foreach(gsis, i, g)
@@ -619,8 +614,8 @@ static int update_billing(const struct provider_ctx *ctx, const char *id, json_t
 
 	if (provisioned(want)) {
 		json_object_set_new(in, "ProvisionedThroughput", json_pack("{s:I,s:I}",
-			"ReadCapacityUnits", num(json_object_get(want, "read_capacity")),
-			"WriteCapacityUnits", num(json_object_get(want, "write_capacity"))));
+			"ReadCapacityUnits", json_int_or(json_object_get(want, "read_capacity"), 0),
+			"WriteCapacityUnits", json_int_or(json_object_get(want, "write_capacity"), 0)));
 		if (!provisioned(old)) {
 			json_t *updates = json_array(), *g;
 			size_t i;
@@ -821,11 +816,6 @@ static int ddb_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 	return rc;
 }
 
-static int ddb_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	return pimport_read(ctx, ddb_read, "DynamoDB table", id, out, err);
-}
 
 /* Table names are unique per region; adopt the table only if our tags are on it. */
 static int ddb_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -870,6 +860,5 @@ const struct resource_ops aws_dynamodb_table_ops = {
 	.read_batch = ddb_read_batch,
 	.update = ddb_update,
 	.delete = ddb_delete,
-	.import = ddb_import,
 	.find = ddb_find,
 };

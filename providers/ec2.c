@@ -252,19 +252,6 @@ int ec2_read_one(ec2_batch_fn batch, const struct provider_ctx *ctx, const char 
 	return batch(&ctx, 1, &id, &prior, out, err);
 }
 
-int ec2_import_one(ec2_batch_fn batch, const struct provider_ctx *ctx, const char *what,
-		   const char *id, json_t **out, struct cairn_err *err)
-{
-	if (ec2_read_one(batch, ctx, id, NULL, out, err) != 0)
-		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "cannot import %s: %s '%s' does not exist",
-			ctx->name, what, id);
-		return -1;
-	}
-	return 0;
-}
-
 struct shows_poll {
 	ec2_batch_fn batch;
 	const char *id;
@@ -536,11 +523,6 @@ static int vpc_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 			       VPC_TIMEOUT_MS, err);
 }
 
-static int vpc_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	return ec2_import_one(vpc_read_batch, ctx, "VPC", id, out, err);
-}
 
 static int vpc_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		    struct cairn_err *err)
@@ -563,7 +545,6 @@ const struct resource_ops aws_vpc_ops = {
 	.read_batch = vpc_read_batch,
 	.update = vpc_update,
 	.delete = vpc_delete,
-	.import = vpc_import,
 	.find = vpc_find,
 };
 
@@ -694,11 +675,6 @@ static int subnet_delete(const struct provider_ctx *ctx, const char *id, json_t 
 			       SUBNET_DELETE_TIMEOUT_MS, err);
 }
 
-static int subnet_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-			 struct cairn_err *err)
-{
-	return ec2_import_one(subnet_read_batch, ctx, "subnet", id, out, err);
-}
 
 static int subnet_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		       struct cairn_err *err)
@@ -721,7 +697,6 @@ const struct resource_ops aws_subnet_ops = {
 	.read_batch = subnet_read_batch,
 	.update = subnet_update,
 	.delete = subnet_delete,
-	.import = subnet_import,
 	.find = subnet_find,
 };
 
@@ -906,11 +881,6 @@ out:
 	return rc;
 }
 
-static int igw_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	return ec2_import_one(igw_read_batch, ctx, "internet gateway", id, out, err);
-}
 
 static int igw_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		    struct cairn_err *err)
@@ -934,6 +904,5 @@ const struct resource_ops aws_internet_gateway_ops = {
 	.read_batch = igw_read_batch,
 	.update = igw_update,
 	.delete = igw_delete,
-	.import = igw_import,
 	.find = igw_find,
 };

@@ -80,10 +80,6 @@ typedef int (*ec2_batch_fn)(const struct provider_ctx *const *ctxs, size_t n,
 			    struct cairn_err *err);
 int ec2_read_one(ec2_batch_fn batch, const struct provider_ctx *ctx, const char *id,
 		 json_t *prior, json_t **out, struct cairn_err *err);
-/* Import through the read: not found is CAIRN_ENOTFOUND naming what. */
-int ec2_import_one(ec2_batch_fn batch, const struct provider_ctx *ctx, const char *what,
-		   const char *id, json_t **out, struct cairn_err *err);
-
 /*
  * Ends a create. ok: the resource and its follow-up calls are done; then
  * *out is the read of id (want as prior) and 0. Otherwise, or when the

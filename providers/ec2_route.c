@@ -336,11 +336,6 @@ static int rtb_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 			       RT_DELETE_TIMEOUT_MS, err);
 }
 
-static int rtb_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	return ec2_import_one(rtb_read_batch, ctx, "route table", id, out, err);
-}
 
 static int rtb_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		    struct cairn_err *err)
@@ -364,7 +359,6 @@ const struct resource_ops aws_route_table_ops = {
 	.read_batch = rtb_read_batch,
 	.update = rtb_update,
 	.delete = rtb_delete,
-	.import = rtb_import,
 	.find = rtb_find,
 };
 
@@ -409,10 +403,27 @@ static int assoc_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 	return 0;
 }
 
+static int assoc_lookup(const struct provider_ctx *ctx, const char *subnet, const char *rtb,
+			char **id, struct cairn_err *err);
+
+/* With no prior (an import), id may also be "SUBNET_ID/ROUTE_TABLE_ID". */
 static int assoc_read(const struct provider_ctx *ctx, const char *id, json_t *prior,
 		      json_t **out, struct cairn_err *err)
 {
-	return ec2_read_one(assoc_read_batch, ctx, id, prior, out, err);
+	const char *slash = strchr(id, '/');
+	char *subnet, *assoc = NULL;
+	int rc;
+
+	*out = NULL;
+	if (prior || !slash)
+		return ec2_read_one(assoc_read_batch, ctx, id, prior, out, err);
+	subnet = xstrndup(id, (size_t)(slash - id));
+	rc = assoc_lookup(ctx, subnet, slash + 1, &assoc, err);
+	if (rc == 0 && assoc)
+		rc = ec2_read_one(assoc_read_batch, ctx, assoc, NULL, out, err);
+	free(subnet);
+	free(assoc);
+	return rc;
 }
 
 /* The id of the live association of subnet with table rtb, or NULL (owned). */
@@ -520,31 +531,6 @@ static int assoc_delete(const struct provider_ctx *ctx, const char *id, json_t *
 }
 
 /* Import id: SUBNET_ID/ROUTE_TABLE_ID as Terraform takes it, or the association id. */
-static int assoc_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-			struct cairn_err *err)
-{
-	const char *slash = strchr(id, '/');
-	char *subnet, *assoc = NULL;
-	int rc;
-
-	*out = NULL;
-	if (!slash)
-		return ec2_import_one(assoc_read_batch, ctx, "route table association", id, out,
-				      err);
-	subnet = xstrndup(id, (size_t)(slash - id));
-	rc = assoc_lookup(ctx, subnet, slash + 1, &assoc, err);
-	if (rc == 0 && !assoc) {
-		err_set(err, CAIRN_ENOTFOUND, "cannot import %s: subnet %s is not associated "
-			"with route table %s", ctx->name, subnet, slash + 1);
-		rc = -1;
-	}
-	if (rc == 0)
-		rc = ec2_import_one(assoc_read_batch, ctx, "route table association", assoc, out,
-				    err);
-	free(subnet);
-	free(assoc);
-	return rc;
-}
 
 /* Associations carry no tags: the subnet and table pair is what identifies one. */
 static int assoc_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -569,6 +555,5 @@ const struct resource_ops aws_route_table_association_ops = {
 	.read_batch = assoc_read_batch,
 	.update = assoc_update,
 	.delete = assoc_delete,
-	.import = assoc_import,
 	.find = assoc_find,
 };

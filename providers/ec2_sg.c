@@ -678,11 +678,6 @@ static int sg_delete(const struct provider_ctx *ctx, const char *id, json_t *att
 			       SG_DELETE_TIMEOUT_MS, err);
 }
 
-static int sg_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		     struct cairn_err *err)
-{
-	return ec2_import_one(sg_read_batch, ctx, "security group", id, out, err);
-}
 
 static int sg_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		   struct cairn_err *err)
@@ -706,6 +701,5 @@ const struct resource_ops aws_security_group_ops = {
 	.read_batch = sg_read_batch,
 	.update = sg_update,
 	.delete = sg_delete,
-	.import = sg_import,
 	.find = sg_find,
 };

@@ -393,11 +393,6 @@ static int ecr_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 	return rc;
 }
 
-static int ecr_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	return pimport_read(ctx, ecr_read, "ECR repository", id, out, err);
-}
 
 /* The name is unique per registry; adopt the repository only if our tags are on it. */
 static int ecr_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -435,6 +430,5 @@ const struct resource_ops aws_ecr_repository_ops = {
 	.read_batch = ecr_read_batch,
 	.update = ecr_update,
 	.delete = ecr_delete,
-	.import = ecr_import,
 	.find = ecr_find,
 };

@@ -277,11 +277,6 @@ static int ecs_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 	return rc;
 }
 
-static int ecs_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	return pimport_read(ctx, ecs_read, "ECS cluster", id, out, err);
-}
 
 /* The name is unique per region; adopt the cluster only if our tags are on it. */
 static int ecs_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -308,6 +303,5 @@ const struct resource_ops aws_ecs_cluster_ops = {
 	.read_batch = ecs_read_batch,
 	.update = ecs_update,
 	.delete = ecs_delete,
-	.import = ecs_import,
 	.find = ecs_find,
 };

@@ -51,7 +51,7 @@ static json_t *cd_strip(json_t *v)
 	} else {
 		return json_deep_copy(v);
 	}
-	if (json_is_array(out) ? json_array_size(out) == 0 : json_object_size(out) == 0) {
+	if (json_is_nothing(out)) {
 		json_decref(out);
 		return NULL;
 	}
@@ -338,18 +338,6 @@ static int td_delete(const struct provider_ctx *ctx, const char *id, json_t *att
 	return rc;
 }
 
-static int td_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		     struct cairn_err *err)
-{
-	if (td_read(ctx, id, NULL, out, err) != 0)
-		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "ECS task definition '%s' not found (or INACTIVE)",
-			id);
-		return -1;
-	}
-	return 0;
-}
 
 /* The newest ACTIVE revision of the family that carries our tags and the
  * desired container definitions (an older owned revision is the one a
@@ -403,7 +391,6 @@ const struct resource_ops aws_ecs_task_definition_ops = {
 	.read = td_read,
 	.update = td_update,
 	.delete = td_delete,
-	.import = td_import,
 	.find = td_find,
 };
 
@@ -594,19 +581,32 @@ static int svc_describe_one(const struct provider_ctx *ctx, const char *cluster,
 	return rc;
 }
 
+/* With no prior (an import), id may also be "CLUSTER/SERVICE" (Terraform's
+ * form) besides the service's long ARN. */
 static int svc_read(const struct provider_ctx *ctx, const char *id, json_t *prior,
 		    json_t **out, struct cairn_err *err)
 {
 	char *cluster = svc_cluster(id, prior);
+	const char *name = id, *slash = strchr(id, '/');
 	json_t *s = NULL;
 	int rc = -1;
 
 	*out = NULL;
+	if (!cluster && !prior && strncmp(id, "arn:", 4) != 0 && slash && slash != id &&
+	    slash[1] && !strchr(slash + 1, '/')) {
+		cluster = xstrndup(id, (size_t)(slash - id));
+		name = slash + 1;
+	}
+	if (!cluster && !prior) {
+		err_set(err, CAIRN_EINVAL, "import of an ECS service takes CLUSTER/SERVICE "
+			"(e.g. web/api) or the service's long ARN; got '%s'", id);
+		return -1;
+	}
 	if (!cluster) {
 		err_set(err, CAIRN_EINVAL, "%s: no cluster known for service '%s'", ctx->name, id);
 		return -1;
 	}
-	if (svc_describe_one(ctx, cluster, id, &s, err) != 0)
+	if (svc_describe_one(ctx, cluster, name, &s, err) != 0)
 		goto out;
 	if (s)
 		*out = svc_attrs(s, prior);
@@ -867,41 +867,6 @@ out:
 }
 
 /* By "CLUSTER/SERVICE" (Terraform's form) or by a long-format ARN. */
-static int svc_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	const char *slash = strchr(id, '/');
-	char *cluster = NULL;
-	const char *name = id;
-	json_t *s = NULL;
-	int rc = -1;
-
-	*out = NULL;
-	if (strncmp(id, "arn:", 4) == 0) {
-		cluster = svc_cluster(id, NULL);
-		name = id;
-	} else if (slash && slash != id && slash[1] && !strchr(slash + 1, '/')) {
-		cluster = xstrndup(id, (size_t)(slash - id));
-		name = slash + 1;
-	}
-	if (!cluster) {
-		err_set(err, CAIRN_EINVAL, "import of an ECS service takes CLUSTER/SERVICE "
-			"(e.g. web/api) or the service's long ARN; got '%s'", id);
-		return -1;
-	}
-	if (svc_describe_one(ctx, cluster, name, &s, err) != 0)
-		goto out;
-	if (!s) {
-		err_set(err, CAIRN_ENOTFOUND, "ECS service '%s' not found", id);
-		goto out;
-	}
-	*out = svc_attrs(s, NULL);
-	rc = 0;
-out:
-	free(cluster);
-	json_decref(s);
-	return rc;
-}
 
 /* The name is unique per cluster; adopt the service only if our tags are on it. */
 static int svc_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -929,6 +894,5 @@ const struct resource_ops aws_ecs_service_ops = {
 	.read_batch = svc_read_batch,
 	.update = svc_update,
 	.delete = svc_delete,
-	.import = svc_import,
 	.find = svc_find,
 };

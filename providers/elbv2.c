@@ -15,9 +15,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "../engine/eval.h"
-#include "../engine/schema.h"
 #include "common.h"
 #include "tagdiff.h"
 
@@ -31,37 +30,12 @@
 
 /* ---- small JSON helpers ---- */
 
-static json_t *str_or_empty(const char *s)
-{
-	return json_string(s ? s : "");
-}
-
-/* A number AWS or the schema gave as integer, real or numeric string. */
-static int jnum(json_t *v, json_int_t *n)
-{
-	char *end;
-
-	if (json_is_integer(v)) {
-		*n = json_integer_value(v);
-		return 0;
-	}
-	if (json_is_real(v)) {
-		*n = (json_int_t)json_real_value(v);
-		return 0;
-	}
-	if (json_is_string(v) && *json_string_value(v)) {
-		*n = strtoll(json_string_value(v), &end, 10);
-		return *end ? -1 : 0;
-	}
-	return -1;
-}
-
 /* Sets key to the integer form of v if it is a number (leaves it out otherwise). */
 static void set_num(json_t *o, const char *key, json_t *v)
 {
 	json_int_t n;
 
-	if (jnum(v, &n) == 0)
+	if (json_int_of(v, &n) == 0)
 		json_object_set_new(o, key, json_integer(n));
 }
 
@@ -73,7 +47,7 @@ static json_t *kv_object(json_t *list)
 
 	json_array_foreach(list, i, e)
 		if (pstr(e, "Key"))
-			json_object_set_new(o, pstr(e, "Key"), str_or_empty(pstr(e, "Value")));
+			json_object_set_new(o, pstr(e, "Key"), json_string_or_empty(pstr(e, "Value")));
 	return o;
 }
 
@@ -88,7 +62,7 @@ static json_int_t attr_int(json_t *kv, const char *key, json_int_t dflt)
 {
 	json_int_t n;
 
-	return jnum(json_object_get(kv, key), &n) == 0 ? n : dflt;
+	return json_int_of(json_object_get(kv, key), &n) == 0 ? n : dflt;
 }
 
 static json_t *kv_entry(const char *key, const char *value)
@@ -101,7 +75,7 @@ static json_t *kv_int_entry(const char *key, json_t *v)
 	json_int_t n = 0;
 	char buf[32];
 
-	jnum(v, &n);
+	json_int_of(v, &n);
 	snprintf(buf, sizeof(buf), "%lld", (long long)n);
 	return kv_entry(key, buf);
 }
@@ -132,6 +106,10 @@ struct kind {
 	const char *result_key;    /* LoadBalancers */
 	const char *arn_key;       /* LoadBalancerArn */
 	const char *notfound;      /* LoadBalancerNotFound */
+	/* The attributes that force replacement (the schema's force_new
+	 * ones), NULL-terminated: crash recovery tells what a create made
+	 * from an older object by them. */
+	const char *const *immutable;
 	/*
 	 * One described item plus its AWS tag list (both borrowed) -> the
 	 * attribute object (*out new ref; NULL when the resource turned out
@@ -300,7 +278,7 @@ static int read_group(const struct kind *k, const struct provider_ctx *const *ct
 	if (describe_arns(&bctx, k, arns, found, err) != 0)
 		goto out;
 	for (i = 0; i < n; i++)
-		if (json_object_get(found, ids[i]) && !parray_has_str(present, ids[i]))
+		if (json_object_get(found, ids[i]) && !json_array_has_str(present, ids[i]))
 			json_array_append_new(present, json_string(ids[i]));
 	if (describe_tags(&bctx, present, tags, err) != 0)
 		goto out;
@@ -377,18 +355,6 @@ static int read_one(const struct kind *k, const struct provider_ctx *ctx, const 
 	return read_kind(k, &ctx, 1, &id, &prior, out, err);
 }
 
-static int import_one(const struct kind *k, const struct provider_ctx *ctx, const char *id,
-		      json_t **out, struct cairn_err *err)
-{
-	if (read_one(k, ctx, id, NULL, out, err) != 0)
-		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "import %s: %s '%s' not found", ctx->name, k->what, id);
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * After a create or update: reads the resource back with want as the
  * prior. If that fails, *out still holds the id so the engine records
@@ -437,17 +403,24 @@ static int finish_update(const struct kind *k, const struct provider_ctx *ctx, c
  * is the old object a create_before_destroy replacement stands in for,
  * which carries the same ownership tags and, for a named type, the name).
  */
-static int same_immutables(const char *type, json_t *want, json_t *found)
+static int same_immutables(const struct kind *k, json_t *want, json_t *found)
 {
-	const json_t *attrs = schema_attrs(schema_get(type));
-	const char *name;
-	json_t *spec;
+	const char *const *name;
 
-	json_object_foreach((json_t *)attrs, name, spec)
-		if (schema_forces_new(spec) && json_object_get(want, name) &&
-		    !eval_attr_equal(type, name, json_object_get(want, name),
-				     json_object_get(found, name)))
-			return 0;
+	for (name = k->immutable; *name; name++) {
+		json_t *a = json_object_get(want, *name), *b = json_object_get(found, *name);
+		json_int_t x, y;
+
+		if (!a || json_equal(a, b))
+			continue;
+		/* AWS reports names and protocols in its own case, numbers as it likes */
+		if (json_is_string(a) && json_is_string(b) &&
+		    strcasecmp(json_string_value(a), json_string_value(b)) == 0)
+			continue;
+		if (json_int_of(a, &x) == 0 && json_int_of(b, &y) == 0 && x == y)
+			continue;
+		return 0;
+	}
 	return 1;
 }
 
@@ -471,7 +444,7 @@ static int find_owned(const struct kind *k, const struct provider_ctx *ctx, json
 			continue;
 		if (read_one(k, ctx, arn, want, out, err) != 0)
 			goto out;
-		if (*out && same_immutables(k->type, want, *out))
+		if (*out && same_immutables(k, want, *out))
 			break;
 		json_decref(*out);
 		*out = NULL;
@@ -623,7 +596,7 @@ static json_int_t action_order(json_t *a)
 {
 	json_int_t n;
 
-	return jnum(json_object_get(a, "Order"), &n) == 0 ? n : 0;
+	return json_int_of(json_object_get(a, "Order"), &n) == 0 ? n : 0;
 }
 
 static int cmp_action(const void *x, const void *y)
@@ -658,29 +631,29 @@ static json_t *actions_from_api(json_t *actions)
 		json_t *a = sorted[i], *o = json_object(), *c;
 		const char *type = pstr(a, "Type");
 
-		json_object_set_new(o, "type", str_or_empty(type));
+		json_object_set_new(o, "type", json_string_or_empty(type));
 		if (type && strcmp(type, "forward") == 0 && forward_target(a))
 			json_object_set_new(o, "target_group_arn", json_string(forward_target(a)));
 		c = json_object_get(a, "FixedResponseConfig");
 		if (json_is_object(c)) {
 			json_t *fr = json_object();
 
-			json_object_set_new(fr, "content_type", str_or_empty(pstr(c, "ContentType")));
+			json_object_set_new(fr, "content_type", json_string_or_empty(pstr(c, "ContentType")));
 			if (pstr(c, "MessageBody"))
 				json_object_set_new(fr, "message_body",
 						    json_string(pstr(c, "MessageBody")));
-			json_object_set_new(fr, "status_code", str_or_empty(pstr(c, "StatusCode")));
+			json_object_set_new(fr, "status_code", json_string_or_empty(pstr(c, "StatusCode")));
 			json_object_set_new(o, "fixed_response", fr);
 		}
 		c = json_object_get(a, "RedirectConfig");
 		if (json_is_object(c))
 			json_object_set_new(o, "redirect", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}",
-				"protocol", str_or_empty(pstr(c, "Protocol")),
-				"port", str_or_empty(pstr(c, "Port")),
-				"host", str_or_empty(pstr(c, "Host")),
-				"path", str_or_empty(pstr(c, "Path")),
-				"query", str_or_empty(pstr(c, "Query")),
-				"status_code", str_or_empty(pstr(c, "StatusCode"))));
+				"protocol", json_string_or_empty(pstr(c, "Protocol")),
+				"port", json_string_or_empty(pstr(c, "Port")),
+				"host", json_string_or_empty(pstr(c, "Host")),
+				"path", json_string_or_empty(pstr(c, "Path")),
+				"query", json_string_or_empty(pstr(c, "Query")),
+				"status_code", json_string_or_empty(pstr(c, "StatusCode"))));
 		json_array_append_new(out, o);
 	}
 	free(sorted);
@@ -781,18 +754,18 @@ static int lb_attrs(const struct provider_ctx *ctx, json_t *lb, json_t *tags, js
 			json_array_append_new(subnets, json_string(pstr(az, "SubnetId")));
 	suffix = arn ? strstr(arn, ":loadbalancer/") : NULL;
 	o = json_object();
-	json_object_set_new(o, "id", str_or_empty(arn));
-	json_object_set_new(o, "arn", str_or_empty(arn));
-	json_object_set_new(o, "arn_suffix", str_or_empty(suffix ? suffix + 14 : NULL));
-	json_object_set_new(o, "name", str_or_empty(pstr(lb, "LoadBalancerName")));
+	json_object_set_new(o, "id", json_string_or_empty(arn));
+	json_object_set_new(o, "arn", json_string_or_empty(arn));
+	json_object_set_new(o, "arn_suffix", json_string_or_empty(suffix ? suffix + 14 : NULL));
+	json_object_set_new(o, "name", json_string_or_empty(pstr(lb, "LoadBalancerName")));
 	json_object_set_new(o, "internal", json_boolean(pstr(lb, "Scheme") &&
 						strcmp(pstr(lb, "Scheme"), "internal") == 0));
-	json_object_set_new(o, "load_balancer_type", str_or_empty(pstr(lb, "Type")));
-	json_object_set_new(o, "subnets", porder_like(subnets, json_object_get(prior, "subnets")));
+	json_object_set_new(o, "load_balancer_type", json_string_or_empty(pstr(lb, "Type")));
+	json_object_set_new(o, "subnets", porder_like(subnets, json_object_get(prior, "subnets"), 1));
 	json_object_set_new(o, "security_groups",
 			    porder_like(json_object_get(lb, "SecurityGroups"),
-				       json_object_get(prior, "security_groups")));
-	json_object_set_new(o, "ip_address_type", str_or_empty(pstr(lb, "IpAddressType")));
+				       json_object_get(prior, "security_groups"), 1));
+	json_object_set_new(o, "ip_address_type", json_string_or_empty(pstr(lb, "IpAddressType")));
 	/* An attribute AWS leaves out of the list has its documented default. */
 	json_object_set_new(o, "idle_timeout",
 			    json_integer(attr_int(kv, "idle_timeout.timeout_seconds", 60)));
@@ -800,9 +773,9 @@ static int lb_attrs(const struct provider_ctx *ctx, json_t *lb, json_t *tags, js
 			    json_boolean(attr_bool(kv, "deletion_protection.enabled", 0)));
 	json_object_set_new(o, "enable_http2",
 			    json_boolean(attr_bool(kv, "routing.http2.enabled", 1)));
-	json_object_set_new(o, "dns_name", str_or_empty(pstr(lb, "DNSName")));
-	json_object_set_new(o, "zone_id", str_or_empty(pstr(lb, "CanonicalHostedZoneId")));
-	json_object_set_new(o, "vpc_id", str_or_empty(pstr(lb, "VpcId")));
+	json_object_set_new(o, "dns_name", json_string_or_empty(pstr(lb, "DNSName")));
+	json_object_set_new(o, "zone_id", json_string_or_empty(pstr(lb, "CanonicalHostedZoneId")));
+	json_object_set_new(o, "vpc_id", json_string_or_empty(pstr(lb, "VpcId")));
 	json_object_set_new(o, "tags", user_tags(tags));
 	*out = o;
 	rc = 0;
@@ -814,9 +787,11 @@ out:
 	return rc;
 }
 
+static const char *const LB_IMMUTABLE[] = {"name", "internal", "load_balancer_type", NULL};
+
 static const struct kind LB = {
 	"aws_lb", "load balancer", "DescribeLoadBalancers", "LoadBalancerArns", "LoadBalancers",
-	"LoadBalancerArn", "LoadBalancerNotFound", lb_attrs,
+	"LoadBalancerArn", "LoadBalancerNotFound", LB_IMMUTABLE, lb_attrs,
 };
 
 /* The load balancer's state while it comes up: 1 once active. */
@@ -913,7 +888,7 @@ static int lb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	int rc = -1;
 
 	*out = NULL;
-	json_object_set_new(in, "Name", str_or_empty(pstr(attrs, "name")));
+	json_object_set_new(in, "Name", json_string_or_empty(pstr(attrs, "name")));
 	json_object_set(in, "Subnets", json_object_get(attrs, "subnets"));
 	if (json_array_size(sgs) > 0)
 		json_object_set(in, "SecurityGroups", sgs);
@@ -1012,11 +987,6 @@ static int lb_delete(const struct provider_ctx *ctx, const char *id, json_t *att
 	return pwait_until(ctx, &spec, lb_gone_poll, (void *)id, err);
 }
 
-static int lb_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		     struct cairn_err *err)
-{
-	return import_one(&LB, ctx, id, out, err);
-}
 
 /* Load balancer names are unique per region: look the name up, keep it if it is ours. */
 static int lb_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -1034,7 +1004,6 @@ const struct resource_ops aws_lb_ops = {
 	.read_batch = lb_read_batch,
 	.update = lb_update,
 	.delete = lb_delete,
-	.import = lb_import,
 	.find = lb_find,
 };
 
@@ -1074,36 +1043,40 @@ static json_t *tg_attrs_of(json_t *tg, json_t *kv, json_t *tags)
 	const char *arn = pstr(tg, "TargetGroupArn"), *suffix = arn ? strrchr(arn, ':') : NULL;
 	json_t *o = json_object(), *hc;
 
-	json_object_set_new(o, "id", str_or_empty(arn));
-	json_object_set_new(o, "arn", str_or_empty(arn));
-	json_object_set_new(o, "arn_suffix", str_or_empty(suffix ? suffix + 1 : NULL));
-	json_object_set_new(o, "name", str_or_empty(pstr(tg, "TargetGroupName")));
+	json_object_set_new(o, "id", json_string_or_empty(arn));
+	json_object_set_new(o, "arn", json_string_or_empty(arn));
+	json_object_set_new(o, "arn_suffix", json_string_or_empty(suffix ? suffix + 1 : NULL));
+	json_object_set_new(o, "name", json_string_or_empty(pstr(tg, "TargetGroupName")));
 	set_num(o, "port", json_object_get(tg, "Port"));
-	json_object_set_new(o, "protocol", str_or_empty(pstr(tg, "Protocol")));
-	json_object_set_new(o, "vpc_id", str_or_empty(pstr(tg, "VpcId")));
-	json_object_set_new(o, "target_type", str_or_empty(pstr(tg, "TargetType")));
+	json_object_set_new(o, "protocol", json_string_or_empty(pstr(tg, "Protocol")));
+	json_object_set_new(o, "vpc_id", json_string_or_empty(pstr(tg, "VpcId")));
+	json_object_set_new(o, "target_type", json_string_or_empty(pstr(tg, "TargetType")));
 	json_object_set_new(o, "deregistration_delay",
 			    json_integer(attr_int(kv, "deregistration_delay.timeout_seconds", 300)));
 	hc = json_object();
 	json_object_set_new(hc, "enabled",
 			    json_boolean(!json_is_false(json_object_get(tg, "HealthCheckEnabled"))));
-	json_object_set_new(hc, "path", str_or_empty(pstr(tg, "HealthCheckPath")));
-	json_object_set_new(hc, "port", str_or_empty(pstr(tg, "HealthCheckPort")));
-	json_object_set_new(hc, "protocol", str_or_empty(pstr(tg, "HealthCheckProtocol")));
+	json_object_set_new(hc, "path", json_string_or_empty(pstr(tg, "HealthCheckPath")));
+	json_object_set_new(hc, "port", json_string_or_empty(pstr(tg, "HealthCheckPort")));
+	json_object_set_new(hc, "protocol", json_string_or_empty(pstr(tg, "HealthCheckProtocol")));
 	set_num(hc, "interval", json_object_get(tg, "HealthCheckIntervalSeconds"));
 	set_num(hc, "timeout", json_object_get(tg, "HealthCheckTimeoutSeconds"));
 	set_num(hc, "healthy_threshold", json_object_get(tg, "HealthyThresholdCount"));
 	set_num(hc, "unhealthy_threshold", json_object_get(tg, "UnhealthyThresholdCount"));
 	json_object_set_new(hc, "matcher",
-			    str_or_empty(pstr(json_object_get(tg, "Matcher"), "HttpCode")));
+			    json_string_or_empty(pstr(json_object_get(tg, "Matcher"), "HttpCode")));
 	json_object_set_new(o, "health_check", hc);
 	json_object_set_new(o, "tags", user_tags(tags));
 	return o;
 }
 
+static const char *const TG_IMMUTABLE[] = {
+	"name", "port", "protocol", "vpc_id", "target_type", NULL,
+};
+
 static const struct kind TG = {
 	"aws_lb_target_group", "target group", "DescribeTargetGroups", "TargetGroupArns", "TargetGroups",
-	"TargetGroupArn", "TargetGroupNotFound", tg_attrs,
+	"TargetGroupArn", "TargetGroupNotFound", TG_IMMUTABLE, tg_attrs,
 };
 
 /* Adds the health_check object's settings (if any) to a Create/ModifyTargetGroup input. */
@@ -1161,11 +1134,11 @@ static int tg_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	int rc = -1;
 
 	*out = NULL;
-	json_object_set_new(in, "Name", str_or_empty(pstr(attrs, "name")));
+	json_object_set_new(in, "Name", json_string_or_empty(pstr(attrs, "name")));
 	set_num(in, "Port", json_object_get(attrs, "port"));
 	json_object_set_new(in, "Protocol", json_string(pstr(attrs, "protocol") ?
 							 pstr(attrs, "protocol") : "HTTP"));
-	json_object_set_new(in, "VpcId", str_or_empty(pstr(attrs, "vpc_id")));
+	json_object_set_new(in, "VpcId", json_string_or_empty(pstr(attrs, "vpc_id")));
 	json_object_set_new(in, "TargetType", json_string(pstr(attrs, "target_type") ?
 							   pstr(attrs, "target_type") : "instance"));
 	tg_health_check_input(in, json_object_get(attrs, "health_check"));
@@ -1243,11 +1216,6 @@ static int tg_delete(const struct provider_ctx *ctx, const char *id, json_t *att
 	return delete_arn(&TG, ctx, "DeleteTargetGroup", id, err);
 }
 
-static int tg_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		     struct cairn_err *err)
-{
-	return import_one(&TG, ctx, id, out, err);
-}
 
 /* Target group names are unique per region: look the name up, keep it if it is ours. */
 static int tg_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -1265,7 +1233,6 @@ const struct resource_ops aws_lb_target_group_ops = {
 	.read_batch = tg_read_batch,
 	.update = tg_update,
 	.delete = tg_delete,
-	.import = tg_import,
 	.find = tg_find,
 };
 
@@ -1276,11 +1243,11 @@ static int listener_attrs(const struct provider_ctx *ctx, json_t *l, json_t *tag
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "id", str_or_empty(pstr(l, "ListenerArn")));
-	json_object_set_new(o, "arn", str_or_empty(pstr(l, "ListenerArn")));
-	json_object_set_new(o, "load_balancer_arn", str_or_empty(pstr(l, "LoadBalancerArn")));
+	json_object_set_new(o, "id", json_string_or_empty(pstr(l, "ListenerArn")));
+	json_object_set_new(o, "arn", json_string_or_empty(pstr(l, "ListenerArn")));
+	json_object_set_new(o, "load_balancer_arn", json_string_or_empty(pstr(l, "LoadBalancerArn")));
 	set_num(o, "port", json_object_get(l, "Port"));
-	json_object_set_new(o, "protocol", str_or_empty(pstr(l, "Protocol")));
+	json_object_set_new(o, "protocol", json_string_or_empty(pstr(l, "Protocol")));
 	json_object_set_new(o, "default_action",
 			    actions_from_api(json_object_get(l, "DefaultActions")));
 	json_object_set_new(o, "tags", user_tags(tags));
@@ -1288,9 +1255,11 @@ static int listener_attrs(const struct provider_ctx *ctx, json_t *l, json_t *tag
 	return 0;
 }
 
+static const char *const LISTENER_IMMUTABLE[] = {"load_balancer_arn", NULL};
+
 static const struct kind LISTENER = {
 	"aws_lb_listener", "listener", "DescribeListeners", "ListenerArns", "Listeners",
-	"ListenerArn", "ListenerNotFound", listener_attrs,
+	"ListenerArn", "ListenerNotFound", LISTENER_IMMUTABLE, listener_attrs,
 };
 
 static int listener_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -1306,7 +1275,7 @@ static int listener_create(const struct provider_ctx *ctx, json_t *attrs, json_t
 	*out = NULL;
 	if (!actions)
 		goto out;
-	json_object_set_new(in, "LoadBalancerArn", str_or_empty(pstr(attrs, "load_balancer_arn")));
+	json_object_set_new(in, "LoadBalancerArn", json_string_or_empty(pstr(attrs, "load_balancer_arn")));
 	set_num(in, "Port", json_object_get(attrs, "port"));
 	json_object_set_new(in, "Protocol", json_string(pstr(attrs, "protocol") ?
 							 pstr(attrs, "protocol") : "HTTP"));
@@ -1372,11 +1341,6 @@ static int listener_delete(const struct provider_ctx *ctx, const char *id, json_
 	return delete_arn(&LISTENER, ctx, "DeleteListener", id, err);
 }
 
-static int listener_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-			   struct cairn_err *err)
-{
-	return import_one(&LISTENER, ctx, id, out, err);
-}
 
 /* Listeners have no name: the ones of the wanted load balancer that carry our tags. */
 static int listener_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -1395,7 +1359,6 @@ const struct resource_ops aws_lb_listener_ops = {
 	.read_batch = listener_read_batch,
 	.update = listener_update,
 	.delete = listener_delete,
-	.import = listener_import,
 	.find = listener_find,
 };
 
@@ -1431,8 +1394,8 @@ static int rule_attrs(const struct provider_ctx *ctx, json_t *r, json_t *tags, j
 		return -1;
 	}
 	o = json_object();
-	json_object_set_new(o, "id", str_or_empty(pstr(r, "RuleArn")));
-	json_object_set_new(o, "arn", str_or_empty(pstr(r, "RuleArn")));
+	json_object_set_new(o, "id", json_string_or_empty(pstr(r, "RuleArn")));
+	json_object_set_new(o, "arn", json_string_or_empty(pstr(r, "RuleArn")));
 	json_object_set_new(o, "listener_arn", json_string(listener));
 	set_num(o, "priority", json_object_get(r, "Priority"));
 	json_object_set_new(o, "condition", conditions_from_api(json_object_get(r, "Conditions")));
@@ -1443,9 +1406,11 @@ static int rule_attrs(const struct provider_ctx *ctx, json_t *r, json_t *tags, j
 	return 0;
 }
 
+static const char *const RULE_IMMUTABLE[] = {"listener_arn", NULL};
+
 static const struct kind RULE = {
 	"aws_lb_listener_rule", "listener rule", "DescribeRules", "RuleArns", "Rules",
-	"RuleArn", "RuleNotFound", rule_attrs,
+	"RuleArn", "RuleNotFound", RULE_IMMUTABLE, rule_attrs,
 };
 
 /* The next free priority of the listener: one above the highest in use. */
@@ -1461,7 +1426,7 @@ static int rule_next_priority(const struct provider_ctx *ctx, const char *listen
 	if (pcall_all(ctx, "DescribeRules", in, "Rules", &rules, err) != 0)
 		goto out;
 	json_array_foreach(rules, i, r)
-		if (jnum(json_object_get(r, "Priority"), &n) == 0 && n >= *prio)
+		if (json_int_of(json_object_get(r, "Priority"), &n) == 0 && n >= *prio)
 			*prio = n + 1;
 	rc = 0;
 out:
@@ -1480,7 +1445,7 @@ static int rule_create(const struct provider_ctx *ctx, json_t *attrs, json_t **o
 	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
 	json_t *in = NULL, *res = NULL;
 	json_int_t prio;
-	int auto_prio = jnum(json_object_get(attrs, "priority"), &prio) != 0, attempt;
+	int auto_prio = json_int_of(json_object_get(attrs, "priority"), &prio) != 0, attempt;
 	const char *arn;
 	int rc = -1;
 
@@ -1537,7 +1502,7 @@ static int rule_update(const struct provider_ctx *ctx, const char *id, json_t *o
 
 	*out = NULL;
 	if (pchanged(changed, "priority") &&
-	    jnum(json_object_get(want, "priority"), &prio) == 0) {
+	    json_int_of(json_object_get(want, "priority"), &prio) == 0) {
 		in = json_pack("{s:[{s:s,s:I}]}", "RulePriorities", "RuleArn", id, "Priority", prio);
 		if (pcall(ctx, SVC, "SetRulePriorities", in, &res, err) != 0)
 			goto out;
@@ -1571,11 +1536,6 @@ static int rule_delete(const struct provider_ctx *ctx, const char *id, json_t *a
 	return delete_arn(&RULE, ctx, "DeleteRule", id, err);
 }
 
-static int rule_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		       struct cairn_err *err)
-{
-	return import_one(&RULE, ctx, id, out, err);
-}
 
 /* Rules have no name: the ones of the wanted listener that carry our tags. */
 static int rule_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -1594,6 +1554,5 @@ const struct resource_ops aws_lb_listener_rule_ops = {
 	.read_batch = rule_read_batch,
 	.update = rule_update,
 	.delete = rule_delete,
-	.import = rule_import,
 	.find = rule_find,
 };

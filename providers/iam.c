@@ -150,7 +150,7 @@ static json_t *inline_list(struct role_parts *p, json_t *prior)
 	json_array_foreach(json_object_get(prior, "inline_policy"), i, e)
 		if (pstr(e, "name"))
 			json_array_append_new(prior_names, json_string(pstr(e, "name")));
-	names = porder_like(p->inline_names, prior_names);
+	names = porder_like(p->inline_names, prior_names, 1);
 	json_array_foreach(names, i, e)
 		json_array_append_new(list, json_pack("{s:O,s:O}", "name", e, "policy",
 						      json_object_get(p->inline_docs,
@@ -179,7 +179,7 @@ static json_t *role_attrs(struct role_parts *p, json_t *prior)
 			    pstr_json(json_object_get(json_object_get(r, "PermissionsBoundary"),
 							     "PermissionsBoundaryArn")));
 	json_object_set_new(o, "managed_policy_arns",
-			    porder_like(p->managed, json_object_get(prior, "managed_policy_arns")));
+			    porder_like(p->managed, json_object_get(prior, "managed_policy_arns"), 1));
 	json_object_set_new(o, "inline_policy", inline_list(p, prior));
 	json_object_set_new(o, "tags", ptags_from_list(json_object_get(r, "Tags"), "Key", "Value"));
 	json_object_set_new(o, "arn", pstr_json(json_object_get(r, "Arn")));
@@ -194,6 +194,10 @@ static int iam_read(const struct provider_ctx *ctx, const char *id, json_t *prio
 	struct role_parts p;
 
 	*out = NULL;
+	if (!prior && strncmp(id, "arn:", 4) == 0) {
+		err_set(err, CAIRN_EINVAL, "'%s' is an ARN; import a role by its name", id);
+		return -1;
+	}
 	if (role_get(ctx, id, &p, err) != 0)
 		return -1;
 	if (p.role)
@@ -266,11 +270,11 @@ static int sync_managed(const struct provider_ctx *ctx, const char *name, json_t
 	size_t i;
 
 	json_array_foreach(old, i, e)
-		if (!parray_has_str(want, json_string_value(e)) &&
+		if (!json_array_has_str(want, json_string_value(e)) &&
 		    detach(ctx, name, json_string_value(e), err) != 0)
 			return -1;
 	json_array_foreach(want, i, e)
-		if (!parray_has_str(old, json_string_value(e)) &&
+		if (!json_array_has_str(old, json_string_value(e)) &&
 		    attach(ctx, name, json_string_value(e), err) != 0)
 			return -1;
 	return 0;
@@ -492,15 +496,6 @@ out:
 	return rc;
 }
 
-static int iam_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	if (strncmp(id, "arn:", 4) == 0) {
-		err_set(err, CAIRN_EINVAL, "'%s' is an ARN; import a role by its name", id);
-		return -1;
-	}
-	return pimport_read(ctx, iam_read, "IAM role", id, out, err);
-}
 
 /* Role names are unique per account: adopt the role of that name only if
  * it carries this resource's ownership tags. */
@@ -527,6 +522,5 @@ const struct resource_ops aws_iam_role_ops = {
 	.read = iam_read,
 	.update = iam_update,
 	.delete = iam_delete,
-	.import = iam_import,
 	.find = iam_find,
 };

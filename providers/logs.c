@@ -284,11 +284,6 @@ static int logs_delete(const struct provider_ctx *ctx, const char *id, json_t *a
 	return rc;
 }
 
-static int logs_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		       struct cairn_err *err)
-{
-	return pimport_read(ctx, logs_read, "log group", id, out, err);
-}
 
 /* True if the tag map carries this ctx's ownership tags. */
 static int owned(json_t *tags, const struct provider_ctx *ctx)
@@ -339,6 +334,5 @@ const struct resource_ops aws_cloudwatch_log_group_ops = {
 	.read_batch = logs_read_batch,
 	.update = logs_update,
 	.delete = logs_delete,
-	.import = logs_import,
 	.find = logs_find,
 };

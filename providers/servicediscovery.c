@@ -181,17 +181,36 @@ static json_t *ns_attrs(json_t *ns, json_t *tags, const char *vpc)
 	return o;
 }
 
+/* With no prior (an import), id is "NAMESPACE_ID:VPC_ID": AWS does not
+ * report a private namespace's VPC (Terraform's form). */
 static int ns_read(const struct provider_ctx *ctx, const char *id, json_t *prior,
 		   json_t **out, struct cairn_err *err)
 {
-	json_t *ns = NULL, *tags = NULL;
+	json_t *ns = NULL, *tags = NULL, *given = NULL;
+	const char *colon = strchr(id, ':');
+	char *ns_id = NULL;
 
 	*out = NULL;
+	if (!prior) {
+		if (!colon || colon == id || !colon[1]) {
+			err_set(err, CAIRN_EINVAL, "import of a private DNS namespace takes "
+				"NAMESPACE_ID:VPC_ID (e.g. ns-abc123:vpc-0123), as AWS does not "
+				"report the VPC; got '%s'", id);
+			return -1;
+		}
+		id = ns_id = xstrndup(id, (size_t)(colon - id));
+		prior = given = json_pack("{s:s}", "vpc", colon + 1);
+	}
 	if (get_tagged(ctx, "GetNamespace", "Namespace", "NamespaceNotFound", id, &ns, &tags,
-		       err) != 0)
+		       err) != 0) {
+		free(ns_id);
+		json_decref(given);
 		return -1;
+	}
 	if (ns)
 		*out = ns_attrs(ns, tags, json_string_value(json_object_get(prior, "vpc")));
+	free(ns_id);
+	json_decref(given);
 	json_decref(ns);
 	json_decref(tags);
 	return 0;
@@ -300,32 +319,6 @@ static int ns_delete(const struct provider_ctx *ctx, const char *id, json_t *att
 	return rc;
 }
 
-static int ns_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		     struct cairn_err *err)
-{
-	const char *colon = strchr(id, ':');
-	char *ns_id;
-	json_t *prior;
-	int rc;
-
-	*out = NULL;
-	if (!colon || colon == id || !colon[1]) {
-		err_set(err, CAIRN_EINVAL, "import of a private DNS namespace takes "
-			"NAMESPACE_ID:VPC_ID (e.g. ns-abc123:vpc-0123), as AWS does not report "
-			"the VPC; got '%s'", id);
-		return -1;
-	}
-	ns_id = xstrndup(id, (size_t)(colon - id));
-	prior = json_pack("{s:s}", "vpc", colon + 1);
-	rc = ns_read(ctx, ns_id, prior, out, err);
-	if (rc == 0 && !*out) {
-		err_set(err, CAIRN_ENOTFOUND, "service discovery namespace '%s' not found", ns_id);
-		rc = -1;
-	}
-	free(ns_id);
-	json_decref(prior);
-	return rc;
-}
 
 /* The private DNS namespace named like attrs' name carrying our tags. */
 static int ns_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -377,7 +370,6 @@ const struct resource_ops aws_service_discovery_private_dns_namespace_ops = {
 	.read = ns_read,
 	.update = ns_update,
 	.delete = ns_delete,
-	.import = ns_import,
 	.find = ns_find,
 };
 
@@ -554,11 +546,6 @@ static int svc_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 	return rc;
 }
 
-static int svc_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	return pimport_read(ctx, svc_read, "service discovery service", id, out, err);
-}
 
 /* The service of the namespace with attrs' name that carries our tags. */
 static int svc_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -615,6 +602,5 @@ const struct resource_ops aws_service_discovery_service_ops = {
 	.read = svc_read,
 	.update = svc_update,
 	.delete = svc_delete,
-	.import = svc_import,
 	.find = svc_find,
 };

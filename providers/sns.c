@@ -114,6 +114,11 @@ static int sns_read(const struct provider_ctx *ctx, const char *id, json_t *prio
 	json_t *attrs = NULL, *tags = NULL;
 
 	*out = NULL;
+	if (!prior && strncmp(id, "arn:", 4) != 0) {
+		err_set(err, CAIRN_EINVAL, "'%s' is not a topic ARN (arn:aws:sns:REGION:"
+			"ACCOUNT:NAME)", id);
+		return -1;
+	}
 	if (topic_get(ctx, id, NULL, &attrs, &tags, err) != 0)
 		return -1;
 	if (attrs)
@@ -298,17 +303,6 @@ static int sns_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 	return rc;
 }
 
-static int sns_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	*out = NULL;
-	if (strncmp(id, "arn:", 4) != 0) {
-		err_set(err, CAIRN_EINVAL, "'%s' is not a topic ARN (arn:aws:sns:REGION:"
-			"ACCOUNT:NAME)", id);
-		return -1;
-	}
-	return pimport_read(ctx, sns_read, "SNS topic", id, out, err);
-}
 
 /* Topic names are unique per account and region: look the name up in
  * ListTopics, and adopt it only if our ownership tags are on it. */
@@ -355,6 +349,5 @@ const struct resource_ops aws_sns_topic_ops = {
 	.read_batch = sns_read_batch,
 	.update = sns_update,
 	.delete = sns_delete,
-	.import = sns_import,
 	.find = sns_find,
 };

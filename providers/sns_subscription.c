@@ -81,12 +81,6 @@ static int set_attr(const struct provider_ctx *ctx, const char *arn, const char 
 	return rc;
 }
 
-static int is_empty_policy(json_t *p)
-{
-	return !p || json_is_null(p) || (json_is_string(p) && json_string_length(p) == 0) ||
-	       (json_is_object(p) && json_object_size(p) == 0);
-}
-
 static int sub_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		      struct cairn_err *err)
 {
@@ -100,7 +94,7 @@ static int sub_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	 * with the wrong envelope or unfiltered. */
 	if (json_is_true(json_object_get(attrs, "raw_message_delivery")))
 		json_object_set_new(sattrs, "RawMessageDelivery", json_string("true"));
-	if (!is_empty_policy(policy)) {
+	if (!json_is_nothing(policy)) {
 		char *text = policy_text(policy);
 
 		json_object_set_new(sattrs, "FilterPolicy", json_string(text));
@@ -148,7 +142,7 @@ static int sub_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 		return -1;
 	if (pchanged(changed, "filter_policy")) {
 		json_t *p = json_object_get(want, "filter_policy");
-		char *text = is_empty_policy(p) ? xstrdup("") : policy_text(p);
+		char *text = json_is_nothing(p) ? xstrdup("") : policy_text(p);
 		int rc = set_attr(ctx, id, "FilterPolicy", text, err);
 
 		free(text);
@@ -182,11 +176,6 @@ static int sub_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 	return rc;
 }
 
-static int sub_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	return pimport_read(ctx, sub_read, "SNS subscription", id, out, err);
-}
 
 /* The subscription of the topic with this protocol and endpoint. */
 static int sub_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -237,6 +226,5 @@ const struct resource_ops aws_sns_topic_subscription_ops = {
 	.read = sub_read,
 	.update = sub_update,
 	.delete = sub_delete,
-	.import = sub_import,
 	.find = sub_find,
 };

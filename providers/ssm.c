@@ -288,11 +288,6 @@ static int ssm_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 	return rc;
 }
 
-static int ssm_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	return pimport_read(ctx, ssm_read, "SSM parameter", id, out, err);
-}
 
 /* Names are unique per region: adopt the parameter of that name only if
  * it carries this resource's ownership tags. */
@@ -324,6 +319,5 @@ const struct resource_ops aws_ssm_parameter_ops = {
 	.read_batch = ssm_read_batch,
 	.update = ssm_update,
 	.delete = ssm_delete,
-	.import = ssm_import,
 	.find = ssm_find,
 };
