@@ -2,7 +2,8 @@
 
 cairn is pointed at it with AWS_ENDPOINT_URL; it forwards each request to
 the upstream (moto) unchanged (the Host header included, so SigV4 still
-verifies) after an optional added latency, or answers it with a fault:
+verifies) after an optional added latency (and may hold the answer for
+answer_latency_ms after moto gave it), or answers it with a fault:
 
   * a 503 ServiceUnavailable or a throttling error, in the wire format of the
     request's protocol (JSON error for X-Amz-Target / application/x-amz-json
@@ -50,10 +51,14 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 class FaultProxy:
     """The proxy. Rates are probabilities per request (0 <= rate <= 1)."""
 
-    def __init__(self, upstream, port=0, latency_ms=0, fault_rate=0.0, drop_rate=0.0, seed=0):
+    def __init__(self, upstream, port=0, latency_ms=0, fault_rate=0.0, drop_rate=0.0, seed=0,
+                 answer_latency_ms=0):
         u = urllib.parse.urlsplit(upstream)
         self.up_host, self.up_port = u.hostname, u.port or 80
         self.latency_ms = latency_ms
+        # held after upstream answered, before passing the answer on: the
+        # work is done in AWS while the client still waits
+        self.answer_latency_ms = answer_latency_ms
         self.fault_rate = fault_rate
         self.drop_rate = drop_rate
         self.rng = random.Random(seed)
@@ -166,6 +171,8 @@ class FaultProxy:
                     conn.request(self.command, self.path, body=body, headers=headers)
                     resp = conn.getresponse()
                     data = resp.read()
+                    if proxy.answer_latency_ms:
+                        time.sleep(proxy.answer_latency_ms / 1000.0)
                     if lose:
                         self.close_connection = True
                         return
