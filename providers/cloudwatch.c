@@ -219,7 +219,7 @@ static int cw_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)
-		*out = json_pack("{s:s,s:s}", "id", name, "alarm_name", name);
+		pcreated_partial(out, name, "alarm_name");
 	json_decref(tags);
 	json_decref(in);
 	return rc;

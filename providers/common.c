@@ -389,11 +389,27 @@ int pwait_gone(const struct provider_ctx *ctx, const char *what, const char *ser
 	return pwait_until(ctx, &spec, gone_poll, &g, err);
 }
 
-int pcreated_partial(json_t **out, const char *id)
+int pcreated_partial(json_t **out, const char *id, const char *key)
 {
 	json_decref(*out);
 	*out = json_pack("{s:s}", "id", id);
+	if (key)
+		json_object_set_new(*out, key, json_string(id));
 	return -1;
+}
+
+int pread_created(const struct provider_ctx *ctx, pread_fn read, const char *operation,
+		  const char *what, const char *id, json_t *want, const char *key, json_t **out,
+		  struct cairn_err *err)
+{
+	*out = NULL;
+	if (read(ctx, id, want, out, err) == 0) {
+		if (*out)
+			return 0;
+		err_set(err, CAIRN_EAWS, "%s on %s: %s '%s' vanished after creation", operation,
+			ctx->name, what, id);
+	}
+	return pcreated_partial(out, id, key);
 }
 
 int pcall(const struct provider_ctx *ctx, const char *service, const char *operation,

@@ -132,10 +132,24 @@ int pwait_gone(const struct provider_ctx *ctx, const char *what, const char *ser
 
 /*
  * The create contract when a call after the resource exists fails: drops
- * *out, sets it to {"id": id} (the engine records what exists) and returns
- * -1. The caller keeps err as the failure's.
+ * *out, sets it to {"id": id}, plus {key: id} when key is not NULL (the
+ * "arn" or "name" that is the id), and returns -1. The caller keeps err
+ * as the failure's and may add what else it knows.
  */
-int pcreated_partial(json_t **out, const char *id);
+int pcreated_partial(json_t **out, const char *id, const char *key);
+
+typedef int (*pread_fn)(const struct provider_ctx *ctx, const char *id, json_t *prior,
+			json_t **out, struct cairn_err *err);
+
+/*
+ * The end of a create whose answers lack attributes: reads id back with
+ * want as the prior. Not found fails with "OPERATION on NAME: WHAT 'ID'
+ * vanished after creation"; on any failure *out is as pcreated_partial
+ * leaves it (with key: id when key is not NULL) and -1 is returned.
+ */
+int pread_created(const struct provider_ctx *ctx, pread_fn read, const char *operation,
+		  const char *what, const char *id, json_t *want, const char *key, json_t **out,
+		  struct cairn_err *err);
 
 /* aws_call with "OPERATION on NAME: " put before any error message. */
 int pcall(const struct provider_ctx *ctx, const char *service, const char *operation,

@@ -582,8 +582,7 @@ out:
 	if (rc != 0 && created) {
 		const char *arn = pstr(json_object_get(res, "TableDescription"), "TableArn");
 
-		pcreated_partial(out, name);
-		json_object_set_new(*out, "name", json_string(name));
+		pcreated_partial(out, name, "name");
 		if (arn)
 			json_object_set_new(*out, "arn", json_string(arn));
 	}

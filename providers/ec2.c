@@ -281,7 +281,7 @@ int ec2_created(ec2_batch_fn batch, const struct provider_ctx *ctx, const char *
 	snprintf(what, sizeof(what), "waiting for %s to show", id);
 	if (ok && pwait_until(ctx, &spec, shows_poll, &w, err) == 0)
 		return 0;
-	return pcreated_partial(out, id);
+	return pcreated_partial(out, id, NULL);
 }
 
 int ec2_bool(json_t *obj, const char *key, int dflt)
@@ -641,7 +641,7 @@ static int subnet_create(const struct provider_ctx *ctx, json_t *attrs, json_t *
 		ec2_set_created_tags(*out, attrs);
 		rc = 0;
 	} else {
-		rc = pcreated_partial(out, id);
+		rc = pcreated_partial(out, id, NULL);
 	}
 	json_decref(res);
 	return rc;

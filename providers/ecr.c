@@ -306,8 +306,7 @@ out:
 	if (rc != 0 && created) {
 		json_t *arn = json_object_get(json_object_get(res, "repository"), "repositoryArn");
 
-		pcreated_partial(out, name);
-		json_object_set_new(*out, "name", json_string(name));
+		pcreated_partial(out, name, "name");
 		if (json_is_string(arn))
 			json_object_set(*out, "arn", arn);
 	}

@@ -209,8 +209,7 @@ static int ecs_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 		*out = cluster_attrs(c);
 		json_object_set_new(*out, "tags", ptags_strip_owner(tags));
 	} else if (wait_active(ctx, arn, out, err) != 0) {
-		pcreated_partial(out, arn);
-		json_object_set_new(*out, "arn", json_string(arn));
+		pcreated_partial(out, arn, "arn");
 		goto out;
 	}
 	rc = 0;

@@ -277,14 +277,9 @@ static int td_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 		goto out;
 	}
 	/* The answer carries the registered revision; read it back for the tags. */
-	if (td_read(ctx, arn, attrs, out, err) != 0 || !*out) {
-		if (!*out && err->code == CAIRN_OK)
-			err_set(err, CAIRN_EAWS, "RegisterTaskDefinition on %s: revision '%s' "
-				"vanished after registration", ctx->name, arn);
-		json_decref(*out);
-		*out = json_pack("{s:s,s:s}", "id", arn, "arn", arn);
+	if (pread_created(ctx, td_read, "RegisterTaskDefinition", "revision", arn, attrs, "arn",
+			  out, err) != 0)
 		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);
@@ -746,13 +741,9 @@ static int svc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 			ctx->name);
 		goto out;
 	}
-	if (svc_read(ctx, arn, attrs, out, err) != 0 || !*out) {
-		if (!*out && err->code == CAIRN_OK)
-			err_set(err, CAIRN_EAWS, "CreateService on %s: service '%s' vanished "
-				"after creation", ctx->name, arn);
-		json_decref(*out);
-		*out = json_pack("{s:s,s:s,s:O}", "id", arn, "arn", arn, "cluster",
-				 json_object_get(attrs, "cluster"));
+	if (pread_created(ctx, svc_read, "CreateService", "service", arn, attrs, "arn", out,
+			  err) != 0) {
+		json_object_set(*out, "cluster", json_object_get(attrs, "cluster"));
 		goto out;
 	}
 	rc = 0;

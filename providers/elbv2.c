@@ -370,8 +370,7 @@ static int read_back(const struct kind *k, const struct provider_ctx *ctx, const
 	if (rc == 0)
 		err_set(err, CAIRN_EAWS, "%s: %s '%s' vanished right after it was written",
 			ctx->name, k->what, arn);
-	*out = json_pack("{s:s,s:s}", "id", arn, "arn", arn);
-	return -1;
+	return pcreated_partial(out, arn, "arn");
 }
 
 /* The service's tagging calls for ptags_sync. */
@@ -906,7 +905,7 @@ static int lb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 		goto out;
 	if (lb_wait_active(ctx, arn, err) != 0 ||
 	    lb_set_attributes(ctx, arn, attrs, NULL, err) != 0) {
-		*out = json_pack("{s:s,s:s}", "id", arn, "arn", arn);
+		pcreated_partial(out, arn, "arn");
 		goto out;
 	}
 	rc = read_back(&LB, ctx, arn, attrs, out, err);
@@ -1154,8 +1153,7 @@ static int tg_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 		goto out;
 	if (json_object_get(attrs, "deregistration_delay") &&
 	    tg_set_delay(ctx, arn, attrs, &kv, err) != 0) {
-		pcreated_partial(out, arn);
-		json_object_set_new(*out, "arn", json_string(arn));
+		pcreated_partial(out, arn, "arn");
 		goto out;
 	}
 	/* The answers describe the group and its attributes (left alone: AWS's

@@ -379,7 +379,7 @@ static int iam_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)
-		*out = json_pack("{s:s,s:s}", "id", name, "name", name);
+		pcreated_partial(out, name, "name");
 	json_decref(tags);
 	json_decref(in);
 	free(trust);

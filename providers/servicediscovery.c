@@ -238,12 +238,9 @@ static int ns_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 			"names no namespace", ctx->name);
 		goto out;
 	}
-	if (ns_read(ctx, id, attrs, out, err) != 0 || !*out) {
-		if (!*out && err->code == CAIRN_OK)
-			err_set(err, CAIRN_EAWS, "CreatePrivateDnsNamespace on %s: namespace "
-				"'%s' vanished after creation", ctx->name, id);
-		json_decref(*out);
-		*out = json_pack("{s:s,s:O}", "id", id, "vpc", json_object_get(attrs, "vpc"));
+	if (pread_created(ctx, ns_read, "CreatePrivateDnsNamespace", "namespace", id, attrs,
+			  NULL, out, err) != 0) {
+		json_object_set(*out, "vpc", json_object_get(attrs, "vpc"));
 		goto out;
 	}
 	rc = 0;
@@ -480,14 +477,9 @@ static int svc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 			ctx->name);
 		goto out;
 	}
-	if (svc_read(ctx, id, NULL, out, err) != 0 || !*out) {
-		if (!*out && err->code == CAIRN_OK)
-			err_set(err, CAIRN_EAWS, "CreateService on %s: service '%s' vanished "
-				"after creation", ctx->name, id);
-		json_decref(*out);
-		*out = json_pack("{s:s}", "id", id);
+	if (pread_created(ctx, svc_read, "CreateService", "service", id, NULL, NULL, out,
+			  err) != 0)
 		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(tags);

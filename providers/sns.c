@@ -235,8 +235,7 @@ out:
 	json_decref(got);
 	json_decref(tags_got);
 	if (rc != 0 && arn) {
-		pcreated_partial(out, arn);
-		json_object_set_new(*out, "arn", json_string(arn));
+		pcreated_partial(out, arn, "arn");
 		json_object_set_new(*out, "name", json_string(name));
 	}
 	free(policy);

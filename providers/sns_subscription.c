@@ -115,14 +115,9 @@ static int sub_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 			"(got '%s')", ctx->name, arn ? arn : "");
 		goto out;
 	}
-	if (sub_read(ctx, arn, NULL, out, err) != 0 || !*out) {
-		if (!*out && err->code == CAIRN_OK)
-			err_set(err, CAIRN_EAWS, "Subscribe on %s: subscription '%s' vanished "
-				"after creation", ctx->name, arn);
-		json_decref(*out);
-		*out = json_pack("{s:s,s:s}", "id", arn, "arn", arn);
+	if (pread_created(ctx, sub_read, "Subscribe", "subscription", arn, NULL, "arn", out,
+			  err) != 0)
 		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(sattrs);
