@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "util.h"
 
 int json_array_has_str(const json_t *a, const char *s)
 {
@@ -60,4 +61,23 @@ json_int_t json_int_or(const json_t *v, json_int_t dflt)
 json_t *json_string_or_empty(const char *s)
 {
 	return json_string(s ? s : "");
+}
+
+char *json_doc_text(const json_t *doc)
+{
+	if (json_is_string(doc))
+		return json_string_length(doc) ? xstrdup(json_string_value(doc)) : NULL;
+	if (json_is_object(doc) || json_is_array(doc))
+		return json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+	return NULL;
+}
+
+json_t *json_doc_parse(const char *text)
+{
+	json_t *v;
+
+	if (!text)
+		return NULL;
+	v = json_loads(text, JSON_DECODE_ANY, NULL);
+	return v ? v : json_string(text);
 }

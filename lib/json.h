@@ -28,6 +28,18 @@ int json_int_of(const json_t *v, json_int_t *n);
 /* json_int_of's number, or dflt when v holds none. */
 json_int_t json_int_or(const json_t *v, json_int_t dflt);
 
+/*
+ * A document attribute (policy, filter, lifecycle rules: a structure, or
+ * its text as a string) as the text an API takes: a string as it is, an
+ * object or array as compact JSON with sorted keys. Owned; NULL for ""
+ * and anything else.
+ */
+char *json_doc_text(const json_t *doc);
+
+/* The reverse for text an API returns: its JSON value (any, a scalar too),
+ * or the text as a string when it is not JSON; NULL for NULL text. */
+json_t *json_doc_parse(const char *text);
+
 /* A new JSON string of s, "" for NULL. */
 json_t *json_string_or_empty(const char *s);
 

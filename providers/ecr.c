@@ -87,11 +87,7 @@ static int repo_lifecycle(const struct provider_ctx *ctx, const char *name, json
 		err_clear(err);
 	}
 	text = json_string_value(json_object_get(res, "lifecyclePolicyText"));
-	if (text) {
-		*policy = json_loads(text, JSON_DECODE_ANY, NULL);
-		if (!*policy)
-			*policy = json_string(text);
-	}
+	*policy = json_doc_parse(text);
 	rc = 0;
 out:
 	json_decref(in);
@@ -224,20 +220,11 @@ static int ecr_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 }
 
 /* The lifecycle policy as the text AWS takes (owned), or NULL for none. */
-static char *lifecycle_text(json_t *policy)
-{
-	if (json_is_string(policy))
-		return json_string_length(policy) ? xstrdup(json_string_value(policy)) : NULL;
-	if (json_is_object(policy) || json_is_array(policy))
-		return json_dumps(policy, JSON_COMPACT | JSON_SORT_KEYS);
-	return NULL;
-}
-
 /* Puts the lifecycle policy, or deletes it when policy is empty. */
 static int put_lifecycle(const struct provider_ctx *ctx, const char *name, json_t *policy,
 			 struct cairn_err *err)
 {
-	char *text = lifecycle_text(policy);
+	char *text = json_doc_text(policy);
 	json_t *in;
 	int rc;
 
@@ -295,10 +282,8 @@ static int ecr_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 			"the answer", ctx->name);
 		goto out;
 	}
-	text = has_policy(policy) ? lifecycle_text(policy) : NULL;
-	set_policy = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
-	if (text && !set_policy)
-		set_policy = json_string(text);
+	text = has_policy(policy) ? json_doc_text(policy) : NULL;
+	set_policy = json_doc_parse(text);
 	free(text);
 	*out = repo_attrs_of(repo, ptags_strip_owner(tags), set_policy, attrs);
 	rc = 0;

@@ -41,22 +41,15 @@ static int call_retry(const struct provider_ctx *ctx, const char *op, json_t *in
 /* A policy document as IAM takes it: owned text ("" for none). */
 static char *policy_text(json_t *doc)
 {
-	if (json_is_string(doc))
-		return xstrdup(json_string_value(doc));
-	if (json_is_object(doc) || json_is_array(doc))
-		return json_dumps(doc, JSON_COMPACT);
-	return xstrdup("");
+	char *t = json_doc_text(doc);
+
+	return t ? t : xstrdup("");
 }
 
 /* A policy document as IAM returns it (text) -> structure (new ref). */
 static json_t *policy_doc(const char *text)
 {
-	json_t *d;
-
-	if (!text)
-		return json_null();
-	d = json_loads(text, JSON_DECODE_ANY, NULL);
-	return d ? d : json_string(text);
+	return text ? json_doc_parse(text) : json_null();
 }
 
 /*

@@ -28,15 +28,6 @@ static const char *arn_topic_name(const char *arn)
 }
 
 /* A policy as SNS takes it (owned text), or NULL when policy is empty. */
-static char *policy_text(json_t *policy)
-{
-	if (json_is_string(policy))
-		return json_string_length(policy) ? xstrdup(json_string_value(policy)) : NULL;
-	if (json_is_object(policy) || json_is_array(policy))
-		return json_dumps(policy, JSON_COMPACT | JSON_SORT_KEYS);
-	return NULL;
-}
-
 /* The topic's attributes map and tag list: *attrs and *tags new refs, both
  * NULL when the topic does not exist. known: the tag list when already
  * read (borrowed), or NULL to ask ListTagsForResource. */
@@ -100,9 +91,7 @@ static json_t *topic_attrs(const char *arn, json_t *attrs, json_t *tags)
 			    json_boolean(attr_true(json_object_get(attrs,
 								   "ContentBasedDeduplication"))));
 	if (policy && *policy) {
-		json_t *p = json_loads(policy, JSON_DECODE_ANY, NULL);
-
-		json_object_set_new(o, "policy", p ? p : json_string(policy));
+		json_object_set_new(o, "policy", json_doc_parse(policy));
 	}
 	json_object_set_new(o, "tags", ptags_from_list(tags, "Key", "Value"));
 	return o;
@@ -191,7 +180,7 @@ static int sns_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	int fifo = json_is_true(json_object_get(attrs, "fifo_topic"));
 	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
 	json_t *tattrs = json_object(), *in = NULL, *res = NULL, *got = NULL, *tags_got = NULL;
-	char *policy = policy_text(json_object_get(attrs, "policy"));
+	char *policy = json_doc_text(json_object_get(attrs, "policy"));
 	const char *arn = NULL;
 	int rc = -1;
 
@@ -257,7 +246,7 @@ static int sns_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 		      json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
 {
 	const char *display = json_string_value(json_object_get(want, "display_name"));
-	char *policy = policy_text(json_object_get(want, "policy"));
+	char *policy = json_doc_text(json_object_get(want, "policy"));
 	int rc = -1;
 
 	*out = NULL;

@@ -17,17 +17,15 @@
 /* The filter policy as SNS takes it (owned text; "" removes it). */
 static char *policy_text(json_t *policy)
 {
-	if (json_is_string(policy))
-		return xstrdup(json_string_value(policy));
-	if (json_is_object(policy) || json_is_array(policy))
-		return json_dumps(policy, JSON_COMPACT | JSON_SORT_KEYS);
-	return xstrdup("");
+	char *t = json_doc_text(policy);
+
+	return t ? t : xstrdup("");
 }
 
 /* GetSubscriptionAttributes' map -> attribute object (new ref). */
 static json_t *sub_attrs(const char *arn, json_t *a)
 {
-	json_t *o = json_object(), *policy = NULL;
+	json_t *o = json_object();
 	const char *text = pstr_or(json_object_get(a, "FilterPolicy"), "");
 
 	json_object_set_new(o, "id", json_string(arn));
@@ -38,10 +36,8 @@ static json_t *sub_attrs(const char *arn, json_t *a)
 	json_object_set_new(o, "owner_id", json_string(pstr_or(json_object_get(a, "Owner"), "")));
 	json_object_set_new(o, "raw_message_delivery", json_boolean(
 		strcmp(pstr_or(json_object_get(a, "RawMessageDelivery"), "false"), "true") == 0));
-	if (*text)
-		policy = json_loads(text, 0, NULL);
 	/* Text that is not JSON is kept as text so drift still shows. */
-	json_object_set_new(o, "filter_policy", policy ? policy : json_string(text));
+	json_object_set_new(o, "filter_policy", json_doc_parse(text));
 	return o;
 }
 

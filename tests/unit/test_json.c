@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdlib.h>
 
 #include "lib/json.h"
 
@@ -72,6 +73,37 @@ static void test_string_or_empty(void **state)
 	json_decref(b);
 }
 
+static void test_doc_text_and_parse(void **state)
+{
+	json_t *obj = json_pack("{s:i,s:[s]}", "b", 1, "a", "x"), *str = json_string("{\"k\":1}");
+	json_t *empty = json_string(""), *num = json_integer(3), *v;
+	char *t;
+
+	t = json_doc_text(obj);
+	assert_string_equal(t, "{\"a\":[\"x\"],\"b\":1}");
+	v = json_doc_parse(t);
+	assert_true(json_equal(v, obj));
+	json_decref(v);
+	free(t);
+	t = json_doc_text(str);
+	assert_string_equal(t, "{\"k\":1}");
+	free(t);
+	assert_null(json_doc_text(empty));
+	assert_null(json_doc_text(num));
+	assert_null(json_doc_text(NULL));
+	assert_null(json_doc_parse(NULL));
+	v = json_doc_parse("not json");
+	assert_string_equal(json_string_value(v), "not json");
+	json_decref(v);
+	v = json_doc_parse("7");
+	assert_int_equal(json_integer_value(v), 7);
+	json_decref(v);
+	json_decref(obj);
+	json_decref(str);
+	json_decref(empty);
+	json_decref(num);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -79,6 +111,7 @@ int main(void)
 		cmocka_unit_test(test_is_nothing),
 		cmocka_unit_test(test_int_of),
 		cmocka_unit_test(test_string_or_empty),
+		cmocka_unit_test(test_doc_text_and_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
