@@ -279,32 +279,33 @@ static int cw_delete(const struct provider_ctx *ctx, const char *id, json_t *att
 
 /* Names are unique per region: adopt the alarm of that name only if it
  * carries this resource's ownership tags. */
-static int cw_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
-		   struct cairn_err *err)
+/* The alarm called name and its tags (see pnamed_fn). */
+static int cw_named(const struct provider_ctx *ctx, const char *name, json_t *want,
+		    json_t **out, json_t **tags, struct cairn_err *err)
 {
-	const char *name = pstr(attrs, "alarm_name");
-	json_t *found = json_object(), *a, *tags = NULL;
+	json_t *found = json_object(), *a;
 	int rc = -1;
 
 	*out = NULL;
-	if (!name) {
-		rc = 0;
-		goto out;
-	}
 	if (describe_chunk(ctx, &name, 0, 1, found, err) != 0)
 		goto out;
 	a = json_object_get(found, name);
 	if (a && pstr(a, "AlarmArn")) {
-		if (alarm_tags(ctx, pstr(a, "AlarmArn"), &tags, err) != 0)
+		if (alarm_tags(ctx, pstr(a, "AlarmArn"), tags, err) != 0)
 			goto out;
-		if (tags && ptags_owned_by(tags, "Key", "Value", ctx))
-			*out = alarm_attrs(a, tags, attrs);
+		if (*tags)
+			*out = alarm_attrs(a, *tags, want);
 	}
 	rc = 0;
 out:
 	json_decref(found);
-	json_decref(tags);
 	return rc;
+}
+
+static int cw_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		   struct cairn_err *err)
+{
+	return pfind_by_name(ctx, attrs, "alarm_name", cw_named, out, err);
 }
 
 const struct resource_ops aws_cloudwatch_metric_alarm_ops = {

@@ -412,6 +412,29 @@ int pread_created(const struct provider_ctx *ctx, pread_fn read, const char *ope
 	return pcreated_partial(out, id, key);
 }
 
+int pfind_by_name(const struct provider_ctx *ctx, json_t *attrs, const char *key,
+		  pnamed_fn named, json_t **out, struct cairn_err *err)
+{
+	const char *name = pstr(attrs, key);
+	json_t *tags = NULL;
+
+	*out = NULL;
+	if (!name)
+		return 0;
+	if (named(ctx, name, attrs, out, &tags, err) != 0) {
+		json_decref(*out);
+		*out = NULL;
+		json_decref(tags);
+		return -1;
+	}
+	if (*out && !ptags_owned_by(tags, "Key", "Value", ctx)) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	json_decref(tags);
+	return 0;
+}
+
 int pcall(const struct provider_ctx *ctx, const char *service, const char *operation,
 	  json_t *input, json_t **out, struct cairn_err *err)
 {

@@ -151,6 +151,24 @@ int pread_created(const struct provider_ctx *ctx, pread_fn read, const char *ope
 		  const char *what, const char *id, json_t *want, const char *key, json_t **out,
 		  struct cairn_err *err);
 
+/*
+ * What pfind_by_name asks of a type: the resource called name (want: the
+ * desired attributes, as a read's prior) as attributes (*out, new ref)
+ * and its tags as AWS reports them, ownership tags included (*tags, new
+ * ref: a [{"Key","Value"}] list); both NULL when nothing has the name.
+ */
+typedef int (*pnamed_fn)(const struct provider_ctx *ctx, const char *name, json_t *want,
+			 json_t **out, json_t **tags, struct cairn_err *err);
+
+/*
+ * find (crash recovery) for a type whose name is unique: the name is
+ * attrs[key]; what has it counts only when its tags carry ctx's ownership
+ * tags (a resource of the same name that is not ours is never adopted).
+ * *out NULL when there is nothing of ours.
+ */
+int pfind_by_name(const struct provider_ctx *ctx, json_t *attrs, const char *key,
+		  pnamed_fn named, json_t **out, struct cairn_err *err);
+
 /* aws_call with "OPERATION on NAME: " put before any error message. */
 int pcall(const struct provider_ctx *ctx, const char *service, const char *operation,
 	  json_t *input, json_t **out, struct cairn_err *err);

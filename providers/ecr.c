@@ -379,32 +379,32 @@ static int ecr_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 
 
 /* The name is unique per registry; adopt the repository only if our tags are on it. */
-static int ecr_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
-		    struct cairn_err *err)
+/* The repository called name and its tags (see pnamed_fn). */
+static int ecr_named(const struct provider_ctx *ctx, const char *name, json_t *want,
+		     json_t **out, json_t **tags, struct cairn_err *err)
 {
-	const char *name = json_string_value(json_object_get(attrs, "name"));
-	json_t *repo = NULL, *tags = NULL, *raw = NULL;
+	json_t *repo = NULL, *user = NULL;
 	int rc = -1;
 
 	*out = NULL;
-	if (!name)
-		return 0;
 	if (describe_one(ctx, name, &repo, err) != 0)
 		goto out;
 	if (repo) {
-		if (repo_tags(ctx, json_string_value(json_object_get(repo, "repositoryArn")),
-			      &tags, &raw, err) != 0)
-			goto out;
-		if (ptags_owned_by(raw, "Key", "Value", ctx) &&
-		    repo_attrs(ctx, repo, attrs, out, err) != 0)
+		if (repo_tags(ctx, pstr(repo, "repositoryArn"), &user, tags, err) != 0 ||
+		    repo_attrs(ctx, repo, want, out, err) != 0)
 			goto out;
 	}
 	rc = 0;
 out:
 	json_decref(repo);
-	json_decref(tags);
-	json_decref(raw);
+	json_decref(user);
 	return rc;
+}
+
+static int ecr_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		    struct cairn_err *err)
+{
+	return pfind_by_name(ctx, attrs, "name", ecr_named, out, err);
 }
 
 const struct resource_ops aws_ecr_repository_ops = {

@@ -492,21 +492,27 @@ out:
 
 /* Role names are unique per account: adopt the role of that name only if
  * it carries this resource's ownership tags. */
-static int iam_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
-		    struct cairn_err *err)
+/* The role called name and its tags (see pnamed_fn). */
+static int iam_named(const struct provider_ctx *ctx, const char *name, json_t *want,
+		     json_t **out, json_t **tags, struct cairn_err *err)
 {
-	const char *name = pstr(attrs, "name");
 	struct role_parts p;
 
 	*out = NULL;
-	if (!name)
-		return 0;
 	if (role_get(ctx, name, &p, err) != 0)
 		return -1;
-	if (p.role && ptags_owned_by(json_object_get(p.role, "Tags"), "Key", "Value", ctx))
-		*out = role_attrs(&p, attrs);
+	if (p.role) {
+		*out = role_attrs(&p, want);
+		*tags = json_incref(json_object_get(p.role, "Tags"));
+	}
 	parts_free(&p);
 	return 0;
+}
+
+static int iam_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		    struct cairn_err *err)
+{
+	return pfind_by_name(ctx, attrs, "name", iam_named, out, err);
 }
 
 const struct resource_ops aws_iam_role_ops = {
