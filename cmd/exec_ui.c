@@ -73,13 +73,16 @@ int ui_lock(struct state *st, const char *stack, const char *operation, int time
 	return 0;
 }
 
-void ui_unlock(struct state *st, const char *stack)
+int ui_unlock(struct state *st, const char *stack)
 {
 	struct cairn_err err;
 
 	err_clear(&err);
-	if (state_unlock(st, stack, &err) < 0)
+	if (state_unlock(st, stack, &err) < 0) {
 		msg_err(&err);
+		return -1;
+	}
+	return 0;
 }
 
 int ui_parse_count(const char *s)
@@ -610,8 +613,9 @@ int ui_apply(const struct ui_apply_args *a, const struct global_opts *g)
 	}
 out:
 	ui_progress_free(prog);
-	if (locked)
-		ui_unlock(st, stack_name);
+	/* S3 state: the last upload, or the errored copy after a 412 (exit 1). */
+	if (locked && ui_unlock(st, stack_name) < 0 && rc != 130)
+		rc = 1;
 	exec_result_free(&res);
 	json_decref(outputs);
 	json_decref(summary);

@@ -23,7 +23,9 @@ const volatile sig_atomic_t *ui_cancel_flag(void);
 /* Takes the stack's lock, printing the takeover warning or the holder
  * message. Returns 0, or -1 (printed). */
 int ui_lock(struct state *st, const char *stack, const char *operation, int timeout_s);
-void ui_unlock(struct state *st, const char *stack);
+/* Releases it; -1 (printed) when a remote state's last write failed or
+ * met a conflict (then the run must exit 1). */
+int ui_unlock(struct state *st, const char *stack);
 
 /* Progress printer: exec_opts.on_event = ui_progress_event, event_ctx = the
  * printer. A thread prints "Still creating... [10s elapsed]" lines. */

@@ -98,7 +98,8 @@ const size_t cmd_table_len = sizeof(cmd_table) / sizeof(cmd_table[0]);
 
 static const char global_help[] =
 	"Global options (before or after the command):\n"
-	"      --state PATH     state file (default: $CAIRN_STATE or ./cairn.db)\n"
+	"      --state PATH|s3://BUCKET/KEY\n"
+	"                       state file or S3 object (default: $CAIRN_STATE or ./cairn.db)\n"
 	"      --profile NAME   AWS profile\n"
 	"      --region NAME    AWS region\n"
 	"      --no-color       no colour (also when NO_COLOR is set)\n"
