@@ -66,13 +66,19 @@ const struct cmd cmd_table[] = {
 	 "usage: cairn import [-f FILE] [--var NAME=VALUE]... NAME ID\n\n"
 	 "NAME must be declared in the stack; ID is the id shown in the AWS console\n"
 	 "(VPC id, target group ARN, table name, topic ARN, ...).\n\n" STACK_HELP},
-	{"state", cmd_state, "inspect or edit the state: list, show, rm",
+	{"state", cmd_state, "inspect, edit or move the state: list, show, rm, pull, push",
 	 "usage: cairn state list [-f FILE]\n"
 	 "       cairn state show NAME [--json] [-f FILE]\n"
-	 "       cairn state rm NAME [-f FILE]\n\n"
+	 "       cairn state rm NAME [-f FILE]\n"
+	 "       cairn state pull [STATEFILE]\n"
+	 "       cairn state push STATEFILE [--force] [--lock-timeout SECS]\n\n"
 	 "list: one line per resource: NAME<TAB>TYPE<TAB>ID, sorted by NAME.\n"
 	 "show: the recorded attributes of one resource.\n"
-	 "rm:   forget a resource without deleting it.\n\n" STACK_HELP},
+	 "rm:   forget a resource without deleting it.\n"
+	 "pull: write the whole state (local or S3) to STATEFILE as a local state,\n"
+	 "      or print 'state list' of it without STATEFILE.\n"
+	 "push: replace the state with STATEFILE under the lock; refuses a file of\n"
+	 "      another lineage or an older serial unless --force.\n\n" STACK_HELP},
 	{"force-unlock", cmd_force_unlock, "remove a stale lock",
 	 "usage: cairn force-unlock [-f FILE] [--yes]\n\n"
 	 "Removes the stack's lock after asking for confirmation.\n\n" STACK_HELP
