@@ -1103,6 +1103,7 @@ int state_replace(struct state *st, const char *path, struct cairn_err *err)
 
 #define GATHER_QUIET_MS 5      /* no commit for this long: the wave is complete */
 #define GATHER_MAX_MS 50       /* but never wait longer before an upload */
+#define UNKNOWN_KEEP 8
 
 struct remote {
 	struct state_remote_ops ops;
@@ -1127,6 +1128,8 @@ struct remote {
 	char *lock_body;
 	time_t next_beat;
 	uint64_t uploads, bytes;
+	char unknown[UNKNOWN_KEEP][33]; /* see remember_unknown */
+	size_t n_unknown;
 };
 
 void state_remote_info_free(struct state_remote_info *i)
@@ -1184,6 +1187,26 @@ static void set_conflict(struct remote *rm, const char *why)
 	pthread_cond_broadcast(&rm->cv);
 }
 
+/* Write ids of our uploads that failed without an answer: any of them
+ * may have landed. rm->mu held. */
+static void remember_unknown(struct remote *rm, const char *id)
+{
+	snprintf(rm->unknown[rm->n_unknown % UNKNOWN_KEEP], 33, "%s", id);
+	rm->n_unknown++;
+}
+
+static int unknown_write(struct remote *rm, const char *id)
+{
+	size_t i;
+	int found = 0;
+
+	pthread_mutex_lock(&rm->mu);
+	for (i = 0; i < UNKNOWN_KEEP && i < rm->n_unknown; i++)
+		found |= strcmp(rm->unknown[i], id) == 0;
+	pthread_mutex_unlock(&rm->mu);
+	return found;
+}
+
 /*
  * One upload of the current image. Returns 0, 1 on a conflict, -1 with
  * err. Called with no lock held; takes io, then st->mu for the image.
@@ -1198,7 +1221,7 @@ static int upload(struct state *st, struct cairn_err *err)
 	char etag[128], write_id[33], num[32];
 	json_t *meta;
 	uint64_t gen;
-	int exists, rc = -1, r;
+	int exists, rc = -1, r, tries;
 
 	pthread_mutex_lock(&rm->io);
 	pthread_mutex_lock(&st->mu);
@@ -1221,21 +1244,45 @@ static int upload(struct state *st, struct cairn_err *err)
 	meta = json_pack("{s:s,s:s,s:s,s:s,s:s}", "cairn-format", STATE_FORMAT,
 			 "cairn-state-version", STATE_VERSION_TEXT, "cairn-serial", num,
 			 "cairn-write-id", write_id, "cairn-lock-id", rm->lock_id);
-	r = rm->ops.put(rm->ops.ctx, rm->key, img, (size_t)len, exists ? etag : NULL, meta, &info,
-			err);
-	json_decref(meta);
-	if (r == STATE_REMOTE_CONFLICT) {
-		/* Our own earlier attempt may have landed (a lost answer, retried). */
+	for (tries = 0;; tries++) {
+		const char *landed;
 		struct cairn_err herr;
+		int hr;
 
+		state_remote_info_free(&info);
+		r = rm->ops.put(rm->ops.ctx, rm->key, img, (size_t)len, exists ? etag : NULL, meta,
+				&info, err);
+		if (r != STATE_REMOTE_CONFLICT)
+			break;
+		/* Our own attempt may have landed with its answer lost (this one,
+		 * retried by the client, or an earlier upload that failed so). */
 		err_clear(&herr);
-		if (rm->ops.head(rm->ops.ctx, rm->key, &head, &herr) == 0 &&
-		    meta_str(&head, "cairn-write-id") &&
-		    strcmp(meta_str(&head, "cairn-write-id"), write_id) == 0) {
+		state_remote_info_free(&head);
+		hr = rm->ops.head(rm->ops.ctx, rm->key, &head, &herr);
+		landed = meta_str(&head, "cairn-write-id");
+		if (hr < 0) {
+			/* Not known whose write it is: a failed upload, not a
+			 * conflict; the next attempt asks again. */
+			*err = herr;
+			r = -1;
+			break;
+		}
+		if (hr == 0 && landed && strcmp(landed, write_id) == 0) {
 			snprintf(info.etag, sizeof(info.etag), "%s", head.etag);
 			r = 0;
+			break;
 		}
+		if (hr != 0 || !landed || !unknown_write(rm, landed) || tries >= 3)
+			break;
+		/* An earlier write of ours is there: write this newer image over it. */
+		snprintf(etag, sizeof(etag), "%s", head.etag);
+		exists = 1;
 	}
+	json_decref(meta);
+	pthread_mutex_lock(&rm->mu);
+	if (r < 0)
+		remember_unknown(rm, write_id);
+	pthread_mutex_unlock(&rm->mu);
 	pthread_mutex_lock(&rm->mu);
 	if (r == 0) {
 		snprintf(rm->etag, sizeof(rm->etag), "%s", info.etag);
@@ -1263,6 +1310,40 @@ out:
 	return rc;
 }
 
+/* ---- the remote lock ---- */
+
+struct rholder {
+	char id[64], host[256], user[128], operation[64], started[32], ci_job[512];
+	long pid;
+	int lease_s;
+};
+
+static void parse_holder(const char *text, size_t len, struct rholder *h)
+{
+	json_t *o = json_loadb(text, len, 0, NULL);
+
+	memset(h, 0, sizeof(*h));
+	snprintf(h->id, sizeof(h->id), "%s", json_string_value(json_object_get(o, "id")) ?: "");
+	snprintf(h->host, sizeof(h->host), "%s", json_string_value(json_object_get(o, "host")) ?: "?");
+	snprintf(h->user, sizeof(h->user), "%s", json_string_value(json_object_get(o, "user")) ?: "?");
+	snprintf(h->operation, sizeof(h->operation), "%s",
+		 json_string_value(json_object_get(o, "operation")) ?: "?");
+	snprintf(h->started, sizeof(h->started), "%s",
+		 json_string_value(json_object_get(o, "started")) ?: "?");
+	snprintf(h->ci_job, sizeof(h->ci_job), "%s",
+		 json_string_value(json_object_get(o, "ci_job")) ?: "");
+	h->pid = (long)json_integer_value(json_object_get(o, "pid"));
+	h->lease_s = (int)json_integer_value(json_object_get(o, "lease_seconds"));
+	json_decref(o);
+}
+
+static void describe_rholder(const struct rholder *h, char *buf, size_t len)
+{
+	snprintf(buf, len, "pid %ld on host '%.100s' (user %.60s) since %s (operation: %s%s%.200s)",
+		 h->pid, h->host, h->user, h->started, h->operation, h->ci_job[0] ? "; CI job " : "",
+		 h->ci_job);
+}
+
 /* Renews the lock's lease: the same holder record, written If-Match its ETag. */
 static void heartbeat(struct remote *rm)
 {
@@ -1271,6 +1352,7 @@ static void heartbeat(struct remote *rm)
 	char etag[128];
 	json_t *meta;
 	int r;
+	struct strbuf text;
 
 	err_clear(&err);
 	pthread_mutex_lock(&rm->io);
@@ -1281,6 +1363,23 @@ static void heartbeat(struct remote *rm)
 	r = rm->ops.put(rm->ops.ctx, rm->lock_key, rm->lock_body, strlen(rm->lock_body), etag, meta,
 			&info, &err);
 	json_decref(meta);
+	if (r == STATE_REMOTE_CONFLICT) {
+		/* Our own renewal may have landed with its answer lost: look. */
+		struct rholder h;
+		int gr;
+
+		strbuf_init(&text);
+		state_remote_info_free(&info);
+		gr = rm->ops.get(rm->ops.ctx, rm->lock_key, &text, &info, &err);
+		if (gr == 0) {
+			parse_holder(text.buf, text.len, &h);
+			if (strcmp(h.id, rm->lock_id) == 0)
+				r = 0;
+		} else if (gr < 0) {
+			r = -1;     /* unknown: the next beat tries again */
+		}
+		strbuf_free(&text);
+	}
 	pthread_mutex_lock(&rm->mu);
 	if (r == 0) {
 		snprintf(rm->lock_etag, sizeof(rm->lock_etag), "%s", info.etag);
@@ -1628,40 +1727,6 @@ static void remote_close(struct state *st)
 	sqlite3_close(st->db);
 	st->db = NULL;
 	remote_free(rm);
-}
-
-/* ---- the remote lock ---- */
-
-struct rholder {
-	char id[64], host[256], user[128], operation[64], started[32], ci_job[512];
-	long pid;
-	int lease_s;
-};
-
-static void parse_holder(const char *text, size_t len, struct rholder *h)
-{
-	json_t *o = json_loadb(text, len, 0, NULL);
-
-	memset(h, 0, sizeof(*h));
-	snprintf(h->id, sizeof(h->id), "%s", json_string_value(json_object_get(o, "id")) ?: "");
-	snprintf(h->host, sizeof(h->host), "%s", json_string_value(json_object_get(o, "host")) ?: "?");
-	snprintf(h->user, sizeof(h->user), "%s", json_string_value(json_object_get(o, "user")) ?: "?");
-	snprintf(h->operation, sizeof(h->operation), "%s",
-		 json_string_value(json_object_get(o, "operation")) ?: "?");
-	snprintf(h->started, sizeof(h->started), "%s",
-		 json_string_value(json_object_get(o, "started")) ?: "?");
-	snprintf(h->ci_job, sizeof(h->ci_job), "%s",
-		 json_string_value(json_object_get(o, "ci_job")) ?: "");
-	h->pid = (long)json_integer_value(json_object_get(o, "pid"));
-	h->lease_s = (int)json_integer_value(json_object_get(o, "lease_seconds"));
-	json_decref(o);
-}
-
-static void describe_rholder(const struct rholder *h, char *buf, size_t len)
-{
-	snprintf(buf, len, "pid %ld on host '%.100s' (user %.60s) since %s (operation: %s%s%.200s)",
-		 h->pid, h->host, h->user, h->started, h->operation, h->ci_job[0] ? "; CI job " : "",
-		 h->ci_job);
 }
 
 /* RFC 1123 ("Sun, 29 Nov 2026 10:00:00 GMT") to unix seconds; -1 if unparsable. */

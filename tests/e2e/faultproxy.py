@@ -7,11 +7,14 @@ verifies) after an optional added latency, or answers it with a fault:
   * a 503 ServiceUnavailable or a throttling error, in the wire format of the
     request's protocol (JSON error for X-Amz-Target / application/x-amz-json
     requests, EC2's <Response><Errors> for ec2, <ErrorResponse> for query);
-  * a dropped connection (closed without any answer).
+  * a dropped connection (closed without any answer);
+  * a lost answer (lost_answer_rate, for requests whose "METHOD PATH"
+    matches lost_answer_match): the request reaches moto and takes
+    effect, then the connection is closed without its answer.
 
-Faults are injected before the request reaches moto, so a fault never
-leaves a half-done operation behind: a client that retries correctly loses
-and duplicates nothing. Decisions come from a seeded random generator, so a
+Faults other than lost answers are injected before the request reaches
+moto, so they never leave a half-done operation behind: a client that
+retries correctly loses and duplicates nothing. Decisions come from a seeded random generator, so a
 run can be repeated. It counts requests and faults.
 
 Use in-process (FaultProxy(upstream, ...).start(); .url; .stop()) or as a
@@ -47,12 +50,16 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 class FaultProxy:
     """The proxy. Rates are probabilities per request (0 <= rate <= 1)."""
 
-    def __init__(self, upstream, port=0, latency_ms=0, fault_rate=0.0, drop_rate=0.0, seed=0):
+    def __init__(self, upstream, port=0, latency_ms=0, fault_rate=0.0, drop_rate=0.0, seed=0,
+                 lost_answer_rate=0.0, lost_answer_match=None):
         u = urllib.parse.urlsplit(upstream)
         self.up_host, self.up_port = u.hostname, u.port or 80
         self.latency_ms = latency_ms
         self.fault_rate = fault_rate
         self.drop_rate = drop_rate
+        self.lost_answer_rate = lost_answer_rate
+        self.lost_answer_match = re.compile(lost_answer_match) if lost_answer_match else None
+        self.lost_answers = 0  # requests forwarded whose answer was dropped
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.requests = 0      # requests received
@@ -91,6 +98,15 @@ class FaultProxy:
                 return ("503" if self.rng.random() < 0.5 else "throttle"), self.latency_ms
             self.forwarded += 1
             return "forward", self.latency_ms
+
+    def _lose_answer(self, method, path):
+        if not self.lost_answer_match or not self.lost_answer_match.search(method + " " + path):
+            return False
+        with self.lock:
+            if self.rng.random() >= self.lost_answer_rate:
+                return False
+            self.lost_answers += 1
+            return True
 
     def _handler(self):
         proxy = self
@@ -147,6 +163,9 @@ class FaultProxy:
                     conn.request(self.command, self.path, body=body, headers=headers)
                     resp = conn.getresponse()
                     data = resp.read()
+                    if proxy._lose_answer(self.command, self.path):
+                        self.close_connection = True
+                        return
                     extra = [(k, v) for k, v in resp.getheaders()
                              if k.lower() not in HOP_BY_HOP | {"content-length", "content-type",
                                                                "server", "date"}]

@@ -318,6 +318,28 @@ class TestS3Concurrency(S3StateCase):
         self.assert_exact("s3fence", ["topic_%d" % i for i in range(6)])
 
 
+class TestS3Faults(S3StateCase):
+    def test_apply_and_destroy_through_faults_and_lost_answers(self):
+        # 20% faults, and half of the answers to the state's and lock's PUTs lost
+        # after S3 took the write: cairn must recognise its own writes.
+        px = self.proxy(fault_rate=0.15, drop_rate=0.05, seed=11, lost_answer_rate=0.5,
+                        lost_answer_match=r"^PUT /%s/" % self.bucket)
+        env = {"AWS_ENDPOINT_URL": px.url, "AWS_MAX_ATTEMPTS": "10"}
+        self.write("stack.yaml", big_stack("s3faults", topics=2))
+        p = self.cairn("apply", "--auto-approve", env=env)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertGreater(px.lost_answers, 2)
+        self.assertGreater(px.faults + px.drops, 10)
+        names = sorted(self.state())
+        self.assertEqual(len(names), 14)
+        self.assert_exact("s3faults", names)
+        self.assert_noop_plan()
+        p = self.cairn("destroy", "--auto-approve", env=env)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assert_exact("s3faults", [])
+        self.assertEqual(self.keys(), [self.key])
+
+
 class TestS3CrashSafety(S3StateCase):
     def test_sigkill_then_apply_from_a_fresh_directory(self):
         rng = random.Random(KILL_SEED)

@@ -37,6 +37,7 @@ struct fake {
 	int etag_seq;
 	int puts;               /* writes of the state object */
 	int lost_answer;        /* next put lands but answers 412 */
+	int lost_error;         /* next put lands but fails as a connection error */
 };
 
 static struct fake fake;
@@ -123,7 +124,6 @@ static int f_put(void *ctx, const char *key, const void *data, size_t len, const
 	int rc = 0;
 
 	(void)ctx;
-	(void)err;
 	memset(info, 0, sizeof(*info));
 	pthread_mutex_lock(&fake.mu);
 	o = find(key, 0);
@@ -137,6 +137,10 @@ static int f_put(void *ctx, const char *key, const void *data, size_t len, const
 		if (fake.lost_answer) {
 			fake.lost_answer = 0;
 			rc = STATE_REMOTE_CONFLICT;     /* the retry's answer */
+		} else if (fake.lost_error) {
+			fake.lost_error = 0;
+			err_set(err, CAIRN_ENET, "connection reset");
+			rc = -1;
 		}
 	}
 	pthread_mutex_unlock(&fake.mu);
@@ -340,6 +344,18 @@ static void test_own_retried_write_is_recognised(void **ctx)
 	put_res(st, "b");
 	assert_int_equal(state_sync(st, &err), 0);
 	assert_int_equal(fake.puts, 2);
+	/* A write whose answer never came fails the sync, but it landed: the
+	 * next upload finds it (not a conflict) and writes over it. */
+	put_res(st, "c");
+	fake.lost_error = 1;
+	assert_int_equal(state_sync(st, &err), -1);
+	assert_int_equal(err.code, CAIRN_ENET);
+	put_res(st, "d");
+	assert_int_equal(state_sync(st, &err), 0);
+	assert_int_equal(fake.puts, 4);
+	state_close(st);
+	st = open_remote("h2", 60, 0, &err);
+	assert_int_equal(count(st), 4);
 	state_close(st);
 }
 
