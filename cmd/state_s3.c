@@ -220,10 +220,10 @@ static int parse_url(const char *url, char **bucket, char **key, char **kms, cha
 struct state *cmd_open_remote_state(const struct global_opts *g, int create)
 {
 	struct state_remote r = {0};
+	struct aws_client_opts o = {0};
 	struct s3_store *s;
 	struct passwd *pw = getpwuid(getuid());
 	struct cairn_err err;
-	struct global_opts g2 = *g;
 	struct state *st = NULL;
 	char *bucket, *key, *kms, *region, *job = NULL, host[256];
 	const char *lease = env_get(g->envp, "CAIRN_LOCK_LEASE");
@@ -235,11 +235,16 @@ struct state *cmd_open_remote_state(const struct global_opts *g, int create)
 			  "?kms_key_id=ID and &region=NAME", g->state_path);
 		goto out;
 	}
-	if (region)
-		g2.region = region;
+	/* The bucket's own client (common.c's cmd_aws_client would make a circle of files). */
+	o.envp = g->envp;
+	o.profile = g->profile;
+	o.region = region ? region : g->region;
+	o.verbose = g->verbose;
+	o.log = stderr;
 	s = xcalloc(1, sizeof(*s));
-	s->aws = cmd_aws_client(&g2, NULL);
+	s->aws = aws_client_new(&o, &err);
 	if (!s->aws) {
+		msg_err(&err);
 		free(s);
 		goto out;
 	}

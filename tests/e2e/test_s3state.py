@@ -212,6 +212,19 @@ class TestS3Errors(S3StateCase):
                       % (self.bucket, self.key), p.stderr)
         self.assertEqual(self.owned("s3ad"), {})
 
+    def test_force_unlock(self):
+        self.write("stack.yaml", topics_stack("s3fu", 1))
+        holder = {"id": "y" * 32, "host": "lost-runner", "pid": 77, "user": "ci",
+                  "operation": "destroy", "started": "2026-11-29T09:00:00Z",
+                  "lease_seconds": 3600}
+        self.s3.put_object(Bucket=self.bucket, Key=self.key + ".lock",
+                           Body=json.dumps(holder).encode())
+        p = self.cairn("force-unlock", "--yes", "--stack", "s3fu", check=0)
+        self.assertIn("pid 77 on host 'lost-runner'", p.stdout + p.stderr)
+        self.assertNotIn(self.key + ".lock", self.keys())
+        self.cairn("apply", "--auto-approve", check=0)
+        self.assert_exact("s3fu", ["topic_0"])
+
     def test_lock_of_another_host_then_expired_lease(self):
         self.write("stack.yaml", topics_stack("s3lk", 1))
         holder = {"id": "x" * 32, "host": "ci-runner-7", "pid": 4242, "user": "ci",
