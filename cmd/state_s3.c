@@ -58,12 +58,12 @@ static void explain(const struct s3_store *s, const char *op, const char *key,
 static void fill_info(json_t *out, const struct aws_blob_io *io, struct state_remote_info *info)
 {
 	json_t *meta = json_object_get(out, "Metadata");
+	const char *etag = json_string_value(json_object_get(out, "ETag"));
+	const char *modified = json_string_value(json_object_get(out, "LastModified"));
 
 	memset(info, 0, sizeof(*info));
-	snprintf(info->etag, sizeof(info->etag), "%s",
-		 json_string_value(json_object_get(out, "ETag")) ?: "");
-	snprintf(info->last_modified, sizeof(info->last_modified), "%s",
-		 json_string_value(json_object_get(out, "LastModified")) ?: "");
+	snprintf(info->etag, sizeof(info->etag), "%s", etag ? etag : "");
+	snprintf(info->last_modified, sizeof(info->last_modified), "%s", modified ? modified : "");
 	snprintf(info->date, sizeof(info->date), "%s", io->date);
 	info->meta = json_is_object(meta) ? json_incref(meta) : json_object();
 }

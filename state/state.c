@@ -1318,20 +1318,25 @@ struct rholder {
 	int lease_s;
 };
 
+/* o's string member name, or def (borrowed). */
+static const char *member_or(json_t *o, const char *name, const char *def)
+{
+	const char *v = json_string_value(json_object_get(o, name));
+
+	return v ? v : def;
+}
+
 static void parse_holder(const char *text, size_t len, struct rholder *h)
 {
 	json_t *o = json_loadb(text, len, 0, NULL);
 
 	memset(h, 0, sizeof(*h));
-	snprintf(h->id, sizeof(h->id), "%s", json_string_value(json_object_get(o, "id")) ?: "");
-	snprintf(h->host, sizeof(h->host), "%s", json_string_value(json_object_get(o, "host")) ?: "?");
-	snprintf(h->user, sizeof(h->user), "%s", json_string_value(json_object_get(o, "user")) ?: "?");
-	snprintf(h->operation, sizeof(h->operation), "%s",
-		 json_string_value(json_object_get(o, "operation")) ?: "?");
-	snprintf(h->started, sizeof(h->started), "%s",
-		 json_string_value(json_object_get(o, "started")) ?: "?");
-	snprintf(h->ci_job, sizeof(h->ci_job), "%s",
-		 json_string_value(json_object_get(o, "ci_job")) ?: "");
+	snprintf(h->id, sizeof(h->id), "%s", member_or(o, "id", ""));
+	snprintf(h->host, sizeof(h->host), "%s", member_or(o, "host", "?"));
+	snprintf(h->user, sizeof(h->user), "%s", member_or(o, "user", "?"));
+	snprintf(h->operation, sizeof(h->operation), "%s", member_or(o, "operation", "?"));
+	snprintf(h->started, sizeof(h->started), "%s", member_or(o, "started", "?"));
+	snprintf(h->ci_job, sizeof(h->ci_job), "%s", member_or(o, "ci_job", ""));
 	h->pid = (long)json_integer_value(json_object_get(o, "pid"));
 	h->lease_s = (int)json_integer_value(json_object_get(o, "lease_seconds"));
 	json_decref(o);

@@ -3,8 +3,9 @@
  *
  * One file may hold several stacks. Every mutating call runs in its own
  * transaction and bumps the stack's serial, so an apply that dies half-way
- * loses nothing it recorded. A state handle is used by one thread at a time
- * (the executor serializes its writes through one thread or a mutex).
+ * loses nothing it recorded. Calls on one handle are serialized by its
+ * mutex. A state kept in a remote object store (state_open_remote) runs
+ * one thread of its own that uploads commits and renews the lock.
  */
 #ifndef CAIRN_STATE_H
 #define CAIRN_STATE_H

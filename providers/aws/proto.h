@@ -5,7 +5,9 @@
  * JSON output shape or into an AWS error.
  *
  *   query (elbv2, sns, iam, sts, cloudwatch) and ec2: form-encoded body,
- *   XML response (shape facts from shapes.c); json 1.0/1.1: JSON both ways.
+ *   XML response (shape facts from shapes.c); json 1.0/1.1: JSON both ways;
+ *   rest-xml (s3, route53) and rest-json (lambda): method, URI, headers,
+ *   query and body placed by the shape table (proto_rest.c).
  */
 #ifndef CAIRN_PROTO_H
 #define CAIRN_PROTO_H

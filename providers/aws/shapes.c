@@ -12,6 +12,10 @@
  *
  * T is a shape name or a scalar code: s string, i integer, f float,
  * b boolean, t timestamp, p IAM policy document (URL-encoded by IAM).
+ *
+ * REST services add "METHOD URI ROOT NS" to the operation line, "@L" after
+ * a member's type for its location (u uri, q query, h header, H header
+ * prefix map, s status) and "=Member" after a structure's payload member.
  */
 #include <ctype.h>
 #include <string.h>

@@ -1,8 +1,9 @@
 /*
- * shapes: the facts the query and ec2 protocols need about the operations
- * cairn uses (which members are lists, maps, numbers, booleans; list
- * wrapping and flattening; wire names such as EC2's SubnetId.N for
- * SubnetIds), kept as one compact table written from botocore's models
+ * shapes: the facts the query, ec2 and REST protocols need about the
+ * operations cairn uses (which members are lists, maps, numbers, booleans;
+ * list wrapping and flattening; wire names such as EC2's SubnetId.N for
+ * SubnetIds; for REST, each operation's method and URI template and where
+ * each member travels), kept as one compact table written from botocore's models
  * (see shapes_gen.py for the notation). Operations not in the table fall
  * back on the protocols' generic conventions (see xml.c, proto_query.c).
  *
