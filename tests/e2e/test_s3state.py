@@ -12,9 +12,11 @@ in moto by their ownership tags.
   1, nothing lost; pushing the errored copy restores it
 - fencing: a run whose expired lease was taken over cannot write any more
 - state pull / push round trip, lineage and serial checks
-- errors: missing bucket, access denied, foreign and newer objects (left
-  untouched, ETag unchanged), a lock held by another host
+- errors: missing bucket, access denied (to the lock and to the state),
+  a bucket in another region, foreign and newer objects (left untouched,
+  ETag unchanged), a lock held by another host, force-unlock
 """
+import http.server
 import json
 import os
 import random
@@ -23,6 +25,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import harness
@@ -174,6 +177,35 @@ class TestS3Errors(S3StateCase):
         self.assertIn("bucket 'no-such-bucket-here' does not exist", p.stderr)
         self.assertEqual(self.owned("s3nb"), {})
 
+    def test_bucket_in_another_region(self):
+        # moto serves every bucket from every region, so S3's answer to a
+        # request sent to the wrong region comes from a stand-in server.
+        class Redirect(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = (b"<?xml version=\"1.0\"?><Error><Code>PermanentRedirect</Code>"
+                        b"<Message>The bucket you are attempting to access must be addressed "
+                        b"using the specified endpoint.</Message><RequestId>R1</RequestId>"
+                        b"</Error>")
+                self.send_response(301)
+                self.send_header("x-amz-bucket-region", "eu-west-1")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        srv = http.server.HTTPServer(("127.0.0.1", 0), Redirect)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        self.addCleanup(srv.server_close)
+        self.addCleanup(srv.shutdown)
+        self.write("stack.yaml", topics_stack("s3reg", 1))
+        p = self.cairn("plan", check=1, env={
+            "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:%d" % srv.server_address[1]})
+        self.assertIn("bucket '%s' is in another region" % self.bucket, p.stderr)
+        self.assertIn("the bucket is in region 'eu-west-1'", p.stderr)
+        self.assertIn("--region", p.stderr)
+
     def test_foreign_object_is_refused_and_untouched(self):
         self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=b"not a state")
         etag = self.head()["ETag"]
@@ -211,6 +243,16 @@ class TestS3Errors(S3StateCase):
         self.assertIn("access denied to s3://%s/%s.lock (s3:PutObject)"
                       % (self.bucket, self.key), p.stderr)
         self.assertEqual(self.owned("s3ad"), {})
+        # Reading the state denied: even plan stops, naming the action.
+        iam.put_user_policy(UserName="s3-reader", PolicyName="p", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "*"}]}))
+        p = self.cairn("plan", check=1, env={
+            "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]})
+        self.assertIn("access denied to s3://%s/%s (s3:GetObject)" % (self.bucket, self.key),
+                      p.stderr)
 
     def test_force_unlock(self):
         self.write("stack.yaml", topics_stack("s3fu", 1))
