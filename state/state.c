@@ -1241,9 +1241,11 @@ static int upload(struct state *st, struct cairn_err *err)
 	snprintf(num, sizeof(num), "%lld", serial);
 	/* Metadata says what the object is before anyone reads the body; the
 	 * write id recognises our own retried write after a lost answer. */
-	meta = json_pack("{s:s,s:s,s:s,s:s,s:s}", "cairn-format", STATE_FORMAT,
+	meta = json_pack("{s:s,s:s,s:s,s:s}", "cairn-format", STATE_FORMAT,
 			 "cairn-state-version", STATE_VERSION_TEXT, "cairn-serial", num,
-			 "cairn-write-id", write_id, "cairn-lock-id", rm->lock_id);
+			 "cairn-write-id", write_id);
+	if (rm->lock_id[0])     /* an empty header value would not survive the trip */
+		json_object_set_new(meta, "cairn-lock-id", json_string(rm->lock_id));
 	for (tries = 0;; tries++) {
 		const char *landed;
 		struct cairn_err herr;
@@ -1503,6 +1505,9 @@ int state_finish(struct state *st, struct cairn_err *err)
 	char path[64];
 	int conflict;
 
+	struct cairn_err xerr;
+	char why[1024];
+
 	if (!rm)
 		return 0;
 	if (state_sync(st, err) == 0)
@@ -1510,21 +1515,28 @@ int state_finish(struct state *st, struct cairn_err *err)
 	pthread_mutex_lock(&rm->mu);
 	conflict = rm->conflict;
 	pthread_mutex_unlock(&rm->mu);
-	if (!conflict)
-		return -1;
+	/* Whatever stopped the upload, what this run recorded must not be lost
+	 * with the working copy: it is kept next to the user. */
+	memcpy(why, conflict ? rm->conflict_msg : err->msg, sizeof(why) - 1);
+	why[sizeof(why) - 1] = '\0';
 	pthread_mutex_lock(&st->mu);
 	query_int(st->db, "SELECT coalesce(max(serial), 0) FROM stacks", &serial);
 	pthread_mutex_unlock(&st->mu);
 	snprintf(path, sizeof(path), "errored-%lld.db", serial);
-	if (state_export(st, path, err) < 0) {
-		err_prefix(err, "%s; and the local copy of this run's state could not be kept",
-			   rm->conflict_msg);
+	err_clear(&xerr);
+	if (state_export(st, path, &xerr) < 0) {
+		err_set(err, CAIRN_EIO, "%.900s; and this run's state could not be kept: %.900s",
+			why, xerr.msg);
 		return -1;
 	}
-	err_set(err, CAIRN_ESTALE, "%s: cairn started no new AWS call, recorded the calls in "
-		"flight, and kept this run's state in '%s' (the state in S3 was left as the other "
-		"writer made it); review both, then 'cairn state push %s --force' to restore it",
-		rm->conflict_msg, path, path);
+	if (conflict)
+		err_set(err, CAIRN_ESTALE, "%.900s: cairn started no new AWS call, recorded the calls "
+			"in flight, and kept this run's state in '%s' (the state in S3 was left as "
+			"the other writer made it); review both, then 'cairn state push %s --force' "
+			"to restore it", why, path, path);
+	else
+		err_set(err, CAIRN_EIO, "%.900s; this run's state is kept in '%s': once the bucket "
+			"can be written, 'cairn state push %s' puts it back", why, path, path);
 	return -1;
 }
 

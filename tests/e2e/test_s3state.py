@@ -110,6 +110,18 @@ class TestS3State(S3StateCase):
         p = self.cairn_in(d, "destroy", "--auto-approve", check=0)
         self.assert_exact("s3web", [])
 
+    def test_saved_plan_with_s3_state(self):
+        # plan takes no lock; --out still keeps the plan's sealing key in the state
+        self.write("stack.yaml", topics_stack("s3saved", 2))
+        self.cairn("plan", "--out", "p.bin", check=0)
+        self.assertEqual(self.keys(), [self.key])
+        self.assertNotIn("cairn-lock-id", self.head()["Metadata"])
+        p = self.cairn("apply", "--auto-approve", "p.bin", check=0)
+        self.assertIn("2 added", p.stdout)
+        self.assert_exact("s3saved", ["topic_0", "topic_1"])
+        p = self.cairn("apply", "--auto-approve", "p.bin", check=1)
+        self.assertIn("saved plan is stale", p.stderr)
+
     def test_kms_encryption_from_the_url(self):
         kms = self.boto("kms").create_key()["KeyMetadata"]["KeyId"]
         self.write("stack.yaml", topics_stack("s3kms", 1))

@@ -38,6 +38,7 @@ struct fake {
 	int puts;               /* writes of the state object */
 	int lost_answer;        /* next put lands but answers 412 */
 	int lost_error;         /* next put lands but fails as a connection error */
+	int unreachable;        /* every put fails as a connection error */
 };
 
 static struct fake fake;
@@ -127,7 +128,10 @@ static int f_put(void *ctx, const char *key, const void *data, size_t len, const
 	memset(info, 0, sizeof(*info));
 	pthread_mutex_lock(&fake.mu);
 	o = find(key, 0);
-	if ((if_match && (!o || strcmp(o->etag, if_match))) || (!if_match && o)) {
+	if (fake.unreachable) {
+		err_set(err, CAIRN_ENET, "connection refused");
+		rc = -1;
+	} else if ((if_match && (!o || strcmp(o->etag, if_match))) || (!if_match && o)) {
 		rc = STATE_REMOTE_CONFLICT;
 	} else {
 		store(key, data, len, meta);
@@ -359,6 +363,31 @@ static void test_own_retried_write_is_recognised(void **ctx)
 	state_close(st);
 }
 
+static void test_unreachable_store_keeps_the_run(void **ctx)
+{
+	struct cairn_err err;
+	struct state *st;
+
+	(void)ctx;
+	st = open_remote("h1", 60, 1, &err);
+	put_res(st, "a");
+	assert_int_equal(state_sync(st, &err), 0);
+	fake.unreachable = 1;
+	put_res(st, "b");
+	assert_int_equal(state_sync(st, &err), -1);
+	assert_int_equal(err.code, CAIRN_ENET);
+	/* What the run recorded is not lost with the working copy. */
+	assert_int_equal(state_finish(st, &err), -1);
+	assert_non_null(strstr(err.msg, "connection refused"));
+	assert_non_null(strstr(err.msg, "kept in 'errored-2.db'"));
+	assert_non_null(strstr(err.msg, "cairn state push errored-2.db"));
+	state_close(st);
+	st = state_open("errored-2.db", 0, &err);
+	assert_non_null(st);
+	assert_int_equal(count(st), 2);
+	state_close(st);
+}
+
 static void test_lock_held_expired_and_fenced(void **ctx)
 {
 	struct cairn_err err;
@@ -450,6 +479,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_conflict_keeps_an_errored_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_own_retried_write_is_recognised, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreachable_store_keeps_the_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_held_expired_and_fenced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dead_holder_on_this_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat_renews_the_lease, setup, teardown),
