@@ -142,14 +142,19 @@ static int s3_put(void *ctx, const char *key, const void *data, size_t len, cons
 	return rc;
 }
 
-static int s3_del(void *ctx, const char *key, struct cairn_err *err)
+static int s3_del(void *ctx, const char *key, const char *if_match, struct cairn_err *err)
 {
 	struct s3_store *s = ctx;
 	json_t *in = json_pack("{s:s,s:s}", "Bucket", s->bucket, "Key", key), *out = NULL;
-	int rc = aws_call(s->aws, "s3", "DeleteObject", in, &out, err);
+	int rc;
 
+	if (if_match)
+		json_object_set_new(in, "IfMatch", json_string(if_match));
+	rc = aws_call(s->aws, "s3", "DeleteObject", in, &out, err);
 	if (rc < 0 && !strcmp(err->remote.code, "NoSuchKey"))
 		rc = 0;
+	else if (rc < 0 && (err->remote.status == 412 || !strcmp(err->remote.code, "PreconditionFailed")))
+		rc = STATE_REMOTE_CONFLICT;
 	else if (rc < 0)
 		explain(s, "DeleteObject", key, err);
 	json_decref(in);

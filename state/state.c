@@ -1956,9 +1956,13 @@ static int remote_unlock(struct state *st, int force, struct cairn_err *err)
 		pthread_mutex_lock(&rm->io);
 		r = rm->ops.get(rm->ops.ctx, rm->lock_key, &text, &info, err);
 		if (r == 0) {
+			/* Ours, and still the very object we read: a takeover in between
+			 * makes the delete fail instead of removing the new holder's lock. */
 			parse_holder(text.buf, text.len, &h);
 			if (force || strcmp(h.id, rm->lock_id) == 0)
-				r = rm->ops.del(rm->ops.ctx, rm->lock_key, err);
+				r = rm->ops.del(rm->ops.ctx, rm->lock_key, force ? NULL : info.etag, err);
+			if (r == STATE_REMOTE_CONFLICT)
+				r = 0;
 		}
 		pthread_mutex_unlock(&rm->io);
 		strbuf_free(&text);

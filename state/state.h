@@ -163,8 +163,9 @@ struct state_remote_ops {
 	 * condition failed (412); -1 with err. */
 	int (*put)(void *ctx, const char *key, const void *data, size_t len, const char *if_match,
 		   json_t *meta, struct state_remote_info *info, struct cairn_err *err);
-	/* Deletes the object; absent is success. */
-	int (*del)(void *ctx, const char *key, struct cairn_err *err);
+	/* Deletes the object, if it still has the ETag if_match (NULL: whatever
+	 * it holds); absent is success; STATE_REMOTE_CONFLICT when it changed. */
+	int (*del)(void *ctx, const char *key, const char *if_match, struct cairn_err *err);
 	void (*release)(void *ctx);   /* called once by state_close; may be NULL */
 	void *ctx;
 };
