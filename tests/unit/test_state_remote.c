@@ -187,12 +187,12 @@ static struct state *open_remote(const char *host, int lease_s, int create, stru
 
 static void put_res(struct state *st, const char *name)
 {
-	struct state_resource r = {0};
+	struct state_view r = {0};
 	struct cairn_err err;
 
-	r.name = (char *)name;
+	r.name = name;
 	r.type = "aws_sns_topic";
-	r.id = (char *)name;
+	r.id = name;
 	r.attrs = json_pack("{s:s}", "id", name);
 	r.deps = json_array();
 	assert_int_equal(state_put(st, "web", &r, &err), 0);
@@ -403,6 +403,9 @@ static void test_lock_held_expired_and_fenced(void **ctx)
 	put_res(a, "a");
 	assert_int_equal(state_lock(a, "web", "apply", 0, &took, warn, &err), 0);
 	assert_int_equal(took, 0);
+	/* a's upload of "a" lands before b reads: b's fencing write must not
+	 * race a write b has not seen (that is a real conflict, tested above). */
+	assert_int_equal(state_sync(a, &err), 0);
 	b = open_remote("host-b", 30, 1, &err);
 	assert_int_equal(state_lock(b, "web", "apply", 0, &took, warn, &err), -1);
 	assert_int_equal(err.code, CAIRN_ELOCKED);
