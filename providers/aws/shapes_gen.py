@@ -32,7 +32,10 @@ OPS = {
         ReplaceRoute DeleteRoute AssociateRouteTable DisassociateRouteTable CreateSecurityGroup
         DescribeSecurityGroups DeleteSecurityGroup AuthorizeSecurityGroupIngress
         AuthorizeSecurityGroupEgress RevokeSecurityGroupIngress RevokeSecurityGroupEgress
-        CreateTags DeleteTags DescribeTags DescribeAvailabilityZones""",
+        CreateTags DeleteTags DescribeTags DescribeAvailabilityZones AllocateAddress
+        DescribeAddresses ReleaseAddress AssociateAddress DisassociateAddress CreateNatGateway
+        DescribeNatGateways DeleteNatGateway CreateVpcEndpoint DescribeVpcEndpoints
+        ModifyVpcEndpoint DeleteVpcEndpoints""",
     "elbv2": """CreateLoadBalancer DescribeLoadBalancers DeleteLoadBalancer CreateTargetGroup
         DescribeTargetGroups DeleteTargetGroup CreateListener DescribeListeners DeleteListener
         CreateRule DescribeRules DeleteRule ModifyTargetGroup ModifyTargetGroupAttributes
@@ -50,6 +53,9 @@ OPS = {
         PutUserPolicy""",
     "cloudwatch": """PutMetricAlarm DescribeAlarms DeleteAlarms TagResource UntagResource
         ListTagsForResource""",
+    "rds": """CreateDBSubnetGroup DescribeDBSubnetGroups ModifyDBSubnetGroup DeleteDBSubnetGroup
+        CreateDBInstance DescribeDBInstances ModifyDBInstance DeleteDBInstance
+        AddTagsToResource RemoveTagsFromResource ListTagsForResource""",
 }
 
 SCALAR = {"string": "s", "blob": "s", "integer": "i", "long": "i", "float": "f",

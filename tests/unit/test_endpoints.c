@@ -38,6 +38,13 @@ static const struct {
 	{ "ssm", AWS_PROTO_JSON, "2014-11-06", "ssm", "ssm", "1.1", "AmazonSSM", "SSM" },
 	{ "resourcegroupstaggingapi", AWS_PROTO_JSON, "2017-01-26", "tagging", "tagging", "1.1",
 	  "ResourceGroupsTaggingAPI_20170126", "Resource Groups Tagging API" },
+	{ "rds", AWS_PROTO_QUERY, "2014-10-31", "rds", "rds", NULL, NULL, "RDS" },
+	{ "kms", AWS_PROTO_JSON, "2014-11-01", "kms", "kms", "1.1", "TrentService", "KMS" },
+	{ "secretsmanager", AWS_PROTO_JSON, "2017-10-17", "secretsmanager", "secretsmanager", "1.1",
+	  "secretsmanager", "Secrets Manager" },
+	{ "acm", AWS_PROTO_JSON, "2015-12-08", "acm", "acm", "1.1", "CertificateManager", "ACM" },
+	{ "application-autoscaling", AWS_PROTO_JSON, "2016-02-06", "application-autoscaling",
+	  "application-autoscaling", "1.1", "AnyScaleFrontendService", "Application Auto Scaling" },
 };
 
 static void expect_str(const char *got, const char *want)
