@@ -19,6 +19,9 @@ extern const struct resource_ops aws_iam_role_ops, aws_cloudwatch_log_group_ops,
 extern const struct resource_ops aws_eip_ops;
 extern const struct resource_ops aws_nat_gateway_ops;
 extern const struct resource_ops aws_vpc_endpoint_ops;
+extern const struct resource_ops aws_kms_key_ops, aws_kms_alias_ops;
+extern const struct resource_ops aws_secretsmanager_secret_ops,
+	aws_secretsmanager_secret_version_ops;
 
 static const struct resource_ops *const registry[] = {
 	&aws_vpc_ops, &aws_subnet_ops, &aws_internet_gateway_ops, &aws_route_table_ops,
@@ -33,6 +36,8 @@ static const struct resource_ops *const registry[] = {
 	&aws_eip_ops,
 	&aws_nat_gateway_ops,
 	&aws_vpc_endpoint_ops,
+	&aws_kms_key_ops, &aws_kms_alias_ops,
+	&aws_secretsmanager_secret_ops, &aws_secretsmanager_secret_version_ops,
 };
 
 const struct resource_ops *provider_lookup(const char *type)

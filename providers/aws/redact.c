@@ -18,8 +18,8 @@
 static const char *const secret_keys[] = {
 	"token", "sessiontoken", "securitytoken", "x-amz-security-token", "secretaccesskey",
 	"aws_secret_access_key", "aws_session_token", "webidentitytoken", "authorizationtoken",
-	"password", "secretstring", "privatekey", "clientsecret", "x-amz-signature", "signature",
-	"x-aws-ec2-metadata-token",
+	"password", "secretstring", "secretbinary", "privatekey", "clientsecret", "x-amz-signature",
+	"signature", "x-aws-ec2-metadata-token",
 };
 /* ... and names ending like these (MasterUserPassword, NewPassword). */
 static const char *const secret_suffixes[] = {
