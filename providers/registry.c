@@ -24,6 +24,7 @@ extern const struct resource_ops aws_secretsmanager_secret_ops,
 	aws_secretsmanager_secret_version_ops;
 extern const struct resource_ops aws_acm_certificate_ops;
 extern const struct resource_ops aws_db_subnet_group_ops, aws_db_instance_ops;
+extern const struct resource_ops aws_appautoscaling_target_ops, aws_appautoscaling_policy_ops;
 
 static const struct resource_ops *const registry[] = {
 	&aws_vpc_ops, &aws_subnet_ops, &aws_internet_gateway_ops, &aws_route_table_ops,
@@ -42,6 +43,7 @@ static const struct resource_ops *const registry[] = {
 	&aws_secretsmanager_secret_ops, &aws_secretsmanager_secret_version_ops,
 	&aws_acm_certificate_ops,
 	&aws_db_subnet_group_ops, &aws_db_instance_ops,
+	&aws_appautoscaling_target_ops, &aws_appautoscaling_policy_ops,
 };
 
 const struct resource_ops *provider_lookup(const char *type)
