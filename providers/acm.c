@@ -311,6 +311,9 @@ static int cert_update(const struct provider_ctx *ctx, const char *id, json_t *o
 	int rc = -1;
 
 	*out = NULL;
+	if (pchanged(changed, "tags") &&
+	    cert_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
+		goto out;
 	if (pchanged(changed, "options")) {
 		in = json_pack("{s:s,s:{s:s}}", "CertificateArn", id, "Options",
 			       "CertificateTransparencyLoggingPreference",
@@ -320,9 +323,6 @@ static int cert_update(const struct provider_ctx *ctx, const char *id, json_t *o
 		if (pcall_void(ctx, SVC, "UpdateCertificateOptions", in, err) != 0)
 			goto out;
 	}
-	if (pchanged(changed, "tags") &&
-	    cert_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
-		goto out;
 	if (cert_read(ctx, id, want, out, err) != 0)
 		goto out;
 	if (!*out) {

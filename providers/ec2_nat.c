@@ -29,15 +29,18 @@
 /* ---- shared: find by ownership tags, wait for a state ---- */
 
 /*
- * The id (id_key) of the item of op that carries ctx's ownership tags and
+ * The id (id_key) of the item of op (whose filter list is the member
+ * filter_member: "Filters", or "Filter" for DescribeNatGateways) that
+ * carries ctx's ownership tags and
  * whose State is not one of dead (NULL-terminated, may be NULL); *id NULL
  * when there is none. A replaced NAT gateway, say, stays listed as
  * "deleted" with the same tags as its successor.
  */
-static int find_live(const struct provider_ctx *ctx, const char *op, const char *result_key,
-		     const char *id_key, const char *const *dead, char **id, struct cairn_err *err)
+static int find_live(const struct provider_ctx *ctx, const char *op, const char *filter_member,
+		     const char *result_key, const char *id_key, const char *const *dead, char **id,
+		     struct cairn_err *err)
 {
-	json_t *in = json_pack("{s:[{s:s,s:[s]},{s:s,s:[s]}]}", "Filters",
+	json_t *in = json_pack("{s:[{s:s,s:[s]},{s:s,s:[s]}]}", filter_member,
 			       "Name", "tag:" OWNER_TAG_STACK, "Values", ctx->stack,
 			       "Name", "tag:" OWNER_TAG_RESOURCE, "Values", ctx->name);
 	json_t *items = NULL, *item;
@@ -359,7 +362,7 @@ static int eip_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 	int rc;
 
 	*out = NULL;
-	if (find_live(ctx, "DescribeAddresses", "Addresses", "AllocationId", NULL, &id, err) != 0)
+	if (find_live(ctx, "DescribeAddresses", "Filters", "Addresses", "AllocationId", NULL, &id, err) != 0)
 		return -1;
 	rc = id ? eip_read(ctx, id, attrs, out, err) : 0;
 	free(id);
@@ -377,6 +380,44 @@ const struct resource_ops aws_eip_ops = {
 };
 
 /* ---- aws_nat_gateway ---- */
+
+/*
+ * DescribeNatGateways of ids[0, n) filtered on nat-gateway-id into a new
+ * object id -> item. Its filter list is the member "Filter" (singular, as
+ * in the model; "Filters" would be ignored by AWS), so ec2.h's helper,
+ * which sends "Filters", does not fit.
+ */
+#define NAT_FILTER_MAX 100
+static int nat_describe_ids(const struct provider_ctx *const *ctxs, size_t n,
+			    const char *const *ids, json_t **byid, struct cairn_err *err)
+{
+	size_t start, i;
+
+	*byid = json_object();
+	for (start = 0; start < n; start += NAT_FILTER_MAX) {
+		size_t end = start + NAT_FILTER_MAX < n ? start + NAT_FILTER_MAX : n;
+		json_t *values = json_array(), *in, *items = NULL, *g;
+
+		for (i = start; i < end; i++)
+			json_array_append_new(values, json_string(ids[i]));
+		in = json_pack("{s:[{s:s,s:o}]}", "Filter", "Name", "nat-gateway-id",
+			       "Values", values);
+		if (aws_call_all(ctxs[0]->aws, "ec2", "DescribeNatGateways", in, "NatGateways",
+				 &items, err) != 0) {
+			json_decref(in);
+			err_prefix(err, "DescribeNatGateways on %s", ctxs[start]->name);
+			json_decref(*byid);
+			*byid = NULL;
+			return -1;
+		}
+		json_decref(in);
+		json_array_foreach(items, i, g)
+			if (pstr(g, "NatGatewayId"))
+				json_object_set(*byid, pstr(g, "NatGatewayId"), g);
+		json_decref(items);
+	}
+	return 0;
+}
 
 static json_t *nat_attrs(json_t *g)
 {
@@ -412,8 +453,7 @@ static int nat_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 
 	for (i = 0; i < n; i++)
 		outs[i] = NULL;
-	if (ec2_describe_ids(ctxs, n, ids, "DescribeNatGateways", "NatGateways",
-			     "nat-gateway-id", "NatGatewayId", NULL, &byid, err) != 0)
+	if (nat_describe_ids(ctxs, n, ids, &byid, err) != 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		g = json_object_get(byid, ids[i]);
@@ -439,8 +479,7 @@ static int nat_describe(const struct provider_ctx *ctx, const char *id, json_t *
 	json_t *byid = NULL;
 
 	*item = NULL;
-	if (ec2_describe_ids(&ctx, 1, &id, "DescribeNatGateways", "NatGateways", "nat-gateway-id",
-			     "NatGatewayId", NULL, &byid, err) != 0)
+	if (nat_describe_ids(&ctx, 1, &id, &byid, err) != 0)
 		return -1;
 	*item = json_incref(json_object_get(byid, id));
 	json_decref(byid);
@@ -524,7 +563,7 @@ static int nat_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 	int rc = -1;
 
 	*out = NULL;
-	if (find_live(ctx, "DescribeNatGateways", "NatGateways", "NatGatewayId", dead, &id,
+	if (find_live(ctx, "DescribeNatGateways", "Filter", "NatGateways", "NatGatewayId", dead, &id,
 		      err) != 0)
 		return -1;
 	if (!id)
@@ -865,7 +904,7 @@ static int vpce_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	int rc = -1;
 
 	*out = NULL;
-	if (find_live(ctx, "DescribeVpcEndpoints", "VpcEndpoints", "VpcEndpointId", dead, &id,
+	if (find_live(ctx, "DescribeVpcEndpoints", "Filters", "VpcEndpoints", "VpcEndpointId", dead, &id,
 		      err) != 0)
 		return -1;
 	if (!id)
