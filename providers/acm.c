@@ -46,6 +46,15 @@ static json_t *time_json(json_t *v)
 	return json_string(buf);
 }
 
+/* porder_like that takes over have (a new array). */
+static json_t *porder_stolen(json_t *have, json_t *prior)
+{
+	json_t *o = porder_like(have, prior);
+
+	json_decref(have);
+	return o;
+}
+
 static json_t *str_array_without(json_t *list, const char *skip)
 {
 	json_t *o = json_array(), *v;
@@ -73,7 +82,7 @@ static json_t *cert_attrs(json_t *c, json_t *tags, json_t *prior)
 	/* AWS lists the domain itself among the alternative names; the stack
 	 * (as Terraform's) names only the others */
 	json_object_set_new(o, "subject_alternative_names",
-			    porder_like(str_array_without(json_object_get(c,
+			    porder_stolen(str_array_without(json_object_get(c,
 									  "SubjectAlternativeNames"),
 							  domain),
 					json_object_get(prior, "subject_alternative_names")));
