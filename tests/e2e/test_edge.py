@@ -7,6 +7,7 @@ import json
 import unittest
 
 from family import FamilyCase
+from rewriteproxy import RewriteProxy
 
 STACK = "edge"
 
@@ -180,6 +181,22 @@ class NatGateway(EdgeCase):
         self.cairn("destroy", "--auto-approve", check=0)
         self.assertIsNone(self.nat(ids["nat"]))
         self.assertIsNone(self.address(ids["ip"]))
+
+    def test_create_waits_until_available(self):
+        """AWS keeps a NAT gateway pending for minutes: the apply waits (and
+        reports) until it is available, and the gateway is recorded once."""
+        px = RewriteProxy(self.moto.url, "DescribeNatGateways", "<state>available</state>",
+                          "<state>pending</state>", 12).start()
+        self.addCleanup(px.stop)
+        self.stack("nat", "aws_nat_gateway", {"subnet_id": self.subnet,
+                                              "allocation_id": self.eip()})
+        r = self.cairn("apply", "--auto-approve", env={"AWS_ENDPOINT_URL": px.url})
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertGreater(px.rewritten, 1, r.stdout)
+        self.assertIn("nat: Still creating... [10s elapsed]", r.stdout)
+        self.assertRegex(r.stdout, r"nat: Created after 1\d\.\ds")
+        self.assertEqual(self.nat(self.ids()["nat"])["State"], "available")
+        self.cairn("destroy", "--auto-approve", check=0)
 
     def test_adopted_after_kill_mid_create(self):
         self.stack("kill", "aws_nat_gateway", {"subnet_id": self.subnet,

@@ -8,6 +8,7 @@ import os
 import unittest
 
 from family import FamilyCase
+from rewriteproxy import RewriteProxy
 
 STACK = "rds"
 OWNER = {"cairn:stack": STACK}
@@ -245,6 +246,26 @@ class DbInstance(RdsCase):
         self.assert_noop()
         self.cairn("destroy", "--auto-approve", check=0)
         self.assertIsNone(self.db("rds-managed"))
+
+    def test_create_waits_until_available(self):
+        """AWS takes minutes to make an instance available: the apply waits
+        (with progress) and only then records it."""
+        px = RewriteProxy(self.moto.url, "DescribeDBInstances",
+                          "<DBInstanceStatus>available</DBInstanceStatus>",
+                          "<DBInstanceStatus>creating</DBInstanceStatus>", 11).start()
+        self.addCleanup(px.stop)
+        self.stack("db", "aws_db_instance", {
+            "identifier": "rds-wait", "engine": "mysql", "instance_class": "db.t3.micro",
+            "allocated_storage": 20, "username": "admin", "password": PASSWORD,
+            "skip_final_snapshot": True})
+        r = self.cairn("apply", "--auto-approve", env={"AWS_ENDPOINT_URL": px.url})
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertGreater(px.rewritten, 1, r.stdout)
+        self.assertIn("db: Still creating... [10s elapsed]", r.stdout)
+        self.assertEqual(self.ids()["db"], "rds-wait")
+        self.assert_noop()
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertIsNone(self.db("rds-wait"))
 
     def test_adopted_after_kill_mid_create(self):
         self.boto("rds").create_db_subnet_group(DBSubnetGroupName="rds-k",
