@@ -184,17 +184,22 @@ class NatGateway(EdgeCase):
 
     def test_create_waits_until_available(self):
         """AWS keeps a NAT gateway pending for minutes: the apply waits (and
-        reports) until it is available, and the gateway is recorded once."""
+        reports) until it is available, while independent work goes on."""
         px = RewriteProxy(self.moto.url, "DescribeNatGateways", "<state>available</state>",
                           "<state>pending</state>", 12).start()
         self.addCleanup(px.stop)
-        self.stack("nat", "aws_nat_gateway", {"subnet_id": self.subnet,
-                                              "allocation_id": self.eip()})
+        self.write("stack.json", json.dumps({"stack": STACK, "region": "us-east-1", "resources": {
+            "nat": {"type": "aws_nat_gateway",
+                    "properties": {"subnet_id": self.subnet, "allocation_id": self.eip()}},
+            "other": {"type": "aws_eip", "properties": {}}}}))
         r = self.cairn("apply", "--auto-approve", env={"AWS_ENDPOINT_URL": px.url})
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertGreater(px.rewritten, 1, r.stdout)
         self.assertIn("nat: Still creating... [10s elapsed]", r.stdout)
         self.assertRegex(r.stdout, r"nat: Created after 1\d\.\ds")
+        # the address did not wait for the gateway
+        self.assertLess(r.stdout.index("other: Created after"),
+                        r.stdout.index("nat: Still creating"))
         self.assertEqual(self.nat(self.ids()["nat"])["State"], "available")
         self.cairn("destroy", "--auto-approve", check=0)
 
