@@ -517,6 +517,90 @@ static int policy_read(const struct provider_ctx *ctx, const char *id, json_t *p
 	return 0;
 }
 
+/*
+ * A batch read: DescribeScalingPolicies takes the names of up to 50
+ * policies of one target, so the policies are read one call per target
+ * (and per 50 names).
+ */
+static int policy_read_batch(const struct provider_ctx *const *ctxs, size_t n,
+			     const char *const *ids, json_t *const *priors, json_t **outs,
+			     struct cairn_err *err)
+{
+	json_t *groups = json_object(), *found = json_object(), *names, *p;
+	const char *key;
+	size_t i, k;
+	int rc = -1;
+
+	for (i = 0; i < n; i++) {
+		char *ns = NULL, *res = NULL, *dim = NULL, *name = NULL, *g;
+
+		outs[i] = NULL;
+		if (split_id(ids[i], 4, &ns, &res, &dim, &name) != 0) {
+			err_set(err, CAIRN_EINVAL, "read on %s: '%s' is not a scaling policy id "
+				"(NAMESPACE/RESOURCE_ID/DIMENSION/NAME)", ctxs[i]->name, ids[i]);
+			goto out;
+		}
+		/* '\n' cannot occur in the parts: it separates them in the key */
+		g = xasprintf("%s\n%s\n%s", ns, res, dim);
+		if (!json_object_get(groups, g))
+			json_object_set_new(groups, g, json_pack("{s:I,s:[]}", "ctx", (json_int_t)i,
+								 "names"));
+		json_array_append_new(json_object_get(json_object_get(groups, g), "names"),
+				      json_string(name));
+		free(g);
+		free(ns);
+		free(res);
+		free(dim);
+		free(name);
+	}
+	json_object_foreach(groups, key, p) {
+		const char *nl1 = strchr(key, '\n'), *nl2 = strchr(nl1 + 1, '\n');
+		const struct provider_ctx *ctx = ctxs[json_integer_value(json_object_get(p, "ctx"))];
+		char *ns = xasprintf("%.*s", (int)(nl1 - key), key);
+		char *res = xasprintf("%.*s", (int)(nl2 - nl1 - 1), nl1 + 1);
+
+		names = json_object_get(p, "names");
+		for (k = 0; k < json_array_size(names); k += AAS_IDS_MAX) {
+			json_t *chunk = json_array(), *in, *items = NULL, *it;
+			size_t j;
+
+			for (j = k; j < k + AAS_IDS_MAX && j < json_array_size(names); j++)
+				json_array_append(chunk, json_array_get(names, j));
+			in = json_pack("{s:s,s:s,s:s,s:o}", "ServiceNamespace", ns, "ResourceId", res,
+				       "ScalableDimension", nl2 + 1, "PolicyNames", chunk);
+			if (aws_call_all(ctx->aws, SVC, "DescribeScalingPolicies", in,
+					 "ScalingPolicies", &items, err) != 0) {
+				err_prefix(err, "DescribeScalingPolicies on %s", ctx->name);
+				json_decref(in);
+				free(ns);
+				free(res);
+				goto out;
+			}
+			json_array_foreach(items, j, it) {
+				char *id = xasprintf("%s/%s/%s/%s", ns, res, nl2 + 1,
+						     pstr_or(json_object_get(it, "PolicyName"), ""));
+
+				json_object_set(found, id, it);
+				free(id);
+			}
+			json_decref(in);
+			json_decref(items);
+		}
+		free(ns);
+		free(res);
+	}
+	for (i = 0; i < n; i++)
+		if ((p = json_object_get(found, ids[i])))
+			outs[i] = policy_attrs(p);
+	rc = 0;
+out:
+	if (rc != 0)
+		pouts_clear(outs, n);
+	json_decref(groups);
+	json_decref(found);
+	return rc;
+}
+
 static char *policy_id(json_t *attrs)
 {
 	return xasprintf("%s/%s/%s/%s", pstr_or(json_object_get(attrs, "service_namespace"), ""),
@@ -632,6 +716,7 @@ const struct resource_ops aws_appautoscaling_policy_ops = {
 	.type = "aws_appautoscaling_policy",
 	.create = policy_create,
 	.read = policy_read,
+	.read_batch = policy_read_batch,
 	.update = policy_update,
 	.delete = policy_delete,
 	.find = policy_find,

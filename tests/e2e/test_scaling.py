@@ -195,6 +195,42 @@ class Policy(ScalingCase):
         self.cairn("destroy", "--auto-approve", check=0)
         self.assertIsNone(self.policy("service/sc/web", "steps"))
 
+    def test_two_policies_read_together(self):
+        """Policies of one target are read in one call; a change to one shows
+        as drift of that one only."""
+        def pol(name, value):
+            return {"type": "aws_appautoscaling_policy", "properties": {
+                "name": name, "policy_type": "TargetTrackingScaling",
+                "service_namespace": "${tgt.service_namespace}",
+                "resource_id": "${tgt.resource_id}",
+                "scalable_dimension": "${tgt.scalable_dimension}",
+                "target_tracking_scaling_policy_configuration": {
+                    "target_value": value, "predefined_metric_specification": {
+                        "predefined_metric_type": name}}}}
+        self.write("stack.json", json.dumps({"stack": STACK, "region": "us-east-1", "resources": {
+            "tgt": {"type": "aws_appautoscaling_target",
+                    "properties": self.target_props("service/sc/web")},
+            "cpu": pol("ECSServiceAverageCPUUtilization", 50),
+            "mem": pol("ECSServiceAverageMemoryUtilization", 60)}}))
+        self.apply()
+        self.assert_noop()
+        p = self.cairn("-v", "plan", check=0)
+        self.assertEqual(p.stderr.count("DescribeScalingPolicies ->"), 1, p.stderr)
+        self.boto("application-autoscaling").put_scaling_policy(
+            PolicyName="ECSServiceAverageMemoryUtilization", ServiceNamespace="ecs",
+            ResourceId="service/sc/web", ScalableDimension=DIM,
+            PolicyType="TargetTrackingScaling",
+            TargetTrackingScalingPolicyConfiguration={
+                "TargetValue": 80.0, "PredefinedMetricSpecification": {
+                    "PredefinedMetricType": "ECSServiceAverageMemoryUtilization"}})
+        p = self.assert_drift("mem", "target_value")
+        drift = p.stdout.split("Changed outside cairn:")[1].split("\n\n")[0]
+        self.assertNotIn("cpu", drift)
+        self.apply()
+        self.assert_noop()
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertIsNone(self.target("service/sc/web"))
+
     def test_adopted_after_kill_mid_create(self):
         self.boto("application-autoscaling").register_scalable_target(
             ServiceNamespace="ecs", ResourceId="service/sc/web", ScalableDimension=DIM,
