@@ -68,6 +68,44 @@ static json_t *str_list(json_t *items, const char *member)
 	return o;
 }
 
+/*
+ * aws_call_all for RDS's describe calls, which page with a bare "Marker"
+ * in the answer (no IsTruncated, no NextMarker): every page's result_key
+ * items into *items (new array). input is borrowed.
+ */
+static int rds_describe_all(const struct provider_ctx *ctx, const char *op, json_t *input,
+			    const char *result_key, json_t **items, struct cairn_err *err)
+{
+	json_t *in = json_deep_copy(input), *res = NULL;
+	int rc = -1;
+
+	*items = json_array();
+	for (;;) {
+		const char *marker;
+
+		if (aws_call(ctx->aws, SVC, op, in, &res, err) != 0)
+			goto out;
+		if (json_is_array(json_object_get(res, result_key)))
+			json_array_extend(*items, json_object_get(res, result_key));
+		marker = pstr(res, "Marker");
+		/* a marker that does not move would loop for ever */
+		if (!marker || !*marker || (pstr(in, "Marker") && !strcmp(marker, pstr(in, "Marker"))))
+			break;
+		json_object_set_new(in, "Marker", json_string(marker));
+		json_decref(res);
+		res = NULL;
+	}
+	rc = 0;
+out:
+	if (rc != 0) {
+		json_decref(*items);
+		*items = NULL;
+	}
+	json_decref(res);
+	json_decref(in);
+	return rc;
+}
+
 /* A recorded setting AWS cannot report: prior's value, else dflt (stolen). */
 static void keep(json_t *o, json_t *prior, const char *key, json_t *dflt)
 {
@@ -161,8 +199,8 @@ static int group_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 		rc = 0;
 		goto out;
 	}
-	if (aws_call_all(ctxs[0]->aws, SVC, "DescribeDBSubnetGroups", in, "DBSubnetGroups", &items,
-			 err) != 0) {
+	if (rds_describe_all(ctxs[0], "DescribeDBSubnetGroups", in, "DBSubnetGroups", &items,
+			     err) != 0) {
 		if (n == 1 && perr_is(err, "DBSubnetGroupNotFoundFault")) {
 			err_clear(err);
 			rc = 0;
@@ -427,8 +465,7 @@ static int db_chunk(const struct provider_ctx *ctx, const char *const *ids, size
 	for (i = from; i < to; i++)
 		json_array_append_new(values, json_string(ids[i]));
 	in = json_pack("{s:[{s:s,s:o}]}", "Filters", "Name", "db-instance-id", "Values", values);
-	if (aws_call_all(ctx->aws, SVC, "DescribeDBInstances", in, "DBInstances", &items,
-			 err) != 0) {
+	if (rds_describe_all(ctx, "DescribeDBInstances", in, "DBInstances", &items, err) != 0) {
 		err_prefix(err, "DescribeDBInstances on %s", ctx->name);
 		goto out;
 	}
