@@ -29,7 +29,7 @@ int cmd_import(int argc, char **argv, const struct global_opts *g)
 	json_t *out = NULL, *hist = NULL;
 	const char *name, *id;
 	long idx;
-	int opt, rc = 1, locked = 0, found = 0;
+	int opt, rc = 1, locked = 0, found = 0, irc;
 
 	err_clear(&err);
 	stack_args_init(&sa);
@@ -55,7 +55,7 @@ int cmd_import(int argc, char **argv, const struct global_opts *g)
 	}
 	res = &stack->resources[idx];
 	ops = provider_lookup(res->type);
-	if (!ops || !ops->import) {
+	if (!ops || (!ops->import && !ops->read)) {
 		msg_error("resource type '%s' cannot be imported", res->type);
 		goto out;
 	}
@@ -81,7 +81,14 @@ int cmd_import(int argc, char **argv, const struct global_opts *g)
 	ctx.stack = stack->name;
 	ctx.name = name;
 	ctx.cancel = ui_cancel_flag();
-	if (ops->import(&ctx, id, &out, &err) < 0) {
+	/* a type without its own import is read by the console id, with no prior */
+	if (ops->import) {
+		irc = ops->import(&ctx, id, &out, &err);
+	} else if ((irc = ops->read(&ctx, id, NULL, &out, &err)) == 0 && !out) {
+		err_set(&err, CAIRN_ENOTFOUND, "%s '%s' not found", res->type, id);
+		irc = -1;
+	}
+	if (irc < 0) {
 		err_prefix(&err, "cannot import '%s' as %s (%s)", id, name, res->type);
 		msg_err(&err);
 		goto out;
