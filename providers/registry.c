@@ -16,7 +16,8 @@ extern const struct resource_ops aws_ecs_task_definition_ops, aws_ecs_service_op
 	aws_sns_topic_subscription_ops;
 extern const struct resource_ops aws_iam_role_ops, aws_cloudwatch_log_group_ops,
 	aws_ssm_parameter_ops, aws_cloudwatch_metric_alarm_ops;
-extern const struct resource_ops aws_iam_policy_ops, aws_iam_role_policy_attachment_ops;
+extern const struct resource_ops aws_iam_policy_ops, aws_iam_role_policy_attachment_ops,
+	aws_ses_email_identity_ops, aws_cloudwatch_event_rule_ops, aws_cloudwatch_event_target_ops;
 
 static const struct resource_ops *const registry[] = {
 	&aws_vpc_ops, &aws_subnet_ops, &aws_internet_gateway_ops, &aws_route_table_ops,
@@ -29,6 +30,7 @@ static const struct resource_ops *const registry[] = {
 	&aws_iam_role_ops, &aws_cloudwatch_log_group_ops, &aws_ssm_parameter_ops,
 	&aws_cloudwatch_metric_alarm_ops,
 	&aws_iam_policy_ops, &aws_iam_role_policy_attachment_ops,
+	&aws_ses_email_identity_ops, &aws_cloudwatch_event_rule_ops, &aws_cloudwatch_event_target_ops,
 };
 
 const struct resource_ops *provider_lookup(const char *type)
