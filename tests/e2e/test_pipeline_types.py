@@ -435,3 +435,131 @@ class CodeBuild(PipeCase):
         self.kill_mid_create("kill", lambda: self.project("pipe-kill") is not None)
         self.destroy()
         self.assertIsNone(self.project("pipe-kill"))
+
+
+PIPE_TRUST = {"Version": "2012-10-17",
+              "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                             "Principal": {"Service": "codepipeline.amazonaws.com"}}]}
+
+
+def pipeline_stages(topic):
+    """Source -> build -> approval (SNS) -> ECS deploy + health-check Lambda."""
+    return [
+        {"name": "Source", "action": [{
+            "name": "Source", "category": "Source", "owner": "AWS", "provider": "CodeCommit",
+            "version": "1", "output_artifacts": ["src"],
+            "configuration": {"RepositoryName": "app", "BranchName": "main",
+                              "PollForSourceChanges": "false"}}]},
+        {"name": "Build", "action": [{
+            "name": "Build", "category": "Build", "owner": "AWS", "provider": "CodeBuild",
+            "version": "1", "input_artifacts": ["src"], "output_artifacts": ["image"],
+            "configuration": {"ProjectName": "pipe-build"}}]},
+        {"name": "Approve", "action": [{
+            "name": "Approve", "category": "Approval", "owner": "AWS", "provider": "Manual",
+            "version": "1",
+            "configuration": {"NotificationArn": topic, "CustomData": "Ship to production?"}}]},
+        {"name": "Deploy", "action": [
+            {"name": "Deploy", "category": "Deploy", "owner": "AWS", "provider": "ECS",
+             "version": "1", "input_artifacts": ["image"],
+             "configuration": {"ClusterName": "prod", "ServiceName": "app",
+                               "FileName": "imagedefinitions.json"}},
+            {"name": "HealthCheck", "category": "Invoke", "owner": "AWS", "provider": "Lambda",
+             "version": "1", "run_order": 2,
+             "configuration": {"FunctionName": "health-check", "UserParameters": "prod"}}]},
+    ]
+
+
+class CodePipeline(PipeCase):
+    def pipeline(self, name):
+        cp = self.boto("codepipeline")
+        try:
+            return cp.get_pipeline(name=name)
+        except cp.exceptions.PipelineNotFoundException:
+            return None
+
+    def tags(self, arn):
+        return {t["key"]: t["value"] for t in
+                self.boto("codepipeline").list_tags_for_resource(resourceArn=arn)["tags"]}
+
+    def setup_deps(self):
+        iam = self.boto("iam")
+        try:
+            role = iam.get_role(RoleName="pipe-cp")["Role"]["Arn"]
+        except iam.exceptions.NoSuchEntityException:
+            role = iam.create_role(RoleName="pipe-cp", AssumeRolePolicyDocument=json.dumps(
+                PIPE_TRUST))["Role"]["Arn"]
+        topic = self.boto("sns").create_topic(Name="pipe-approvals")["TopicArn"]
+        return role, topic
+
+    def props(self, name="pipe-app"):
+        role, topic = self.setup_deps()
+        return {"name": name, "role_arn": role,
+                "artifact_store": [{"location": "pipe-artifacts"}],
+                "stage": pipeline_stages(topic), "tags": {"team": "cd"}}
+
+    def test_lifecycle(self):
+        props = self.props()
+        self.stack("pipe", "aws_codepipeline", props)
+        self.ok_apply()
+        self.assertEqual(self.ids()["pipe"], "pipe-app")
+        got = self.pipeline("pipe-app")
+        p = got["pipeline"]
+        self.assertEqual(p["roleArn"], props["role_arn"])
+        self.assertEqual(p["artifactStore"], {"type": "S3", "location": "pipe-artifacts"})
+        self.assertEqual([s["name"] for s in p["stages"]],
+                         ["Source", "Build", "Approve", "Deploy"])
+        approve = p["stages"][2]["actions"][0]
+        self.assertEqual(approve["actionTypeId"], {"category": "Approval", "owner": "AWS",
+                                                   "provider": "Manual", "version": "1"})
+        self.assertEqual(approve["configuration"]["NotificationArn"],
+                         props["stage"][2]["action"][0]["configuration"]["NotificationArn"])
+        deploy = p["stages"][3]["actions"]
+        self.assertEqual(deploy[0]["inputArtifacts"], [{"name": "image"}])
+        self.assertEqual(deploy[1]["runOrder"], 2)
+        arn = got["metadata"]["pipelineArn"]
+        self.assertEqual(self.tags(arn), dict(OWNER, team="cd", **{"cairn:resource": "pipe"}))
+        self.assert_noop()
+
+        # update in place: a new build project, an extra test action, tags
+        props["stage"][1]["action"][0]["configuration"]["ProjectName"] = "pipe-build2"
+        props["stage"][1]["action"].append({
+            "name": "Test", "category": "Test", "owner": "AWS", "provider": "CodeBuild",
+            "version": "1", "input_artifacts": ["src"], "run_order": 2,
+            "configuration": {"ProjectName": "pipe-itest"}})
+        props["tags"] = {"team": "platform"}
+        self.stack("pipe", "aws_codepipeline", props)
+        self.ok_apply()
+        p = self.pipeline("pipe-app")["pipeline"]
+        self.assertEqual([a["name"] for a in p["stages"][1]["actions"]], ["Build", "Test"])
+        self.assertEqual(p["stages"][1]["actions"][0]["configuration"]["ProjectName"],
+                         "pipe-build2")
+        self.assertEqual(self.tags(arn)["team"], "platform")
+        self.assert_noop()
+
+        # drift: the approval's message changed outside cairn
+        p["stages"][2]["actions"][0]["configuration"]["CustomData"] = "Hacked"
+        self.boto("codepipeline").update_pipeline(pipeline=p)
+        self.assert_drift("pipe", "Hacked")
+        self.ok_apply()
+        p = self.pipeline("pipe-app")["pipeline"]
+        self.assertEqual(p["stages"][2]["actions"][0]["configuration"]["CustomData"],
+                         "Ship to production?")
+        self.assert_noop()
+
+        # replace: a new name
+        props["name"] = "pipe-app2"
+        self.stack("pipe", "aws_codepipeline", props)
+        self.assertIn("forces replacement", self.cairn("plan").stdout)
+        self.ok_apply()
+        self.assertIsNone(self.pipeline("pipe-app"))
+        self.assertIsNotNone(self.pipeline("pipe-app2"))
+
+        self.import_fresh("pipe", "pipe-app2")
+        self.destroy()
+        self.assertIsNone(self.pipeline("pipe-app2"))
+
+    def test_adopted_after_kill_mid_create(self):
+        self.stack("kill", "aws_codepipeline", self.props("pipe-kill"))
+        self.kill_mid_create("kill", lambda: self.pipeline("pipe-kill") is not None)
+        self.destroy()
+        self.assertIsNone(self.pipeline("pipe-kill"))
