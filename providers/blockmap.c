@@ -25,7 +25,7 @@ json_t *bm_block_from_aws(json_t *aws, const struct bm_field *fields)
 {
 	json_t *l = json_array();
 
-	if (json_is_object(aws))
+	if (json_is_object(aws) && json_object_size(aws))
 		json_array_append_new(l, bm_from_aws(aws, fields));
 	return l;
 }

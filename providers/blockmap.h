@@ -44,7 +44,8 @@ json_t *bm_from_aws(json_t *aws, const struct bm_field *fields);
 json_t *bm_block_to_aws(json_t *block, const struct bm_field *fields);
 
 /* An API object (borrowed, may be NULL) as a Terraform block: a new list
- * holding its attributes, or an empty list for NULL. */
+ * holding its attributes, or an empty list for NULL or {} (AWS reports an
+ * unset block as an empty object). */
 json_t *bm_block_from_aws(json_t *aws, const struct bm_field *fields);
 
 #endif

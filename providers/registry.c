@@ -19,7 +19,7 @@ extern const struct resource_ops aws_iam_role_ops, aws_cloudwatch_log_group_ops,
 extern const struct resource_ops aws_iam_policy_ops, aws_iam_role_policy_attachment_ops,
 	aws_ses_email_identity_ops, aws_cloudwatch_event_rule_ops, aws_cloudwatch_event_target_ops;
 extern const struct resource_ops aws_codecommit_repository_ops, aws_codebuild_project_ops,
-	aws_codepipeline_ops;
+	aws_codepipeline_ops, aws_codedeploy_app_ops, aws_codedeploy_deployment_group_ops;
 
 static const struct resource_ops *const registry[] = {
 	&aws_vpc_ops, &aws_subnet_ops, &aws_internet_gateway_ops, &aws_route_table_ops,
@@ -34,6 +34,7 @@ static const struct resource_ops *const registry[] = {
 	&aws_iam_policy_ops, &aws_iam_role_policy_attachment_ops,
 	&aws_ses_email_identity_ops, &aws_cloudwatch_event_rule_ops, &aws_cloudwatch_event_target_ops,
 	&aws_codecommit_repository_ops, &aws_codebuild_project_ops, &aws_codepipeline_ops,
+	&aws_codedeploy_app_ops, &aws_codedeploy_deployment_group_ops,
 };
 
 const struct resource_ops *provider_lookup(const char *type)

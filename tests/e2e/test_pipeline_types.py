@@ -563,3 +563,119 @@ class CodePipeline(PipeCase):
         self.kill_mid_create("kill", lambda: self.pipeline("pipe-kill") is not None)
         self.destroy()
         self.assertIsNone(self.pipeline("pipe-kill"))
+
+
+class CodeDeploy(PipeCase):
+    """moto 5.2.1 has no DeleteApplication, DeleteDeploymentGroup,
+    UpdateApplication or UpdateDeploymentGroup: destroy, renames and
+    in-place group changes are covered by the unit tests' wire format
+    checks; here the records are dropped with `state rm` instead."""
+
+    def app(self, name):
+        cd = self.boto("codedeploy")
+        try:
+            return cd.get_application(applicationName=name)["application"]
+        except cd.exceptions.ApplicationDoesNotExistException:
+            return None
+
+    def group(self, app, name):
+        cd = self.boto("codedeploy")
+        try:
+            return cd.get_deployment_group(applicationName=app,
+                                           deploymentGroupName=name)["deploymentGroupInfo"]
+        except (cd.exceptions.ApplicationDoesNotExistException,
+                cd.exceptions.DeploymentGroupDoesNotExistException):
+            return None
+
+    def tags(self, arn):
+        return {t["Key"]: t["Value"] for t in
+                self.boto("codedeploy").list_tags_for_resource(ResourceArn=arn)["Tags"]}
+
+    def forget(self, *names):
+        for n in names:
+            self.cairn("state", "rm", n, check=0)
+
+    def test_ecs_blue_green(self):
+        acct = self.boto("sts").get_caller_identity()["Account"]
+        role = "arn:aws:iam::%s:role/pipe-codedeploy" % acct
+        listener = ("arn:aws:elasticloadbalancing:us-east-1:%s:listener/app/pipe/1/2" % acct)
+        test_listener = listener[:-1] + "3"
+        group = {"app_name": "${app.name}", "deployment_group_name": "pipe-prod",
+                 "service_role_arn": role,
+                 "deployment_config_name": "CodeDeployDefault.ECSAllAtOnce",
+                 "deployment_style": [{"deployment_option": "WITH_TRAFFIC_CONTROL",
+                                       "deployment_type": "BLUE_GREEN"}],
+                 "blue_green_deployment_config": [{
+                     "deployment_ready_option": [{"action_on_timeout": "CONTINUE_DEPLOYMENT"}],
+                     "terminate_blue_instances_on_deployment_success": [{
+                         "action": "TERMINATE", "termination_wait_time_in_minutes": 5}]}],
+                 "ecs_service": [{"cluster_name": "prod", "service_name": "app"}],
+                 "load_balancer_info": [{"target_group_pair_info": [{
+                     "prod_traffic_route": [{"listener_arns": [listener]}],
+                     "test_traffic_route": [{"listener_arns": [test_listener]}],
+                     "target_group": [{"name": "app-blue"}, {"name": "app-green"}]}]}],
+                 "auto_rollback_configuration": [{"enabled": True,
+                                                  "events": ["DEPLOYMENT_FAILURE"]}],
+                 "tags": {"env": "prod"}}
+        res = {"app": ("aws_codedeploy_app", {"name": "pipe-app", "compute_platform": "ECS",
+                                              "tags": {"team": "cd"}}),
+               "dg": ("aws_codedeploy_deployment_group", group)}
+        self.stack_of(res)
+        self.addCleanup(self.forget, "dg", "app")
+        self.ok_apply()
+        self.assertEqual(self.ids(), {"app": "pipe-app", "dg": "pipe-app:pipe-prod"})
+        a = self.app("pipe-app")
+        self.assertEqual(a["computePlatform"], "ECS")
+        app_arn = "arn:aws:codedeploy:us-east-1:%s:application:pipe-app" % acct
+        self.assertEqual(self.tags(app_arn), dict(OWNER, team="cd", **{"cairn:resource": "app"}))
+        g = self.group("pipe-app", "pipe-prod")
+        self.assertEqual(g["deploymentStyle"], {"deploymentOption": "WITH_TRAFFIC_CONTROL",
+                                                "deploymentType": "BLUE_GREEN"})
+        self.assertEqual(g["ecsServices"], [{"clusterName": "prod", "serviceName": "app"}])
+        pair = g["loadBalancerInfo"]["targetGroupPairInfoList"][0]
+        self.assertEqual(pair["targetGroups"], [{"name": "app-blue"}, {"name": "app-green"}])
+        self.assertEqual(pair["prodTrafficRoute"]["listenerArns"], [listener])
+        self.assertEqual(g["blueGreenDeploymentConfiguration"][
+            "terminateBlueInstancesOnDeploymentSuccess"]["terminationWaitTimeInMinutes"], 5)
+        dg_arn = "arn:aws:codedeploy:us-east-1:%s:deploymentgroup:pipe-app/pipe-prod" % acct
+        self.assertEqual(self.tags(dg_arn), dict(OWNER, env="prod", **{"cairn:resource": "dg"}))
+        self.assert_noop()
+
+        # update in place: tags (the one change moto can make)
+        res["app"][1]["tags"] = {"team": "platform"}
+        group["tags"] = {"env": "production"}
+        self.stack_of(res)
+        self.ok_apply()
+        self.assertEqual(self.tags(app_arn)["team"], "platform")
+        self.assertEqual(self.tags(dg_arn)["env"], "production")
+        self.assert_noop()
+
+        # drift: a tag changed outside cairn
+        self.boto("codedeploy").tag_resource(ResourceArn=app_arn,
+                                             Tags=[{"Key": "team", "Value": "hacked"}])
+        self.assert_drift("app", "hacked")
+        self.ok_apply()
+        self.assertEqual(self.tags(app_arn)["team"], "platform")
+
+        # a plan for a new compute platform replaces; a new name renames
+        res["app"][1]["compute_platform"] = "Server"
+        self.stack_of(res)
+        self.assertIn("forces replacement", self.cairn("plan").stdout)
+        res["app"][1]["compute_platform"] = "ECS"
+        res["app"][1]["name"] = "pipe-app2"
+        self.stack_of(res)
+        p = self.cairn("plan").stdout
+        self.assertIn("~ app", p)
+
+        other = self.dir + "/other.db"
+        res["app"][1]["name"] = "pipe-app"
+        self.stack_of(res)
+        self.cairn("--state", other, "import", "app", "pipe-app", check=0)
+        self.cairn("--state", other, "import", "dg", "pipe-app:pipe-prod", check=0)
+        self.assert_noop("--state", other)
+
+    def test_adopted_after_kill_mid_create(self):
+        self.stack("kill", "aws_codedeploy_app", {"name": "pipe-kill", "compute_platform": "ECS"})
+        self.addCleanup(self.forget, "kill")
+        self.kill_mid_create("kill", lambda: self.app("pipe-kill") is not None)
+        self.assertEqual(self.ids()["kill"], "pipe-kill")
