@@ -88,8 +88,6 @@ static int policy_read(const struct provider_ctx *ctx, const char *id, json_t *p
 	json_object_set_new(o, "policy",
 			    doc_parse(pstr(json_object_get(ver, "PolicyVersion"), "Document")));
 	json_object_set_new(o, "policy_id", pstr_json(json_object_get(p, "PolicyId")));
-	json_object_set_new(o, "attachment_count",
-			    json_integer(json_integer_value(json_object_get(p, "AttachmentCount"))));
 	json_object_set_new(o, "tags", ptags_from_list(tags, "Key", "Value"));
 	*out = o;
 	rc = 0;
