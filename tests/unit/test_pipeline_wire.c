@@ -25,7 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "engine/provider.h"
+#include "providers/registry.h"
 #include "providers/aws/aws.h"
 
 #define MAX_REQ 16
