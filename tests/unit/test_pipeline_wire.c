@@ -7,7 +7,8 @@
  * body, whose member names are those of botocore's models
  * (codedeploy 2014-10-06, codebuild 2016-10-06, codecommit 2015-04-13).
  * Plus: a CodeCommit read whose tag call fails with a server error keeps
- * the recorded tags.
+ * the recorded tags; an EventBridge target refused inside PutTargets' 200
+ * answer (FailedEntries) is an error.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -516,6 +517,38 @@ static void test_codecommit_tag_client_error_fails(void **state)
 	aws_client_free(c);
 }
 
+static void test_event_target_failed_entry_is_an_error(void **state)
+{
+	static const struct answer answers[] = {
+		{"AWSEvents.PutTargets", 200,
+		 "{\"FailedEntryCount\":1,\"FailedEntries\":[{\"TargetId\":\"t\","
+		 "\"ErrorCode\":\"ValidationException\",\"ErrorMessage\":\"bad arn\"}]}"},
+		{NULL, 0, NULL}};
+	json_t *attrs = json_pack("{s:s,s:s,s:s,s:s}", "rule", "push", "event_bus_name", "default",
+				  "target_id", "t", "arn", "arn:aws:sns:us-east-1:1:x"), *out = NULL;
+	struct server s;
+	struct aws_client *c;
+	struct provider_ctx ctx;
+	struct cairn_err err;
+
+	(void)state;
+	server_start(&s, answers);
+	c = client_for(s.port);
+	ctx = ctx_for(c);
+	err_clear(&err);
+	assert_int_equal(provider_lookup("aws_cloudwatch_event_target")->create(&ctx, attrs, &out,
+										 &err), -1);
+	server_stop(&s);
+	assert_null(out);
+	assert_non_null(strstr(err.msg, "ValidationException: bad arn"));
+	expect_body(&s, "AWSEvents.PutTargets",
+		    "{\"Rule\":\"push\",\"EventBusName\":\"default\",\"Targets\":[{\"Id\":\"t\","
+		    "\"Arn\":\"arn:aws:sns:us-east-1:1:x\"}]}");
+	assert_int_equal(find_req(&s, "AWSEvents.ListTargetsByRule"), -1);
+	json_decref(attrs);
+	aws_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -527,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_codecommit_update_and_tags),
 		cmocka_unit_test(test_codecommit_tag_server_error_keeps_recorded_tags),
 		cmocka_unit_test(test_codecommit_tag_client_error_fails),
+		cmocka_unit_test(test_event_target_failed_entry_is_an_error),
 	};
 
 	return cmocka_run_group_tests_name("pipeline_wire", tests, NULL, NULL);
