@@ -5,7 +5,8 @@ CC ?= cc
 PKGS := libcurl libcrypto jansson sqlite3 yaml-0.1 expat
 TEST_PKGS := cmocka
 DEBIAN_PKGS := build-essential pkg-config libcurl4-openssl-dev libssl-dev libjansson-dev \
-	libsqlite3-dev libyaml-dev libexpat1-dev libcmocka-dev python3 valgrind
+	libsqlite3-dev libyaml-dev libexpat1-dev libcmocka-dev python3 valgrind \
+	cmark-gfm
 
 B := build
 ifeq ($(SANITIZE),1)

@@ -34,6 +34,7 @@ int cmd_force_unlock(int, char **, const struct global_opts *);
 int cmd_output(int, char **, const struct global_opts *);
 int cmd_graph(int, char **, const struct global_opts *);
 int cmd_schema(int, char **, const struct global_opts *);
+int cmd_show(int, char **, const struct global_opts *);
 
 #define STACK_HELP \
 	"  -f, --file FILE       stack file (default: stack.yaml, stack.yml or stack.json)\n" \
@@ -47,23 +48,28 @@ const struct cmd cmd_table[] = {
 	 "Every problem is reported as FILE:LINE:COL: error: MESSAGE.\n\n" STACK_HELP,
 	 NULL, NULL, 0},
 	{"plan", cmd_plan, "show what apply would change",
-	 "usage: cairn plan [-f FILE] [--var NAME=VALUE]... [--out FILE] [--json]\n"
+	 "usage: cairn plan [-f FILE] [--var NAME=VALUE]... [--out FILE] [--json|--markdown]\n"
 	 "                  [--detailed-exitcode] [--refresh=false] [--target NAME]...\n\n"
 	 "Refreshes the recorded resources from AWS, reports drift, prints the plan.\n\n" STACK_HELP
 	 "      --out FILE           save the plan for 'cairn apply FILE'\n"
 	 "      --json               print the plan as one JSON document\n"
+	 "      --markdown           print the plan for a pull-request comment\n"
 	 "      --detailed-exitcode  exit 2 when the plan has changes\n"
 	 "      --refresh=false      plan from the state alone, without reading AWS\n"
 	 "      --target NAME        limit the plan to NAME and its dependencies (repeatable)\n",
 	 NULL, NULL, 0},
 	{"apply", NULL, "make the infrastructure match the stack",
 	 "usage: cairn apply [-f FILE] [--var NAME=VALUE]... [--auto-approve]\n"
-	 "                   [--parallelism N] [--lock-timeout SECS] [PLANFILE]\n\n"
+	 "                   [--parallelism N] [--lock-timeout SECS] [--detailed-exitcode]\n"
+	 "                   [PLANFILE]\n\n"
 	 "Plans (or loads PLANFILE), asks for confirmation, then carries the plan out.\n\n" STACK_HELP
 	 "      --auto-approve       do not ask for confirmation\n"
 	 "      --parallelism N      at most N operations at once (default 10)\n"
 	 "      --lock-timeout SECS  wait up to SECS for the stack lock (default 0)\n"
-	 "      --target NAME        limit to NAME and its dependencies (repeatable)\n",
+	 "      --target NAME        limit to NAME and its dependencies (repeatable)\n"
+	 "      --detailed-exitcode  exit 2 when something changed, 0 when nothing did\n\n"
+	 "With CI=true set, nothing waits for an answer: without --auto-approve apply\n"
+	 "fails at once.\n",
 	 cmd_apply_parse, cmd_apply, NEED_STACK | NEED_STATE | NEED_AWS | NEED_LOCK},
 	{"destroy", NULL, "delete everything of the stack that the state holds",
 	 "usage: cairn destroy [-f FILE] [--auto-approve] [--parallelism N] [--target NAME]...\n\n"
@@ -88,6 +94,13 @@ const struct cmd cmd_table[] = {
 	 "list: one line per resource: NAME<TAB>TYPE<TAB>ID, sorted by NAME.\n"
 	 "show: the recorded attributes of one resource.\n"
 	 "rm:   forget a resource without deleting it.\n\n" STACK_HELP,
+	 NULL, NULL, 0},
+	{"show", cmd_show, "print a saved plan",
+	 "usage: cairn show PLANFILE [--json|--markdown]\n\n"
+	 "Prints a plan saved by 'cairn plan --out FILE' as 'cairn plan' prints it.\n"
+	 "Reads only the file: no state, no AWS access.\n\n"
+	 "      --json      print the plan as one JSON document\n"
+	 "      --markdown  print the plan for a pull-request comment\n",
 	 NULL, NULL, 0},
 	{"force-unlock", cmd_force_unlock, "remove a stale lock",
 	 "usage: cairn force-unlock [-f FILE] [--yes]\n\n"
@@ -278,7 +291,7 @@ int main(int argc, char **argv)
 		g.state_path = env_get(g.envp, "CAIRN_STATE");
 	if (!g.state_path || !*g.state_path)
 		g.state_path = "cairn.db";
-	g.color = !no_color && !env_get(g.envp, "NO_COLOR") && isatty(STDOUT_FILENO);
+	g.color = !no_color && !env_get(g.envp, "NO_COLOR") && !cmd_ci() && isatty(STDOUT_FILENO);
 	msg_init(g.color, g.quiet);
 
 	if (n == 0 || (help && n == 0)) {

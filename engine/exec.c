@@ -254,6 +254,23 @@ static void finish(struct run *r, struct op *op, int ok)
 	}
 }
 
+/* A provider's waiter reports a long wait (from a worker thread, without
+ * r->mu): handed on as an event, under r->mu like every other event. */
+static void relay_progress(void *arg, const char *name, const char *msg)
+{
+	struct run *r = arg;
+	struct exec_event ev = {0};
+
+	if (!r->o->on_event)
+		return;
+	ev.kind = EXEC_EV_PROGRESS;
+	ev.name = name;
+	ev.msg = msg;
+	pthread_mutex_lock(&r->mu);
+	r->o->on_event(r->o->event_ctx, &ev);
+	pthread_mutex_unlock(&r->mu);
+}
+
 static void provider_ctx_init(struct run *r, const struct op *op, struct provider_ctx *ctx)
 {
 	memset(ctx, 0, sizeof(*ctx));
@@ -262,6 +279,8 @@ static void provider_ctx_init(struct run *r, const struct op *op, struct provide
 	ctx->name = op->ch->name;
 	ctx->cancel = r->o->cancel;
 	ctx->sleep_ms = r->o->sleep_ms;
+	ctx->progress = relay_progress;
+	ctx->progress_arg = r;
 }
 
 /* Under r->mu: the change's config evaluated against what is known now. */

@@ -422,7 +422,7 @@ static int attachment_read_batch(const struct provider_ctx *const *ctxs, size_t 
 	if (peach(dctx, nd, batch_item, &b, err) != 0)
 		goto out;
 	for (i = 0; i < n; i++)
-		if (parray_has_str(b.lists[slot[i]], arns[i]))
+		if (json_array_has_str(b.lists[slot[i]], arns[i]))
 			outs[i] = attachment_attrs(roles[i], arns[i]);
 	rc = 0;
 out:

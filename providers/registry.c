@@ -1,41 +1,54 @@
 /*
  * registry: the resource types cairn supports, one ops table per type.
- * Each providers/<family>.c defines `const struct resource_ops <type>_ops`.
+ * Each providers/<family>.c defines `const struct resource_ops <type>_ops`;
+ * TYPES below lists them.
  */
 #include <string.h>
 
 #include "registry.h"
 #include "aws/aws.h"
 
-extern const struct resource_ops aws_vpc_ops, aws_subnet_ops, aws_internet_gateway_ops,
-	aws_route_table_ops, aws_route_table_association_ops, aws_security_group_ops,
-	aws_lb_ops, aws_lb_target_group_ops, aws_lb_listener_ops, aws_lb_listener_rule_ops,
-	aws_ecs_cluster_ops, aws_ecr_repository_ops, aws_dynamodb_table_ops, aws_sns_topic_ops;
-extern const struct resource_ops aws_ecs_task_definition_ops, aws_ecs_service_ops,
-	aws_service_discovery_private_dns_namespace_ops, aws_service_discovery_service_ops,
-	aws_sns_topic_subscription_ops;
-extern const struct resource_ops aws_iam_role_ops, aws_cloudwatch_log_group_ops,
-	aws_ssm_parameter_ops, aws_cloudwatch_metric_alarm_ops;
-extern const struct resource_ops aws_iam_policy_ops, aws_iam_role_policy_attachment_ops,
-	aws_ses_email_identity_ops, aws_cloudwatch_event_rule_ops, aws_cloudwatch_event_target_ops;
-extern const struct resource_ops aws_codecommit_repository_ops, aws_codebuild_project_ops,
-	aws_codepipeline_ops, aws_codedeploy_app_ops, aws_codedeploy_deployment_group_ops;
+/* Every type, one line each: adding a type adds its line here. */
+#define TYPES(X) \
+	X(aws_vpc) \
+	X(aws_subnet) \
+	X(aws_internet_gateway) \
+	X(aws_route_table) \
+	X(aws_route_table_association) \
+	X(aws_security_group) \
+	X(aws_lb) \
+	X(aws_lb_target_group) \
+	X(aws_lb_listener) \
+	X(aws_lb_listener_rule) \
+	X(aws_ecs_cluster) \
+	X(aws_ecr_repository) \
+	X(aws_dynamodb_table) \
+	X(aws_sns_topic) \
+	X(aws_ecs_task_definition) \
+	X(aws_ecs_service) \
+	X(aws_service_discovery_private_dns_namespace) \
+	X(aws_service_discovery_service) \
+	X(aws_sns_topic_subscription) \
+	X(aws_iam_role) \
+	X(aws_cloudwatch_log_group) \
+	X(aws_ssm_parameter) \
+	X(aws_cloudwatch_metric_alarm) \
+	X(aws_iam_policy) \
+	X(aws_iam_role_policy_attachment) \
+	X(aws_ses_email_identity) \
+	X(aws_cloudwatch_event_rule) \
+	X(aws_cloudwatch_event_target) \
+	X(aws_codecommit_repository) \
+	X(aws_codebuild_project) \
+	X(aws_codepipeline) \
+	X(aws_codedeploy_app) \
+	X(aws_codedeploy_deployment_group)
 
-static const struct resource_ops *const registry[] = {
-	&aws_vpc_ops, &aws_subnet_ops, &aws_internet_gateway_ops, &aws_route_table_ops,
-	&aws_route_table_association_ops, &aws_security_group_ops,
-	&aws_lb_ops, &aws_lb_target_group_ops, &aws_lb_listener_ops, &aws_lb_listener_rule_ops,
-	&aws_ecs_cluster_ops, &aws_ecr_repository_ops, &aws_dynamodb_table_ops, &aws_sns_topic_ops,
-	&aws_ecs_task_definition_ops, &aws_ecs_service_ops,
-	&aws_service_discovery_private_dns_namespace_ops, &aws_service_discovery_service_ops,
-	&aws_sns_topic_subscription_ops,
-	&aws_iam_role_ops, &aws_cloudwatch_log_group_ops, &aws_ssm_parameter_ops,
-	&aws_cloudwatch_metric_alarm_ops,
-	&aws_iam_policy_ops, &aws_iam_role_policy_attachment_ops,
-	&aws_ses_email_identity_ops, &aws_cloudwatch_event_rule_ops, &aws_cloudwatch_event_target_ops,
-	&aws_codecommit_repository_ops, &aws_codebuild_project_ops, &aws_codepipeline_ops,
-	&aws_codedeploy_app_ops, &aws_codedeploy_deployment_group_ops,
-};
+#define DECLARE(t) extern const struct resource_ops t##_ops;
+TYPES(DECLARE)
+
+#define ENTRY(t) &t##_ops,
+static const struct resource_ops *const registry[] = {TYPES(ENTRY)};
 
 const struct resource_ops *provider_lookup(const char *type)
 {

@@ -26,6 +26,10 @@ struct aws_client_opts {
 	const char *profile;    /* --profile, or NULL (then AWS_PROFILE, then "default") */
 	const char *region;     /* --region / stack region, or NULL (then env, then profile) */
 	int verbose;            /* -v: log requests/responses (redacted) to log */
+	/* Wire names of the fields the -v log hides besides credentials
+	 * (NULL-terminated, may be NULL): the sensitive attributes of the
+	 * schemas, which the caller knows and the client does not. */
+	const char *const *secret_fields;
 	FILE *log;              /* where -v goes; NULL means stderr */
 	/* Injected for tests; NULL means the real ones. */
 	int64_t (*now)(void);                 /* unix seconds */

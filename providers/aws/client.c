@@ -30,6 +30,7 @@ struct aws_client {
 	char *profile;                  /* owned or NULL */
 	char *region;                   /* owned */
 	int verbose;
+	char **secret_fields;           /* owned, NULL-terminated */
 	FILE *log;
 	int64_t (*now)(void);
 	double (*rand01)(void *ctx);
@@ -103,6 +104,7 @@ struct aws_client *aws_client_new(const struct aws_client_opts *opts, struct cai
 	c->profile = xstrdup(opts->profile);
 	c->region = region;
 	c->verbose = opts->verbose;
+	c->secret_fields = copy_env((char *const *)opts->secret_fields);
 	c->log = opts->log ? opts->log : stderr;
 	c->now = opts->now ? opts->now : real_now;
 	c->rand01 = opts->rand01 ? opts->rand01 : real_rand01;
@@ -129,6 +131,9 @@ void aws_client_free(struct aws_client *c)
 	for (i = 0; c->envp[i]; i++)
 		free(c->envp[i]);
 	free(c->envp);
+	for (i = 0; c->secret_fields[i]; i++)
+		free(c->secret_fields[i]);
+	free(c->secret_fields);
 	free(c->profile);
 	free(c->region);
 	http_free(c->http);
@@ -154,7 +159,7 @@ uint64_t aws_client_requests(const struct aws_client *c)
 /* Writes text to the -v log through the redactor, one block at a time. */
 static void log_block(struct aws_client *c, const char *text)
 {
-	char *safe = redact_text(text);
+	char *safe = redact_text(text, (const char *const *)c->secret_fields);
 
 	pthread_mutex_lock(&c->misc_lock);
 	fputs(safe, c->log);

@@ -2,15 +2,19 @@
 
 cairn is pointed at it with AWS_ENDPOINT_URL; it forwards each request to
 the upstream (moto) unchanged (the Host header included, so SigV4 still
-verifies) after an optional added latency, or answers it with a fault:
+verifies) after an optional added latency (and may hold the answer for
+answer_latency_ms after moto gave it), or answers it with a fault:
 
   * a 503 ServiceUnavailable or a throttling error, in the wire format of the
     request's protocol (JSON error for X-Amz-Target / application/x-amz-json
     requests, EC2's <Response><Errors> for ec2, <ErrorResponse> for query);
-  * a dropped connection (closed without any answer).
+  * a dropped connection (closed without any answer);
+  * a lost answer (lose(pattern, times)): a request whose body or
+    X-Amz-Target holds pattern reaches moto, but its answer is dropped, as
+    when a network fails after AWS did the work.
 
-Faults are injected before the request reaches moto, so a fault never
-leaves a half-done operation behind: a client that retries correctly loses
+Other faults are injected before the request reaches moto, so they never
+leave a half-done operation behind: a client that retries correctly loses
 and duplicates nothing. Decisions come from a seeded random generator, so a
 run can be repeated. It counts requests and faults.
 
@@ -47,10 +51,14 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 class FaultProxy:
     """The proxy. Rates are probabilities per request (0 <= rate <= 1)."""
 
-    def __init__(self, upstream, port=0, latency_ms=0, fault_rate=0.0, drop_rate=0.0, seed=0):
+    def __init__(self, upstream, port=0, latency_ms=0, fault_rate=0.0, drop_rate=0.0, seed=0,
+                 answer_latency_ms=0):
         u = urllib.parse.urlsplit(upstream)
         self.up_host, self.up_port = u.hostname, u.port or 80
         self.latency_ms = latency_ms
+        # held after upstream answered, before passing the answer on: the
+        # work is done in AWS while the client still waits
+        self.answer_latency_ms = answer_latency_ms
         self.fault_rate = fault_rate
         self.drop_rate = drop_rate
         self.rng = random.Random(seed)
@@ -59,6 +67,8 @@ class FaultProxy:
         self.forwarded = 0     # requests that reached upstream
         self.faults = 0        # 503 / throttling answers
         self.drops = 0         # connections dropped
+        self.lost = 0          # answers dropped after upstream did the work
+        self.lose_rules = []   # [pattern, times left]
         self.server = _Server(("127.0.0.1", port), self._handler())
         self.port = self.server.server_address[1]
         self.url = "http://127.0.0.1:%d" % self.port
@@ -78,6 +88,20 @@ class FaultProxy:
         with self.lock:
             for k, v in kw.items():
                 setattr(self, k, v)
+
+    def lose(self, pattern, times=1):
+        """Drops the answer of the next `times` requests matching pattern."""
+        with self.lock:
+            self.lose_rules.append([pattern, times])
+
+    def _losing(self, body, target):
+        with self.lock:
+            for rule in self.lose_rules:
+                if rule[1] > 0 and (rule[0].encode() in body or rule[0] in target):
+                    rule[1] -= 1
+                    self.lost += 1
+                    return True
+        return False
 
     def _decide(self):
         with self.lock:
@@ -139,7 +163,7 @@ class FaultProxy:
                             "<RequestId>faultproxy</RequestId></ErrorResponse>" % code).encode()
                     self._answer(status, "text/xml", body)
 
-            def _forward(self, body):
+            def _forward(self, body, lose=False):
                 conn = http.client.HTTPConnection(proxy.up_host, proxy.up_port, timeout=120)
                 try:
                     headers = {k: v for k, v in self.headers.items()
@@ -147,6 +171,11 @@ class FaultProxy:
                     conn.request(self.command, self.path, body=body, headers=headers)
                     resp = conn.getresponse()
                     data = resp.read()
+                    if proxy.answer_latency_ms:
+                        time.sleep(proxy.answer_latency_ms / 1000.0)
+                    if lose:
+                        self.close_connection = True
+                        return
                     extra = [(k, v) for k, v in resp.getheaders()
                              if k.lower() not in HOP_BY_HOP | {"content-length", "content-type",
                                                                "server", "date"}]
@@ -164,7 +193,7 @@ class FaultProxy:
                     self.close_connection = True
                     return
                 if kind == "forward":
-                    self._forward(body)
+                    self._forward(body, proxy._losing(body, self.headers.get("X-Amz-Target", "")))
                 else:
                     self._fault(kind)
 
