@@ -10,7 +10,6 @@
  * tags included in the answer. The nested blocks (source, artifacts,
  * environment, logs_config) are converted through blockmap tables.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,38 +188,13 @@ static json_t *project_input(const struct provider_ctx *ctx, json_t *attrs)
  * authorized to perform: sts:AssumeRole"; only that refusal is waited
  * out, any other invalid input fails at once. */
 #define CB_ROLE_WAIT_MS (60 * 1000L)
-
-struct call_arg {
-	const char *op;
-	json_t *in, **res;
-};
-
-static int role_poll(const struct provider_ctx *ctx, void *arg, char *status, size_t status_len,
-		     struct cairn_err *err)
-{
-	struct call_arg *a = arg;
-
-	json_decref(*a->res);
-	*a->res = NULL;
-	if (pcall(ctx, SVC, a->op, a->in, a->res, err) == 0)
-		return 1;
-	if (perr_is(err, "InvalidInputException") && strstr(err->msg, "sts:AssumeRole")) {
-		snprintf(status, status_len, "service role not yet assumable");
-		err_clear(err);
-		return 0;
-	}
-	return -1;
-}
+static const char *const ROLE_CODES[] = {"InvalidInputException", NULL};
+static const char *const ROLE_MSGS[] = {"sts:AssumeRole", NULL};
 
 static int call_role_ready(const struct provider_ctx *ctx, const char *op, json_t *in,
 			   json_t **res, struct cairn_err *err)
 {
-	struct call_arg a = {op, in, res};
-	struct pwait_spec spec = {"waiting for CodeBuild to accept the service role", 1000,
-				  5000, CB_ROLE_WAIT_MS};
-
-	*res = NULL;
-	return pwait_until(ctx, &spec, role_poll, &a, err);
+	return pcall_retry_if(ctx, SVC, op, in, res, ROLE_CODES, ROLE_MSGS, CB_ROLE_WAIT_MS, err);
 }
 
 static int cb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,

@@ -215,35 +215,13 @@ static int cp_read(const struct provider_ctx *ctx, const char *id, json_t *prior
  * refuses with InvalidStructureException "... not authorized to perform
  * AssumeRole on role ..."; only that refusal is waited out. */
 #define CP_ROLE_WAIT_MS (60 * 1000L)
-
-struct call_arg {
-	const char *op;
-	json_t *in;
-};
-
-static int role_poll(const struct provider_ctx *ctx, void *arg, char *status, size_t status_len,
-		     struct cairn_err *err)
-{
-	struct call_arg *a = arg;
-
-	if (pcall_void(ctx, SVC, a->op, a->in, err) == 0)
-		return 1;
-	if (perr_is(err, "InvalidStructureException") && strstr(err->msg, "AssumeRole")) {
-		snprintf(status, status_len, "role not yet assumable");
-		err_clear(err);
-		return 0;
-	}
-	return -1;
-}
+static const char *const ROLE_CODES[] = {"InvalidStructureException", NULL};
+static const char *const ROLE_MSGS[] = {"AssumeRole", NULL};
 
 static int call_role_ready(const struct provider_ctx *ctx, const char *op, json_t *in,
 			   struct cairn_err *err)
 {
-	struct call_arg a = {op, in};
-	struct pwait_spec spec = {"waiting for CodePipeline to accept the role", 1000, 5000,
-				  CP_ROLE_WAIT_MS};
-
-	return pwait_until(ctx, &spec, role_poll, &a, err);
+	return pcall_retry_if(ctx, SVC, op, in, NULL, ROLE_CODES, ROLE_MSGS, CP_ROLE_WAIT_MS, err);
 }
 
 static int cp_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,

@@ -65,28 +65,14 @@ static char *join_id(const char *bus, const char *a, const char *b)
 	return dflt ? xstrdup(a) : xasprintf("%s/%s", bus, a);
 }
 
-/* A JSON document as AWS takes it (text), or NULL for none. Owned. */
-static char *doc_text(json_t *doc)
-{
-	if (!doc || json_is_null(doc) || (json_is_string(doc) && !*json_string_value(doc)))
-		return NULL;
-	if (json_is_string(doc))
-		return xstrdup(json_string_value(doc));
-	return json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-}
-
-/* A document as AWS returns it (text or absent) -> structure (new ref). */
-static json_t *doc_parse(const char *text)
-{
-	json_t *d;
-
-	if (!text || !*text)
-		return json_null();
-	d = json_loads(text, JSON_DECODE_ANY, NULL);
-	return d ? d : json_string(text);
-}
-
 /* ---- aws_cloudwatch_event_rule ---- */
+
+/* The rule's pattern as AWS returns it (text or absent): a structure, or
+ * null for none (the schema's unset json). New ref. */
+static json_t *event_pattern(const char *text)
+{
+	return text && *text ? json_doc_parse(text) : json_null();
+}
 
 static int rule_read(const struct provider_ctx *ctx, const char *id, json_t *prior, json_t **out,
 		     struct cairn_err *err)
@@ -121,7 +107,7 @@ static int rule_read(const struct provider_ctx *ctx, const char *id, json_t *pri
 	json_object_set_new(o, "name", json_string(part[1]));
 	json_object_set_new(o, "event_bus_name", json_string(part[0]));
 	json_object_set_new(o, "description", pstr_json(json_object_get(res, "Description")));
-	json_object_set_new(o, "event_pattern", doc_parse(pstr(res, "EventPattern")));
+	json_object_set_new(o, "event_pattern", event_pattern(pstr(res, "EventPattern")));
 	json_object_set_new(o, "schedule_expression",
 			    pstr_json(json_object_get(res, "ScheduleExpression")));
 	json_object_set_new(o, "role_arn", pstr_json(json_object_get(res, "RoleArn")));
@@ -147,7 +133,7 @@ static json_t *rule_input(json_t *attrs)
 {
 	const char *desc = pstr(attrs, "description"), *sched = pstr(attrs, "schedule_expression");
 	const char *role = pstr(attrs, "role_arn");
-	char *pattern = doc_text(json_object_get(attrs, "event_pattern"));
+	char *pattern = json_doc_text(json_object_get(attrs, "event_pattern"));
 	json_t *in = json_pack("{s:s,s:s,s:s}", "Name", pstr(attrs, "name"),
 			       "EventBusName", pstr_or(json_object_get(attrs, "event_bus_name"),
 						       DEFAULT_BUS),

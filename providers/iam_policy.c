@@ -27,25 +27,6 @@
 
 static const char *const GONE[] = {"NoSuchEntity", NULL};
 
-/* A policy document as IAM takes it: owned text. */
-static char *doc_text(json_t *doc)
-{
-	if (json_is_string(doc))
-		return xstrdup(json_string_value(doc));
-	return json_dumps(doc, JSON_COMPACT);
-}
-
-/* A policy document as IAM returns it (text) -> structure (new ref). */
-static json_t *doc_parse(const char *text)
-{
-	json_t *d;
-
-	if (!text)
-		return json_null();
-	d = json_loads(text, JSON_DECODE_ANY, NULL);
-	return d ? d : json_string(text);
-}
-
 /* ---- aws_iam_policy ---- */
 
 /* Reads the policy at arn: *out the attribute object, NULL when gone. */
@@ -86,7 +67,7 @@ static int policy_read(const struct provider_ctx *ctx, const char *id, json_t *p
 	json_object_set_new(o, "path", json_string(pstr_or(json_object_get(p, "Path"), "/")));
 	json_object_set_new(o, "description", pstr_json(json_object_get(p, "Description")));
 	json_object_set_new(o, "policy",
-			    doc_parse(pstr(json_object_get(ver, "PolicyVersion"), "Document")));
+			    json_doc_parse(pstr(json_object_get(ver, "PolicyVersion"), "Document")));
 	json_object_set_new(o, "policy_id", pstr_json(json_object_get(p, "PolicyId")));
 	json_object_set_new(o, "tags", ptags_from_list(tags, "Key", "Value"));
 	*out = o;
@@ -128,7 +109,7 @@ static int policy_create(const struct provider_ctx *ctx, json_t *attrs, json_t *
 			 struct cairn_err *err)
 {
 	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
-	char *doc = doc_text(json_object_get(attrs, "policy"));
+	char *doc = json_doc_text(json_object_get(attrs, "policy"));
 	const char *desc = pstr(attrs, "description");
 	json_t *in, *res = NULL, *got = NULL;
 	const char *arn;
@@ -136,8 +117,8 @@ static int policy_create(const struct provider_ctx *ctx, json_t *attrs, json_t *
 
 	*out = NULL;
 	in = json_pack("{s:s,s:s,s:s,s:o}", "PolicyName", pstr(attrs, "name"),
-		       "Path", pstr_or(json_object_get(attrs, "path"), "/"), "PolicyDocument", doc,
-		       "Tags", ptags_to_list(tags, "Key", "Value"));
+		       "Path", pstr_or(json_object_get(attrs, "path"), "/"), "PolicyDocument",
+		       doc ? doc : "", "Tags", ptags_to_list(tags, "Key", "Value"));
 	if (desc && *desc)
 		json_object_set_new(in, "Description", json_string(desc));
 	if (pcall(ctx, SVC, "CreatePolicy", in, &res, err) != 0)
@@ -214,9 +195,9 @@ static int policy_update(const struct provider_ctx *ctx, const char *id, json_t 
 	if (pchanged(changed, "policy")) {
 		if (prune_versions(ctx, id, err) != 0)
 			goto out;
-		doc = doc_text(json_object_get(want, "policy"));
-		in = json_pack("{s:s,s:s,s:b}", "PolicyArn", id, "PolicyDocument", doc,
-			       "SetAsDefault", 1);
+		doc = json_doc_text(json_object_get(want, "policy"));
+		in = json_pack("{s:s,s:s,s:b}", "PolicyArn", id, "PolicyDocument",
+			       doc ? doc : "", "SetAsDefault", 1);
 		if (pcall_void(ctx, SVC, "CreatePolicyVersion", in, err) != 0)
 			goto out;
 	}
