@@ -202,24 +202,18 @@ static int app_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 	return rc;
 }
 
+static int app_named(const struct provider_ctx *ctx, const char *name, json_t *want,
+		     json_t **out, json_t **tags, struct cairn_err *err)
+{
+	return app_get(ctx, name, out, tags, err);
+}
+
 /* Names are unique per region: adopt the application of that name only if
  * it carries this resource's ownership tags. */
 static int app_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		    struct cairn_err *err)
 {
-	json_t *tags = NULL;
-	int rc;
-
-	*out = NULL;
-	if (!pstr(attrs, "name"))
-		return 0;
-	rc = app_get(ctx, pstr(attrs, "name"), out, &tags, err);
-	if (rc == 0 && *out && !ptags_owned_by(tags, "Key", "Value", ctx)) {
-		json_decref(*out);
-		*out = NULL;
-	}
-	json_decref(tags);
-	return rc;
+	return pfind_by_name(ctx, attrs, "name", app_named, out, err);
 }
 
 const struct resource_ops aws_codedeploy_app_ops = {
