@@ -96,6 +96,7 @@ test: cairn layers unit e2e
 
 bench: cairn
 	CAIRN_BIN=$(CURDIR)/$(B)/cairn python3 tests/bench/bench.py
+	CAIRN_BIN=$(CURDIR)/$(B)/cairn python3 tests/bench/s3state.py
 
 demo: cairn
 	CAIRN_BIN=$(CURDIR)/$(B)/cairn sh stacks/demo.sh

@@ -111,8 +111,12 @@ const struct cmd *cmd_find(const char *name);
  */
 struct stack *cmd_load_stack(const struct stack_args *a, const struct global_opts *g);
 
-/* Opens the state store (create: make it if missing). Prints the error itself. */
+/* Opens the state store (create: make it if missing). Prints the error itself.
+ * An s3:// --state is opened through state_s3.c. */
 struct state *cmd_open_state(const struct global_opts *g, int create);
+/* state_s3.c: true for an s3:// state URL; the S3 store behind state.h. */
+int cmd_state_is_remote(const char *path);
+struct state *cmd_open_remote_state(const struct global_opts *g, int create);
 
 /* Makes an AWS client for region (NULL: --region, AWS_REGION, ...). Prints the error itself. */
 struct aws_client *cmd_aws_client(const struct global_opts *g, const char *region);

@@ -102,8 +102,9 @@ int cmd_plan(int argc, char **argv, const struct global_opts *g)
 		goto out;
 	/* A missing state file is an empty state; plan creates it only to keep
 	 * the key that seals a saved plan's secrets (--out). */
-	if (out_path || stat(g->state_path, &sb) == 0) {
-		st = cmd_open_state(g, out_path != NULL);
+	if (out_path || cmd_state_is_remote(g->state_path) || stat(g->state_path, &sb) == 0) {
+		/* S3: a missing object is an empty state, and nothing is written. */
+		st = cmd_open_state(g, out_path != NULL || cmd_state_is_remote(g->state_path));
 		if (!st)
 			goto out;
 	}

@@ -49,6 +49,34 @@ void ui_signals_install(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
+int ui_lock(struct state *st, const char *stack, const char *operation, int timeout_s)
+{
+	struct cairn_err err;
+	char warn[512] = "";
+	int took = 0;
+
+	err_clear(&err);
+	if (state_lock(st, stack, operation, timeout_s, &took, warn, &err) < 0) {
+		msg_err(&err);
+		return -1;
+	}
+	if (took)
+		msg_warn("%s", warn[0] ? warn : "took over the lock of a process that no longer runs");
+	return 0;
+}
+
+int ui_unlock(struct state *st, const char *stack)
+{
+	struct cairn_err err;
+
+	err_clear(&err);
+	if (state_unlock(st, stack, &err) < 0) {
+		msg_err(&err);
+		return -1;
+	}
+	return 0;
+}
+
 int ui_parse_count(const char *s)
 {
 	char *end;

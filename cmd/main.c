@@ -87,13 +87,19 @@ const struct cmd cmd_table[] = {
 	 "NAME must be declared in the stack; ID is the id shown in the AWS console\n"
 	 "(VPC id, target group ARN, table name, topic ARN, ...).\n\n" STACK_HELP,
 	 cmd_import_parse, cmd_import, NEED_STACK | NEED_STATE | NEED_AWS | NEED_LOCK},
-	{"state", cmd_state, "inspect or edit the state: list, show, rm",
+	{"state", cmd_state, "inspect, edit or move the state: list, show, rm, pull, push",
 	 "usage: cairn state list [-f FILE]\n"
 	 "       cairn state show NAME [--json] [-f FILE]\n"
-	 "       cairn state rm NAME [-f FILE]\n\n"
+	 "       cairn state rm NAME [-f FILE]\n"
+	 "       cairn state pull [STATEFILE]\n"
+	 "       cairn state push STATEFILE [--force] [--lock-timeout SECS]\n\n"
 	 "list: one line per resource: NAME<TAB>TYPE<TAB>ID, sorted by NAME.\n"
 	 "show: the recorded attributes of one resource.\n"
-	 "rm:   forget a resource without deleting it.\n\n" STACK_HELP,
+	 "rm:   forget a resource without deleting it.\n"
+	 "pull: write the whole state (local or S3) to STATEFILE as a local state,\n"
+	 "      or print 'state list' of it without STATEFILE.\n"
+	 "push: replace the state with STATEFILE under the lock; refuses a file of\n"
+	 "      another lineage or an older serial unless --force.\n\n" STACK_HELP,
 	 NULL, NULL, 0},
 	{"show", cmd_show, "print a saved plan",
 	 "usage: cairn show PLANFILE [--json|--markdown]\n\n"
@@ -133,7 +139,8 @@ const size_t cmd_table_len = sizeof(cmd_table) / sizeof(cmd_table[0]);
 
 static const char global_help[] =
 	"Global options (before or after the command):\n"
-	"      --state PATH     state file (default: $CAIRN_STATE or ./cairn.db)\n"
+	"      --state PATH|s3://BUCKET/KEY\n"
+	"                       state file or S3 object (default: $CAIRN_STATE or ./cairn.db)\n"
 	"      --profile NAME   AWS profile\n"
 	"      --region NAME    AWS region\n"
 	"      --no-color       no colour (also when NO_COLOR is set)\n"

@@ -392,6 +392,12 @@ static int do_create(struct run *r, struct op *op, char **id_out)
 	emit(r, EXEC_EV_START, op, NULL);
 	pthread_mutex_unlock(&r->mu);
 
+	/* A remote state (S3): no create goes out before the store has the
+	 * intent; the operations started together share one upload. */
+	if (state_sync(r->o->st, &op->err) < 0) {
+		pthread_mutex_lock(&r->mu);
+		goto unlock;
+	}
 	crc = op->ops->create(&ctx, attrs, &out, &op->err);
 	if (crc < 0 && !out && op->ops->find && outcome_unknown(&op->err)) {
 		/* The call may have failed after AWS made the resource (a lost
@@ -473,6 +479,11 @@ static int do_update(struct run *r, struct op *op, char **id_out)
 	emit(r, EXEC_EV_START, op, c->id);
 	pthread_mutex_unlock(&r->mu);
 
+	/* Remote state: after a conflict no new AWS call starts. */
+	if (state_sync(r->o->st, &op->err) < 0) {
+		pthread_mutex_lock(&r->mu);
+		goto unlock;
+	}
 	crc = op->ops->update(&ctx, c->id, c->before, want, changed, &out, &op->err);
 
 	pthread_mutex_lock(&r->mu);
@@ -520,6 +531,11 @@ static int do_delete(struct run *r, struct op *op)
 	emit(r, EXEC_EV_START, op, c->id);
 	pthread_mutex_unlock(&r->mu);
 
+	/* Remote state: the delete's intent first, as for a create. */
+	if (state_sync(r->o->st, &op->err) < 0) {
+		pthread_mutex_lock(&r->mu);
+		goto unlock;
+	}
 	crc = op->ops->delete(&ctx, c->id, c->before, &op->err);
 
 	pthread_mutex_lock(&r->mu);

@@ -9,13 +9,17 @@ answer_latency_ms after moto gave it), or answers it with a fault:
     request's protocol (JSON error for X-Amz-Target / application/x-amz-json
     requests, EC2's <Response><Errors> for ec2, <ErrorResponse> for query);
   * a dropped connection (closed without any answer);
-  * a lost answer (lose(pattern, times)): a request whose body or
-    X-Amz-Target holds pattern reaches moto, but its answer is dropped, as
-    when a network fails after AWS did the work.
+  * a lost answer, as when a network fails after AWS did the work: the
+    request reaches moto and takes effect, then the connection is closed
+    without its answer. Chosen either by rule (lose(pattern, times): a
+    request whose body or X-Amz-Target holds pattern) or at random
+    (lost_answer_rate, for requests whose "METHOD PATH" matches
+    lost_answer_match).
 
-Other faults are injected before the request reaches moto, so they never
-leave a half-done operation behind: a client that retries correctly loses
-and duplicates nothing. Decisions come from a seeded random generator, so a
+Faults other than lost answers are injected before the request reaches
+moto, so they never leave a half-done operation behind: a client that
+retries correctly loses and duplicates nothing. Decisions come from a
+seeded random generator, so a
 run can be repeated. It counts requests and faults.
 
 Use in-process (FaultProxy(upstream, ...).start(); .url; .stop()) or as a
@@ -52,7 +56,7 @@ class FaultProxy:
     """The proxy. Rates are probabilities per request (0 <= rate <= 1)."""
 
     def __init__(self, upstream, port=0, latency_ms=0, fault_rate=0.0, drop_rate=0.0, seed=0,
-                 answer_latency_ms=0):
+                 answer_latency_ms=0, lost_answer_rate=0.0, lost_answer_match=None):
         u = urllib.parse.urlsplit(upstream)
         self.up_host, self.up_port = u.hostname, u.port or 80
         self.latency_ms = latency_ms
@@ -61,6 +65,9 @@ class FaultProxy:
         self.answer_latency_ms = answer_latency_ms
         self.fault_rate = fault_rate
         self.drop_rate = drop_rate
+        self.lost_answer_rate = lost_answer_rate
+        self.lost_answer_match = re.compile(lost_answer_match) if lost_answer_match else None
+        self.lost_answers = 0  # requests forwarded whose answer was dropped
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.requests = 0      # requests received
@@ -115,6 +122,15 @@ class FaultProxy:
                 return ("503" if self.rng.random() < 0.5 else "throttle"), self.latency_ms
             self.forwarded += 1
             return "forward", self.latency_ms
+
+    def _lose_answer(self, method, path):
+        if not self.lost_answer_match or not self.lost_answer_match.search(method + " " + path):
+            return False
+        with self.lock:
+            if self.rng.random() >= self.lost_answer_rate:
+                return False
+            self.lost_answers += 1
+            return True
 
     def _handler(self):
         proxy = self
@@ -173,7 +189,7 @@ class FaultProxy:
                     data = resp.read()
                     if proxy.answer_latency_ms:
                         time.sleep(proxy.answer_latency_ms / 1000.0)
-                    if lose:
+                    if lose or proxy._lose_answer(self.command, self.path):
                         self.close_connection = True
                         return
                     extra = [(k, v) for k, v in resp.getheaders()
