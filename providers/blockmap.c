@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "../lib/json.h"
+
 /* True for the values a request leaves out. */
 static int empty(json_t *v)
 {
@@ -126,4 +128,20 @@ json_t *bm_from_aws(json_t *aws, const struct bm_field *fields)
 	for (f = fields; f->tf; f++)
 		json_object_set_new(o, f->tf, field_from_aws(json_object_get(aws, f->aws), f));
 	return o;
+}
+
+void bm_clear_changed(json_t *in, json_t *changed, const struct bm_field *fields)
+{
+	const struct bm_field *f;
+
+	for (f = fields; f->tf; f++) {
+		if (!json_array_has_str(changed, f->tf) || json_object_get(in, f->aws))
+			continue;
+		if (f->kind == BM_STR)
+			json_object_set_new(in, f->aws, json_string(""));
+		else if (f->kind == BM_LIST || f->kind == BM_STRS || f->kind == BM_NAMES)
+			json_object_set_new(in, f->aws, json_array());
+		else if (f->kind == BM_MAP)
+			json_object_set_new(in, f->aws, json_object());
+	}
 }

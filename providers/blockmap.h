@@ -39,6 +39,16 @@ json_t *bm_to_aws(json_t *tf, const struct bm_field *fields);
  * attributes, every field present: new ref. */
 json_t *bm_from_aws(json_t *aws, const struct bm_field *fields);
 
+/*
+ * For an update call that carries the whole resource: bm_to_aws leaves
+ * empty values out, which such calls read as "unchanged". For every field
+ * named in changed (borrowed array of attribute names) that in (the
+ * request, borrowed) lacks, puts the API's empty value instead: "" for a
+ * string, [] for a list, {} for a map. Blocks are left to the caller
+ * (their "none" differs per API).
+ */
+void bm_clear_changed(json_t *in, json_t *changed, const struct bm_field *fields);
+
 /* A Terraform block (a list of at most one object, borrowed) as the API's
  * object (new ref), or NULL when the block is absent or empty. */
 json_t *bm_block_to_aws(json_t *block, const struct bm_field *fields);

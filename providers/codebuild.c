@@ -233,6 +233,7 @@ static int cb_update(const struct provider_ctx *ctx, const char *id, json_t *old
 	int rc = -1;
 
 	*out = NULL;
+	bm_clear_changed(in, changed, PROJECT);
 	json_object_set_new(in, "name", json_string(id));
 	if (call_role_ready(ctx, "UpdateProject", in, &res, err) != 0)
 		goto out;

@@ -461,6 +461,7 @@ static int group_update(const struct provider_ctx *ctx, const char *id, json_t *
 		put |= strcmp(json_string_value(c), "tags") != 0;
 	if (put) {
 		in = update_input(old, want);
+		bm_clear_changed(in, changed, GROUP);
 		if (pcall_retry(ctx, SVC, "UpdateDeploymentGroup", in, NULL, ROLE_NOT_READY,
 				CD_ROLE_WAIT_MS, err) != 0)
 			goto out;

@@ -42,7 +42,9 @@
 	X(aws_codebuild_project) \
 	X(aws_codepipeline) \
 	X(aws_codedeploy_app) \
-	X(aws_codedeploy_deployment_group)
+	X(aws_codedeploy_deployment_group) \
+	X(aws_lambda_function) \
+	X(aws_lambda_permission)
 
 #define DECLARE(t) extern const struct resource_ops t##_ops;
 TYPES(DECLARE)
