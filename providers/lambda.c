@@ -458,21 +458,23 @@ static const char *principal_of(json_t *st)
 	return "";
 }
 
-/* The principal as the stack wrote it: AWS turns an account id into the
- * account's root ARN, which reads back as the id the prior record has. */
-static const char *principal_as(json_t *st, json_t *prior)
+/* The principal as the stack writes it: AWS turns an account id into the
+ * account's root ARN (arn:PARTITION:iam::ACCOUNT:root), which reads back
+ * as the id (the common form, and what an import can only guess) unless
+ * the prior record has the ARN itself. New ref. */
+static json_t *principal_as(json_t *st, json_t *prior)
 {
 	const char *got = principal_of(st), *was = pstr(prior, "principal");
-	char *root;
-	int same;
+	const char *acct = strstr(got, ":iam::");
+	size_t n = strlen(got);
 
-	if (!was || strlen(was) != 12 || strspn(was, "0123456789") != 12)
-		return got;
-	root = xasprintf(":iam::%s:root", was);
-	same = strncmp(got, "arn:", 4) == 0 && strlen(got) > strlen(root) &&
-	       strcmp(got + strlen(got) - strlen(root), root) == 0;
-	free(root);
-	return same ? was : got;
+	if (strncmp(got, "arn:", 4) != 0 || !acct || n < 5 || strcmp(got + n - 5, ":root") != 0 ||
+	    (was && strcmp(was, got) == 0))
+		return json_string(got);
+	acct += strlen(":iam::");
+	if ((size_t)(got + n - 5 - acct) != 12 || strspn(acct, "0123456789") < 12)
+		return json_string(got);
+	return json_stringn(acct, 12);
 }
 
 /* A condition value: Condition[op][key] as a string, or "". */
@@ -511,7 +513,7 @@ static int perm_read(const struct provider_ctx *ctx, const char *id, json_t *pri
 		json_object_set_new(o, "function_name", json_string(fn));
 		json_object_set_new(o, "statement_id", json_string(sid));
 		json_object_set_new(o, "action", pstr_json(json_object_get(st, "Action")));
-		json_object_set_new(o, "principal", json_string(principal_as(st, prior)));
+		json_object_set_new(o, "principal", principal_as(st, prior));
 		json_object_set_new(o, "source_arn", json_string(*src ? src :
 				    condition(st, "ArnEquals", "AWS:SourceArn")));
 		json_object_set_new(o, "source_account",

@@ -727,11 +727,16 @@ class LambdaFunction(PipeCase):
                                 {"function_name": "${check.function_name}",
                                  "action": "lambda:InvokeFunction",
                                  "principal": "events.amazonaws.com",
-                                 "source_arn": "arn:aws:events:us-east-1:123456789012:rule/x"})}
+                                 "source_arn": "arn:aws:events:us-east-1:123456789012:rule/x"}),
+               "allow_account": ("aws_lambda_permission",
+                                 {"function_name": "${check.function_name}",
+                                  "statement_id": "ops", "action": "lambda:InvokeFunction",
+                                  "principal": "123456789012"})}
         self.stack_of(res)
         self.ok_apply()
         self.assertEqual(self.ids(), {"check": "pipe-check",
-                                      "allow_events": "pipe-check/cairn-allow_events"})
+                                      "allow_events": "pipe-check/cairn-allow_events",
+                                      "allow_account": "pipe-check/ops"})
         f = self.fn("pipe-check")
         c = f["Configuration"]
         self.assertEqual(c["CodeSha256"], props["source_code_hash"])
@@ -740,9 +745,12 @@ class LambdaFunction(PipeCase):
         self.assertEqual(c["Environment"]["Variables"], {"STAGE": "prod"})
         self.assertEqual(f["Tags"], dict(OWNER, team="cd", **{"cairn:resource": "check"}))
         pol = json.loads(self.boto("lambda").get_policy(FunctionName="pipe-check")["Policy"])
-        (st,) = pol["Statement"]
-        self.assertEqual(st["Sid"], "cairn-allow_events")
-        self.assertEqual(st["Principal"], {"Service": "events.amazonaws.com"})
+        st = {x["Sid"]: x for x in pol["Statement"]}
+        self.assertEqual(sorted(st), ["cairn-allow_events", "ops"])
+        self.assertEqual(st["cairn-allow_events"]["Principal"],
+                         {"Service": "events.amazonaws.com"})
+        self.assertEqual(st["cairn-allow_events"]["Condition"]["ArnLike"]["AWS:SourceArn"],
+                         "arn:aws:events:us-east-1:123456789012:rule/x")
         self.assert_noop()
 
         # a changed zip: a new hash sends the code again; settings in place
@@ -770,6 +778,7 @@ class LambdaFunction(PipeCase):
         self.cairn("--state", other, "import", "check", "pipe-check", check=0)
         self.cairn("--state", other, "import", "allow_events", "pipe-check/cairn-allow_events",
                    check=0)
+        self.cairn("--state", other, "import", "allow_account", "pipe-check/ops", check=0)
         # AWS cannot say which local file the code came from: the first plan
         # after an import sets filename (and sends the same code again)
         p = self.cairn("--state", other, "plan").stdout
