@@ -44,7 +44,19 @@
 	X(aws_codedeploy_app) \
 	X(aws_codedeploy_deployment_group) \
 	X(aws_lambda_function) \
-	X(aws_lambda_permission)
+	X(aws_lambda_permission) \
+	X(aws_eip) \
+	X(aws_nat_gateway) \
+	X(aws_vpc_endpoint) \
+	X(aws_kms_key) \
+	X(aws_kms_alias) \
+	X(aws_secretsmanager_secret) \
+	X(aws_secretsmanager_secret_version) \
+	X(aws_acm_certificate) \
+	X(aws_db_subnet_group) \
+	X(aws_db_instance) \
+	X(aws_appautoscaling_target) \
+	X(aws_appautoscaling_policy)
 
 #define DECLARE(t) extern const struct resource_ops t##_ops;
 TYPES(DECLARE)
