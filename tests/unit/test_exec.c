@@ -33,7 +33,9 @@ static struct {
 	json_t *slow;           /* names whose create reports a long wait */
 	int seq, inflight, max_inflight;
 	long delay_ms;
-} fk = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	int gate;               /* > 0: a call waits (up to 5 s) until this many are in flight */
+	pthread_cond_t cv;
+} fk = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 static volatile sig_atomic_t stop_flag;
 
 static int in_list(json_t *arr, const char *s)
@@ -59,6 +61,18 @@ static void enter(void)
 	pthread_mutex_lock(&fk.mu);
 	if (++fk.inflight > fk.max_inflight)
 		fk.max_inflight = fk.inflight;
+	if (fk.gate > 0) {
+		/* Hold the call until the executor has `gate` of them running at
+		 * once, so the bound is seen however slow the machine is. */
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 5;
+		pthread_cond_broadcast(&fk.cv);
+		while (fk.inflight < fk.gate &&
+		       pthread_cond_timedwait(&fk.cv, &fk.mu, &until) == 0)
+			;
+	}
 	pthread_mutex_unlock(&fk.mu);
 	if (fk.delay_ms) {
 		struct timespec ts = {0, fk.delay_ms * 1000000L};
@@ -212,6 +226,7 @@ static int setup(void **state)
 	fk.slow = json_array();
 	fk.seq = fk.inflight = fk.max_inflight = 0;
 	fk.delay_ms = 0;
+	fk.gate = 0;
 	stop_flag = 0;
 	*state = f;
 	return 0;
@@ -404,7 +419,9 @@ static void test_parallelism_bounds_concurrency(void **state)
 		add(&f->p, name, PLAN_CREATE, cfg, NULL);
 	}
 	fk.max_inflight = 0;
+	fk.gate = 4;
 	run(f, 4, &res);
+	fk.gate = 0;
 	assert_int_equal(fk.max_inflight, 4);
 	assert_int_equal(n_recorded(f), 16);
 	exec_result_free(&res);
