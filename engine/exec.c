@@ -402,8 +402,14 @@ static int do_create(struct run *r, struct op *op, char **id_out)
 
 		err_clear(&rerr);
 		if (record(r, op, out, &rerr) < 0) {
-			if (crc == 0)
+			if (crc == 0) {
+				/* Name what AWS holds so that nothing is orphaned unknown. */
+				const char *oid = json_string_value(json_object_get(out, "id"));
+
 				op->err = rerr;
+				err_prefix(&op->err, "created %s in AWS but cannot record it",
+					   oid ? oid : "an object");
+			}
 			crc = -1;
 			goto unlock;        /* the journal entry stays: recovery adopts it */
 		}
