@@ -473,7 +473,8 @@ out:
 static int put_body(struct state *st, const char *stack, const void *ctx, struct cairn_err *err)
 {
 	const struct state_resource *r = ctx;
-	char *attrs = dump(r->attrs), *deps = dump(r->deps ? r->deps : json_array());
+	json_t *none = json_array();
+	char *attrs = dump(r->attrs), *deps = dump(r->deps ? r->deps : none);
 	char now[32];
 	sqlite3_stmt *s;
 	int rc;
@@ -495,6 +496,7 @@ static int put_body(struct state *st, const char *stack, const void *ctx, struct
 	}
 	free(attrs);
 	free(deps);
+	json_decref(none);
 	return rc;
 }
 
