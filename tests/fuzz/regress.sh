@@ -9,7 +9,7 @@ set -u
 secs=$1
 shift
 dir=$(dirname "$0")
-timeout=${FUZZ_TIMEOUT:-3}
+timeout=${FUZZ_TIMEOUT:-10}
 mkdir -p build-fuzz/artifacts
 fail=0
 for t in "$@"; do
