@@ -334,7 +334,7 @@ static void test_positioned_errors(void **state)
 	check_err("${\"a\" + 1}", "'+' needs numbers: the left operand is string", 2);
 	check_err("${var.count ? 1 : 2}", "the condition must be a bool", 2);
 	check_err("${[for s in 3 : s]}", "needs a list or map", 12);
-	check_err("${{for s in [\"a\", \"a\"] : s => 1}}", "duplicate key 'a'", 26);
+	check_err("${{for s in [\"a\", \"a\"] : s => 1}}", "duplicate key 'a'", 25);
 	check_err("${\"open}", "unterminated string", 2);
 	check_err("${ (1 }", "expected ')'", 6);
 	check_err("${ a.b c }", "expected '}'", 7);
