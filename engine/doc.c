@@ -63,31 +63,70 @@ struct srcpos doc_pos(const json_t *posmap, const char *path, int key)
 	return r;
 }
 
-struct srcpos doc_find(const struct doc *d, const char *path, const char *needle)
+int doc_find_at(const struct doc *d, const char *path, const char *needle, struct srcpos *r)
 {
-	struct srcpos r = doc_pos(d->pos, path, 0);
 	json_t *a = json_object_get(d->pos, path);
 	size_t start, end, n = strlen(needle);
 	const char *hit, *c;
 
+	*r = doc_pos(d->pos, path, 0);
 	if (json_array_size(a) < 6 || !d->text)
-		return r;
+		return 0;
 	start = (size_t)json_integer_value(json_array_get(a, 4));
 	end = (size_t)json_integer_value(json_array_get(a, 5));
 	if (end > d->len || start > end || !n)
-		return r;
+		return 0;
 	hit = memmem(d->text + start, end - start, needle, n);
 	if (!hit)
-		return r;
+		return 0;
 	/* libyaml counts columns in characters: skip UTF-8 continuation bytes */
 	for (c = d->text + start; c < hit; c++) {
 		if (*c == '\n') {
-			r.line++;
-			r.col = 1;
+			r->line++;
+			r->col = 1;
 		} else if (((unsigned char)*c & 0xC0) != 0x80) {
-			r.col++;
+			r->col++;
 		}
 	}
+	return 1;
+}
+
+struct srcpos doc_find(const struct doc *d, const char *path, const char *needle)
+{
+	struct srcpos r;
+
+	doc_find_at(d, path, needle, &r);
+	return r;
+}
+
+struct srcpos doc_find_offset(const struct doc *d, const char *path, const char *value,
+			      size_t off)
+{
+	struct srcpos r;
+	size_t n = strlen(value), back, len;
+	char *needle;
+
+	if (off > n)
+		off = n;
+	/* The longest stretch of the value's text around off without a
+	 * character YAML or JSON may write differently (escapes, folding). */
+	for (back = 0; back < off && back < 64 && !strchr("\n\"\\'", value[off - back - 1]); back++)
+		;
+	for (len = back; off - back + len < n && len < back + 64 &&
+	     !strchr("\n\"\\'", value[off - back + len]); len++)
+		;
+	if (len == 0)
+		return doc_pos(d->pos, path, 0);
+	needle = xstrndup(value + off - back, len);
+	if (doc_find_at(d, path, needle, &r)) {
+		const char *c;
+
+		/* r is the stretch's first character: step to off. */
+		for (c = value + off - back; c < value + off; c++)
+			if (((unsigned char)*c & 0xC0) != 0x80)
+				r.col++;
+	}
+	free(needle);
 	return r;
 }
 

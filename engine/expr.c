@@ -1983,6 +1983,96 @@ json_t *expr_subst(json_t *v, expr_lookup_fn lookup, void *ctx, struct cairn_err
 	return eval_deep(v, &env, 1, err);
 }
 
+/* ---- substituted values as expression text ---- */
+
+static void hcl_string(struct strbuf *sb, const char *s)
+{
+	struct cairn_err err;
+	struct node *tpl;
+	size_t off, i;
+	const char *p;
+
+	err_clear(&err);
+	tpl = parse_string(s, 0, &err, &off);
+	if (tpl && tpl->n == 1 && tpl->kids[0]->k == N_INTERP) {
+		const struct node *e = tpl->kids[0]->a;
+
+		strbuf_addc(sb, '(');
+		strbuf_add(sb, s + e->pos, e->end - e->pos);
+		strbuf_addc(sb, ')');
+		node_free(tpl);
+		return;
+	}
+	strbuf_addc(sb, '"');
+	for (i = 0; tpl && i < tpl->n; i++) {
+		const struct node *part = tpl->kids[i];
+
+		if (part->k != N_LIT) {
+			strbuf_add(sb, s + part->pos, part->end - part->pos);
+			continue;
+		}
+		for (p = json_string_value(part->lit); *p; p++) {
+			if (*p == '"' || *p == '\\')
+				strbuf_addc(sb, '\\');
+			if (*p == '\n') {
+				strbuf_adds(sb, "\\n");
+				continue;
+			}
+			if (p[0] == '$' && p[1] == '{')
+				strbuf_addc(sb, '$');
+			strbuf_addc(sb, *p);
+		}
+	}
+	strbuf_addc(sb, '"');
+	node_free(tpl);
+}
+
+static void hcl_value(struct strbuf *sb, json_t *v)
+{
+	const char *k;
+	json_t *e;
+	size_t i;
+	char *t;
+
+	if (json_is_string(v)) {
+		hcl_string(sb, json_string_value(v));
+	} else if (json_is_array(v)) {
+		strbuf_addc(sb, '[');
+		json_array_foreach(v, i, e) {
+			if (i)
+				strbuf_adds(sb, ", ");
+			hcl_value(sb, e);
+		}
+		strbuf_addc(sb, ']');
+	} else if (json_is_object(v)) {
+		strbuf_addc(sb, '{');
+		i = 0;
+		json_object_foreach(v, k, e) {
+			json_t *ks = json_string(k);
+
+			t = json_dumps(ks, JSON_ENCODE_ANY);
+			strbuf_addf(sb, "%s%s = ", i++ ? ", " : "", t);
+			free(t);
+			json_decref(ks);
+			hcl_value(sb, e);
+		}
+		strbuf_addc(sb, '}');
+	} else {
+		t = json_dumps(v, JSON_ENCODE_ANY);
+		strbuf_adds(sb, t);
+		free(t);
+	}
+}
+
+char *expr_hcl(json_t *v)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	hcl_value(&sb, v);
+	return strbuf_detach(&sb);
+}
+
 /* ---- references ---- */
 
 struct walk {

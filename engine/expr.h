@@ -53,6 +53,11 @@ json_t *expr_eval_env(json_t *v, const struct expr_env *env, struct cairn_err *e
  */
 json_t *expr_residual(const char *text);
 
+/* A value made by expr_subst written as one expression (for a residual):
+ * a string that is one "${EXPR}" becomes "(EXPR)", other strings quoted
+ * templates, lists and maps their constructors. Owned. */
+char *expr_hcl(json_t *v);
+
 /* Evaluates every string in v (deeply). Returns a new reference or NULL with err. */
 json_t *expr_eval(json_t *v, expr_lookup_fn lookup, void *ctx, struct cairn_err *err);
 

@@ -34,6 +34,11 @@ struct loader {
 	const char *cur_path;   /* position of errors */
 	json_t *cur_deps;       /* set of referenced resources, or NULL */
 	int vars_only;          /* "stack:" and "region:" refer to variables only */
+	char *basedir;          /* the stack file's directory, for file() and friends */
+	json_t *locals;         /* borrowed: the "locals" map, or NULL */
+	json_t *local_vals;     /* local name -> value after substitution */
+	json_t *local_deps;     /* local name -> {resource: true} it references */
+	json_t *local_busy;     /* locals being evaluated (a cycle check) */
 };
 
 static void lerr(struct loader *L, const char *path, int key, const char *fmt, ...)
@@ -59,10 +64,18 @@ static void rerr(struct loader *L, const char *root, const char *path, const cha
 
 static void rerr(struct loader *L, const char *root, const char *path, const char *fmt, ...)
 {
-	char *needle = xasprintf("${%s.%s}", root, path), *m;
-	struct srcpos p = doc_find(&L->doc, L->cur_path, needle);
+	const char *sep = *path == '[' || !*path ? "" : ".";
+	char *needle = xasprintf("${%s%s%s}", root, sep, path), *m;
+	struct srcpos p;
 	va_list ap;
 
+	/* A reference that is a whole "${ }" is named by its "${"; one inside
+	 * a longer expression by its own first character. */
+	if (!doc_find_at(&L->doc, L->cur_path, needle, &p)) {
+		free(needle);
+		needle = xasprintf("%s%s%s", root, sep, path);
+		p = doc_find(&L->doc, L->cur_path, needle);
+	}
 	va_start(ap, fmt);
 	m = xvasprintf(fmt, ap);
 	va_end(ap);
@@ -368,6 +381,94 @@ static const json_t *spec_walk(const json_t *spec, json_t *segs, size_t from)
 	return spec;
 }
 
+static json_t *subst(struct loader *L, json_t *v, const char *path);
+static int has_ref(json_t *v);
+
+/* Substitutes local NAME once (on first use); a local that failed is
+ * remembered as failed so its problem is reported once. */
+static void eval_local(struct loader *L, const char *name)
+{
+	char *path = doc_path_key("locals", name);
+	json_t *saved_deps = L->cur_deps, *deps = json_object(), *r;
+	const char *saved_path = L->cur_path;
+	int saved_vo = L->vars_only;
+	size_t before = L->diags->n;
+
+	json_object_set_new(L->local_busy, name, json_true());
+	L->cur_deps = deps;
+	L->vars_only = 0;
+	r = subst(L, json_object_get(L->locals, name), path);
+	L->cur_deps = saved_deps;
+	L->cur_path = saved_path;
+	L->vars_only = saved_vo;
+	json_object_del(L->local_busy, name);
+	if (L->diags->n == before) {
+		json_object_set_new(L->local_vals, name, r);
+		json_object_set_new(L->local_deps, name, deps);
+	} else {
+		json_decref(r);
+		json_decref(deps);
+		json_object_set_new(L->local_deps, name, json_false());
+	}
+	free(path);
+}
+
+/* ${local.NAME...}: the value when it is known now, else a residual (the
+ * local's expression, evaluated with the resources at plan time). */
+static json_t *local_ref(struct loader *L, const char *path, const char *first)
+{
+	const char *rest = path + strlen(first);
+	json_t *val, *deps, *lit, *v = NULL;
+	struct cairn_err err;
+	char *h, *t;
+
+	if (!json_object_get(L->locals, first)) {
+		h = hint(first, L->locals);
+		rerr(L, "local", path, "unknown local value '%s' in '${local.%s}'%s", first, path, h);
+		free(h);
+		return NULL;
+	}
+	if (json_object_get(L->local_busy, first)) {
+		rerr(L, "local", path, "local value '%s' refers to itself", first);
+		return NULL;
+	}
+	if (!json_object_get(L->local_deps, first))
+		eval_local(L, first);
+	val = json_object_get(L->local_vals, first);
+	deps = json_object_get(L->local_deps, first);
+	if (!val)
+		return NULL;    /* reported at its definition */
+	if (L->cur_deps && json_is_object(deps))
+		json_object_update(L->cur_deps, deps);
+	if (has_ref(val)) {
+		if (L->vars_only) {
+			rerr(L, "local", path, "'${local.%s}' depends on resources and cannot be used here",
+			     path);
+			return NULL;
+		}
+		h = expr_hcl(val);
+		t = xasprintf("(%s)%s", h, rest);
+		v = expr_residual(t);
+		free(h);
+		free(t);
+		return v;
+	}
+	err_clear(&err);
+	lit = expr_eval(val, NULL, NULL, &err);
+	if (!lit)
+		return NULL;
+	if (*rest) {
+		v = expr_walk(lit, *rest == '.' ? rest + 1 : rest);
+		if (!v)
+			rerr(L, "local", path, "'${local.%s}': local value '%s' has no element '%s'",
+			     path, first, *rest == '.' ? rest + 1 : rest);
+		json_incref(v);
+		json_decref(lit);
+		return v;
+	}
+	return lit;
+}
+
 static json_t *load_lookup(void *ctx, const char *root, const char *path, struct cairn_err *err)
 {
 	struct loader *L = ctx;
@@ -430,6 +531,10 @@ static json_t *load_lookup(void *ctx, const char *root, const char *path, struct
 			v = json_string(L->s->name);
 		goto out;
 	}
+	if (!strcmp(root, "local")) {
+		v = local_ref(L, path, first);
+		goto out;
+	}
 	if (L->vars_only) {
 		rerr(L, root, path, "'${%s.%s}': only variables can be used here", root, path);
 		goto out;
@@ -461,7 +566,9 @@ out:
  * substituted). */
 static json_t *subst(struct loader *L, json_t *v, const char *path)
 {
+	struct expr_env env;
 	struct cairn_err err;
+	size_t off = 0;
 	const char *k;
 	json_t *e, *r;
 	size_t i;
@@ -490,20 +597,14 @@ static json_t *subst(struct loader *L, json_t *v, const char *path)
 		return json_incref(v);
 	L->cur_path = path;
 	err_clear(&err);
-	r = expr_subst(v, load_lookup, L, &err);
+	env.lookup = load_lookup;
+	env.ctx = L;
+	env.basedir = L->basedir;
+	r = expr_string(json_string_value(v), &env, 1, &off, &err);
+	L->cur_path = path;
 	if (!r) {
-		/* A broken reference runs from the first "${" with no "}" after it. */
-		const char *str = json_string_value(v), *b = strstr(str, "${");
-		struct srcpos p = doc_pos(L->doc.pos, path, 0);
+		struct srcpos p = doc_find_offset(&L->doc, path, json_string_value(v), off);
 
-		while (b && strchr(b, '}'))
-			b = strstr(b + 2, "${");
-		if (b) {
-			char *needle = xstrndup(b, 16);
-
-			p = doc_find(&L->doc, path, needle);
-			free(needle);
-		}
 		diags_add(L->diags, L->file, p.line, p.col, "%s", err.msg);
 		r = json_incref(v);
 	}
@@ -979,10 +1080,19 @@ static char *top_string(struct loader *L, const char *key)
 	return out;
 }
 
+static void loader_free(struct loader *L)
+{
+	json_decref(L->unset);
+	json_decref(L->local_vals);
+	json_decref(L->local_deps);
+	json_decref(L->local_busy);
+	free(L->basedir);
+}
+
 struct stack *stack_load(const char *path, const struct stack_opts *opts, struct diags *diags)
 {
 	static const char *const keys[] = {"stack", "region", "description", "variables",
-					   "resources", "outputs", NULL};
+					   "locals", "resources", "outputs", NULL};
 	struct loader L = {0};
 	struct stack *s = xcalloc(1, sizeof(*s));
 	size_t before = diags->n, i = 0;
@@ -994,6 +1104,14 @@ struct stack *stack_load(const char *path, const struct stack_opts *opts, struct
 	L.diags = diags;
 	L.s = s;
 	L.unset = json_object();
+	L.local_vals = json_object();
+	L.local_deps = json_object();
+	L.local_busy = json_object();
+	L.basedir = xstrdup(path);
+	if (strrchr(L.basedir, '/'))
+		*strrchr(L.basedir, '/') = '\0';
+	else
+		strcpy(L.basedir, ".");
 	s->file = xstrdup(path);
 	s->vars = json_object();
 	if (doc_load(path, &L.doc, diags) < 0)
@@ -1004,6 +1122,11 @@ struct stack *stack_load(const char *path, const struct stack_opts *opts, struct
 	}
 	check_keys(&L, L.doc.root, "", "the stack file", keys);
 	load_vars(&L);
+	L.locals = json_object_get(L.doc.root, "locals");
+	if (L.locals && !json_is_object(L.locals)) {
+		lerr(&L, "locals", 0, "'locals' must be a map of NAME: value");
+		L.locals = NULL;
+	}
 	if (!json_object_get(L.doc.root, "stack"))
 		diags_add(diags, path, 1, 1, "missing 'stack:' (the name the state is kept under)");
 	s->region = top_string(&L, "region");
@@ -1024,17 +1147,28 @@ struct stack *stack_load(const char *path, const struct stack_opts *opts, struct
 	for (i = 0; i < s->n_resources; i++)
 		json_object_set_new(s->by_name, s->resources[i].name, json_integer((json_int_t)i));
 	load_outputs(&L, json_object_get(L.doc.root, "outputs"));
+	/* Locals nothing uses are still checked. */
+	json_object_foreach(L.locals, k, decl) {
+		char *lp = doc_path_key("locals", k);
+
+		if (!valid_name(k))
+			lerr(&L, lp, 1, "invalid local name '%s': use letters, digits, '_' and '-', "
+			     "starting with a letter", k);
+		else if (!json_object_get(L.local_deps, k))
+			eval_local(&L, k);
+		free(lp);
+	}
 	graph_cycles(s, diags);
 	if (diags->n != before)
 		goto fail;
 	s->posmap = L.doc.pos;
 	L.doc.pos = NULL;
 	doc_free(&L.doc);
-	json_decref(L.unset);
+	loader_free(&L);
 	return s;
 fail:
 	doc_free(&L.doc);
-	json_decref(L.unset);
+	loader_free(&L);
 	stack_free(s);
 	return NULL;
 }
