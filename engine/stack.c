@@ -429,7 +429,7 @@ static json_t *local_ref(struct loader *L, const char *path, const char *first)
 		return NULL;
 	}
 	if (json_object_get(L->local_busy, first)) {
-		rerr(L, "local", path, "local value '%s' refers to itself", first);
+		rerr(L, "local", path, "local value '%s' depends on itself (a cycle of locals)", first);
 		return NULL;
 	}
 	if (!json_object_get(L->local_deps, first))

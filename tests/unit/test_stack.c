@@ -763,6 +763,67 @@ static void test_default_file(void **state)
 	assert_int_equal(chdir(cwd), 0);
 }
 
+static void test_expression_errors_positioned(void **state)
+{
+	(void)state;
+	expect_errors(
+		"stack: s\n"
+		"variables:\n"
+		"  n: {type: number, default: 0}\n"
+		"resources:\n"
+		"  vpc:\n"
+		"    type: aws_vpc\n"
+		"    properties:\n"
+		"      cidr_block: ${cidrsubnet(\"10.0.0.0/8\", 8)}\n"
+		"      tags: {A: \"x-${10 / var.n}\", B: '${nosuch(1)}', C: \"${[1][3 - 1]}\"}\n",
+		"s.yaml:8:21: error: wrong number of arguments to cidrsubnet (2 given): "
+		"cidrsubnet(prefix string, newbits number, netnum number)\n"
+		"s.yaml:9:25: error: division by zero\n"
+		"s.yaml:9:42: error: unknown function 'nosuch'\n"
+		"s.yaml:9:61: error: index 2 out of range for a list of 1 element\n");
+}
+
+static void test_locals(void **state)
+{
+	struct stack *s;
+	char *got;
+
+	(void)state;
+	s = expect_ok("s.yaml",
+		"stack: s-${local.short}\n"
+		"variables:\n"
+		"  env: {type: string, default: production}\n"
+		"locals:\n"
+		"  short: ${substr(var.env, 0, 4)}\n"
+		"  cidrs: '${[for i in range(2) : cidrsubnet(\"10.0.0.0/16\", 8, i)]}'\n"
+		"  vpc_id: ${vpc.id}\n"
+		"resources:\n"
+		"  vpc:\n"
+		"    type: aws_vpc\n"
+		"    properties: {cidr_block: '${local.cidrs[1]}'}\n"
+		"  sub:\n"
+		"    type: aws_subnet\n"
+		"    properties: {vpc_id: '${local.vpc_id}', cidr_block: 10.0.0.0/24}\n", NULL);
+	assert_string_equal(s->name, "s-prod");
+	assert_string_equal(json_string_value(json_object_get(s->resources[0].properties, "cidr_block")),
+			    "10.0.1.0/24");
+	got = json_dumps(s->resources[1].deps, JSON_COMPACT);
+	assert_string_equal(got, "[\"vpc\"]");
+	free(got);
+	assert_string_equal(json_string_value(json_object_get(s->resources[1].properties, "vpc_id")),
+			    "${(((vpc.id)))}");
+	stack_free(s);
+	expect_errors(
+		"stack: s\n"
+		"locals:\n"
+		"  a: ${local.b}\n"
+		"  b: ${local.a}\n"
+		"  c: ${local.nope}\n"
+		"resources: {}\n",
+		"s.yaml:4:6: error: local value 'a' depends on itself (a cycle of locals)\n"
+		"s.yaml:5:6: error: unknown local value 'nope' in '${local.nope}'\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -807,6 +868,8 @@ int main(void)
 		cmocka_unit_test(test_topo_order_large),
 		cmocka_unit_test(test_outputs_make_no_edges),
 		cmocka_unit_test(test_default_file),
+		cmocka_unit_test(test_expression_errors_positioned),
+		cmocka_unit_test(test_locals),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
