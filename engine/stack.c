@@ -128,6 +128,9 @@ static void check_keys(struct loader *L, json_t *obj, const char *path, const ch
 	for (i = 0; allowed[i]; i++)
 		json_array_append_new(names, json_string(allowed[i]));
 	json_object_foreach(obj, k, v) {
+		/* Top-level "x-..." keys hold YAML anchors for the rest to alias. */
+		if (!*path && !strncmp(k, "x-", 2))
+			continue;
 		for (i = 0; allowed[i] && strcmp(allowed[i], k) != 0; i++)
 			;
 		if (!allowed[i]) {

@@ -262,11 +262,14 @@ static void test_duplicate_keys(void **state)
 		      "s.yaml:7:7: error: duplicate key 'cidr_block' (first set at line 6, column 7)\n");
 }
 
-static void test_alias_rejected(void **state)
+static void test_alias_of_scalar(void **state)
 {
+	struct stack *s;
+
 	(void)state;
-	expect_errors("stack: &n x\nregion: *n\n",
-		      "s.yaml:2:9: error: YAML aliases (*n) are not supported; write the value out\n");
+	s = expect_ok("s.yaml", "stack: &n us-east-1\nregion: *n\nresources: {}\n", NULL);
+	assert_string_equal(s->region, "us-east-1");
+	stack_free(s);
 }
 
 static void test_yaml_syntax_error(void **state)
@@ -824,6 +827,49 @@ static void test_locals(void **state)
 		"s.yaml:5:6: error: unknown local value 'nope' in '${local.nope}'\n");
 }
 
+static void test_yaml_anchors(void **state)
+{
+	struct stack *s;
+	char *got;
+
+	(void)state;
+	s = expect_ok("s.yaml",
+		"stack: s\n"
+		"x-tags: &common {Team: platform, Env: dev}\n"
+		"resources:\n"
+		"  vpc:\n"
+		"    type: aws_vpc\n"
+		"    properties:\n"
+		"      cidr_block: &cidr 10.0.0.0/16\n"
+		"      tags: {<<: *common, Env: prod, Cidr: *cidr}\n", NULL);
+	got = json_dumps(json_object_get(s->resources[0].properties, "tags"), JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(got, "{\"Cidr\":\"10.0.0.0/16\",\"Env\":\"prod\",\"Team\":\"platform\"}");
+	free(got);
+	stack_free(s);
+	/* Errors inside aliased or merged content point at the anchor's text. */
+	expect_errors(
+		"stack: s\n"
+		"x-tg: &tg\n"
+		"  port: eighty\n"
+		"resources:\n"
+		"  tg:\n"
+		"    type: aws_lb_target_group\n"
+		"    properties: {<<: *tg, name: a, vpc_id: v}\n"
+		"  tg2:\n"
+		"    type: aws_lb_target_group\n"
+		"    properties: *missing\n",
+		"s.yaml:3:9: error: wrong type for 'port' of aws_lb_target_group: expected number, got string \"eighty\"\n"
+		"s.yaml:8:3: error: missing required attribute 'name' for aws_lb_target_group\n"
+		"s.yaml:8:3: error: missing required attribute 'port' for aws_lb_target_group\n"
+		"s.yaml:8:3: error: missing required attribute 'vpc_id' for aws_lb_target_group\n"
+		"s.yaml:10:17: error: unknown anchor '*missing' (an alias must follow its '&missing')\n");
+	expect_errors(
+		"stack: s\n"
+		"resources:\n"
+		"  vpc: {<<: 3}\n",
+		"s.yaml:3:13: error: a merge key '<<' takes a map or a list of maps (e.g. '<<: *defaults')\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -834,7 +880,7 @@ int main(void)
 		cmocka_unit_test(test_core_schema_typing),
 		cmocka_unit_test(test_infinity_rejected),
 		cmocka_unit_test(test_duplicate_keys),
-		cmocka_unit_test(test_alias_rejected),
+		cmocka_unit_test(test_alias_of_scalar),
 		cmocka_unit_test(test_yaml_syntax_error),
 		cmocka_unit_test(test_json_syntax_error),
 		cmocka_unit_test(test_missing_file),
@@ -870,6 +916,7 @@ int main(void)
 		cmocka_unit_test(test_default_file),
 		cmocka_unit_test(test_expression_errors_positioned),
 		cmocka_unit_test(test_locals),
+		cmocka_unit_test(test_yaml_anchors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
