@@ -1743,11 +1743,15 @@ static json_t *templatefile(struct ev *E, const struct node *n, json_t *path, js
 		return eerr(E, n->pos, "wrong type for argument 2 of templatefile(path string, vars map): "
 			    "expected map, got %s", func_kind(vars));
 	p = xstrdup(json_string_value(path));
-	full = p[0] == '/' || !E->env->basedir ? xstrdup(p) : xasprintf("%s/%s", E->env->basedir, p);
+	full = p[0] == '/' || !E->env->basedir || !strcmp(E->env->basedir, ".") ? xstrdup(p) :
+	       xasprintf("%s/%s", E->env->basedir, p);
 	err_clear(&ferr);
 	text = read_file(full, &len, &ferr);
 	if (!text) {
-		eerr(E, n->pos, "templatefile: no file '%s' (read as '%s')", p, full);
+		if (strcmp(p, full))
+			eerr(E, n->pos, "templatefile: no file '%s' (read as '%s')", p, full);
+		else
+			eerr(E, n->pos, "templatefile: no file '%s'", p);
 		goto out;
 	}
 	err_clear(&perr_);

@@ -1301,9 +1301,12 @@ static char *read_rel(struct func_ctx *c, json_t **a, size_t *len)
 
 	if (!p)
 		return NULL;
-	full = p[0] == '/' || !c->basedir ? xstrdup(p) : xasprintf("%s/%s", c->basedir, p);
+	full = p[0] == '/' || !c->basedir || !strcmp(c->basedir, ".") ? xstrdup(p) :
+	       xasprintf("%s/%s", c->basedir, p);
 	text = read_file(full, len, c->err);
-	if (!text)
+	if (!text && !strcmp(full, p))
+		err_set(c->err, CAIRN_EINVAL, "%s: no file '%s'", c->def->name, p);
+	else if (!text)
 		err_set(c->err, CAIRN_EINVAL, "%s: no file '%s' (read as '%s')", c->def->name, p, full);
 	free(full);
 	free(p);
