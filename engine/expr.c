@@ -399,6 +399,14 @@ static struct node *parse_primary(struct parser *P)
 		n->pos = t.pos;
 		if (expect(P, T_QUOTE, "'\"'") < 0)
 			goto fail;
+		if (n->n == 0 || (n->n == 1 && n->kids[0]->k == N_LIT)) {
+			/* Plain text: a constant (so that ["key"] is a static step). */
+			struct node *lit = mk(N_LIT, t.pos);
+
+			lit->lit = n->n ? json_incref(n->kids[0]->lit) : json_string("");
+			node_free(n);
+			n = lit;
+		}
 		break;
 	case T_IDENT:
 		if (tok_is(P, t, "true") || tok_is(P, t, "false") || tok_is(P, t, "null")) {
@@ -1049,6 +1057,32 @@ static int static_ref(struct ev *E, const struct node *n, struct strbuf *sb,
 
 static json_t *eval(struct ev *E, const struct node *n);
 
+/* A known value as an expression: JSON's syntax, with "${" and "%{"
+ * inside strings escaped as HCL templates need. Owned. */
+static char *hcl_literal(json_t *v)
+{
+	char *j = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT), *p;
+	struct strbuf sb;
+	int in_str = 0;
+
+	strbuf_init(&sb);
+	for (p = j; *p; p++) {
+		if (in_str && *p == '\\' && p[1]) {
+			strbuf_addc(&sb, *p++);
+			strbuf_addc(&sb, *p);
+			continue;
+		}
+		if (*p == '"')
+			in_str = !in_str;
+		if (in_str && (p[0] == '$' || p[0] == '%') && p[1] == '{')
+			strbuf_addc(&sb, p[0]);
+		/* JSON's "k":v pairs read as HCL object items too. */
+		strbuf_addc(&sb, *p);
+	}
+	free(j);
+	return strbuf_detach(&sb);
+}
+
 static json_t *eval_ref(struct ev *E, const struct node *n, const struct node *base,
 			const char *path)
 {
@@ -1056,10 +1090,6 @@ static json_t *eval_ref(struct ev *E, const struct node *n, const struct node *b
 	json_t *v;
 	const char *rt;
 
-	if (!*path)
-		return eerr(E, n->pos, "invalid reference '${%s}': expected ${NAME.ATTR}, "
-			    "${var.NAME}, ${local.NAME}, ${aws.region}, ${aws.account_id} or "
-			    "${stack.name}", base->name);
 	err_clear(&lerr);
 	v = E->env->lookup(E->env->ctx, base->name, path, &lerr);
 	if (!v) {
@@ -1071,15 +1101,23 @@ static json_t *eval_ref(struct ev *E, const struct node *n, const struct node *b
 			return eerr(E, n->pos, "cannot resolve '%s.%s'", base->name, path);
 		return eerr(E, n->pos, "%s", lerr.msg);
 	}
-	if ((rt = residual_text(v))) {
+	rt = residual_text(v);
+	if (rt || (E->partial && !value_has_unknown(v))) {
+		/* Should this interpolation be left for later, the reference is
+		 * written as what it stands for: its value now (count.index,
+		 * each.value, a local) or the residual expression. */
+		char *lit = rt ? NULL : hcl_literal(v);
+
 		E->repl = xrealloc(E->repl, (E->n_repl + 1) * sizeof(*E->repl));
 		E->repl[E->n_repl].pos = n->pos;
 		E->repl[E->n_repl].end = n->end;
-		E->repl[E->n_repl].text = xstrdup(rt);
+		E->repl[E->n_repl].text = rt ? xstrdup(rt) : lit;
 		E->n_repl++;
-		json_decref(v);
-		E->deferred = 1;
-		return NULL;
+		if (rt) {
+			json_decref(v);
+			E->deferred = 1;
+			return NULL;
+		}
 	}
 	return v;
 }
@@ -2098,8 +2136,7 @@ static void walk(struct walk *W, const struct node *n)
 	probe.sc = W->sc;
 	strbuf_init(&sb);
 	if ((n->k == N_VAR || n->k == N_ATTR || n->k == N_INDEX) && static_ref(&probe, n, &sb, &base)) {
-		if (sb.len)
-			W->fn(W->ctx, base->name, sb.buf);
+		W->fn(W->ctx, base->name, sb.buf);
 		strbuf_free(&sb);
 		return;
 	}

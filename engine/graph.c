@@ -299,6 +299,20 @@ void stack_topo_order(const struct stack *s, size_t **order)
 	free(ready.v);
 }
 
+/* An address inside a DOT string: '"' and '\\' escaped. Owned. */
+static char *dot_quote(const char *s)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			strbuf_addc(&sb, '\\');
+		strbuf_addc(&sb, *s);
+	}
+	return strbuf_detach(&sb);
+}
+
 void stack_write_dot(const struct stack *s, FILE *f)
 {
 	size_t *order, k, i;
@@ -309,14 +323,22 @@ void stack_write_dot(const struct stack *s, FILE *f)
 	for (k = 0; k < s->n_resources; k++) {
 		const struct stack_resource *r = &s->resources[order[k]];
 
-		fprintf(f, "\t\"%s\" [label=\"%s (%s)\"];\n", r->name, r->name, r->type);
+		char *q = dot_quote(r->name);
+
+		fprintf(f, "\t\"%s\" [label=\"%s (%s)\"];\n", q, q, r->type);
+		free(q);
 	}
 	/* Edges point from a resource to what it depends on, as in terraform graph. */
 	for (k = 0; k < s->n_resources; k++) {
 		const struct stack_resource *r = &s->resources[order[k]];
 
-		json_array_foreach(r->deps, i, dep)
-			fprintf(f, "\t\"%s\" -> \"%s\";\n", r->name, json_string_value(dep));
+		json_array_foreach(r->deps, i, dep) {
+			char *a = dot_quote(r->name), *b = dot_quote(json_string_value(dep));
+
+			fprintf(f, "\t\"%s\" -> \"%s\";\n", a, b);
+			free(a);
+			free(b);
+		}
 	}
 	fprintf(f, "}\n");
 	free(order);

@@ -14,10 +14,12 @@
 #include "diag.h"
 #include "doc.h"
 #include "expr.h"
+#include "funcs.h"
 #include "graph.h"
 #include "schema.h"
 #include "stack.h"
 #include "suggest.h"
+#include "value.h"
 
 /* ---- the loader ---- */
 
@@ -39,6 +41,10 @@ struct loader {
 	json_t *local_vals;     /* local name -> value after substitution */
 	json_t *local_deps;     /* local name -> {resource: true} it references */
 	json_t *local_busy;     /* locals being evaluated (a cycle check) */
+	json_t *inst;           /* repeated resource name -> {"count"|"for_each": true,
+				 * "keys": [...], "values": [...], "addrs": [...]} */
+	json_t *each;           /* the instance being loaded: {"key", "value"} or NULL */
+	json_t *count_index;    /* the instance being loaded: its count.index, or NULL */
 };
 
 static void lerr(struct loader *L, const char *path, int key, const char *fmt, ...)
@@ -472,6 +478,147 @@ static json_t *local_ref(struct loader *L, const char *path, const char *first)
 	return lit;
 }
 
+/* The address of instance key of resource name: "name[0]" or "name[\"key\"]". Owned. */
+static char *instance_addr(const char *name, const json_t *key)
+{
+	char *k, *a;
+
+	if (json_is_integer(key))
+		return xasprintf("%s[%lld]", name, (long long)json_integer_value(key));
+	k = json_dumps(key, JSON_ENCODE_ANY);
+	a = xasprintf("%s[%s]", name, k);
+	free(k);
+	return a;
+}
+
+static void add_dep(struct loader *L, const char *addr)
+{
+	if (L->cur_deps)
+		json_object_set_new(L->cur_deps, addr, json_true());
+}
+
+/* Every instance of resource name as a dependency. */
+static void add_all_deps(struct loader *L, const char *name)
+{
+	json_t *in = json_object_get(L->inst, name), *a;
+	size_t i;
+
+	if (!in) {
+		add_dep(L, name);
+		return;
+	}
+	json_array_foreach(json_object_get(in, "addrs"), i, a)
+		add_dep(L, json_string_value(a));
+}
+
+/* Checks an attribute reference (segs from "from" on) against the schema
+ * of resource name. */
+static void check_attr_ref(struct loader *L, const char *name, const char *root, const char *path,
+			   json_t *segs, size_t from)
+{
+	const json_t *schema = resource_schema(L, name);
+	const char *first = json_string_value(json_array_get(segs, from));
+	const char *type = json_string_value(json_object_get(json_object_get(L->res, name), "type"));
+	char *h;
+
+	if (!schema || from >= json_array_size(segs))
+		return;
+	if (!first) {
+		rerr(L, root, path, "invalid reference '${%s%s%s}': expected an attribute name",
+		     root, *path == '[' ? "" : ".", path);
+		return;
+	}
+	if (!schema_attr(schema, first)) {
+		h = hint(first, schema_attrs(schema));
+		rerr(L, root, path, "unknown attribute '%s' of resource '%s' (%s) in '${%s%s%s}'%s",
+		     first, name, type, root, *path == '[' ? "" : ".", path, h);
+		free(h);
+	}
+}
+
+/* A reference to a resource: ${vpc.id}, ${vpc} (the whole resource),
+ * ${subnet[0].id}, ${repo["api"].arn}, ${repo} (every instance). Its value
+ * is known at plan time only: returns NULL (left for later). */
+static json_t *resource_ref(struct loader *L, const char *root, const char *path, json_t *segs)
+{
+	json_t *in = json_object_get(L->inst, root), *seg = json_array_get(segs, 0), *keys, *k;
+	size_t i;
+
+	if (L->vars_only) {
+		rerr(L, root, path, "'${%s%s%s}': only variables can be used here", root,
+		     *path == '[' || !*path ? "" : ".", path);
+		return NULL;
+	}
+	if (!json_array_size(segs)) {
+		add_all_deps(L, root);
+		return NULL;
+	}
+	if (!in) {
+		check_attr_ref(L, root, root, path, segs, 0);
+		add_dep(L, root);
+		return NULL;
+	}
+	/* A repeated resource: the first step names the instance. */
+	keys = json_object_get(in, "keys");
+	json_array_foreach(keys, i, k) {
+		if (json_is_integer(k) ? json_is_integer(seg) && json_integer_value(seg) == json_integer_value(k)
+				       : json_is_string(seg) && json_equal(seg, k))
+			break;
+	}
+	if (i == json_array_size(keys)) {
+		if (json_object_get(in, "count"))
+			rerr(L, root, path, "'${%s%s%s}': resource '%s' has count = %zu: write %s[INDEX].ATTR "
+			     "with an index below %zu, %s[*].ATTR or ${%s}", root, *path == '[' ? "" : ".",
+			     path, root, json_array_size(keys), root, json_array_size(keys), root, root);
+		else
+			rerr(L, root, path, "'${%s%s%s}': resource '%s' has for_each and no instance '%s': "
+			     "write %s[\"KEY\"].ATTR, %s[*].ATTR or ${%s}", root, *path == '[' ? "" : ".",
+			     path, root, json_is_string(seg) ? json_string_value(seg) : "?", root, root, root);
+		return NULL;
+	}
+	check_attr_ref(L, root, root, path, segs, 1);
+	add_dep(L, json_string_value(json_array_get(json_object_get(in, "addrs"), i)));
+	return NULL;
+}
+
+/* ${count.index}, ${each.key}, ${each.value...} of the instance being loaded. */
+static json_t *repeat_ref(struct loader *L, const char *root, const char *path, json_t *segs)
+{
+	const char *first = json_string_value(json_array_get(segs, 0));
+	json_t *v;
+
+	if (!strcmp(root, "count")) {
+		if (!L->count_index) {
+			rerr(L, root, path, "'${count.%s}' can only be used inside a resource with count", path);
+			return NULL;
+		}
+		if (!first || strcmp(path, "index") != 0) {
+			rerr(L, root, path, "unknown reference '${count.%s}': use ${count.index}", path);
+			return NULL;
+		}
+		return json_incref(L->count_index);
+	}
+	if (!L->each) {
+		rerr(L, root, path, "'${each.%s}' can only be used inside a resource with for_each "
+		     "(each is not defined outside a repeated block)", path);
+		return NULL;
+	}
+	if (first && !strcmp(first, "key") && json_array_size(segs) == 1)
+		return json_incref(json_object_get(L->each, "key"));
+	if (first && !strcmp(first, "value")) {
+		v = json_object_get(L->each, "value");
+		if (value_is_unknown(v) || json_array_size(segs) == 1)
+			return json_incref(v);
+		v = expr_walk(v, path + strlen("value") + (path[5] == '.'));
+		if (!v)
+			rerr(L, root, path, "'${each.%s}': the value of this instance has no element '%s'",
+			     path, path + strlen("value") + (path[5] == '.'));
+		return json_incref(v);
+	}
+	rerr(L, root, path, "unknown reference '${each.%s}': use ${each.key} or ${each.value}", path);
+	return NULL;
+}
+
 static json_t *load_lookup(void *ctx, const char *root, const char *path, struct cairn_err *err)
 {
 	struct loader *L = ctx;
@@ -480,8 +627,22 @@ static json_t *load_lookup(void *ctx, const char *root, const char *path, struct
 	char *h;
 
 	(void)err;
+	if (segs && json_object_get(L->res, root)) {
+		v = resource_ref(L, root, path, segs);
+		goto out;
+	}
+	if (segs && (!strcmp(root, "count") || !strcmp(root, "each"))) {
+		v = repeat_ref(L, root, path, segs);
+		goto out;
+	}
 	if (!segs || !json_is_string(json_array_get(segs, 0))) {
-		rerr(L, root, path, "invalid reference '${%s.%s}'", root, path);
+		if (segs && !json_array_size(segs) && !L->vars_only) {
+			h = hint(root, L->res);
+			rerr(L, root, path, "reference to unknown resource '%s' in '${%s}'%s", root, root, h);
+			free(h);
+			goto out;
+		}
+		rerr(L, root, path, "invalid reference '${%s%s%s}'", root, *path == '[' ? "" : ".", path);
 		goto out;
 	}
 	first = json_string_value(json_array_get(segs, 0));
@@ -542,23 +703,10 @@ static json_t *load_lookup(void *ctx, const char *root, const char *path, struct
 		rerr(L, root, path, "'${%s.%s}': only variables can be used here", root, path);
 		goto out;
 	}
-	if (!json_object_get(L->res, root)) {
-		h = hint(root, L->res);
-		rerr(L, root, path, "reference to unknown resource '%s' in '${%s.%s}'%s",
-		     root, root, path, h);
-		free(h);
-		goto out;
-	}
-	if (resource_schema(L, root) && !schema_attr(resource_schema(L, root), first)) {
-		const char *type = json_string_value(json_object_get(json_object_get(L->res, root), "type"));
-
-		h = hint(first, schema_attrs(resource_schema(L, root)));
-		rerr(L, root, path, "unknown attribute '%s' of resource '%s' (%s) in '${%s.%s}'%s",
-		     first, root, type, root, path, h);
-		free(h);
-	}
-	if (L->cur_deps)
-		json_object_set_new(L->cur_deps, root, json_true());
+	h = hint(root, L->res);
+	rerr(L, root, path, "reference to unknown resource '%s' in '${%s.%s}'%s",
+	     root, root, path, h);
+	free(h);
 out:
 	json_decref(segs);
 	return v;
@@ -890,10 +1038,11 @@ static json_t *sorted_keys(json_t *set)
 	return r;
 }
 
-static void load_resource(struct loader *L, const char *name, json_t *decl,
+static void load_resource(struct loader *L, const char *name, const char *addr, json_t *decl,
 			  struct stack_resource *r)
 {
-	static const char *const keys[] = {"type", "properties", "depends_on", "lifecycle", NULL};
+	static const char *const keys[] = {"type", "properties", "depends_on", "lifecycle",
+					   "count", "for_each", NULL};
 	static const char *const lc_keys[] = {"prevent_destroy", "create_before_destroy",
 					      "ignore_changes", NULL};
 	char *path = doc_path_key("resources", name), *pp, *lp, *tp;
@@ -902,7 +1051,8 @@ static void load_resource(struct loader *L, const char *name, json_t *decl,
 	struct check c;
 	size_t i;
 
-	r->name = xstrdup(name);
+	r->name = xstrdup(addr);
+	r->base = xstrdup(name);
 	r->pos = doc_pos(L->doc.pos, path, 1);
 	pp = doc_path_key(path, "properties");
 	lp = doc_path_key(path, "lifecycle");
@@ -949,7 +1099,11 @@ static void load_resource(struct loader *L, const char *name, json_t *decl,
 		const char *d = json_string_value(e);
 
 		if (json_object_get(L->res, d)) {
-			json_object_set_new(deps, d, json_true());
+			json_t *saved = L->cur_deps;
+
+			L->cur_deps = deps;
+			add_all_deps(L, d);
+			L->cur_deps = saved;
 		} else {
 			char *dp = doc_path_key(path, "depends_on"), *ep = doc_path_index(dp, i);
 			char *h = hint(d, L->res);
@@ -996,6 +1150,125 @@ edges:
 	free(pp);
 	free(lp);
 	free(tp);
+}
+
+/*
+ * count / for_each of resource name: records its instances in L->inst
+ * (keys, each.value, addresses). Both must be known when planning: a value
+ * that needs a resource is an error at its position.
+ */
+static void expand_instances(struct loader *L, const char *name, json_t *decl)
+{
+	char *path = doc_path_key("resources", name), *cp = doc_path_key(path, "count");
+	char *fp = doc_path_key(path, "for_each");
+	json_t *count = json_is_object(decl) ? json_object_get(decl, "count") : NULL;
+	json_t *fe = json_is_object(decl) ? json_object_get(decl, "for_each") : NULL;
+	json_t *v = NULL, *lit = NULL, *keys = json_array(), *vals = json_array(), *in, *e;
+	const char *vp = count ? cp : fp;
+	size_t before = L->diags->n, i;
+	struct cairn_err err;
+
+	if (!count && !fe)
+		goto out;
+	if (count && fe) {
+		lerr(L, fp, 1, "resource '%s' sets both 'count' and 'for_each': use one of them", name);
+		goto out;
+	}
+	L->cur_deps = NULL;
+	L->vars_only = 0;
+	v = subst(L, count ? count : fe, vp);
+	if (L->diags->n != before)
+		goto out;
+	if (has_ref(v)) {
+		lerr(L, vp, 0, "the '%s' of resource '%s' depends on values known only after apply; "
+		     "it must be known when planning (use variables, locals and functions)",
+		     count ? "count" : "for_each", name);
+		goto out;
+	}
+	err_clear(&err);
+	lit = expr_eval(v, NULL, NULL, &err);
+	if (!lit) {
+		lerr(L, vp, 0, "%s", err.msg);
+		goto out;
+	}
+	if (count) {
+		double d = json_is_number(lit) ? json_number_value(lit) : -1;
+
+		if (d < 0 || d != (double)(long long)d || d > 100000) {
+			char *t = json_dumps(lit, JSON_ENCODE_ANY);
+
+			lerr(L, cp, 0, "'count' must be a whole number from 0, got %s", t);
+			free(t);
+			goto out;
+		}
+		for (i = 0; i < (size_t)d; i++) {
+			json_array_append_new(keys, json_integer((json_int_t)i));
+			json_array_append_new(vals, json_null());
+		}
+	} else if (json_is_array(lit)) {
+		json_array_foreach(lit, i, e) {
+			if (!json_is_string(e)) {
+				lerr(L, fp, 0, "'for_each' takes a list of strings or a map; element %zu is a %s",
+				     i, json_kind(e));
+				goto out;
+			}
+			if (value_array_has(keys, json_string_value(e))) {
+				lerr(L, fp, 0, "'for_each' list holds \"%s\" more than once: each key must "
+				     "name one instance", json_string_value(e));
+				goto out;
+			}
+			json_array_append(keys, e);
+			json_array_append(vals, e);
+		}
+	} else if (json_is_object(lit)) {
+		json_t *names = func_sorted_keys(lit);
+
+		json_array_foreach(names, i, e) {
+			json_array_append(keys, e);
+			json_array_append(vals, json_object_get(lit, json_string_value(e)));
+		}
+		json_decref(names);
+	} else {
+		lerr(L, fp, 0, "'for_each' takes a list of strings or a map, not a %s", json_kind(lit));
+		goto out;
+	}
+	in = json_pack("{s:b, s:O, s:O, s:[]}", count ? "count" : "for_each", 1, "keys", keys,
+		       "values", vals, "addrs");
+	json_array_foreach(keys, i, e) {
+		char *a = instance_addr(name, e);
+
+		json_array_append_new(json_object_get(in, "addrs"), json_string(a));
+		free(a);
+	}
+	json_object_set_new(L->inst, name, in);
+out:
+	json_decref(v);
+	json_decref(lit);
+	json_decref(keys);
+	json_decref(vals);
+	free(path);
+	free(cp);
+	free(fp);
+}
+
+/* Drops diagnostics repeated by loading several instances of one resource. */
+static void diags_dedup(struct diags *d, size_t from)
+{
+	size_t i, j, n = from;
+
+	for (i = from; i < d->n; i++) {
+		for (j = from; j < n; j++)
+			if (d->v[j].line == d->v[i].line && d->v[j].col == d->v[i].col &&
+			    !strcmp(d->v[j].msg, d->v[i].msg) && !strcmp(d->v[j].file, d->v[i].file))
+				break;
+		if (j < n) {
+			free(d->v[i].file);
+			free(d->v[i].msg);
+			continue;
+		}
+		d->v[n++] = d->v[i];
+	}
+	d->n = n;
 }
 
 static void load_outputs(struct loader *L, json_t *outs)
@@ -1083,12 +1356,15 @@ static char *top_string(struct loader *L, const char *key)
 	return out;
 }
 
+static void resource_free(struct stack_resource *r);
+
 static void loader_free(struct loader *L)
 {
 	json_decref(L->unset);
 	json_decref(L->local_vals);
 	json_decref(L->local_deps);
 	json_decref(L->local_busy);
+	json_decref(L->inst);
 	free(L->basedir);
 }
 
@@ -1098,11 +1374,12 @@ struct stack *stack_load(const char *path, const struct stack_opts *opts, struct
 					   "locals", "resources", "outputs", NULL};
 	struct loader L = {0};
 	struct stack *s = xcalloc(1, sizeof(*s));
-	size_t before = diags->n, i = 0;
+	size_t before = diags->n, i = 0, n_inst;
 	const char *k;
 	json_t *decl;
 
 	L.file = path;
+	L.inst = json_object();
 	L.opts = opts;
 	L.diags = diags;
 	L.s = s;
@@ -1141,10 +1418,60 @@ struct stack *stack_load(const char *path, const struct stack_opts *opts, struct
 		lerr(&L, "resources", 0, "'resources' must be a map of NAME: {type, properties}");
 		L.res = NULL;
 	}
-	s->resources = xcalloc(json_object_size(L.res) + 1, sizeof(*s->resources));
-	/* jansson keeps insertion order, which is file order */
+	/* Instances first, so that references to any of them can be checked. */
 	json_object_foreach(L.res, k, decl)
-		load_resource(&L, k, decl, &s->resources[i++]);
+		expand_instances(&L, k, decl);
+	n_inst = 0;
+	json_object_foreach(L.res, k, decl) {
+		json_t *in = json_object_get(L.inst, k);
+
+		n_inst += in ? json_array_size(json_object_get(in, "keys")) : 1;
+	}
+	s->resources = xcalloc(n_inst + 1, sizeof(*s->resources));
+	/* jansson keeps insertion order, which is file order */
+	json_object_foreach(L.res, k, decl) {
+		json_t *in = json_object_get(L.inst, k), *ikeys, *key;
+		size_t j;
+
+		if (!in) {
+			load_resource(&L, k, k, decl, &s->resources[i++]);
+			continue;
+		}
+		ikeys = json_object_get(in, "keys");
+		json_array_foreach(ikeys, j, key) {
+			struct stack_resource *r = &s->resources[i++];
+			const char *addr = json_string_value(json_array_get(json_object_get(in, "addrs"), j));
+
+			if (json_object_get(in, "count")) {
+				L.count_index = key;
+			} else {
+				L.each = json_pack("{s:O, s:O}", "key", key, "value",
+						   json_array_get(json_object_get(in, "values"), j));
+			}
+			load_resource(&L, k, addr, decl, r);
+			r->key = json_incref(key);
+			L.count_index = NULL;
+			json_decref(L.each);
+			L.each = NULL;
+		}
+		if (json_array_size(ikeys) == 0) {
+			/* No instance: its configuration is still checked, with
+			 * count.index and each unknown. */
+			struct stack_resource probe = {0};
+			json_t *unknown = value_unknown();
+
+			if (json_object_get(in, "count"))
+				L.count_index = unknown;
+			else
+				L.each = json_pack("{s:O, s:O}", "key", unknown, "value", unknown);
+			load_resource(&L, k, k, decl, &probe);
+			resource_free(&probe);
+			json_decref(unknown);
+			json_decref(L.each);
+			L.each = NULL;
+			L.count_index = NULL;
+		}
+	}
 	s->n_resources = i;
 	s->by_name = json_object();
 	for (i = 0; i < s->n_resources; i++)
@@ -1161,6 +1488,7 @@ struct stack *stack_load(const char *path, const struct stack_opts *opts, struct
 			eval_local(&L, k);
 		free(lp);
 	}
+	diags_dedup(diags, before);
 	graph_cycles(s, diags);
 	if (diags->n != before)
 		goto fail;
@@ -1176,22 +1504,26 @@ fail:
 	return NULL;
 }
 
+static void resource_free(struct stack_resource *r)
+{
+	free(r->name);
+	free(r->base);
+	json_decref(r->key);
+	free(r->type);
+	json_decref(r->properties);
+	json_decref(r->depends_on);
+	json_decref(r->deps);
+	json_decref(r->ignore_changes);
+}
+
 void stack_free(struct stack *s)
 {
 	size_t i;
 
 	if (!s)
 		return;
-	for (i = 0; i < s->n_resources; i++) {
-		struct stack_resource *r = &s->resources[i];
-
-		free(r->name);
-		free(r->type);
-		json_decref(r->properties);
-		json_decref(r->depends_on);
-		json_decref(r->deps);
-		json_decref(r->ignore_changes);
-	}
+	for (i = 0; i < s->n_resources; i++)
+		resource_free(&s->resources[i]);
 	free(s->resources);
 	for (i = 0; i < s->n_outputs; i++) {
 		free(s->outputs[i].name);

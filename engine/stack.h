@@ -14,7 +14,9 @@
 #include "diag.h"
 
 struct stack_resource {
-	char *name;
+	char *name;             /* the instance's address: "vpc", "subnet[0]", "repo[\"api\"]" */
+	char *base;             /* the resource's own name in its file: "subnet" */
+	json_t *key;            /* count index (integer), for_each key (string), or NULL */
 	char *type;
 	struct srcpos pos;      /* of the resource's name key */
 	/* Properties as written, variables/aws.region/stack.name already
