@@ -1893,6 +1893,68 @@ static void add_source(struct ev *E, struct strbuf *sb, size_t pos, size_t end)
 	}
 }
 
+/*
+ * A deferred interpolation is kept as written: evaluation stopped at the
+ * first reference left for later, so every other reference in it is looked
+ * up now and rewritten as its value (count.index, each.key, locals) or its
+ * residual, so that the text needs nothing but resources later.
+ */
+static void record_refs(struct ev *E, const struct node *n)
+{
+	struct strbuf sb;
+	const struct node *base = NULL;
+	struct scope ks, vs;
+	size_t i;
+
+	if (!n)
+		return;
+	strbuf_init(&sb);
+	if ((n->k == N_VAR || n->k == N_ATTR || n->k == N_INDEX) && static_ref(E, n, &sb, &base)) {
+		for (i = 0; i < E->n_repl && E->repl[i].pos != n->pos; i++)
+			;
+		if (i == E->n_repl) {
+			struct cairn_err lerr;
+			json_t *v;
+
+			err_clear(&lerr);
+			v = E->env->lookup(E->env->ctx, base->name, sb.buf, &lerr);
+			if (v && (residual_text(v) || !value_has_unknown(v))) {
+				E->repl = xrealloc(E->repl, (E->n_repl + 1) * sizeof(*E->repl));
+				E->repl[E->n_repl].pos = n->pos;
+				E->repl[E->n_repl].end = n->end;
+				E->repl[E->n_repl].text = residual_text(v) ? xstrdup(residual_text(v)) :
+							  hcl_literal(v);
+				E->n_repl++;
+			}
+			json_decref(v);
+		}
+		strbuf_free(&sb);
+		return;
+	}
+	strbuf_free(&sb);
+	if (n->k == N_FOR || n->k == N_TFOR) {
+		record_refs(E, n->a);
+		ks.up = E->sc;
+		ks.name = n->kname ? n->kname : "";
+		ks.val = json_true();
+		vs.up = &ks;
+		vs.name = n->name;
+		vs.val = json_true();   /* bound: a non-NULL value marks the name */
+		E->sc = &vs;
+		record_refs(E, n->b);
+		record_refs(E, n->c);
+		record_refs(E, n->d);
+		E->sc = ks.up;
+		return;
+	}
+	record_refs(E, n->a);
+	record_refs(E, n->b);
+	record_refs(E, n->c);
+	record_refs(E, n->d);
+	for (i = 0; i < n->n; i++)
+		record_refs(E, n->kids[i]);
+}
+
 /* Partial evaluation of a parsed string (see expr_subst). */
 static json_t *subst_tpl(struct ev *E, const struct node *tpl)
 {
@@ -1913,8 +1975,9 @@ static json_t *subst_tpl(struct ev *E, const struct node *tpl)
 		if (!v && !E->deferred)
 			goto out;
 		if (!v || value_has_unknown(v)) {
-			/* Left for later, as written (residual references rewritten). */
+			/* Left for later, as written (references rewritten). */
 			json_decref(v);
+			record_refs(E, p);
 			add_source(E, &sb, p->pos, p->end);
 			continue;
 		}

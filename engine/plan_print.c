@@ -315,6 +315,15 @@ void plan_print_text(const struct plan *p, FILE *f, int color)
 
 /* ---- JSON ---- */
 
+/* The resource's own name in its file from an address: "repo" of
+ * repo["api"] (SPEC §2: "name" stays the name, "address" is added). New. */
+static json_t *own_name(const char *address)
+{
+	const char *b = address ? strchr(address, '[') : NULL;
+
+	return address ? json_stringn(address, b ? (size_t)(b - address) : strlen(address)) : json_null();
+}
+
 /* A copy with sorted keys and every unknown marker turned into null. */
 static json_t *public_value(const json_t *v)
 {
@@ -399,7 +408,9 @@ json_t *plan_to_json(const struct plan *p)
 		const char *type = json_string_value(json_object_get(d, "type"));
 
 		json_array_append_new(drift, json_pack(
-			"{s:O, s:O, s:o, s:o}", "name", json_object_get(d, "name"),
+			"{s:o, s:O, s:O, s:o, s:o}",
+			"name", own_name(json_string_value(json_object_get(d, "name"))),
+			"address", json_object_get(d, "name"),
 			"type", json_object_get(d, "type"),
 			"before", plan_public_attrs(type, json_object_get(d, "before")),
 			"after", plan_public_attrs(type, json_object_get(d, "after"))));
@@ -408,7 +419,8 @@ json_t *plan_to_json(const struct plan *p)
 		const struct plan_change *c = &p->changes[i];
 
 		json_array_append_new(changes, json_pack(
-			"{s:s, s:s, s:s, s:o, s:o, s:o, s:O}", "name", c->name, "type", c->type,
+			"{s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:O}", "name", own_name(c->name),
+			"address", c->name, "type", c->type,
 			"action", plan_action_name(c->action),
 			"before", plan_public_attrs(c->type, c->before),
 			"after", plan_public_attrs(c->type, c->after),

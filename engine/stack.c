@@ -558,6 +558,8 @@ static json_t *resource_ref(struct loader *L, const char *root, const char *path
 		add_dep(L, root);
 		return NULL;
 	}
+	if (json_object_get(in, "failed"))
+		return NULL;    /* its count or for_each is already reported */
 	/* A repeated resource: the first step names the instance. */
 	keys = json_object_get(in, "keys");
 	json_array_foreach(keys, i, k) {
@@ -1172,24 +1174,24 @@ static void expand_instances(struct loader *L, const char *name, json_t *decl)
 		goto out;
 	if (count && fe) {
 		lerr(L, fp, 1, "resource '%s' sets both 'count' and 'for_each': use one of them", name);
-		goto out;
+		goto failed;
 	}
 	L->cur_deps = NULL;
 	L->vars_only = 0;
 	v = subst(L, count ? count : fe, vp);
 	if (L->diags->n != before)
-		goto out;
+		goto failed;
 	if (has_ref(v)) {
 		lerr(L, vp, 0, "the '%s' of resource '%s' depends on values known only after apply; "
 		     "it must be known when planning (use variables, locals and functions)",
 		     count ? "count" : "for_each", name);
-		goto out;
+		goto failed;
 	}
 	err_clear(&err);
 	lit = expr_eval(v, NULL, NULL, &err);
 	if (!lit) {
 		lerr(L, vp, 0, "%s", err.msg);
-		goto out;
+		goto failed;
 	}
 	if (count) {
 		double d = json_is_number(lit) ? json_number_value(lit) : -1;
@@ -1199,7 +1201,7 @@ static void expand_instances(struct loader *L, const char *name, json_t *decl)
 
 			lerr(L, cp, 0, "'count' must be a whole number from 0, got %s", t);
 			free(t);
-			goto out;
+			goto failed;
 		}
 		for (i = 0; i < (size_t)d; i++) {
 			json_array_append_new(keys, json_integer((json_int_t)i));
@@ -1210,12 +1212,12 @@ static void expand_instances(struct loader *L, const char *name, json_t *decl)
 			if (!json_is_string(e)) {
 				lerr(L, fp, 0, "'for_each' takes a list of strings or a map; element %zu is a %s",
 				     i, json_kind(e));
-				goto out;
+				goto failed;
 			}
 			if (value_array_has(keys, json_string_value(e))) {
 				lerr(L, fp, 0, "'for_each' list holds \"%s\" more than once: each key must "
 				     "name one instance", json_string_value(e));
-				goto out;
+				goto failed;
 			}
 			json_array_append(keys, e);
 			json_array_append(vals, e);
@@ -1230,7 +1232,7 @@ static void expand_instances(struct loader *L, const char *name, json_t *decl)
 		json_decref(names);
 	} else {
 		lerr(L, fp, 0, "'for_each' takes a list of strings or a map, not a %s", json_kind(lit));
-		goto out;
+		goto failed;
 	}
 	in = json_pack("{s:b, s:O, s:O, s:[]}", count ? "count" : "for_each", 1, "keys", keys,
 		       "values", vals, "addrs");
@@ -1241,6 +1243,12 @@ static void expand_instances(struct loader *L, const char *name, json_t *decl)
 		free(a);
 	}
 	json_object_set_new(L->inst, name, in);
+	goto out;
+failed:
+	/* No instances; its configuration is still checked (with count.index
+	 * and each unknown) and references to it report nothing more. */
+	json_object_set_new(L->inst, name, json_pack("{s:b, s:b, s:[], s:[], s:[]}",
+			    count ? "count" : "for_each", 1, "failed", 1, "keys", "values", "addrs"));
 out:
 	json_decref(v);
 	json_decref(lit);

@@ -1,0 +1,168 @@
+"""Composition (SPEC 3.1) against moto: count and for_each instances with
+addresses, count.index / each.key / each.value, splat and whole-resource
+references, locals and functions; apply -> boto3 checks (the cairn:resource
+tag in its tag-safe spelling) -> no-op plan -> one key added and one removed
+plans exactly one create and one delete -> destroy."""
+import json
+import os
+
+from family import FamilyCase
+
+STACK_YAML = """\
+stack: comp
+region: us-east-1
+variables:
+  services: {type: list, default: [api, web]}
+  subnets: {type: number, default: 2}
+locals:
+  prefix: comp-${var.subnets}
+  tables: '${{for s in var.services : s => upper(s)}}'
+resources:
+  vpc:
+    type: aws_vpc
+    properties:
+      cidr_block: 10.20.0.0/16
+  subnet:
+    type: aws_subnet
+    count: ${var.subnets}
+    properties:
+      vpc_id: ${vpc.id}
+      cidr_block: ${cidrsubnet("10.20.0.0/16", 8, count.index)}
+      tags: {Name: "${local.prefix}-${count.index}"}
+  repo:
+    type: aws_ecr_repository
+    for_each: ${var.services}
+    properties:
+      name: ${local.prefix}-${each.key}
+      tags: {Subnet: "${subnet[0].id}"}
+  log:
+    type: aws_cloudwatch_log_group
+    for_each: ${local.tables}
+    properties:
+      name: /${local.prefix}/${each.key}/${each.value}
+      tags: {Repo: '${repo[each.key].name}'}
+  off:
+    type: aws_sns_topic
+    count: '${var.subnets > 5 ? 1 : 0}'
+    properties:
+      name: never
+outputs:
+  subnet_ids: {value: '${subnet[*].id}'}
+  repo_names: {value: '${[for k, r in repo : r.name]}'}
+"""
+
+
+class Compose(FamilyCase):
+    STACK = "comp"
+
+    def test_count_for_each_lifecycle(self):
+        self.write("stack.yaml", STACK_YAML)
+        self.cairn("validate", check=0)
+        p = self.cairn("plan", "--json", check=0)
+        plan = json.loads(p.stdout)
+        addrs = sorted(c["address"] for c in plan["changes"])
+        self.assertEqual(addrs, ['log["api"]', 'log["web"]', 'repo["api"]', 'repo["web"]',
+                                 "subnet[0]", "subnet[1]", "vpc"])
+        names = {c["address"]: c["name"] for c in plan["changes"]}
+        self.assertEqual(names['repo["api"]'], "repo")
+        self.assertEqual(names["subnet[1]"], "subnet")
+        self.assertEqual(plan["summary"]["create"], 7)
+        self.apply()
+
+        ids = self.ids()
+        self.assertEqual(sorted(ids), sorted(addrs))
+        ec2 = self.boto("ec2")
+        subs = ec2.describe_subnets(SubnetIds=[ids["subnet[0]"], ids["subnet[1]"]])["Subnets"]
+        by_cidr = {s["CidrBlock"]: {t["Key"]: t["Value"] for t in s["Tags"]} for s in subs}
+        self.assertEqual(by_cidr["10.20.0.0/24"]["Name"], "comp-2-0")
+        self.assertEqual(by_cidr["10.20.1.0/24"]["Name"], "comp-2-1")
+        self.assertEqual(by_cidr["10.20.1.0/24"]["cairn:resource"], "subnet/1")
+        ecr = self.boto("ecr")
+        repos = {r["repositoryName"]: r for r in ecr.describe_repositories()["repositories"]}
+        self.assertEqual(sorted(repos), ["comp-2-api", "comp-2-web"])
+        tags = {t["Key"]: t["Value"] for t in
+                ecr.list_tags_for_resource(resourceArn=repos["comp-2-api"]["repositoryArn"])["tags"]}
+        self.assertEqual(tags, {"Subnet": ids["subnet[0]"], "cairn:stack": "comp",
+                                "cairn:resource": "repo/api"})
+        logs = self.boto("logs")
+        groups = sorted(g["logGroupName"] for g in
+                        logs.describe_log_groups(logGroupNamePrefix="/comp-2/")["logGroups"])
+        self.assertEqual(groups, ["/comp-2/api/API", "/comp-2/web/WEB"])
+        self.assertEqual(self.boto("sns").list_topics()["Topics"], [])
+        out = json.loads(self.cairn("output", "--json", check=0).stdout)
+        self.assertEqual(out["subnet_ids"]["value"], [ids["subnet[0]"], ids["subnet[1]"]])
+        self.assertEqual(out["repo_names"]["value"], ["comp-2-api", "comp-2-web"])
+        shown = json.loads(self.cairn("state", "show", 'repo["web"]', "--json", check=0).stdout)
+        self.assertIn("comp-2-web", json.dumps(shown))
+        self.assert_noop()
+
+        # One key removed, one added: one delete and one create per resource,
+        # never a renumbering of the others.
+        self.write("stack.yaml", STACK_YAML.replace("default: [api, web]", "default: [web, worker]"))
+        plan = json.loads(self.cairn("plan", "--json", check=0).stdout)
+        acted = sorted((c["address"], c["action"]) for c in plan["changes"] if c["action"] != "noop")
+        self.assertEqual(acted, [('log["api"]', "delete"), ('log["worker"]', "create"),
+                                 ('repo["api"]', "delete"), ('repo["worker"]', "create")])
+        self.apply()
+        repos = sorted(r["repositoryName"] for r in ecr.describe_repositories()["repositories"])
+        self.assertEqual(repos, ["comp-2-web", "comp-2-worker"])
+        self.assertEqual(self.ids()['repo["web"]'], ids['repo["web"]'])
+        self.assert_noop()
+
+        # --target names one instance.
+        self.cairn("destroy", "--auto-approve", "--target", 'log["web"]', check=0)
+        self.assertNotIn('log["web"]', self.ids())
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertEqual(self.ids(), {})
+        self.assertEqual(ecr.describe_repositories()["repositories"], [])
+        self.assertEqual(ec2.describe_subnets(Filters=[{"Name": "cidr-block",
+                                                        "Values": ["10.20.0.0/24"]}])["Subnets"], [])
+
+    def test_bad_repetition(self):
+        self.write("stack.yaml", """\
+stack: bad
+variables:
+  names: {type: list, default: [a, b, a]}
+resources:
+  vpc:
+    type: aws_vpc
+    properties: {cidr_block: 10.0.0.0/16}
+  dup:
+    type: aws_sns_topic
+    for_each: ${var.names}
+    properties: {name: "${each.key}"}
+  late:
+    type: aws_sns_topic
+    for_each: ${[vpc.id]}
+    properties: {name: x}
+  both:
+    type: aws_sns_topic
+    count: 1
+    for_each: [a]
+    properties: {name: x}
+  stray:
+    type: aws_sns_topic
+    properties: {name: "${each.key}-${count.index}"}
+  two:
+    type: aws_sns_topic
+    count: 2
+    properties: {name: "t-${count.index}", tags: {Other: "${dup[5].arn}"}}
+  range:
+    type: aws_sns_topic
+    properties: {name: "t", tags: {Other: "${two[5].arn}"}}
+""")
+        p = self.cairn("validate", check=1)
+        want = [
+            "stack.yaml:10:15: error: 'for_each' list holds \"a\" more than once: each key must "
+            "name one instance",
+            "stack.yaml:14:15: error: the 'for_each' of resource 'late' depends on values known "
+            "only after apply; it must be known when planning (use variables, locals and functions)",
+            "stack.yaml:19:5: error: resource 'both' sets both 'count' and 'for_each': use one of them",
+            "stack.yaml:23:25: error: '${each.key}' can only be used inside a resource with for_each "
+            "(each is not defined outside a repeated block)",
+            "stack.yaml:23:37: error: '${count.index}' can only be used inside a resource with count",
+            "stack.yaml:30:44: error: '${two[5].arn}': resource 'two' has count = 2: write "
+            "two[INDEX].ATTR with an index below 2, two[*].ATTR or ${two}",
+        ]
+        self.assertEqual(p.stderr.splitlines(), want + ["cairn: 6 errors in 'stack.yaml'"], p.stderr)
+        self.assertFalse(os.path.exists(self.env["CAIRN_STATE"]))
