@@ -1,5 +1,5 @@
 /*
- * cairn state list | show NAME [--json] | rm NAME: inspect or edit the state.
+ * cairn state list | show NAME [--json] | rm NAME | mv FROM TO: inspect or edit the state.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -164,10 +164,38 @@ out:
 	return rc;
 }
 
+/* state mv FROM TO: renames without touching AWS; the ownership tag is
+ * rewritten by the next apply that updates the resource. */
+static int do_mv(struct state *st, const char *stack, const char *from, const char *to,
+		 int lock_timeout)
+{
+	struct cairn_err err;
+	char warn[512];
+	int took, rc = 1;
+
+	err_clear(&err);
+	if (state_lock(st, stack, "state mv", lock_timeout, &took, warn, &err) != 0) {
+		msg_err(&err);
+		return 1;
+	}
+	if (took)
+		msg_warn("%s", warn);
+	if (state_mv(st, stack, from, to, &err) != 0) {
+		msg_err(&err);
+		goto out;
+	}
+	msg_info("Moved %s to %s.", from, to);
+	rc = 0;
+out:
+	if (state_unlock(st, stack, &err) != 0)
+		msg_err(&err);
+	return rc;
+}
+
 int cmd_state(int argc, char **argv, const struct global_opts *g)
 {
 	struct stack_args sa;
-	const char *stack_opt = NULL, *sub, *name = NULL;
+	const char *stack_opt = NULL, *sub, *name = NULL, *to = NULL;
 	struct state *st = NULL;
 	char *stack = NULL;
 	int as_json = 0, lock_timeout = 0, c, rc = 1;
@@ -192,12 +220,13 @@ int cmd_state(int argc, char **argv, const struct global_opts *g)
 		}
 	}
 	if (optind >= argc) {
-		rc = msg_usage("state", "missing subcommand: list, show or rm");
+		rc = msg_usage("state", "missing subcommand: list, show, rm or mv");
 		goto out;
 	}
 	sub = argv[optind++];
-	if (strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 && strcmp(sub, "rm") != 0) {
-		rc = msg_usage("state", "unknown subcommand '%s': use list, show or rm", sub);
+	if (strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 && strcmp(sub, "rm") != 0 &&
+	    strcmp(sub, "mv") != 0) {
+		rc = msg_usage("state", "unknown subcommand '%s': use list, show, rm or mv", sub);
 		goto out;
 	}
 	if (strcmp(sub, "list") != 0) {
@@ -206,6 +235,13 @@ int cmd_state(int argc, char **argv, const struct global_opts *g)
 			goto out;
 		}
 		name = argv[optind++];
+	}
+	if (strcmp(sub, "mv") == 0) {
+		if (optind >= argc) {
+			rc = msg_usage("state", "'state mv' needs FROM and TO addresses");
+			goto out;
+		}
+		to = argv[optind++];
 	}
 	if (optind < argc) {
 		rc = msg_usage("state", "unexpected argument '%s'", argv[optind]);
@@ -221,8 +257,10 @@ int cmd_state(int argc, char **argv, const struct global_opts *g)
 		rc = do_list(st, stack);
 	else if (strcmp(sub, "show") == 0)
 		rc = do_show(st, stack, name, as_json);
-	else
+	else if (strcmp(sub, "rm") == 0)
 		rc = do_rm(st, stack, name, lock_timeout);
+	else
+		rc = do_mv(st, stack, name, to, lock_timeout);
 out:
 	free(stack);
 	state_close(st);

@@ -66,13 +66,16 @@ const struct cmd cmd_table[] = {
 	 "usage: cairn import [-f FILE] [--var NAME=VALUE]... NAME ID\n\n"
 	 "NAME must be declared in the stack; ID is the id shown in the AWS console\n"
 	 "(VPC id, target group ARN, table name, topic ARN, ...).\n\n" STACK_HELP},
-	{"state", cmd_state, "inspect or edit the state: list, show, rm",
+	{"state", cmd_state, "inspect or edit the state: list, show, rm, mv",
 	 "usage: cairn state list [-f FILE]\n"
-	 "       cairn state show NAME [--json] [-f FILE]\n"
-	 "       cairn state rm NAME [-f FILE]\n\n"
-	 "list: one line per resource: NAME<TAB>TYPE<TAB>ID, sorted by NAME.\n"
+	 "       cairn state show ADDRESS [--json] [-f FILE]\n"
+	 "       cairn state rm ADDRESS [-f FILE]\n"
+	 "       cairn state mv FROM TO [-f FILE]\n\n"
+	 "list: one line per resource: ADDRESS<TAB>TYPE<TAB>ID, sorted by ADDRESS.\n"
 	 "show: the recorded attributes of one resource.\n"
-	 "rm:   forget a resource without deleting it.\n\n" STACK_HELP},
+	 "rm:   forget a resource without deleting it.\n"
+	 "mv:   rename a recorded resource (e.g. vpc to net[0]) without touching AWS.\n\n"
+	 STACK_HELP},
 	{"force-unlock", cmd_force_unlock, "remove a stale lock",
 	 "usage: cairn force-unlock [-f FILE] [--yes]\n\n"
 	 "Removes the stack's lock after asking for confirmation.\n\n" STACK_HELP

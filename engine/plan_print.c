@@ -252,6 +252,10 @@ static void print_change(const struct plan_change *c, FILE *f, int color)
 	json_t *shown, *v;
 	size_t i;
 
+	if (c->moved_from && c->action == PLAN_NOOP) {
+		fprintf(f, "  # %s has moved to %s\n", c->moved_from, c->name);
+		return;
+	}
 	switch (c->action) {
 	case PLAN_CREATE: sym = "  +"; symcol = GREEN; what = ""; break;
 	case PLAN_UPDATE: sym = "  ~"; symcol = YELLOW; what = " will be updated in place"; break;
@@ -261,6 +265,8 @@ static void print_change(const struct plan_change *c, FILE *f, int color)
 	}
 	fprintf(f, "%s%s%s %s (%s)%s\n", col(color, symcol), sym, col(color, RESET), c->name,
 		c->type, what);
+	if (c->moved_from)
+		fprintf(f, "      # (moved from %s)\n", c->moved_from);
 	if (c->note)
 		fprintf(f, "      # %s\n", c->note);
 	if (c->action == PLAN_DELETE)
@@ -419,8 +425,10 @@ json_t *plan_to_json(const struct plan *p)
 		const struct plan_change *c = &p->changes[i];
 
 		json_array_append_new(changes, json_pack(
-			"{s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:O}", "name", own_name(c->name),
-			"address", c->name, "type", c->type,
+			"{s:o, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:O}", "name", own_name(c->name),
+			"address", c->name,
+			"moved_from", c->moved_from ? json_string(c->moved_from) : json_null(),
+			"type", c->type,
 			"action", plan_action_name(c->action),
 			"before", plan_public_attrs(c->type, c->before),
 			"after", plan_public_attrs(c->type, c->after),

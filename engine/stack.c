@@ -1259,6 +1259,78 @@ out:
 	free(fp);
 }
 
+/* An address cairn can hold: NAME, NAME[N] or NAME["KEY"]. */
+static int valid_address(const char *a)
+{
+	const char *b = strchr(a, '[');
+	char *base = b ? xstrndup(a, (size_t)(b - a)) : xstrdup(a);
+	int ok = valid_name(base);
+
+	free(base);
+	if (!ok || !b)
+		return ok;
+	if (b[1] == '"') {
+		json_t *k = json_loadb(b + 1, strlen(b + 1) - 1, JSON_DECODE_ANY, NULL);
+
+		ok = json_is_string(k) && a[strlen(a) - 1] == ']';
+		json_decref(k);
+		return ok;
+	}
+	for (b++; *b >= '0' && *b <= '9'; b++)
+		;
+	return b[0] == ']' && b[1] == '\0' && b[-1] != '[';
+}
+
+/* "moved:": a list of {from, to} addresses. A from still declared, a to
+ * not declared, and two moves to one address are errors. */
+static void load_moves(struct loader *L, json_t *moved)
+{
+	static const char *const keys[] = {"from", "to", NULL};
+	json_t *seen = json_object(), *m;
+	size_t i;
+
+	L->s->moves = json_array();
+	if (!moved)
+		goto out;
+	if (!json_is_array(moved)) {
+		lerr(L, "moved", 0, "'moved' must be a list of {from: ADDRESS, to: ADDRESS}");
+		goto out;
+	}
+	json_array_foreach(moved, i, m) {
+		char *mp = doc_path_index("moved", i), *fp = doc_path_key(mp, "from");
+		char *tp = doc_path_key(mp, "to");
+		const char *from = json_string_value(json_object_get(m, "from"));
+		const char *to = json_string_value(json_object_get(m, "to"));
+
+		if (!json_is_object(m) || !from || !to) {
+			lerr(L, mp, 0, "a move must be a map {from: ADDRESS, to: ADDRESS}");
+		} else {
+			check_keys(L, m, mp, "a move", keys);
+			if (!valid_address(from))
+				lerr(L, fp, 0, "invalid address '%s': write NAME, NAME[N] or NAME[\"KEY\"]", from);
+			else if (!valid_address(to))
+				lerr(L, tp, 0, "invalid address '%s': write NAME, NAME[N] or NAME[\"KEY\"]", to);
+			else if (stack_find(L->s, from) >= 0)
+				lerr(L, fp, 0, "moved from '%s', which is still declared: a move renames a "
+				     "resource that is no longer in the stack", from);
+			else if (stack_find(L->s, to) < 0)
+				lerr(L, tp, 0, "moved to '%s', which is not declared in the stack", to);
+			else if (json_object_get(seen, to))
+				lerr(L, tp, 0, "two moves to '%s' (the other from '%s')", to,
+				     json_string_value(json_object_get(seen, to)));
+			else {
+				json_object_set_new(seen, to, json_string(from));
+				json_array_append_new(L->s->moves, json_pack("{s:s, s:s}", "from", from, "to", to));
+			}
+		}
+		free(mp);
+		free(fp);
+		free(tp);
+	}
+out:
+	json_decref(seen);
+}
+
 /* Drops diagnostics repeated by loading several instances of one resource. */
 static void diags_dedup(struct diags *d, size_t from)
 {
@@ -1379,7 +1451,7 @@ static void loader_free(struct loader *L)
 struct stack *stack_load(const char *path, const struct stack_opts *opts, struct diags *diags)
 {
 	static const char *const keys[] = {"stack", "region", "description", "variables",
-					   "locals", "resources", "outputs", NULL};
+					   "locals", "resources", "outputs", "moved", NULL};
 	struct loader L = {0};
 	struct stack *s = xcalloc(1, sizeof(*s));
 	size_t before = diags->n, i = 0, n_inst;
@@ -1485,6 +1557,7 @@ struct stack *stack_load(const char *path, const struct stack_opts *opts, struct
 	for (i = 0; i < s->n_resources; i++)
 		json_object_set_new(s->by_name, s->resources[i].name, json_integer((json_int_t)i));
 	load_outputs(&L, json_object_get(L.doc.root, "outputs"));
+	load_moves(&L, json_object_get(L.doc.root, "moved"));
 	/* Locals nothing uses are still checked. */
 	json_object_foreach(L.locals, k, decl) {
 		char *lp = doc_path_key("locals", k);
@@ -1543,6 +1616,7 @@ void stack_free(struct stack *s)
 	free(s->name);
 	free(s->region);
 	json_decref(s->vars);
+	json_decref(s->moves);
 	json_decref(s->posmap);
 	json_decref(s->by_name);
 	free(s);

@@ -46,6 +46,7 @@ struct stack {
 	struct stack_resource *resources; size_t n_resources;  /* file order */
 	struct stack_output *outputs; size_t n_outputs;        /* file order */
 	json_t *vars;           /* resolved variables: name -> value; owned */
+	json_t *moves;          /* "moved:": array of {"from": ADDRESS, "to": ADDRESS}; owned */
 	/* Position of every value, for errors found later (e.g. by the plan):
 	 * use stack_pos(). */
 	void *posmap;

@@ -166,3 +166,83 @@ resources:
         ]
         self.assertEqual(p.stderr.splitlines(), want + ["cairn: 6 errors in 'stack.yaml'"], p.stderr)
         self.assertFalse(os.path.exists(self.env["CAIRN_STATE"]))
+
+
+class Moves(FamilyCase):
+    STACK = "mv"
+
+    def test_rename_into_for_each_with_moved(self):
+        self.write("stack.yaml", """\
+stack: mv
+region: us-east-1
+resources:
+  repo:
+    type: aws_ecr_repository
+    properties: {name: mv-api}
+  log:
+    type: aws_cloudwatch_log_group
+    properties: {name: /mv/api, tags: {Repo: "${repo.name}"}}
+""")
+        self.cairn("apply", "--auto-approve", check=0)
+        ids = self.ids()
+        self.write("stack.yaml", """\
+stack: mv
+region: us-east-1
+variables:
+  services: {type: list, default: [api]}
+moved:
+  - {from: repo, to: 'repo["api"]'}
+  - {from: log, to: 'log["api"]'}
+resources:
+  repo:
+    type: aws_ecr_repository
+    for_each: ${var.services}
+    properties: {name: "mv-${each.key}"}
+  log:
+    type: aws_cloudwatch_log_group
+    for_each: ${var.services}
+    properties: {name: "/mv/${each.key}", tags: {Repo: '${repo[each.key].name}'}}
+""")
+        p = self.cairn("plan", "--detailed-exitcode", check=2)
+        self.assertIn('# repo has moved to repo["api"]', p.stdout)
+        self.assertIn('# log has moved to log["api"]', p.stdout)
+        self.assertIn("Plan: 0 to add, 0 to change, 0 to destroy.", p.stdout)
+        plan = json.loads(self.cairn("plan", "--json", check=0).stdout)
+        moved = {c["address"]: c["moved_from"] for c in plan["changes"]}
+        self.assertEqual(moved, {'repo["api"]': "repo", 'log["api"]': "log"})
+        p = self.cairn("apply", "--auto-approve", check=0)
+        self.assertIn("0 added, 0 changed, 0 destroyed", p.stdout)
+        self.assertEqual(self.ids(), {'repo["api"]': ids["repo"], 'log["api"]': ids["log"]})
+        repos = [r["repositoryName"] for r in self.boto("ecr").describe_repositories()["repositories"]]
+        self.assertEqual(repos, ["mv-api"])
+        self.assert_noop()
+
+        # By hand: state mv, then the stack that names the new address plans nothing.
+        self.cairn("state", "mv", 'log["api"]', "applog", check=0)
+        self.assertIn("applog", self.ids())
+        p = self.cairn("state", "mv", "nosuch", "x", check=1)
+        self.assertIn("no resource 'nosuch'", p.stderr)
+        p = self.cairn("state", "mv", "applog", 'repo["api"]', check=1)
+        self.assertIn("already holds", p.stderr)
+
+    def test_bad_moves(self):
+        self.write("stack.yaml", """\
+stack: mv
+moved:
+  - {from: a, to: b}
+  - {from: gone, to: b}
+  - {from: gone3, to: b}
+  - {from: gone2, to: nowhere}
+  - {from: 'x[', to: a}
+resources:
+  a: {type: aws_sns_topic, properties: {name: a}}
+  b: {type: aws_sns_topic, properties: {name: b}}
+""")
+        p = self.cairn("validate", check=1)
+        self.assertEqual(p.stderr.splitlines(), [
+            "stack.yaml:3:12: error: moved from 'a', which is still declared: a move renames a "
+            "resource that is no longer in the stack",
+            "stack.yaml:5:23: error: two moves to 'b' (the other from 'gone')",
+            "stack.yaml:6:23: error: moved to 'nowhere', which is not declared in the stack",
+            "stack.yaml:7:12: error: invalid address 'x[': write NAME, NAME[N] or NAME[\"KEY\"]",
+            "cairn: 4 errors in 'stack.yaml'"], p.stderr)
