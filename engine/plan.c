@@ -414,6 +414,14 @@ static void add_with_dependents(struct planner *pl, const char *name)
 			add_with_dependents(pl, pl->rec[i].name);
 }
 
+static void target_one(struct planner *pl, const char *name)
+{
+	if (pl->opts->destroy)
+		add_with_dependents(pl, name);
+	else
+		add_with_deps(pl, name);
+}
+
 static int select_targets(struct planner *pl, struct cairn_err *err)
 {
 	size_t i;
@@ -423,16 +431,34 @@ static int select_targets(struct planner *pl, struct cairn_err *err)
 	pl->targets = json_object();
 	for (i = 0; i < pl->opts->n_targets; i++) {
 		const char *t = pl->opts->targets[i];
+		size_t n = strlen(t), j, hits = 0;
 
-		if (find_sr(pl, t) < 0 && !find_rec(pl, t)) {
+		if (find_sr(pl, t) >= 0 || find_rec(pl, t)) {
+			target_one(pl, t);
+			continue;
+		}
+		/* A repeated resource by its name: every instance of it. */
+		for (j = 0; j < pl->stack->n_resources; j++) {
+			const char *a = pl->stack->resources[j].name;
+
+			if (!strncmp(a, t, n) && a[n] == '[') {
+				target_one(pl, a);
+				hits++;
+			}
+		}
+		for (j = 0; j < pl->n_rec; j++) {
+			const char *a = pl->rec[j].name;
+
+			if (!strncmp(a, t, n) && a[n] == '[') {
+				target_one(pl, a);
+				hits++;
+			}
+		}
+		if (!hits) {
 			err_set(err, CAIRN_EINVAL,
 				"target '%s' is neither a resource of the stack nor in the state", t);
 			return -1;
 		}
-		if (pl->opts->destroy)
-			add_with_dependents(pl, t);
-		else
-			add_with_deps(pl, t);
 	}
 	return 0;
 }

@@ -112,6 +112,11 @@ class Compose(FamilyCase):
         # --target names one instance.
         self.cairn("destroy", "--auto-approve", "--target", 'log["web"]', check=0)
         self.assertNotIn('log["web"]', self.ids())
+        # --target by the resource's name: every instance of it.
+        self.cairn("destroy", "--auto-approve", "--target", "log", check=0)
+        left = self.ids()
+        self.assertEqual([a for a in left if a.startswith("log")], [])
+        self.assertIn('repo["worker"]', left)
         self.cairn("destroy", "--auto-approve", check=0)
         self.assertEqual(self.ids(), {})
         self.assertEqual(ecr.describe_repositories()["repositories"], [])
@@ -246,3 +251,28 @@ resources:
             "stack.yaml:6:23: error: moved to 'nowhere', which is not declared in the stack",
             "stack.yaml:7:12: error: invalid address 'x[': write NAME, NAME[N] or NAME[\"KEY\"]",
             "cairn: 4 errors in 'stack.yaml'"], p.stderr)
+
+
+class WebExample(FamilyCase):
+    STACK = "web-demo"
+
+    def test_web_stack_with_for_each(self):
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        with open(os.path.join(root, "stacks", "web.yaml")) as f:
+            self.write("stack.yaml", f.read())
+        self.apply()
+        ids = self.ids()
+        for a in ('public["a"]', 'public["b"]', 'public_routes_assoc["a"]', 'public_routes_assoc["b"]'):
+            self.assertIn(a, ids)
+        ec2 = self.boto("ec2")
+        subs = ec2.describe_subnets(SubnetIds=[ids['public["a"]'], ids['public["b"]']])["Subnets"]
+        self.assertEqual(sorted((s["AvailabilityZone"], s["CidrBlock"]) for s in subs),
+                         [("us-east-1a", "10.40.1.0/24"), ("us-east-1b", "10.40.2.0/24")])
+        lb = self.boto("elbv2").describe_load_balancers(Names=["web-demo"])["LoadBalancers"][0]
+        self.assertEqual(sorted(z["SubnetId"] for z in lb["AvailabilityZones"]),
+                         sorted([ids['public["a"]'], ids['public["b"]']]))
+        self.assert_noop()
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertEqual(self.ids(), {})
+        self.assertEqual(ec2.describe_subnets(SubnetIds=[])["Subnets"] and
+                         [s for s in ec2.describe_subnets()["Subnets"] if s["CidrBlock"] == "10.40.1.0/24"], [])
