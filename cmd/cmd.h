@@ -27,17 +27,6 @@ struct global_opts {
 	char **envp;              /* the process environment */
 };
 
-struct cmd {
-	const char *name;
-	int (*fn)(int argc, char **argv, const struct global_opts *g);
-	const char *summary;      /* one line for `cairn --help` */
-	const char *usage;        /* the full `cairn NAME --help` text */
-};
-
-/* The table (main.c); used for help. */
-extern const struct cmd cmd_table[];
-extern const size_t cmd_table_len;
-const struct cmd *cmd_find(const char *name);
 
 /* Prints the command's usage text to stdout; returns 0. */
 int cmd_help(const char *name);
@@ -65,6 +54,57 @@ void stack_args_free(struct stack_args *a);
 int stack_args_opt(struct stack_args *a, int opt, const char *arg);
 
 /*
+ * What a command needs set up before it runs (git's run_builtin flags);
+ * main does it once, from the table, for commands with parse/run.
+ */
+enum {
+	NEED_STACK = 1 << 0,      /* the stack file, loaded and validated: r->stack */
+	NEED_STATE = 1 << 1,      /* the state store, created if missing: r->st */
+	NEED_AWS = 1 << 2,        /* an AWS client for the stack's region (or r->region) */
+	NEED_LOCK = 1 << 3        /* the engine run takes the stack's lock (r->env.lock_timeout) */
+};
+
+struct plan;
+struct ui_progress;
+
+/* One command's run: its parsed options and what main set up for it.
+ * Every pointer member is owned by the struct (cmd_run_free). */
+struct cmd_run {
+	const struct global_opts *g;  /* borrowed */
+	unsigned needs;               /* from the table; parse may drop some */
+	/* options */
+	struct stack_args sa;
+	const char **targets; size_t n_targets;   /* array owned, strings borrowed (argv) */
+	const char *args[2]; size_t n_args;       /* positional arguments (argv) */
+	int auto_approve, parallelism, lock_timeout;
+	struct plan *saved;           /* apply PLANFILE, loaded by parse */
+	const char *region;           /* region when there is no stack (a saved plan's) */
+	/* set up by main */
+	struct stack *stack;
+	struct state *st;
+	struct aws_client *aws;
+	struct ui_progress *prog;
+};
+void cmd_run_free(struct cmd_run *r);   /* main.c */
+
+struct cmd {
+	const char *name;
+	/* Either fn (does its own set-up) or parse + run with needs. */
+	int (*fn)(int argc, char **argv, const struct global_opts *g);
+	const char *summary;      /* one line for `cairn --help` */
+	const char *usage;        /* the full `cairn NAME --help` text */
+	/* Parses argv into r; returns -1 to go on, else the exit code. */
+	int (*parse)(int argc, char **argv, struct cmd_run *r);
+	int (*run)(struct cmd_run *r);
+	unsigned needs;
+};
+
+/* The table (main.c); used for help. */
+extern const struct cmd cmd_table[];
+extern const size_t cmd_table_len;
+const struct cmd *cmd_find(const char *name);
+
+/*
  * Loads and validates the stack the arguments name (default file if no -f).
  * Prints every diagnostic itself. Returns NULL on failure.
  */
@@ -75,6 +115,9 @@ struct state *cmd_open_state(const struct global_opts *g, int create);
 
 /* Makes an AWS client for region (NULL: --region, AWS_REGION, ...). Prints the error itself. */
 struct aws_client *cmd_aws_client(const struct global_opts *g, const char *region);
+
+/* plan_opts.account_id for a client made by cmd_aws_client (aws). */
+const char *cmd_account_id(void *aws, struct cairn_err *err);
 
 /*
  * The name of the stack a state command works on: explicit (--stack), else

@@ -5,7 +5,12 @@
 #include "cmd.h"
 #include "exec_ui.h"
 
-int cmd_apply(int argc, char **argv, const struct global_opts *g)
+int cmd_apply_parse(int argc, char **argv, struct cmd_run *r)
 {
-	return ui_apply_main(argc, argv, g, 0);
+	return ui_apply_parse(argc, argv, r, 0);
+}
+
+int cmd_apply(struct cmd_run *r)
+{
+	return ui_apply(r, 0);
 }

@@ -6,7 +6,12 @@
 #include "cmd.h"
 #include "exec_ui.h"
 
-int cmd_destroy(int argc, char **argv, const struct global_opts *g)
+int cmd_destroy_parse(int argc, char **argv, struct cmd_run *r)
 {
-	return ui_apply_main(argc, argv, g, 1);
+	return ui_apply_parse(argc, argv, r, 1);
+}
+
+int cmd_destroy(struct cmd_run *r)
+{
+	return ui_apply(r, 1);
 }

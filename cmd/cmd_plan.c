@@ -11,6 +11,8 @@
 #include "cmd.h"
 #include "../engine/plan.h"
 #include "../providers/aws/aws.h"
+#include "exec_ui.h"
+#include "../engine/run.h"
 #include "../state/state.h"
 
 enum { OPT_OUT = OPT_CMD_BASE, OPT_JSON, OPT_DETAILED, OPT_REFRESH, OPT_TARGET };
@@ -28,7 +30,10 @@ static const struct option plan_longopts[] = {
 int cmd_plan(int argc, char **argv, const struct global_opts *g)
 {
 	struct stack_args sa;
-	struct plan_opts po = {0};
+	struct run_env env;
+	struct run_args ra = {0};
+	struct run_result res = {0};
+	int refresh = 1;
 	struct cairn_err err;
 	struct stack *stack = NULL;
 	struct state *st = NULL;
@@ -42,7 +47,6 @@ int cmd_plan(int argc, char **argv, const struct global_opts *g)
 
 	stack_args_init(&sa);
 	err_clear(&err);
-	po.refresh = 1;
 	opterr = 0;   /* the messages below name the option and end with the --help hint */
 	while ((opt = getopt_long(argc, argv, ":f:", plan_longopts, NULL)) != -1) {
 		if (stack_args_opt(&sa, opt, optarg))
@@ -59,9 +63,9 @@ int cmd_plan(int argc, char **argv, const struct global_opts *g)
 			break;
 		case OPT_REFRESH:
 			if (strcmp(optarg, "false") == 0) {
-				po.refresh = 0;
+				refresh = 0;
 			} else if (strcmp(optarg, "true") == 0) {
-				po.refresh = 1;
+				refresh = 1;
 			} else {
 				rc = msg_usage("plan", "--refresh takes 'true' or 'false', not '%s'",
 					       optarg);
@@ -84,8 +88,6 @@ int cmd_plan(int argc, char **argv, const struct global_opts *g)
 		rc = msg_usage("plan", "unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
-	po.targets = targets;
-	po.n_targets = n_targets;
 
 	stack = cmd_load_stack(&sa, g);
 	if (!stack)
@@ -97,20 +99,23 @@ int cmd_plan(int argc, char **argv, const struct global_opts *g)
 		if (!st)
 			goto out;
 	}
-	if ((po.refresh && st) || plan_uses_account_id(stack)) {
+	/* --refresh=false asks AWS nothing: ${aws.account_id} comes from the
+	 * state, or is known after apply (SPEC §2). */
+	if (refresh && (st || plan_uses_account_id(stack))) {
 		aws = cmd_aws_client(g, stack->region);
 		if (!aws)
 			goto out;
 	}
-	plan = plan_build(stack, st, aws, &po, &err);
-	if (!plan) {
+	ui_run_env(&env, g, st, aws, 0, NULL);
+	ra.stack = stack;
+	ra.refresh = refresh;
+	ra.targets = targets;
+	ra.n_targets = n_targets;
+	if (run_plan(&env, &ra, &res, &err) < 0) {
 		msg_err(&err);
 		goto out;
 	}
-	if (!aws && g->region) {
-		free(plan->region);
-		plan->region = xstrdup(g->region);
-	}
+	plan = res.plan;
 	if (json) {
 		json_t *doc = plan_to_json(plan);
 
@@ -137,7 +142,7 @@ int cmd_plan(int argc, char **argv, const struct global_opts *g)
 	}
 	rc = detailed && plan_has_changes(plan) ? 2 : 0;
 out:
-	plan_free(plan);
+	run_result_free(&res);
 	aws_client_free(aws);
 	state_close(st);
 	stack_free(stack);

@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "../providers/aws/aws.h"
+#include "../providers/registry.h"
 #include "../state/state.h"
 
 void stack_args_init(struct stack_args *a)
@@ -96,6 +97,11 @@ struct aws_client *cmd_aws_client(const struct global_opts *g, const char *regio
 	if (!c)
 		msg_err(&err);
 	return c;
+}
+
+const char *cmd_account_id(void *aws, struct cairn_err *err)
+{
+	return provider_account_id(aws, err);
 }
 
 char *cmd_stack_name(const struct stack_args *a, const char *explicit_name,

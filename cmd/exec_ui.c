@@ -13,7 +13,8 @@
 
 #include "exec_ui.h"
 #include "../engine/plan.h"
-#include "../engine/provider.h"
+#include "../engine/run.h"
+#include "../providers/registry.h"
 #include "../providers/aws/aws.h"
 #include "../state/state.h"
 
@@ -45,41 +46,6 @@ void ui_signals_install(void)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
 	sigaction(SIGINT, &sa, NULL);
-}
-
-const volatile sig_atomic_t *ui_stop_flag(void)
-{
-	return &sig_stop;
-}
-
-const volatile sig_atomic_t *ui_cancel_flag(void)
-{
-	return &sig_cancel;
-}
-
-int ui_lock(struct state *st, const char *stack, const char *operation, int timeout_s)
-{
-	struct cairn_err err;
-	char warn[512] = "";
-	int took = 0;
-
-	err_clear(&err);
-	if (state_lock(st, stack, operation, timeout_s, &took, warn, &err) < 0) {
-		msg_err(&err);
-		return -1;
-	}
-	if (took)
-		msg_warn("%s", warn[0] ? warn : "took over the lock of a process that no longer runs");
-	return 0;
-}
-
-void ui_unlock(struct state *st, const char *stack)
-{
-	struct cairn_err err;
-
-	err_clear(&err);
-	if (state_unlock(st, stack, &err) < 0)
-		msg_err(&err);
 }
 
 int ui_parse_count(const char *s)
@@ -317,27 +283,6 @@ static const char *report_verb(const struct exec_report *r)
 	return r->deposed ? "delete of the old object" : "delete";
 }
 
-static json_t *history_summary(const struct exec_result *res)
-{
-	static const char *const results[] = {"done", "failed", "skipped", "not started"};
-	json_t *changes = json_array();
-	size_t i;
-
-	for (i = 0; i < res->n_ops; i++) {
-		const struct exec_report *r = &res->ops[i];
-		json_t *c = json_pack("{s:s,s:s,s:s,s:s}", "name", r->name, "type", r->type,
-				      "op", exec_op_name(r->op), "result", results[r->result]);
-
-		if (r->result == EXEC_R_FAILED)
-			json_object_set_new(c, "error", json_string(r->err.msg));
-		json_array_append_new(changes, c);
-	}
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "added", (json_int_t)res->added,
-			 "changed", (json_int_t)res->changed, "destroyed", (json_int_t)res->destroyed,
-			 "failed", (json_int_t)res->failed, "skipped", (json_int_t)res->skipped,
-			 "not_started", (json_int_t)res->not_started, "changes", changes);
-}
-
 /* Prints the end of the run; returns the exit code. */
 static int print_summary(const struct exec_result *res, int destroy)
 {
@@ -429,203 +374,121 @@ static int confirm(const char *verb, int auto_approve)
 
 /* ---- the apply / destroy driver ----------------------------------------- */
 
-int ui_store_outputs(struct state *st, const char *stack, json_t *outputs,
-		     struct cairn_err *err)
+static void ui_warning(void *ui, const char *msg)
 {
-	json_t *have = NULL;
-	int rc;
+	(void)ui;
+	msg_warn("%s", msg);
+}
 
-	if (state_outputs_get(st, stack, &have, err) < 0)
-		return -1;
-	rc = json_equal(have, outputs) || (!have && !json_object_size(outputs)) ? 0 :
-	     state_outputs_put(st, stack, outputs, err);
-	json_decref(have);
+void ui_run_env(struct run_env *env, const struct global_opts *g, struct state *st,
+		struct aws_client *aws, int parallelism, struct ui_progress *prog)
+{
+	memset(env, 0, sizeof(*env));
+	env->st = st;
+	env->aws = aws;
+	env->region = aws ? aws_client_region(aws) : g->region;
+	env->lookup = provider_lookup;
+	env->account_id = aws ? cmd_account_id : NULL;
+	env->account_arg = aws;
+	env->stop = &sig_stop;
+	env->cancel = &sig_cancel;
+	env->parallelism = parallelism;
+	env->ui = prog;
+	env->on_event = prog ? ui_progress_event : NULL;
+	env->on_warning = ui_warning;
+}
+
+/* What the apply / destroy callbacks need. */
+struct apply_ui {
+	struct ui_progress *prog;
+	const char *verb;
+	int auto_approve;
+	int color;
+};
+
+static void apply_event(void *ui, const struct exec_event *ev)
+{
+	ui_progress_event(((struct apply_ui *)ui)->prog, ev);
+}
+
+static void apply_show_plan(void *ui, const struct plan *p)
+{
+	if (msg_quiet())
+		return;
+	plan_print_text(p, stdout, ((struct apply_ui *)ui)->color);
+	fflush(stdout);
+}
+
+static int apply_confirm(void *ui, const struct plan *p)
+{
+	struct apply_ui *u = ui;
+	int rc = confirm(u->verb, u->auto_approve);
+
+	(void)p;
+	if (!rc && !msg_quiet())
+		putchar('\n');
 	return rc;
 }
 
-static void exec_opts_init(struct exec_opts *o, struct state *st, struct aws_client *aws,
-			   const char *stack, struct ui_progress *prog)
+void ui_run_env_of(struct run_env *env, struct cmd_run *r)
 {
-	memset(o, 0, sizeof(*o));
-	o->st = st;
-	o->aws = aws;
-	o->stack = stack;
-	o->lookup = provider_lookup;
-	o->stop = &sig_stop;
-	o->cancel = &sig_cancel;
-	o->on_event = ui_progress_event;
-	o->event_ctx = prog;
+	if (!r->prog)
+		r->prog = ui_progress_new();
+	ui_run_env(env, r->g, r->st, r->aws, r->parallelism, r->prog);
+	env->lock_timeout = r->lock_timeout;
 }
 
-/* Unseals a saved plan's secrets with the stack's key from the state. */
-static int ui_unseal(struct plan *plan, struct state *st)
+int ui_apply(struct cmd_run *r, int destroy)
 {
-	unsigned char key[PLAN_KEY_LEN];
+	const char *verb = destroy ? "destroy" : "apply";
+	struct run_env env;
+	struct run_args ra = {0};
+	struct run_result res = {0};
+	struct apply_ui u = {0};
 	struct cairn_err err;
-	int found = 0, rc = -1;
+	int rc = 1;
 
 	err_clear(&err);
-	if (state_plan_key(st, plan->stack, 0, key, &found, &err) < 0) {
+	ui_run_env_of(&env, r);
+	u.prog = r->prog;
+	u.verb = verb;
+	u.auto_approve = r->auto_approve;
+	u.color = r->g->color;
+	env.ui = &u;
+	env.on_event = apply_event;
+	env.on_plan = apply_show_plan;
+	env.confirm = apply_confirm;
+	ra.stack = r->stack;
+	ra.saved = r->saved;
+	r->saved = NULL;                /* stolen by the run */
+	ra.targets = r->targets;
+	ra.n_targets = r->n_targets;
+	ra.refresh = 1;
+	if ((destroy ? run_destroy : run_apply)(&env, &ra, &res, &err) < 0) {
+		if (res.failed_at == RUN_AT_CONFIRM && err.code != CAIRN_ECANCEL) {
+			rc = res.code;          /* the prompt said why */
+			goto out;
+		}
 		msg_err(&err);
+		if (res.failed_at == RUN_AT_RECOVER)
+			msg_error("nothing was changed; run 'cairn %s' again once AWS can be "
+				  "reached", verb);
+		rc = res.failed_at == RUN_AT_CONFIRM ? res.code : 1;
+		if (res.executed && print_summary(&res.exec, destroy) == 130)
+			rc = 130;
 		goto out;
 	}
-	if (!found) {
-		msg_error("saved plan cannot be used: it was made against another state "
-			  "(this state has no key for stack '%s')", plan->stack);
-		goto out;
-	}
-	if (plan_unseal(plan, key, &err) < 0) {
-		msg_err(&err);
-		goto out;
-	}
-	rc = 0;
+	rc = res.executed ? print_summary(&res.exec, destroy) : 0;
+	if (rc == 0 && !destroy)
+		ui_print_outputs(res.outputs);
 out:
-	secure_zero(key, sizeof(key));
-	return rc;
-}
-
-int ui_apply(const struct ui_apply_args *a, const struct global_opts *g)
-{
-	const char *verb = a->destroy ? "destroy" : "apply";
-	struct stack *stack = NULL;
-	struct state *st = NULL;
-	struct aws_client *aws = NULL;
-	struct plan *plan = NULL;
-	struct ui_progress *prog = NULL;
-	struct exec_result res = {0};
-	struct exec_opts o;
-	struct cairn_err err;
-	json_t *outputs = NULL, *summary = NULL;
-	const char *stack_name, *region, *account_id = NULL;
-	int rc = 1, locked = 0;
-
-	err_clear(&err);
-	ui_signals_install();
-	if (a->plan_file) {
-		plan = plan_load(a->plan_file, &err);
-		if (!plan) {
-			msg_err(&err);
-			goto out;
-		}
-		stack_name = plan->stack;
-		region = plan->region;
-	} else {
-		stack = cmd_load_stack(a->stack, g);
-		if (!stack)
-			goto out;
-		stack_name = stack->name;
-		region = stack->region;
-	}
-	st = cmd_open_state(g, 1);
-	if (!st)
-		goto out;
-	if (plan && ui_unseal(plan, st) < 0)
-		goto out;
-	aws = cmd_aws_client(g, region);
-	if (!aws)
-		goto out;
-	if (ui_lock(st, stack_name, verb, a->lock_timeout) < 0)
-		goto out;
-	locked = 1;
-	prog = ui_progress_new();
-	exec_opts_init(&o, st, aws, stack_name, prog);
-	o.parallelism = a->parallelism;
-	if (exec_recover(&o, &err) < 0) {
-		msg_err(&err);
-		msg_error("nothing was changed; run 'cairn %s' again once AWS can be reached", verb);
-		goto out;
-	}
-	if (plan) {
-		struct state_stack ss;
-
-		if (state_stack_get(st, stack_name, &ss, &err) < 0) {
-			msg_err(&err);
-			goto out;
-		}
-		if (ss.serial != plan->serial || strcmp(ss.lineage, plan->lineage ? plan->lineage : "")) {
-			msg_error("saved plan is stale: the state changed since it was made "
-				  "(serial %lld, now %lld)", (long long)plan->serial,
-				  (long long)ss.serial);
-			goto out;
-		}
-	} else {
-		struct plan_opts po = {0};
-
-		po.refresh = 1;
-		po.targets = a->targets;
-		po.n_targets = a->n_targets;
-		po.destroy = a->destroy;
-		po.lookup = provider_lookup;
-		po.parallelism = a->parallelism;
-		plan = plan_build(stack, st, aws, &po, &err);
-		if (!plan) {
-			msg_err(&err);
-			goto out;
-		}
-	}
-	if (sig_stop) {
-		msg_error("interrupted before any change was made");
-		rc = 130;
-		goto out;
-	}
-	if (!msg_quiet()) {
-		plan_print_text(plan, stdout, g->color);
-		fflush(stdout);
-	}
-	if (exec_needs_account_id(plan)) {
-		account_id = provider_account_id(aws, &err);
-		if (!account_id) {
-			msg_err(&err);
-			goto out;
-		}
-	}
-	if (!plan_has_changes(plan)) {
-		rc = 0;         /* plan_print_text said "No changes." */
-	} else {
-		rc = confirm(verb, a->auto_approve);
-		if (rc)
-			goto out;
-		if (!msg_quiet())
-			putchar('\n');
-		o.account_id = account_id;
-		if (exec_run(plan, &o, &res, &err) < 0) {
-			msg_err(&err);
-			rc = 1;
-			goto out;
-		}
-		rc = print_summary(&res, a->destroy);
-		summary = history_summary(&res);
-		if (state_history_add(st, stack_name, verb, rc == 0 ? "success" : rc == 130 ?
-				      "interrupted" : "failed", summary, &err) < 0) {
-			msg_err(&err);
-			rc = rc ? rc : 1;
-		}
-	}
-	outputs = a->destroy ? json_object() : exec_outputs(plan, st, account_id, &err);
-	if (!outputs || ui_store_outputs(st, stack_name, outputs, &err) < 0) {
-		msg_err(&err);
-		rc = rc ? rc : 1;
-	} else if (rc == 0 && !a->destroy) {
-		ui_print_outputs(outputs);
-	}
-out:
-	ui_progress_free(prog);
-	if (locked)
-		ui_unlock(st, stack_name);
-	exec_result_free(&res);
-	json_decref(outputs);
-	json_decref(summary);
-	plan_free(plan);
-	stack_free(stack);
-	aws_client_free(aws);
-	state_close(st);
+	run_result_free(&res);
 	return rc;
 }
 
 enum { OPT_AUTO_APPROVE = OPT_CMD_BASE, OPT_PARALLELISM, OPT_LOCK_TIMEOUT, OPT_TARGET };
 
-/* The option parsing apply and destroy share; destroy takes no PLANFILE. */
-int ui_apply_main(int argc, char **argv, const struct global_opts *g, int destroy)
+int ui_apply_parse(int argc, char **argv, struct cmd_run *r, int destroy)
 {
 	static const struct option longopts[] = {
 		STACK_LONGOPTS,
@@ -635,69 +498,57 @@ int ui_apply_main(int argc, char **argv, const struct global_opts *g, int destro
 		{"target", required_argument, NULL, OPT_TARGET},
 		{NULL, 0, NULL, 0}
 	};
-	struct ui_apply_args a = {0};
-	struct stack_args sa;
-	const char **targets = NULL;
-	size_t n_targets = 0;
-	int opt, rc = 1;
-	const char *cmd = destroy ? "destroy" : "apply";
+	const char *cmd = destroy ? "destroy" : "apply", *plan_file = NULL;
+	struct cairn_err err;
+	int opt;
 
-	stack_args_init(&sa);
-	a.destroy = destroy;
-	a.parallelism = 10;
+	r->parallelism = 10;
 	while ((opt = getopt_long(argc, argv, "f:", longopts, NULL)) != -1) {
-		if (stack_args_opt(&sa, opt, optarg))
+		if (stack_args_opt(&r->sa, opt, optarg))
 			continue;
 		switch (opt) {
 		case OPT_AUTO_APPROVE:
-			a.auto_approve = 1;
+			r->auto_approve = 1;
 			break;
 		case OPT_PARALLELISM:
-			a.parallelism = ui_parse_count(optarg);
-			if (a.parallelism < 1) {
-				rc = msg_usage(cmd, "--parallelism needs a number of at least 1, "
-					       "not '%s'", optarg);
-				goto out;
-			}
+			r->parallelism = ui_parse_count(optarg);
+			if (r->parallelism < 1)
+				return msg_usage(cmd, "--parallelism needs a number of at least 1, "
+						 "not '%s'", optarg);
 			break;
 		case OPT_LOCK_TIMEOUT:
-			a.lock_timeout = ui_parse_count(optarg);
-			if (a.lock_timeout < 0) {
-				rc = msg_usage(cmd, "--lock-timeout needs a number of seconds, "
-					       "not '%s'", optarg);
-				goto out;
-			}
+			r->lock_timeout = ui_parse_count(optarg);
+			if (r->lock_timeout < 0)
+				return msg_usage(cmd, "--lock-timeout needs a number of seconds, "
+						 "not '%s'", optarg);
 			break;
 		case OPT_TARGET:
-			targets = xrealloc(targets, (n_targets + 1) * sizeof(*targets));
-			targets[n_targets++] = optarg;
+			r->targets = xrealloc(r->targets, (r->n_targets + 1) * sizeof(*r->targets));
+			r->targets[r->n_targets++] = optarg;
 			break;
 		default:
-			rc = msg_usage(cmd, "unknown option");
-			goto out;
+			return msg_usage(cmd, "unknown option");
 		}
 	}
-	if (destroy && optind < argc) {
-		rc = msg_usage(cmd, "unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if (argc - optind > 1) {
-		rc = msg_usage(cmd, "too many arguments: apply takes at most one plan file");
-		goto out;
-	}
+	if (destroy && optind < argc)
+		return msg_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	if (argc - optind > 1)
+		return msg_usage(cmd, "too many arguments: apply takes at most one plan file");
 	if (optind < argc)
-		a.plan_file = argv[optind];
-	if (a.plan_file && (n_targets || sa.file || sa.n_vars || sa.n_var_files)) {
-		rc = msg_usage(cmd, "a saved plan is applied as it is: no -f, --var, "
-			       "--var-file or --target with PLANFILE");
-		goto out;
+		plan_file = argv[optind];
+	if (plan_file && (r->n_targets || r->sa.file || r->sa.n_vars || r->sa.n_var_files))
+		return msg_usage(cmd, "a saved plan is applied as it is: no -f, --var, "
+				 "--var-file or --target with PLANFILE");
+	if (plan_file) {
+		/* the plan, not a stack, says what to do and where */
+		err_clear(&err);
+		r->saved = plan_load(plan_file, &err);
+		if (!r->saved) {
+			msg_err(&err);
+			return 1;
+		}
+		r->region = r->saved->region;
+		r->needs &= ~(unsigned)NEED_STACK;
 	}
-	a.targets = targets;
-	a.n_targets = n_targets;
-	a.stack = &sa;
-	rc = ui_apply(&a, g);
-out:
-	free(targets);
-	stack_args_free(&sa);
-	return rc;
+	return -1;
 }

@@ -1,6 +1,6 @@
 /*
  * exec_ui: what the commands that change things (apply, destroy, refresh,
- * import) share: the stack lock, SIGINT handling, the confirmation prompt,
+ * import) share: the run environment, SIGINT handling, the confirmation prompt,
  * progress lines with elapsed times, the final summary and the outputs.
  */
 #ifndef CAIRN_EXEC_UI_H
@@ -17,13 +17,6 @@
  * exits at once with 130 (the journal keeps the next run safe).
  */
 void ui_signals_install(void);
-const volatile sig_atomic_t *ui_stop_flag(void);
-const volatile sig_atomic_t *ui_cancel_flag(void);
-
-/* Takes the stack's lock, printing the takeover warning or the holder
- * message. Returns 0, or -1 (printed). */
-int ui_lock(struct state *st, const char *stack, const char *operation, int timeout_s);
-void ui_unlock(struct state *st, const char *stack);
 
 /* Progress printer: exec_opts.on_event = ui_progress_event, event_ctx = the
  * printer. A thread prints "Still creating... [10s elapsed]" lines. */
@@ -32,30 +25,24 @@ struct ui_progress *ui_progress_new(void);
 void ui_progress_free(struct ui_progress *p);
 void ui_progress_event(void *ctx, const struct exec_event *ev);
 
-/* The apply/destroy driver shared by cmd_apply and cmd_destroy. */
-struct ui_apply_args {
-	int destroy;
-	int auto_approve;
-	int parallelism;
-	int lock_timeout;
-	const char *plan_file;          /* apply PLANFILE, or NULL */
-	const char *const *targets; size_t n_targets;
-	const struct stack_args *stack; /* used when plan_file is NULL */
-};
-/* Runs the whole command; returns the exit code (0, 1, 130). */
-int ui_apply(const struct ui_apply_args *a, const struct global_opts *g);
-
-/* `cairn apply` / `cairn destroy`: parses their options and runs ui_apply. */
-int ui_apply_main(int argc, char **argv, const struct global_opts *g, int destroy);
+/* apply / destroy: parses their options into r (a PLANFILE is loaded and
+ * NEED_STACK dropped); returns -1 to go on, else the exit code. */
+int ui_apply_parse(int argc, char **argv, struct cmd_run *r, int destroy);
+/* Runs run_apply / run_destroy over what main set up; returns the exit code
+ * (0, 1, 130). */
+int ui_apply(struct cmd_run *r, int destroy);
 
 /* Parses a non-negative integer option value; -1 if it is not one. */
 int ui_parse_count(const char *s);
 
-/* Records outputs (NAME -> {"value","sensitive"}) unless they are unchanged:
- * every state write bumps the serial, and saved plans must not go stale
- * because of a no-op. */
-int ui_store_outputs(struct state *st, const char *stack, json_t *outputs,
-		     struct cairn_err *err);
+/* The engine's run environment as every command sets it up: the registry,
+ * the account-id resolver, the signal flags, lock warnings to stderr,
+ * progress to prog (may be NULL). st, aws: borrowed, may be NULL. */
+struct run_env;
+void ui_run_env(struct run_env *env, const struct global_opts *g, struct state *st,
+		struct aws_client *aws, int parallelism, struct ui_progress *prog);
+/* The same from a command run (r->prog made on first use). */
+void ui_run_env_of(struct run_env *env, struct cmd_run *r);
 
 /* Prints "Outputs:\n\nname = value" (sensitive as "(sensitive)"). */
 void ui_print_outputs(json_t *outputs);

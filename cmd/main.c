@@ -3,12 +3,17 @@
  * Global options are accepted before or after the command name (SPEC §2),
  * so they are taken out of argv here and the rest goes to the command.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd.h"
+#include "exec_ui.h"
+#include "../engine/plan.h"
+#include "../providers/aws/aws.h"
+#include "../state/state.h"
 
 extern char **environ;
 
@@ -16,10 +21,14 @@ int cmd_version(int, char **, const struct global_opts *);
 int cmd_api(int, char **, const struct global_opts *);
 int cmd_validate(int, char **, const struct global_opts *);
 int cmd_plan(int, char **, const struct global_opts *);
-int cmd_apply(int, char **, const struct global_opts *);
-int cmd_destroy(int, char **, const struct global_opts *);
-int cmd_refresh(int, char **, const struct global_opts *);
-int cmd_import(int, char **, const struct global_opts *);
+int cmd_apply_parse(int, char **, struct cmd_run *);
+int cmd_apply(struct cmd_run *);
+int cmd_destroy_parse(int, char **, struct cmd_run *);
+int cmd_destroy(struct cmd_run *);
+int cmd_refresh_parse(int, char **, struct cmd_run *);
+int cmd_refresh(struct cmd_run *);
+int cmd_import_parse(int, char **, struct cmd_run *);
+int cmd_import(struct cmd_run *);
 int cmd_state(int, char **, const struct global_opts *);
 int cmd_force_unlock(int, char **, const struct global_opts *);
 int cmd_output(int, char **, const struct global_opts *);
@@ -35,7 +44,8 @@ const struct cmd cmd_table[] = {
 	{"validate", cmd_validate, "check a stack offline: syntax, types, schemas, references, cycles",
 	 "usage: cairn validate [-f FILE] [--var NAME=VALUE]... [--var-file FILE]...\n\n"
 	 "Parses and checks the stack without any network call or state write.\n"
-	 "Every problem is reported as FILE:LINE:COL: error: MESSAGE.\n\n" STACK_HELP},
+	 "Every problem is reported as FILE:LINE:COL: error: MESSAGE.\n\n" STACK_HELP,
+	 NULL, NULL, 0},
 	{"plan", cmd_plan, "show what apply would change",
 	 "usage: cairn plan [-f FILE] [--var NAME=VALUE]... [--out FILE] [--json]\n"
 	 "                  [--detailed-exitcode] [--refresh=false] [--target NAME]...\n\n"
@@ -44,28 +54,33 @@ const struct cmd cmd_table[] = {
 	 "      --json               print the plan as one JSON document\n"
 	 "      --detailed-exitcode  exit 2 when the plan has changes\n"
 	 "      --refresh=false      plan from the state alone, without reading AWS\n"
-	 "      --target NAME        limit the plan to NAME and its dependencies (repeatable)\n"},
-	{"apply", cmd_apply, "make the infrastructure match the stack",
+	 "      --target NAME        limit the plan to NAME and its dependencies (repeatable)\n",
+	 NULL, NULL, 0},
+	{"apply", NULL, "make the infrastructure match the stack",
 	 "usage: cairn apply [-f FILE] [--var NAME=VALUE]... [--auto-approve]\n"
 	 "                   [--parallelism N] [--lock-timeout SECS] [PLANFILE]\n\n"
 	 "Plans (or loads PLANFILE), asks for confirmation, then carries the plan out.\n\n" STACK_HELP
 	 "      --auto-approve       do not ask for confirmation\n"
 	 "      --parallelism N      at most N operations at once (default 10)\n"
 	 "      --lock-timeout SECS  wait up to SECS for the stack lock (default 0)\n"
-	 "      --target NAME        limit to NAME and its dependencies (repeatable)\n"},
-	{"destroy", cmd_destroy, "delete everything of the stack that the state holds",
+	 "      --target NAME        limit to NAME and its dependencies (repeatable)\n",
+	 cmd_apply_parse, cmd_apply, NEED_STACK | NEED_STATE | NEED_AWS | NEED_LOCK},
+	{"destroy", NULL, "delete everything of the stack that the state holds",
 	 "usage: cairn destroy [-f FILE] [--auto-approve] [--parallelism N] [--target NAME]...\n\n"
 	 "Deletes every recorded resource of the stack, dependents first.\n\n" STACK_HELP
 	 "      --auto-approve       do not ask for confirmation\n"
 	 "      --parallelism N      at most N operations at once (default 10)\n"
 	 "      --lock-timeout SECS  wait up to SECS for the stack lock (default 0)\n"
-	 "      --target NAME        destroy only NAME and what depends on it (repeatable)\n"},
-	{"refresh", cmd_refresh, "read every recorded resource back from AWS and report drift",
-	 "usage: cairn refresh [-f FILE] [--var NAME=VALUE]... [--lock-timeout SECS]\n\n" STACK_HELP},
-	{"import", cmd_import, "adopt an existing AWS resource as a stack resource",
+	 "      --target NAME        destroy only NAME and what depends on it (repeatable)\n",
+	 cmd_destroy_parse, cmd_destroy, NEED_STACK | NEED_STATE | NEED_AWS | NEED_LOCK},
+	{"refresh", NULL, "read every recorded resource back from AWS and report drift",
+	 "usage: cairn refresh [-f FILE] [--var NAME=VALUE]... [--lock-timeout SECS]\n\n" STACK_HELP,
+	 cmd_refresh_parse, cmd_refresh, NEED_STACK | NEED_STATE | NEED_AWS | NEED_LOCK},
+	{"import", NULL, "adopt an existing AWS resource as a stack resource",
 	 "usage: cairn import [-f FILE] [--var NAME=VALUE]... NAME ID\n\n"
 	 "NAME must be declared in the stack; ID is the id shown in the AWS console\n"
-	 "(VPC id, target group ARN, table name, topic ARN, ...).\n\n" STACK_HELP},
+	 "(VPC id, target group ARN, table name, topic ARN, ...).\n\n" STACK_HELP,
+	 cmd_import_parse, cmd_import, NEED_STACK | NEED_STATE | NEED_AWS | NEED_LOCK},
 	{"state", cmd_state, "inspect or edit the state: list, show, rm, mv",
 	 "usage: cairn state list [-f FILE]\n"
 	 "       cairn state show ADDRESS [--json] [-f FILE]\n"
@@ -75,27 +90,34 @@ const struct cmd cmd_table[] = {
 	 "show: the recorded attributes of one resource.\n"
 	 "rm:   forget a resource without deleting it.\n"
 	 "mv:   rename a recorded resource (e.g. vpc to net[0]) without touching AWS.\n\n"
-	 STACK_HELP},
+	 STACK_HELP,
+	 NULL, NULL, 0},
 	{"force-unlock", cmd_force_unlock, "remove a stale lock",
 	 "usage: cairn force-unlock [-f FILE] [--yes]\n\n"
 	 "Removes the stack's lock after asking for confirmation.\n\n" STACK_HELP
-	 "  -y, --yes             do not ask\n"},
+	 "  -y, --yes             do not ask\n",
+	 NULL, NULL, 0},
 	{"output", cmd_output, "print the stack's outputs",
 	 "usage: cairn output [NAME] [--json] [-f FILE]\n\n"
-	 "      --json   print {\"NAME\": {\"value\": V, \"sensitive\": B}}\n\n" STACK_HELP},
+	 "      --json   print {\"NAME\": {\"value\": V, \"sensitive\": B}}\n\n" STACK_HELP,
+	 NULL, NULL, 0},
 	{"graph", cmd_graph, "print the dependency graph in Graphviz DOT",
 	 "usage: cairn graph [-f FILE] [--var NAME=VALUE]...\n\n"
 	 "Prints the resources as nodes labelled 'NAME (TYPE)'; each edge points from a\n"
-	 "resource to a resource it depends on (references and depends_on).\n\n" STACK_HELP},
+	 "resource to a resource it depends on (references and depends_on).\n\n" STACK_HELP,
+	 NULL, NULL, 0},
 	{"schema", cmd_schema, "list resource types, or document one",
-	 "usage: cairn schema [TYPE] [--json]\n"},
+	 "usage: cairn schema [TYPE] [--json]\n",
+	 NULL, NULL, 0},
 	{"version", cmd_version, "print the version of cairn and its libraries",
-	 "usage: cairn version\n"},
+	 "usage: cairn version\n",
+	 NULL, NULL, 0},
 	{"api", cmd_api, "call one AWS API operation and print the response as JSON",
 	 "usage: cairn api SERVICE OPERATION [JSON]\n\n"
 	 "Calls one operation with cairn's credentials, region, endpoints and retries,\n"
 	 "e.g.: cairn api ec2 DescribeVpcs '{\"VpcIds\":[\"vpc-1\"]}'\n"
-	 "AWS errors print their code and message and exit 1.\n"},
+	 "AWS errors print their code and message and exit 1.\n",
+	 NULL, NULL, 0},
 };
 const size_t cmd_table_len = sizeof(cmd_table) / sizeof(cmd_table[0]);
 
@@ -157,6 +179,55 @@ static int take_value(int argc, char **argv, int *i, const char *opt, const char
 		return 1;
 	}
 	return 0;
+}
+
+/* Kept here, beside the set-up, so cmd/ files do not call each other in
+ * a circle. */
+void cmd_run_free(struct cmd_run *r)
+{
+	ui_progress_free(r->prog);
+	plan_free(r->saved);
+	stack_free(r->stack);
+	aws_client_free(r->aws);
+	state_close(r->st);
+	stack_args_free(&r->sa);
+	free(r->targets);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Sets up what the command's table entry needs, once, then runs it. */
+static int run_builtin(const struct cmd *c, int argc, char **argv, const struct global_opts *g)
+{
+	struct cmd_run r;
+	const char *region;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.g = g;
+	r.needs = c->needs;
+	stack_args_init(&r.sa);
+	rc = c->parse(argc, argv, &r);
+	if (rc >= 0)
+		goto out;
+	rc = 1;
+	region = r.region;
+	if (r.needs & NEED_STACK) {
+		r.stack = cmd_load_stack(&r.sa, g);
+		if (!r.stack)
+			goto out;
+		region = r.stack->region;
+	}
+	if ((r.needs & NEED_STATE) && !(r.st = cmd_open_state(g, 1)))
+		goto out;
+	if ((r.needs & NEED_AWS) && !(r.aws = cmd_aws_client(g, region)))
+		goto out;
+	/* a run holding the lock stops cleanly on the first SIGINT */
+	if (r.needs & NEED_LOCK)
+		ui_signals_install();
+	rc = c->run(&r);
+out:
+	cmd_run_free(&r);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -231,9 +302,17 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	optind = 0;   /* commands run getopt_long from a fresh state */
-	rc = c->fn(n, rest, &g);
+	rc = c->fn ? c->fn(n, rest, &g) : run_builtin(c, n, rest, &g);
 out:
 	free(rest);
-	fflush(stdout);
+	/* Output that did not reach its reader is a failure (a full disk, a
+	 * closed pipe): the exit code must say so (STYLE 13). */
+	errno = 0;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		msg_error("cannot write to standard output: %s",
+			  errno ? strerror(errno) : "write error");
+		if (rc != 130)
+			rc = 1;
+	}
 	return rc;
 }

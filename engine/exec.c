@@ -9,7 +9,10 @@
 
 #include "exec.h"
 #include "eval.h"
+#include "graph.h"
 #include "plan.h"
+#include "pool.h"
+#include "refresh.h"
 #include "provider.h"
 #include "value.h"
 #include "../state/state.h"
@@ -34,7 +37,8 @@ struct op {
 	int deposed;                    /* delete of the old object of a cbd replace */
 	int64_t deposed_jid;            /* its journal entry, written before the create */
 	struct op *pair;                /* the other half of a replace, or NULL */
-	size_t *succ; size_t n_succ;    /* operations that wait for this one */
+	const size_t *succ; size_t n_succ; /* operations that wait for this one
+					 * (borrowed from run.g) */
 	size_t n_wait;                  /* predecessors not finished yet */
 	enum op_status status;
 	int unchanged;                  /* an update with nothing left to change: no call made */
@@ -48,6 +52,7 @@ struct run {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct op *ops; size_t n_ops;
+	struct graph *g;                /* op i -> op j: i runs before j */
 	size_t *ready; size_t n_ready;  /* stack of runnable operation indexes */
 	size_t running;
 	int stopped;
@@ -76,15 +81,7 @@ static void emit(struct run *r, enum exec_event_kind kind, const struct op *op,
 
 static void add_edge(struct run *r, size_t from, size_t to)
 {
-	struct op *a = &r->ops[from];
-	size_t i;
-
-	for (i = 0; i < a->n_succ; i++)
-		if (a->succ[i] == to)
-			return;
-	a->succ = xrealloc(a->succ, (a->n_succ + 1) * sizeof(*a->succ));
-	a->succ[a->n_succ++] = to;
-	r->ops[to].n_wait++;
+	graph_edge(r->g, from, to);
 }
 
 static int json_array_has(json_t *arr, const char *s)
@@ -126,8 +123,8 @@ static int build_graph(struct run *r, struct cairn_err *err)
 	const struct plan *p = r->p;
 	long *fwd = xcalloc(p->n_changes ? p->n_changes : 1, sizeof(long));
 	long *del = xcalloc(p->n_changes ? p->n_changes : 1, sizeof(long));
-	size_t *indeg = NULL, *queue = NULL;
-	size_t i, j, n = 0, head = 0, tail = 0, seen = 0;
+	size_t *order = NULL, *comp = NULL;
+	size_t i, j, n = 0;
 	int rc = -1;
 
 	r->ops = xcalloc(2 * p->n_changes + 1, sizeof(*r->ops));
@@ -160,6 +157,7 @@ static int build_graph(struct run *r, struct cairn_err *err)
 		}
 	}
 	r->n_ops = n;
+	r->g = graph_new(n);
 
 	for (i = 0; i < p->n_changes; i++) {
 		const struct plan_change *c = &p->changes[i];
@@ -196,24 +194,16 @@ static int build_graph(struct run *r, struct cairn_err *err)
 		}
 	}
 
-	/* Kahn's algorithm: the graph must be acyclic or some operation never runs. */
-	indeg = xcalloc(n + 1, sizeof(*indeg));
-	queue = xcalloc(n + 1, sizeof(*queue));
+	/* The graph must be acyclic or some operation never runs. */
 	for (i = 0; i < n; i++) {
-		indeg[i] = r->ops[i].n_wait;
-		if (!indeg[i])
-			queue[tail++] = i;
+		r->ops[i].succ = graph_succ(r->g, i, &r->ops[i].n_succ);
+		r->ops[i].n_wait = graph_npred(r->g, i);
 	}
-	while (head < tail) {
-		struct op *a = &r->ops[queue[head++]];
-
-		seen++;
-		for (j = 0; j < a->n_succ; j++)
-			if (--indeg[a->succ[j]] == 0)
-				queue[tail++] = a->succ[j];
-	}
-	if (seen != n) {
-		for (i = 0; i < n && !indeg[i]; i++)
+	order = xcalloc(n + 1, sizeof(*order));
+	if (graph_order(r->g, NULL, GRAPH_PRED_FIRST, order)) {
+		comp = xcalloc(n + 1, sizeof(*comp));
+		graph_scc(r->g, comp);
+		for (i = 0; i < n && !graph_on_cycle(r->g, comp, i); i++)
 			;
 		err_set(err, CAIRN_EINVAL,
 			"cannot order the plan's operations: '%s' is part of a cycle of deletes "
@@ -224,8 +214,8 @@ static int build_graph(struct run *r, struct cairn_err *err)
 out:
 	free(fwd);
 	free(del);
-	free(indeg);
-	free(queue);
+	free(order);
+	free(comp);
 	return rc;
 }
 
@@ -302,7 +292,7 @@ static json_t *evaluate(struct run *r, const struct op *op, struct cairn_err *er
 /* Under r->mu: records attrs as the resource's state and as known. */
 static int record(struct run *r, const struct op *op, json_t *attrs, struct cairn_err *err)
 {
-	struct state_resource sr = {0};
+	struct state_view sr = {0};
 	const char *id = json_string_value(json_object_get(attrs, "id"));
 
 	if (!id) {
@@ -311,7 +301,7 @@ static int record(struct run *r, const struct op *op, json_t *attrs, struct cair
 	}
 	sr.name = op->ch->name;
 	sr.type = op->ch->type;
-	sr.id = (char *)id;
+	sr.id = id;
 	sr.attrs = attrs;
 	sr.deps = op->ch->deps;
 	sr.schema_version = op->ch->schema_version;
@@ -529,7 +519,7 @@ unlock:
 	return rc;
 }
 
-static void *worker(void *arg)
+static void worker(void *arg)
 {
 	struct run *r = arg;
 
@@ -577,7 +567,6 @@ static void *worker(void *arg)
 	}
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
-	return NULL;
 }
 
 static int load_state(struct run *r, struct cairn_err *err)
@@ -671,8 +660,7 @@ int exec_run(const struct plan *p, const struct exec_opts *o, struct exec_result
 	     struct cairn_err *err)
 {
 	struct run r = {0};
-	pthread_t *threads = NULL;
-	size_t i, n_threads = 0;
+	size_t i;
 	int rc = -1, par = o->parallelism < 1 ? 1 : o->parallelism;
 
 	memset(res, 0, sizeof(*res));
@@ -690,26 +678,13 @@ int exec_run(const struct plan *p, const struct exec_opts *o, struct exec_result
 	for (i = r.n_ops; i-- > 0;)
 		if (r.ops[i].n_wait == 0)
 			r.ready[r.n_ready++] = i;
-	threads = xcalloc((size_t)par, sizeof(*threads));
-	for (i = 0; i < (size_t)par && i < r.n_ops; i++) {
-		if (pthread_create(&threads[i], NULL, worker, &r) != 0)
-			break;
-		n_threads++;
-	}
-	if (n_threads == 0 && r.n_ops > 0) {
-		err_set(err, CAIRN_EINTERNAL, "cannot start a worker thread");
-		goto out;
-	}
-	for (i = 0; i < n_threads; i++)
-		pthread_join(threads[i], NULL);
+	pool_run((size_t)par < r.n_ops ? (size_t)par : r.n_ops, worker, &r);
 	rc = 0;
 out:
 	fill_result(&r);
-	for (i = 0; i < r.n_ops; i++)
-		free(r.ops[i].succ);
+	graph_free(r.g);
 	free(r.ops);
 	free(r.ready);
-	free(threads);
 	json_decref(r.known);
 	json_decref(r.old_deps);
 	pthread_cond_destroy(&r.cv);
@@ -788,7 +763,7 @@ static int recover_create(const struct exec_opts *o, const struct provider_ctx *
 {
 	json_t *intent = json_object_get(entry, "intent");
 	json_t *attrs = json_object_get(intent, "attrs"), *found = NULL;
-	struct state_resource sr = {0};
+	struct state_view sr = {0};
 	char *have = NULL;
 	int failed, rc = -1;
 
@@ -814,9 +789,9 @@ static int recover_create(const struct exec_opts *o, const struct provider_ctx *
 			goto out;
 		}
 		if (!have || strcmp(have, id) != 0) {
-			sr.name = (char *)ctx->name;
-			sr.type = (char *)json_string_value(json_object_get(entry, "type"));
-			sr.id = (char *)id;
+			sr.name = ctx->name;
+			sr.type = json_string_value(json_object_get(entry, "type"));
+			sr.id = id;
 			sr.attrs = found;
 			sr.deps = json_object_get(intent, "deps");
 			sr.schema_version = (int)json_integer_value(json_object_get(intent,
@@ -831,6 +806,23 @@ out:
 	free(have);
 	json_decref(found);
 	return rc;
+}
+
+/* One resource read the engine's one way (refresh_read). */
+static int read_one(const struct exec_opts *o, const char *name, const char *type,
+		    const char *id, json_t *prior, json_t **out, struct cairn_err *err)
+{
+	struct refresh_opts ro = {0};
+	struct refresh_item item = {name, type, id, prior};
+
+	ro.lookup = o->lookup;
+	ro.aws = o->aws;
+	ro.stack = o->stack;
+	ro.parallelism = 1;
+	ro.bare_errors = 1;
+	ro.cancel = o->cancel;
+	ro.sleep_ms = o->sleep_ms;
+	return refresh_read(&ro, &item, 1, out, err);
 }
 
 static int recover_delete(const struct exec_opts *o, const struct provider_ctx *ctx,
@@ -848,7 +840,7 @@ static int recover_delete(const struct exec_opts *o, const struct provider_ctx *
 	have = recorded_id(o, ctx->name, err, &failed);
 	if (failed)
 		goto out;
-	if (ops->read(ctx, id, before, &now, err) < 0) {
+	if (read_one(o, ctx->name, type, id, before, &now, err) < 0) {
 		err_prefix(err, "%s: cannot read the object an interrupted delete was removing",
 			   ctx->name);
 		goto out;
@@ -924,10 +916,11 @@ out:
 
 /* Records what one read returned for sr and reports it. */
 static int refresh_record(const struct exec_opts *o, struct state_resource *sr, json_t *now,
-			  size_t *n_drift, struct cairn_err *err)
+			  json_t *ignore, size_t *n_drift, struct cairn_err *err)
 {
 	struct exec_event ev = {0};
-	json_t *changed = NULL, *forces = NULL;
+	struct state_view view;
+	json_t *changed = NULL;
 	int rc = -1;
 
 	ev.name = sr->name;
@@ -946,8 +939,9 @@ static int refresh_record(const struct exec_opts *o, struct state_resource *sr, 
 	if (json_equal(now, sr->attrs))
 		return 0;
 	/* Record exactly what AWS reports; call it drift only where the plan
-	 * would see a difference (eval_diff's rules, output-only values aside). */
-	if (eval_diff(sr->type, now, sr->attrs, NULL, &changed, &forces, err) < 0)
+	 * would see a difference (the same rule, ignore_changes included). */
+	changed = refresh_drift(sr->type, sr->attrs, now, ignore, err);
+	if (!changed)
 		goto out;
 	if (json_is_string(json_object_get(now, "id"))) {
 		free(sr->id);
@@ -955,7 +949,8 @@ static int refresh_record(const struct exec_opts *o, struct state_resource *sr, 
 	}
 	json_decref(sr->attrs);
 	sr->attrs = json_incref(now);
-	if (state_put(o->st, o->stack, sr, err) < 0)
+	view = state_view(sr);
+	if (state_put(o->st, o->stack, &view, err) < 0)
 		goto out;
 	if (json_array_size(changed) > 0) {
 		ev.kind = EXEC_EV_DRIFT;
@@ -967,101 +962,55 @@ static int refresh_record(const struct exec_opts *o, struct state_resource *sr, 
 	rc = 0;
 out:
 	json_decref(changed);
-	json_decref(forces);
 	return rc;
 }
 
-/* Reads the n resources rs[idx[0..n)] of one type, batched where the type can. */
-static int refresh_type(const struct exec_opts *o, const struct resource_ops *ops,
-			struct state_resource *rs, const size_t *idx, size_t n, size_t *n_drift,
-			struct cairn_err *err)
-{
-	struct provider_ctx *ctx = xcalloc(n, sizeof(*ctx));
-	const struct provider_ctx **ctxp = xcalloc(n, sizeof(*ctxp));
-	const char **ids = xcalloc(n, sizeof(*ids));
-	json_t **priors = xcalloc(n, sizeof(*priors)), **outs = xcalloc(n, sizeof(*outs));
-	size_t i;
-	int rc = -1;
-
-	for (i = 0; i < n; i++) {
-		ctx[i].aws = o->aws;
-		ctx[i].stack = o->stack;
-		ctx[i].name = rs[idx[i]].name;
-		ctx[i].cancel = o->cancel;
-		ctx[i].sleep_ms = o->sleep_ms;
-		ctxp[i] = &ctx[i];
-		ids[i] = rs[idx[i]].id;
-		priors[i] = rs[idx[i]].attrs;
-	}
-	if (ops->read_batch && n > 1) {
-		if (ops->read_batch(ctxp, n, ids, priors, outs, err) < 0) {
-			err_prefix(err, "cannot read the %s resources", ops->type);
-			goto out;
-		}
-	} else {
-		for (i = 0; i < n; i++)
-			if (ops->read(ctxp[i], ids[i], priors[i], &outs[i], err) < 0) {
-				err_prefix(err, "%s: cannot read it", ctx[i].name);
-				goto out;
-			}
-	}
-	for (i = 0; i < n; i++)
-		if (refresh_record(o, &rs[idx[i]], outs[i], n_drift, err) < 0)
-			goto out;
-	rc = 0;
-out:
-	for (i = 0; i < n; i++)
-		json_decref(outs[i]);
-	free(ctx);
-	free(ctxp);
-	free(ids);
-	free(priors);
-	free(outs);
-	return rc;
-}
-
-int exec_refresh(const struct exec_opts *o, size_t *n_drift, struct cairn_err *err)
+int exec_refresh(const struct exec_opts *o, json_t *ignore, size_t *n_drift,
+		 struct cairn_err *err)
 {
 	struct state_resource *rs = NULL;
-	size_t *idx = NULL, n = 0, i, j, m;
-	char *done = NULL;
+	struct refresh_opts ro = {0};
+	struct refresh_item *items = NULL;
+	json_t **outs = NULL;
+	size_t n = 0, i;
 	int rc = -1;
 
 	*n_drift = 0;
 	if (state_list(o->st, o->stack, &rs, &n, err) < 0)
 		return -1;
-	idx = xcalloc(n + 1, sizeof(*idx));
-	done = xcalloc(n + 1, 1);
-	for (i = 0; i < n; i++) {
-		const struct resource_ops *ops;
-
-		if (done[i])
-			continue;
-		if (o->stop && *o->stop) {
-			err_set(err, CAIRN_ECANCEL, "interrupted; what was read before is recorded");
-			goto out;
-		}
-		ops = o->lookup ? o->lookup(rs[i].type) : NULL;
-		if (!ops) {
-			err_set(err, CAIRN_EINVAL, "%s: unknown resource type '%s'", rs[i].name,
-				rs[i].type);
-			goto out;
-		}
-		for (j = i, m = 0; j < n; j++)
-			if (!done[j] && strcmp(rs[j].type, rs[i].type) == 0) {
-				idx[m++] = j;
-				done[j] = 1;
-			}
-		if (refresh_type(o, ops, rs, idx, m, n_drift, err) < 0)
-			goto out;
+	items = xcalloc(n + 1, sizeof(*items));
+	outs = xcalloc(n + 1, sizeof(*outs));
+	if (o->stop && *o->stop) {
+		err_set(err, CAIRN_ECANCEL, "interrupted before anything was read");
+		goto out;
 	}
+	ro.lookup = o->lookup;
+	ro.aws = o->aws;
+	ro.stack = o->stack;
+	ro.parallelism = o->parallelism;
+	ro.cancel = o->cancel;
+	ro.sleep_ms = o->sleep_ms;
+	for (i = 0; i < n; i++) {
+		items[i].name = rs[i].name;
+		items[i].type = rs[i].type;
+		items[i].id = rs[i].id;
+		items[i].prior = rs[i].attrs;
+	}
+	if (refresh_read(&ro, items, n, outs, err) < 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (refresh_record(o, &rs[i], outs[i], json_object_get(ignore, rs[i].name),
+				   n_drift, err) < 0)
+			goto out;
 	rc = 0;
 out:
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		json_decref(outs[i]);
 		state_resource_free(&rs[i]);
+	}
 	free(rs);
-	free(idx);
-	free(done);
+	free(outs);
+	free(items);
 	return rc;
 }
 

@@ -113,12 +113,16 @@ int exec_needs_account_id(const struct plan *p);
 int exec_recover(const struct exec_opts *o, struct cairn_err *err);
 
 /*
- * Reads every resource of o->stack recorded in the state back from AWS and
- * records what it reads (gone: removed). Reports each change as an event.
- * *n_drift: resources that changed or vanished. Returns 0, or -1 with err
- * (what was read before the failure is recorded).
+ * Reads every resource of o->stack recorded in the state back from AWS
+ * (refresh_read, o->parallelism reads at once) and records what it reads
+ * (gone: removed). Reports each change as an event; a change only of
+ * attributes the resource's lifecycle.ignore_changes names is recorded
+ * but is not drift. ignore: NAME -> array of attribute names (borrowed,
+ * may be NULL). *n_drift: resources that changed or vanished. Returns 0,
+ * or -1 with err (nothing recorded when a read failed).
  */
-int exec_refresh(const struct exec_opts *o, size_t *n_drift, struct cairn_err *err);
+int exec_refresh(const struct exec_opts *o, json_t *ignore, size_t *n_drift,
+		 struct cairn_err *err);
 
 /*
  * Evaluates the plan's outputs against the resources recorded in st:

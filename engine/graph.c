@@ -1,198 +1,127 @@
 /*
- * graph: the resource dependency graph of a loaded stack. Edges come from
- * each resource's deps array (references in properties plus depends_on).
- * Cycles are found as strongly connected components (Tarjan), one report
- * per component, as its shortest cycle through the member with the
- * smallest name.
+ * graph: see graph.h. Edges are collected as a list, then turned once into
+ * compressed rows (successors and predecessors of each node, duplicates
+ * dropped) at the first query.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "graph.h"
+#include "../lib/util.h"
 
-static long dep_index(const struct stack *s, json_t *dep)
-{
-	return stack_find(s, json_string_value(dep));
-}
-
-struct tarjan {
-	const struct stack *s;
-	long *index, *low, *comp;
-	int *onstack;
-	size_t *stk, sp;
-	long next, ncomp;
+struct edge {
+	size_t u, v;
 };
 
-static void strongconnect(struct tarjan *t, size_t v)
-{
-	json_t *dep;
-	size_t i;
-
-	t->index[v] = t->low[v] = t->next++;
-	t->stk[t->sp++] = v;
-	t->onstack[v] = 1;
-	json_array_foreach(t->s->resources[v].deps, i, dep) {
-		long w = dep_index(t->s, dep);
-
-		if (w < 0)
-			continue;
-		if (t->index[w] < 0) {
-			strongconnect(t, (size_t)w);
-			if (t->low[w] < t->low[v])
-				t->low[v] = t->low[w];
-		} else if (t->onstack[w] && t->index[w] < t->low[v]) {
-			t->low[v] = t->index[w];
-		}
-	}
-	if (t->low[v] == t->index[v]) {
-		size_t w;
-
-		do {
-			w = t->stk[--t->sp];
-			t->onstack[w] = 0;
-			t->comp[w] = t->ncomp;
-		} while (w != v);
-		t->ncomp++;
-	}
-}
-
-/* Shortest path start -> ... -> start inside component c (BFS). */
-static void report_cycle(const struct stack *s, struct tarjan *t, size_t start, struct diags *d)
-{
-	size_t n = s->n_resources, *queue = xcalloc(n, sizeof(*queue)), qh = 0, qt = 0, i;
-	long *prev = xcalloc(n, sizeof(*prev)), last = -1;
-	size_t *path = xcalloc(n + 1, sizeof(*path)), len = 0;
-	struct strbuf names, where;
-	json_t *dep;
-
-	for (i = 0; i < n; i++)
-		prev[i] = -2;
-	queue[qt++] = start;
-	prev[start] = -1;
-	while (qh < qt && last < 0) {
-		size_t v = queue[qh++];
-
-		json_array_foreach(s->resources[v].deps, i, dep) {
-			long w = dep_index(s, dep);
-
-			if (w < 0 || t->comp[w] != t->comp[start])
-				continue;
-			if ((size_t)w == start) {
-				last = (long)v;
-				break;
-			}
-			if (prev[w] == -2) {
-				prev[w] = (long)v;
-				queue[qt++] = (size_t)w;
-			}
-		}
-	}
-	for (; last >= 0; last = prev[last])
-		path[len++] = (size_t)last;
-	/* path holds the cycle backwards from its last member to start */
-	strbuf_init(&names);
-	strbuf_init(&where);
-	for (i = len; i-- > 0;) {
-		const struct stack_resource *r = &s->resources[path[i]];
-
-		strbuf_addf(&names, "%s -> ", r->name);
-		strbuf_addf(&where, "%s%s at %s:%d:%d", i + 1 == len ? "" : ", ", r->name,
-			    s->file, r->pos.line, r->pos.col);
-	}
-	strbuf_adds(&names, s->resources[start].name);
-	diags_add(d, s->file, s->resources[start].pos.line, s->resources[start].pos.col,
-		  "dependency cycle: %s (%s)", names.buf, where.buf);
-	strbuf_free(&names);
-	strbuf_free(&where);
-	free(queue);
-	free(prev);
-	free(path);
-}
-
-size_t graph_cycles(const struct stack *s, struct diags *d)
-{
-	size_t n = s->n_resources, i, j, found = 0, *size, *first;
-	struct tarjan t = {0};
-
-	t.s = s;
-	t.index = xcalloc(n + 1, sizeof(long));
-	t.low = xcalloc(n + 1, sizeof(long));
-	t.comp = xcalloc(n + 1, sizeof(long));
-	t.onstack = xcalloc(n + 1, sizeof(int));
-	t.stk = xcalloc(n + 1, sizeof(size_t));
-	for (i = 0; i < n; i++)
-		t.index[i] = -1;
-	for (i = 0; i < n; i++)
-		if (t.index[i] < 0)
-			strongconnect(&t, i);
-	/* each component's size and member with the smallest name, in one pass */
-	size = xcalloc((size_t)t.ncomp + 1, sizeof(size_t));
-	first = xcalloc((size_t)t.ncomp + 1, sizeof(size_t));
-	for (i = 0; i < n; i++) {
-		size_t c = (size_t)t.comp[i];
-
-		if (size[c]++ == 0 || strcmp(s->resources[i].name, s->resources[first[c]].name) < 0)
-			first[c] = i;
-	}
-	for (i = 0; i < n; i++) {
-		size_t c = (size_t)t.comp[i];
-		int self = 0;
-		json_t *dep;
-
-		if (first[c] != i)
-			continue;   /* report each component once, from its first name */
-		json_array_foreach(s->resources[i].deps, j, dep)
-			if (dep_index(s, dep) == (long)i)
-				self = 1;
-		if (size[c] > 1 || self) {
-			report_cycle(s, &t, i, d);
-			found++;
-		}
-	}
-	free(size);
-	free(first);
-	free(t.index);
-	free(t.low);
-	free(t.comp);
-	free(t.onstack);
-	free(t.stk);
-	return found;
-}
-
-struct named {
-	const char *name;
-	size_t index;
+struct graph {
+	size_t n;
+	struct edge *edges; size_t n_edges, cap;
+	int built;
+	size_t *succ_at, *succ;         /* succ[succ_at[v] .. succ_at[v+1]) */
+	size_t *pred_at, *pred;
 };
 
-static int cmp_named(const void *a, const void *b)
+struct graph *graph_new(size_t n)
 {
-	return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
+	struct graph *g = xcalloc(1, sizeof(*g));
+
+	g->n = n;
+	return g;
 }
 
-/* Each index's rank in name order (owned array). */
-static size_t *name_ranks(const struct stack *s)
+void graph_free(struct graph *g)
 {
-	size_t n = s->n_resources, i;
-	struct named *by_name = xcalloc(n + 1, sizeof(*by_name));
-	size_t *rank = xcalloc(n + 1, sizeof(size_t));
+	if (!g)
+		return;
+	free(g->edges);
+	free(g->succ_at);
+	free(g->succ);
+	free(g->pred_at);
+	free(g->pred);
+	free(g);
+}
 
-	for (i = 0; i < n; i++) {
-		by_name[i].name = s->resources[i].name;
-		by_name[i].index = i;
+size_t graph_size(const struct graph *g)
+{
+	return g->n;
+}
+
+void graph_edge(struct graph *g, size_t u, size_t v)
+{
+	if (g->n_edges == g->cap) {
+		g->cap = g->cap ? 2 * g->cap : 16;
+		g->edges = xrealloc(g->edges, g->cap * sizeof(*g->edges));
 	}
-	qsort(by_name, n, sizeof(*by_name), cmp_named);
-	for (i = 0; i < n; i++)
-		rank[by_name[i].index] = i;
-	free(by_name);
-	return rank;
+	g->edges[g->n_edges++] = (struct edge){u, v};
 }
 
-/* A binary min-heap of name ranks: the ready resource with the smallest name. */
-struct rank_heap {
+static int cmp_edge(const void *a, const void *b)
+{
+	const struct edge *x = a, *y = b;
+
+	if (x->u != y->u)
+		return x->u < y->u ? -1 : 1;
+	return x->v < y->v ? -1 : x->v > y->v;
+}
+
+/* Compressed rows of the (sorted, unique) edges, by u when fwd, else by v. */
+static void rows(const struct graph *g, int fwd, size_t **at, size_t **to)
+{
+	size_t i, *fill;
+
+	*at = xcalloc(g->n + 2, sizeof(size_t));
+	*to = xcalloc(g->n_edges + 1, sizeof(size_t));
+	for (i = 0; i < g->n_edges; i++)
+		(*at)[(fwd ? g->edges[i].u : g->edges[i].v) + 1]++;
+	for (i = 0; i < g->n; i++)
+		(*at)[i + 1] += (*at)[i];
+	fill = xcalloc(g->n + 1, sizeof(size_t));
+	memcpy(fill, *at, g->n * sizeof(size_t));
+	for (i = 0; i < g->n_edges; i++) {
+		const struct edge *e = &g->edges[i];
+
+		(*to)[fill[fwd ? e->u : e->v]++] = fwd ? e->v : e->u;
+	}
+	free(fill);
+}
+
+static void build(struct graph *g)
+{
+	size_t i, k = 0;
+
+	if (g->built)
+		return;
+	g->built = 1;
+	if (g->n_edges)
+		qsort(g->edges, g->n_edges, sizeof(*g->edges), cmp_edge);
+	for (i = 0; i < g->n_edges; i++)
+		if (k == 0 || cmp_edge(&g->edges[k - 1], &g->edges[i]) != 0)
+			g->edges[k++] = g->edges[i];
+	g->n_edges = k;
+	rows(g, 1, &g->succ_at, &g->succ);
+	rows(g, 0, &g->pred_at, &g->pred);
+}
+
+const size_t *graph_succ(struct graph *g, size_t v, size_t *n)
+{
+	build(g);
+	*n = g->succ_at[v + 1] - g->succ_at[v];
+	return g->succ + g->succ_at[v];
+}
+
+size_t graph_npred(struct graph *g, size_t v)
+{
+	build(g);
+	return g->pred_at[v + 1] - g->pred_at[v];
+}
+
+/* ---- order: Kahn's algorithm, the ready set in a min-heap of ranks ---- */
+
+struct heap {
 	size_t *v, n;
 };
 
-static void heap_push(struct rank_heap *h, size_t r)
+static void heap_push(struct heap *h, size_t r)
 {
 	size_t i = h->n++;
 
@@ -203,7 +132,7 @@ static void heap_push(struct rank_heap *h, size_t r)
 	h->v[i] = r;
 }
 
-static size_t heap_pop(struct rank_heap *h)
+static size_t heap_pop(struct heap *h)
 {
 	size_t top = h->v[0], last = h->v[--h->n], i = 0;
 
@@ -224,122 +153,175 @@ static size_t heap_pop(struct rank_heap *h)
 	return top;
 }
 
-/*
- * Kahn's algorithm with the ready set in a heap by name: O((n + e) log n),
- * the same order as repeatedly taking the smallest-named resource whose
- * dependencies are all placed.
- */
-void stack_topo_order(const struct stack *s, size_t **order)
+size_t graph_order(struct graph *g, const size_t *rank, enum graph_dir dir, size_t *order)
 {
-	size_t n = s->n_resources, k, i, j, placed = 0;
-	size_t *rank = name_ranks(s), *at_rank = xcalloc(n + 1, sizeof(size_t));
-	size_t *waiting = xcalloc(n + 1, sizeof(size_t));      /* unplaced deps per resource */
-	size_t *first = xcalloc(n + 2, sizeof(size_t)), *users, fill;
-	size_t *next = xcalloc(n + 1, sizeof(size_t));
-	int *done = xcalloc(n + 1, sizeof(int));
-	struct rank_heap ready = {xcalloc(n + 1, sizeof(size_t)), 0};
-	json_t *dep;
+	size_t n = g->n, i, k, e, placed = 0, broken = 0;
+	size_t *at_rank = xcalloc(n + 1, sizeof(size_t));
+	size_t *waiting = xcalloc(n + 1, sizeof(size_t));
+	char *done = xcalloc(n + 1, 1);
+	struct heap ready = {xcalloc(n + 1, sizeof(size_t)), 0};
+	/* "after" rows: the nodes a node must wait for; "next" rows: the
+	 * nodes that wait for it. */
+	const size_t *next_at, *next, *wait_at;
 
-	for (i = 0; i < n; i++)
-		at_rank[rank[i]] = i;
-	/* users of each resource, as compressed rows: first[w]..first[w+1] */
-	for (i = 0; i < n; i++)
-		json_array_foreach(s->resources[i].deps, j, dep) {
-			long w = dep_index(s, dep);
-
-			if (w >= 0) {
-				first[w + 1]++;
-				waiting[i]++;
-			}
-		}
-	for (i = 0; i < n; i++)
-		first[i + 1] += first[i];
-	users = xcalloc(first[n] + 1, sizeof(size_t));
-	for (i = 0; i < n; i++)
-		next[i] = first[i];
-	for (i = 0; i < n; i++)
-		json_array_foreach(s->resources[i].deps, j, dep) {
-			long w = dep_index(s, dep);
-
-			if (w >= 0)
-				users[next[w]++] = i;
-		}
-	for (i = 0; i < n; i++)
+	build(g);
+	next_at = dir == GRAPH_PRED_FIRST ? g->succ_at : g->pred_at;
+	next = dir == GRAPH_PRED_FIRST ? g->succ : g->pred;
+	wait_at = dir == GRAPH_PRED_FIRST ? g->pred_at : g->succ_at;
+	for (i = 0; i < n; i++) {
+		at_rank[rank ? rank[i] : i] = i;
+		waiting[i] = wait_at[i + 1] - wait_at[i];
 		if (!waiting[i])
-			heap_push(&ready, rank[i]);
-	*order = xcalloc(n + 1, sizeof(size_t));
+			heap_push(&ready, rank ? rank[i] : i);
+	}
 	for (k = 0; k < n; k++) {
 		size_t pick;
 
 		if (ready.n) {
 			pick = at_rank[heap_pop(&ready)];
 		} else {
-			/* Only reachable with a cycle, which stack_load refuses:
-			 * go on in name order so the caller still gets every index. */
+			/* a cycle: go on with the smallest rank not placed */
 			while (done[at_rank[placed]])
 				placed++;
 			pick = at_rank[placed];
+			broken++;
 		}
 		done[pick] = 1;
-		(*order)[k] = pick;
-		for (fill = first[pick]; fill < first[pick + 1]; fill++) {
-			size_t u = users[fill];
+		order[k] = pick;
+		for (e = next_at[pick]; e < next_at[pick + 1]; e++) {
+			size_t u = next[e];
 
 			if (!done[u] && waiting[u] && --waiting[u] == 0)
-				heap_push(&ready, rank[u]);
+				heap_push(&ready, rank ? rank[u] : u);
 		}
 	}
-	free(rank);
 	free(at_rank);
 	free(waiting);
-	free(first);
-	free(users);
-	free(next);
 	free(done);
 	free(ready.v);
+	return broken;
 }
 
-/* An address inside a DOT string: '"' and '\\' escaped. Owned. */
-static char *dot_quote(const char *s)
+/* ---- strongly connected components (Tarjan) ---- */
+
+struct tarjan {
+	struct graph *g;
+	long *index, *low;
+	size_t *comp;
+	char *onstack;
+	size_t *stk, sp;
+	long next;
+	size_t ncomp;
+};
+
+static void strongconnect(struct tarjan *t, size_t v)
 {
-	struct strbuf sb;
+	size_t e;
 
-	strbuf_init(&sb);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			strbuf_addc(&sb, '\\');
-		strbuf_addc(&sb, *s);
-	}
-	return strbuf_detach(&sb);
-}
+	t->index[v] = t->low[v] = t->next++;
+	t->stk[t->sp++] = v;
+	t->onstack[v] = 1;
+	for (e = t->g->succ_at[v]; e < t->g->succ_at[v + 1]; e++) {
+		size_t w = t->g->succ[e];
 
-void stack_write_dot(const struct stack *s, FILE *f)
-{
-	size_t *order, k, i;
-	json_t *dep;
-
-	stack_topo_order(s, &order);
-	fprintf(f, "digraph cairn {\n\trankdir=RL;\n\tnode [shape=box];\n");
-	for (k = 0; k < s->n_resources; k++) {
-		const struct stack_resource *r = &s->resources[order[k]];
-
-		char *q = dot_quote(r->name);
-
-		fprintf(f, "\t\"%s\" [label=\"%s (%s)\"];\n", q, q, r->type);
-		free(q);
-	}
-	/* Edges point from a resource to what it depends on, as in terraform graph. */
-	for (k = 0; k < s->n_resources; k++) {
-		const struct stack_resource *r = &s->resources[order[k]];
-
-		json_array_foreach(r->deps, i, dep) {
-			char *a = dot_quote(r->name), *b = dot_quote(json_string_value(dep));
-
-			fprintf(f, "\t\"%s\" -> \"%s\";\n", a, b);
-			free(a);
-			free(b);
+		if (t->index[w] < 0) {
+			strongconnect(t, w);
+			if (t->low[w] < t->low[v])
+				t->low[v] = t->low[w];
+		} else if (t->onstack[w] && t->index[w] < t->low[v]) {
+			t->low[v] = t->index[w];
 		}
 	}
-	fprintf(f, "}\n");
-	free(order);
+	if (t->low[v] == t->index[v]) {
+		size_t w;
+
+		do {
+			w = t->stk[--t->sp];
+			t->onstack[w] = 0;
+			t->comp[w] = t->ncomp;
+		} while (w != v);
+		t->ncomp++;
+	}
+}
+
+size_t graph_scc(struct graph *g, size_t *comp)
+{
+	struct tarjan t = {0};
+	size_t i, n = g->n;
+
+	build(g);
+	t.g = g;
+	t.comp = comp;
+	t.index = xcalloc(n + 1, sizeof(long));
+	t.low = xcalloc(n + 1, sizeof(long));
+	t.onstack = xcalloc(n + 1, 1);
+	t.stk = xcalloc(n + 1, sizeof(size_t));
+	for (i = 0; i < n; i++)
+		t.index[i] = -1;
+	for (i = 0; i < n; i++)
+		if (t.index[i] < 0)
+			strongconnect(&t, i);
+	free(t.index);
+	free(t.low);
+	free(t.onstack);
+	free(t.stk);
+	return t.ncomp;
+}
+
+int graph_on_cycle(struct graph *g, const size_t *comp, size_t v)
+{
+	size_t e, i;
+
+	build(g);
+	for (e = g->succ_at[v]; e < g->succ_at[v + 1]; e++)
+		if (g->succ[e] == v)
+			return 1;
+	for (i = 0; i < g->n; i++)
+		if (i != v && comp[i] == comp[v])
+			return 1;
+	return 0;
+}
+
+size_t graph_cycle(struct graph *g, const size_t *comp, size_t v, size_t *path)
+{
+	size_t n = g->n, qh = 0, qt = 0, len = 0, e;
+	size_t *queue = xcalloc(n + 1, sizeof(size_t));
+	long *prev = xcalloc(n + 1, sizeof(long)), last = -1, i;
+
+	build(g);
+	for (i = 0; i < (long)n; i++)
+		prev[i] = -2;
+	queue[qt++] = v;
+	prev[v] = -1;
+	/* breadth first from v: the first edge back to v closes a shortest cycle */
+	while (qh < qt && last < 0) {
+		size_t u = queue[qh++];
+
+		for (e = g->succ_at[u]; e < g->succ_at[u + 1]; e++) {
+			size_t w = g->succ[e];
+
+			if (comp[w] != comp[v])
+				continue;
+			if (w == v) {
+				last = (long)u;
+				break;
+			}
+			if (prev[w] == -2) {
+				prev[w] = (long)u;
+				queue[qt++] = w;
+			}
+		}
+	}
+	/* walk back from the last member to v, then reverse */
+	for (; last >= 0; last = prev[last])
+		path[len++] = (size_t)last;
+	for (e = 0; e < len / 2; e++) {
+		size_t tmp = path[e];
+
+		path[e] = path[len - 1 - e];
+		path[len - 1 - e] = tmp;
+	}
+	free(queue);
+	free(prev);
+	return len;
 }

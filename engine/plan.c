@@ -10,18 +10,18 @@
  * reads in the order the executor may carry it out. Drift is listed by
  * resource name.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plan.h"
 #include "eval.h"
 #include "expr.h"
+#include "graph.h"
 #include "provider.h"
+#include "refresh.h"
 #include "schema.h"
 #include "stack.h"
 #include "value.h"
-#include "../providers/aws/aws.h"
 #include "../state/state.h"
 
 const char *plan_action_name(enum plan_action a)
@@ -109,6 +109,7 @@ struct planner {
 	json_t *known;                  /* name -> planned attributes, for references */
 	json_t *change_index;           /* name -> index into p->changes */
 	json_t *targets;                /* name -> true; NULL: everything */
+	char *account;                  /* recorded account id, or NULL; owned */
 	struct eval_ctx ectx;
 	struct plan *p;
 	size_t cap;
@@ -163,223 +164,62 @@ static int empty_value(const json_t *v)
 
 /* ---- refresh ---- */
 
-/*
- * The refresh sends its reads in parallel: a 1000-resource refresh one
- * request after another spends nearly all its time waiting on AWS. A job
- * is one resource read, or one batch read of up to a chunk of a type's
- * resources; a chunk is a share of the type so that every worker has one,
- * but never small, so batching still saves requests.
- */
-#define REFRESH_PARALLELISM 10
-#define MIN_BATCH_CHUNK 50
-
-struct refresh_job {
-	const struct resource_ops *ops;
-	size_t *idx, n;                 /* rec indexes (borrowed from the idx array) */
-	int rc;
-	struct cairn_err err;
-};
-
-struct refresh_run {
-	struct planner *pl;
-	struct refresh_job *jobs;
-	size_t n_jobs, next;
-	struct provider_ctx *ctxs;      /* per rec index */
-	json_t **outs;                  /* per rec index */
-	int failed;
-	pthread_mutex_t mu;
-};
-
-static void run_job(struct refresh_run *r, struct refresh_job *j)
-{
-	const struct provider_ctx **ctxp = xcalloc(j->n, sizeof(*ctxp));
-	const char **ids = xcalloc(j->n, sizeof(*ids));
-	json_t **priors = xcalloc(j->n, sizeof(*priors));
-	json_t **outs = xcalloc(j->n, sizeof(*outs));
-	size_t i;
-
-	for (i = 0; i < j->n; i++) {
-		struct state_resource *rec = &r->pl->rec[j->idx[i]];
-
-		ctxp[i] = &r->ctxs[j->idx[i]];
-		ids[i] = rec->id ? rec->id : "";
-		priors[i] = rec->attrs;
-	}
-	err_clear(&j->err);
-	if (j->n > 1) {
-		j->rc = j->ops->read_batch(ctxp, j->n, ids, priors, outs, &j->err);
-		if (j->rc < 0)
-			err_prefix(&j->err, "refreshing %s resources", j->ops->type);
-	} else {
-		j->rc = j->ops->read(ctxp[0], ids[0], priors[0], &outs[0], &j->err);
-		if (j->rc < 0)
-			err_prefix(&j->err, "refreshing '%s'", r->pl->rec[j->idx[0]].name);
-	}
-	for (i = 0; i < j->n; i++) {
-		if (j->rc < 0)
-			json_decref(outs[i]);
-		else
-			r->outs[j->idx[i]] = outs[i];
-	}
-	free(outs);
-	free(priors);
-	free(ids);
-	free(ctxp);
-}
-
-static void *refresh_worker(void *arg)
-{
-	struct refresh_run *r = arg;
-
-	for (;;) {
-		struct refresh_job *j = NULL;
-
-		pthread_mutex_lock(&r->mu);
-		if (!r->failed && r->next < r->n_jobs)
-			j = &r->jobs[r->next++];
-		pthread_mutex_unlock(&r->mu);
-		if (!j)
-			return NULL;
-		run_job(r, j);
-		if (j->rc < 0) {
-			pthread_mutex_lock(&r->mu);
-			r->failed = 1;
-			pthread_mutex_unlock(&r->mu);
-		}
-	}
-}
-
-/* Splits the rec indexes of one type (idx, n) into jobs appended to r. */
-static void add_jobs(struct refresh_run *r, const struct resource_ops *ops, size_t *idx,
-		     size_t n, size_t workers)
-{
-	size_t chunk = 1, at;
-
-	if (ops->read_batch && n > 1) {
-		chunk = (n + workers - 1) / workers;
-		if (chunk < MIN_BATCH_CHUNK)
-			chunk = MIN_BATCH_CHUNK;
-	}
-	for (at = 0; at < n; at += chunk) {
-		struct refresh_job *j = &r->jobs[r->n_jobs++];
-
-		j->ops = ops;
-		j->idx = idx + at;
-		j->n = n - at < chunk ? n - at : chunk;
-	}
-}
-
-/* Lists what differs between the recorded and the read attributes. */
-static void note_drift(struct planner *pl, struct state_resource *r)
+/* Lists the resource as drift if AWS reports it differently (or gone). */
+static int note_drift(struct planner *pl, struct state_resource *r, struct cairn_err *err)
 {
 	json_t *now = json_object_get(pl->refreshed, r->name);
 	long si = find_sr(pl, r->name);
-	json_t *ignore = si >= 0 ? pl->stack->resources[si].ignore_changes : NULL;
-	json_t *keys = json_object();
-	const char *k;
-	json_t *v;
-	int differs = 0;
+	json_t *changed = NULL;
 
 	if (now) {
-		json_object_update(keys, r->attrs);
-		json_object_update(keys, now);
-		json_object_foreach(keys, k, v) {
-			if (ignore && value_array_has(ignore, k))
-				continue;
-			if (!eval_attr_equal(r->type, k, json_object_get(r->attrs, k),
-					     json_object_get(now, k))) {
-				differs = 1;
-				break;
-			}
+		changed = refresh_drift(r->type, r->attrs, now,
+					si >= 0 ? pl->stack->resources[si].ignore_changes : NULL, err);
+		if (!changed)
+			return -1;
+		if (json_array_size(changed) == 0) {
+			json_decref(changed);
+			return 0;
 		}
+		json_decref(changed);
 	}
-	json_decref(keys);
-	if (now && !differs)
-		return;
 	json_array_append_new(pl->p->drift,
 			      json_pack("{s:s, s:s, s:O, s:O}", "name", r->name, "type", r->type,
 					"before", r->attrs, "after", now ? now : json_null()));
+	return 0;
 }
 
 static int refresh(struct planner *pl, struct cairn_err *err)
 {
-	size_t workers = pl->opts->parallelism > 0 ? (size_t)pl->opts->parallelism :
-			 REFRESH_PARALLELISM;
-	size_t *idx = xcalloc(pl->n_rec + 1, sizeof(*idx));
-	char *done = xcalloc(pl->n_rec + 1, 1);
-	struct refresh_run r = {0};
-	pthread_t *threads = NULL;
-	size_t i, j, n, at = 0, started = 0;
+	struct refresh_opts ro = {0};
+	struct refresh_item *items = xcalloc(pl->n_rec + 1, sizeof(*items));
+	json_t **outs = xcalloc(pl->n_rec + 1, sizeof(*outs));
+	size_t i;
 	int rc = -1;
 
-	r.pl = pl;
-	r.jobs = xcalloc(pl->n_rec + 1, sizeof(*r.jobs));
-	r.ctxs = xcalloc(pl->n_rec + 1, sizeof(*r.ctxs));
-	r.outs = xcalloc(pl->n_rec + 1, sizeof(*r.outs));
-	pthread_mutex_init(&r.mu, NULL);
+	ro.lookup = pl->lookup;
+	ro.aws = pl->aws;
+	ro.stack = pl->stack->name;
+	ro.parallelism = pl->opts->parallelism;
 	for (i = 0; i < pl->n_rec; i++) {
-		r.ctxs[i].aws = pl->aws;
-		r.ctxs[i].stack = pl->stack->name;
-		r.ctxs[i].name = pl->rec[i].name;
+		items[i].name = pl->rec[i].name;
+		items[i].type = pl->rec[i].type;
+		items[i].id = pl->rec[i].id;
+		items[i].prior = pl->rec[i].attrs;
 	}
-	/* One group per type (idx holds them one after another), so batch
-	 * reads see many ids of their type. */
-	for (i = 0; i < pl->n_rec; i++) {
-		const struct resource_ops *ops;
-
-		if (done[i])
-			continue;
-		n = 0;
-		for (j = i; j < pl->n_rec; j++) {
-			if (!done[j] && strcmp(pl->rec[j].type, pl->rec[i].type) == 0) {
-				idx[at + n++] = j;
-				done[j] = 1;
-			}
-		}
-		ops = pl->lookup(pl->rec[i].type);
-		if (!ops) {
-			err_set(err, CAIRN_EINVAL, "resource '%s' in the state has unknown type '%s'",
-				pl->rec[i].name, pl->rec[i].type);
-			goto out;
-		}
-		add_jobs(&r, ops, idx + at, n, workers);
-		at += n;
-	}
-	if (workers > r.n_jobs)
-		workers = r.n_jobs;
-	/* The calling thread is one of the workers. */
-	threads = xcalloc(workers + 1, sizeof(*threads));
-	for (started = 0; started + 1 < workers; started++)
-		if (pthread_create(&threads[started], NULL, refresh_worker, &r) != 0)
-			break;
-	refresh_worker(&r);
-	for (i = 0; i < started; i++)
-		pthread_join(threads[i], NULL);
-	/* The first failure in job order, whichever thread met it first. */
-	for (i = 0; i < r.n_jobs; i++) {
-		if (r.jobs[i].rc < 0) {
-			*err = r.jobs[i].err;
-			goto out;
-		}
-	}
-	for (i = 0; i < r.n_jobs; i++)
-		for (j = 0; j < r.jobs[i].n; j++)
-			if (r.outs[r.jobs[i].idx[j]])
-				json_object_set(pl->refreshed, pl->rec[r.jobs[i].idx[j]].name,
-						r.outs[r.jobs[i].idx[j]]);
+	if (refresh_read(&ro, items, pl->n_rec, outs, err) < 0)
+		goto out;
 	for (i = 0; i < pl->n_rec; i++)
-		note_drift(pl, &pl->rec[i]);
+		if (outs[i])
+			json_object_set(pl->refreshed, pl->rec[i].name, outs[i]);
+	for (i = 0; i < pl->n_rec; i++)
+		if (note_drift(pl, &pl->rec[i], err) < 0)
+			goto out;
 	rc = 0;
 out:
 	for (i = 0; i < pl->n_rec; i++)
-		json_decref(r.outs[i]);
-	pthread_mutex_destroy(&r.mu);
-	free(threads);
-	free(r.outs);
-	free(r.ctxs);
-	free(r.jobs);
-	free(done);
-	free(idx);
+		json_decref(outs[i]);
+	free(outs);
+	free(items);
 	return rc;
 }
 
@@ -736,48 +576,34 @@ out:
 /* ---- deletions ---- */
 
 /* Adds a delete for every recorded resource in del (flags per rec index),
- * dependents first (reverse dependency order, ties by name). */
+ * dependents first (reverse dependency order, ties by name; a cycle in the
+ * recorded dependencies is broken by name). */
 static void plan_deletes(struct planner *pl, const char *del)
 {
-	size_t *dependents = xcalloc(pl->n_rec + 1, sizeof(*dependents));
-	char *left = xcalloc(pl->n_rec + 1, 1);
-	size_t i, k, n_left = 0;
+	struct graph *g = graph_new(pl->n_rec);
+	size_t *order = xcalloc(pl->n_rec + 1, sizeof(*order));
+	size_t i, k;
 	json_t *d;
 
+	/* rec is sorted by name: the index is the name rank */
 	for (i = 0; i < pl->n_rec; i++) {
 		if (!del[i])
 			continue;
-		left[i] = 1;
-		n_left++;
 		json_array_foreach(pl->rec[i].deps, k, d) {
 			json_t *j = json_object_get(pl->rec_index, json_string_value(d));
 
 			if (j && del[json_integer_value(j)])
-				dependents[json_integer_value(j)]++;
+				graph_edge(g, i, (size_t)json_integer_value(j));
 		}
 	}
-	while (n_left) {
-		size_t pick = pl->n_rec;
-		struct state_resource *r;
+	graph_order(g, NULL, GRAPH_PRED_FIRST, order);
+	for (k = 0; k < pl->n_rec; k++) {
+		struct state_resource *r = &pl->rec[order[k]];
 		struct plan_change *c;
 		long si;
 
-		/* rec is sorted by name: the first ready one is the smallest. */
-		for (i = 0; i < pl->n_rec && pick == pl->n_rec; i++)
-			if (left[i] && dependents[i] == 0)
-				pick = i;
-		for (i = 0; i < pl->n_rec && pick == pl->n_rec; i++)
-			if (left[i])
-				pick = i;   /* a cycle in recorded deps: break it by name */
-		left[pick] = 0;
-		n_left--;
-		r = &pl->rec[pick];
-		json_array_foreach(r->deps, k, d) {
-			json_t *j = json_object_get(pl->rec_index, json_string_value(d));
-
-			if (j && left[json_integer_value(j)] && dependents[json_integer_value(j)])
-				dependents[json_integer_value(j)]--;
-		}
+		if (!del[order[k]])
+			continue;
 		c = add_change(pl, r->name, r->type);
 		c->action = PLAN_DELETE;
 		c->id = xstrdup(r->id);
@@ -789,8 +615,8 @@ static void plan_deletes(struct planner *pl, const char *del)
 		if (si >= 0)
 			c->prevent_destroy = pl->stack->resources[si].prevent_destroy;
 	}
-	free(left);
-	free(dependents);
+	free(order);
+	graph_free(g);
 }
 
 /* ---- checks and outputs ---- */
@@ -903,12 +729,60 @@ static json_t *apply_moves(struct planner *pl, json_t *moves)
 
 /* ---- plan_build ---- */
 
+/*
+ * ${aws.account_id}: online, the resolver's answer (AWS is asked anyway);
+ * offline (no refresh), the account the state recorded at the last apply,
+ * else unknown (*out NULL): an offline plan needs no credentials (SPEC §2).
+ * *out: borrowed from the resolver, or kept in pl->p's recorded copy.
+ */
+static int account_id(struct planner *pl, struct state *st, const char **out,
+		      struct cairn_err *err)
+{
+	*out = NULL;
+	if (pl->opts->refresh && pl->opts->account_id) {
+		*out = pl->opts->account_id(pl->opts->account_arg, err);
+		if (!*out) {
+			err_prefix(err, "finding the account id for ${aws.account_id}");
+			return -1;
+		}
+		return 0;
+	}
+	if (st && plan_recorded_account(st, pl->stack->name, &pl->account, err) < 0)
+		return -1;
+	*out = pl->account;
+	return 0;
+}
+
+int plan_recorded_account(struct state *st, const char *stack, char **out,
+			  struct cairn_err *err)
+{
+	char *key = xasprintf("account_id/%s", stack);
+	int rc = state_meta_get(st, key, out, err);
+
+	free(key);
+	return rc;
+}
+
+int plan_record_account(struct state *st, const char *stack, const char *account,
+			struct cairn_err *err)
+{
+	char *key = xasprintf("account_id/%s", stack), *had = NULL;
+	int rc = state_meta_get(st, key, &had, err);
+
+	if (rc == 0 && (!had || strcmp(had, account) != 0))
+		rc = state_meta_put(st, key, account, err);
+	free(had);
+	free(key);
+	return rc;
+}
+
 struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_client *aws,
 			const struct plan_opts *opts, struct cairn_err *err)
 {
 	struct planner pl;
 	struct state_stack meta = {0};
 	json_t *moved = NULL;
+	const char *account = NULL;
 	size_t *order = NULL;
 	char *del = NULL;
 	size_t i;
@@ -917,7 +791,7 @@ struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_
 	memset(&pl, 0, sizeof(pl));
 	pl.stack = stack;
 	pl.opts = opts;
-	pl.lookup = opts->lookup ? opts->lookup : provider_lookup;
+	pl.lookup = opts->lookup;
 	pl.aws = aws;
 	pl.rec_index = json_object();
 	pl.stack_index = json_object();
@@ -929,7 +803,7 @@ struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_
 	pl.change_index = json_object();
 	pl.p = xcalloc(1, sizeof(*pl.p));
 	pl.p->stack = xstrdup(stack->name);
-	pl.p->region = xstrdup(aws ? aws_client_region(aws) : stack->region);
+	pl.p->region = xstrdup(opts->region ? opts->region : stack->region);
 	pl.p->drift = json_array();
 	pl.p->outputs = json_object();
 	pl.p->vars = stack->vars ? json_deep_copy(stack->vars) : json_object();
@@ -961,13 +835,9 @@ struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_
 	pl.ectx.region = pl.p->region;
 	pl.ectx.stack = stack->name;
 	pl.ectx.resources = pl.known;
-	if (aws && plan_uses_account_id(stack)) {
-		pl.ectx.account_id = provider_account_id(aws, err);
-		if (!pl.ectx.account_id) {
-			err_prefix(err, "finding the account id for ${aws.account_id}");
-			goto out;
-		}
-	}
+	if (plan_uses_account_id(stack) && account_id(&pl, st, &account, err) < 0)
+		goto out;
+	pl.ectx.account_id = account;
 	if (select_targets(&pl, err) < 0)
 		goto out;
 
@@ -1009,6 +879,7 @@ out:
 	json_decref(pl.known);
 	json_decref(pl.change_index);
 	json_decref(pl.targets);
+	free(pl.account);
 	if (!ok) {
 		plan_free(pl.p);
 		return NULL;

@@ -74,16 +74,23 @@ struct plan_opts {
 	size_t n_targets;
 	int destroy;                /* plan the deletion of everything in the state */
 	int parallelism;            /* reads in flight at once in the refresh; 0: 10 */
-	/* Resource type lookup; NULL means provider_lookup (tests pass fakes). */
+	const char *region;         /* ${aws.region}; NULL: the stack's region */
+	/* Resource types (cmd hands in the providers' registry; tests pass
+	 * fakes). Required. */
 	const struct resource_ops *(*lookup)(const char *type);
+	/* ${aws.account_id} with refresh: returns a borrowed string, or NULL
+	 * with err. May be NULL (the account is then unknown). Without refresh
+	 * it is never called: the account recorded in the state is used. */
+	const char *(*account_id)(void *arg, struct cairn_err *err);
+	void *account_arg;
 };
 
 /*
  * Builds the plan of STACK against the state. With refresh, reads every
  * recorded resource through its provider (batched where possible) and
- * lists differences as drift. aws may be NULL when !refresh and the stack
- * needs no ${aws.account_id} (or when opts->lookup gives providers that
- * need no client); without it ${aws.account_id} is unknown. st may be
+ * lists differences as drift. aws (handed to providers, opaque here) may
+ * be NULL when !refresh or when opts->lookup gives providers that need no
+ * client. st may be
  * NULL: no state file yet, an empty state. Never writes the state.
  * A replaced resource (delete first) makes every resource referencing it
  * a replacement too ("NAME is replaced" in replace_because, and a note).
@@ -97,8 +104,16 @@ struct plan_opts {
 struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_client *aws,
 			const struct plan_opts *opts, struct cairn_err *err);
 
-/* True if the stack refers to ${aws.account_id} (then plan_build needs aws). */
+/* True if the stack refers to ${aws.account_id}. */
 int plan_uses_account_id(const struct stack *stack);
+
+/* The account id recorded for STACK at its last apply (*out owned, NULL
+ * if none), and recording it (no serial change; nothing written when the
+ * same one is recorded). */
+int plan_recorded_account(struct state *st, const char *stack, char **out,
+			  struct cairn_err *err);
+int plan_record_account(struct state *st, const char *stack, const char *account,
+			struct cairn_err *err);
 
 /* Counts per action. */
 struct plan_summary { size_t create, update, replace, delete, noop; };

@@ -84,10 +84,4 @@ struct resource_ops {
 		    struct cairn_err *err);
 };
 
-/* The registry (providers/registry.c). Borrowed, immutable. */
-const struct resource_ops *provider_lookup(const char *type);
-
-/* The caller's account id for ${aws.account_id}: borrowed string or NULL with err. */
-const char *provider_account_id(struct aws_client *aws, struct cairn_err *err);
-
 #endif

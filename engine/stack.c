@@ -1436,6 +1436,156 @@ static char *top_string(struct loader *L, const char *key)
 	return out;
 }
 
+/* ---- the dependency graph ---- */
+
+/* The resources as a graph: i -> w when i depends on w (owned). */
+static struct graph *stack_graph(const struct stack *s)
+{
+	struct graph *g = graph_new(s->n_resources);
+	size_t i, j;
+	json_t *dep;
+
+	for (i = 0; i < s->n_resources; i++)
+		json_array_foreach(s->resources[i].deps, j, dep) {
+			long w = stack_find(s, json_string_value(dep));
+
+			if (w >= 0)
+				graph_edge(g, i, (size_t)w);
+		}
+	return g;
+}
+
+struct named {
+	const char *name;
+	size_t index;
+};
+
+static int cmp_named(const void *a, const void *b)
+{
+	return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
+}
+
+/* Each index's rank in name order (owned array). */
+static size_t *name_ranks(const struct stack *s)
+{
+	size_t n = s->n_resources, i;
+	struct named *by_name = xcalloc(n + 1, sizeof(*by_name));
+	size_t *rank = xcalloc(n + 1, sizeof(size_t));
+
+	for (i = 0; i < n; i++) {
+		by_name[i].name = s->resources[i].name;
+		by_name[i].index = i;
+	}
+	qsort(by_name, n, sizeof(*by_name), cmp_named);
+	for (i = 0; i < n; i++)
+		rank[by_name[i].index] = i;
+	free(by_name);
+	return rank;
+}
+
+/*
+ * One diagnostic per dependency cycle (strongly connected component),
+ * as its shortest cycle through the member with the smallest name,
+ * printed "a -> b -> a" with each member's position.
+ */
+static void check_cycles(const struct stack *s, struct diags *d)
+{
+	size_t n = s->n_resources, i, k, len;
+	struct graph *g = stack_graph(s);
+	size_t *comp = xcalloc(n + 1, sizeof(size_t)), *rank = name_ranks(s);
+	size_t *first, *path = xcalloc(n + 1, sizeof(size_t)), ncomp;
+
+	ncomp = graph_scc(g, comp);
+	first = xcalloc(ncomp + 1, sizeof(size_t));
+	for (i = 0; i < ncomp; i++)
+		first[i] = n;
+	for (i = 0; i < n; i++)
+		if (first[comp[i]] == n || rank[i] < rank[first[comp[i]]])
+			first[comp[i]] = i;
+	for (i = 0; i < n; i++) {
+		struct strbuf names, where;
+
+		if (first[comp[i]] != i || !graph_on_cycle(g, comp, i))
+			continue;
+		len = graph_cycle(g, comp, i, path);
+		strbuf_init(&names);
+		strbuf_init(&where);
+		for (k = 0; k < len; k++) {
+			const struct stack_resource *r = &s->resources[path[k]];
+
+			strbuf_addf(&names, "%s -> ", r->name);
+			strbuf_addf(&where, "%s%s at %s:%d:%d", k ? ", " : "", r->name,
+				    s->file, r->pos.line, r->pos.col);
+		}
+		strbuf_adds(&names, s->resources[i].name);
+		diags_add(d, s->file, s->resources[i].pos.line, s->resources[i].pos.col,
+			  "dependency cycle: %s (%s)", names.buf, where.buf);
+		strbuf_free(&names);
+		strbuf_free(&where);
+	}
+	free(first);
+	free(path);
+	free(rank);
+	free(comp);
+	graph_free(g);
+}
+
+void stack_topo_order(const struct stack *s, size_t **order)
+{
+	struct graph *g = stack_graph(s);
+	size_t *rank = name_ranks(s);
+
+	*order = xcalloc(s->n_resources + 1, sizeof(size_t));
+	/* acyclic after stack_load; on a hand-made cycle, name order breaks it */
+	graph_order(g, rank, GRAPH_SUCC_FIRST, *order);
+	free(rank);
+	graph_free(g);
+}
+
+/* An address inside a DOT string: '"' and '\\' escaped. Owned. */
+static char *dot_quote(const char *s)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			strbuf_addc(&sb, '\\');
+		strbuf_addc(&sb, *s);
+	}
+	return strbuf_detach(&sb);
+}
+
+void stack_write_dot(const struct stack *s, FILE *f)
+{
+	size_t *order, k, i;
+	json_t *dep;
+
+	stack_topo_order(s, &order);
+	fprintf(f, "digraph cairn {\n\trankdir=RL;\n\tnode [shape=box];\n");
+	for (k = 0; k < s->n_resources; k++) {
+		const struct stack_resource *r = &s->resources[order[k]];
+		char *q = dot_quote(r->name);
+
+		fprintf(f, "\t\"%s\" [label=\"%s (%s)\"];\n", q, q, r->type);
+		free(q);
+	}
+	/* Edges point from a resource to what it depends on, as in terraform graph. */
+	for (k = 0; k < s->n_resources; k++) {
+		const struct stack_resource *r = &s->resources[order[k]];
+
+		json_array_foreach(r->deps, i, dep) {
+			char *a = dot_quote(r->name), *b = dot_quote(json_string_value(dep));
+
+			fprintf(f, "\t\"%s\" -> \"%s\";\n", a, b);
+			free(a);
+			free(b);
+		}
+	}
+	fprintf(f, "}\n");
+	free(order);
+}
+
 static void resource_free(struct stack_resource *r);
 
 static void loader_free(struct loader *L)
@@ -1570,7 +1720,7 @@ struct stack *stack_load(const char *path, const struct stack_opts *opts, struct
 		free(lp);
 	}
 	diags_dedup(diags, before);
-	graph_cycles(s, diags);
+	check_cycles(s, diags);
 	if (diags->n != before)
 		goto fail;
 	s->posmap = L.doc.pos;

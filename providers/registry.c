@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "../engine/provider.h"
+#include "registry.h"
 #include "aws/aws.h"
 
 extern const struct resource_ops aws_vpc_ops, aws_subnet_ops, aws_internet_gateway_ops,

@@ -59,6 +59,13 @@ static const char *const migrations[STATE_VERSION] = {
 	"CREATE TABLE plan_keys (stack TEXT PRIMARY KEY, key BLOB NOT NULL);",
 };
 
+struct state_view state_view(const struct state_resource *r)
+{
+	struct state_view v = {r->name, r->type, r->id, r->attrs, r->deps, r->schema_version};
+
+	return v;
+}
+
 void state_resource_free(struct state_resource *r)
 {
 	if (!r)
@@ -427,7 +434,7 @@ out:
 
 static int put_body(struct state *st, const char *stack, const void *ctx, struct cairn_err *err)
 {
-	const struct state_resource *r = ctx;
+	const struct state_view *r = ctx;
 	char *attrs = dump(r->attrs), *deps = dump(r->deps ? r->deps : json_array());
 	char now[32];
 	sqlite3_stmt *s;
@@ -453,7 +460,7 @@ static int put_body(struct state *st, const char *stack, const void *ctx, struct
 	return rc;
 }
 
-int state_put(struct state *st, const char *stack, const struct state_resource *r,
+int state_put(struct state *st, const char *stack, const struct state_view *r,
 	      struct cairn_err *err)
 {
 	return in_tx(st, stack, put_body, r, err);
@@ -1025,6 +1032,53 @@ rollback:
 out:
 	sqlite3_finalize(s);
 	secure_zero(fresh, sizeof(fresh));
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+int state_meta_get(struct state *st, const char *key, char **value, struct cairn_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -1, step;
+
+	*value = NULL;
+	pthread_mutex_lock(&st->mu);
+	if (prepare(st, "SELECT value FROM cairn_meta WHERE key = ?", &s, err) != 0)
+		goto out;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	step = sqlite3_step(s);
+	if (step == SQLITE_ROW) {
+		*value = xstrdup((const char *)sqlite3_column_text(s, 0));
+	} else if (step != SQLITE_DONE) {
+		db_fail(st, err, "cannot read the state's metadata");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+int state_meta_put(struct state *st, const char *key, const char *value,
+		   struct cairn_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = -1;
+
+	pthread_mutex_lock(&st->mu);
+	if (prepare(st, "INSERT OR REPLACE INTO cairn_meta (key, value) VALUES (?, ?)", &s,
+		    err) != 0)
+		goto out;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		db_fail(st, err, "cannot write the state's metadata");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(s);
 	pthread_mutex_unlock(&st->mu);
 	return rc;
 }

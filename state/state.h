@@ -28,6 +28,19 @@ struct state_resource {
 };
 void state_resource_free(struct state_resource *r);   /* frees members, not r */
 
+/* What state_put records: a view whose members are all borrowed (from a
+ * plan, a provider's answer, an owned record through state_view). */
+struct state_view {
+	const char *name;
+	const char *type;
+	const char *id;
+	json_t *attrs;
+	json_t *deps;           /* NULL: none */
+	int schema_version;
+};
+/* The view of an owned record (borrows r's members). */
+struct state_view state_view(const struct state_resource *r);
+
 /* Per-stack metadata. */
 struct state_stack {
 	int64_t serial;         /* grows with every change; 0 for a new stack */
@@ -54,8 +67,8 @@ int state_list(struct state *st, const char *stack, struct state_resource **out,
 int state_get(struct state *st, const char *stack, const char *name,
 	      struct state_resource *out, int *found, struct cairn_err *err);
 
-/* Inserts or replaces one resource (borrowed r), bumps the serial, one transaction. */
-int state_put(struct state *st, const char *stack, const struct state_resource *r,
+/* Inserts or replaces one resource, bumps the serial, one transaction. */
+int state_put(struct state *st, const char *stack, const struct state_view *r,
 	      struct cairn_err *err);
 /* Forgets one resource, bumps the serial. Absent is not an error. */
 int state_rm(struct state *st, const char *stack, const char *name, struct cairn_err *err);
@@ -119,6 +132,15 @@ int state_history(struct state *st, const char *stack, int limit, json_t **out,
 #define STATE_PLAN_KEY_LEN 32
 int state_plan_key(struct state *st, const char *stack, int create,
 		   unsigned char key[STATE_PLAN_KEY_LEN], int *found, struct cairn_err *err);
+
+/*
+ * Small facts kept beside the stacks (e.g. "account_id/STACK", the account
+ * the stack was applied in, for an offline plan). Not part of any stack:
+ * no serial changes. *value: owned string, NULL when absent.
+ */
+int state_meta_get(struct state *st, const char *key, char **value, struct cairn_err *err);
+int state_meta_put(struct state *st, const char *key, const char *value,
+		   struct cairn_err *err);
 
 /* Stacks recorded in the file (array of names, new ref). */
 int state_stacks(struct state *st, json_t **out, struct cairn_err *err);

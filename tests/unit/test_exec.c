@@ -445,7 +445,7 @@ static void test_failure_skips_only_dependents(void **state)
 static char *precreate(struct fx *f, const char *name, const char *deps)
 {
 	struct provider_ctx ctx = {0};
-	struct state_resource sr = {0};
+	struct state_view sr = {0};
 	struct cairn_err err;
 	json_t *attrs = json_pack("{s:s}", "name", name), *out = NULL;
 	char *id;
@@ -455,7 +455,7 @@ static char *precreate(struct fx *f, const char *name, const char *deps)
 	ctx.stack = STACK;
 	assert_int_equal(fake_create(&ctx, attrs, &out, &err), 0);
 	id = xstrdup(json_string_value(json_object_get(out, "id")));
-	sr.name = (char *)name;
+	sr.name = name;
 	sr.type = TYPE;
 	sr.id = id;
 	sr.attrs = out;
@@ -675,7 +675,7 @@ static void test_refresh_records_what_aws_reports(void **state)
 	json_object_del(fk.cloud, b_id);
 	o.on_event = count_drift;
 	o.event_ctx = seen;
-	assert_int_equal(exec_refresh(&o, &n_drift, &err), 0);
+	assert_int_equal(exec_refresh(&o, NULL, &n_drift, &err), 0);
 	assert_int_equal(n_drift, 2);
 	assert_int_equal(seen[0], 1);
 	assert_int_equal(seen[1], 1);

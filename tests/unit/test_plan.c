@@ -150,13 +150,13 @@ static struct state *open_state(void)
 static void record(struct state *st, const char *name, const char *type, const char *attrs,
 		   const char *deps)
 {
-	struct state_resource r = {0};
+	struct state_view r = {0};
 	struct cairn_err err;
 
-	r.name = (char *)name;
-	r.type = (char *)type;
+	r.name = name;
+	r.type = type;
 	r.attrs = J(attrs);
-	r.id = (char *)json_string_value(json_object_get(r.attrs, "id"));
+	r.id = json_string_value(json_object_get(r.attrs, "id"));
 	r.deps = J(deps ? deps : "[]");
 	r.schema_version = 1;
 	if (state_put(st, "web", &r, &err) < 0)

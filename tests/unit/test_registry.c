@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "engine/provider.h"
+#include "providers/registry.h"
 #include "engine/schema.h"
 
 static void test_every_schema_has_a_provider(void **ctx)

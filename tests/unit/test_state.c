@@ -46,12 +46,12 @@ static int teardown(void **ctx)
 
 static void put(struct state *st, const char *stack, const char *name, const char *id)
 {
-	struct state_resource r = {0};
+	struct state_view r = {0};
 	struct cairn_err err;
 
-	r.name = (char *)name;
+	r.name = name;
 	r.type = "aws_vpc";
-	r.id = (char *)id;
+	r.id = id;
 	r.attrs = json_pack("{s:s,s:s}", "id", id, "cidr_block", "10.0.0.0/16");
 	r.deps = json_pack("[s]", "other");
 	r.schema_version = 1;
