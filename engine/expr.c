@@ -1570,6 +1570,24 @@ static json_t *eval_call(struct ev *E, const struct node *n)
 		r = templatefile(E, n, args[0], args[1]);
 		goto out;
 	}
+	if (!strcmp(fd->name, "resource")) {
+		/* The resource at an address (a module's resources are left for
+		 * the plan as resource("module.svc.tg").arn): what lookup says. */
+		struct cairn_err lerr;
+
+		if (!json_is_string(args[0])) {
+			eerr(E, n->pos, "wrong type for argument 1 of %s: expected string, got %s",
+			     fd->sig, func_kind(args[0]));
+			goto out;
+		}
+		err_clear(&lerr);
+		r = E->env->lookup(E->env->ctx, json_string_value(args[0]), "", &lerr);
+		if (!r && lerr.code == CAIRN_OK && E->partial)
+			E->deferred = 1;
+		else if (!r)
+			eerr(E, n->pos, "%s", lerr.code ? lerr.msg : "no such resource");
+		goto out;
+	}
 	err_clear(&ferr);
 	fc.basedir = E->env->basedir;
 	fc.def = fd;
@@ -2204,6 +2222,9 @@ static void walk(struct walk *W, const struct node *n)
 		return;
 	}
 	strbuf_free(&sb);
+	if (n->k == N_CALL && n->fn && !strcmp(n->fn->name, "resource") && n->n == 1 &&
+	    n->kids[0]->k == N_LIT && json_is_string(n->kids[0]->lit))
+		W->fn(W->ctx, json_string_value(n->kids[0]->lit), "");
 	if (n->k == N_FOR) {
 		walk(W, n->a);
 		ks.up = W->sc;

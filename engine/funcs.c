@@ -1373,6 +1373,7 @@ static const struct func_def funcs[] = {
 	{"min", 1, -1, "min(numbers... number)", 0, f_min},
 	{"range", 1, 3, "range(start number, limit number, step number)", 0, f_range},
 	{"replace", 3, 3, "replace(str string, substr string, replace string)", 0, f_replace},
+	{"resource", 1, 1, "resource(address string)", 0, NULL},
 	{"setproduct", 1, -1, "setproduct(sets... list)", FUNC_STRUCTURAL, f_setproduct},
 	{"sha256", 1, 1, "sha256(str string)", 0, f_sha256},
 	{"split", 2, 2, "split(separator string, str string)", 0, f_split},

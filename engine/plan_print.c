@@ -322,12 +322,26 @@ void plan_print_text(const struct plan *p, FILE *f, int color)
 /* ---- JSON ---- */
 
 /* The resource's own name in its file from an address: "repo" of
- * repo["api"] (SPEC §2: "name" stays the name, "address" is added). New. */
+ * repo["api"], "tg" of module.svc["api"].tg (SPEC §2: "name" stays the
+ * name, "address" is added). New. */
 static json_t *own_name(const char *address)
 {
-	const char *b = address ? strchr(address, '[') : NULL;
+	const char *p, *start = address, *b;
+	int quoted = 0;
 
-	return address ? json_stringn(address, b ? (size_t)(b - address) : strlen(address)) : json_null();
+	if (!address)
+		return json_null();
+	/* module.svc["a.b"].tg: the last step outside quotes, without its key */
+	for (p = address; *p; p++) {
+		if (*p == '\\' && quoted && p[1])
+			p++;
+		else if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '.' && !quoted)
+			start = p + 1;
+	}
+	b = strchr(start, '[');
+	return json_stringn(start, b ? (size_t)(b - start) : strlen(start));
 }
 
 /* A copy with sorted keys and every unknown marker turned into null. */

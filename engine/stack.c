@@ -45,6 +45,19 @@ struct loader {
 				 * "keys": [...], "values": [...], "addrs": [...]} */
 	json_t *each;           /* the instance being loaded: {"key", "value"} or NULL */
 	json_t *count_index;    /* the instance being loaded: its count.index, or NULL */
+	/* Modules (SPEC §3.1): a module file is loaded by a loader of its own
+	 * whose addresses start with prefix ("module.svc[\"api\"]."). */
+	json_t *vars;           /* variable (input) name -> known value: s->vars at the root */
+	json_t *var_res;        /* module input name -> {"value": substituted, "deps": {...}}
+				 * for inputs known only at plan time */
+	const char *prefix;     /* "" at the root */
+	struct loader *parent;  /* NULL at the root */
+	int depth;              /* module nesting */
+	json_t *mods;           /* the "modules" map, or NULL (borrowed) */
+	json_t *minst;          /* module name -> instances (like inst) */
+	json_t *mouts;          /* module instance address -> {"outputs": {NAME: value},
+				 * "deps": {NAME: {...}}} */
+	char *realfile;         /* realpath of file, for the include-itself check */
 };
 
 static void lerr(struct loader *L, const char *path, int key, const char *fmt, ...)
@@ -220,7 +233,7 @@ static void var_set(struct loader *L, const char *name, json_t *v, int from_text
 		json_object_set_new(L->unset, name, json_true());
 		return;
 	}
-	json_object_set_new(L->s->vars, name, c);
+	json_object_set_new(L->vars, name, c);
 }
 
 static void load_var_file(struct loader *L, const char *path)
@@ -350,7 +363,7 @@ static void load_vars(struct loader *L)
 	}
 	/* a declared variable must end up with a value */
 	json_object_foreach(L->decls, k, d) {
-		if (!json_object_get(L->s->vars, k) && !json_object_get(L->unset, k)) {
+		if (!json_object_get(L->vars, k) && !json_object_get(L->unset, k)) {
 			char *path = doc_path_key("variables", k);
 
 			lerr(L, path, 1, "variable '%s' has no value: give it a default, or set it "
@@ -504,7 +517,10 @@ static void add_all_deps(struct loader *L, const char *name)
 	size_t i;
 
 	if (!in) {
-		add_dep(L, name);
+		char *full = xasprintf("%s%s", L->prefix, name);
+
+		add_dep(L, full);
+		free(full);
 		return;
 	}
 	json_array_foreach(json_object_get(in, "addrs"), i, a)
@@ -539,9 +555,48 @@ static void check_attr_ref(struct loader *L, const char *name, const char *root,
 /* A reference to a resource: ${vpc.id}, ${vpc} (the whole resource),
  * ${subnet[0].id}, ${repo["api"].arn}, ${repo} (every instance). Its value
  * is known at plan time only: returns NULL (left for later). */
+/* The path after its first step: "id" of "[0].id" or of "api.id". */
+static const char *path_rest(const char *path)
+{
+	const char *p = path;
+
+	if (*p == '[') {
+		p = strchr(p, ']');
+		p = p ? p + 1 : path + strlen(path);
+	} else {
+		p += strcspn(p, ".[");
+	}
+	return *p == '.' ? p + 1 : p;
+}
+
+/*
+ * Inside a module, a resource is named by its full address: the reference
+ * is left for the plan as resource("ADDRESS") followed by the rest of the
+ * path. At the root, addresses are the names: NULL (left as written).
+ */
+static json_t *resource_residual(struct loader *L, const char *addr, const char *rest)
+{
+	json_t *a, *r;
+	char *q, *t;
+
+	if (!*L->prefix)
+		return NULL;
+	a = json_string(addr);
+	q = json_dumps(a, JSON_ENCODE_ANY);
+	t = xasprintf("resource(%s)%s%s", q, *rest && *rest != '[' ? "." : "", rest);
+	r = expr_residual(t);
+	free(t);
+	free(q);
+	json_decref(a);
+	return r;
+}
+
 static json_t *resource_ref(struct loader *L, const char *root, const char *path, json_t *segs)
 {
 	json_t *in = json_object_get(L->inst, root), *seg = json_array_get(segs, 0), *keys, *k;
+	const char *addr;
+	char *full;
+	json_t *r;
 	size_t i;
 
 	if (L->vars_only) {
@@ -551,12 +606,18 @@ static json_t *resource_ref(struct loader *L, const char *root, const char *path
 	}
 	if (!json_array_size(segs)) {
 		add_all_deps(L, root);
-		return NULL;
+		full = xasprintf("%s%s", L->prefix, root);
+		r = resource_residual(L, full, "");
+		free(full);
+		return r;
 	}
 	if (!in) {
 		check_attr_ref(L, root, root, path, segs, 0);
-		add_dep(L, root);
-		return NULL;
+		full = xasprintf("%s%s", L->prefix, root);
+		add_dep(L, full);
+		r = resource_residual(L, full, path);
+		free(full);
+		return r;
 	}
 	if (json_object_get(in, "failed"))
 		return NULL;    /* its count or for_each is already reported */
@@ -579,8 +640,181 @@ static json_t *resource_ref(struct loader *L, const char *root, const char *path
 		return NULL;
 	}
 	check_attr_ref(L, root, root, path, segs, 1);
-	add_dep(L, json_string_value(json_array_get(json_object_get(in, "addrs"), i)));
-	return NULL;
+	addr = json_string_value(json_array_get(json_object_get(in, "addrs"), i));
+	add_dep(L, addr);
+	return resource_residual(L, addr, path_rest(path));
+}
+
+/* A module input known only at plan time: its expression (SPEC §3.1). */
+static json_t *input_residual(struct loader *L, const char *name, const char *path)
+{
+	json_t *in = json_object_get(L->var_res, name), *r;
+	const char *rest = path + strlen(name);
+	char *h, *t;
+
+	if (L->vars_only) {
+		rerr(L, "var", path, "'${var.%s}' depends on resources and cannot be used here", path);
+		return NULL;
+	}
+	if (L->cur_deps)
+		json_object_update(L->cur_deps, json_object_get(in, "deps"));
+	h = expr_hcl(json_object_get(in, "value"));
+	t = xasprintf("(%s)%s", h, rest);
+	r = expr_residual(t);
+	free(h);
+	free(t);
+	return r;
+}
+
+static void load_module(struct loader *P, const char *name);
+
+/* Every instance of repeated module name: key -> its outputs (a list by
+ * index for count), known now or an expression for the plan. */
+static json_t *module_all(struct loader *L, const char *name, json_t *in)
+{
+	json_t *all = json_is_true(json_object_get(in, "count")) ? json_array() : json_object();
+	json_t *k, *inst, *r, *lit, *d;
+	struct cairn_err err;
+	const char *dk;
+	size_t i;
+	char *h, *t;
+
+	json_array_foreach(json_object_get(in, "keys"), i, k) {
+		const char *addr = json_string_value(json_array_get(json_object_get(in, "addrs"), i));
+
+		inst = json_object_get(json_object_get(L->mouts, name), addr);
+		if (!inst) {
+			json_decref(all);
+			return NULL;
+		}
+		if (json_is_array(all))
+			json_array_append(all, json_object_get(inst, "outputs"));
+		else
+			json_object_set(all, json_string_value(k), json_object_get(inst, "outputs"));
+		if (L->cur_deps)
+			json_object_foreach(json_object_get(inst, "deps"), dk, d)
+				json_object_update(L->cur_deps, d);
+	}
+	if (has_ref(all)) {
+		h = expr_hcl(all);
+		t = xasprintf("(%s)", h);
+		r = expr_residual(t);
+		free(h);
+		free(t);
+	} else {
+		err_clear(&err);
+		lit = expr_eval(all, NULL, NULL, &err);
+		r = lit;
+	}
+	json_decref(all);
+	return r;
+}
+
+/* ${module.NAME.OUTPUT}, ${module.NAME["key"].OUTPUT}, ${module.NAME} (its
+ * outputs as a map): the output's value, or its expression for the plan. */
+static json_t *module_ref(struct loader *L, const char *path, json_t *segs)
+{
+	const char *name = json_string_value(json_array_get(segs, 0)), *addr, *out;
+	json_t *in, *inst, *outs, *deps, *v = NULL, *lit;
+	size_t next = 1, i;
+	char *own = NULL, *h, *t, *rest;
+	struct cairn_err err;
+
+	if (!name || !json_object_get(L->mods, name)) {
+		h = hint(name ? name : "", L->mods);
+		rerr(L, "module", path, "reference to unknown module '%s' in '${module.%s}'%s",
+		     name ? name : "", path, h);
+		free(h);
+		return NULL;
+	}
+	if (!json_object_get(L->mouts, name))
+		load_module(L, name);
+	in = json_object_get(L->minst, name);
+	if (in && json_object_get(in, "failed"))
+		return NULL;
+	if (in) {
+		json_t *seg = json_array_get(segs, 1), *k;
+
+		json_array_foreach(json_object_get(in, "keys"), i, k)
+			if (json_is_integer(k) ? json_is_integer(seg) &&
+			    json_integer_value(seg) == json_integer_value(k) :
+			    json_is_string(seg) && json_equal(seg, k))
+				break;
+		if (!seg) {
+			v = module_all(L, name, in);
+			goto done;
+		}
+		if (i == json_array_size(json_object_get(in, "keys"))) {
+			rerr(L, "module", path, "'${module.%s}': module '%s' is repeated: name an "
+			     "instance, e.g. module.%s[\"KEY\"].OUTPUT", path, name, name);
+			return NULL;
+		}
+		addr = json_string_value(json_array_get(json_object_get(in, "addrs"), i));
+		next = 2;
+	} else {
+		own = xasprintf("%smodule.%s", L->prefix, name);
+		addr = own;
+	}
+	inst = json_object_get(json_object_get(L->mouts, name), addr);
+	if (!inst)
+		goto done;      /* the module failed to load: reported there */
+	outs = json_object_get(inst, "outputs");
+	deps = json_object_get(inst, "deps");
+	out = json_string_value(json_array_get(segs, next));
+	if (json_array_size(segs) > next && !out) {
+		rerr(L, "module", path, "'${module.%s}': expected an output name", path);
+		goto done;
+	}
+	if (out && !json_object_get(outs, out)) {
+		h = hint(out, outs);
+		rerr(L, "module", path, "module '%s' has no output '%s' in '${module.%s}'%s",
+		     name, out, path, h);
+		free(h);
+		goto done;
+	}
+	if (L->cur_deps) {
+		const char *k;
+		json_t *d;
+
+		json_object_foreach(deps, k, d)
+			if (!out || !strcmp(k, out))
+				json_object_update(L->cur_deps, d);
+	}
+	v = out ? json_object_get(outs, out) : outs;
+	/* what follows the output's name */
+	rest = xstrdup("");
+	if (out) {
+		const char *p = path;
+
+		for (i = 0; i <= next; i++)
+			p = path_rest(p);
+		free(rest);
+		rest = xstrdup(p);
+	}
+	if (has_ref(v)) {
+		h = expr_hcl(v);
+		t = xasprintf("(%s)%s%s", h, *rest && *rest != '[' ? "." : "", rest);
+		v = expr_residual(t);
+		free(h);
+		free(t);
+	} else {
+		err_clear(&err);
+		lit = expr_eval(v, NULL, NULL, &err);
+		v = NULL;
+		if (lit && *rest) {
+			v = json_incref(expr_walk(lit, rest));
+			if (!v)
+				rerr(L, "module", path, "'${module.%s}': the output has no element '%s'",
+				     path, rest);
+			json_decref(lit);
+		} else {
+			v = lit;
+		}
+	}
+	free(rest);
+done:
+	free(own);
+	return v;
 }
 
 /* ${count.index}, ${each.key}, ${each.value...} of the instance being loaded. */
@@ -658,7 +892,11 @@ static json_t *load_lookup(void *ctx, const char *root, const char *path, struct
 			free(h);
 			goto out;
 		}
-		val = json_object_get(L->s->vars, first);
+		if (json_object_get(L->var_res, first)) {
+			v = input_residual(L, first, path);
+			goto out;
+		}
+		val = json_object_get(L->vars, first);
 		if (!val)
 			goto out;      /* already reported at its declaration */
 		rest = xstrdup(path + strlen(first));
@@ -699,6 +937,10 @@ static json_t *load_lookup(void *ctx, const char *root, const char *path, struct
 	}
 	if (!strcmp(root, "local")) {
 		v = local_ref(L, path, first);
+		goto out;
+	}
+	if (!strcmp(root, "module") && !L->vars_only) {
+		v = module_ref(L, path, segs);
 		goto out;
 	}
 	if (L->vars_only) {
@@ -1159,9 +1401,10 @@ edges:
  * (keys, each.value, addresses). Both must be known when planning: a value
  * that needs a resource is an error at its position.
  */
-static void expand_instances(struct loader *L, const char *name, json_t *decl)
+static void expand_instances(struct loader *L, const char *section, json_t *into,
+			     const char *name, json_t *decl)
 {
-	char *path = doc_path_key("resources", name), *cp = doc_path_key(path, "count");
+	char *path = doc_path_key(section, name), *cp = doc_path_key(path, "count");
 	char *fp = doc_path_key(path, "for_each");
 	json_t *count = json_is_object(decl) ? json_object_get(decl, "count") : NULL;
 	json_t *fe = json_is_object(decl) ? json_object_get(decl, "for_each") : NULL;
@@ -1173,7 +1416,8 @@ static void expand_instances(struct loader *L, const char *name, json_t *decl)
 	if (!count && !fe)
 		goto out;
 	if (count && fe) {
-		lerr(L, fp, 1, "resource '%s' sets both 'count' and 'for_each': use one of them", name);
+		lerr(L, fp, 1, "%s '%s' sets both 'count' and 'for_each': use one of them",
+		     into == L->minst ? "module" : "resource", name);
 		goto failed;
 	}
 	L->cur_deps = NULL;
@@ -1182,9 +1426,9 @@ static void expand_instances(struct loader *L, const char *name, json_t *decl)
 	if (L->diags->n != before)
 		goto failed;
 	if (has_ref(v)) {
-		lerr(L, vp, 0, "the '%s' of resource '%s' depends on values known only after apply; "
+		lerr(L, vp, 0, "the '%s' of %s '%s' depends on values known only after apply; "
 		     "it must be known when planning (use variables, locals and functions)",
-		     count ? "count" : "for_each", name);
+		     count ? "count" : "for_each", into == L->minst ? "module" : "resource", name);
 		goto failed;
 	}
 	err_clear(&err);
@@ -1238,16 +1482,18 @@ static void expand_instances(struct loader *L, const char *name, json_t *decl)
 		       "values", vals, "addrs");
 	json_array_foreach(keys, i, e) {
 		char *a = instance_addr(name, e);
+		char *full = xasprintf("%s%s%s", L->prefix, into == L->minst ? "module." : "", a);
 
-		json_array_append_new(json_object_get(in, "addrs"), json_string(a));
+		json_array_append_new(json_object_get(in, "addrs"), json_string(full));
+		free(full);
 		free(a);
 	}
-	json_object_set_new(L->inst, name, in);
+	json_object_set_new(into, name, in);
 	goto out;
 failed:
 	/* No instances; its configuration is still checked (with count.index
 	 * and each unknown) and references to it report nothing more. */
-	json_object_set_new(L->inst, name, json_pack("{s:b, s:b, s:[], s:[], s:[]}",
+	json_object_set_new(into, name, json_pack("{s:b, s:b, s:[], s:[], s:[]}",
 			    count ? "count" : "for_each", 1, "failed", 1, "keys", "values", "addrs"));
 out:
 	json_decref(v);
@@ -1588,6 +1834,351 @@ void stack_write_dot(const struct stack *s, FILE *f)
 
 static void resource_free(struct stack_resource *r);
 
+/* Adds an empty resource to s; the pointer holds until the next add. */
+static struct stack_resource *add_resource(struct stack *s)
+{
+	if (s->n_resources == s->cap_resources) {
+		s->cap_resources = s->cap_resources ? 2 * s->cap_resources : 16;
+		s->resources = xrealloc(s->resources, s->cap_resources * sizeof(*s->resources));
+	}
+	memset(&s->resources[s->n_resources], 0, sizeof(*s->resources));
+	return &s->resources[s->n_resources++];
+}
+
+/* Every instance of every resource of L's file, appended to the stack. */
+static void load_resources(struct loader *L)
+{
+	const char *k;
+	json_t *decl;
+
+	/* jansson keeps insertion order, which is file order */
+	json_object_foreach(L->res, k, decl) {
+		json_t *in = json_object_get(L->inst, k), *ikeys, *key;
+		size_t j;
+
+		if (!in) {
+			char *addr = xasprintf("%s%s", L->prefix, k);
+
+			load_resource(L, k, addr, decl, add_resource(L->s));
+			free(addr);
+			continue;
+		}
+		ikeys = json_object_get(in, "keys");
+		json_array_foreach(ikeys, j, key) {
+			const char *addr = json_string_value(json_array_get(json_object_get(in, "addrs"), j));
+			struct stack_resource *r;
+
+			if (json_object_get(in, "count")) {
+				L->count_index = key;
+			} else {
+				L->each = json_pack("{s:O, s:O}", "key", key, "value",
+						    json_array_get(json_object_get(in, "values"), j));
+			}
+			r = add_resource(L->s);
+			load_resource(L, k, addr, decl, r);
+			r->key = json_incref(key);
+			L->count_index = NULL;
+			json_decref(L->each);
+			L->each = NULL;
+		}
+		if (json_array_size(ikeys) == 0) {
+			/* No instance: its configuration is still checked, with
+			 * count.index and each unknown. */
+			struct stack_resource probe = {0};
+			json_t *unknown = value_unknown();
+
+			if (json_object_get(in, "count"))
+				L->count_index = unknown;
+			else
+				L->each = json_pack("{s:O, s:O}", "key", unknown, "value", unknown);
+			load_resource(L, k, k, decl, &probe);
+			resource_free(&probe);
+			json_decref(unknown);
+			json_decref(L->each);
+			L->each = NULL;
+			L->count_index = NULL;
+		}
+	}
+}
+
+/* The "modules" map of L's file (borrowed), or NULL. */
+static json_t *module_map(struct loader *L)
+{
+	json_t *m = json_object_get(L->doc.root, "modules");
+
+	if (m && !json_is_object(m)) {
+		lerr(L, "modules", 0, "'modules' must be a map of NAME: {source, inputs}");
+		return NULL;
+	}
+	return m;
+}
+
+static void loader_init(struct loader *L, const char *file, const struct stack_opts *opts,
+			struct diags *diags, struct stack *s)
+{
+	char *real = realpath(file, NULL);
+
+	L->file = file;
+	L->opts = opts;
+	L->diags = diags;
+	L->s = s;
+	L->prefix = "";
+	L->inst = json_object();
+	L->minst = json_object();
+	L->mouts = json_object();
+	L->var_res = json_object();
+	L->unset = json_object();
+	L->local_vals = json_object();
+	L->local_deps = json_object();
+	L->local_busy = json_object();
+	L->realfile = real ? real : xstrdup(file);
+	L->basedir = xstrdup(file);
+	if (strrchr(L->basedir, '/'))
+		*strrchr(L->basedir, '/') = '\0';
+	else
+		strcpy(L->basedir, ".");
+}
+
+/* Appends " (in module NAME called at FILE:LINE:COL)" to the diagnostics
+ * from index from on: the chain of calls builds up outwards. */
+static void diags_in_module(struct diags *d, size_t from, const char *name, const char *file,
+			    struct srcpos at)
+{
+	size_t i;
+
+	for (i = from; i < d->n; i++) {
+		char *m = xasprintf("%s (in module '%s' called at %s:%d:%d)", d->v[i].msg, name,
+				    file, at.line, at.col);
+
+		free(d->v[i].msg);
+		d->v[i].msg = m;
+	}
+}
+
+/* Inputs of a module instance C, substituted in the caller P's context. */
+static void load_inputs(struct loader *C, struct loader *P, const char *name, json_t *inputs,
+			const char *ipath, struct srcpos call)
+{
+	const char *k;
+	json_t *v, *d;
+
+	C->decls = json_object_get(C->doc.root, "variables");
+	if (C->decls && !json_is_object(C->decls)) {
+		lerr(C, "variables", 0, "'variables' must be a map of variable declarations");
+		C->decls = NULL;
+	}
+	json_object_foreach(C->decls, k, d) {
+		char *dp = doc_path_key("variables", k), *vp = doc_path_key(dp, "default");
+
+		if (json_is_object(d) && json_object_get(d, "default"))
+			var_set(C, k, json_object_get(d, "default"), 0, C->file,
+				doc_pos(C->doc.pos, vp, 0), "default");
+		free(dp);
+		free(vp);
+	}
+	json_object_foreach(inputs, k, v) {
+		char *p = doc_path_key(ipath, k);
+		json_t *deps = json_object(), *saved = P->cur_deps, *r;
+		int saved_vo = P->vars_only;
+
+		if (!json_object_get(C->decls, k)) {
+			char *h = hint(k, C->decls);
+
+			lerr(P, p, 1, "module '%s' has no input '%s' (its variables are its inputs)%s",
+			     name, k, h);
+			free(h);
+			free(p);
+			json_decref(deps);
+			continue;
+		}
+		P->cur_deps = deps;
+		P->vars_only = 0;
+		r = subst(P, v, p);
+		P->cur_deps = saved;
+		P->vars_only = saved_vo;
+		if (has_ref(r)) {
+			json_object_set_new(C->var_res, k, json_pack("{s:O, s:O}", "value", r, "deps", deps));
+		} else {
+			struct cairn_err err;
+			json_t *lit;
+
+			err_clear(&err);
+			lit = expr_eval(r, NULL, NULL, &err);
+			if (lit)
+				var_set(C, k, lit, 0, P->file, doc_pos(P->doc.pos, p, 0), "input");
+			json_decref(lit);
+		}
+		json_decref(r);
+		json_decref(deps);
+		free(p);
+	}
+	json_object_foreach(C->decls, k, d)
+		if (!json_object_get(C->vars, k) && !json_object_get(C->var_res, k) &&
+		    !json_object_get(C->unset, k)) {
+			diags_add(P->diags, P->file, call.line, call.col,
+				  "module '%s' needs input '%s' (declared without a default in %s)",
+				  name, k, C->file);
+			json_object_set_new(C->unset, k, json_true());
+		}
+}
+
+static void loader_free(struct loader *L);
+
+/* One instance of module name (prefix: its address and a dot). */
+static void load_module_instance(struct loader *P, const char *name, json_t *decl,
+				 const char *file, const char *addr)
+{
+	static const char *const keys[] = {"description", "variables", "locals", "resources",
+					   "outputs", "modules", NULL};
+	char *path = doc_path_key("modules", name), *ipath = doc_path_key(path, "inputs");
+	char *prefix = xasprintf("%s.", addr);
+	struct srcpos call = doc_pos(P->doc.pos, path, 1);
+	struct loader C = {0};
+	json_t *outs, *o, *result, *inputs = json_object_get(decl, "inputs");
+	size_t before = P->diags->n;
+	const char *k;
+
+	loader_init(&C, file, P->opts, P->diags, P->s);
+	C.prefix = prefix;
+	C.parent = P;
+	C.depth = P->depth + 1;
+	C.vars = json_object();
+	result = json_pack("{s:{}, s:{}}", "outputs", "deps");
+	if (doc_load(file, &C.doc, P->diags) < 0)
+		goto out;
+	if (!json_is_object(C.doc.root)) {
+		diags_add(P->diags, file, 1, 1, "a module file must be a map with 'resources'");
+		goto out;
+	}
+	if (json_object_get(C.doc.root, "stack") || json_object_get(C.doc.root, "region"))
+		lerr(&C, json_object_get(C.doc.root, "stack") ? "stack" : "region", 1,
+		     "a module file has no '%s': the calling stack's applies",
+		     json_object_get(C.doc.root, "stack") ? "stack" : "region");
+	else
+		check_keys(&C, C.doc.root, "", "a module file", keys);
+	if (inputs && !json_is_object(inputs)) {
+		lerr(P, ipath, 0, "'inputs' must be a map of NAME: value");
+		inputs = NULL;
+	}
+	load_inputs(&C, P, name, inputs, ipath, call);
+	C.locals = json_object_get(C.doc.root, "locals");
+	if (C.locals && !json_is_object(C.locals))
+		C.locals = NULL;
+	C.res = json_object_get(C.doc.root, "resources");
+	if (C.res && !json_is_object(C.res)) {
+		lerr(&C, "resources", 0, "'resources' must be a map of NAME: {type, properties}");
+		C.res = NULL;
+	}
+	json_object_foreach(C.res, k, o)
+		expand_instances(&C, "resources", C.inst, k, o);
+	C.mods = module_map(&C);
+	json_object_foreach(C.mods, k, o)
+		expand_instances(&C, "modules", C.minst, k, o);
+	json_object_foreach(C.mods, k, o)
+		if (!json_object_get(C.mouts, k))
+			load_module(&C, k);
+	load_resources(&C);
+	outs = json_object_get(C.doc.root, "outputs");
+	json_object_foreach(outs, k, o) {
+		char *op = doc_path_key("outputs", k), *vp = doc_path_key(op, "value");
+		json_t *deps = json_object(), *v;
+
+		if (!json_is_object(o) || !json_object_get(o, "value")) {
+			lerr(&C, op, 1, "output '%s' must be a map with a 'value'", k);
+		} else {
+			C.cur_deps = deps;
+			v = subst(&C, json_object_get(o, "value"), vp);
+			C.cur_deps = NULL;
+			json_object_set_new(json_object_get(result, "outputs"), k, v);
+			json_object_set(json_object_get(result, "deps"), k, deps);
+		}
+		json_decref(deps);
+		free(op);
+		free(vp);
+	}
+	json_object_foreach(C.locals, k, o)
+		if (!json_object_get(C.local_deps, k))
+			eval_local(&C, k);
+out:
+	json_object_set(json_object_get(P->mouts, name), addr, result);
+	json_decref(result);
+	diags_in_module(P->diags, before, name, P->file, call);
+	doc_free(&C.doc);
+	json_decref(C.vars);
+	loader_free(&C);
+	free(prefix);
+	free(path);
+	free(ipath);
+}
+
+/* Module name of P's file: every instance, each a loader of its own. */
+static void load_module(struct loader *P, const char *name)
+{
+	static const char *const keys[] = {"source", "inputs", "count", "for_each", NULL};
+	json_t *decl = json_object_get(P->mods, name), *in, *key;
+	char *path = doc_path_key("modules", name), *sp = doc_path_key(path, "source");
+	char *file = NULL, *real = NULL;
+	const char *src;
+	struct loader *a;
+	size_t j;
+
+	json_object_set_new(P->mouts, name, json_object());
+	if (!valid_name(name))
+		lerr(P, path, 1, "invalid module name '%s': use letters, digits, '_' and '-', "
+		     "starting with a letter", name);
+	if (!json_is_object(decl)) {
+		lerr(P, path, 0, "module '%s' must be a map with 'source' and 'inputs'", name);
+		goto out;
+	}
+	check_keys(P, decl, path, "a module call", keys);
+	src = json_string_value(json_object_get(decl, "source"));
+	if (!src) {
+		lerr(P, path, 1, "module '%s' has no 'source' (the path of its file)", name);
+		goto out;
+	}
+	file = src[0] == '/' || !strcmp(P->basedir, ".") ? xstrdup(src) :
+	       xasprintf("%s/%s", P->basedir, src);
+	real = realpath(file, NULL);
+	if (!real) {
+		lerr(P, sp, 0, "module '%s': no file '%s'", name, src);
+		goto out;
+	}
+	for (a = P; a; a = a->parent)
+		if (!strcmp(a->realfile, real)) {
+			lerr(P, sp, 0, "module '%s': source '%s' includes itself", name, src);
+			goto out;
+		}
+	if (P->depth + 1 > 16) {
+		lerr(P, sp, 0, "module '%s': modules nest more than 16 deep", name);
+		goto out;
+	}
+	in = json_object_get(P->minst, name);
+	if (!in) {
+		char *addr = xasprintf("%smodule.%s", P->prefix, name);
+
+		load_module_instance(P, name, decl, file, addr);
+		free(addr);
+		goto out;
+	}
+	json_array_foreach(json_object_get(in, "keys"), j, key) {
+		if (json_object_get(in, "count"))
+			P->count_index = key;
+		else
+			P->each = json_pack("{s:O, s:O}", "key", key, "value",
+					    json_array_get(json_object_get(in, "values"), j));
+		load_module_instance(P, name, decl, file,
+				     json_string_value(json_array_get(json_object_get(in, "addrs"), j)));
+		P->count_index = NULL;
+		json_decref(P->each);
+		P->each = NULL;
+	}
+out:
+	free(real);
+	free(file);
+	free(path);
+	free(sp);
+}
+
 static void loader_free(struct loader *L)
 {
 	json_decref(L->unset);
@@ -1595,35 +2186,27 @@ static void loader_free(struct loader *L)
 	json_decref(L->local_deps);
 	json_decref(L->local_busy);
 	json_decref(L->inst);
+	json_decref(L->minst);
+	json_decref(L->mouts);
+	json_decref(L->var_res);
+	free(L->realfile);
 	free(L->basedir);
 }
 
 struct stack *stack_load(const char *path, const struct stack_opts *opts, struct diags *diags)
 {
 	static const char *const keys[] = {"stack", "region", "description", "variables",
-					   "locals", "resources", "outputs", "moved", NULL};
+					   "locals", "resources", "outputs", "moved", "modules", NULL};
 	struct loader L = {0};
 	struct stack *s = xcalloc(1, sizeof(*s));
-	size_t before = diags->n, i = 0, n_inst;
+	size_t before = diags->n, i = 0;
 	const char *k;
 	json_t *decl;
 
-	L.file = path;
-	L.inst = json_object();
-	L.opts = opts;
-	L.diags = diags;
-	L.s = s;
-	L.unset = json_object();
-	L.local_vals = json_object();
-	L.local_deps = json_object();
-	L.local_busy = json_object();
-	L.basedir = xstrdup(path);
-	if (strrchr(L.basedir, '/'))
-		*strrchr(L.basedir, '/') = '\0';
-	else
-		strcpy(L.basedir, ".");
+	loader_init(&L, path, opts, diags, s);
 	s->file = xstrdup(path);
 	s->vars = json_object();
+	L.vars = s->vars;
 	if (doc_load(path, &L.doc, diags) < 0)
 		goto fail;
 	if (!json_is_object(L.doc.root)) {
@@ -1648,60 +2231,18 @@ struct stack *stack_load(const char *path, const struct stack_opts *opts, struct
 		lerr(&L, "resources", 0, "'resources' must be a map of NAME: {type, properties}");
 		L.res = NULL;
 	}
-	/* Instances first, so that references to any of them can be checked. */
+	/* Instances first, so that references to any of them can be checked;
+	 * modules before resources, which may use their outputs. */
 	json_object_foreach(L.res, k, decl)
-		expand_instances(&L, k, decl);
-	n_inst = 0;
-	json_object_foreach(L.res, k, decl) {
-		json_t *in = json_object_get(L.inst, k);
-
-		n_inst += in ? json_array_size(json_object_get(in, "keys")) : 1;
-	}
-	s->resources = xcalloc(n_inst + 1, sizeof(*s->resources));
-	/* jansson keeps insertion order, which is file order */
-	json_object_foreach(L.res, k, decl) {
-		json_t *in = json_object_get(L.inst, k), *ikeys, *key;
-		size_t j;
-
-		if (!in) {
-			load_resource(&L, k, k, decl, &s->resources[i++]);
-			continue;
-		}
-		ikeys = json_object_get(in, "keys");
-		json_array_foreach(ikeys, j, key) {
-			struct stack_resource *r = &s->resources[i++];
-			const char *addr = json_string_value(json_array_get(json_object_get(in, "addrs"), j));
-
-			if (json_object_get(in, "count")) {
-				L.count_index = key;
-			} else {
-				L.each = json_pack("{s:O, s:O}", "key", key, "value",
-						   json_array_get(json_object_get(in, "values"), j));
-			}
-			load_resource(&L, k, addr, decl, r);
-			r->key = json_incref(key);
-			L.count_index = NULL;
-			json_decref(L.each);
-			L.each = NULL;
-		}
-		if (json_array_size(ikeys) == 0) {
-			/* No instance: its configuration is still checked, with
-			 * count.index and each unknown. */
-			struct stack_resource probe = {0};
-			json_t *unknown = value_unknown();
-
-			if (json_object_get(in, "count"))
-				L.count_index = unknown;
-			else
-				L.each = json_pack("{s:O, s:O}", "key", unknown, "value", unknown);
-			load_resource(&L, k, k, decl, &probe);
-			resource_free(&probe);
-			json_decref(unknown);
-			json_decref(L.each);
-			L.each = NULL;
-			L.count_index = NULL;
-		}
-	}
+		expand_instances(&L, "resources", L.inst, k, decl);
+	L.mods = module_map(&L);
+	json_object_foreach(L.mods, k, decl)
+		expand_instances(&L, "modules", L.minst, k, decl);
+	json_object_foreach(L.mods, k, decl)
+		if (!json_object_get(L.mouts, k))
+			load_module(&L, k);
+	load_resources(&L);
+	i = s->n_resources;
 	s->n_resources = i;
 	s->by_name = json_object();
 	for (i = 0; i < s->n_resources; i++)

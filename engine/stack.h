@@ -43,7 +43,9 @@ struct stack {
 	char *file;             /* path as given */
 	char *name;             /* "stack:" after substitution */
 	char *region;           /* "region:" or NULL */
-	struct stack_resource *resources; size_t n_resources;  /* file order */
+	struct stack_resource *resources; size_t n_resources;  /* file order; a module's
+								* resources where it is called */
+	size_t cap_resources;
 	struct stack_output *outputs; size_t n_outputs;        /* file order */
 	json_t *vars;           /* resolved variables: name -> value; owned */
 	json_t *moves;          /* "moved:": array of {"from": ADDRESS, "to": ADDRESS}; owned */
