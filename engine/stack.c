@@ -1940,14 +1940,19 @@ static void loader_init(struct loader *L, const char *file, const struct stack_o
 }
 
 /* Appends " (in module NAME called at FILE:LINE:COL)" to the diagnostics
- * from index from on: the chain of calls builds up outwards. */
+ * from index from on that are inside the module's files: the chain of
+ * calls builds up outwards. */
 static void diags_in_module(struct diags *d, size_t from, const char *name, const char *file,
 			    struct srcpos at)
 {
 	size_t i;
 
 	for (i = from; i < d->n; i++) {
-		char *m = xasprintf("%s (in module '%s' called at %s:%d:%d)", d->v[i].msg, name,
+		char *m;
+
+		if (!strcmp(d->v[i].file, file))
+			continue;       /* the call itself: already in the caller's file */
+		m = xasprintf("%s (in module '%s' called at %s:%d:%d)", d->v[i].msg, name,
 				    file, at.line, at.col);
 
 		free(d->v[i].msg);

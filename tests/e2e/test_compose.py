@@ -276,3 +276,136 @@ class WebExample(FamilyCase):
         self.assertEqual(self.ids(), {})
         self.assertEqual(ec2.describe_subnets(SubnetIds=[])["Subnets"] and
                          [s for s in ec2.describe_subnets()["Subnets"] if s["CidrBlock"] == "10.40.1.0/24"], [])
+
+
+SVC_MODULE = """\
+description: a service's target group and log group
+variables:
+  name: {type: string}
+  vpc_id: {type: string}
+  port: {type: number, default: 80}
+resources:
+  tg:
+    type: aws_lb_target_group
+    properties:
+      name: mod-${var.name}
+      port: ${var.port}
+      protocol: HTTP
+      vpc_id: ${var.vpc_id}
+  log:
+    type: aws_cloudwatch_log_group
+    properties:
+      name: /mod/${var.name}
+      tags: {Tg: "${tg.arn}"}
+outputs:
+  tg_arn: {value: "${tg.arn}"}
+  label: {value: "${upper(var.name)}"}
+"""
+
+
+class Modules(FamilyCase):
+    STACK = "mods"
+
+    def test_module_for_each_lifecycle(self):
+        os.makedirs(os.path.join(self.dir, "modules"), exist_ok=True)
+        self.write("modules/svc.yaml", SVC_MODULE)
+        self.write("stack.yaml", """\
+stack: mods
+region: us-east-1
+variables:
+  services: {type: list, default: [api, web]}
+resources:
+  vpc:
+    type: aws_vpc
+    properties: {cidr_block: 10.30.0.0/16}
+  topic:
+    type: aws_sns_topic
+    properties:
+      name: mods-events
+      tags: {Api: '${module.svc["api"].tg_arn}', Label: '${module.svc["web"].label}'}
+modules:
+  svc:
+    source: ./modules/svc.yaml
+    for_each: ${var.services}
+    inputs:
+      name: ${each.key}
+      vpc_id: ${vpc.id}
+outputs:
+  arns: {value: '${[for s in var.services : module.svc[s].tg_arn]}'}
+""")
+        self.cairn("validate", check=0)
+        self.apply()
+        ids = self.ids()
+        self.assertEqual(sorted(ids), sorted([
+            "vpc", "topic", 'module.svc["api"].tg', 'module.svc["api"].log',
+            'module.svc["web"].tg', 'module.svc["web"].log']))
+        elb = self.boto("elbv2")
+        tg = elb.describe_target_groups(Names=["mod-api"])["TargetGroups"][0]
+        self.assertEqual(tg["TargetGroupArn"], ids['module.svc["api"].tg'])
+        tags = {t["Key"]: t["Value"] for t in
+                elb.describe_tags(ResourceArns=[tg["TargetGroupArn"]])["TagDescriptions"][0]["Tags"]}
+        self.assertEqual(tags["cairn:resource"], "module.svc/api.tg")
+        sns = self.boto("sns")
+        arn = [t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":mods-events")][0]
+        ttags = {t["Key"]: t["Value"] for t in sns.list_tags_for_resource(ResourceArn=arn)["Tags"]}
+        self.assertEqual(ttags["Api"], tg["TargetGroupArn"])
+        self.assertEqual(ttags["Label"], "WEB")
+        out = json.loads(self.cairn("output", "--json", check=0).stdout)
+        self.assertEqual(out["arns"]["value"], [ids['module.svc["api"].tg'], ids['module.svc["web"].tg']])
+        self.assert_noop()
+        plan = json.loads(self.cairn("plan", "--json", check=0).stdout)
+        names = {c["address"]: c["name"] for c in plan["changes"]}
+        self.assertEqual(names['module.svc["web"].log'], "log")
+        self.cairn("destroy", "--auto-approve", "--target", 'module.svc["web"].log', check=0)
+        self.assertNotIn('module.svc["web"].log', self.ids())
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertEqual(self.ids(), {})
+        self.assertEqual(elb.describe_target_groups()["TargetGroups"], [])
+
+    def test_module_errors(self):
+        os.makedirs(os.path.join(self.dir, "modules"), exist_ok=True)
+        self.write("modules/a.yaml", """\
+variables:
+  name: {type: string}
+modules:
+  again:
+    source: ./a.yaml
+    inputs: {name: x}
+resources:
+  t:
+    type: aws_sns_topic
+    properties: {name: "${var.name}", bogus: 1}
+""")
+        self.write("modules/b.yaml", "stack: nope\nvariables:\n  need: {type: string}\nresources: {}\n")
+        self.write("stack.yaml", """\
+stack: bad
+modules:
+  a:
+    source: modules/a.yaml
+    inputs: {name: n, extra: 1}
+  b:
+    source: modules/b.yaml
+  c:
+    source: modules/missing.yaml
+  d:
+    inputs: {}
+resources:
+  t:
+    type: aws_sns_topic
+    properties: {name: "${module.a.nope}"}
+""")
+        p = self.cairn("validate", check=1)
+        self.assertEqual(p.stderr.splitlines(), [
+            "modules/a.yaml:5:13: error: module 'again': source './a.yaml' includes itself "
+            "(in module 'a' called at stack.yaml:3:3)",
+            "modules/a.yaml:10:39: error: unknown attribute 'bogus' for aws_sns_topic "
+            "(in module 'a' called at stack.yaml:3:3)",
+            "modules/b.yaml:1:1: error: a module file has no 'stack': the calling stack's applies "
+            "(in module 'b' called at stack.yaml:6:3)",
+            "stack.yaml:5:23: error: module 'a' has no input 'extra' (its variables are its inputs)",
+            "stack.yaml:6:3: error: module 'b' needs input 'need' (declared without a default in "
+            "modules/b.yaml)",
+            "stack.yaml:9:13: error: module 'c': no file 'modules/missing.yaml'",
+            "stack.yaml:10:3: error: module 'd' has no 'source' (the path of its file)",
+            "stack.yaml:15:25: error: module 'a' has no output 'nope' in '${module.a.nope}'",
+            "cairn: 8 errors in 'stack.yaml'"], p.stderr)
