@@ -2142,7 +2142,7 @@ static void load_module(struct loader *P, const char *name)
 		goto out;
 	}
 	file = src[0] == '/' || !strcmp(P->basedir, ".") ? xstrdup(src) :
-	       xasprintf("%s/%s", P->basedir, src);
+	       xasprintf("%s/%s", P->basedir, strncmp(src, "./", 2) ? src : src + 2);
 	real = realpath(file, NULL);
 	if (!real) {
 		lerr(P, sp, 0, "module '%s': no file '%s'", name, src);

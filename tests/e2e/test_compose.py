@@ -260,8 +260,29 @@ class WebExample(FamilyCase):
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         with open(os.path.join(root, "stacks", "web.yaml")) as f:
             self.write("stack.yaml", f.read())
+        os.makedirs(os.path.join(self.dir, "modules"), exist_ok=True)
+        with open(os.path.join(root, "stacks", "modules", "ecs-service.yaml")) as f:
+            self.write("modules/ecs-service.yaml", f.read())
         self.apply()
         ids = self.ids()
+        # the services: one module instance each
+        ecs = self.boto("ecs")
+        svcs = ecs.describe_services(cluster="web-demo", services=["web-demo-api", "web-demo-admin"])
+        self.assertEqual(sorted(s["serviceArn"] for s in svcs["services"]),
+                         sorted([ids['module.svc["api"].service'], ids['module.svc["admin"].service']]))
+        api = [s for s in svcs["services"] if s["serviceName"] == "web-demo-api"][0]
+        self.assertEqual(api["loadBalancers"], [{"targetGroupArn": ids['module.svc["api"].tg'],
+                                                 "containerName": "api", "containerPort": 8080}])
+        td = ecs.describe_task_definition(taskDefinition=ids['module.svc["api"].task'])["taskDefinition"]
+        self.assertEqual(td["containerDefinitions"][0]["logConfiguration"]["options"]["awslogs-group"],
+                         "/ecs/web-demo-api")
+        alarms = sorted(a["AlarmName"] for a in self.boto("cloudwatch").describe_alarms()["MetricAlarms"])
+        self.assertEqual(alarms, ["web-demo-admin-cpu", "web-demo-admin-memory",
+                                  "web-demo-api-cpu", "web-demo-api-memory"])
+        rules = self.boto("elbv2").describe_rules(ListenerArn=ids["http"])["Rules"]
+        self.assertEqual(sorted(r["Priority"] for r in rules), ["10", "20", "default"])
+        out = json.loads(self.cairn("output", "--json", check=0).stdout)
+        self.assertEqual(out["services"]["value"], ["web-demo-admin", "web-demo-api"])
         for a in ('public["a"]', 'public["b"]', 'public_routes_assoc["a"]', 'public_routes_assoc["b"]'):
             self.assertIn(a, ids)
         ec2 = self.boto("ec2")
