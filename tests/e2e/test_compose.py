@@ -95,6 +95,12 @@ class Compose(FamilyCase):
         shown = json.loads(self.cairn("state", "show", 'repo["web"]', "--json", check=0).stdout)
         self.assertIn("comp-2-web", json.dumps(shown))
         self.assert_noop()
+        # state rm and import take addresses
+        self.cairn("state", "rm", 'repo["web"]', check=0)
+        self.assertNotIn('repo["web"]', self.ids())
+        self.cairn("import", 'repo["web"]', "comp-2-web", check=0)
+        self.assertEqual(self.ids()['repo["web"]'], ids['repo["web"]'])
+        self.assert_noop()
 
         # One key removed, one added: one delete and one create per resource,
         # never a renumbering of the others.
