@@ -870,6 +870,58 @@ static void test_yaml_anchors(void **state)
 		"s.yaml:3:13: error: a merge key '<<' takes a map or a list of maps (e.g. '<<: *defaults')\n");
 }
 
+static void test_modules_nested(void **state)
+{
+	struct stack *s;
+	char *got;
+	long i;
+
+	(void)state;
+	put("inner.yaml",
+	    "variables:\n  vpc: {type: string}\n  n: {type: number, default: 1}\n"
+	    "resources:\n  sub:\n    type: aws_subnet\n    count: ${var.n}\n"
+	    "    properties: {vpc_id: \"${var.vpc}\", cidr_block: '${cidrsubnet(\"10.0.0.0/16\", 8, count.index)}'}\n"
+	    "outputs:\n  ids: {value: '${sub[*].id}'}\n");
+	put("outer.yaml",
+	    "variables:\n  vpc: {type: string}\n"
+	    "modules:\n  net:\n    source: ./inner.yaml\n    inputs: {vpc: \"${var.vpc}\", n: 2}\n"
+	    "resources:\n  sg:\n    type: aws_security_group\n"
+	    "    properties: {name: sg, description: d, vpc_id: \"${var.vpc}\"}\n"
+	    "outputs:\n  first: {value: '${module.net.ids[0]}'}\n  sg: {value: '${sg.id}'}\n");
+	s = expect_ok("s.yaml",
+		"stack: s\n"
+		"modules:\n  app:\n    source: outer.yaml\n    inputs: {vpc: \"${vpc.id}\"}\n"
+		"resources:\n"
+		"  vpc: {type: aws_vpc, properties: {cidr_block: 10.0.0.0/16}}\n"
+		"  topic:\n    type: aws_sns_topic\n"
+		"    properties: {name: t, tags: {Sub: '${module.app.first}', Sg: '${module.app.sg}'}}\n",
+		NULL);
+	assert_true(stack_find(s, "module.app.module.net.sub[1]") >= 0);
+	assert_true(stack_find(s, "module.app.sg") >= 0);
+	i = stack_find(s, "module.app.module.net.sub[1]");
+	got = json_dumps(s->resources[i].deps, JSON_COMPACT);
+	assert_string_equal(got, "[\"vpc\"]");
+	free(got);
+	assert_string_equal(json_string_value(json_object_get(s->resources[i].properties, "cidr_block")),
+			    "10.0.1.0/24");
+	i = stack_find(s, "topic");
+	got = json_dumps(s->resources[i].deps, JSON_COMPACT);
+	assert_string_equal(got, "[\"module.app.module.net.sub[0]\",\"module.app.module.net.sub[1]\","
+			    "\"module.app.sg\"]");
+	free(got);
+	stack_free(s);
+	/* an error inside a nested module names the chain of calls */
+	put("inner.yaml", "variables:\n  vpc: {type: string}\n  n: {type: number}\nresources:\n"
+	    "  sub: {type: aws_subnet, properties: {vpc_id: \"${var.vpc}\", cidr: x}}\n"
+	    "outputs:\n  ids: {value: [a]}\n");
+	expect_errors("stack: s\nmodules:\n  app:\n    source: outer.yaml\n    inputs: {vpc: v}\n",
+		      "inner.yaml:5:3: error: missing required attribute 'cidr_block' for aws_subnet "
+		      "(in module 'net' called at outer.yaml:4:3) (in module 'app' called at s.yaml:3:3)\n"
+		      "inner.yaml:5:62: error: unknown attribute 'cidr' for aws_subnet; did you mean "
+		      "'cidr_block'? (in module 'net' called at outer.yaml:4:3) (in module 'app' "
+		      "called at s.yaml:3:3)\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -917,6 +969,7 @@ int main(void)
 		cmocka_unit_test(test_expression_errors_positioned),
 		cmocka_unit_test(test_locals),
 		cmocka_unit_test(test_yaml_anchors),
+		cmocka_unit_test(test_modules_nested),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
