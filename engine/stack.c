@@ -1802,10 +1802,30 @@ static char *dot_quote(const char *s)
 	return strbuf_detach(&sb);
 }
 
+/* Length of the module instance part of an address ("module.svc[\"a\"]"
+ * of module.svc["a"].tg), 0 at the root: up to its last '.' outside quotes. */
+static size_t module_of(const char *addr)
+{
+	const char *p, *last = NULL;
+	int quoted = 0;
+
+	if (strncmp(addr, "module.", 7) != 0)
+		return 0;
+	for (p = addr; *p; p++) {
+		if (*p == '\\' && quoted && p[1])
+			p++;
+		else if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '.' && !quoted)
+			last = p;
+	}
+	return last ? (size_t)(last - addr) : 0;
+}
+
 void stack_write_dot(const struct stack *s, FILE *f)
 {
 	size_t *order, k, i;
-	json_t *dep;
+	json_t *dep, *clusters;
 
 	stack_topo_order(s, &order);
 	fprintf(f, "digraph cairn {\n\trankdir=RL;\n\tnode [shape=box];\n");
@@ -1813,9 +1833,44 @@ void stack_write_dot(const struct stack *s, FILE *f)
 		const struct stack_resource *r = &s->resources[order[k]];
 		char *q = dot_quote(r->name);
 
-		fprintf(f, "\t\"%s\" [label=\"%s (%s)\"];\n", q, q, r->type);
+		if (module_of(r->name) == 0)
+			fprintf(f, "\t\"%s\" [label=\"%s (%s)\"];\n", q, q, r->type);
 		free(q);
 	}
+	/* A module instance's resources as one cluster, in order of appearance. */
+	clusters = json_object();
+	for (k = 0; k < s->n_resources; k++) {
+		const struct stack_resource *r = &s->resources[order[k]];
+		size_t m = module_of(r->name);
+		char *mod, *q, *cq;
+
+		if (!m)
+			continue;
+		mod = xstrndup(r->name, m);
+		if (json_object_get(clusters, mod)) {
+			free(mod);
+			continue;
+		}
+		json_object_set_new(clusters, mod, json_true());
+		cq = dot_quote(mod);
+		fprintf(f, "\tsubgraph \"cluster_%s\" {\n\t\tlabel=\"%s\";\n", cq, cq);
+		for (i = k; i < s->n_resources; i++) {
+			const struct stack_resource *o = &s->resources[order[i]];
+
+			if (module_of(o->name) != m || strncmp(o->name, mod, m) != 0)
+				continue;
+			char *own = dot_quote(o->name + m + 1);
+
+			q = dot_quote(o->name);
+			fprintf(f, "\t\t\"%s\" [label=\"%s (%s)\"];\n", q, own, o->type);
+			free(q);
+			free(own);
+		}
+		fprintf(f, "\t}\n");
+		free(cq);
+		free(mod);
+	}
+	json_decref(clusters);
 	/* Edges point from a resource to what it depends on, as in terraform graph. */
 	for (k = 0; k < s->n_resources; k++) {
 		const struct stack_resource *r = &s->resources[order[k]];

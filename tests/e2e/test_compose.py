@@ -361,6 +361,10 @@ outputs:
   arns: {value: '${[for s in var.services : module.svc[s].tg_arn]}'}
 """)
         self.cairn("validate", check=0)
+        dot = self.cairn("graph", check=0).stdout
+        self.assertIn('subgraph "cluster_module.svc[\\"api\\"]" {', dot)
+        self.assertIn('"module.svc[\\"api\\"].log" [label="log (aws_cloudwatch_log_group)"];', dot)
+        self.assertIn('"module.svc[\\"api\\"].log" -> "module.svc[\\"api\\"].tg";', dot)
         self.apply()
         ids = self.ids()
         self.assertEqual(sorted(ids), sorted([
