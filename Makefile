@@ -5,7 +5,8 @@ CC ?= cc
 PKGS := libcurl libcrypto jansson sqlite3 yaml-0.1 expat
 TEST_PKGS := cmocka
 DEBIAN_PKGS := build-essential pkg-config libcurl4-openssl-dev libssl-dev libjansson-dev \
-	libsqlite3-dev libyaml-dev libexpat1-dev libcmocka-dev python3 valgrind
+	libsqlite3-dev libyaml-dev libexpat1-dev libcmocka-dev python3 valgrind \
+	cmark-gfm
 
 B := build
 ifeq ($(SANITIZE),1)
@@ -95,6 +96,7 @@ test: cairn layers unit e2e
 
 bench: cairn
 	CAIRN_BIN=$(CURDIR)/$(B)/cairn python3 tests/bench/bench.py
+	CAIRN_BIN=$(CURDIR)/$(B)/cairn python3 tests/bench/s3state.py
 
 demo: cairn
 	CAIRN_BIN=$(CURDIR)/$(B)/cairn sh stacks/demo.sh

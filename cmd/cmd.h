@@ -77,6 +77,7 @@ struct cmd_run {
 	const char **targets; size_t n_targets;   /* array owned, strings borrowed (argv) */
 	const char *args[2]; size_t n_args;       /* positional arguments (argv) */
 	int auto_approve, parallelism, lock_timeout;
+	int detailed_exitcode;        /* apply: exit 2 when something changed */
 	struct plan *saved;           /* apply PLANFILE, loaded by parse */
 	const char *region;           /* region when there is no stack (a saved plan's) */
 	/* set up by main */
@@ -110,8 +111,12 @@ const struct cmd *cmd_find(const char *name);
  */
 struct stack *cmd_load_stack(const struct stack_args *a, const struct global_opts *g);
 
-/* Opens the state store (create: make it if missing). Prints the error itself. */
+/* Opens the state store (create: make it if missing). Prints the error itself.
+ * An s3:// --state is opened through state_s3.c. */
 struct state *cmd_open_state(const struct global_opts *g, int create);
+/* state_s3.c: true for an s3:// state URL; the S3 store behind state.h. */
+int cmd_state_is_remote(const char *path);
+struct state *cmd_open_remote_state(const struct global_opts *g, int create);
 
 /* Makes an AWS client for region (NULL: --region, AWS_REGION, ...). Prints the error itself. */
 struct aws_client *cmd_aws_client(const struct global_opts *g, const char *region);
@@ -127,10 +132,19 @@ const char *cmd_account_id(void *aws, struct cairn_err *err);
 char *cmd_stack_name(const struct stack_args *a, const char *explicit_name,
 		     const struct global_opts *g, struct state *st);
 
+/* The three forms of a plan (SPEC §2), printed to stdout. */
+struct plan;
+enum plan_form { PLAN_FORM_TEXT, PLAN_FORM_JSON, PLAN_FORM_MARKDOWN };
+void cmd_print_plan(const struct plan *p, enum plan_form form, const struct global_opts *g);
+
 /* Asks PROMPT on the terminal; true if the answer is exactly "yes". */
 int cmd_confirm(const char *prompt);
 
-/* True if stdin and stdout are terminals. */
+/* True when CI=true (or 1, yes) is set: a CI job, where nobody answers a
+ * prompt and nobody reads colours. */
+int cmd_ci(void);
+
+/* True if stdin and stdout are terminals and this is not a CI job. */
 int cmd_interactive(void);
 
 #endif

@@ -44,7 +44,8 @@ int cmd_force_unlock(int argc, char **argv, const struct global_opts *g)
 		rc = msg_usage("force-unlock", "unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
-	st = cmd_open_state(g, 0);
+	/* S3: a lock may outlive a state that was never written. */
+	st = cmd_open_state(g, cmd_state_is_remote(g->state_path));
 	if (!st)
 		goto out;
 	stack = cmd_stack_name(&sa, stack_opt, g, st);

@@ -1,6 +1,6 @@
 /*
  * cairn plan: refresh (unless --refresh=false), report drift, print the
- * plan as text or JSON, optionally save it for `cairn apply FILE`.
+ * plan as text, JSON or markdown (a pull-request comment), optionally save it for `cairn apply FILE`.
  * Never writes the state: a missing state file is an empty state and is
  * not created.
  */
@@ -15,12 +15,13 @@
 #include "../engine/run.h"
 #include "../state/state.h"
 
-enum { OPT_OUT = OPT_CMD_BASE, OPT_JSON, OPT_DETAILED, OPT_REFRESH, OPT_TARGET };
+enum { OPT_OUT = OPT_CMD_BASE, OPT_JSON, OPT_MARKDOWN, OPT_DETAILED, OPT_REFRESH, OPT_TARGET };
 
 static const struct option plan_longopts[] = {
 	STACK_LONGOPTS,
 	{"out", required_argument, NULL, OPT_OUT},
 	{"json", no_argument, NULL, OPT_JSON},
+	{"markdown", no_argument, NULL, OPT_MARKDOWN},
 	{"detailed-exitcode", no_argument, NULL, OPT_DETAILED},
 	{"refresh", required_argument, NULL, OPT_REFRESH},
 	{"target", required_argument, NULL, OPT_TARGET},
@@ -42,7 +43,7 @@ int cmd_plan(int argc, char **argv, const struct global_opts *g)
 	const char **targets = NULL;
 	const char *out_path = NULL;
 	struct stat sb;
-	int json = 0, detailed = 0, opt, rc = 1;
+	int json = 0, markdown = 0, detailed = 0, opt, rc = 1;
 	size_t n_targets = 0;
 
 	stack_args_init(&sa);
@@ -57,6 +58,9 @@ int cmd_plan(int argc, char **argv, const struct global_opts *g)
 			break;
 		case OPT_JSON:
 			json = 1;
+			break;
+		case OPT_MARKDOWN:
+			markdown = 1;
 			break;
 		case OPT_DETAILED:
 			detailed = 1;
@@ -88,14 +92,19 @@ int cmd_plan(int argc, char **argv, const struct global_opts *g)
 		rc = msg_usage("plan", "unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
+	if (json && markdown) {
+		rc = msg_usage("plan", "--json and --markdown are two forms of the plan: choose one");
+		goto out;
+	}
 
 	stack = cmd_load_stack(&sa, g);
 	if (!stack)
 		goto out;
 	/* A missing state file is an empty state; plan creates it only to keep
 	 * the key that seals a saved plan's secrets (--out). */
-	if (out_path || stat(g->state_path, &sb) == 0) {
-		st = cmd_open_state(g, out_path != NULL);
+	if (out_path || cmd_state_is_remote(g->state_path) || stat(g->state_path, &sb) == 0) {
+		/* S3: a missing object is an empty state, and nothing is written. */
+		st = cmd_open_state(g, out_path != NULL || cmd_state_is_remote(g->state_path));
 		if (!st)
 			goto out;
 	}
@@ -116,15 +125,8 @@ int cmd_plan(int argc, char **argv, const struct global_opts *g)
 		goto out;
 	}
 	plan = res.plan;
-	if (json) {
-		json_t *doc = plan_to_json(plan);
-
-		json_dumpf(doc, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
-		json_decref(doc);
-	} else {
-		plan_print_text(plan, stdout, g->color);
-	}
+	cmd_print_plan(plan, json ? PLAN_FORM_JSON : markdown ? PLAN_FORM_MARKDOWN :
+		       PLAN_FORM_TEXT, g);
 	if (out_path) {
 		unsigned char key[PLAN_KEY_LEN];
 		int found = 0;
@@ -136,7 +138,7 @@ int cmd_plan(int argc, char **argv, const struct global_opts *g)
 			goto out;
 		}
 		secure_zero(key, sizeof(key));
-		if (!json)
+		if (!json && !markdown)
 			msg_info("\nSaved the plan to: %s\nTo carry it out: cairn apply %s",
 				 out_path, out_path);
 	}

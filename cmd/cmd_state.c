@@ -1,20 +1,24 @@
 /*
- * cairn state list | show NAME [--json] | rm NAME | mv FROM TO: inspect or edit the state.
+ * cairn state list | show NAME [--json] | rm NAME | mv FROM TO | pull [FILE] |
+ * push FILE [--force]: inspect or edit the state, or move it between a
+ * local file and S3 (SPEC §2, §5.1).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "exec_ui.h"
 #include "../engine/schema.h"
 #include "../state/state.h"
 
-enum { OPT_JSON = OPT_CMD_BASE, OPT_STACK, OPT_LOCK_TIMEOUT };
+enum { OPT_JSON = OPT_CMD_BASE, OPT_STACK, OPT_LOCK_TIMEOUT, OPT_FORCE };
 
 static const struct option options[] = {
 	STACK_LONGOPTS,
 	{"json", no_argument, NULL, OPT_JSON},
 	{"stack", required_argument, NULL, OPT_STACK},
 	{"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},
+	{"force", no_argument, NULL, OPT_FORCE},
 	{NULL, 0, NULL, 0}
 };
 
@@ -164,6 +168,118 @@ out:
 	return rc;
 }
 
+/* state pull [FILE]: the whole state as a local file, or its list. */
+static int do_pull(const struct global_opts *g, struct stack_args *sa, const char *stack_opt,
+		   const char *file)
+{
+	struct state *st = cmd_open_state(g, 0);
+	struct cairn_err err;
+	char *stack = NULL;
+	int rc = 1;
+
+	err_clear(&err);
+	if (!st)
+		return 1;
+	if (file) {
+		if (state_export(st, file, &err) < 0) {
+			msg_err(&err);
+			goto out;
+		}
+		msg_info("Wrote the state %s to '%s'.", g->state_path, file);
+		rc = 0;
+		goto out;
+	}
+	stack = cmd_stack_name(sa, stack_opt, g, st);
+	if (stack)
+		rc = do_list(st, stack);
+out:
+	free(stack);
+	state_close(st);
+	return rc;
+}
+
+/*
+ * Every stack FILE holds must be the same stack as in the state (lineage)
+ * and not older (serial), unless forced. Returns 0 or -1 (printed).
+ */
+static int push_allowed(struct state *src, struct state *dst, const char *file, json_t *stacks,
+			int force)
+{
+	struct cairn_err err;
+	size_t i;
+	json_t *v;
+
+	err_clear(&err);
+	json_array_foreach(stacks, i, v) {
+		const char *name = json_string_value(v);
+		struct state_stack a, b;
+
+		if (state_stack_get(src, name, &a, &err) < 0 || state_stack_get(dst, name, &b, &err) < 0) {
+			msg_err(&err);
+			return -1;
+		}
+		if (b.serial == 0 || force)
+			continue;
+		if (strcmp(a.lineage, b.lineage) != 0) {
+			msg_error("'%s' holds stack '%s' of another lineage (%s) than the state (%s): "
+				  "it is not a copy of this state; use --force to replace it anyway",
+				  file, name, a.lineage, b.lineage);
+			return -1;
+		}
+		if (a.serial < b.serial) {
+			msg_error("'%s' holds an older state of stack '%s' (serial %lld) than the "
+				  "state (serial %lld); use --force to replace it anyway", file, name,
+				  (long long)a.serial, (long long)b.serial);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* state push FILE [--force]: replaces the state with FILE under the lock. */
+static int do_push(const struct global_opts *g, const char *file, int force, int lock_timeout)
+{
+	struct state *src = NULL, *dst = NULL;
+	struct cairn_err err;
+	json_t *stacks = NULL;
+	const char *lock_name;
+	int rc = 1, locked = 0;
+
+	err_clear(&err);
+	src = state_open(file, 0, &err);
+	if (!src || state_stacks(src, &stacks, &err) < 0) {
+		msg_err(&err);
+		goto out;
+	}
+	if (json_array_size(stacks) == 0) {
+		msg_error("'%s' holds no stack; nothing to push", file);
+		goto out;
+	}
+	dst = cmd_open_state(g, 1);
+	if (!dst)
+		goto out;
+	lock_name = json_string_value(json_array_get(stacks, 0));
+	if (ui_lock(dst, lock_name, "state push", lock_timeout) < 0)
+		goto out;
+	locked = 1;
+	if (push_allowed(src, dst, file, stacks, force) < 0)
+		goto out;
+	if (state_replace(dst, file, &err) < 0) {
+		msg_err(&err);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (locked && ui_unlock(dst, lock_name) < 0)
+		rc = 1;
+	if (rc == 0)
+		msg_info("Replaced the state %s with '%s'.", g->state_path, file);
+	json_decref(stacks);
+	state_close(src);
+	state_close(dst);
+	return rc;
+}
+
 /* state mv FROM TO: renames without touching AWS; the ownership tag is
  * rewritten by the next apply that updates the resource. */
 static int do_mv(struct state *st, const char *stack, const char *from, const char *to,
@@ -198,7 +314,7 @@ int cmd_state(int argc, char **argv, const struct global_opts *g)
 	const char *stack_opt = NULL, *sub, *name = NULL, *to = NULL;
 	struct state *st = NULL;
 	char *stack = NULL;
-	int as_json = 0, lock_timeout = 0, c, rc = 1;
+	int as_json = 0, lock_timeout = 0, force = 0, c, rc = 1;
 
 	stack_args_init(&sa);
 	while ((c = getopt_long(argc, argv, "f:", options, NULL)) != -1) {
@@ -214,19 +330,38 @@ int cmd_state(int argc, char **argv, const struct global_opts *g)
 		case OPT_LOCK_TIMEOUT:
 			lock_timeout = atoi(optarg);
 			break;
+		case OPT_FORCE:
+			force = 1;
+			break;
 		default:
 			rc = msg_usage("state", "bad option");
 			goto out;
 		}
 	}
 	if (optind >= argc) {
-		rc = msg_usage("state", "missing subcommand: list, show, rm or mv");
+		rc = msg_usage("state", "missing subcommand: list, show, rm, mv, pull or push");
 		goto out;
 	}
 	sub = argv[optind++];
+	if (strcmp(sub, "pull") == 0 || strcmp(sub, "push") == 0) {
+		const char *file = optind < argc ? argv[optind++] : NULL;
+
+		if (optind < argc) {
+			rc = msg_usage("state", "unexpected argument '%s'", argv[optind]);
+			goto out;
+		}
+		if (sub[1] == 'u' && sub[2] == 'l')
+			rc = do_pull(g, &sa, stack_opt, file);
+		else if (!file)
+			rc = msg_usage("state", "'state push' needs a state FILE");
+		else
+			rc = do_push(g, file, force, lock_timeout);
+		goto out;
+	}
 	if (strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 && strcmp(sub, "rm") != 0 &&
 	    strcmp(sub, "mv") != 0) {
-		rc = msg_usage("state", "unknown subcommand '%s': use list, show, rm or mv", sub);
+		rc = msg_usage("state", "unknown subcommand '%s': use list, show, rm, mv, pull or push",
+			       sub);
 		goto out;
 	}
 	if (strcmp(sub, "list") != 0) {

@@ -1,12 +1,17 @@
 /*
  * common: set-up shared by commands (stack arguments, state, AWS client).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #include "cmd.h"
+#include "../engine/plan.h"
+#include "../engine/schema.h"
 #include "../providers/aws/aws.h"
 #include "../providers/registry.h"
 #include "../state/state.h"
@@ -74,6 +79,8 @@ struct state *cmd_open_state(const struct global_opts *g, int create)
 	struct cairn_err err;
 	struct state *st;
 
+	if (cmd_state_is_remote(g->state_path))
+		return cmd_open_remote_state(g, create);
 	err_clear(&err);
 	st = state_open(g->state_path, create, &err);
 	if (!st)
@@ -81,19 +88,70 @@ struct state *cmd_open_state(const struct global_opts *g, int create)
 	return st;
 }
 
+/*
+ * The wire names of the attributes the schemas mark sensitive, for the
+ * client's -v log to hide: an attribute's name in UpperCamelCase
+ * ("value" -> "Value", "master_password" -> "MasterPassword"), as AWS
+ * names its fields. New NULL-terminated list.
+ */
+static char **sensitive_fields(void)
+{
+	const json_t *types = schema_types(), *t;
+	size_t i, n = 0, cap = 8;
+	char **out = xcalloc(cap + 1, sizeof(*out));
+
+	json_array_foreach(types, i, t) {
+		const json_t *attrs = schema_attrs(schema_get(json_string_value(t)));
+		const char *name;
+		json_t *spec;
+
+		json_object_foreach((json_t *)attrs, name, spec) {
+			char *w = xcalloc(strlen(name) + 1, 1), *q = w;
+			const char *p;
+			int up = 1;
+
+			if (!schema_is_sensitive(spec)) {
+				free(w);
+				continue;
+			}
+			for (p = name; *p; p++) {
+				if (*p == '_') {
+					up = 1;
+					continue;
+				}
+				*q++ = up ? (char)toupper((unsigned char)*p) : *p;
+				up = 0;
+			}
+			if (n == cap) {
+				cap *= 2;
+				out = xrealloc(out, (cap + 1) * sizeof(*out));
+			}
+			out[n++] = w;
+			out[n] = NULL;
+		}
+	}
+	return out;
+}
+
 struct aws_client *cmd_aws_client(const struct global_opts *g, const char *region)
 {
 	struct aws_client_opts o = {0};
 	struct cairn_err err;
 	struct aws_client *c;
+	char **fields = sensitive_fields();
+	size_t i;
 
 	err_clear(&err);
+	o.secret_fields = (const char *const *)fields;
 	o.envp = g->envp;
 	o.profile = g->profile;
 	o.region = g->region ? g->region : region;
 	o.verbose = g->verbose;
 	o.log = stderr;
 	c = aws_client_new(&o, &err);
+	for (i = 0; fields[i]; i++)
+		free(fields[i]);
+	free(fields);
 	if (!c)
 		msg_err(&err);
 	return c;
@@ -155,7 +213,34 @@ int cmd_confirm(const char *prompt)
 	return strcmp(line, "yes") == 0;
 }
 
+int cmd_ci(void)
+{
+	const char *v = env_get(environ, "CI");
+
+	return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0);
+}
+
 int cmd_interactive(void)
 {
-	return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	return !cmd_ci() && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+}
+
+void cmd_print_plan(const struct plan *p, enum plan_form form, const struct global_opts *g)
+{
+	json_t *doc;
+
+	switch (form) {
+	case PLAN_FORM_JSON:
+		doc = plan_to_json(p);
+		json_dumpf(doc, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(doc);
+		break;
+	case PLAN_FORM_MARKDOWN:
+		plan_print_markdown(p, stdout);
+		break;
+	case PLAN_FORM_TEXT:
+		plan_print_text(p, stdout, g->color);
+		break;
+	}
 }

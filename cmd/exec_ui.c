@@ -2,6 +2,7 @@
  * exec_ui: see exec_ui.h. Only cmd/ reads the clock (STYLE 6): the
  * engine reports events and this module times them.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -48,6 +49,34 @@ void ui_signals_install(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
+int ui_lock(struct state *st, const char *stack, const char *operation, int timeout_s)
+{
+	struct cairn_err err;
+	char warn[512] = "";
+	int took = 0;
+
+	err_clear(&err);
+	if (state_lock(st, stack, operation, timeout_s, &took, warn, &err) < 0) {
+		msg_err(&err);
+		return -1;
+	}
+	if (took)
+		msg_warn("%s", warn[0] ? warn : "took over the lock of a process that no longer runs");
+	return 0;
+}
+
+int ui_unlock(struct state *st, const char *stack)
+{
+	struct cairn_err err;
+
+	err_clear(&err);
+	if (state_unlock(st, stack, &err) < 0) {
+		msg_err(&err);
+		return -1;
+	}
+	return 0;
+}
+
 int ui_parse_count(const char *s)
 {
 	char *end;
@@ -70,12 +99,16 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* A heartbeat line at least this often per operation in flight, so that a
+ * CI job that kills silent steps never sees a silent apply. */
+#define HEARTBEAT_S 10.0
+
 struct inflight {
 	char *name;
 	enum exec_op op;
 	int deposed;
 	double start;
-	int ticks;              /* "Still ..." lines printed */
+	double last;            /* when its last line was printed */
 };
 
 struct ui_progress {
@@ -114,13 +147,14 @@ static void *ticker_main(void *arg)
 		t = now_s();
 		for (i = 0; i < p->n; i++) {
 			struct inflight *f = &p->v[i];
-			int due = (int)((t - f->start) / 10.0);
 
-			if (due > f->ticks) {
-				f->ticks = due;
+			/* the provider's own progress lines count as heartbeats */
+			if (t - f->last >= HEARTBEAT_S) {
+				f->last = t;
 				if (!msg_quiet()) {
 					print_name(f->name, f->deposed);
-					printf("Still %s... [%ds elapsed]\n", verb_ing(f->op), due * 10);
+					printf("Still %s... [%ds elapsed]\n", verb_ing(f->op),
+					       (int)(t - f->start));
 					fflush(stdout);
 				}
 			}
@@ -200,7 +234,21 @@ void ui_progress_event(void *ctx, const struct exec_event *ev)
 			p->cap = p->cap ? 2 * p->cap : 16;
 			p->v = xrealloc(p->v, p->cap * sizeof(*p->v));
 		}
-		p->v[p->n++] = (struct inflight){xstrdup(ev->name), ev->op, ev->deposed, now_s(), 0};
+		t = now_s();
+		p->v[p->n++] = (struct inflight){xstrdup(ev->name), ev->op, ev->deposed, t, t};
+	}
+	if (ev->kind == EXEC_EV_PROGRESS) {
+		/* "still waiting for ... (30s elapsed, status: ...)" from the waiter */
+		for (i = 0; i < p->n; i++)
+			if (strcmp(p->v[i].name, ev->name) == 0)
+				p->v[i].last = now_s();
+		if (!msg_quiet() && ev->msg && *ev->msg) {
+			print_name(ev->name, 0);
+			printf("%c%s\n", toupper((unsigned char)ev->msg[0]), ev->msg + 1);
+			fflush(stdout);
+		}
+		pthread_mutex_unlock(&p->mu);
+		return;
 	}
 	if (msg_quiet()) {
 		if (ev->kind == EXEC_EV_DONE || ev->kind == EXEC_EV_FAILED)
@@ -238,6 +286,8 @@ void ui_progress_event(void *ctx, const struct exec_event *ev)
 			       msg_c("reset"));
 		else
 			printf("Deleted by an interrupted run; removed from the state\n");
+		break;
+	case EXEC_EV_PROGRESS:          /* printed above */
 		break;
 	case EXEC_EV_DRIFT:
 		printf("%sChanged outside cairn:%s", msg_c("yellow"), msg_c("reset"));
@@ -341,6 +391,11 @@ static int confirm(const char *verb, int auto_approve)
 
 	if (auto_approve)
 		return 0;
+	if (cmd_ci()) {
+		msg_error("%s needs confirmation, and CI=true says nobody can answer: pass "
+			  "--auto-approve (after the plan was reviewed)", verb);
+		return 1;
+	}
 	if (!cmd_interactive()) {
 		msg_error("%s needs confirmation: run it on a terminal or pass --auto-approve", verb);
 		return 1;
@@ -374,6 +429,12 @@ static int confirm(const char *verb, int auto_approve)
 
 /* ---- the apply / destroy driver ----------------------------------------- */
 
+static void ui_info(void *ui, const char *msg)
+{
+	(void)ui;
+	msg_info("%s", msg);
+}
+
 static void ui_warning(void *ui, const char *msg)
 {
 	(void)ui;
@@ -396,6 +457,7 @@ void ui_run_env(struct run_env *env, const struct global_opts *g, struct state *
 	env->ui = prog;
 	env->on_event = prog ? ui_progress_event : NULL;
 	env->on_warning = ui_warning;
+	env->on_info = ui_info;
 }
 
 /* What the apply / destroy callbacks need. */
@@ -481,12 +543,16 @@ int ui_apply(struct cmd_run *r, int destroy)
 	rc = res.executed ? print_summary(&res.exec, destroy) : 0;
 	if (rc == 0 && !destroy)
 		ui_print_outputs(res.outputs);
+	if (rc == 0 && r->detailed_exitcode && res.executed &&
+	    res.exec.added + res.exec.changed + res.exec.destroyed > 0)
+		rc = 2;
 out:
 	run_result_free(&res);
 	return rc;
 }
 
-enum { OPT_AUTO_APPROVE = OPT_CMD_BASE, OPT_PARALLELISM, OPT_LOCK_TIMEOUT, OPT_TARGET };
+enum { OPT_AUTO_APPROVE = OPT_CMD_BASE, OPT_PARALLELISM, OPT_LOCK_TIMEOUT, OPT_TARGET,
+       OPT_DETAILED };
 
 int ui_apply_parse(int argc, char **argv, struct cmd_run *r, int destroy)
 {
@@ -496,6 +562,7 @@ int ui_apply_parse(int argc, char **argv, struct cmd_run *r, int destroy)
 		{"parallelism", required_argument, NULL, OPT_PARALLELISM},
 		{"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},
 		{"target", required_argument, NULL, OPT_TARGET},
+		{"detailed-exitcode", no_argument, NULL, OPT_DETAILED},
 		{NULL, 0, NULL, 0}
 	};
 	const char *cmd = destroy ? "destroy" : "apply", *plan_file = NULL;
@@ -525,6 +592,11 @@ int ui_apply_parse(int argc, char **argv, struct cmd_run *r, int destroy)
 		case OPT_TARGET:
 			r->targets = xrealloc(r->targets, (r->n_targets + 1) * sizeof(*r->targets));
 			r->targets[r->n_targets++] = optarg;
+			break;
+		case OPT_DETAILED:
+			if (destroy)
+				return msg_usage(cmd, "unknown option '--detailed-exitcode'");
+			r->detailed_exitcode = 1;
 			break;
 		default:
 			return msg_usage(cmd, "unknown option");

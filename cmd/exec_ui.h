@@ -17,6 +17,12 @@
  * exits at once with 130 (the journal keeps the next run safe).
  */
 void ui_signals_install(void);
+/* Takes the stack's lock, printing the takeover warning or the holder
+ * message. Returns 0, or -1 (printed). */
+int ui_lock(struct state *st, const char *stack, const char *operation, int timeout_s);
+/* Releases it; -1 (printed) when a remote state's last write failed or
+ * met a conflict (then the run must exit 1). */
+int ui_unlock(struct state *st, const char *stack);
 
 /* Progress printer: exec_opts.on_event = ui_progress_event, event_ctx = the
  * printer. A thread prints "Still creating... [10s elapsed]" lines. */

@@ -34,6 +34,7 @@ int cmd_force_unlock(int, char **, const struct global_opts *);
 int cmd_output(int, char **, const struct global_opts *);
 int cmd_graph(int, char **, const struct global_opts *);
 int cmd_schema(int, char **, const struct global_opts *);
+int cmd_show(int, char **, const struct global_opts *);
 
 #define STACK_HELP \
 	"  -f, --file FILE       stack file (default: stack.yaml, stack.yml or stack.json)\n" \
@@ -47,23 +48,28 @@ const struct cmd cmd_table[] = {
 	 "Every problem is reported as FILE:LINE:COL: error: MESSAGE.\n\n" STACK_HELP,
 	 NULL, NULL, 0},
 	{"plan", cmd_plan, "show what apply would change",
-	 "usage: cairn plan [-f FILE] [--var NAME=VALUE]... [--out FILE] [--json]\n"
+	 "usage: cairn plan [-f FILE] [--var NAME=VALUE]... [--out FILE] [--json|--markdown]\n"
 	 "                  [--detailed-exitcode] [--refresh=false] [--target NAME]...\n\n"
 	 "Refreshes the recorded resources from AWS, reports drift, prints the plan.\n\n" STACK_HELP
 	 "      --out FILE           save the plan for 'cairn apply FILE'\n"
 	 "      --json               print the plan as one JSON document\n"
+	 "      --markdown           print the plan for a pull-request comment\n"
 	 "      --detailed-exitcode  exit 2 when the plan has changes\n"
 	 "      --refresh=false      plan from the state alone, without reading AWS\n"
 	 "      --target NAME        limit the plan to NAME and its dependencies (repeatable)\n",
 	 NULL, NULL, 0},
 	{"apply", NULL, "make the infrastructure match the stack",
 	 "usage: cairn apply [-f FILE] [--var NAME=VALUE]... [--auto-approve]\n"
-	 "                   [--parallelism N] [--lock-timeout SECS] [PLANFILE]\n\n"
+	 "                   [--parallelism N] [--lock-timeout SECS] [--detailed-exitcode]\n"
+	 "                   [PLANFILE]\n\n"
 	 "Plans (or loads PLANFILE), asks for confirmation, then carries the plan out.\n\n" STACK_HELP
 	 "      --auto-approve       do not ask for confirmation\n"
 	 "      --parallelism N      at most N operations at once (default 10)\n"
 	 "      --lock-timeout SECS  wait up to SECS for the stack lock (default 0)\n"
-	 "      --target NAME        limit to NAME and its dependencies (repeatable)\n",
+	 "      --target NAME        limit to NAME and its dependencies (repeatable)\n"
+	 "      --detailed-exitcode  exit 2 when something changed, 0 when nothing did\n\n"
+	 "With CI=true set, nothing waits for an answer: without --auto-approve apply\n"
+	 "fails at once.\n",
 	 cmd_apply_parse, cmd_apply, NEED_STACK | NEED_STATE | NEED_AWS | NEED_LOCK},
 	{"destroy", NULL, "delete everything of the stack that the state holds",
 	 "usage: cairn destroy [-f FILE] [--auto-approve] [--parallelism N] [--target NAME]...\n\n"
@@ -81,16 +87,28 @@ const struct cmd cmd_table[] = {
 	 "NAME must be declared in the stack; ID is the id shown in the AWS console\n"
 	 "(VPC id, target group ARN, table name, topic ARN, ...).\n\n" STACK_HELP,
 	 cmd_import_parse, cmd_import, NEED_STACK | NEED_STATE | NEED_AWS | NEED_LOCK},
-	{"state", cmd_state, "inspect or edit the state: list, show, rm, mv",
+	{"state", cmd_state, "inspect, edit or move the state: list, show, rm, mv, pull, push",
 	 "usage: cairn state list [-f FILE]\n"
 	 "       cairn state show ADDRESS [--json] [-f FILE]\n"
 	 "       cairn state rm ADDRESS [-f FILE]\n"
-	 "       cairn state mv FROM TO [-f FILE]\n\n"
+	 "       cairn state mv FROM TO [-f FILE]\n"
+	 "       cairn state pull [STATEFILE]\n"
+	 "       cairn state push STATEFILE [--force] [--lock-timeout SECS]\n\n"
 	 "list: one line per resource: ADDRESS<TAB>TYPE<TAB>ID, sorted by ADDRESS.\n"
 	 "show: the recorded attributes of one resource.\n"
 	 "rm:   forget a resource without deleting it.\n"
-	 "mv:   rename a recorded resource (e.g. vpc to net[0]) without touching AWS.\n\n"
-	 STACK_HELP,
+	 "mv:   rename a recorded resource (e.g. vpc to net[0]) without touching AWS.\n"
+	 "pull: write the whole state (local or S3) to STATEFILE as a local state,\n"
+	 "      or print 'state list' of it without STATEFILE.\n"
+	 "push: replace the state with STATEFILE under the lock; refuses a file of\n"
+	 "      another lineage or an older serial unless --force.\n\n" STACK_HELP,
+	 NULL, NULL, 0},
+	{"show", cmd_show, "print a saved plan",
+	 "usage: cairn show PLANFILE [--json|--markdown]\n\n"
+	 "Prints a plan saved by 'cairn plan --out FILE' as 'cairn plan' prints it.\n"
+	 "Reads only the file: no state, no AWS access.\n\n"
+	 "      --json      print the plan as one JSON document\n"
+	 "      --markdown  print the plan for a pull-request comment\n",
 	 NULL, NULL, 0},
 	{"force-unlock", cmd_force_unlock, "remove a stale lock",
 	 "usage: cairn force-unlock [-f FILE] [--yes]\n\n"
@@ -123,7 +141,8 @@ const size_t cmd_table_len = sizeof(cmd_table) / sizeof(cmd_table[0]);
 
 static const char global_help[] =
 	"Global options (before or after the command):\n"
-	"      --state PATH     state file (default: $CAIRN_STATE or ./cairn.db)\n"
+	"      --state PATH|s3://BUCKET/KEY\n"
+	"                       state file or S3 object (default: $CAIRN_STATE or ./cairn.db)\n"
 	"      --profile NAME   AWS profile\n"
 	"      --region NAME    AWS region\n"
 	"      --no-color       no colour (also when NO_COLOR is set)\n"
@@ -281,7 +300,7 @@ int main(int argc, char **argv)
 		g.state_path = env_get(g.envp, "CAIRN_STATE");
 	if (!g.state_path || !*g.state_path)
 		g.state_path = "cairn.db";
-	g.color = !no_color && !env_get(g.envp, "NO_COLOR") && isatty(STDOUT_FILENO);
+	g.color = !no_color && !env_get(g.envp, "NO_COLOR") && !cmd_ci() && isatty(STDOUT_FILENO);
 	msg_init(g.color, g.quiet);
 
 	if (n == 0 || (help && n == 0)) {

@@ -360,6 +360,16 @@ static json_t *user_tags(const json_t *tags)
 	return out;
 }
 
+int eval_value_equal(const json_t *spec, const json_t *want, const json_t *have)
+{
+	return eval_equal(spec, want, have);
+}
+
+int eval_is_empty(const json_t *v)
+{
+	return is_empty(v);
+}
+
 int eval_attr_equal(const char *type, const char *name, const json_t *a, const json_t *b)
 {
 	const json_t *schema = schema_get(type);

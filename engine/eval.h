@@ -54,6 +54,16 @@ int eval_diff(const char *type, json_t *want, json_t *have, json_t *ignore,
  */
 int eval_attr_equal(const char *type, const char *name, const json_t *a, const json_t *b);
 
+/*
+ * The same comparison for one value under an attribute spec (top-level,
+ * nested or element; NULL: plain JSON): want is the planned side, have
+ * the recorded one. Borrowed, may be NULL. Returns 1 when equal.
+ */
+int eval_value_equal(const json_t *spec, const json_t *want, const json_t *have);
+
+/* True for what counts as "not set": NULL, null, "", [] and {}. */
+int eval_is_empty(const json_t *v);
+
 /* The keys of obj sorted: an owned array (free it) of n strings borrowed from obj. */
 const char **eval_sorted_keys(const json_t *obj, size_t *n);
 

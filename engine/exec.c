@@ -254,6 +254,23 @@ static void finish(struct run *r, struct op *op, int ok)
 	}
 }
 
+/* A provider's waiter reports a long wait (from a worker thread, without
+ * r->mu): handed on as an event, under r->mu like every other event. */
+static void relay_progress(void *arg, const char *name, const char *msg)
+{
+	struct run *r = arg;
+	struct exec_event ev = {0};
+
+	if (!r->o->on_event)
+		return;
+	ev.kind = EXEC_EV_PROGRESS;
+	ev.name = name;
+	ev.msg = msg;
+	pthread_mutex_lock(&r->mu);
+	r->o->on_event(r->o->event_ctx, &ev);
+	pthread_mutex_unlock(&r->mu);
+}
+
 static void provider_ctx_init(struct run *r, const struct op *op, struct provider_ctx *ctx)
 {
 	memset(ctx, 0, sizeof(*ctx));
@@ -262,6 +279,8 @@ static void provider_ctx_init(struct run *r, const struct op *op, struct provide
 	ctx->name = op->ch->name;
 	ctx->cancel = r->o->cancel;
 	ctx->sleep_ms = r->o->sleep_ms;
+	ctx->progress = relay_progress;
+	ctx->progress_arg = r;
 }
 
 /* Under r->mu: the change's config evaluated against what is known now. */
@@ -373,6 +392,12 @@ static int do_create(struct run *r, struct op *op, char **id_out)
 	emit(r, EXEC_EV_START, op, NULL);
 	pthread_mutex_unlock(&r->mu);
 
+	/* A remote state (S3): no create goes out before the store has the
+	 * intent; the operations started together share one upload. */
+	if (state_sync(r->o->st, &op->err) < 0) {
+		pthread_mutex_lock(&r->mu);
+		goto unlock;
+	}
 	crc = op->ops->create(&ctx, attrs, &out, &op->err);
 	if (crc < 0 && !out && op->ops->find && outcome_unknown(&op->err)) {
 		/* The call may have failed after AWS made the resource (a lost
@@ -454,6 +479,11 @@ static int do_update(struct run *r, struct op *op, char **id_out)
 	emit(r, EXEC_EV_START, op, c->id);
 	pthread_mutex_unlock(&r->mu);
 
+	/* Remote state: after a conflict no new AWS call starts. */
+	if (state_sync(r->o->st, &op->err) < 0) {
+		pthread_mutex_lock(&r->mu);
+		goto unlock;
+	}
 	crc = op->ops->update(&ctx, c->id, c->before, want, changed, &out, &op->err);
 
 	pthread_mutex_lock(&r->mu);
@@ -501,6 +531,11 @@ static int do_delete(struct run *r, struct op *op)
 	emit(r, EXEC_EV_START, op, c->id);
 	pthread_mutex_unlock(&r->mu);
 
+	/* Remote state: the delete's intent first, as for a create. */
+	if (state_sync(r->o->st, &op->err) < 0) {
+		pthread_mutex_lock(&r->mu);
+		goto unlock;
+	}
 	crc = op->ops->delete(&ctx, c->id, c->before, &op->err);
 
 	pthread_mutex_lock(&r->mu);

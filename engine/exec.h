@@ -35,7 +35,8 @@ enum exec_event_kind {
 	EXEC_EV_SKIPPED,    /* not run because cause failed or was skipped */
 	EXEC_EV_ADOPTED,    /* recovery: a journaled create found in AWS and recorded */
 	EXEC_EV_GONE,       /* recovery / refresh: no longer in AWS, removed from the state */
-	EXEC_EV_DRIFT       /* refresh: recorded attributes changed outside cairn; changed set */
+	EXEC_EV_DRIFT,      /* refresh: recorded attributes changed outside cairn; changed set */
+	EXEC_EV_PROGRESS    /* a long wait goes on (provider's waiter); name and msg set */
 };
 
 /* One progress event. Every pointer is borrowed for the callback's duration. */
@@ -49,6 +50,8 @@ struct exec_event {
 	const struct cairn_err *err;    /* EXEC_EV_FAILED */
 	const char *cause;              /* EXEC_EV_SKIPPED: the resource it waited for */
 	json_t *changed;                /* EXEC_EV_DRIFT: array of attribute names */
+	const char *msg;                /* EXEC_EV_PROGRESS: "still waiting for ... (30s
+					 * elapsed, status: ...)" */
 };
 
 struct exec_opts {

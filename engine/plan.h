@@ -120,8 +120,36 @@ struct plan_summary { size_t create, update, replace, delete, noop; };
 void plan_summarize(const struct plan *p, struct plan_summary *s);
 int plan_has_changes(const struct plan *p);
 
-/* SPEC §2 human form (drift first under "Changed outside cairn:"). */
+/*
+ * The address of a change: what plans, the state and --target show
+ * (today the resource's name). Borrowed from c.
+ */
+const char *plan_change_address(const struct plan_change *c);
+
+/* Terraform's order of addresses (<0, 0, >0): root module first, then by
+ * module, name, and instance key (numbers by value). */
+int plan_address_cmp(const char *a, const char *b);
+
+/* The indexes of p->changes in address order (owned; free it). p->changes
+ * itself keeps the dependency order the executor works in. */
+size_t *plan_sorted(const struct plan *p);
+
+/* "Plan: 2 to add, 1 to change, 2 to destroy." (owned). */
+char *plan_summary_line(const struct plan *p);
+
+/* SPEC §2 human form (drift first under "Changed outside cairn:"), in
+ * address order; inside objects and lists only what changed. */
 void plan_print_text(const struct plan *p, FILE *f, int color);
+/* The attribute lines of one change (its note first), as in the text form. */
+void plan_print_change_body(const struct plan_change *c, FILE *f, int color);
+/* The drift entries as in the text form (address order, no heading). */
+void plan_print_drift_entries(const struct plan *p, FILE *f, int color);
+/* SPEC §2 markdown form, for a pull-request comment (plan_md.c): deletions
+ * and replacements of types that hold data are called out first. */
+void plan_print_markdown(const struct plan *p, FILE *f);
+/* True for the types whose deletion loses data (tables, buckets, ...):
+ * the schema says "holds_data". */
+int plan_holds_data(const char *type);
 /* SPEC §2 JSON form (new reference). */
 json_t *plan_to_json(const struct plan *p);
 /* attrs (borrowed, may be NULL) as shown to users: sorted keys, sensitive

@@ -4,18 +4,16 @@
  * plan. Every value is printed in a fixed order (sorted keys) so that the
  * same plan always prints the same bytes.
  */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plan.h"
+#include "plan_diff.h"
 #include "eval.h"
 #include "schema.h"
 #include "value.h"
 
-#define SENSITIVE "(sensitive)"
-#define UNKNOWN "(known after apply)"
-#define INLINE_MAX 60           /* a list of scalars up to this width stays on one line */
+#define SENSITIVE PLAN_SENSITIVE
 
 static const char *col(int color, const char *code)
 {
@@ -35,167 +33,191 @@ static int attr_sensitive(const char *type, const char *name)
 	return spec && schema_is_sensitive(spec);
 }
 
-static int is_scalar(const json_t *v)
+/* ---- order ---- */
+
+const char *plan_change_address(const struct plan_change *c)
 {
-	return value_is_unknown(v) || (!json_is_object(v) && !json_is_array(v));
+	return c->name;
 }
 
-static int bare_key(const char *k)
+/* One step of an address: NAME, then an optional [N] or ["key"]. */
+struct addr_step {
+	const char *name; size_t name_len;
+	const char *key; size_t key_len;     /* inside the brackets; NULL: no key */
+};
+
+/* Reads the step at *s and moves *s past it (and past a following '.'). */
+static void next_step(const char **s, struct addr_step *st)
 {
-	if (!isalpha((unsigned char)*k) && *k != '_')
-		return 0;
-	for (; *k; k++)
-		if (!isalnum((unsigned char)*k) && *k != '_' && *k != '-')
-			return 0;
-	return 1;
-}
+	const char *p = *s;
 
-static void add_json(struct strbuf *sb, const json_t *v)
-{
-	char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+	st->name = p;
+	while (*p && *p != '.' && *p != '[')
+		p++;
+	st->name_len = (size_t)(p - st->name);
+	st->key = NULL;
+	st->key_len = 0;
+	if (*p == '[') {
+		int quoted = p[1] == '"';
 
-	strbuf_adds(sb, s);
-	free(s);
-}
-
-static void add_key(struct strbuf *sb, const char *k)
-{
-	json_t *s;
-
-	if (bare_key(k)) {
-		strbuf_adds(sb, k);
-		return;
+		st->key = ++p;
+		while (*p && !(*p == ']' && (!quoted || (p > st->key + 1 && p[-1] == '"'))))
+			p++;
+		st->key_len = (size_t)(p - st->key);
+		if (*p == ']')
+			p++;
 	}
-	s = json_string(k);
-	add_json(sb, s);
-	json_decref(s);
+	if (*p == '.')
+		p++;
+	*s = p;
 }
 
-static size_t key_width(const char *k)
+static int is_module_step(const struct addr_step *st, const char *rest)
 {
-	json_t *s;
-	char *d;
-	size_t n;
-
-	if (bare_key(k))
-		return strlen(k);
-	s = json_string(k);
-	d = json_dumps(s, JSON_ENCODE_ANY);
-	n = strlen(d);
-	free(d);
-	json_decref(s);
-	return n;
+	return st->name_len == 6 && memcmp(st->name, "module", 6) == 0 && st->key == NULL && *rest;
 }
 
-/* Appends v readably; nested lines are indented by indent + 4 spaces. */
-static void render(struct strbuf *sb, const json_t *v, int indent)
+static int cmp_bytes(const char *a, size_t na, const char *b, size_t nb)
 {
-	size_t i, n;
+	int c = memcmp(a, b, na < nb ? na : nb);
 
-	if (!v || json_is_null(v)) {
-		strbuf_adds(sb, "null");
-	} else if (value_is_unknown(v)) {
-		strbuf_adds(sb, UNKNOWN);
-	} else if (json_is_array(v)) {
-		int all_scalar = 1;
-		struct strbuf one;
-		json_t *e;
+	return c ? c : na < nb ? -1 : na > nb;
+}
 
-		if (json_array_size(v) == 0) {
-			strbuf_adds(sb, "[]");
-			return;
-		}
-		json_array_foreach(v, i, e)
-			if (!is_scalar(e))
-				all_scalar = 0;
-		if (all_scalar) {
-			strbuf_init(&one);
-			strbuf_addc(&one, '[');
-			json_array_foreach(v, i, e) {
-				if (i)
-					strbuf_adds(&one, ", ");
-				render(&one, e, 0);
-			}
-			strbuf_addc(&one, ']');
-			if (one.len <= INLINE_MAX) {
-				strbuf_add(sb, one.buf, one.len);
-				strbuf_free(&one);
-				return;
-			}
-			strbuf_free(&one);
-		}
-		strbuf_adds(sb, "[\n");
-		json_array_foreach(v, i, e) {
-			strbuf_addf(sb, "%*s", indent + 4, "");
-			render(sb, e, indent + 4);
-			strbuf_adds(sb, ",\n");
-		}
-		strbuf_addf(sb, "%*s]", indent, "");
-	} else if (json_is_object(v)) {
-		const char **keys = eval_sorted_keys(v, &n);
-		size_t w = 0;
+/* Instance keys: none first, then numbers by value, then strings. */
+static int cmp_key(const struct addr_step *a, const struct addr_step *b)
+{
+	int an, bn;
 
-		if (n == 0) {
-			strbuf_adds(sb, "{}");
-			free(keys);
-			return;
-		}
-		for (i = 0; i < n; i++)
-			if (key_width(keys[i]) > w)
-				w = key_width(keys[i]);
-		strbuf_adds(sb, "{\n");
-		for (i = 0; i < n; i++) {
-			strbuf_addf(sb, "%*s", indent + 4, "");
-			add_key(sb, keys[i]);
-			strbuf_addf(sb, "%*s = ", (int)(w - key_width(keys[i])), "");
-			render(sb, json_object_get(v, keys[i]), indent + 4);
-			strbuf_addc(sb, '\n');
-		}
-		strbuf_addf(sb, "%*s}", indent, "");
-		free(keys);
-	} else {
-		add_json(sb, v);
+	if (!a->key || !b->key)
+		return !!a->key - !!b->key;
+	an = a->key[0] != '"';
+	bn = b->key[0] != '"';
+	if (an != bn)
+		return bn - an;
+	if (an) {
+		long x = strtol(a->key, NULL, 10), y = strtol(b->key, NULL, 10);
+
+		return (x > y) - (x < y);
+	}
+	return cmp_bytes(a->key, a->key_len, b->key, b->key_len);
+}
+
+/* The module path of an address ("module.a[\"x\"].module.b."), step count. */
+static size_t module_depth(const char *s)
+{
+	struct addr_step st;
+	size_t n = 0;
+
+	for (;;) {
+		const char *p = s;
+
+		next_step(&p, &st);
+		if (!is_module_step(&st, p))
+			return n;
+		next_step(&p, &st);
+		s = p;
+		n++;
 	}
 }
 
-/* Column where attribute names start ("      + name"): nested values indent from here. */
-#define ATTR_INDENT 8
-
-static void render_attr(struct strbuf *sb, const char *type, const char *name, const json_t *v)
+/*
+ * Terraform's order of resource instance addresses: by module path (the
+ * root module's resources first, then module by module, each by name and
+ * then instance key), then by resource name, then by instance key
+ * (numbers numerically: subnet[2] before subnet[10]).
+ */
+int plan_address_cmp(const char *a, const char *b)
 {
-	if (v && !json_is_null(v) && !value_is_unknown(v) && attr_sensitive(type, name))
-		strbuf_adds(sb, SENSITIVE);
-	else
-		render(sb, v, ATTR_INDENT);
+	size_t da = module_depth(a), db = module_depth(b), i;
+	struct addr_step sa, sb;
+	int c;
+
+	for (i = 0; i < da && i < db; i++) {
+		next_step(&a, &sa);     /* "module" */
+		next_step(&b, &sb);
+		next_step(&a, &sa);
+		next_step(&b, &sb);
+		c = cmp_bytes(sa.name, sa.name_len, sb.name, sb.name_len);
+		if (!c)
+			c = cmp_key(&sa, &sb);
+		if (c)
+			return c;
+	}
+	if (da != db)
+		return da < db ? -1 : 1;
+	while (*a && *b) {
+		next_step(&a, &sa);
+		next_step(&b, &sb);
+		c = cmp_bytes(sa.name, sa.name_len, sb.name, sb.name_len);
+		if (!c)
+			c = cmp_key(&sa, &sb);
+		if (c)
+			return c;
+	}
+	return !!*a - !!*b;
 }
 
-/* One attribute line: "      ~ name   = old -> new # forces replacement". */
-static void print_attr(FILE *f, int color, const char *sym, const char *symcol, size_t width,
-		       const char *type, const char *name, const json_t *before,
-		       const json_t *after, int show_before, int forces)
+static int cmp_change(const void *x, const void *y, void *arg)
 {
+	const struct plan *p = arg;
+	const struct plan_change *a = &p->changes[*(const size_t *)x];
+	const struct plan_change *b = &p->changes[*(const size_t *)y];
+	int c = plan_address_cmp(plan_change_address(a), plan_change_address(b));
+
+	return c ? c : strcmp(a->type, b->type);
+}
+
+size_t *plan_sorted(const struct plan *p)
+{
+	size_t *idx = xcalloc(p->n_changes + 1, sizeof(*idx)), i;
+
+	for (i = 0; i < p->n_changes; i++)
+		idx[i] = i;
+	qsort_r(idx, p->n_changes, sizeof(*idx), cmp_change, (void *)p);
+	return idx;
+}
+
+/* ---- text ---- */
+
+/* A top-level value as shown: tags without the ownership tags (new ref). */
+static json_t *shown_value(const char *name, const json_t *v)
+{
+	json_t *out;
+
+	if (strcmp(name, "tags") != 0 || !json_is_object(v) || value_is_unknown(v))
+		return v ? json_incref((json_t *)v) : NULL;
+	out = json_deep_copy(v);
+	json_object_del(out, "cairn:stack");
+	json_object_del(out, "cairn:resource");
+	return out;
+}
+
+/* The lines of top-level attributes names (array) of TYPE, markers at column 6. */
+static void print_attrs(FILE *f, int color, const char *type, const json_t *names,
+			const json_t *before, const json_t *after, const json_t *forces)
+{
+	const json_t *schema = schema_get(type);
 	struct strbuf sb;
-
-	strbuf_init(&sb);
-	if (show_before) {
-		render_attr(&sb, type, name, before);
-		strbuf_adds(&sb, " -> ");
-	}
-	render_attr(&sb, type, name, after);
-	fprintf(f, "      %s%s%s %-*s = %s%s\n", col(color, symcol), sym, col(color, RESET),
-		(int)width, name, sb.buf, forces ? " # forces replacement" : "");
-	strbuf_free(&sb);
-}
-
-static size_t names_width(const json_t *names)
-{
-	size_t i, w = 0;
+	size_t i, width = 0;
 	json_t *v;
 
 	json_array_foreach(names, i, v)
-		if (strlen(json_string_value(v)) > w)
-			w = strlen(json_string_value(v));
-	return w;
+		if (plan_key_width(json_string_value(v)) > width)
+			width = plan_key_width(json_string_value(v));
+	strbuf_init(&sb);
+	json_array_foreach(names, i, v) {
+		const char *k = json_string_value(v);
+		json_t *b = before ? shown_value(k, json_object_get(before, k)) : NULL;
+		json_t *a = after ? shown_value(k, json_object_get(after, k)) : NULL;
+
+		plan_diff_attr(&sb, schema ? schema_attr(schema, k) : NULL, k, width, b, a, 6,
+			       value_array_has(forces, k) ? " # forces replacement" : NULL, color);
+		json_decref(b);
+		json_decref(a);
+	}
+	fputs(sb.buf, f);
+	strbuf_free(&sb);
 }
 
 /* Sorted names of the top-level attributes that differ between a and b. */
@@ -217,43 +239,96 @@ static json_t *differing(const char *type, const json_t *a, const json_t *b)
 	return out;
 }
 
+/* Drift entries in address order (borrowed pointers; free the array). */
+static const json_t **sorted_drift(const struct plan *p)
+{
+	size_t n = json_array_size(p->drift), i, j;
+	const json_t **v = xcalloc(n + 1, sizeof(*v));
+
+	for (i = 0; i < n; i++) {
+		const json_t *d = json_array_get(p->drift, i);
+		const char *name = json_string_value(json_object_get(d, "name"));
+
+		for (j = i; j > 0 && plan_address_cmp(json_string_value(json_object_get(
+				v[j - 1], "name")), name) > 0; j--)
+			v[j] = v[j - 1];
+		v[j] = d;
+	}
+	return v;
+}
+
+static void print_drift_entry(const json_t *d, FILE *f, int color)
+{
+	const char *name = json_string_value(json_object_get(d, "name"));
+	const char *type = json_string_value(json_object_get(d, "type"));
+	json_t *before = json_object_get(d, "before");
+	json_t *after = json_object_get(d, "after");
+	json_t *names;
+
+	if (json_is_null(after)) {
+		fprintf(f, "  %s-%s %s (%s) was deleted outside cairn\n", col(color, RED),
+			col(color, RESET), name, type);
+		return;
+	}
+	fprintf(f, "  %s~%s %s (%s)\n", col(color, YELLOW), col(color, RESET), name, type);
+	names = differing(type, before, after);
+	print_attrs(f, color, type, names, before, after, NULL);
+	json_decref(names);
+}
+
+void plan_print_drift_entries(const struct plan *p, FILE *f, int color)
+{
+	const json_t **v = sorted_drift(p);
+	size_t i;
+
+	for (i = 0; i < json_array_size(p->drift); i++)
+		print_drift_entry(v[i], f, color);
+	free(v);
+}
+
 static void print_drift(const struct plan *p, FILE *f, int color)
 {
-	size_t i, j;
-	json_t *d, *k;
-
 	fprintf(f, "%sChanged outside cairn:%s\n", col(color, BOLD), col(color, RESET));
-	json_array_foreach(p->drift, i, d) {
-		const char *name = json_string_value(json_object_get(d, "name"));
-		const char *type = json_string_value(json_object_get(d, "type"));
-		json_t *before = json_object_get(d, "before");
-		json_t *after = json_object_get(d, "after");
-		json_t *names;
-
-		if (json_is_null(after)) {
-			fprintf(f, "  %s-%s %s (%s) was deleted outside cairn\n", col(color, RED),
-				col(color, RESET), name, type);
-			continue;
-		}
-		fprintf(f, "  %s~%s %s (%s)\n", col(color, YELLOW), col(color, RESET), name, type);
-		names = differing(type, before, after);
-		json_array_foreach(names, j, k)
-			print_attr(f, color, "~", YELLOW, names_width(names), type,
-				   json_string_value(k), json_object_get(before, json_string_value(k)),
-				   json_object_get(after, json_string_value(k)), 1, 0);
-		json_decref(names);
-	}
+	plan_print_drift_entries(p, f, color);
 	fputc('\n', f);
+}
+
+void plan_print_change_body(const struct plan_change *c, FILE *f, int color)
+{
+	json_t *shown;
+
+	if (c->note)
+		fprintf(f, "      # %s\n", c->note);
+	if (c->action == PLAN_DELETE || c->action == PLAN_NOOP)
+		return;
+	if (c->action == PLAN_CREATE) {
+		/* Every attribute set or computed, by name; empty defaults
+		 * ("", [], {}) say nothing and are left out. */
+		const char **keys;
+		size_t n, i;
+
+		shown = json_array();
+		keys = eval_sorted_keys(c->after, &n);
+		for (i = 0; i < n; i++)
+			if (!eval_attr_equal(c->type, keys[i], json_object_get(c->after, keys[i]),
+					     NULL))
+				json_array_append_new(shown, json_string(keys[i]));
+		free(keys);
+		print_attrs(f, color, c->type, shown, NULL, c->after, NULL);
+	} else {
+		shown = json_incref(c->changed);
+		print_attrs(f, color, c->type, shown, c->before, c->after,
+			    c->action == PLAN_REPLACE ? c->replace_because : NULL);
+	}
+	json_decref(shown);
 }
 
 static void print_change(const struct plan_change *c, FILE *f, int color)
 {
 	const char *sym, *symcol, *what;
-	json_t *shown, *v;
-	size_t i;
 
 	if (c->moved_from && c->action == PLAN_NOOP) {
-		fprintf(f, "  # %s has moved to %s\n", c->moved_from, c->name);
+		fprintf(f, "  # %s has moved to %s\n", c->moved_from, plan_change_address(c));
 		return;
 	}
 	switch (c->action) {
@@ -263,48 +338,17 @@ static void print_change(const struct plan_change *c, FILE *f, int color)
 	case PLAN_DELETE: sym = "  -"; symcol = RED; what = " will be deleted"; break;
 	default: return;
 	}
-	fprintf(f, "%s%s%s %s (%s)%s\n", col(color, symcol), sym, col(color, RESET), c->name,
-		c->type, what);
+	fprintf(f, "%s%s%s %s (%s)%s\n", col(color, symcol), sym, col(color, RESET),
+		plan_change_address(c), c->type, what);
 	if (c->moved_from)
 		fprintf(f, "      # (moved from %s)\n", c->moved_from);
-	if (c->note)
-		fprintf(f, "      # %s\n", c->note);
-	if (c->action == PLAN_DELETE)
-		return;
-	if (c->action == PLAN_CREATE) {
-		/* Every attribute set or computed, by name; empty defaults
-		 * ("", [], {}) say nothing and are left out. */
-		const char **keys;
-		size_t n;
-
-		shown = json_array();
-		keys = eval_sorted_keys(c->after, &n);
-		for (i = 0; i < n; i++)
-			if (!eval_attr_equal(c->type, keys[i], json_object_get(c->after, keys[i]),
-					     NULL))
-				json_array_append_new(shown, json_string(keys[i]));
-		free(keys);
-	} else {
-		shown = json_incref(c->changed);
-	}
-	json_array_foreach(shown, i, v) {
-		const char *k = json_string_value(v);
-
-		if (c->action == PLAN_CREATE)
-			print_attr(f, color, "+", GREEN, names_width(shown), c->type, k, NULL,
-				   json_object_get(c->after, k), 0, 0);
-		else
-			print_attr(f, color, "~", YELLOW, names_width(shown), c->type, k,
-				   json_object_get(c->before, k), json_object_get(c->after, k), 1,
-				   c->action == PLAN_REPLACE && value_array_has(c->replace_because, k));
-	}
-	json_decref(shown);
+	plan_print_change_body(c, f, color);
 }
 
 void plan_print_text(const struct plan *p, FILE *f, int color)
 {
-	struct plan_summary s;
-	size_t i;
+	size_t *order, i;
+	char *line;
 
 	if (json_array_size(p->drift))
 		print_drift(p, f, color);
@@ -312,11 +356,22 @@ void plan_print_text(const struct plan *p, FILE *f, int color)
 		fputs("No changes. Your infrastructure matches the stack.\n", f);
 		return;
 	}
+	order = plan_sorted(p);
 	for (i = 0; i < p->n_changes; i++)
-		print_change(&p->changes[i], f, color);
+		print_change(&p->changes[order[i]], f, color);
+	free(order);
+	line = plan_summary_line(p);
+	fprintf(f, "\n%sPlan:%s%s\n", col(color, BOLD), col(color, RESET), line + 5);
+	free(line);
+}
+
+char *plan_summary_line(const struct plan *p)
+{
+	struct plan_summary s;
+
 	plan_summarize(p, &s);
-	fprintf(f, "\n%sPlan:%s %zu to add, %zu to change, %zu to destroy.\n", col(color, BOLD),
-		col(color, RESET), s.create + s.replace, s.update, s.delete + s.replace);
+	return xasprintf("Plan: %zu to add, %zu to change, %zu to destroy.", s.create + s.replace,
+			 s.update, s.delete + s.replace);
 }
 
 /* ---- JSON ---- */
@@ -419,12 +474,15 @@ static json_t *after_unknown(const json_t *after)
 json_t *plan_to_json(const struct plan *p)
 {
 	json_t *doc = json_object(), *drift = json_array(), *changes = json_array();
-	json_t *outputs = json_object(), *d, *o;
+	json_t *outputs = json_object(), *o;
+	const json_t **sd;
 	struct plan_summary s;
 	const char *k;
-	size_t i;
+	size_t i, *order;
 
-	json_array_foreach(p->drift, i, d) {
+	sd = sorted_drift(p);
+	for (i = 0; i < json_array_size(p->drift); i++) {
+		const json_t *d = sd[i];
 		const char *type = json_string_value(json_object_get(d, "type"));
 
 		json_array_append_new(drift, json_pack(
@@ -435,8 +493,10 @@ json_t *plan_to_json(const struct plan *p)
 			"before", plan_public_attrs(type, json_object_get(d, "before")),
 			"after", plan_public_attrs(type, json_object_get(d, "after"))));
 	}
+	free(sd);
+	order = plan_sorted(p);
 	for (i = 0; i < p->n_changes; i++) {
-		const struct plan_change *c = &p->changes[i];
+		const struct plan_change *c = &p->changes[order[i]];
 
 		json_array_append_new(changes, json_pack(
 			"{s:o, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:O}", "name", own_name(c->name),
@@ -449,6 +509,7 @@ json_t *plan_to_json(const struct plan *p)
 			"after_unknown", after_unknown(c->after),
 			"replace_because", c->replace_because));
 	}
+	free(order);
 	json_object_foreach(p->outputs, k, o) {
 		json_t *planned = json_object_get(o, "planned");
 		int unknown = !planned || value_has_unknown(planned);

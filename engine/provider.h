@@ -51,7 +51,11 @@ struct resource_ops {
 
 	/* Reads the resource. prior: the last recorded attributes (for values
 	 * AWS cannot report back, e.g. force_delete). If it no longer exists:
-	 * returns 0 with *out = NULL. */
+	 * returns 0 with *out = NULL.
+	 * Import is a read with prior NULL: id is then the id users see in the
+	 * console (VPC id, target group ARN, table name, topic ARN, or the
+	 * type's documented import form, e.g. CLUSTER/SERVICE), and *out's
+	 * "id" is the id to record. */
 	int (*read)(const struct provider_ctx *ctx, const char *id, json_t *prior,
 		    json_t **out, struct cairn_err *err);
 
@@ -68,12 +72,6 @@ struct resource_ops {
 
 	/* Deletes and waits until gone. Already gone counts as success. */
 	int (*delete)(const struct provider_ctx *ctx, const char *id, json_t *attrs,
-		      struct cairn_err *err);
-
-	/* Reads an existing resource by the id users see in the console
-	 * (VPC id, target group ARN, table name, topic ARN, ...). Not found is
-	 * an error (CAIRN_ENOTFOUND). */
-	int (*import)(const struct provider_ctx *ctx, const char *id, json_t **out,
 		      struct cairn_err *err);
 
 	/* Crash recovery: finds a resource this stack/name created earlier,

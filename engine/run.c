@@ -42,14 +42,33 @@ static void exec_opts_of(const struct run_env *env, const char *stack, struct ex
 	o->event_ctx = env->ui;
 }
 
+/* While waiting for the lock, a line at least this often (a CI heartbeat). */
+#define LOCK_HEARTBEAT_S 30
+
 static int lock(const struct run_env *env, const char *stack, const char *operation,
 		struct cairn_err *err)
 {
 	char warn[512] = "";
-	int took = 0;
+	int took = 0, waited = 0, slice;
 
-	if (state_lock(env->st, stack, operation, env->lock_timeout, &took, warn, err) < 0)
-		return -1;
+	/* --lock-timeout in slices, saying between them that we still wait */
+	for (;;) {
+		slice = env->lock_timeout - waited > LOCK_HEARTBEAT_S ? LOCK_HEARTBEAT_S :
+			env->lock_timeout - waited;
+		err_clear(err);
+		if (state_lock(env->st, stack, operation, slice, &took, warn, err) == 0)
+			break;
+		if (err->code != CAIRN_ELOCKED || waited + slice >= env->lock_timeout)
+			return -1;
+		waited += slice;
+		if (env->on_info) {
+			char *m = xasprintf("Still waiting for the lock [%ds of %ds elapsed]: %s",
+					    waited, env->lock_timeout, err->msg);
+
+			env->on_info(env->ui, m);
+			free(m);
+		}
+	}
 	if (took && env->on_warning)
 		env->on_warning(env->ui, warn[0] ? warn :
 				"took over the lock of a process that no longer runs");

@@ -49,6 +49,8 @@ struct run_env {
 	void *ui;
 	/* Progress of operations, recovery and refresh (exec_opts.on_event). */
 	void (*on_event)(void *ui, const struct exec_event *ev);
+	/* A line of progress worth showing, e.g. still waiting for the lock. */
+	void (*on_info)(void *ui, const char *msg);
 	/* A warning worth showing, e.g. a taken-over stale lock. */
 	void (*on_warning)(void *ui, const char *msg);
 	/* run_apply / run_destroy: the plan about to be carried out. */

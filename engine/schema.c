@@ -115,6 +115,13 @@ int schema_is_unique(const json_t *spec)
 	return flag(spec, "unique");
 }
 
+const json_t *schema_list_key(const json_t *spec)
+{
+	const json_t *k = spec ? json_object_get(spec, "key") : NULL;
+
+	return json_is_array(k) && json_array_size(k) ? k : NULL;
+}
+
 /* Compiled patterns: pattern text -> index in regexes (or -1 when the
  * pattern does not compile). Compiling is far costlier than matching and
  * a large stack checks the same few patterns thousands of times. */
@@ -333,13 +340,69 @@ static json_t *norm_value(const json_t *spec, json_t *v, const char *name, struc
 	return NULL;
 }
 
+/* Whether spec's "only_when" ({"ATTR": [values]}) holds for the resource's
+ * top-level attributes; an unknown or missing ATTR keeps the attribute. */
+static int used(const json_t *spec, const json_t *top)
+{
+	const json_t *cond = json_object_get(spec, "only_when");
+	const char *k;
+	json_t *allowed, *v, *a;
+	size_t i;
+
+	json_object_foreach((json_t *)cond, k, allowed) {
+		int ok = 0;
+
+		v = json_object_get(top, k);
+		if (!v || value_has_unknown(v))
+			continue;
+		json_array_foreach(allowed, i, a)
+			if (json_equal(a, v))
+				ok = 1;
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+/* Removes, in obj and below, the attributes whose mode is not in use. */
+static void drop_unused(const json_t *attrs, json_t *obj, const json_t *top)
+{
+	const char *k;
+	json_t *v, *e;
+	void *tmp;
+	size_t i;
+
+	json_object_foreach_safe(obj, tmp, k, v) {
+		const json_t *spec = json_object_get(attrs, k);
+		const json_t *elem = spec ? json_object_get(spec, "elem") : NULL;
+
+		if (!spec)
+			continue;
+		if (!used(spec, top)) {
+			json_object_del(obj, k);
+			continue;
+		}
+		if (json_is_object(v) && !value_is_unknown(v) && json_object_get(spec, "attributes"))
+			drop_unused(json_object_get(spec, "attributes"), v, top);
+		if (json_is_array(v) && elem && json_object_get(elem, "attributes"))
+			json_array_foreach(v, i, e)
+				if (json_is_object(e) && !value_is_unknown(e))
+					drop_unused(json_object_get(elem, "attributes"), e, top);
+	}
+}
+
 json_t *schema_normalize(const json_t *schema, json_t *props, struct cairn_err *err)
 {
+	json_t *out;
+
 	if (!json_is_object(props)) {
 		err_set(err, CAIRN_EINVAL, "properties must be a map");
 		return NULL;
 	}
-	return norm_attrs(schema_attrs(schema), props, "", err);
+	out = norm_attrs(schema_attrs(schema), props, "", err);
+	if (out)
+		drop_unused(schema_attrs(schema), out, out);
+	return out;
 }
 
 json_t *schema_coerce(const json_t *spec, json_t *v, const char *name, struct cairn_err *err)

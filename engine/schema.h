@@ -30,6 +30,9 @@ int schema_forces_new(const json_t *spec);
 int schema_is_sensitive(const json_t *spec);
 int schema_is_unordered(const json_t *spec);    /* a list compared as a multiset */
 int schema_is_unique(const json_t *spec);       /* AWS refuses two objects with the value */
+/* For a list of objects: the array of element attribute names that
+ * identify an element ("key"), or NULL when elements have no identity. */
+const json_t *schema_list_key(const json_t *spec);
 
 /*
  * Whether s matches the spec's "pattern" (POSIX extended regex). Each
@@ -43,8 +46,10 @@ int schema_pattern_ok(const json_t *spec, const char *s);
  * Turns evaluated properties (every value known, or an unknown marker from
  * value.h) into the attribute object a provider gets: defaults applied,
  * lossless coercions made ("80" -> 80 for numbers, "true" -> true),
- * nested objects/lists normalized the same way. Unknown markers pass
- * through. Returns a new reference, or NULL with err set (no position).
+ * nested objects/lists normalized the same way, attributes whose
+ * "only_when" mode is not the resource's left out (AWS reports them in a
+ * form of its own there, e.g. capacity 0 under PAY_PER_REQUEST, and they
+ * must not read as changes). Unknown markers pass through. Returns a new reference, or NULL with err set (no position).
  */
 json_t *schema_normalize(const json_t *schema, json_t *props, struct cairn_err *err);
 

@@ -18,24 +18,6 @@
 #define SVC "cloudwatch"
 #define CW_DESCRIBE_MAX 100
 
-/* The strings of have (a set, borrowed; may be NULL) in the order prior
- * (may be NULL) lists them, the others after in the order AWS gives (the
- * order they were written in), so an import reads back as written. New array. */
-static json_t *order_like(json_t *have, json_t *prior)
-{
-	json_t *out = json_array(), *e;
-	size_t i;
-
-	json_array_foreach(prior, i, e)
-		if (json_is_string(e) && parray_has_str(have, json_string_value(e)) &&
-		    !parray_has_str(out, json_string_value(e)))
-			json_array_append(out, e);
-	json_array_foreach(have, i, e)
-		if (json_is_string(e) && !parray_has_str(out, json_string_value(e)))
-			json_array_append(out, e);
-	return out;
-}
-
 /* Attribute object of one MetricAlarm, its tag list and the prior
  * attributes (may be NULL), all borrowed. New ref. */
 static json_t *alarm_attrs(json_t *a, json_t *tags, json_t *prior)
@@ -71,13 +53,13 @@ static json_t *alarm_attrs(json_t *a, json_t *tags, json_t *prior)
 	json_object_set_new(o, "alarm_description", json_string(desc ? desc : ""));
 	v = json_object_get(a, "ActionsEnabled");
 	json_object_set_new(o, "actions_enabled", json_boolean(!v || json_is_true(v)));
-	json_object_set_new(o, "alarm_actions", order_like(json_object_get(a, "AlarmActions"),
-							   json_object_get(prior, "alarm_actions")));
-	json_object_set_new(o, "ok_actions", order_like(json_object_get(a, "OKActions"),
-							json_object_get(prior, "ok_actions")));
+	json_object_set_new(o, "alarm_actions", porder_like(json_object_get(a, "AlarmActions"),
+							   json_object_get(prior, "alarm_actions"), 0));
+	json_object_set_new(o, "ok_actions", porder_like(json_object_get(a, "OKActions"),
+							json_object_get(prior, "ok_actions"), 0));
 	json_object_set_new(o, "insufficient_data_actions",
-			    order_like(json_object_get(a, "InsufficientDataActions"),
-				       json_object_get(prior, "insufficient_data_actions")));
+			    porder_like(json_object_get(a, "InsufficientDataActions"),
+				       json_object_get(prior, "insufficient_data_actions"), 0));
 	json_array_foreach(json_object_get(a, "Dimensions"), i, d)
 		if (pstr(d, "Name"))
 			json_object_set_new(dims, pstr(d, "Name"),
@@ -237,7 +219,7 @@ static int cw_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)
-		*out = json_pack("{s:s,s:s}", "id", name, "alarm_name", name);
+		pcreated_partial(out, name, "alarm_name");
 	json_decref(tags);
 	json_decref(in);
 	return rc;
@@ -294,40 +276,36 @@ static int cw_delete(const struct provider_ctx *ctx, const char *id, json_t *att
 	return rc;
 }
 
-static int cw_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		     struct cairn_err *err)
-{
-	return pimport_read(ctx, cw_read, "CloudWatch alarm", id, out, err);
-}
 
 /* Names are unique per region: adopt the alarm of that name only if it
  * carries this resource's ownership tags. */
-static int cw_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
-		   struct cairn_err *err)
+/* The alarm called name and its tags (see pnamed_fn). */
+static int cw_named(const struct provider_ctx *ctx, const char *name, json_t *want,
+		    json_t **out, json_t **tags, struct cairn_err *err)
 {
-	const char *name = pstr(attrs, "alarm_name");
-	json_t *found = json_object(), *a, *tags = NULL;
+	json_t *found = json_object(), *a;
 	int rc = -1;
 
 	*out = NULL;
-	if (!name) {
-		rc = 0;
-		goto out;
-	}
 	if (describe_chunk(ctx, &name, 0, 1, found, err) != 0)
 		goto out;
 	a = json_object_get(found, name);
 	if (a && pstr(a, "AlarmArn")) {
-		if (alarm_tags(ctx, pstr(a, "AlarmArn"), &tags, err) != 0)
+		if (alarm_tags(ctx, pstr(a, "AlarmArn"), tags, err) != 0)
 			goto out;
-		if (tags && ptags_owned_by(tags, "Key", "Value", ctx))
-			*out = alarm_attrs(a, tags, attrs);
+		if (*tags)
+			*out = alarm_attrs(a, *tags, want);
 	}
 	rc = 0;
 out:
 	json_decref(found);
-	json_decref(tags);
 	return rc;
+}
+
+static int cw_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		   struct cairn_err *err)
+{
+	return pfind_by_name(ctx, attrs, "alarm_name", cw_named, out, err);
 }
 
 const struct resource_ops aws_cloudwatch_metric_alarm_ops = {
@@ -337,6 +315,5 @@ const struct resource_ops aws_cloudwatch_metric_alarm_ops = {
 	.read_batch = cw_read_batch,
 	.update = cw_update,
 	.delete = cw_delete,
-	.import = cw_import,
 	.find = cw_find,
 };

@@ -93,8 +93,8 @@ json_t *ptags_to_list(json_t *tags, const char *key_name, const char *value_name
 	qsort(keys, n, sizeof(*keys), cmp_str);
 	for (i = 0; i < n; i++) {
 		v = json_object_get(tags, keys[i]);
-		json_array_append_new(list, json_pack("{s:s,s:O}", key_name, keys[i], value_name,
-						      json_is_string(v) ? v : json_string("")));
+		json_array_append_new(list, json_pack("{s:s,s:s}", key_name, keys[i], value_name,
+						      json_is_string(v) ? json_string_value(v) : ""));
 	}
 	free(keys);
 	return list;
@@ -347,14 +347,25 @@ struct retry_poll {
 	const char *service, *operation;
 	json_t *input, **out;
 	const char *const *codes;
+	const char *const *msg_parts;   /* NULL: any message */
 };
+
+/* True if msg holds one of parts (NULL-terminated), or parts is NULL. */
+static int msg_has(const char *msg, const char *const *parts)
+{
+	if (!parts)
+		return 1;
+	for (; *parts; parts++)
+		if (strstr(msg, *parts))
+			return 1;
+	return 0;
+}
 
 static int retry_poll(const struct provider_ctx *ctx, void *arg, char *status, size_t status_len,
 		      struct cairn_err *err)
 {
 	struct retry_poll *r = arg;
 	json_t *res = NULL;
-	size_t i;
 
 	if (pcall(ctx, r->service, r->operation, r->input, &res, err) == 0) {
 		if (r->out)
@@ -363,11 +374,10 @@ static int retry_poll(const struct provider_ctx *ctx, void *arg, char *status, s
 			json_decref(res);
 		return 1;
 	}
-	for (i = 0; r->codes[i]; i++)
-		if (perr_is(err, r->codes[i])) {
-			snprintf(status, status_len, "%s", err->remote.code);
-			return 0;
-		}
+	if (perr_in(err, r->codes) && msg_has(err->msg, r->msg_parts)) {
+		snprintf(status, status_len, "%s", err->remote.code);
+		return 0;
+	}
 	return -1;
 }
 
@@ -375,11 +385,111 @@ int pcall_retry(const struct provider_ctx *ctx, const char *service, const char 
 		json_t *input, json_t **out, const char *const *codes, long timeout_ms,
 		struct cairn_err *err)
 {
-	struct retry_poll r = {service, operation, input, out, codes};
+	return pcall_retry_if(ctx, service, operation, input, out, codes, NULL, timeout_ms, err);
+}
+
+int pcall_retry_if(const struct provider_ctx *ctx, const char *service, const char *operation,
+		   json_t *input, json_t **out, const char *const *codes,
+		   const char *const *msg_parts, long timeout_ms, struct cairn_err *err)
+{
+	struct retry_poll r = {service, operation, input, out, codes, msg_parts};
 	struct pwait_spec spec = {operation, 0, 0, timeout_ms};
+
 	if (out)
 		*out = NULL;
 	return pwait_until(ctx, &spec, retry_poll, &r, err);
+}
+
+int pdelete(const struct provider_ctx *ctx, const char *service, const char *operation,
+	    json_t *input, const char *const *busy, const char *const *gone, long timeout_ms,
+	    struct cairn_err *err)
+{
+	int rc = pcall_retry(ctx, service, operation, input, NULL, busy, timeout_ms, err);
+
+	if (rc != 0 && perr_in(err, gone)) {
+		err_clear(err);
+		rc = 0;
+	}
+	return rc;
+}
+
+struct gone_poll {
+	const char *service, *operation;
+	json_t *input;
+	const char *const *gone;
+};
+
+static int gone_poll(const struct provider_ctx *ctx, void *arg, char *status, size_t status_len,
+		     struct cairn_err *err)
+{
+	struct gone_poll *g = arg;
+	json_t *res = NULL;
+
+	if (pcall(ctx, g->service, g->operation, g->input, &res, err) == 0) {
+		json_decref(res);
+		snprintf(status, status_len, "still there");
+		return 0;
+	}
+	if (!perr_in(err, g->gone))
+		return -1;
+	err_clear(err);
+	return 1;
+}
+
+int pwait_gone(const struct provider_ctx *ctx, const char *what, const char *service,
+	       const char *operation, json_t *input, const char *const *gone, long timeout_ms,
+	       struct cairn_err *err)
+{
+	struct gone_poll g = {service, operation, input, gone};
+	struct pwait_spec spec = {what, 0, 0, timeout_ms};
+
+	return pwait_until(ctx, &spec, gone_poll, &g, err);
+}
+
+int pcreated_partial(json_t **out, const char *id, const char *key)
+{
+	json_decref(*out);
+	*out = json_pack("{s:s}", "id", id);
+	if (key)
+		json_object_set_new(*out, key, json_string(id));
+	return -1;
+}
+
+int pread_created(const struct provider_ctx *ctx, pread_fn read, const char *operation,
+		  const char *what, const char *id, json_t *want, const char *key, json_t **out,
+		  struct cairn_err *err)
+{
+	*out = NULL;
+	if (read(ctx, id, want, out, err) == 0) {
+		if (*out)
+			return 0;
+		err_set(err, CAIRN_EAWS, "%s on %s: %s '%s' vanished after creation", operation,
+			ctx->name, what, id);
+	}
+	return pcreated_partial(out, id, key);
+}
+
+int pfind_by_name(const struct provider_ctx *ctx, json_t *attrs, const char *key,
+		  pnamed_fn named, json_t **out, struct cairn_err *err)
+{
+	const char *name = pstr(attrs, key);
+	json_t *tags = NULL;
+
+	*out = NULL;
+	if (!name)
+		return 0;
+	if (named(ctx, name, attrs, out, &tags, err) != 0) {
+		json_decref(*out);
+		*out = NULL;
+		json_decref(tags);
+		return -1;
+	}
+	if (*out && !ptags_owned_by(tags, "Key", "Value", ctx)) {
+		json_decref(*out);
+		*out = NULL;
+	}
+	json_decref(tags);
+	return 0;
 }
 
 int pcall(const struct provider_ctx *ctx, const char *service, const char *operation,
@@ -397,6 +507,14 @@ int perr_is(const struct cairn_err *err, const char *code)
 
 	return err->code == CAIRN_EAWS && strncmp(err->remote.code, code, n) == 0 &&
 	       (err->remote.code[n] == '\0' || err->remote.code[n] == '.');
+}
+
+int perr_in(const struct cairn_err *err, const char *const *codes)
+{
+	for (; codes && *codes; codes++)
+		if (perr_is(err, *codes))
+			return 1;
+	return 0;
 }
 
 int pcall_void(const struct provider_ctx *ctx, const char *service, const char *operation,
@@ -436,20 +554,6 @@ int pcall_found(const struct provider_ctx *ctx, const char *service, const char 
 	return -1;
 }
 
-int pimport_read(const struct provider_ctx *ctx,
-		 int (*read)(const struct provider_ctx *ctx, const char *id, json_t *prior,
-			     json_t **out, struct cairn_err *err),
-		 const char *what, const char *id, json_t **out, struct cairn_err *err)
-{
-	if (read(ctx, id, NULL, out, err) != 0)
-		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "%s '%s' not found", what, id);
-		return -1;
-	}
-	return 0;
-}
-
 void pouts_clear(json_t **outs, size_t n)
 {
 	size_t i;
@@ -471,20 +575,9 @@ int pread_chunks(const struct provider_ctx *const *ctxs, const char *const *name
 	return 0;
 }
 
-int parray_has_str(json_t *a, const char *s)
-{
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(a, i, e)
-		if (json_is_string(e) && strcmp(json_string_value(e), s) == 0)
-			return 1;
-	return 0;
-}
-
 int pchanged(json_t *changed, const char *name)
 {
-	return parray_has_str(changed, name);
+	return json_array_has_str(changed, name);
 }
 
 int pcmp_json_str(const void *a, const void *b)
@@ -495,20 +588,21 @@ int pcmp_json_str(const void *a, const void *b)
 	return strcmp(x ? x : "", y ? y : "");
 }
 
-json_t *porder_like(json_t *have, json_t *prior)
+json_t *porder_like(json_t *have, json_t *prior, int sort_new)
 {
 	json_t *out = json_array(), *e, **rest;
 	size_t i, n = 0;
 
 	json_array_foreach(prior, i, e)
-		if (json_is_string(e) && parray_has_str(have, json_string_value(e)) &&
-		    !parray_has_str(out, json_string_value(e)))
+		if (json_is_string(e) && json_array_has_str(have, json_string_value(e)) &&
+		    !json_array_has_str(out, json_string_value(e)))
 			json_array_append(out, e);
 	rest = xcalloc(json_array_size(have) + 1, sizeof(*rest));
 	json_array_foreach(have, i, e)
-		if (json_is_string(e) && !parray_has_str(out, json_string_value(e)))
+		if (json_is_string(e) && !json_array_has_str(out, json_string_value(e)))
 			rest[n++] = e;
-	qsort(rest, n, sizeof(*rest), pcmp_json_str);
+	if (sort_new)
+		qsort(rest, n, sizeof(*rest), pcmp_json_str);
 	for (i = 0; i < n; i++)
 		json_array_append(out, rest[i]);
 	free(rest);
@@ -538,8 +632,7 @@ json_t *ptags_bulk_confirmed(json_t *list, json_t *prior)
 	if (!list)
 		return NULL;
 	seen = ptags_from_list(list, "Key", "Value");
-	same = json_equal(seen, json_is_object(recorded) ? recorded : json_object()) ||
-	       (json_object_size(seen) == 0 && !json_is_object(recorded));
+	same = json_is_object(recorded) ? json_equal(seen, recorded) : json_object_size(seen) == 0;
 	json_decref(seen);
 	return same ? list : NULL;
 }

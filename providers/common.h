@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "../engine/provider.h"
+#include "../lib/json.h"
 #include "../lib/util.h"
 #include "aws/aws.h"
 
@@ -107,13 +108,75 @@ int pwait_until(const struct provider_ctx *ctx, const struct pwait_spec *spec, p
 
 /*
  * pcall retried through the waiter while its AWS error is one of codes
- * (NULL-terminated, matched as perr_is does): the eventual-consistency
+ * (NULL-terminated, matched as perr_is does; NULL: none): the eventual-consistency
  * errors a type is known to produce (DependencyViolation while a dependent
  * is still going, an IAM role not yet visible to ECS, ...). out may be NULL.
  */
 int pcall_retry(const struct provider_ctx *ctx, const char *service, const char *operation,
 		json_t *input, json_t **out, const char *const *codes, long timeout_ms,
 		struct cairn_err *err);
+
+/* pcall_retry where an error is retried only if its message also holds
+ * one of msg_parts (NULL-terminated; NULL: any message): for services
+ * that say "not yet" with a generic code. */
+int pcall_retry_if(const struct provider_ctx *ctx, const char *service, const char *operation,
+		   json_t *input, json_t **out, const char *const *codes,
+		   const char *const *msg_parts, long timeout_ms, struct cairn_err *err);
+
+/*
+ * Deletes by name or id: operation retried through the waiter while its
+ * AWS error is one of busy (dependents still going, the resource still
+ * being created; may be NULL); an error in gone (NULL-terminated) means
+ * it is already gone, which is success.
+ */
+int pdelete(const struct provider_ctx *ctx, const char *service, const char *operation,
+	    json_t *input, const char *const *busy, const char *const *gone, long timeout_ms,
+	    struct cairn_err *err);
+
+/* Polls operation (a describe of one resource) through the waiter until
+ * it answers one of the gone codes. what: "waiting for the table to go". */
+int pwait_gone(const struct provider_ctx *ctx, const char *what, const char *service,
+	       const char *operation, json_t *input, const char *const *gone, long timeout_ms,
+	       struct cairn_err *err);
+
+/*
+ * The create contract when a call after the resource exists fails: drops
+ * *out, sets it to {"id": id}, plus {key: id} when key is not NULL (the
+ * "arn" or "name" that is the id), and returns -1. The caller keeps err
+ * as the failure's and may add what else it knows.
+ */
+int pcreated_partial(json_t **out, const char *id, const char *key);
+
+typedef int (*pread_fn)(const struct provider_ctx *ctx, const char *id, json_t *prior,
+			json_t **out, struct cairn_err *err);
+
+/*
+ * The end of a create whose answers lack attributes: reads id back with
+ * want as the prior. Not found fails with "OPERATION on NAME: WHAT 'ID'
+ * vanished after creation"; on any failure *out is as pcreated_partial
+ * leaves it (with key: id when key is not NULL) and -1 is returned.
+ */
+int pread_created(const struct provider_ctx *ctx, pread_fn read, const char *operation,
+		  const char *what, const char *id, json_t *want, const char *key, json_t **out,
+		  struct cairn_err *err);
+
+/*
+ * What pfind_by_name asks of a type: the resource called name (want: the
+ * desired attributes, as a read's prior) as attributes (*out, new ref)
+ * and its tags as AWS reports them, ownership tags included (*tags, new
+ * ref: a [{"Key","Value"}] list); both NULL when nothing has the name.
+ */
+typedef int (*pnamed_fn)(const struct provider_ctx *ctx, const char *name, json_t *want,
+			 json_t **out, json_t **tags, struct cairn_err *err);
+
+/*
+ * find (crash recovery) for a type whose name is unique: the name is
+ * attrs[key]; what has it counts only when its tags carry ctx's ownership
+ * tags (a resource of the same name that is not ours is never adopted).
+ * *out NULL when there is nothing of ours.
+ */
+int pfind_by_name(const struct provider_ctx *ctx, json_t *attrs, const char *key,
+		  pnamed_fn named, json_t **out, struct cairn_err *err);
 
 /* aws_call with "OPERATION on NAME: " put before any error message. */
 int pcall(const struct provider_ctx *ctx, const char *service, const char *operation,
@@ -136,15 +199,6 @@ int pcall_gone(const struct provider_ctx *ctx, const char *service, const char *
 int pcall_found(const struct provider_ctx *ctx, const char *service, const char *operation,
 		json_t *input, const char *const *gone, json_t **out, struct cairn_err *err);
 
-/*
- * import through the type's read: reads id with no prior record; when
- * nothing is there, fails with CAIRN_ENOTFOUND "<what> '<id>' not found".
- */
-int pimport_read(const struct provider_ctx *ctx,
-		 int (*read)(const struct provider_ctx *ctx, const char *id, json_t *prior,
-			     json_t **out, struct cairn_err *err),
-		 const char *what, const char *id, json_t **out, struct cairn_err *err);
-
 /* Drops outs[0, n) (new refs or NULL) and sets them to NULL: a failed
  * batch read answers nothing. */
 void pouts_clear(json_t **outs, size_t n);
@@ -162,18 +216,17 @@ int pread_chunks(const struct provider_ctx *const *ctxs, const char *const *name
 /* True if the attribute name is in changed (the borrowed list of changed
  * attribute names an update gets). */
 int pchanged(json_t *changed, const char *name);
-/* True if the array a (borrowed; may be NULL) holds the string s. */
-int parray_has_str(json_t *a, const char *s);
 /* qsort comparator for an array of json_t * strings (a non-string sorts as ""). */
 int pcmp_json_str(const void *a, const void *b);
 
 /*
- * The strings of have (an unordered set as AWS reports it; borrowed, may
- * be NULL) in the order the prior list (borrowed, may be NULL) had them,
- * the new ones sorted after: a set that did not change reads back exactly
- * as it was written. New array.
+ * The strings of have (a set as AWS reports it; borrowed, may be NULL) in
+ * the order the prior list (borrowed, may be NULL) had them, the new ones
+ * after: sorted if sort_new, else in have's order (for services that keep
+ * the order they were written in). A set that did not change reads back
+ * exactly as it was written. New array.
  */
-json_t *porder_like(json_t *have, json_t *prior);
+json_t *porder_like(json_t *have, json_t *prior, int sort_new);
 
 /* obj[key] as a string (borrowed from obj), NULL if absent or not a string. */
 const char *pstr(json_t *obj, const char *key);
@@ -185,5 +238,7 @@ json_t *pstr_json(json_t *v);
 /* True if err is an AWS error whose code equals code or starts with code
  * followed by '.' (e.g. "InvalidVpcID" matches "InvalidVpcID.NotFound"). */
 int perr_is(const struct cairn_err *err, const char *code);
+/* True if perr_is matches one of codes (NULL-terminated; NULL: none). */
+int perr_in(const struct cairn_err *err, const char *const *codes);
 
 #endif

@@ -19,11 +19,6 @@
 #define DDB_WAIT_TIMEOUT_MS (30 * 60 * 1000L) /* index back-fills can be slow */
 #define DDB_POLL_MS 2000L
 
-static json_int_t num(json_t *v)
-{
-	return json_is_number(v) ? (json_int_t)json_number_value(v) : 0;
-}
-
 static int str_eq(const char *a, const char *b)
 {
 	return a && b && strcmp(a, b) == 0;
@@ -131,10 +126,10 @@ static json_t *gsi_throughput(json_t *g, json_t *table)
 	json_t *r = json_object_get(g, "read_capacity"), *w = json_object_get(g, "write_capacity");
 
 	return json_pack("{s:I,s:I}",
-		"ReadCapacityUnits", json_is_number(r) ? num(r) :
-			num(json_object_get(table, "read_capacity")),
-		"WriteCapacityUnits", json_is_number(w) ? num(w) :
-			num(json_object_get(table, "write_capacity")));
+		"ReadCapacityUnits", json_is_number(r) ? json_int_or(r, 0) :
+			json_int_or(json_object_get(table, "read_capacity"), 0),
+		"WriteCapacityUnits", json_is_number(w) ? json_int_or(w, 0) :
+			json_int_or(json_object_get(table, "write_capacity"), 0));
 }
 
 /* A stack global_secondary_index object as the API's index spec (new ref). */
@@ -194,38 +189,43 @@ static int table_ready(json_t *table)
 	return 1;
 }
 
-/* Waits until the table and all its indexes are ACTIVE. */
-static int wait_active(const struct provider_ctx *ctx, const char *name, struct cairn_err *err)
+struct active_poll {
+	const char *name;
+	json_t *table;          /* the last description */
+};
+
+static int active_poll(const struct provider_ctx *ctx, void *arg, char *status, size_t status_len,
+		       struct cairn_err *err)
 {
-	long waited = 0;
+	struct active_poll *w = arg;
 
-	for (;;) {
-		json_t *t = NULL;
-		int ready;
-
-		if (describe(ctx, name, &t, err) != 0)
-			return -1;
-		if (!t) {
-			err_set(err, CAIRN_ENOTFOUND, "waiting for table '%s' of %s: it is gone",
-				name, ctx->name);
-			return -1;
-		}
-		ready = table_ready(t);
-		json_decref(t);
-		if (ready)
-			return 0;
-		if (waited >= DDB_WAIT_TIMEOUT_MS) {
-			err_set(err, CAIRN_EAWS, "table '%s' of %s not ACTIVE after %ld s", name,
-				ctx->name, waited / 1000);
-			return -1;
-		}
-		if (pwait(ctx, DDB_POLL_MS) != 0) {
-			err_set(err, CAIRN_ECANCEL, "interrupted while waiting for table '%s' "
-				"of %s", name, ctx->name);
-			return -1;
-		}
-		waited += DDB_POLL_MS;
+	json_decref(w->table);
+	if (describe(ctx, w->name, &w->table, err) != 0)
+		return -1;
+	if (!w->table) {
+		err_set(err, CAIRN_ENOTFOUND, "waiting for table '%s' of %s: it is gone", w->name,
+			ctx->name);
+		return -1;
 	}
+	snprintf(status, status_len, "%s", pstr_or(json_object_get(w->table, "TableStatus"), "?"));
+	return table_ready(w->table);
+}
+
+/* Waits until the table and all its indexes are ACTIVE. table: NULL, or
+ * set to the last description (new ref) on success. */
+static int wait_active(const struct provider_ctx *ctx, const char *name, json_t **table,
+		       struct cairn_err *err)
+{
+	struct active_poll w = {name, NULL};
+	struct pwait_spec spec = {"waiting for the table to become ACTIVE", DDB_POLL_MS,
+				  DDB_POLL_MS, DDB_WAIT_TIMEOUT_MS};
+	int rc = pwait_until(ctx, &spec, active_poll, &w, err);
+
+	if (rc == 0 && table)
+		*table = w.table;
+	else
+		json_decref(w.table);
+	return rc;
 }
 
 /* TTL description and tag list of a described table: new refs. known:
@@ -277,8 +277,8 @@ static json_t *table_gsis(json_t *table, json_t *prior)
 			"hash_key", key_of(ks, "HASH") ? key_of(ks, "HASH") : "",
 			"projection_type", pstr(proj, "ProjectionType") ?
 				pstr(proj, "ProjectionType") : "",
-			"read_capacity", num(json_object_get(pt, "ReadCapacityUnits")),
-			"write_capacity", num(json_object_get(pt, "WriteCapacityUnits")));
+			"read_capacity", json_int_or(json_object_get(pt, "ReadCapacityUnits"), 0),
+			"write_capacity", json_int_or(json_object_get(pt, "WriteCapacityUnits"), 0));
 
 		if (key_of(ks, "RANGE"))
 			json_object_set_new(o, "range_key", json_string(key_of(ks, "RANGE")));
@@ -340,9 +340,9 @@ static json_t *table_attrs(json_t *table, json_t *ttl, json_t *tags, json_t *pri
 	/* PAY_PER_REQUEST tables have no provisioned capacity (AWS reports 0;
 	 * moto keeps the old numbers after a switch). */
 	json_object_set_new(o, "read_capacity", json_integer(strcmp(billing, "PAY_PER_REQUEST") ?
-		num(json_object_get(pt, "ReadCapacityUnits")) : 0));
+		json_int_or(json_object_get(pt, "ReadCapacityUnits"), 0) : 0));
 	json_object_set_new(o, "write_capacity", json_integer(strcmp(billing, "PAY_PER_REQUEST") ?
-		num(json_object_get(pt, "WriteCapacityUnits")) : 0));
+		json_int_or(json_object_get(pt, "WriteCapacityUnits"), 0) : 0));
 	json_object_set_new(o, "hash_key", json_string(key_of(ks, "HASH") ? key_of(ks, "HASH") : ""));
 	if (key_of(ks, "RANGE"))
 		json_object_set_new(o, "range_key", json_string(key_of(ks, "RANGE")));
@@ -533,7 +533,7 @@ static int ddb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	json_t *gsis = json_object_get(attrs, "global_secondary_index");
 	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
 	json_t *ttl = json_object_get(attrs, "ttl");
-	json_t *in = NULL, *specs, *g, *res = NULL;
+	json_t *in = NULL, *specs, *g, *res = NULL, *table = NULL, *ttl_desc = NULL;
 	size_t i;
 	int created = 0, rc = -1;
 
@@ -547,8 +547,8 @@ static int ddb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 		       "Tags", ptags_to_list(tags, "Key", "Value"));
 	if (provisioned(attrs))
 		json_object_set_new(in, "ProvisionedThroughput", json_pack("{s:I,s:I}",
-			"ReadCapacityUnits", num(json_object_get(attrs, "read_capacity")),
-			"WriteCapacityUnits", num(json_object_get(attrs, "write_capacity"))));
+			"ReadCapacityUnits", json_int_or(json_object_get(attrs, "read_capacity"), 0),
+			"WriteCapacityUnits", json_int_or(json_object_get(attrs, "write_capacity"), 0)));
 	if (json_array_size(gsis) > 0) {
 		specs = json_array();
 		json_array_foreach(gsis, i, g)
@@ -561,26 +561,33 @@ static int ddb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	if (pcall(ctx, "dynamodb", "CreateTable", in, &res, err) != 0)
 		goto out;
 	created = 1;
-	if (wait_active(ctx, name, err) != 0)
-		goto out;
+	/* The answer describes the table; TTL and tags are what is set here:
+	 * read back only while it is not ACTIVE yet. */
+	table = json_incref(json_object_get(res, "TableDescription"));
+	if (!table_ready(table)) {
+		json_decref(table);
+		table = NULL;
+		if (wait_active(ctx, name, &table, err) != 0)
+			goto out;
+	}
 	if (json_is_true(json_object_get(ttl, "enabled")) && put_ttl(ctx, name, ttl, err) != 0)
 		goto out;
-	if (ddb_read(ctx, name, attrs, out, err) != 0)
-		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CreateTable on %s: table '%s' not found after "
-			"creation", ctx->name, name);
-		goto out;
-	}
+	ttl_desc = json_is_true(json_object_get(ttl, "enabled")) ?
+		   json_pack("{s:s,s:s}", "TimeToLiveStatus", "ENABLED", "AttributeName",
+			     pstr_or(json_object_get(ttl, "attribute_name"), "")) :
+		   json_pack("{s:s}", "TimeToLiveStatus", "DISABLED");
+	*out = table_attrs(table, ttl_desc, json_object_get(in, "Tags"), attrs);
 	rc = 0;
 out:
-	if (rc != 0 && created && !*out) {
+	if (rc != 0 && created) {
 		const char *arn = pstr(json_object_get(res, "TableDescription"), "TableArn");
 
-		*out = json_pack("{s:s,s:s}", "id", name, "name", name);
+		pcreated_partial(out, name, "name");
 		if (arn)
 			json_object_set_new(*out, "arn", json_string(arn));
 	}
+	json_decref(table);
+	json_decref(ttl_desc);
 	json_decref(tags);
 	json_decref(in);
 	json_decref(res);
@@ -592,7 +599,7 @@ static int update_table(const struct provider_ctx *ctx, json_t *in, struct cairn
 {
 	if (pcall_void(ctx, "dynamodb", "UpdateTable", in, err) != 0)
 		return -1;
-	return wait_active(ctx, pstr(in, "TableName"), err);
+	return wait_active(ctx, pstr(in, "TableName"), NULL, err);
 }
 
 /* Billing mode and table capacity. Switching to PROVISIONED needs the
@@ -606,8 +613,8 @@ static int update_billing(const struct provider_ctx *ctx, const char *id, json_t
 
 	if (provisioned(want)) {
 		json_object_set_new(in, "ProvisionedThroughput", json_pack("{s:I,s:I}",
-			"ReadCapacityUnits", num(json_object_get(want, "read_capacity")),
-			"WriteCapacityUnits", num(json_object_get(want, "write_capacity"))));
+			"ReadCapacityUnits", json_int_or(json_object_get(want, "read_capacity"), 0),
+			"WriteCapacityUnits", json_int_or(json_object_get(want, "write_capacity"), 0)));
 		if (!provisioned(old)) {
 			json_t *updates = json_array(), *g;
 			size_t i;
@@ -794,61 +801,20 @@ static int ddb_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 static int ddb_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
 		      struct cairn_err *err)
 {
-	json_t *in = json_pack("{s:s}", "TableName", id);
-	long waited = 0;
-	int rc = -1;
-
 	/* ResourceInUseException: the table is still being created or updated. */
-	for (;;) {
-		if (pcall_void(ctx, "dynamodb", "DeleteTable", in, err) == 0)
-			break;
-		if (perr_is(err, "ResourceNotFoundException")) {
-			err_clear(err);
-			rc = 0;
-			goto out;
-		}
-		if (!perr_is(err, "ResourceInUseException") || waited >= DDB_WAIT_TIMEOUT_MS)
-			goto out;
-		if (pwait(ctx, DDB_POLL_MS) != 0)
-			goto out;
-		waited += DDB_POLL_MS;
-	}
-	for (;;) {
-		json_t *r = NULL;
+	static const char *const busy[] = {"ResourceInUseException", NULL};
+	static const char *const gone[] = {"ResourceNotFoundException", NULL};
+	json_t *in = json_pack("{s:s}", "TableName", id);
+	int rc = pdelete(ctx, "dynamodb", "DeleteTable", in, busy, gone, DDB_WAIT_TIMEOUT_MS, err);
 
-		/* describe() already reports DELETING as gone; ask directly. */
-		if (aws_call(ctx->aws, "dynamodb", "DescribeTable", in, &r, err) != 0) {
-			if (!perr_is(err, "ResourceNotFoundException")) {
-				err_prefix(err, "DescribeTable on %s", ctx->name);
-				goto out;
-			}
-			err_clear(err);
-			break;
-		}
-		json_decref(r);
-		if (waited >= DDB_WAIT_TIMEOUT_MS) {
-			err_set(err, CAIRN_EAWS, "DeleteTable on %s: table '%s' still exists after "
-				"%ld s", ctx->name, id, waited / 1000);
-			goto out;
-		}
-		if (pwait(ctx, DDB_POLL_MS) != 0) {
-			err_set(err, CAIRN_ECANCEL, "interrupted while waiting for table '%s' of "
-				"%s to go", id, ctx->name);
-			goto out;
-		}
-		waited += DDB_POLL_MS;
-	}
-	rc = 0;
-out:
+	/* describe() reports DELETING as gone; ask DescribeTable directly. */
+	if (rc == 0)
+		rc = pwait_gone(ctx, "waiting for the table to go", "dynamodb", "DescribeTable", in,
+				gone, DDB_WAIT_TIMEOUT_MS, err);
 	json_decref(in);
 	return rc;
 }
 
-static int ddb_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	return pimport_read(ctx, ddb_read, "DynamoDB table", id, out, err);
-}
 
 /* Table names are unique per region; adopt the table only if our tags are on it. */
 static int ddb_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -868,7 +834,7 @@ static int ddb_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 			goto out;
 		if (ptags_owned_by(tags, "Key", "Value", ctx)) {
 			/* It may still be CREATING when the crash came mid-wait. */
-			if (wait_active(ctx, name, err) != 0)
+			if (wait_active(ctx, name, NULL, err) != 0)
 				goto out;
 			json_decref(table);
 			json_decref(ttl);
@@ -893,6 +859,5 @@ const struct resource_ops aws_dynamodb_table_ops = {
 	.read_batch = ddb_read_batch,
 	.update = ddb_update,
 	.delete = ddb_delete,
-	.import = ddb_import,
 	.find = ddb_find,
 };

@@ -45,6 +45,14 @@ json_t *ec2_item_tags(json_t *item)
 	return ptags_from_list(json_object_get(item, "Tags"), "Key", "Value");
 }
 
+void ec2_set_created_tags(json_t *out, json_t *want)
+{
+	json_t *tags = json_object_get(want, "tags");
+
+	json_object_set_new(out, "tags", json_is_object(tags) ? json_deep_copy(tags) :
+			    json_object());
+}
+
 int ec2_update_tags(const struct provider_ctx *ctx, const char *id, json_t *old, json_t *want,
 		    struct cairn_err *err)
 {
@@ -63,7 +71,7 @@ int ec2_update_tags(const struct provider_ctx *ctx, const char *id, json_t *old,
 				json_object_set(set, k, v);
 	if (json_array_size(gone)) {
 		in = json_pack("{s:[s],s:O}", "Resources", id, "Tags", gone);
-		if (ec2_call(ctx, "DeleteTags", in, err) != 0)
+		if (pcall_void(ctx, "ec2", "DeleteTags", in, err) != 0)
 			goto out;
 		json_decref(in);
 		in = NULL;
@@ -71,7 +79,7 @@ int ec2_update_tags(const struct provider_ctx *ctx, const char *id, json_t *old,
 	if (json_object_size(set)) {
 		in = json_pack("{s:[s],s:o}", "Resources", id, "Tags",
 			       ptags_to_list(set, "Key", "Value"));
-		if (ec2_call(ctx, "CreateTags", in, err) != 0)
+		if (pcall_void(ctx, "ec2", "CreateTags", in, err) != 0)
 			goto out;
 	}
 	rc = 0;
@@ -107,58 +115,11 @@ int ec2_is_notfound(const struct cairn_err *err)
 	return err->code == CAIRN_EAWS && n >= 8 && strcmp(err->remote.code + n - 8, "NotFound") == 0;
 }
 
-static int code_in(const struct cairn_err *err, const char *const *codes)
-{
-	for (; codes && *codes; codes++)
-		if (perr_is(err, *codes))
-			return 1;
-	return 0;
-}
-
-/* One step of a bounded back-off: waits, or fails when the budget is spent. */
-static int backoff(const struct provider_ctx *ctx, long *waited, long *delay, long timeout_ms,
-		   const char *what, struct cairn_err *err)
-{
-	if (*waited >= timeout_ms)
-		return -1;
-	if (pwait(ctx, *delay) != 0) {
-		err_set(err, CAIRN_ECANCEL, "%s on %s: interrupted", what, ctx->name);
-		return -1;
-	}
-	*waited += *delay;
-	*delay = *delay * 2 > EC2_POLL_MAX_MS ? EC2_POLL_MAX_MS : *delay * 2;
-	return 0;
-}
-
-int ec2_call_retry(const struct provider_ctx *ctx, const char *op, json_t *input, json_t **out,
-		   const char *const *codes, long timeout_ms, struct cairn_err *err)
-{
-	long waited = 0, delay = EC2_POLL_MS;
-	json_t *res = NULL;
-
-	if (out)
-		*out = NULL;
-	while (pcall(ctx, "ec2", op, input, &res, err) != 0)
-		if (!code_in(err, codes) || backoff(ctx, &waited, &delay, timeout_ms, op, err) != 0)
-			return -1;
-	if (out)
-		*out = res;
-	else
-		json_decref(res);
-	return 0;
-}
-
-int ec2_call(const struct provider_ctx *ctx, const char *op, json_t *input,
-	     struct cairn_err *err)
-{
-	return ec2_call_retry(ctx, op, input, NULL, NULL, 0, err);
-}
-
 int ec2_delete_call(const struct provider_ctx *ctx, const char *op, json_t *input,
 		    long timeout_ms, struct cairn_err *err)
 {
 	static const char *const codes[] = {"DependencyViolation", NULL};
-	int rc = ec2_call_retry(ctx, op, input, NULL, codes, timeout_ms, err);
+	int rc = pcall_retry(ctx, "ec2", op, input, NULL, codes, timeout_ms, err);
 
 	if (rc != 0 && ec2_is_notfound(err)) {
 		err_clear(err);
@@ -255,36 +216,36 @@ out:
 	return rc;
 }
 
+struct state_poll {
+	const char *op, *result_key, *filter, *id_key, *id, *state;
+};
+
+static int state_poll(const struct provider_ctx *ctx, void *arg, char *status, size_t status_len,
+		      struct cairn_err *err)
+{
+	struct state_poll *w = arg;
+	json_t *byid = NULL;
+	int done;
+
+	if (ec2_describe_ids(&ctx, 1, &w->id, w->op, w->result_key, w->filter, w->id_key, NULL,
+			     &byid, err) != 0)
+		return -1;
+	snprintf(status, status_len, "%s", ec2_str(json_object_get(byid, w->id), "State"));
+	done = strcmp(status, w->state) == 0;
+	json_decref(byid);
+	return done;
+}
+
 int ec2_wait_state(const struct provider_ctx *ctx, const char *op, const char *result_key,
 		   const char *filter, const char *id_key, const char *id, const char *state,
 		   long timeout_ms, struct cairn_err *err)
 {
-	long waited = 0, delay = EC2_POLL_MS;
-	json_t *byid = NULL;
-	int rc = -1;
+	struct state_poll w = {op, result_key, filter, id_key, id, state};
+	char what[128];
+	struct pwait_spec spec = {what, EC2_POLL_MS, EC2_POLL_MAX_MS, timeout_ms};
 
-	for (;;) {
-		const char *now;
-
-		if (ec2_describe_ids(&ctx, 1, &id, op, result_key, filter, id_key, NULL, &byid,
-				     err) != 0)
-			goto out;
-		now = ec2_str(json_object_get(byid, id), "State");
-		if (strcmp(now, state) == 0)
-			break;
-		json_decref(byid);
-		byid = NULL;
-		if (backoff(ctx, &waited, &delay, timeout_ms, op, err) != 0) {
-			if (err->code != CAIRN_ECANCEL)
-				err_set(err, CAIRN_EAWS, "%s on %s: %s did not become %s in %ld s",
-					op, ctx->name, id, state, timeout_ms / 1000);
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	json_decref(byid);
-	return rc;
+	snprintf(what, sizeof(what), "waiting for %s to become %s", id, state);
+	return pwait_until(ctx, &spec, state_poll, &w, err);
 }
 
 int ec2_read_one(ec2_batch_fn batch, const struct provider_ctx *ctx, const char *id,
@@ -293,39 +254,36 @@ int ec2_read_one(ec2_batch_fn batch, const struct provider_ctx *ctx, const char 
 	return batch(&ctx, 1, &id, &prior, out, err);
 }
 
-int ec2_import_one(ec2_batch_fn batch, const struct provider_ctx *ctx, const char *what,
-		   const char *id, json_t **out, struct cairn_err *err)
+struct shows_poll {
+	ec2_batch_fn batch;
+	const char *id;
+	json_t *want, **out;
+};
+
+static int shows_poll(const struct provider_ctx *ctx, void *arg, char *status, size_t status_len,
+		      struct cairn_err *err)
 {
-	if (ec2_read_one(batch, ctx, id, NULL, out, err) != 0)
+	struct shows_poll *w = arg;
+
+	if (ec2_read_one(w->batch, ctx, w->id, w->want, w->out, err) != 0)
 		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "cannot import %s: %s '%s' does not exist",
-			ctx->name, what, id);
-		return -1;
-	}
-	return 0;
+	snprintf(status, status_len, "not visible yet");
+	return *w->out != NULL;
 }
 
 int ec2_created(ec2_batch_fn batch, const struct provider_ctx *ctx, const char *id,
 		json_t *want, int ok, json_t **out, struct cairn_err *err)
 {
-	long waited = 0, delay = EC2_POLL_MS;
+	struct shows_poll w = {batch, id, want, out};
+	char what[128];
+	struct pwait_spec spec = {what, EC2_POLL_MS, EC2_POLL_MAX_MS, EC2_PROPAGATION_MS};
 
 	*out = NULL;
-	if (ok) {
-		/* A filter may not see what was just created for a moment. */
-		while (ec2_read_one(batch, ctx, id, want, out, err) == 0 && !*out)
-			if (backoff(ctx, &waited, &delay, EC2_PROPAGATION_MS, "read", err) != 0) {
-				if (err->code != CAIRN_ECANCEL)
-					err_set(err, CAIRN_EAWS, "read on %s: %s was created but "
-						"does not show", ctx->name, id);
-				break;
-			}
-		if (*out)
-			return 0;
-	}
-	*out = json_pack("{s:s}", "id", id);
-	return -1;
+	/* A filter may not see what was just created for a moment. */
+	snprintf(what, sizeof(what), "waiting for %s to show", id);
+	if (ok && pwait_until(ctx, &spec, shows_poll, &w, err) == 0)
+		return 0;
+	return pcreated_partial(out, id, NULL);
 }
 
 int ec2_bool(json_t *obj, const char *key, int dflt)
@@ -343,7 +301,7 @@ static int vpc_set_attr(const struct provider_ctx *ctx, const char *id, const ch
 			int value, struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:s,s:{s:b}}", "VpcId", id, attr, "Value", value);
-	int rc = ec2_call_retry(ctx, "ModifyVpcAttribute", in, NULL, vpc_gone_codes,
+	int rc = pcall_retry(ctx, "ec2", "ModifyVpcAttribute", in, NULL, vpc_gone_codes,
 				EC2_PROPAGATION_MS, err);
 
 	json_decref(in);
@@ -392,13 +350,60 @@ out:
 	return rc;
 }
 
+/* Attributes of a VPC as EC2 describes it (vpc, borrowed), with its DNS
+ * settings, main route table and default group: new object. */
+static json_t *vpc_attrs(const struct provider_ctx *ctx, json_t *vpc, int support, int hostnames,
+			 json_t *main_rtb, json_t *default_sg)
+{
+	const char *owner = ec2_str(vpc, "OwnerId"), *id = ec2_str(vpc, "VpcId");
+	json_t *a = json_object();
+
+	json_object_set_new(a, "id", json_string(id));
+	json_object_set_new(a, "cidr_block", json_string(ec2_str(vpc, "CidrBlock")));
+	json_object_set_new(a, "instance_tenancy", json_string(ec2_str(vpc, "InstanceTenancy")));
+	json_object_set_new(a, "enable_dns_support", json_boolean(support));
+	json_object_set_new(a, "enable_dns_hostnames", json_boolean(hostnames));
+	json_object_set_new(a, "tags", ec2_item_tags(vpc));
+	json_object_set_new(a, "arn", ec2_arn(ctx, owner, "vpc", id));
+	json_object_set_new(a, "owner_id", json_string(owner));
+	json_object_set_new(a, "main_route_table_id",
+			    json_string(ec2_str(main_rtb, "RouteTableId")));
+	json_object_set_new(a, "default_security_group_id",
+			    json_string(ec2_str(default_sg, "GroupId")));
+	return a;
+}
+
+/* The main route tables and default groups of VPCs ids[0, n): new objects
+ * VPC id -> item. */
+static int vpc_parts(const struct provider_ctx *const *ctxs, size_t n, const char *const *ids,
+		     json_t **mains, json_t **sgs, struct cairn_err *err)
+{
+	json_t *is_main = json_pack("[{s:s,s:[s]}]", "Name", "association.main", "Values", "true");
+	json_t *is_default = json_pack("[{s:s,s:[s]}]", "Name", "group-name", "Values", "default");
+	int rc = -1;
+
+	*sgs = NULL;
+	if (ec2_describe_ids(ctxs, n, ids, "DescribeRouteTables", "RouteTables", "vpc-id",
+			     "VpcId", is_main, mains, err) != 0)
+		goto out;
+	if (ec2_describe_ids(ctxs, n, ids, "DescribeSecurityGroups", "SecurityGroups", "vpc-id",
+			     "VpcId", is_default, sgs, err) != 0) {
+		json_decref(*mains);
+		*mains = NULL;
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(is_main);
+	json_decref(is_default);
+	return rc;
+}
+
 static int vpc_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 			  const char *const *ids, json_t *const *priors, json_t **outs,
 			  struct cairn_err *err)
 {
 	json_t *vpcs = NULL, *mains = NULL, *sgs = NULL;
-	json_t *is_main = json_pack("[{s:s,s:[s]}]", "Name", "association.main", "Values", "true");
-	json_t *is_default = json_pack("[{s:s,s:[s]}]", "Name", "group-name", "Values", "default");
 	size_t i;
 	int rc = -1;
 
@@ -406,14 +411,10 @@ static int vpc_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 		outs[i] = NULL;
 	if (ec2_describe_ids(ctxs, n, ids, "DescribeVpcs", "Vpcs", "vpc-id", "VpcId", NULL,
 			     &vpcs, err) != 0 ||
-	    ec2_describe_ids(ctxs, n, ids, "DescribeRouteTables", "RouteTables", "vpc-id",
-			     "VpcId", is_main, &mains, err) != 0 ||
-	    ec2_describe_ids(ctxs, n, ids, "DescribeSecurityGroups", "SecurityGroups", "vpc-id",
-			     "VpcId", is_default, &sgs, err) != 0)
+	    vpc_parts(ctxs, n, ids, &mains, &sgs, err) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
-		json_t *vpc = json_object_get(vpcs, ids[i]), *a;
-		const char *owner = ec2_str(vpc, "OwnerId");
+		json_t *vpc = json_object_get(vpcs, ids[i]);
 		int support = 1, hostnames = 0, gone = 0;
 
 		if (!vpc || strcmp(ec2_str(vpc, "State"), "deleted") == 0)
@@ -425,22 +426,8 @@ static int vpc_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 			goto out;
 		if (gone)
 			continue;
-		a = json_object();
-		json_object_set_new(a, "id", json_string(ids[i]));
-		json_object_set_new(a, "cidr_block", json_string(ec2_str(vpc, "CidrBlock")));
-		json_object_set_new(a, "instance_tenancy",
-				    json_string(ec2_str(vpc, "InstanceTenancy")));
-		json_object_set_new(a, "enable_dns_support", json_boolean(support));
-		json_object_set_new(a, "enable_dns_hostnames", json_boolean(hostnames));
-		json_object_set_new(a, "tags", ec2_item_tags(vpc));
-		json_object_set_new(a, "arn", ec2_arn(ctxs[i], owner, "vpc", ids[i]));
-		json_object_set_new(a, "owner_id", json_string(owner));
-		json_object_set_new(a, "main_route_table_id",
-				    json_string(ec2_str(json_object_get(mains, ids[i]),
-							"RouteTableId")));
-		json_object_set_new(a, "default_security_group_id",
-				    json_string(ec2_str(json_object_get(sgs, ids[i]), "GroupId")));
-		outs[i] = a;
+		outs[i] = vpc_attrs(ctxs[i], vpc, support, hostnames, json_object_get(mains, ids[i]),
+				    json_object_get(sgs, ids[i]));
 	}
 	rc = 0;
 out:
@@ -449,8 +436,6 @@ out:
 	json_decref(vpcs);
 	json_decref(mains);
 	json_decref(sgs);
-	json_decref(is_main);
-	json_decref(is_default);
 	return rc;
 }
 
@@ -463,8 +448,8 @@ static int vpc_read(const struct provider_ctx *ctx, const char *id, json_t *prio
 static int vpc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		      struct cairn_err *err)
 {
-	json_t *in, *res = NULL;
-	char *id = NULL;
+	json_t *in, *res = NULL, *vpc, *mains = NULL, *sgs = NULL;
+	const char *id;
 	int ok = 0, rc;
 
 	*out = NULL;
@@ -477,13 +462,31 @@ static int vpc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	json_decref(in);
 	if (rc != 0)
 		return -1;
-	id = xstrdup(ec2_str(json_object_get(res, "Vpc"), "VpcId"));
+	/* The answer describes the VPC; the DNS settings are what was just
+	 * set; only the main route table and default group are read. */
+	vpc = json_object_get(res, "Vpc");
+	id = ec2_str(vpc, "VpcId");
+	ok = (strcmp(ec2_str(vpc, "State"), "available") == 0 ||
+	      ec2_wait_state(ctx, "DescribeVpcs", "Vpcs", "vpc-id", "VpcId", id, "available",
+			     VPC_TIMEOUT_MS, err) == 0) &&
+	     vpc_set_dns(ctx, id, NULL, attrs, err) == 0 &&
+	     vpc_parts(&ctx, 1, &id, &mains, &sgs, err) == 0;
+	if (ok && json_object_get(mains, id) && json_object_get(sgs, id)) {
+		*out = vpc_attrs(ctx, vpc, ec2_bool(attrs, "enable_dns_support", 1),
+				 ec2_bool(attrs, "enable_dns_hostnames", 0),
+				 json_object_get(mains, id), json_object_get(sgs, id));
+		ec2_set_created_tags(*out, attrs);
+		rc = 0;
+	} else {
+		/* Not all visible yet: read back until it is. */
+		char *vid = xstrdup(id);
+
+		rc = ec2_created(vpc_read_batch, ctx, vid, attrs, ok, out, err);
+		free(vid);
+	}
+	json_decref(mains);
+	json_decref(sgs);
 	json_decref(res);
-	ok = ec2_wait_state(ctx, "DescribeVpcs", "Vpcs", "vpc-id", "VpcId", id, "available",
-			    VPC_TIMEOUT_MS, err) == 0 &&
-	     vpc_set_dns(ctx, id, NULL, attrs, err) == 0;
-	rc = ec2_created(vpc_read_batch, ctx, id, attrs, ok, out, err);
-	free(id);
 	return rc;
 }
 
@@ -494,7 +497,7 @@ static int vpc_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	if (pchanged(changed, "instance_tenancy")) {
 		json_t *in = json_pack("{s:s,s:s}", "VpcId", id, "InstanceTenancy",
 				       ec2_str(want, "instance_tenancy"));
-		int rc = ec2_call(ctx, "ModifyVpcTenancy", in, err);
+		int rc = pcall_void(ctx, "ec2", "ModifyVpcTenancy", in, err);
 
 		json_decref(in);
 		if (rc != 0)
@@ -522,11 +525,6 @@ static int vpc_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 			       VPC_TIMEOUT_MS, err);
 }
 
-static int vpc_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	return ec2_import_one(vpc_read_batch, ctx, "VPC", id, out, err);
-}
 
 static int vpc_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		    struct cairn_err *err)
@@ -549,11 +547,29 @@ const struct resource_ops aws_vpc_ops = {
 	.read_batch = vpc_read_batch,
 	.update = vpc_update,
 	.delete = vpc_delete,
-	.import = vpc_import,
 	.find = vpc_find,
 };
 
 /* ---- aws_subnet ---- */
+
+/* Attributes of a subnet as EC2 describes it (s, borrowed): new object. */
+static json_t *subnet_attrs(const struct provider_ctx *ctx, json_t *s)
+{
+	const char *owner = ec2_str(s, "OwnerId"), *id = ec2_str(s, "SubnetId");
+	json_t *a = json_object();
+
+	json_object_set_new(a, "id", json_string(id));
+	json_object_set_new(a, "vpc_id", json_string(ec2_str(s, "VpcId")));
+	json_object_set_new(a, "cidr_block", json_string(ec2_str(s, "CidrBlock")));
+	json_object_set_new(a, "availability_zone", json_string(ec2_str(s, "AvailabilityZone")));
+	json_object_set_new(a, "map_public_ip_on_launch",
+			    json_boolean(json_is_true(json_object_get(s, "MapPublicIpOnLaunch"))));
+	json_object_set_new(a, "tags", ec2_item_tags(s));
+	json_object_set_new(a, "arn", *ec2_str(s, "SubnetArn") ?
+			    json_string(ec2_str(s, "SubnetArn")) : ec2_arn(ctx, owner, "subnet", id));
+	json_object_set_new(a, "owner_id", json_string(owner));
+	return a;
+}
 
 static int subnet_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 			     const char *const *ids, json_t *const *priors, json_t **outs,
@@ -567,28 +583,9 @@ static int subnet_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 	if (ec2_describe_ids(ctxs, n, ids, "DescribeSubnets", "Subnets", "subnet-id",
 			     "SubnetId", NULL, &subnets, err) != 0)
 		return -1;
-	for (i = 0; i < n; i++) {
-		json_t *s = json_object_get(subnets, ids[i]), *a;
-		const char *owner = ec2_str(s, "OwnerId");
-
-		if (!s)
-			continue;
-		a = json_object();
-		json_object_set_new(a, "id", json_string(ids[i]));
-		json_object_set_new(a, "vpc_id", json_string(ec2_str(s, "VpcId")));
-		json_object_set_new(a, "cidr_block", json_string(ec2_str(s, "CidrBlock")));
-		json_object_set_new(a, "availability_zone",
-				    json_string(ec2_str(s, "AvailabilityZone")));
-		json_object_set_new(a, "map_public_ip_on_launch",
-				    json_boolean(json_is_true(json_object_get(s,
-							      "MapPublicIpOnLaunch"))));
-		json_object_set_new(a, "tags", ec2_item_tags(s));
-		json_object_set_new(a, "arn", *ec2_str(s, "SubnetArn") ?
-				    json_string(ec2_str(s, "SubnetArn")) :
-				    ec2_arn(ctxs[i], owner, "subnet", ids[i]));
-		json_object_set_new(a, "owner_id", json_string(owner));
-		outs[i] = a;
-	}
+	for (i = 0; i < n; i++)
+		if (json_object_get(subnets, ids[i]))
+			outs[i] = subnet_attrs(ctxs[i], json_object_get(subnets, ids[i]));
 	json_decref(subnets);
 	return 0;
 }
@@ -605,7 +602,7 @@ static int subnet_set_public_ip(const struct provider_ctx *ctx, const char *id, 
 	static const char *const codes[] = {"InvalidSubnetID.NotFound", NULL};
 	json_t *in = json_pack("{s:s,s:{s:b}}", "SubnetId", id, "MapPublicIpOnLaunch",
 			       "Value", value);
-	int rc = ec2_call_retry(ctx, "ModifySubnetAttribute", in, NULL, codes,
+	int rc = pcall_retry(ctx, "ec2", "ModifySubnetAttribute", in, NULL, codes,
 				EC2_PROPAGATION_MS, err);
 
 	json_decref(in);
@@ -615,8 +612,8 @@ static int subnet_set_public_ip(const struct provider_ctx *ctx, const char *id, 
 static int subnet_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 			 struct cairn_err *err)
 {
-	json_t *in, *res = NULL;
-	char *id;
+	json_t *in, *res = NULL, *sub;
+	const char *id;
 	int ok, rc;
 
 	*out = NULL;
@@ -626,19 +623,29 @@ static int subnet_create(const struct provider_ctx *ctx, json_t *attrs, json_t *
 	if (*ec2_str(attrs, "availability_zone"))
 		json_object_set_new(in, "AvailabilityZone",
 				    json_string(ec2_str(attrs, "availability_zone")));
-	rc = ec2_call_retry(ctx, "CreateSubnet", in, &res, vpc_gone_codes, EC2_PROPAGATION_MS,
+	rc = pcall_retry(ctx, "ec2", "CreateSubnet", in, &res, vpc_gone_codes, EC2_PROPAGATION_MS,
 			    err);
 	json_decref(in);
 	if (rc != 0)
 		return -1;
-	id = xstrdup(ec2_str(json_object_get(res, "Subnet"), "SubnetId"));
-	json_decref(res);
-	ok = ec2_wait_state(ctx, "DescribeSubnets", "Subnets", "subnet-id", "SubnetId", id,
-			    "available", VPC_TIMEOUT_MS, err) == 0 &&
+	/* The answer describes the subnet in full: no read-back. */
+	sub = json_object_get(res, "Subnet");
+	id = ec2_str(sub, "SubnetId");
+	ok = (strcmp(ec2_str(sub, "State"), "available") == 0 ||
+	      ec2_wait_state(ctx, "DescribeSubnets", "Subnets", "subnet-id", "SubnetId", id,
+			     "available", VPC_TIMEOUT_MS, err) == 0) &&
 	     (!ec2_bool(attrs, "map_public_ip_on_launch", 0) ||
 	      subnet_set_public_ip(ctx, id, 1, err) == 0);
-	rc = ec2_created(subnet_read_batch, ctx, id, attrs, ok, out, err);
-	free(id);
+	if (ok) {
+		*out = subnet_attrs(ctx, sub);
+		json_object_set_new(*out, "map_public_ip_on_launch",
+				    json_boolean(ec2_bool(attrs, "map_public_ip_on_launch", 0)));
+		ec2_set_created_tags(*out, attrs);
+		rc = 0;
+	} else {
+		rc = pcreated_partial(out, id, NULL);
+	}
+	json_decref(res);
 	return rc;
 }
 
@@ -670,11 +677,6 @@ static int subnet_delete(const struct provider_ctx *ctx, const char *id, json_t 
 			       SUBNET_DELETE_TIMEOUT_MS, err);
 }
 
-static int subnet_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-			 struct cairn_err *err)
-{
-	return ec2_import_one(subnet_read_batch, ctx, "subnet", id, out, err);
-}
 
 static int subnet_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		       struct cairn_err *err)
@@ -697,7 +699,6 @@ const struct resource_ops aws_subnet_ops = {
 	.read_batch = subnet_read_batch,
 	.update = subnet_update,
 	.delete = subnet_delete,
-	.import = subnet_import,
 	.find = subnet_find,
 };
 
@@ -764,10 +765,29 @@ static int igw_attach(const struct provider_ctx *ctx, const char *id, const char
 	static const char *const codes[] = {"InvalidVpcID.NotFound",
 					    "InvalidInternetGatewayID.NotFound", NULL};
 	json_t *in = json_pack("{s:s,s:s}", "InternetGatewayId", id, "VpcId", vpc);
-	int rc = ec2_call_retry(ctx, "AttachInternetGateway", in, NULL, codes,
+	int rc = pcall_retry(ctx, "ec2", "AttachInternetGateway", in, NULL, codes,
 				EC2_PROPAGATION_MS, err);
 
 	json_decref(in);
+	/* An earlier attach whose answer was lost (or a killed run's) may have
+	 * done it: already attached to this VPC is success. */
+	if (rc != 0 && perr_is(err, "Resource.AlreadyAssociated")) {
+		struct cairn_err e2;
+		json_t *byid = NULL, *att;
+		size_t i;
+
+		err_clear(&e2);
+		if (ec2_describe_ids(&ctx, 1, &id, "DescribeInternetGateways", "InternetGateways",
+				     "internet-gateway-id", "InternetGatewayId", NULL, &byid,
+				     &e2) == 0)
+			json_array_foreach(json_object_get(json_object_get(byid, id), "Attachments"),
+					   i, att)
+				if (strcmp(ec2_str(att, "VpcId"), vpc) == 0) {
+					err_clear(err);
+					rc = 0;
+				}
+		json_decref(byid);
+	}
 	return rc;
 }
 
@@ -778,7 +798,7 @@ static int igw_detach(const struct provider_ctx *ctx, const char *id, const char
 {
 	static const char *const codes[] = {"DependencyViolation", NULL};
 	json_t *in = json_pack("{s:s,s:s}", "InternetGatewayId", id, "VpcId", vpc);
-	int rc = ec2_call_retry(ctx, "DetachInternetGateway", in, NULL, codes, IGW_TIMEOUT_MS,
+	int rc = pcall_retry(ctx, "ec2", "DetachInternetGateway", in, NULL, codes, IGW_TIMEOUT_MS,
 				err);
 
 	json_decref(in);
@@ -863,11 +883,6 @@ out:
 	return rc;
 }
 
-static int igw_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	return ec2_import_one(igw_read_batch, ctx, "internet gateway", id, out, err);
-}
 
 static int igw_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		    struct cairn_err *err)
@@ -891,6 +906,5 @@ const struct resource_ops aws_internet_gateway_ops = {
 	.read_batch = igw_read_batch,
 	.update = igw_update,
 	.delete = igw_delete,
-	.import = igw_import,
 	.find = igw_find,
 };

@@ -24,6 +24,10 @@ json_t *ec2_tag_specs(const struct provider_ctx *ctx, const char *rtype, json_t 
 /* The user's tags of an EC2 item ("Tags" list), ownership tags left out. */
 json_t *ec2_item_tags(json_t *item);
 
+/* Sets out's "tags" to the user tags of want: what a create call that
+ * tagged the resource set, whatever its answer shows. */
+void ec2_set_created_tags(json_t *out, json_t *want);
+
 /* Turns the user tags old into want on resource id (CreateTags / DeleteTags). */
 int ec2_update_tags(const struct provider_ctx *ctx, const char *id, json_t *old, json_t *want,
 		    struct cairn_err *err);
@@ -34,18 +38,6 @@ json_t *ec2_arn(const struct provider_ctx *ctx, const char *owner, const char *k
 
 /* True for the "...NotFound" codes EC2 answers for a resource that is gone. */
 int ec2_is_notfound(const struct cairn_err *err);
-
-/*
- * pcall retried while the error's code is one of codes (NULL-terminated;
- * perr_is matching), for up to timeout_ms of waiting in total. *out as
- * pcall's (out may be NULL: the output is dropped).
- */
-int ec2_call_retry(const struct provider_ctx *ctx, const char *op, json_t *input, json_t **out,
-		   const char *const *codes, long timeout_ms, struct cairn_err *err);
-
-/* pcall for an operation whose output is not needed. */
-int ec2_call(const struct provider_ctx *ctx, const char *op, json_t *input,
-	     struct cairn_err *err);
 
 /*
  * A delete call: retried while AWS answers DependencyViolation (dependents
@@ -88,10 +80,6 @@ typedef int (*ec2_batch_fn)(const struct provider_ctx *const *ctxs, size_t n,
 			    struct cairn_err *err);
 int ec2_read_one(ec2_batch_fn batch, const struct provider_ctx *ctx, const char *id,
 		 json_t *prior, json_t **out, struct cairn_err *err);
-/* Import through the read: not found is CAIRN_ENOTFOUND naming what. */
-int ec2_import_one(ec2_batch_fn batch, const struct provider_ctx *ctx, const char *what,
-		   const char *id, json_t **out, struct cairn_err *err);
-
 /*
  * Ends a create. ok: the resource and its follow-up calls are done; then
  * *out is the read of id (want as prior) and 0. Otherwise, or when the

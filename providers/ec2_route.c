@@ -254,7 +254,7 @@ static int routes_apply(const struct provider_ctx *ctx, const char *id, json_t *
 		if (json_object_get(wanted, k))
 			continue;
 		in = route_input(id, r, 0);
-		if (ec2_call(ctx, "DeleteRoute", in, err) != 0) {
+		if (pcall_void(ctx, "ec2", "DeleteRoute", in, err) != 0) {
 			if (!ec2_is_notfound(err))
 				goto out;
 			err_clear(err);
@@ -268,7 +268,7 @@ static int routes_apply(const struct provider_ctx *ctx, const char *id, json_t *
 		if (cur && same_target(cur, r))
 			continue;
 		in = route_input(id, r, 1);
-		if (ec2_call_retry(ctx, cur ? "ReplaceRoute" : "CreateRoute", in, NULL,
+		if (pcall_retry(ctx, "ec2", cur ? "ReplaceRoute" : "CreateRoute", in, NULL,
 				   route_propagation_codes, EC2_PROPAGATION_MS, err) != 0)
 			goto out;
 		json_decref(in);
@@ -296,7 +296,7 @@ static int rtb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 		return -1;
 	in = json_pack("{s:s,s:o}", "VpcId", ec2_str(attrs, "vpc_id"), "TagSpecifications",
 		       ec2_tag_specs(ctx, "route-table", json_object_get(attrs, "tags")));
-	rc = ec2_call_retry(ctx, "CreateRouteTable", in, &res, codes, EC2_PROPAGATION_MS, err);
+	rc = pcall_retry(ctx, "ec2", "CreateRouteTable", in, &res, codes, EC2_PROPAGATION_MS, err);
 	json_decref(in);
 	if (rc != 0)
 		return -1;
@@ -336,11 +336,6 @@ static int rtb_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 			       RT_DELETE_TIMEOUT_MS, err);
 }
 
-static int rtb_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	return ec2_import_one(rtb_read_batch, ctx, "route table", id, out, err);
-}
 
 static int rtb_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		    struct cairn_err *err)
@@ -364,7 +359,6 @@ const struct resource_ops aws_route_table_ops = {
 	.read_batch = rtb_read_batch,
 	.update = rtb_update,
 	.delete = rtb_delete,
-	.import = rtb_import,
 	.find = rtb_find,
 };
 
@@ -409,10 +403,27 @@ static int assoc_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 	return 0;
 }
 
+static int assoc_lookup(const struct provider_ctx *ctx, const char *subnet, const char *rtb,
+			char **id, struct cairn_err *err);
+
+/* With no prior (an import), id may also be "SUBNET_ID/ROUTE_TABLE_ID". */
 static int assoc_read(const struct provider_ctx *ctx, const char *id, json_t *prior,
 		      json_t **out, struct cairn_err *err)
 {
-	return ec2_read_one(assoc_read_batch, ctx, id, prior, out, err);
+	const char *slash = strchr(id, '/');
+	char *subnet, *assoc = NULL;
+	int rc;
+
+	*out = NULL;
+	if (prior || !slash)
+		return ec2_read_one(assoc_read_batch, ctx, id, prior, out, err);
+	subnet = xstrndup(id, (size_t)(slash - id));
+	rc = assoc_lookup(ctx, subnet, slash + 1, &assoc, err);
+	if (rc == 0 && assoc)
+		rc = ec2_read_one(assoc_read_batch, ctx, assoc, NULL, out, err);
+	free(subnet);
+	free(assoc);
+	return rc;
 }
 
 /* The id of the live association of subnet with table rtb, or NULL (owned). */
@@ -455,9 +466,24 @@ static int assoc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **
 	int rc;
 
 	*out = NULL;
-	rc = ec2_call_retry(ctx, "AssociateRouteTable", in, &res, codes, EC2_PROPAGATION_MS,
+	rc = pcall_retry(ctx, "ec2", "AssociateRouteTable", in, &res, codes, EC2_PROPAGATION_MS,
 			    err);
 	json_decref(in);
+	/* Already associated with this table (an earlier call whose answer
+	 * was lost): that association is the resource. */
+	if (rc != 0 && perr_is(err, "Resource.AlreadyAssociated")) {
+		struct cairn_err e2;
+
+		err_clear(&e2);
+		id = NULL;
+		if (assoc_lookup(ctx, ec2_str(attrs, "subnet_id"), ec2_str(attrs, "route_table_id"),
+				 &id, &e2) == 0 && id) {
+			err_clear(err);
+			rc = ec2_created(assoc_read_batch, ctx, id, attrs, 1, out, err);
+			free(id);
+			return rc;
+		}
+	}
 	if (rc != 0)
 		return -1;
 	id = xstrdup(ec2_str(res, "AssociationId"));
@@ -505,31 +531,6 @@ static int assoc_delete(const struct provider_ctx *ctx, const char *id, json_t *
 }
 
 /* Import id: SUBNET_ID/ROUTE_TABLE_ID as Terraform takes it, or the association id. */
-static int assoc_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-			struct cairn_err *err)
-{
-	const char *slash = strchr(id, '/');
-	char *subnet, *assoc = NULL;
-	int rc;
-
-	*out = NULL;
-	if (!slash)
-		return ec2_import_one(assoc_read_batch, ctx, "route table association", id, out,
-				      err);
-	subnet = xstrndup(id, (size_t)(slash - id));
-	rc = assoc_lookup(ctx, subnet, slash + 1, &assoc, err);
-	if (rc == 0 && !assoc) {
-		err_set(err, CAIRN_ENOTFOUND, "cannot import %s: subnet %s is not associated "
-			"with route table %s", ctx->name, subnet, slash + 1);
-		rc = -1;
-	}
-	if (rc == 0)
-		rc = ec2_import_one(assoc_read_batch, ctx, "route table association", assoc, out,
-				    err);
-	free(subnet);
-	free(assoc);
-	return rc;
-}
 
 /* Associations carry no tags: the subnet and table pair is what identifies one. */
 static int assoc_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -554,6 +555,5 @@ const struct resource_ops aws_route_table_association_ops = {
 	.read_batch = assoc_read_batch,
 	.update = assoc_update,
 	.delete = assoc_delete,
-	.import = assoc_import,
 	.find = assoc_find,
 };

@@ -378,6 +378,24 @@ static int sg_describe(const struct provider_ctx *ctx, const char *id, json_t **
 }
 
 /* Calls op for the atoms (each one IpPermission), if any. */
+/* One rule of perms_call; an AWS error done counts as success. */
+static int perms_call_one(const struct provider_ctx *ctx, const char *op, const char *id,
+			  const char *self_id, struct sg_atom *atom, int with_desc,
+			  const char *done, struct cairn_err *err)
+{
+	static const char *const codes[] = {"InvalidGroup.NotFound", NULL};
+	json_t *in = json_pack("{s:s,s:[o]}", "GroupId", id, "IpPermissions",
+			       atom_perm(atom, self_id, with_desc));
+	int rc = pcall_retry(ctx, "ec2", op, in, NULL, codes, EC2_PROPAGATION_MS, err);
+
+	json_decref(in);
+	if (rc != 0 && perr_is(err, done)) {
+		err_clear(err);
+		rc = 0;
+	}
+	return rc;
+}
+
 static int perms_call(const struct provider_ctx *ctx, const char *op, const char *id,
 		      const char *self_id, struct sg_atom **atoms, size_t n, int with_desc,
 		      struct cairn_err *err)
@@ -393,8 +411,24 @@ static int perms_call(const struct provider_ctx *ctx, const char *op, const char
 	for (i = 0; i < n; i++)
 		json_array_append_new(perms, atom_perm(atoms[i], self_id, with_desc));
 	in = json_pack("{s:s,s:o}", "GroupId", id, "IpPermissions", perms);
-	rc = ec2_call_retry(ctx, op, in, NULL, codes, EC2_PROPAGATION_MS, err);
+	rc = pcall_retry(ctx, "ec2", op, in, NULL, codes, EC2_PROPAGATION_MS, err);
 	json_decref(in);
+	/* Authorizing what is already there (an earlier call whose answer was
+	 * lost) fails the whole call: one rule at a time then, each already
+	 * there counting as done. Revoking what is gone is done as well. */
+	if (rc != 0 && (perr_is(err, "InvalidPermission.Duplicate") ||
+			perr_is(err, "InvalidPermission.NotFound"))) {
+		const char *done = perr_is(err, "InvalidPermission.Duplicate") ?
+				   "InvalidPermission.Duplicate" : "InvalidPermission.NotFound";
+
+		err_clear(err);
+		if (n == 1)
+			return 0;
+		for (i = 0; i < n; i++)
+			if (perms_call_one(ctx, op, id, self_id, atoms[i], with_desc, done, err) != 0)
+				return -1;
+		rc = 0;
+	}
 	return rc;
 }
 
@@ -538,6 +572,21 @@ static int rules_check(const struct provider_ctx *ctx, json_t *want, struct cair
 }
 
 /* Both directions of the group as AWS has it now into want's rules. */
+/* Turns the rules of group g (as described, borrowed) into want's. */
+static int sg_rules_from(const struct provider_ctx *ctx, const char *id, json_t *g, json_t *want,
+			 int ingress, int egress, struct cairn_err *err)
+{
+	if (ingress && rules_apply(ctx, id, ec2_str(g, "OwnerId"), "Ingress",
+				   json_object_get(g, "IpPermissions"),
+				   json_object_get(want, "ingress"), err) != 0)
+		return -1;
+	if (egress && rules_apply(ctx, id, ec2_str(g, "OwnerId"), "Egress",
+				  json_object_get(g, "IpPermissionsEgress"),
+				  json_object_get(want, "egress"), err) != 0)
+		return -1;
+	return 0;
+}
+
 static int sg_apply_rules(const struct provider_ctx *ctx, const char *id, json_t *want,
 			  int ingress, int egress, struct cairn_err *err)
 {
@@ -551,15 +600,7 @@ static int sg_apply_rules(const struct provider_ctx *ctx, const char *id, json_t
 			id);
 		goto out;
 	}
-	if (ingress && rules_apply(ctx, id, ec2_str(g, "OwnerId"), "Ingress",
-				   json_object_get(g, "IpPermissions"),
-				   json_object_get(want, "ingress"), err) != 0)
-		goto out;
-	if (egress && rules_apply(ctx, id, ec2_str(g, "OwnerId"), "Egress",
-				  json_object_get(g, "IpPermissionsEgress"),
-				  json_object_get(want, "egress"), err) != 0)
-		goto out;
-	rc = 0;
+	rc = sg_rules_from(ctx, id, g, want, ingress, egress, err);
 out:
 	json_decref(g);
 	return rc;
@@ -569,9 +610,8 @@ static int sg_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 		     struct cairn_err *err)
 {
 	static const char *const codes[] = {"InvalidVpcID.NotFound", NULL};
-	json_t *in, *res = NULL, *g = NULL;
+	json_t *in, *res = NULL, *fresh;
 	char *name, *id;
-	long waited = 0;
 	int ok, rc;
 
 	*out = NULL;
@@ -585,7 +625,7 @@ static int sg_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 		       ec2_tag_specs(ctx, "security-group", json_object_get(attrs, "tags")));
 	if (*ec2_str(attrs, "vpc_id"))
 		json_object_set_new(in, "VpcId", json_string(ec2_str(attrs, "vpc_id")));
-	rc = ec2_call_retry(ctx, "CreateSecurityGroup", in, &res, codes, EC2_PROPAGATION_MS,
+	rc = pcall_retry(ctx, "ec2", "CreateSecurityGroup", in, &res, codes, EC2_PROPAGATION_MS,
 			    err);
 	json_decref(in);
 	free(name);
@@ -593,18 +633,13 @@ static int sg_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 		return -1;
 	id = xstrdup(ec2_str(res, "GroupId"));
 	json_decref(res);
-	/* The default egress rule is only there to revoke once the group shows. */
-	while ((ok = sg_describe(ctx, id, &g, err) == 0) && !g && waited < EC2_PROPAGATION_MS) {
-		if (pwait(ctx, 1000) != 0) {
-			err_set(err, CAIRN_ECANCEL, "CreateSecurityGroup on %s: interrupted",
-				ctx->name);
-			ok = 0;
-			break;
-		}
-		waited += 1000;
-	}
-	json_decref(g);
-	ok = ok && sg_apply_rules(ctx, id, attrs, 1, 1, err) == 0;
+	/* A new group has no ingress and the one allow-all egress rule: no
+	 * need to describe it before changing its rules (the calls ride out
+	 * the moment it is not visible yet). */
+	fresh = json_pack("{s:[],s:[{s:s,s:[{s:s}]}]}", "IpPermissions", "IpPermissionsEgress",
+			  "IpProtocol", "-1", "IpRanges", "CidrIp", "0.0.0.0/0");
+	ok = sg_rules_from(ctx, id, fresh, attrs, 1, 1, err) == 0;
+	json_decref(fresh);
 	rc = ec2_created(sg_read_batch, ctx, id, attrs, ok, out, err);
 	free(id);
 	return rc;
@@ -643,11 +678,6 @@ static int sg_delete(const struct provider_ctx *ctx, const char *id, json_t *att
 			       SG_DELETE_TIMEOUT_MS, err);
 }
 
-static int sg_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		     struct cairn_err *err)
-{
-	return ec2_import_one(sg_read_batch, ctx, "security group", id, out, err);
-}
 
 static int sg_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		   struct cairn_err *err)
@@ -671,6 +701,5 @@ const struct resource_ops aws_security_group_ops = {
 	.read_batch = sg_read_batch,
 	.update = sg_update,
 	.delete = sg_delete,
-	.import = sg_import,
 	.find = sg_find,
 };

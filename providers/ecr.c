@@ -87,17 +87,15 @@ static int repo_lifecycle(const struct provider_ctx *ctx, const char *name, json
 		err_clear(err);
 	}
 	text = json_string_value(json_object_get(res, "lifecyclePolicyText"));
-	if (text) {
-		*policy = json_loads(text, JSON_DECODE_ANY, NULL);
-		if (!*policy)
-			*policy = json_string(text);
-	}
+	*policy = json_doc_parse(text);
 	rc = 0;
 out:
 	json_decref(in);
 	json_decref(res);
 	return rc;
 }
+
+static json_t *repo_attrs_of(json_t *repo, json_t *tags, json_t *policy, json_t *prior);
 
 /* Attribute object from a DescribeRepositories entry plus the per-repository
  * reads (tags, lifecycle policy). prior supplies force_delete. */
@@ -106,9 +104,7 @@ static int repo_attrs(const struct provider_ctx *ctx, json_t *repo, json_t *prio
 {
 	const char *name = json_string_value(json_object_get(repo, "repositoryName"));
 	const char *arn = json_string_value(json_object_get(repo, "repositoryArn"));
-	json_t *scan = json_object_get(repo, "imageScanningConfiguration");
-	json_t *force = json_object_get(prior, "force_delete");
-	json_t *tags = NULL, *policy = NULL, *o;
+	json_t *tags = NULL, *policy = NULL;
 
 	*out = NULL;
 	if (!name || !arn) {
@@ -121,7 +117,20 @@ static int repo_attrs(const struct provider_ctx *ctx, json_t *repo, json_t *prio
 		json_decref(tags);
 		return -1;
 	}
-	o = json_object();
+	*out = repo_attrs_of(repo, tags, policy, prior);
+	return 0;
+}
+
+/* Attribute object from a repository as AWS describes it, its user tags
+ * and lifecycle policy (both stolen; policy may be NULL). */
+static json_t *repo_attrs_of(json_t *repo, json_t *tags, json_t *policy, json_t *prior)
+{
+	const char *name = json_string_value(json_object_get(repo, "repositoryName"));
+	const char *arn = json_string_value(json_object_get(repo, "repositoryArn"));
+	json_t *scan = json_object_get(repo, "imageScanningConfiguration");
+	json_t *force = json_object_get(prior, "force_delete");
+	json_t *o = json_object();
+
 	json_object_set_new(o, "id", json_string(name));
 	json_object_set_new(o, "name", json_string(name));
 	json_object_set_new(o, "arn", json_string(arn));
@@ -137,8 +146,7 @@ static int repo_attrs(const struct provider_ctx *ctx, json_t *repo, json_t *prio
 	if (policy)
 		json_object_set_new(o, "lifecycle_policy", policy);
 	json_object_set_new(o, "tags", tags);
-	*out = o;
-	return 0;
+	return o;
 }
 
 static int ecr_read(const struct provider_ctx *ctx, const char *id, json_t *prior,
@@ -212,20 +220,11 @@ static int ecr_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 }
 
 /* The lifecycle policy as the text AWS takes (owned), or NULL for none. */
-static char *lifecycle_text(json_t *policy)
-{
-	if (json_is_string(policy))
-		return json_string_length(policy) ? xstrdup(json_string_value(policy)) : NULL;
-	if (json_is_object(policy) || json_is_array(policy))
-		return json_dumps(policy, JSON_COMPACT | JSON_SORT_KEYS);
-	return NULL;
-}
-
 /* Puts the lifecycle policy, or deletes it when policy is empty. */
 static int put_lifecycle(const struct provider_ctx *ctx, const char *name, json_t *policy,
 			 struct cairn_err *err)
 {
-	char *text = lifecycle_text(policy);
+	char *text = json_doc_text(policy);
 	json_t *in;
 	int rc;
 
@@ -257,7 +256,8 @@ static int ecr_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	json_t *scan = json_object_get(attrs, "image_scanning_configuration");
 	json_t *mut = json_object_get(attrs, "image_tag_mutability");
 	json_t *policy = json_object_get(attrs, "lifecycle_policy");
-	json_t *in, *res = NULL;
+	json_t *in, *res = NULL, *repo, *set_policy;
+	char *text;
 	int created = 0, rc = -1;
 
 	*out = NULL;
@@ -274,19 +274,24 @@ static int ecr_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	created = 1;
 	if (has_policy(policy) && put_lifecycle(ctx, name, policy, err) != 0)
 		goto out;
-	if (ecr_read(ctx, name, attrs, out, err) != 0)
-		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CreateRepository on %s: repository '%s' not "
-			"found after creation", ctx->name, name);
+	/* The answer describes the repository; tags and policy are what was
+	 * just set: nothing to read back. */
+	repo = json_object_get(res, "repository");
+	if (!pstr(repo, "repositoryName") || !pstr(repo, "repositoryArn")) {
+		err_set(err, CAIRN_EAWS, "CreateRepository on %s: no repository name or ARN in "
+			"the answer", ctx->name);
 		goto out;
 	}
+	text = has_policy(policy) ? json_doc_text(policy) : NULL;
+	set_policy = json_doc_parse(text);
+	free(text);
+	*out = repo_attrs_of(repo, ptags_strip_owner(tags), set_policy, attrs);
 	rc = 0;
 out:
-	if (rc != 0 && created && !*out) {
+	if (rc != 0 && created) {
 		json_t *arn = json_object_get(json_object_get(res, "repository"), "repositoryArn");
 
-		*out = json_pack("{s:s,s:s}", "id", name, "name", name);
+		pcreated_partial(out, name, "name");
 		if (json_is_string(arn))
 			json_object_set(*out, "arn", arn);
 	}
@@ -372,39 +377,34 @@ static int ecr_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 	return rc;
 }
 
-static int ecr_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	return pimport_read(ctx, ecr_read, "ECR repository", id, out, err);
-}
 
 /* The name is unique per registry; adopt the repository only if our tags are on it. */
-static int ecr_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
-		    struct cairn_err *err)
+/* The repository called name and its tags (see pnamed_fn). */
+static int ecr_named(const struct provider_ctx *ctx, const char *name, json_t *want,
+		     json_t **out, json_t **tags, struct cairn_err *err)
 {
-	const char *name = json_string_value(json_object_get(attrs, "name"));
-	json_t *repo = NULL, *tags = NULL, *raw = NULL;
+	json_t *repo = NULL, *user = NULL;
 	int rc = -1;
 
 	*out = NULL;
-	if (!name)
-		return 0;
 	if (describe_one(ctx, name, &repo, err) != 0)
 		goto out;
 	if (repo) {
-		if (repo_tags(ctx, json_string_value(json_object_get(repo, "repositoryArn")),
-			      &tags, &raw, err) != 0)
-			goto out;
-		if (ptags_owned_by(raw, "Key", "Value", ctx) &&
-		    repo_attrs(ctx, repo, attrs, out, err) != 0)
+		if (repo_tags(ctx, pstr(repo, "repositoryArn"), &user, tags, err) != 0 ||
+		    repo_attrs(ctx, repo, want, out, err) != 0)
 			goto out;
 	}
 	rc = 0;
 out:
 	json_decref(repo);
-	json_decref(tags);
-	json_decref(raw);
+	json_decref(user);
 	return rc;
+}
+
+static int ecr_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		    struct cairn_err *err)
+{
+	return pfind_by_name(ctx, attrs, "name", ecr_named, out, err);
 }
 
 const struct resource_ops aws_ecr_repository_ops = {
@@ -414,6 +414,5 @@ const struct resource_ops aws_ecr_repository_ops = {
 	.read_batch = ecr_read_batch,
 	.update = ecr_update,
 	.delete = ecr_delete,
-	.import = ecr_import,
 	.find = ecr_find,
 };

@@ -143,44 +143,40 @@ static int ecs_read_batch(const struct provider_ctx *const *ctxs, size_t n,
 	return 0;
 }
 
+struct active_poll {
+	const char *arn;
+	json_t *cluster;        /* the last description */
+};
+
+static int active_poll(const struct provider_ctx *ctx, void *arg, char *status, size_t status_len,
+		       struct cairn_err *err)
+{
+	struct active_poll *w = arg;
+
+	json_decref(w->cluster);
+	if (describe_one(ctx, w->arn, &w->cluster, err) != 0)
+		return -1;
+	if (!w->cluster) {
+		err_set(err, CAIRN_EAWS, "CreateCluster on %s: cluster '%s' vanished after creation",
+			ctx->name, w->arn);
+		return -1;
+	}
+	snprintf(status, status_len, "%s", pstr_or(json_object_get(w->cluster, "status"), "?"));
+	return strcmp(status, "PROVISIONING") != 0;
+}
+
 /* Waits while a new cluster is PROVISIONING (capacity providers being attached). */
 static int wait_active(const struct provider_ctx *ctx, const char *arn, json_t **out,
 		       struct cairn_err *err)
 {
-	long waited = 0;
-	json_t *c = NULL;
+	struct active_poll w = {arn, NULL};
+	struct pwait_spec spec = {"waiting for the cluster to leave PROVISIONING", ECS_POLL_MS, 0,
+				  ECS_CREATE_TIMEOUT_MS};
+	int rc = pwait_until(ctx, &spec, active_poll, &w, err);
 
-	*out = NULL;
-	for (;;) {
-		const char *status;
-
-		if (describe_one(ctx, arn, &c, err) != 0)
-			return -1;
-		if (!c) {
-			err_set(err, CAIRN_EAWS, "CreateCluster on %s: cluster '%s' vanished "
-				"after creation", ctx->name, arn);
-			return -1;
-		}
-		status = json_string_value(json_object_get(c, "status"));
-		if (!status || strcmp(status, "PROVISIONING") != 0)
-			break;
-		json_decref(c);
-		c = NULL;
-		if (waited >= ECS_CREATE_TIMEOUT_MS) {
-			err_set(err, CAIRN_EAWS, "CreateCluster on %s: cluster '%s' still "
-				"PROVISIONING after %ld s", ctx->name, arn, waited / 1000);
-			return -1;
-		}
-		if (pwait(ctx, ECS_POLL_MS) != 0) {
-			err_set(err, CAIRN_ECANCEL, "CreateCluster on %s: interrupted while "
-				"waiting for cluster '%s'", ctx->name, arn);
-			return -1;
-		}
-		waited += ECS_POLL_MS;
-	}
-	*out = cluster_attrs(c);
-	json_decref(c);
-	return 0;
+	*out = rc == 0 ? cluster_attrs(w.cluster) : NULL;
+	json_decref(w.cluster);
+	return rc;
 }
 
 static int ecs_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -188,7 +184,7 @@ static int ecs_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 {
 	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
 	json_t *settings = json_object_get(attrs, "setting");
-	json_t *in, *res = NULL;
+	json_t *in, *res = NULL, *c;
 	const char *arn;
 	int rc = -1;
 
@@ -206,8 +202,14 @@ static int ecs_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 			ctx->name);
 		goto out;
 	}
-	if (wait_active(ctx, arn, out, err) != 0) {
-		*out = json_pack("{s:s,s:s}", "id", arn, "arn", arn);
+	/* The answer describes the cluster (its tags are the ones just set);
+	 * read back only while it is PROVISIONING. */
+	c = json_object_get(res, "cluster");
+	if (strcmp(pstr_or(json_object_get(c, "status"), ""), "PROVISIONING") != 0) {
+		*out = cluster_attrs(c);
+		json_object_set_new(*out, "tags", ptags_strip_owner(tags));
+	} else if (wait_active(ctx, arn, out, err) != 0) {
+		pcreated_partial(out, arn, "arn");
 		goto out;
 	}
 	rc = 0;
@@ -256,47 +258,24 @@ out:
 }
 
 /* Errors DeleteCluster gives while services, tasks or instances drain. */
-static int delete_retryable(const struct cairn_err *err)
-{
-	return perr_is(err, "ClusterContainsServicesException") ||
-	       perr_is(err, "ClusterContainsTasksException") ||
-	       perr_is(err, "ClusterContainsContainerInstancesException") ||
-	       perr_is(err, "ClusterContainsCapacityProviderException") ||
-	       perr_is(err, "UpdateInProgressException") ||
-	       perr_is(err, "ResourceInUseException");
-}
+static const char *const DELETE_BUSY[] = {
+	"ClusterContainsServicesException", "ClusterContainsTasksException",
+	"ClusterContainsContainerInstancesException", "ClusterContainsCapacityProviderException",
+	"UpdateInProgressException", "ResourceInUseException", NULL,
+};
 
 static int ecs_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
 		      struct cairn_err *err)
 {
+	static const char *const gone[] = {"ClusterNotFoundException", NULL};
 	json_t *in = json_pack("{s:s}", "cluster", id);
-	long waited = 0;
-	int rc = -1;
+	int rc = pdelete(ctx, "ecs", "DeleteCluster", in, DELETE_BUSY, gone, ECS_DELETE_TIMEOUT_MS,
+			 err);
 
-	for (;;) {
-		if (pcall_void(ctx, "ecs", "DeleteCluster", in, err) == 0)
-			break;
-		if (perr_is(err, "ClusterNotFoundException")) {
-			err_clear(err);
-			break;
-		}
-		if (!delete_retryable(err) || waited >= ECS_DELETE_TIMEOUT_MS)
-			goto out;
-		if (pwait(ctx, ECS_POLL_MS) != 0)
-			goto out;
-		waited += ECS_POLL_MS;
-	}
-	rc = 0;
-out:
 	json_decref(in);
 	return rc;
 }
 
-static int ecs_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	return pimport_read(ctx, ecs_read, "ECS cluster", id, out, err);
-}
 
 /* The name is unique per region; adopt the cluster only if our tags are on it. */
 static int ecs_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -323,6 +302,5 @@ const struct resource_ops aws_ecs_cluster_ops = {
 	.read_batch = ecs_read_batch,
 	.update = ecs_update,
 	.delete = ecs_delete,
-	.import = ecs_import,
 	.find = ecs_find,
 };

@@ -51,7 +51,7 @@ static json_t *cd_strip(json_t *v)
 	} else {
 		return json_deep_copy(v);
 	}
-	if (json_is_array(out) ? json_array_size(out) == 0 : json_object_size(out) == 0) {
+	if (json_is_nothing(out)) {
 		json_decref(out);
 		return NULL;
 	}
@@ -277,14 +277,9 @@ static int td_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 		goto out;
 	}
 	/* The answer carries the registered revision; read it back for the tags. */
-	if (td_read(ctx, arn, attrs, out, err) != 0 || !*out) {
-		if (!*out && err->code == CAIRN_OK)
-			err_set(err, CAIRN_EAWS, "RegisterTaskDefinition on %s: revision '%s' "
-				"vanished after registration", ctx->name, arn);
-		json_decref(*out);
-		*out = json_pack("{s:s,s:s}", "id", arn, "arn", arn);
+	if (pread_created(ctx, td_read, "RegisterTaskDefinition", "revision", arn, attrs, "arn",
+			  out, err) != 0)
 		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);
@@ -338,18 +333,6 @@ static int td_delete(const struct provider_ctx *ctx, const char *id, json_t *att
 	return rc;
 }
 
-static int td_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		     struct cairn_err *err)
-{
-	if (td_read(ctx, id, NULL, out, err) != 0)
-		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "ECS task definition '%s' not found (or INACTIVE)",
-			id);
-		return -1;
-	}
-	return 0;
-}
 
 /* The newest ACTIVE revision of the family that carries our tags and the
  * desired container definitions (an older owned revision is the one a
@@ -403,7 +386,6 @@ const struct resource_ops aws_ecs_task_definition_ops = {
 	.read = td_read,
 	.update = td_update,
 	.delete = td_delete,
-	.import = td_import,
 	.find = td_find,
 };
 
@@ -594,19 +576,32 @@ static int svc_describe_one(const struct provider_ctx *ctx, const char *cluster,
 	return rc;
 }
 
+/* With no prior (an import), id may also be "CLUSTER/SERVICE" (Terraform's
+ * form) besides the service's long ARN. */
 static int svc_read(const struct provider_ctx *ctx, const char *id, json_t *prior,
 		    json_t **out, struct cairn_err *err)
 {
 	char *cluster = svc_cluster(id, prior);
+	const char *name = id, *slash = strchr(id, '/');
 	json_t *s = NULL;
 	int rc = -1;
 
 	*out = NULL;
+	if (!cluster && !prior && strncmp(id, "arn:", 4) != 0 && slash && slash != id &&
+	    slash[1] && !strchr(slash + 1, '/')) {
+		cluster = xstrndup(id, (size_t)(slash - id));
+		name = slash + 1;
+	}
+	if (!cluster && !prior) {
+		err_set(err, CAIRN_EINVAL, "import of an ECS service takes CLUSTER/SERVICE "
+			"(e.g. web/api) or the service's long ARN; got '%s'", id);
+		return -1;
+	}
 	if (!cluster) {
 		err_set(err, CAIRN_EINVAL, "%s: no cluster known for service '%s'", ctx->name, id);
 		return -1;
 	}
-	if (svc_describe_one(ctx, cluster, id, &s, err) != 0)
+	if (svc_describe_one(ctx, cluster, name, &s, err) != 0)
 		goto out;
 	if (s)
 		*out = svc_attrs(s, prior);
@@ -698,13 +693,11 @@ static json_t *registries_in(json_t *reg)
 
 /* CreateService errors that clear up by themselves: the target group's
  * listener or the service-linked role not visible to ECS yet. */
-static int create_retryable(const struct cairn_err *err)
-{
-	return perr_is(err, "InvalidParameterException") &&
-	       (strstr(err->msg, "does not have an associated load balancer") ||
-		strstr(err->msg, "verify that the ECS service role") ||
-		strstr(err->msg, "Unable to assume the service linked role"));
-}
+static const char *const CREATE_RETRY_CODES[] = {"InvalidParameterException", NULL};
+static const char *const CREATE_RETRY_MSGS[] = {
+	"does not have an associated load balancer", "verify that the ECS service role",
+	"Unable to assume the service linked role", NULL,
+};
 
 static int svc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		      struct cairn_err *err)
@@ -714,7 +707,6 @@ static int svc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	json_t *reg = json_object_get(attrs, "service_registries");
 	json_t *lbs = json_array(), *lb, *in, *res = NULL;
 	const char *arn, *launch = pstr_or(json_object_get(attrs, "launch_type"), "");
-	long waited = 0;
 	size_t i;
 	int rc = -1;
 
@@ -740,29 +732,18 @@ static int svc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 		json_object_set(in, "loadBalancers", lbs);
 	if (json_is_object(reg))
 		json_object_set_new(in, "serviceRegistries", registries_in(reg));
-	while (pcall(ctx, "ecs", "CreateService", in, &res, err) != 0) {
-		if (!create_retryable(err) || waited >= SVC_CREATE_TIMEOUT_MS)
-			goto out;
-		err_clear(err);
-		if (pwait(ctx, ECS_POLL_MS) != 0) {
-			err_set(err, CAIRN_ECANCEL, "CreateService on %s: interrupted", ctx->name);
-			goto out;
-		}
-		waited += ECS_POLL_MS;
-	}
+	if (pcall_retry_if(ctx, "ecs", "CreateService", in, &res, CREATE_RETRY_CODES,
+			   CREATE_RETRY_MSGS, SVC_CREATE_TIMEOUT_MS, err) != 0)
+		goto out;
 	arn = json_string_value(json_object_get(json_object_get(res, "service"), "serviceArn"));
 	if (!arn) {
 		err_set(err, CAIRN_EAWS, "CreateService on %s: no service ARN in the answer",
 			ctx->name);
 		goto out;
 	}
-	if (svc_read(ctx, arn, attrs, out, err) != 0 || !*out) {
-		if (!*out && err->code == CAIRN_OK)
-			err_set(err, CAIRN_EAWS, "CreateService on %s: service '%s' vanished "
-				"after creation", ctx->name, arn);
-		json_decref(*out);
-		*out = json_pack("{s:s,s:s,s:O}", "id", arn, "arn", arn, "cluster",
-				 json_object_get(attrs, "cluster"));
+	if (pread_created(ctx, svc_read, "CreateService", "service", arn, attrs, "arn", out,
+			  err) != 0) {
+		json_object_set(*out, "cluster", json_object_get(attrs, "cluster"));
 		goto out;
 	}
 	rc = 0;
@@ -820,12 +801,34 @@ static int gone_err(const struct cairn_err *err)
 	       perr_is(err, "ServiceNotActiveException");
 }
 
+struct svc_gone {
+	const char *cluster, *id;
+};
+
+/* 1 once the service is gone or INACTIVE. */
+static int svc_gone_poll(const struct provider_ctx *ctx, void *arg, char *status,
+			 size_t status_len, struct cairn_err *err)
+{
+	struct svc_gone *g = arg;
+	json_t *s = NULL;
+	int rc;
+
+	if (svc_describe_one(ctx, g->cluster, g->id, &s, err) != 0)
+		return -1;
+	snprintf(status, status_len, "%s", pstr_or(json_object_get(s, "status"), "gone"));
+	rc = !s || strcmp(status, "INACTIVE") == 0;
+	json_decref(s);
+	return rc;
+}
+
 static int svc_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
 		      struct cairn_err *err)
 {
 	char *cluster = svc_cluster(id, attrs);
-	json_t *in = NULL, *s = NULL;
-	long waited = 0;
+	struct svc_gone g = {cluster, id};
+	struct pwait_spec spec = {"waiting for the service to drain", ECS_POLL_MS, 0,
+				  SVC_DELETE_TIMEOUT_MS};
+	json_t *in = NULL;
 	int rc = -1;
 
 	if (!cluster) {
@@ -847,69 +850,14 @@ static int svc_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 		err_clear(err);
 	}
 	/* DRAINING until the tasks are stopped, then INACTIVE. */
-	for (;;) {
-		if (svc_describe_one(ctx, cluster, id, &s, err) != 0)
-			goto out;
-		if (!s || strcmp(pstr_or(json_object_get(s, "status"), ""), "INACTIVE") == 0)
-			break;
-		json_decref(s);
-		s = NULL;
-		if (waited >= SVC_DELETE_TIMEOUT_MS) {
-			err_set(err, CAIRN_EAWS, "DeleteService on %s: service '%s' still draining "
-				"after %ld s", ctx->name, id, waited / 1000);
-			goto out;
-		}
-		if (pwait(ctx, ECS_POLL_MS) != 0) {
-			err_set(err, CAIRN_ECANCEL, "DeleteService on %s: interrupted while "
-				"waiting for service '%s'", ctx->name, id);
-			goto out;
-		}
-		waited += ECS_POLL_MS;
-	}
-	rc = 0;
+	rc = pwait_until(ctx, &spec, svc_gone_poll, &g, err);
 out:
 	free(cluster);
 	json_decref(in);
-	json_decref(s);
 	return rc;
 }
 
 /* By "CLUSTER/SERVICE" (Terraform's form) or by a long-format ARN. */
-static int svc_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	const char *slash = strchr(id, '/');
-	char *cluster = NULL;
-	const char *name = id;
-	json_t *s = NULL;
-	int rc = -1;
-
-	*out = NULL;
-	if (strncmp(id, "arn:", 4) == 0) {
-		cluster = svc_cluster(id, NULL);
-		name = id;
-	} else if (slash && slash != id && slash[1] && !strchr(slash + 1, '/')) {
-		cluster = xstrndup(id, (size_t)(slash - id));
-		name = slash + 1;
-	}
-	if (!cluster) {
-		err_set(err, CAIRN_EINVAL, "import of an ECS service takes CLUSTER/SERVICE "
-			"(e.g. web/api) or the service's long ARN; got '%s'", id);
-		return -1;
-	}
-	if (svc_describe_one(ctx, cluster, name, &s, err) != 0)
-		goto out;
-	if (!s) {
-		err_set(err, CAIRN_ENOTFOUND, "ECS service '%s' not found", id);
-		goto out;
-	}
-	*out = svc_attrs(s, NULL);
-	rc = 0;
-out:
-	free(cluster);
-	json_decref(s);
-	return rc;
-}
 
 /* The name is unique per cluster; adopt the service only if our tags are on it. */
 static int svc_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -937,6 +885,5 @@ const struct resource_ops aws_ecs_service_ops = {
 	.read_batch = svc_read_batch,
 	.update = svc_update,
 	.delete = svc_delete,
-	.import = svc_import,
 	.find = svc_find,
 };

@@ -15,9 +15,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "../engine/eval.h"
-#include "../engine/schema.h"
 #include "common.h"
 #include "tagdiff.h"
 
@@ -31,37 +30,12 @@
 
 /* ---- small JSON helpers ---- */
 
-static json_t *str_or_empty(const char *s)
-{
-	return json_string(s ? s : "");
-}
-
-/* A number AWS or the schema gave as integer, real or numeric string. */
-static int jnum(json_t *v, json_int_t *n)
-{
-	char *end;
-
-	if (json_is_integer(v)) {
-		*n = json_integer_value(v);
-		return 0;
-	}
-	if (json_is_real(v)) {
-		*n = (json_int_t)json_real_value(v);
-		return 0;
-	}
-	if (json_is_string(v) && *json_string_value(v)) {
-		*n = strtoll(json_string_value(v), &end, 10);
-		return *end ? -1 : 0;
-	}
-	return -1;
-}
-
 /* Sets key to the integer form of v if it is a number (leaves it out otherwise). */
 static void set_num(json_t *o, const char *key, json_t *v)
 {
 	json_int_t n;
 
-	if (jnum(v, &n) == 0)
+	if (json_int_of(v, &n) == 0)
 		json_object_set_new(o, key, json_integer(n));
 }
 
@@ -73,7 +47,7 @@ static json_t *kv_object(json_t *list)
 
 	json_array_foreach(list, i, e)
 		if (pstr(e, "Key"))
-			json_object_set_new(o, pstr(e, "Key"), str_or_empty(pstr(e, "Value")));
+			json_object_set_new(o, pstr(e, "Key"), json_string_or_empty(pstr(e, "Value")));
 	return o;
 }
 
@@ -88,7 +62,7 @@ static json_int_t attr_int(json_t *kv, const char *key, json_int_t dflt)
 {
 	json_int_t n;
 
-	return jnum(json_object_get(kv, key), &n) == 0 ? n : dflt;
+	return json_int_of(json_object_get(kv, key), &n) == 0 ? n : dflt;
 }
 
 static json_t *kv_entry(const char *key, const char *value)
@@ -101,30 +75,12 @@ static json_t *kv_int_entry(const char *key, json_t *v)
 	json_int_t n = 0;
 	char buf[32];
 
-	jnum(v, &n);
+	json_int_of(v, &n);
 	snprintf(buf, sizeof(buf), "%lld", (long long)n);
 	return kv_entry(key, buf);
 }
 
 /* ---- waiting ---- */
-
-/* One step of a polling loop: sleeps, grows the step, fails on timeout or cancel. */
-static int poll_step(const struct provider_ctx *ctx, long *waited, long *step, long timeout,
-		     const char *what, struct cairn_err *err)
-{
-	if (*waited >= timeout) {
-		err_set(err, CAIRN_EAWS, "%s on %s: gave up after %ld seconds", what, ctx->name,
-			timeout / 1000);
-		return -1;
-	}
-	if (pwait(ctx, *step) != 0) {
-		err_set(err, CAIRN_ECANCEL, "%s on %s: interrupted", what, ctx->name);
-		return -1;
-	}
-	*waited += *step;
-	*step = *step * 2 > ELB_POLL_MAX_MS ? ELB_POLL_MAX_MS : *step * 2;
-	return 0;
-}
 
 /*
  * Calls a Delete operation; already gone (notfound) is success and
@@ -134,31 +90,10 @@ static int poll_step(const struct provider_ctx *ctx, long *waited, long *step, l
 static int delete_call(const struct provider_ctx *ctx, const char *op, json_t *in,
 		       const char *notfound, struct cairn_err *err)
 {
-	long waited = 0, step = ELB_POLL_MS;
-	json_t *out = NULL;
+	static const char *const busy[] = {"ResourceInUse", NULL};
+	const char *gone[] = {notfound, NULL};
 
-	for (;;) {
-		if (pcall(ctx, SVC, op, in, &out, err) == 0) {
-			json_decref(out);
-			return 0;
-		}
-		if (perr_is(err, notfound)) {
-			err_clear(err);
-			return 0;
-		}
-		if (!perr_is(err, "ResourceInUse"))
-			return -1;
-		if (waited >= ELB_IN_USE_TIMEOUT_MS) {
-			err_prefix(err, "still in use after %ld seconds",
-				   ELB_IN_USE_TIMEOUT_MS / 1000);
-			return -1;
-		}
-		if (pwait(ctx, step) != 0) {
-			err_set(err, CAIRN_ECANCEL, "%s on %s: interrupted", op, ctx->name);
-			return -1;
-		}
-		waited += step;
-	}
+	return pdelete(ctx, SVC, op, in, busy, gone, ELB_IN_USE_TIMEOUT_MS, err);
 }
 
 /* ---- the shared reading path ---- */
@@ -171,6 +106,10 @@ struct kind {
 	const char *result_key;    /* LoadBalancers */
 	const char *arn_key;       /* LoadBalancerArn */
 	const char *notfound;      /* LoadBalancerNotFound */
+	/* The attributes that force replacement (the schema's force_new
+	 * ones), NULL-terminated: crash recovery tells what a create made
+	 * from an older object by them. */
+	const char *const *immutable;
 	/*
 	 * One described item plus its AWS tag list (both borrowed) -> the
 	 * attribute object (*out new ref; NULL when the resource turned out
@@ -339,7 +278,7 @@ static int read_group(const struct kind *k, const struct provider_ctx *const *ct
 	if (describe_arns(&bctx, k, arns, found, err) != 0)
 		goto out;
 	for (i = 0; i < n; i++)
-		if (json_object_get(found, ids[i]) && !parray_has_str(present, ids[i]))
+		if (json_object_get(found, ids[i]) && !json_array_has_str(present, ids[i]))
 			json_array_append_new(present, json_string(ids[i]));
 	if (describe_tags(&bctx, present, tags, err) != 0)
 		goto out;
@@ -416,18 +355,6 @@ static int read_one(const struct kind *k, const struct provider_ctx *ctx, const 
 	return read_kind(k, &ctx, 1, &id, &prior, out, err);
 }
 
-static int import_one(const struct kind *k, const struct provider_ctx *ctx, const char *id,
-		      json_t **out, struct cairn_err *err)
-{
-	if (read_one(k, ctx, id, NULL, out, err) != 0)
-		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "import %s: %s '%s' not found", ctx->name, k->what, id);
-		return -1;
-	}
-	return 0;
-}
-
 /*
  * After a create or update: reads the resource back with want as the
  * prior. If that fails, *out still holds the id so the engine records
@@ -443,8 +370,7 @@ static int read_back(const struct kind *k, const struct provider_ctx *ctx, const
 	if (rc == 0)
 		err_set(err, CAIRN_EAWS, "%s: %s '%s' vanished right after it was written",
 			ctx->name, k->what, arn);
-	*out = json_pack("{s:s,s:s}", "id", arn, "arn", arn);
-	return -1;
+	return pcreated_partial(out, arn, "arn");
 }
 
 /* The service's tagging calls for ptags_sync. */
@@ -476,17 +402,24 @@ static int finish_update(const struct kind *k, const struct provider_ctx *ctx, c
  * is the old object a create_before_destroy replacement stands in for,
  * which carries the same ownership tags and, for a named type, the name).
  */
-static int same_immutables(const char *type, json_t *want, json_t *found)
+static int same_immutables(const struct kind *k, json_t *want, json_t *found)
 {
-	const json_t *attrs = schema_attrs(schema_get(type));
-	const char *name;
-	json_t *spec;
+	const char *const *name;
 
-	json_object_foreach((json_t *)attrs, name, spec)
-		if (schema_forces_new(spec) && json_object_get(want, name) &&
-		    !eval_attr_equal(type, name, json_object_get(want, name),
-				     json_object_get(found, name)))
-			return 0;
+	for (name = k->immutable; *name; name++) {
+		json_t *a = json_object_get(want, *name), *b = json_object_get(found, *name);
+		json_int_t x, y;
+
+		if (!a || json_equal(a, b))
+			continue;
+		/* AWS reports names and protocols in its own case, numbers as it likes */
+		if (json_is_string(a) && json_is_string(b) &&
+		    strcasecmp(json_string_value(a), json_string_value(b)) == 0)
+			continue;
+		if (json_int_of(a, &x) == 0 && json_int_of(b, &y) == 0 && x == y)
+			continue;
+		return 0;
+	}
 	return 1;
 }
 
@@ -510,7 +443,7 @@ static int find_owned(const struct kind *k, const struct provider_ctx *ctx, json
 			continue;
 		if (read_one(k, ctx, arn, want, out, err) != 0)
 			goto out;
-		if (*out && same_immutables(k->type, want, *out))
+		if (*out && same_immutables(k, want, *out))
 			break;
 		json_decref(*out);
 		*out = NULL;
@@ -662,7 +595,7 @@ static json_int_t action_order(json_t *a)
 {
 	json_int_t n;
 
-	return jnum(json_object_get(a, "Order"), &n) == 0 ? n : 0;
+	return json_int_of(json_object_get(a, "Order"), &n) == 0 ? n : 0;
 }
 
 static int cmp_action(const void *x, const void *y)
@@ -697,29 +630,29 @@ static json_t *actions_from_api(json_t *actions)
 		json_t *a = sorted[i], *o = json_object(), *c;
 		const char *type = pstr(a, "Type");
 
-		json_object_set_new(o, "type", str_or_empty(type));
+		json_object_set_new(o, "type", json_string_or_empty(type));
 		if (type && strcmp(type, "forward") == 0 && forward_target(a))
 			json_object_set_new(o, "target_group_arn", json_string(forward_target(a)));
 		c = json_object_get(a, "FixedResponseConfig");
 		if (json_is_object(c)) {
 			json_t *fr = json_object();
 
-			json_object_set_new(fr, "content_type", str_or_empty(pstr(c, "ContentType")));
+			json_object_set_new(fr, "content_type", json_string_or_empty(pstr(c, "ContentType")));
 			if (pstr(c, "MessageBody"))
 				json_object_set_new(fr, "message_body",
 						    json_string(pstr(c, "MessageBody")));
-			json_object_set_new(fr, "status_code", str_or_empty(pstr(c, "StatusCode")));
+			json_object_set_new(fr, "status_code", json_string_or_empty(pstr(c, "StatusCode")));
 			json_object_set_new(o, "fixed_response", fr);
 		}
 		c = json_object_get(a, "RedirectConfig");
 		if (json_is_object(c))
 			json_object_set_new(o, "redirect", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}",
-				"protocol", str_or_empty(pstr(c, "Protocol")),
-				"port", str_or_empty(pstr(c, "Port")),
-				"host", str_or_empty(pstr(c, "Host")),
-				"path", str_or_empty(pstr(c, "Path")),
-				"query", str_or_empty(pstr(c, "Query")),
-				"status_code", str_or_empty(pstr(c, "StatusCode"))));
+				"protocol", json_string_or_empty(pstr(c, "Protocol")),
+				"port", json_string_or_empty(pstr(c, "Port")),
+				"host", json_string_or_empty(pstr(c, "Host")),
+				"path", json_string_or_empty(pstr(c, "Path")),
+				"query", json_string_or_empty(pstr(c, "Query")),
+				"status_code", json_string_or_empty(pstr(c, "StatusCode"))));
 		json_array_append_new(out, o);
 	}
 	free(sorted);
@@ -820,18 +753,18 @@ static int lb_attrs(const struct provider_ctx *ctx, json_t *lb, json_t *tags, js
 			json_array_append_new(subnets, json_string(pstr(az, "SubnetId")));
 	suffix = arn ? strstr(arn, ":loadbalancer/") : NULL;
 	o = json_object();
-	json_object_set_new(o, "id", str_or_empty(arn));
-	json_object_set_new(o, "arn", str_or_empty(arn));
-	json_object_set_new(o, "arn_suffix", str_or_empty(suffix ? suffix + 14 : NULL));
-	json_object_set_new(o, "name", str_or_empty(pstr(lb, "LoadBalancerName")));
+	json_object_set_new(o, "id", json_string_or_empty(arn));
+	json_object_set_new(o, "arn", json_string_or_empty(arn));
+	json_object_set_new(o, "arn_suffix", json_string_or_empty(suffix ? suffix + 14 : NULL));
+	json_object_set_new(o, "name", json_string_or_empty(pstr(lb, "LoadBalancerName")));
 	json_object_set_new(o, "internal", json_boolean(pstr(lb, "Scheme") &&
 						strcmp(pstr(lb, "Scheme"), "internal") == 0));
-	json_object_set_new(o, "load_balancer_type", str_or_empty(pstr(lb, "Type")));
-	json_object_set_new(o, "subnets", porder_like(subnets, json_object_get(prior, "subnets")));
+	json_object_set_new(o, "load_balancer_type", json_string_or_empty(pstr(lb, "Type")));
+	json_object_set_new(o, "subnets", porder_like(subnets, json_object_get(prior, "subnets"), 1));
 	json_object_set_new(o, "security_groups",
 			    porder_like(json_object_get(lb, "SecurityGroups"),
-				       json_object_get(prior, "security_groups")));
-	json_object_set_new(o, "ip_address_type", str_or_empty(pstr(lb, "IpAddressType")));
+				       json_object_get(prior, "security_groups"), 1));
+	json_object_set_new(o, "ip_address_type", json_string_or_empty(pstr(lb, "IpAddressType")));
 	/* An attribute AWS leaves out of the list has its documented default. */
 	json_object_set_new(o, "idle_timeout",
 			    json_integer(attr_int(kv, "idle_timeout.timeout_seconds", 60)));
@@ -839,9 +772,9 @@ static int lb_attrs(const struct provider_ctx *ctx, json_t *lb, json_t *tags, js
 			    json_boolean(attr_bool(kv, "deletion_protection.enabled", 0)));
 	json_object_set_new(o, "enable_http2",
 			    json_boolean(attr_bool(kv, "routing.http2.enabled", 1)));
-	json_object_set_new(o, "dns_name", str_or_empty(pstr(lb, "DNSName")));
-	json_object_set_new(o, "zone_id", str_or_empty(pstr(lb, "CanonicalHostedZoneId")));
-	json_object_set_new(o, "vpc_id", str_or_empty(pstr(lb, "VpcId")));
+	json_object_set_new(o, "dns_name", json_string_or_empty(pstr(lb, "DNSName")));
+	json_object_set_new(o, "zone_id", json_string_or_empty(pstr(lb, "CanonicalHostedZoneId")));
+	json_object_set_new(o, "vpc_id", json_string_or_empty(pstr(lb, "VpcId")));
 	json_object_set_new(o, "tags", user_tags(tags));
 	*out = o;
 	rc = 0;
@@ -853,46 +786,68 @@ out:
 	return rc;
 }
 
+static const char *const LB_IMMUTABLE[] = {"name", "internal", "load_balancer_type", NULL};
+
 static const struct kind LB = {
 	"aws_lb", "load balancer", "DescribeLoadBalancers", "LoadBalancerArns", "LoadBalancers",
-	"LoadBalancerArn", "LoadBalancerNotFound", lb_attrs,
+	"LoadBalancerArn", "LoadBalancerNotFound", LB_IMMUTABLE, lb_attrs,
 };
+
+/* The load balancer's state while it comes up: 1 once active. */
+static int lb_active_poll(const struct provider_ctx *ctx, void *arg, char *status,
+			  size_t status_len, struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:[s]}", "LoadBalancerArns", (const char *)arg), *out = NULL;
+	json_t *state;
+	const char *code;
+	int rc = -1;
+
+	if (pcall(ctx, SVC, "DescribeLoadBalancers", in, &out, err) != 0) {
+		/* Just created: AWS may not list it for a moment. */
+		if (!perr_is(err, "LoadBalancerNotFound"))
+			goto out;
+		err_clear(err);
+	}
+	state = json_object_get(json_array_get(json_object_get(out, "LoadBalancers"), 0), "State");
+	code = pstr(state, "Code");
+	snprintf(status, status_len, "%s", code ? code : "not listed yet");
+	if (code && strcmp(code, "failed") == 0) {
+		err_set(err, CAIRN_EAWS, "CreateLoadBalancer on %s: load balancer failed: %s",
+			ctx->name, pstr(state, "Reason") ? pstr(state, "Reason") : "no reason given");
+		goto out;
+	}
+	rc = code && strcmp(code, "active") == 0;
+out:
+	json_decref(in);
+	json_decref(out);
+	return rc;
+}
 
 /* Waits until the load balancer is active (it starts out provisioning). */
 static int lb_wait_active(const struct provider_ctx *ctx, const char *arn, struct cairn_err *err)
 {
-	long waited = 0, step = ELB_POLL_MS;
-	json_t *in = json_pack("{s:[s]}", "LoadBalancerArns", arn), *out = NULL;
+	struct pwait_spec spec = {"waiting for the load balancer to become active", ELB_POLL_MS,
+				  ELB_POLL_MAX_MS, ELB_LB_TIMEOUT_MS};
+
+	return pwait_until(ctx, &spec, lb_active_poll, (void *)arn, err);
+}
+
+/* 1 once DescribeLoadBalancers no longer lists the load balancer. */
+static int lb_gone_poll(const struct provider_ctx *ctx, void *arg, char *status,
+			size_t status_len, struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:[s]}", "LoadBalancerArns", (const char *)arg), *out = NULL;
 	int rc = -1;
 
-	for (;;) {
-		json_t *state;
-		const char *code;
-
-		if (pcall(ctx, SVC, "DescribeLoadBalancers", in, &out, err) != 0) {
-			/* Just created: AWS may not list it for a moment. */
-			if (!perr_is(err, "LoadBalancerNotFound"))
-				goto out;
+	if (pcall(ctx, SVC, "DescribeLoadBalancers", in, &out, err) != 0) {
+		if (perr_is(err, "LoadBalancerNotFound")) {
 			err_clear(err);
+			rc = 1;
 		}
-		state = json_object_get(json_array_get(json_object_get(out, "LoadBalancers"), 0),
-					"State");
-		code = pstr(state, "Code");
-		if (code && strcmp(code, "active") == 0)
-			break;
-		if (code && strcmp(code, "failed") == 0) {
-			err_set(err, CAIRN_EAWS, "CreateLoadBalancer on %s: load balancer failed: %s",
-				ctx->name, pstr(state, "Reason") ? pstr(state, "Reason") : "no reason given");
-			goto out;
-		}
-		json_decref(out);
-		out = NULL;
-		if (poll_step(ctx, &waited, &step, ELB_LB_TIMEOUT_MS,
-			      "waiting for the load balancer to become active", err) != 0)
-			goto out;
+	} else {
+		rc = json_array_size(json_object_get(out, "LoadBalancers")) == 0;
+		snprintf(status, status_len, "still listed");
 	}
-	rc = 0;
-out:
 	json_decref(in);
 	json_decref(out);
 	return rc;
@@ -932,7 +887,7 @@ static int lb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	int rc = -1;
 
 	*out = NULL;
-	json_object_set_new(in, "Name", str_or_empty(pstr(attrs, "name")));
+	json_object_set_new(in, "Name", json_string_or_empty(pstr(attrs, "name")));
 	json_object_set(in, "Subnets", json_object_get(attrs, "subnets"));
 	if (json_array_size(sgs) > 0)
 		json_object_set(in, "SecurityGroups", sgs);
@@ -950,7 +905,7 @@ static int lb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 		goto out;
 	if (lb_wait_active(ctx, arn, err) != 0 ||
 	    lb_set_attributes(ctx, arn, attrs, NULL, err) != 0) {
-		*out = json_pack("{s:s,s:s}", "id", arn, "arn", arn);
+		pcreated_partial(out, arn, "arn");
 		goto out;
 	}
 	rc = read_back(&LB, ctx, arn, attrs, out, err);
@@ -1023,39 +978,14 @@ out:
 static int lb_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
 		     struct cairn_err *err)
 {
-	json_t *din = json_pack("{s:[s]}", "LoadBalancerArns", id), *out = NULL;
-	long waited = 0, step = ELB_POLL_MS;
-	int rc = -1;
+	struct pwait_spec spec = {"waiting for the load balancer to be deleted", ELB_POLL_MS,
+				  ELB_POLL_MAX_MS, ELB_LB_TIMEOUT_MS};
 
 	if (delete_arn(&LB, ctx, "DeleteLoadBalancer", id, err) != 0)
-		goto out;
-	for (;;) {
-		if (pcall(ctx, SVC, "DescribeLoadBalancers", din, &out, err) != 0) {
-			if (!perr_is(err, "LoadBalancerNotFound"))
-				goto out;
-			err_clear(err);
-			break;
-		}
-		if (json_array_size(json_object_get(out, "LoadBalancers")) == 0)
-			break;
-		json_decref(out);
-		out = NULL;
-		if (poll_step(ctx, &waited, &step, ELB_LB_TIMEOUT_MS,
-			      "waiting for the load balancer to be deleted", err) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	json_decref(din);
-	json_decref(out);
-	return rc;
+		return -1;
+	return pwait_until(ctx, &spec, lb_gone_poll, (void *)id, err);
 }
 
-static int lb_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		     struct cairn_err *err)
-{
-	return import_one(&LB, ctx, id, out, err);
-}
 
 /* Load balancer names are unique per region: look the name up, keep it if it is ours. */
 static int lb_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -1073,18 +1003,18 @@ const struct resource_ops aws_lb_ops = {
 	.read_batch = lb_read_batch,
 	.update = lb_update,
 	.delete = lb_delete,
-	.import = lb_import,
 	.find = lb_find,
 };
 
 /* ---- aws_lb_target_group ---- */
 
+static json_t *tg_attrs_of(json_t *tg, json_t *kv, json_t *tags);
+
 static int tg_attrs(const struct provider_ctx *ctx, json_t *tg, json_t *tags, json_t *prior,
 		    json_t **out, struct cairn_err *err)
 {
-	const char *arn = pstr(tg, "TargetGroupArn"), *suffix;
+	const char *arn = pstr(tg, "TargetGroupArn");
 	json_t *in = json_pack("{s:s}", "TargetGroupArn", arn), *res = NULL, *kv = NULL;
-	json_t *o, *hc;
 	int rc = -1;
 
 	*out = NULL;
@@ -1096,33 +1026,7 @@ static int tg_attrs(const struct provider_ctx *ctx, json_t *tg, json_t *tags, js
 		goto out;
 	}
 	kv = kv_object(json_object_get(res, "Attributes"));
-	suffix = arn ? strrchr(arn, ':') : NULL;
-	o = json_object();
-	json_object_set_new(o, "id", str_or_empty(arn));
-	json_object_set_new(o, "arn", str_or_empty(arn));
-	json_object_set_new(o, "arn_suffix", str_or_empty(suffix ? suffix + 1 : NULL));
-	json_object_set_new(o, "name", str_or_empty(pstr(tg, "TargetGroupName")));
-	set_num(o, "port", json_object_get(tg, "Port"));
-	json_object_set_new(o, "protocol", str_or_empty(pstr(tg, "Protocol")));
-	json_object_set_new(o, "vpc_id", str_or_empty(pstr(tg, "VpcId")));
-	json_object_set_new(o, "target_type", str_or_empty(pstr(tg, "TargetType")));
-	json_object_set_new(o, "deregistration_delay",
-			    json_integer(attr_int(kv, "deregistration_delay.timeout_seconds", 300)));
-	hc = json_object();
-	json_object_set_new(hc, "enabled",
-			    json_boolean(!json_is_false(json_object_get(tg, "HealthCheckEnabled"))));
-	json_object_set_new(hc, "path", str_or_empty(pstr(tg, "HealthCheckPath")));
-	json_object_set_new(hc, "port", str_or_empty(pstr(tg, "HealthCheckPort")));
-	json_object_set_new(hc, "protocol", str_or_empty(pstr(tg, "HealthCheckProtocol")));
-	set_num(hc, "interval", json_object_get(tg, "HealthCheckIntervalSeconds"));
-	set_num(hc, "timeout", json_object_get(tg, "HealthCheckTimeoutSeconds"));
-	set_num(hc, "healthy_threshold", json_object_get(tg, "HealthyThresholdCount"));
-	set_num(hc, "unhealthy_threshold", json_object_get(tg, "UnhealthyThresholdCount"));
-	json_object_set_new(hc, "matcher",
-			    str_or_empty(pstr(json_object_get(tg, "Matcher"), "HttpCode")));
-	json_object_set_new(o, "health_check", hc);
-	json_object_set_new(o, "tags", user_tags(tags));
-	*out = o;
+	*out = tg_attrs_of(tg, kv, tags);
 	rc = 0;
 out:
 	json_decref(in);
@@ -1131,9 +1035,47 @@ out:
 	return rc;
 }
 
+/* Attributes of a target group as AWS describes it (tg), its attributes
+ * as an object (kv) and its AWS tag list; all borrowed. New object. */
+static json_t *tg_attrs_of(json_t *tg, json_t *kv, json_t *tags)
+{
+	const char *arn = pstr(tg, "TargetGroupArn"), *suffix = arn ? strrchr(arn, ':') : NULL;
+	json_t *o = json_object(), *hc;
+
+	json_object_set_new(o, "id", json_string_or_empty(arn));
+	json_object_set_new(o, "arn", json_string_or_empty(arn));
+	json_object_set_new(o, "arn_suffix", json_string_or_empty(suffix ? suffix + 1 : NULL));
+	json_object_set_new(o, "name", json_string_or_empty(pstr(tg, "TargetGroupName")));
+	set_num(o, "port", json_object_get(tg, "Port"));
+	json_object_set_new(o, "protocol", json_string_or_empty(pstr(tg, "Protocol")));
+	json_object_set_new(o, "vpc_id", json_string_or_empty(pstr(tg, "VpcId")));
+	json_object_set_new(o, "target_type", json_string_or_empty(pstr(tg, "TargetType")));
+	json_object_set_new(o, "deregistration_delay",
+			    json_integer(attr_int(kv, "deregistration_delay.timeout_seconds", 300)));
+	hc = json_object();
+	json_object_set_new(hc, "enabled",
+			    json_boolean(!json_is_false(json_object_get(tg, "HealthCheckEnabled"))));
+	json_object_set_new(hc, "path", json_string_or_empty(pstr(tg, "HealthCheckPath")));
+	json_object_set_new(hc, "port", json_string_or_empty(pstr(tg, "HealthCheckPort")));
+	json_object_set_new(hc, "protocol", json_string_or_empty(pstr(tg, "HealthCheckProtocol")));
+	set_num(hc, "interval", json_object_get(tg, "HealthCheckIntervalSeconds"));
+	set_num(hc, "timeout", json_object_get(tg, "HealthCheckTimeoutSeconds"));
+	set_num(hc, "healthy_threshold", json_object_get(tg, "HealthyThresholdCount"));
+	set_num(hc, "unhealthy_threshold", json_object_get(tg, "UnhealthyThresholdCount"));
+	json_object_set_new(hc, "matcher",
+			    json_string_or_empty(pstr(json_object_get(tg, "Matcher"), "HttpCode")));
+	json_object_set_new(o, "health_check", hc);
+	json_object_set_new(o, "tags", user_tags(tags));
+	return o;
+}
+
+static const char *const TG_IMMUTABLE[] = {
+	"name", "port", "protocol", "vpc_id", "target_type", NULL,
+};
+
 static const struct kind TG = {
 	"aws_lb_target_group", "target group", "DescribeTargetGroups", "TargetGroupArns", "TargetGroups",
-	"TargetGroupArn", "TargetGroupNotFound", tg_attrs,
+	"TargetGroupArn", "TargetGroupNotFound", TG_IMMUTABLE, tg_attrs,
 };
 
 /* Adds the health_check object's settings (if any) to a Create/ModifyTargetGroup input. */
@@ -1164,8 +1106,10 @@ static void tg_health_check_input(json_t *in, json_t *hc)
 		json_object_set_new(in, "Matcher", json_pack("{s:s}", "HttpCode", pstr(hc, "matcher")));
 }
 
+/* Sets the deregistration delay; kv (may be NULL): set to every
+ * attribute of the group as the answer lists them (new object). */
 static int tg_set_delay(const struct provider_ctx *ctx, const char *arn, json_t *want,
-			struct cairn_err *err)
+			json_t **kv, struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:s,s:[o]}", "TargetGroupArn", arn, "Attributes",
 			       kv_int_entry("deregistration_delay.timeout_seconds",
@@ -1173,6 +1117,8 @@ static int tg_set_delay(const struct provider_ctx *ctx, const char *arn, json_t 
 	json_t *out = NULL;
 	int rc = pcall(ctx, SVC, "ModifyTargetGroupAttributes", in, &out, err);
 
+	if (rc == 0 && kv)
+		*kv = kv_object(json_object_get(out, "Attributes"));
 	json_decref(in);
 	json_decref(out);
 	return rc;
@@ -1181,17 +1127,17 @@ static int tg_set_delay(const struct provider_ctx *ctx, const char *arn, json_t 
 static int tg_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		     struct cairn_err *err)
 {
-	json_t *in = json_object(), *res = NULL;
+	json_t *in = json_object(), *res = NULL, *kv = NULL;
 	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
 	char *arn = NULL;
 	int rc = -1;
 
 	*out = NULL;
-	json_object_set_new(in, "Name", str_or_empty(pstr(attrs, "name")));
+	json_object_set_new(in, "Name", json_string_or_empty(pstr(attrs, "name")));
 	set_num(in, "Port", json_object_get(attrs, "port"));
 	json_object_set_new(in, "Protocol", json_string(pstr(attrs, "protocol") ?
 							 pstr(attrs, "protocol") : "HTTP"));
-	json_object_set_new(in, "VpcId", str_or_empty(pstr(attrs, "vpc_id")));
+	json_object_set_new(in, "VpcId", json_string_or_empty(pstr(attrs, "vpc_id")));
 	json_object_set_new(in, "TargetType", json_string(pstr(attrs, "target_type") ?
 							   pstr(attrs, "target_type") : "instance"));
 	tg_health_check_input(in, json_object_get(attrs, "health_check"));
@@ -1206,12 +1152,19 @@ static int tg_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	if (!arn)
 		goto out;
 	if (json_object_get(attrs, "deregistration_delay") &&
-	    tg_set_delay(ctx, arn, attrs, err) != 0) {
-		*out = json_pack("{s:s,s:s}", "id", arn, "arn", arn);
+	    tg_set_delay(ctx, arn, attrs, &kv, err) != 0) {
+		pcreated_partial(out, arn, "arn");
 		goto out;
 	}
-	rc = read_back(&TG, ctx, arn, attrs, out, err);
+	/* The answers describe the group and its attributes (left alone: AWS's
+	 * defaults); the tags are what was set: nothing to read back. */
+	if (!kv)
+		kv = json_object();
+	*out = tg_attrs_of(json_array_get(json_object_get(res, "TargetGroups"), 0), kv,
+			   json_object_get(in, "Tags"));
+	rc = 0;
 out:
+	json_decref(kv);
 	free(arn);
 	json_decref(in);
 	json_decref(res);
@@ -1246,7 +1199,7 @@ static int tg_update(const struct provider_ctx *ctx, const char *id, json_t *old
 		if (pcall(ctx, SVC, "ModifyTargetGroup", in, &res, err) != 0)
 			goto out;
 	}
-	if (pchanged(changed, "deregistration_delay") && tg_set_delay(ctx, id, want, err) != 0)
+	if (pchanged(changed, "deregistration_delay") && tg_set_delay(ctx, id, want, NULL, err) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -1261,11 +1214,6 @@ static int tg_delete(const struct provider_ctx *ctx, const char *id, json_t *att
 	return delete_arn(&TG, ctx, "DeleteTargetGroup", id, err);
 }
 
-static int tg_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		     struct cairn_err *err)
-{
-	return import_one(&TG, ctx, id, out, err);
-}
 
 /* Target group names are unique per region: look the name up, keep it if it is ours. */
 static int tg_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -1283,7 +1231,6 @@ const struct resource_ops aws_lb_target_group_ops = {
 	.read_batch = tg_read_batch,
 	.update = tg_update,
 	.delete = tg_delete,
-	.import = tg_import,
 	.find = tg_find,
 };
 
@@ -1294,11 +1241,11 @@ static int listener_attrs(const struct provider_ctx *ctx, json_t *l, json_t *tag
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "id", str_or_empty(pstr(l, "ListenerArn")));
-	json_object_set_new(o, "arn", str_or_empty(pstr(l, "ListenerArn")));
-	json_object_set_new(o, "load_balancer_arn", str_or_empty(pstr(l, "LoadBalancerArn")));
+	json_object_set_new(o, "id", json_string_or_empty(pstr(l, "ListenerArn")));
+	json_object_set_new(o, "arn", json_string_or_empty(pstr(l, "ListenerArn")));
+	json_object_set_new(o, "load_balancer_arn", json_string_or_empty(pstr(l, "LoadBalancerArn")));
 	set_num(o, "port", json_object_get(l, "Port"));
-	json_object_set_new(o, "protocol", str_or_empty(pstr(l, "Protocol")));
+	json_object_set_new(o, "protocol", json_string_or_empty(pstr(l, "Protocol")));
 	json_object_set_new(o, "default_action",
 			    actions_from_api(json_object_get(l, "DefaultActions")));
 	json_object_set_new(o, "tags", user_tags(tags));
@@ -1306,9 +1253,11 @@ static int listener_attrs(const struct provider_ctx *ctx, json_t *l, json_t *tag
 	return 0;
 }
 
+static const char *const LISTENER_IMMUTABLE[] = {"load_balancer_arn", NULL};
+
 static const struct kind LISTENER = {
 	"aws_lb_listener", "listener", "DescribeListeners", "ListenerArns", "Listeners",
-	"ListenerArn", "ListenerNotFound", listener_attrs,
+	"ListenerArn", "ListenerNotFound", LISTENER_IMMUTABLE, listener_attrs,
 };
 
 static int listener_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -1324,7 +1273,7 @@ static int listener_create(const struct provider_ctx *ctx, json_t *attrs, json_t
 	*out = NULL;
 	if (!actions)
 		goto out;
-	json_object_set_new(in, "LoadBalancerArn", str_or_empty(pstr(attrs, "load_balancer_arn")));
+	json_object_set_new(in, "LoadBalancerArn", json_string_or_empty(pstr(attrs, "load_balancer_arn")));
 	set_num(in, "Port", json_object_get(attrs, "port"));
 	json_object_set_new(in, "Protocol", json_string(pstr(attrs, "protocol") ?
 							 pstr(attrs, "protocol") : "HTTP"));
@@ -1390,11 +1339,6 @@ static int listener_delete(const struct provider_ctx *ctx, const char *id, json_
 	return delete_arn(&LISTENER, ctx, "DeleteListener", id, err);
 }
 
-static int listener_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-			   struct cairn_err *err)
-{
-	return import_one(&LISTENER, ctx, id, out, err);
-}
 
 /* Listeners have no name: the ones of the wanted load balancer that carry our tags. */
 static int listener_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -1413,7 +1357,6 @@ const struct resource_ops aws_lb_listener_ops = {
 	.read_batch = listener_read_batch,
 	.update = listener_update,
 	.delete = listener_delete,
-	.import = listener_import,
 	.find = listener_find,
 };
 
@@ -1449,8 +1392,8 @@ static int rule_attrs(const struct provider_ctx *ctx, json_t *r, json_t *tags, j
 		return -1;
 	}
 	o = json_object();
-	json_object_set_new(o, "id", str_or_empty(pstr(r, "RuleArn")));
-	json_object_set_new(o, "arn", str_or_empty(pstr(r, "RuleArn")));
+	json_object_set_new(o, "id", json_string_or_empty(pstr(r, "RuleArn")));
+	json_object_set_new(o, "arn", json_string_or_empty(pstr(r, "RuleArn")));
 	json_object_set_new(o, "listener_arn", json_string(listener));
 	set_num(o, "priority", json_object_get(r, "Priority"));
 	json_object_set_new(o, "condition", conditions_from_api(json_object_get(r, "Conditions")));
@@ -1461,9 +1404,11 @@ static int rule_attrs(const struct provider_ctx *ctx, json_t *r, json_t *tags, j
 	return 0;
 }
 
+static const char *const RULE_IMMUTABLE[] = {"listener_arn", NULL};
+
 static const struct kind RULE = {
 	"aws_lb_listener_rule", "listener rule", "DescribeRules", "RuleArns", "Rules",
-	"RuleArn", "RuleNotFound", rule_attrs,
+	"RuleArn", "RuleNotFound", RULE_IMMUTABLE, rule_attrs,
 };
 
 /* The next free priority of the listener: one above the highest in use. */
@@ -1479,7 +1424,7 @@ static int rule_next_priority(const struct provider_ctx *ctx, const char *listen
 	if (pcall_all(ctx, "DescribeRules", in, "Rules", &rules, err) != 0)
 		goto out;
 	json_array_foreach(rules, i, r)
-		if (jnum(json_object_get(r, "Priority"), &n) == 0 && n >= *prio)
+		if (json_int_of(json_object_get(r, "Priority"), &n) == 0 && n >= *prio)
 			*prio = n + 1;
 	rc = 0;
 out:
@@ -1498,7 +1443,7 @@ static int rule_create(const struct provider_ctx *ctx, json_t *attrs, json_t **o
 	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
 	json_t *in = NULL, *res = NULL;
 	json_int_t prio;
-	int auto_prio = jnum(json_object_get(attrs, "priority"), &prio) != 0, attempt;
+	int auto_prio = json_int_of(json_object_get(attrs, "priority"), &prio) != 0, attempt;
 	const char *arn;
 	int rc = -1;
 
@@ -1555,7 +1500,7 @@ static int rule_update(const struct provider_ctx *ctx, const char *id, json_t *o
 
 	*out = NULL;
 	if (pchanged(changed, "priority") &&
-	    jnum(json_object_get(want, "priority"), &prio) == 0) {
+	    json_int_of(json_object_get(want, "priority"), &prio) == 0) {
 		in = json_pack("{s:[{s:s,s:I}]}", "RulePriorities", "RuleArn", id, "Priority", prio);
 		if (pcall(ctx, SVC, "SetRulePriorities", in, &res, err) != 0)
 			goto out;
@@ -1589,11 +1534,6 @@ static int rule_delete(const struct provider_ctx *ctx, const char *id, json_t *a
 	return delete_arn(&RULE, ctx, "DeleteRule", id, err);
 }
 
-static int rule_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		       struct cairn_err *err)
-{
-	return import_one(&RULE, ctx, id, out, err);
-}
 
 /* Rules have no name: the ones of the wanted listener that carry our tags. */
 static int rule_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -1612,6 +1552,5 @@ const struct resource_ops aws_lb_listener_rule_ops = {
 	.read_batch = rule_read_batch,
 	.update = rule_update,
 	.delete = rule_delete,
-	.import = rule_import,
 	.find = rule_find,
 };

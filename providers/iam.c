@@ -32,41 +32,24 @@
 static int call_retry(const struct provider_ctx *ctx, const char *op, json_t *in,
 		      const char *retry_code, const char *msg_part, struct cairn_err *err)
 {
-	long waited = 0;
+	const char *codes[] = {retry_code, NULL}, *msgs[] = {msg_part, NULL};
 
-	for (;;) {
-		if (pcall_void(ctx, SVC, op, in, err) == 0)
-			return 0;
-		if (!perr_is(err, retry_code) || (msg_part && !strstr(err->msg, msg_part)) ||
-		    waited >= IAM_CONSISTENCY_MS)
-			return -1;
-		if (pwait(ctx, IAM_POLL_MS) != 0) {
-			err_set(err, CAIRN_ECANCEL, "%s on %s: interrupted", op, ctx->name);
-			return -1;
-		}
-		waited += IAM_POLL_MS;
-	}
+	return pcall_retry_if(ctx, SVC, op, in, NULL, codes, msg_part ? msgs : NULL,
+			      IAM_CONSISTENCY_MS, err);
 }
 
 /* A policy document as IAM takes it: owned text ("" for none). */
 static char *policy_text(json_t *doc)
 {
-	if (json_is_string(doc))
-		return xstrdup(json_string_value(doc));
-	if (json_is_object(doc) || json_is_array(doc))
-		return json_dumps(doc, JSON_COMPACT);
-	return xstrdup("");
+	char *t = json_doc_text(doc);
+
+	return t ? t : xstrdup("");
 }
 
 /* A policy document as IAM returns it (text) -> structure (new ref). */
 static json_t *policy_doc(const char *text)
 {
-	json_t *d;
-
-	if (!text)
-		return json_null();
-	d = json_loads(text, JSON_DECODE_ANY, NULL);
-	return d ? d : json_string(text);
+	return text ? json_doc_parse(text) : json_null();
 }
 
 /*
@@ -160,7 +143,7 @@ static json_t *inline_list(struct role_parts *p, json_t *prior)
 	json_array_foreach(json_object_get(prior, "inline_policy"), i, e)
 		if (pstr(e, "name"))
 			json_array_append_new(prior_names, json_string(pstr(e, "name")));
-	names = porder_like(p->inline_names, prior_names);
+	names = porder_like(p->inline_names, prior_names, 1);
 	json_array_foreach(names, i, e)
 		json_array_append_new(list, json_pack("{s:O,s:O}", "name", e, "policy",
 						      json_object_get(p->inline_docs,
@@ -189,7 +172,7 @@ static json_t *role_attrs(struct role_parts *p, json_t *prior)
 			    pstr_json(json_object_get(json_object_get(r, "PermissionsBoundary"),
 							     "PermissionsBoundaryArn")));
 	json_object_set_new(o, "managed_policy_arns",
-			    porder_like(p->managed, json_object_get(prior, "managed_policy_arns")));
+			    porder_like(p->managed, json_object_get(prior, "managed_policy_arns"), 1));
 	json_object_set_new(o, "inline_policy", inline_list(p, prior));
 	json_object_set_new(o, "tags", ptags_from_list(json_object_get(r, "Tags"), "Key", "Value"));
 	json_object_set_new(o, "arn", pstr_json(json_object_get(r, "Arn")));
@@ -204,6 +187,10 @@ static int iam_read(const struct provider_ctx *ctx, const char *id, json_t *prio
 	struct role_parts p;
 
 	*out = NULL;
+	if (!prior && strncmp(id, "arn:", 4) == 0) {
+		err_set(err, CAIRN_EINVAL, "'%s' is an ARN; import a role by its name", id);
+		return -1;
+	}
 	if (role_get(ctx, id, &p, err) != 0)
 		return -1;
 	if (p.role)
@@ -276,11 +263,11 @@ static int sync_managed(const struct provider_ctx *ctx, const char *name, json_t
 	size_t i;
 
 	json_array_foreach(old, i, e)
-		if (!parray_has_str(want, json_string_value(e)) &&
+		if (!json_array_has_str(want, json_string_value(e)) &&
 		    detach(ctx, name, json_string_value(e), err) != 0)
 			return -1;
 	json_array_foreach(want, i, e)
-		if (!parray_has_str(old, json_string_value(e)) &&
+		if (!json_array_has_str(old, json_string_value(e)) &&
 		    attach(ctx, name, json_string_value(e), err) != 0)
 			return -1;
 	return 0;
@@ -308,28 +295,31 @@ static int sync_inline(const struct provider_ctx *ctx, const char *name, json_t 
 	return 0;
 }
 
+struct shows_poll {
+	const char *name;
+	json_t *attrs, **out;
+};
+
+static int shows_poll(const struct provider_ctx *ctx, void *arg, char *status, size_t status_len,
+		      struct cairn_err *err)
+{
+	struct shows_poll *w = arg;
+
+	if (iam_read(ctx, w->name, w->attrs, w->out, err) != 0)
+		return -1;
+	snprintf(status, status_len, "not visible yet");
+	return *w->out != NULL;
+}
+
 /* Reads a role, riding out the seconds before a new role is visible. */
 static int read_new(const struct provider_ctx *ctx, const char *name, json_t *attrs,
 		    json_t **out, struct cairn_err *err)
 {
-	long waited = 0;
+	struct shows_poll w = {name, attrs, out};
+	struct pwait_spec spec = {"waiting for the new role to show", IAM_POLL_MS, 0,
+				  IAM_CONSISTENCY_MS};
 
-	for (;;) {
-		if (iam_read(ctx, name, attrs, out, err) != 0)
-			return -1;
-		if (*out)
-			return 0;
-		if (waited >= IAM_CONSISTENCY_MS) {
-			err_set(err, CAIRN_ENOTFOUND, "CreateRole on %s: role '%s' not found "
-				"after creation", ctx->name, name);
-			return -1;
-		}
-		if (pwait(ctx, IAM_POLL_MS) != 0) {
-			err_set(err, CAIRN_ECANCEL, "CreateRole on %s: interrupted", ctx->name);
-			return -1;
-		}
-		waited += IAM_POLL_MS;
-	}
+	return pwait_until(ctx, &spec, shows_poll, &w, err);
 }
 
 static int iam_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -382,7 +372,7 @@ static int iam_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)
-		*out = json_pack("{s:s,s:s}", "id", name, "name", name);
+		pcreated_partial(out, name, "name");
 	json_decref(tags);
 	json_decref(in);
 	free(trust);
@@ -499,33 +489,30 @@ out:
 	return rc;
 }
 
-static int iam_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	if (strncmp(id, "arn:", 4) == 0) {
-		err_set(err, CAIRN_EINVAL, "'%s' is an ARN; import a role by its name", id);
-		return -1;
-	}
-	return pimport_read(ctx, iam_read, "IAM role", id, out, err);
-}
 
 /* Role names are unique per account: adopt the role of that name only if
  * it carries this resource's ownership tags. */
-static int iam_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
-		    struct cairn_err *err)
+/* The role called name and its tags (see pnamed_fn). */
+static int iam_named(const struct provider_ctx *ctx, const char *name, json_t *want,
+		     json_t **out, json_t **tags, struct cairn_err *err)
 {
-	const char *name = pstr(attrs, "name");
 	struct role_parts p;
 
 	*out = NULL;
-	if (!name)
-		return 0;
 	if (role_get(ctx, name, &p, err) != 0)
 		return -1;
-	if (p.role && ptags_owned_by(json_object_get(p.role, "Tags"), "Key", "Value", ctx))
-		*out = role_attrs(&p, attrs);
+	if (p.role) {
+		*out = role_attrs(&p, want);
+		*tags = json_incref(json_object_get(p.role, "Tags"));
+	}
 	parts_free(&p);
 	return 0;
+}
+
+static int iam_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		    struct cairn_err *err)
+{
+	return pfind_by_name(ctx, attrs, "name", iam_named, out, err);
 }
 
 const struct resource_ops aws_iam_role_ops = {
@@ -534,6 +521,5 @@ const struct resource_ops aws_iam_role_ops = {
 	.read = iam_read,
 	.update = iam_update,
 	.delete = iam_delete,
-	.import = iam_import,
 	.find = iam_find,
 };

@@ -227,7 +227,7 @@ static int logs_create(const struct provider_ctx *ctx, json_t *attrs, json_t **o
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)
-		*out = json_pack("{s:s,s:s}", "id", name, "name", name);
+		pcreated_partial(out, name, "name");
 	json_decref(in);
 	return rc;
 }
@@ -284,52 +284,44 @@ static int logs_delete(const struct provider_ctx *ctx, const char *id, json_t *a
 	return rc;
 }
 
-static int logs_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		       struct cairn_err *err)
-{
-	return pimport_read(ctx, logs_read, "log group", id, out, err);
-}
 
 /* True if the tag map carries this ctx's ownership tags. */
-static int owned(json_t *tags, const struct provider_ctx *ctx)
-{
-	const char *s = pstr(tags, OWNER_TAG_STACK), *r = pstr(tags, OWNER_TAG_RESOURCE);
-
-	return s && r && strcmp(s, ctx->stack) == 0 && strcmp(r, ctx->name) == 0;
-}
-
 /* Names are unique per region: adopt the group of that name only if it
  * carries this resource's ownership tags. */
-static int logs_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
-		     struct cairn_err *err)
+/* The log group called name and its tags (see pnamed_fn). */
+static int logs_named(const struct provider_ctx *ctx, const char *name, json_t *want,
+		      json_t **out, json_t **tags, struct cairn_err *err)
 {
-	const char *name = pstr(attrs, "name");
-	json_t *found = json_object(), *g, *tags = NULL;
+	json_t *found = json_object(), *g, *map = NULL;
 	char *arn = NULL;
 	int rc = -1;
 
 	*out = NULL;
-	if (!name) {
-		rc = 0;
-		goto out;
-	}
 	if (describe_chunk(ctx, &name, 0, 1, found, err) != 0 ||
 	    (!json_object_get(found, name) && describe_prefix(ctx, name, found, err) != 0))
 		goto out;
 	g = json_object_get(found, name);
 	if (g) {
 		arn = group_arn(g);
-		if (group_tags(ctx, arn, &tags, err) != 0)
+		if (group_tags(ctx, arn, &map, err) != 0)
 			goto out;
-		if (tags && owned(tags, ctx))
-			*out = group_attrs(g, tags);
+		if (map) {
+			*out = group_attrs(g, map);
+			*tags = ptags_to_list(map, "Key", "Value");
+		}
 	}
 	rc = 0;
 out:
 	free(arn);
-	json_decref(tags);
+	json_decref(map);
 	json_decref(found);
 	return rc;
+}
+
+static int logs_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
+		     struct cairn_err *err)
+{
+	return pfind_by_name(ctx, attrs, "name", logs_named, out, err);
 }
 
 const struct resource_ops aws_cloudwatch_log_group_ops = {
@@ -339,6 +331,5 @@ const struct resource_ops aws_cloudwatch_log_group_ops = {
 	.read_batch = logs_read_batch,
 	.update = logs_update,
 	.delete = logs_delete,
-	.import = logs_import,
 	.find = logs_find,
 };

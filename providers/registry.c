@@ -1,33 +1,44 @@
 /*
  * registry: the resource types cairn supports, one ops table per type.
- * Each providers/<family>.c defines `const struct resource_ops <type>_ops`.
+ * Each providers/<family>.c defines `const struct resource_ops <type>_ops`;
+ * TYPES below lists them.
  */
 #include <string.h>
 
 #include "registry.h"
 #include "aws/aws.h"
 
-extern const struct resource_ops aws_vpc_ops, aws_subnet_ops, aws_internet_gateway_ops,
-	aws_route_table_ops, aws_route_table_association_ops, aws_security_group_ops,
-	aws_lb_ops, aws_lb_target_group_ops, aws_lb_listener_ops, aws_lb_listener_rule_ops,
-	aws_ecs_cluster_ops, aws_ecr_repository_ops, aws_dynamodb_table_ops, aws_sns_topic_ops;
-extern const struct resource_ops aws_ecs_task_definition_ops, aws_ecs_service_ops,
-	aws_service_discovery_private_dns_namespace_ops, aws_service_discovery_service_ops,
-	aws_sns_topic_subscription_ops;
-extern const struct resource_ops aws_iam_role_ops, aws_cloudwatch_log_group_ops,
-	aws_ssm_parameter_ops, aws_cloudwatch_metric_alarm_ops;
+/* Every type, one line each: adding a type adds its line here. */
+#define TYPES(X) \
+	X(aws_vpc) \
+	X(aws_subnet) \
+	X(aws_internet_gateway) \
+	X(aws_route_table) \
+	X(aws_route_table_association) \
+	X(aws_security_group) \
+	X(aws_lb) \
+	X(aws_lb_target_group) \
+	X(aws_lb_listener) \
+	X(aws_lb_listener_rule) \
+	X(aws_ecs_cluster) \
+	X(aws_ecr_repository) \
+	X(aws_dynamodb_table) \
+	X(aws_sns_topic) \
+	X(aws_ecs_task_definition) \
+	X(aws_ecs_service) \
+	X(aws_service_discovery_private_dns_namespace) \
+	X(aws_service_discovery_service) \
+	X(aws_sns_topic_subscription) \
+	X(aws_iam_role) \
+	X(aws_cloudwatch_log_group) \
+	X(aws_ssm_parameter) \
+	X(aws_cloudwatch_metric_alarm)
 
-static const struct resource_ops *const registry[] = {
-	&aws_vpc_ops, &aws_subnet_ops, &aws_internet_gateway_ops, &aws_route_table_ops,
-	&aws_route_table_association_ops, &aws_security_group_ops,
-	&aws_lb_ops, &aws_lb_target_group_ops, &aws_lb_listener_ops, &aws_lb_listener_rule_ops,
-	&aws_ecs_cluster_ops, &aws_ecr_repository_ops, &aws_dynamodb_table_ops, &aws_sns_topic_ops,
-	&aws_ecs_task_definition_ops, &aws_ecs_service_ops,
-	&aws_service_discovery_private_dns_namespace_ops, &aws_service_discovery_service_ops,
-	&aws_sns_topic_subscription_ops,
-	&aws_iam_role_ops, &aws_cloudwatch_log_group_ops, &aws_ssm_parameter_ops,
-	&aws_cloudwatch_metric_alarm_ops,
-};
+#define DECLARE(t) extern const struct resource_ops t##_ops;
+TYPES(DECLARE)
+
+#define ENTRY(t) &t##_ops,
+static const struct resource_ops *const registry[] = {TYPES(ENTRY)};
 
 const struct resource_ops *provider_lookup(const char *type)
 {

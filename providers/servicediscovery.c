@@ -22,6 +22,37 @@
 #define SD_DELETE_TIMEOUT_MS (5 * 60 * 1000L)
 #define SD_POLL_MS 2000L
 
+struct op_poll {
+	const char *what, *op_id;
+	json_t *in, **targets;
+};
+
+static int op_poll(const struct provider_ctx *ctx, void *arg, char *status, size_t status_len,
+		   struct cairn_err *err)
+{
+	struct op_poll *w = arg;
+	json_t *res = NULL, *op;
+	int rc = -1;
+
+	if (pcall(ctx, "servicediscovery", "GetOperation", w->in, &res, err) != 0)
+		return -1;
+	op = json_object_get(res, "Operation");
+	snprintf(status, status_len, "%s", pstr_or(json_object_get(op, "Status"), ""));
+	if (strcmp(status, "SUCCESS") == 0) {
+		if (w->targets)
+			*w->targets = json_incref(json_object_get(op, "Targets"));
+		rc = 1;
+	} else if (strcmp(status, "FAIL") == 0) {
+		err_set(err, CAIRN_EAWS, "%s on %s: operation %s failed: %s: %s", w->what,
+			ctx->name, w->op_id, pstr_or(json_object_get(op, "ErrorCode"), "?"),
+			pstr_or(json_object_get(op, "ErrorMessage"), ""));
+	} else {
+		rc = 0;
+	}
+	json_decref(res);
+	return rc;
+}
+
 /*
  * Polls GetOperation until the operation ends. what: the call that
  * started it, for messages. *target (may be NULL): new ref to the
@@ -30,49 +61,16 @@
 static int wait_operation(const struct provider_ctx *ctx, const char *what, const char *op_id,
 			  json_t **targets, struct cairn_err *err)
 {
-	json_t *in = json_pack("{s:s}", "OperationId", op_id), *res = NULL;
-	long waited = 0;
-	int rc = -1;
+	struct op_poll w = {what, op_id, json_pack("{s:s}", "OperationId", op_id), targets};
+	char msg[128];
+	struct pwait_spec spec = {msg, SD_POLL_MS, 0, SD_OPERATION_TIMEOUT_MS};
+	int rc;
 
 	if (targets)
 		*targets = NULL;
-	for (;;) {
-		json_t *op;
-		const char *status;
-
-		if (pcall(ctx, "servicediscovery", "GetOperation", in, &res, err) != 0)
-			goto out;
-		op = json_object_get(res, "Operation");
-		status = pstr_or(json_object_get(op, "Status"), "");
-		if (strcmp(status, "SUCCESS") == 0) {
-			if (targets)
-				*targets = json_incref(json_object_get(op, "Targets"));
-			break;
-		}
-		if (strcmp(status, "FAIL") == 0) {
-			err_set(err, CAIRN_EAWS, "%s on %s: operation %s failed: %s: %s", what,
-				ctx->name, op_id, pstr_or(json_object_get(op, "ErrorCode"), "?"),
-				pstr_or(json_object_get(op, "ErrorMessage"), ""));
-			goto out;
-		}
-		json_decref(res);
-		res = NULL;
-		if (waited >= SD_OPERATION_TIMEOUT_MS) {
-			err_set(err, CAIRN_EAWS, "%s on %s: operation %s still %s after %ld s", what,
-				ctx->name, op_id, status, waited / 1000);
-			goto out;
-		}
-		if (pwait(ctx, SD_POLL_MS) != 0) {
-			err_set(err, CAIRN_ECANCEL, "%s on %s: interrupted while waiting for "
-				"operation %s", what, ctx->name, op_id);
-			goto out;
-		}
-		waited += SD_POLL_MS;
-	}
-	rc = 0;
-out:
-	json_decref(in);
-	json_decref(res);
+	snprintf(msg, sizeof(msg), "waiting for the %s operation", what);
+	rc = pwait_until(ctx, &spec, op_poll, &w, err);
+	json_decref(w.in);
 	return rc;
 }
 
@@ -183,17 +181,36 @@ static json_t *ns_attrs(json_t *ns, json_t *tags, const char *vpc)
 	return o;
 }
 
+/* With no prior (an import), id is "NAMESPACE_ID:VPC_ID": AWS does not
+ * report a private namespace's VPC (Terraform's form). */
 static int ns_read(const struct provider_ctx *ctx, const char *id, json_t *prior,
 		   json_t **out, struct cairn_err *err)
 {
-	json_t *ns = NULL, *tags = NULL;
+	json_t *ns = NULL, *tags = NULL, *given = NULL;
+	const char *colon = strchr(id, ':');
+	char *ns_id = NULL;
 
 	*out = NULL;
+	if (!prior) {
+		if (!colon || colon == id || !colon[1]) {
+			err_set(err, CAIRN_EINVAL, "import of a private DNS namespace takes "
+				"NAMESPACE_ID:VPC_ID (e.g. ns-abc123:vpc-0123), as AWS does not "
+				"report the VPC; got '%s'", id);
+			return -1;
+		}
+		id = ns_id = xstrndup(id, (size_t)(colon - id));
+		prior = given = json_pack("{s:s}", "vpc", colon + 1);
+	}
 	if (get_tagged(ctx, "GetNamespace", "Namespace", "NamespaceNotFound", id, &ns, &tags,
-		       err) != 0)
+		       err) != 0) {
+		free(ns_id);
+		json_decref(given);
 		return -1;
+	}
 	if (ns)
 		*out = ns_attrs(ns, tags, json_string_value(json_object_get(prior, "vpc")));
+	free(ns_id);
+	json_decref(given);
 	json_decref(ns);
 	json_decref(tags);
 	return 0;
@@ -221,12 +238,9 @@ static int ns_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 			"names no namespace", ctx->name);
 		goto out;
 	}
-	if (ns_read(ctx, id, attrs, out, err) != 0 || !*out) {
-		if (!*out && err->code == CAIRN_OK)
-			err_set(err, CAIRN_EAWS, "CreatePrivateDnsNamespace on %s: namespace "
-				"'%s' vanished after creation", ctx->name, id);
-		json_decref(*out);
-		*out = json_pack("{s:s,s:O}", "id", id, "vpc", json_object_get(attrs, "vpc"));
+	if (pread_created(ctx, ns_read, "CreatePrivateDnsNamespace", "namespace", id, attrs,
+			  NULL, out, err) != 0) {
+		json_object_set(*out, "vpc", json_object_get(attrs, "vpc"));
 		goto out;
 	}
 	rc = 0;
@@ -274,59 +288,34 @@ out:
 	return rc;
 }
 
+/* DeleteNamespace and its operation; ResourceInUse (its services still
+ * being deleted) means not yet. */
+static int ns_delete_poll(const struct provider_ctx *ctx, void *arg, char *status,
+			  size_t status_len, struct cairn_err *err)
+{
+	if (call_operation(ctx, "DeleteNamespace", arg, NULL, err) == 0)
+		return 1;
+	if (perr_is(err, "NamespaceNotFound")) {
+		err_clear(err);
+		return 1;
+	}
+	if (!perr_is(err, "ResourceInUse"))
+		return -1;
+	snprintf(status, status_len, "in use");
+	return 0;
+}
+
 static int ns_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
 		     struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:s}", "Id", id);
-	long waited = 0;
-	int rc = -1;
+	struct pwait_spec spec = {"deleting the namespace", SD_POLL_MS, 0, SD_DELETE_TIMEOUT_MS};
+	int rc = pwait_until(ctx, &spec, ns_delete_poll, in, err);
 
-	for (;;) {
-		if (call_operation(ctx, "DeleteNamespace", in, NULL, err) == 0)
-			break;
-		if (perr_is(err, "NamespaceNotFound")) {
-			err_clear(err);
-			break;
-		}
-		/* Services of the namespace still being deleted. */
-		if (!perr_is(err, "ResourceInUse") || waited >= SD_DELETE_TIMEOUT_MS)
-			goto out;
-		if (pwait(ctx, SD_POLL_MS) != 0)
-			goto out;
-		waited += SD_POLL_MS;
-	}
-	rc = 0;
-out:
 	json_decref(in);
 	return rc;
 }
 
-static int ns_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		     struct cairn_err *err)
-{
-	const char *colon = strchr(id, ':');
-	char *ns_id;
-	json_t *prior;
-	int rc;
-
-	*out = NULL;
-	if (!colon || colon == id || !colon[1]) {
-		err_set(err, CAIRN_EINVAL, "import of a private DNS namespace takes "
-			"NAMESPACE_ID:VPC_ID (e.g. ns-abc123:vpc-0123), as AWS does not report "
-			"the VPC; got '%s'", id);
-		return -1;
-	}
-	ns_id = xstrndup(id, (size_t)(colon - id));
-	prior = json_pack("{s:s}", "vpc", colon + 1);
-	rc = ns_read(ctx, ns_id, prior, out, err);
-	if (rc == 0 && !*out) {
-		err_set(err, CAIRN_ENOTFOUND, "service discovery namespace '%s' not found", ns_id);
-		rc = -1;
-	}
-	free(ns_id);
-	json_decref(prior);
-	return rc;
-}
 
 /* The private DNS namespace named like attrs' name carrying our tags. */
 static int ns_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -378,7 +367,6 @@ const struct resource_ops aws_service_discovery_private_dns_namespace_ops = {
 	.read = ns_read,
 	.update = ns_update,
 	.delete = ns_delete,
-	.import = ns_import,
 	.find = ns_find,
 };
 
@@ -489,14 +477,9 @@ static int svc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 			ctx->name);
 		goto out;
 	}
-	if (svc_read(ctx, id, NULL, out, err) != 0 || !*out) {
-		if (!*out && err->code == CAIRN_OK)
-			err_set(err, CAIRN_EAWS, "CreateService on %s: service '%s' vanished "
-				"after creation", ctx->name, id);
-		json_decref(*out);
-		*out = json_pack("{s:s}", "id", id);
+	if (pread_created(ctx, svc_read, "CreateService", "service", id, NULL, NULL, out,
+			  err) != 0)
 		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(tags);
@@ -543,36 +526,18 @@ out:
 static int svc_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs,
 		      struct cairn_err *err)
 {
+	/* ResourceInUse: instances still registered (ECS deregisters the
+	 * tasks of a service being deleted a little later). */
+	static const char *const busy[] = {"ResourceInUse", NULL};
+	static const char *const gone[] = {"ServiceNotFound", NULL};
 	json_t *in = json_pack("{s:s}", "Id", id);
-	long waited = 0;
-	int rc = -1;
+	int rc = pdelete(ctx, "servicediscovery", "DeleteService", in, busy, gone,
+			 SD_DELETE_TIMEOUT_MS, err);
 
-	for (;;) {
-		if (pcall_void(ctx, "servicediscovery", "DeleteService", in, err) == 0)
-			break;
-		if (perr_is(err, "ServiceNotFound")) {
-			err_clear(err);
-			break;
-		}
-		/* Instances still registered: ECS deregisters the tasks of a
-		 * service being deleted a little later. */
-		if (!perr_is(err, "ResourceInUse") || waited >= SD_DELETE_TIMEOUT_MS)
-			goto out;
-		if (pwait(ctx, SD_POLL_MS) != 0)
-			goto out;
-		waited += SD_POLL_MS;
-	}
-	rc = 0;
-out:
 	json_decref(in);
 	return rc;
 }
 
-static int svc_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	return pimport_read(ctx, svc_read, "service discovery service", id, out, err);
-}
 
 /* The service of the namespace with attrs' name that carries our tags. */
 static int svc_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -629,6 +594,5 @@ const struct resource_ops aws_service_discovery_service_ops = {
 	.read = svc_read,
 	.update = svc_update,
 	.delete = svc_delete,
-	.import = svc_import,
 	.find = svc_find,
 };

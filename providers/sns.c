@@ -28,15 +28,6 @@ static const char *arn_topic_name(const char *arn)
 }
 
 /* A policy as SNS takes it (owned text), or NULL when policy is empty. */
-static char *policy_text(json_t *policy)
-{
-	if (json_is_string(policy))
-		return json_string_length(policy) ? xstrdup(json_string_value(policy)) : NULL;
-	if (json_is_object(policy) || json_is_array(policy))
-		return json_dumps(policy, JSON_COMPACT | JSON_SORT_KEYS);
-	return NULL;
-}
-
 /* The topic's attributes map and tag list: *attrs and *tags new refs, both
  * NULL when the topic does not exist. known: the tag list when already
  * read (borrowed), or NULL to ask ListTagsForResource. */
@@ -100,9 +91,7 @@ static json_t *topic_attrs(const char *arn, json_t *attrs, json_t *tags)
 			    json_boolean(attr_true(json_object_get(attrs,
 								   "ContentBasedDeduplication"))));
 	if (policy && *policy) {
-		json_t *p = json_loads(policy, JSON_DECODE_ANY, NULL);
-
-		json_object_set_new(o, "policy", p ? p : json_string(policy));
+		json_object_set_new(o, "policy", json_doc_parse(policy));
 	}
 	json_object_set_new(o, "tags", ptags_from_list(tags, "Key", "Value"));
 	return o;
@@ -114,6 +103,11 @@ static int sns_read(const struct provider_ctx *ctx, const char *id, json_t *prio
 	json_t *attrs = NULL, *tags = NULL;
 
 	*out = NULL;
+	if (!prior && strncmp(id, "arn:", 4) != 0) {
+		err_set(err, CAIRN_EINVAL, "'%s' is not a topic ARN (arn:aws:sns:REGION:"
+			"ACCOUNT:NAME)", id);
+		return -1;
+	}
 	if (topic_get(ctx, id, NULL, &attrs, &tags, err) != 0)
 		return -1;
 	if (attrs)
@@ -185,8 +179,8 @@ static int sns_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	const char *display = json_string_value(json_object_get(attrs, "display_name"));
 	int fifo = json_is_true(json_object_get(attrs, "fifo_topic"));
 	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
-	json_t *tattrs = json_object(), *in = NULL, *res = NULL;
-	char *policy = policy_text(json_object_get(attrs, "policy"));
+	json_t *tattrs = json_object(), *in = NULL, *res = NULL, *got = NULL, *tags_got = NULL;
+	char *policy = json_doc_text(json_object_get(attrs, "policy"));
 	const char *arn = NULL;
 	int rc = -1;
 
@@ -215,17 +209,24 @@ static int sns_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 			ctx->name);
 		goto out;
 	}
-	if (sns_read(ctx, arn, attrs, out, err) != 0)
+	/* The tags are what was just set: only the attributes AWS fills in
+	 * (owner, its default policy) are read back. */
+	if (topic_get(ctx, arn, json_object_get(in, "Tags"), &got, &tags_got, err) != 0)
 		goto out;
-	if (!*out) {
+	if (!got) {
 		err_set(err, CAIRN_ENOTFOUND, "CreateTopic on %s: topic '%s' not found "
 			"after creation", ctx->name, arn);
 		goto out;
 	}
+	*out = topic_attrs(arn, got, tags_got);
 	rc = 0;
 out:
-	if (rc != 0 && arn && !*out)
-		*out = json_pack("{s:s,s:s,s:s}", "id", arn, "arn", arn, "name", name);
+	json_decref(got);
+	json_decref(tags_got);
+	if (rc != 0 && arn) {
+		pcreated_partial(out, arn, "arn");
+		json_object_set_new(*out, "name", json_string(name));
+	}
 	free(policy);
 	json_decref(tags);
 	json_decref(tattrs);
@@ -245,7 +246,7 @@ static int sns_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 		      json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
 {
 	const char *display = json_string_value(json_object_get(want, "display_name"));
-	char *policy = policy_text(json_object_get(want, "policy"));
+	char *policy = json_doc_text(json_object_get(want, "policy"));
 	int rc = -1;
 
 	*out = NULL;
@@ -290,17 +291,6 @@ static int sns_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 	return rc;
 }
 
-static int sns_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	*out = NULL;
-	if (strncmp(id, "arn:", 4) != 0) {
-		err_set(err, CAIRN_EINVAL, "'%s' is not a topic ARN (arn:aws:sns:REGION:"
-			"ACCOUNT:NAME)", id);
-		return -1;
-	}
-	return pimport_read(ctx, sns_read, "SNS topic", id, out, err);
-}
 
 /* Topic names are unique per account and region: look the name up in
  * ListTopics, and adopt it only if our ownership tags are on it. */
@@ -347,6 +337,5 @@ const struct resource_ops aws_sns_topic_ops = {
 	.read_batch = sns_read_batch,
 	.update = sns_update,
 	.delete = sns_delete,
-	.import = sns_import,
 	.find = sns_find,
 };

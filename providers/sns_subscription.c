@@ -17,17 +17,15 @@
 /* The filter policy as SNS takes it (owned text; "" removes it). */
 static char *policy_text(json_t *policy)
 {
-	if (json_is_string(policy))
-		return xstrdup(json_string_value(policy));
-	if (json_is_object(policy) || json_is_array(policy))
-		return json_dumps(policy, JSON_COMPACT | JSON_SORT_KEYS);
-	return xstrdup("");
+	char *t = json_doc_text(policy);
+
+	return t ? t : xstrdup("");
 }
 
 /* GetSubscriptionAttributes' map -> attribute object (new ref). */
 static json_t *sub_attrs(const char *arn, json_t *a)
 {
-	json_t *o = json_object(), *policy = NULL;
+	json_t *o = json_object();
 	const char *text = pstr_or(json_object_get(a, "FilterPolicy"), "");
 
 	json_object_set_new(o, "id", json_string(arn));
@@ -38,10 +36,8 @@ static json_t *sub_attrs(const char *arn, json_t *a)
 	json_object_set_new(o, "owner_id", json_string(pstr_or(json_object_get(a, "Owner"), "")));
 	json_object_set_new(o, "raw_message_delivery", json_boolean(
 		strcmp(pstr_or(json_object_get(a, "RawMessageDelivery"), "false"), "true") == 0));
-	if (*text)
-		policy = json_loads(text, 0, NULL);
 	/* Text that is not JSON is kept as text so drift still shows. */
-	json_object_set_new(o, "filter_policy", policy ? policy : json_string(text));
+	json_object_set_new(o, "filter_policy", json_doc_parse(text));
 	return o;
 }
 
@@ -81,12 +77,6 @@ static int set_attr(const struct provider_ctx *ctx, const char *arn, const char 
 	return rc;
 }
 
-static int is_empty_policy(json_t *p)
-{
-	return !p || json_is_null(p) || (json_is_string(p) && json_string_length(p) == 0) ||
-	       (json_is_object(p) && json_object_size(p) == 0);
-}
-
 static int sub_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		      struct cairn_err *err)
 {
@@ -100,7 +90,7 @@ static int sub_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	 * with the wrong envelope or unfiltered. */
 	if (json_is_true(json_object_get(attrs, "raw_message_delivery")))
 		json_object_set_new(sattrs, "RawMessageDelivery", json_string("true"));
-	if (!is_empty_policy(policy)) {
+	if (!json_is_nothing(policy)) {
 		char *text = policy_text(policy);
 
 		json_object_set_new(sattrs, "FilterPolicy", json_string(text));
@@ -121,14 +111,9 @@ static int sub_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 			"(got '%s')", ctx->name, arn ? arn : "");
 		goto out;
 	}
-	if (sub_read(ctx, arn, NULL, out, err) != 0 || !*out) {
-		if (!*out && err->code == CAIRN_OK)
-			err_set(err, CAIRN_EAWS, "Subscribe on %s: subscription '%s' vanished "
-				"after creation", ctx->name, arn);
-		json_decref(*out);
-		*out = json_pack("{s:s,s:s}", "id", arn, "arn", arn);
+	if (pread_created(ctx, sub_read, "Subscribe", "subscription", arn, NULL, "arn", out,
+			  err) != 0)
 		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(sattrs);
@@ -148,7 +133,7 @@ static int sub_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 		return -1;
 	if (pchanged(changed, "filter_policy")) {
 		json_t *p = json_object_get(want, "filter_policy");
-		char *text = is_empty_policy(p) ? xstrdup("") : policy_text(p);
+		char *text = json_is_nothing(p) ? xstrdup("") : policy_text(p);
 		int rc = set_attr(ctx, id, "FilterPolicy", text, err);
 
 		free(text);
@@ -182,11 +167,6 @@ static int sub_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 	return rc;
 }
 
-static int sub_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	return pimport_read(ctx, sub_read, "SNS subscription", id, out, err);
-}
 
 /* The subscription of the topic with this protocol and endpoint. */
 static int sub_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -237,6 +217,5 @@ const struct resource_ops aws_sns_topic_subscription_ops = {
 	.read = sub_read,
 	.update = sub_update,
 	.delete = sub_delete,
-	.import = sub_import,
 	.find = sub_find,
 };

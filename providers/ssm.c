@@ -197,7 +197,7 @@ static int ssm_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)
-		*out = json_pack("{s:s,s:s}", "id", name, "name", name);
+		pcreated_partial(out, name, "name");
 	json_decref(tags);
 	json_decref(in);
 	return rc;
@@ -288,33 +288,23 @@ static int ssm_delete(const struct provider_ctx *ctx, const char *id, json_t *at
 	return rc;
 }
 
-static int ssm_import(const struct provider_ctx *ctx, const char *id, json_t **out,
-		      struct cairn_err *err)
-{
-	return pimport_read(ctx, ssm_read, "SSM parameter", id, out, err);
-}
 
 /* Names are unique per region: adopt the parameter of that name only if
  * it carries this resource's ownership tags. */
+/* The parameter called name and its tags (see pnamed_fn). */
+static int ssm_named(const struct provider_ctx *ctx, const char *name, json_t *want,
+		     json_t **out, json_t **tags, struct cairn_err *err)
+{
+	*out = NULL;
+	if (param_tags(ctx, name, tags, err) != 0)
+		return -1;
+	return *tags ? ssm_read(ctx, name, want, out, err) : 0;
+}
+
 static int ssm_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		    struct cairn_err *err)
 {
-	const char *name = pstr(attrs, "name");
-	json_t *tags = NULL;
-	int rc = -1;
-
-	*out = NULL;
-	if (!name)
-		return 0;
-	if (param_tags(ctx, name, &tags, err) != 0)
-		goto out;
-	if (tags && ptags_owned_by(tags, "Key", "Value", ctx) && ssm_read(ctx, name, attrs, out,
-									   err) != 0)
-		goto out;
-	rc = 0;
-out:
-	json_decref(tags);
-	return rc;
+	return pfind_by_name(ctx, attrs, "name", ssm_named, out, err);
 }
 
 const struct resource_ops aws_ssm_parameter_ops = {
@@ -324,6 +314,5 @@ const struct resource_ops aws_ssm_parameter_ops = {
 	.read_batch = ssm_read_batch,
 	.update = ssm_update,
 	.delete = ssm_delete,
-	.import = ssm_import,
 	.find = ssm_find,
 };

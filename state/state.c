@@ -25,7 +25,10 @@
 #include "state.h"
 
 #define STATE_VERSION 3
+#define STATE_VERSION_TEXT "3"
 #define STATE_FORMAT "cairn-state"
+
+struct remote;
 
 struct state {
 	sqlite3 *db;
@@ -33,7 +36,10 @@ struct state {
 	pthread_mutex_t mu;     /* one API call (one transaction) at a time */
 	char host[256];
 	long pid;
+	struct remote *rm;      /* the remote object store, or NULL for a local file */
 };
+
+static void mark_dirty(struct state *st);
 
 static const char *const migrations[STATE_VERSION] = {
 	/* 0 -> 1 */
@@ -236,10 +242,13 @@ fail:
 	return NULL;
 }
 
+static void remote_close(struct state *st);
+
 void state_close(struct state *st)
 {
 	if (!st)
 		return;
+	remote_close(st);
 	sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->mu);
 	free(st->path);
@@ -426,6 +435,7 @@ static int in_tx(struct state *st, const char *stack,
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		goto out;
 	}
+	mark_dirty(st);
 	rc = 0;
 out:
 	pthread_mutex_unlock(&st->mu);
@@ -720,6 +730,11 @@ out:
 	return rc;
 }
 
+static int remote_lock(struct state *st, const char *stack, const char *operation,
+		       int timeout_s, int *took_over, char *warn_msg, struct cairn_err *err);
+static int remote_unlock(struct state *st, int force, struct cairn_err *err);
+static int remote_lock_info(struct state *st, char *buf, size_t len, struct cairn_err *err);
+
 int state_lock(struct state *st, const char *stack, const char *operation, int timeout_s,
 	       int *took_over, char *warn_msg, struct cairn_err *err)
 {
@@ -729,6 +744,8 @@ int state_lock(struct state *st, const char *stack, const char *operation, int t
 	int rc;
 
 	*took_over = 0;
+	if (st->rm)
+		return remote_lock(st, stack, operation, timeout_s, took_over, warn_msg, err);
 	for (;;) {
 		int over = 0;
 
@@ -780,11 +797,15 @@ out:
 
 int state_unlock(struct state *st, const char *stack, struct cairn_err *err)
 {
+	if (st->rm)
+		return remote_unlock(st, 0, err);
 	return delete_lock(st, stack, 1, err);
 }
 
 int state_force_unlock(struct state *st, const char *stack, struct cairn_err *err)
 {
+	if (st->rm)
+		return remote_unlock(st, 1, err);
 	return delete_lock(st, stack, 0, err);
 }
 
@@ -794,6 +815,8 @@ int state_lock_info(struct state *st, const char *stack, char *buf, size_t len,
 	struct holder h;
 	int rc;
 
+	if (st->rm)
+		return remote_lock_info(st, buf, len, err);
 	pthread_mutex_lock(&st->mu);
 	rc = read_holder(st, stack, &h, err);
 	pthread_mutex_unlock(&st->mu);
@@ -829,6 +852,7 @@ int state_journal_begin(struct state *st, const char *stack, const char *name,
 	sqlite3_bind_text(s, 6, now, -1, SQLITE_STATIC);
 	if (sqlite3_step(s) == SQLITE_DONE) {
 		*jid = sqlite3_last_insert_rowid(st->db);
+		mark_dirty(st);
 		rc = 0;
 	} else {
 		db_fail(st, err, "cannot journal the operation");
@@ -854,6 +878,8 @@ int state_journal_end(struct state *st, int64_t jid, struct cairn_err *err)
 	sqlite3_bind_int64(s, 2, jid);
 	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : db_fail(st, err, "cannot close journal entry");
 	sqlite3_finalize(s);
+	if (rc == 0)
+		mark_dirty(st);
 out:
 	pthread_mutex_unlock(&st->mu);
 	return rc;
@@ -917,6 +943,8 @@ int state_history_add(struct state *st, const char *stack, const char *command,
 	sqlite3_bind_text(s, 7, text, -1, SQLITE_STATIC);
 	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : db_fail(st, err, "cannot record history");
 	sqlite3_finalize(s);
+	if (rc == 0)
+		mark_dirty(st);
 out:
 	pthread_mutex_unlock(&st->mu);
 	free(text);
@@ -1022,6 +1050,7 @@ int state_plan_key(struct state *st, const char *stack, int create,
 		}
 		memcpy(key, fresh, sizeof(fresh));
 		*found = 1;
+		mark_dirty(st);
 	}
 	if (exec_sql(st, "COMMIT", err) != 0)
 		goto rollback;
@@ -1034,6 +1063,1044 @@ out:
 	secure_zero(fresh, sizeof(fresh));
 	pthread_mutex_unlock(&st->mu);
 	return rc;
+}
+
+/* ---- whole-store copies: state pull / push, the errored copy ---- */
+
+/*
+ * The SQLite image of the store. sqlite3_serialize rather than a
+ * checkpoint and a file read: it reads every page through the pager, so
+ * the commits still in the WAL are in the image, under st->mu it is a
+ * consistent snapshot without stopping anyone, and it touches no file.
+ * Bytes 18 and 19 of the header (file format write/read version) say 2
+ * in WAL mode; the image is set back to 1 (rollback journal) so that it
+ * is a self-contained database any reader opens without a -wal file.
+ * Returns an sqlite3_malloc'ed buffer (sqlite3_free) or NULL with err.
+ */
+static unsigned char *image_locked(struct state *st, sqlite3_int64 *len, struct cairn_err *err)
+{
+	unsigned char *img = sqlite3_serialize(st->db, "main", len, 0);
+
+	if (!img) {
+		db_fail(st, err, "cannot take an image of the state");
+		return NULL;
+	}
+	if (*len >= 100 && img[18] == 2 && img[19] == 2)
+		img[18] = img[19] = 1;
+	return img;
+}
+
+/* Writes len bytes to path atomically (a temporary file renamed), mode 0600. */
+static int write_file_atomic(const char *path, const void *data, size_t len,
+			     struct cairn_err *err)
+{
+	char *tmp = xasprintf("%s.tmp-%ld", path, (long)getpid());
+	const char *p = data;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc = -1;
+
+	if (fd < 0) {
+		err_set(err, CAIRN_EIO, "cannot write '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err_set(err, CAIRN_EIO, "cannot write '%s': %s", path, strerror(errno));
+			close(fd);
+			unlink(tmp);
+			goto out;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+		err_set(err, CAIRN_EIO, "cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	return rc;
+}
+
+int state_export(struct state *st, const char *path, struct cairn_err *err)
+{
+	sqlite3_int64 len = 0;
+	unsigned char *img;
+	int rc;
+
+	pthread_mutex_lock(&st->mu);
+	img = image_locked(st, &len, err);
+	pthread_mutex_unlock(&st->mu);
+	if (!img)
+		return -1;
+	rc = write_file_atomic(path, img, (size_t)len, err);
+	sqlite3_free(img);
+	return rc;
+}
+
+/* Copies the database at path over st's (backup API), then migrates it. Holds st->mu. */
+static int replace_locked(struct state *st, const char *path, struct cairn_err *err)
+{
+	sqlite3 *src = NULL;
+	sqlite3_backup *b;
+	long long v = 0;
+	int version, rc = -1;
+
+	version = inspect(path, err);
+	if (version < 0)
+		return -1;
+	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		err_set(err, CAIRN_EIO, "cannot open state '%s': %s", path,
+			src ? sqlite3_errmsg(src) : "out of memory");
+		goto out;
+	}
+	b = sqlite3_backup_init(st->db, "main", src, "main");
+	if (!b) {
+		db_fail(st, err, "cannot copy the state");
+		goto out;
+	}
+	sqlite3_backup_step(b, -1);
+	if (sqlite3_backup_finish(b) != SQLITE_OK) {
+		db_fail(st, err, "cannot copy the state");
+		goto out;
+	}
+	query_int(st->db, "PRAGMA user_version", &v);
+	if (v < STATE_VERSION && migrate(st, (int)v, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	sqlite3_close(src);
+	return rc;
+}
+
+int state_replace(struct state *st, const char *path, struct cairn_err *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&st->mu);
+	rc = replace_locked(st, path, err);
+	if (rc == 0)
+		mark_dirty(st);
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+/* ---- team state in a remote object store (SPEC §5.1) ----
+ *
+ * The working copy is a private SQLite file (WAL, synchronous off: the
+ * remote object is what must survive). Commits bump gen; an uploader
+ * thread puts the image whenever gen is ahead of what the store holds,
+ * after a short quiet time so that the intents of operations started
+ * together share one write, and renews the lock's lease. Every put is
+ * conditional on the ETag last read or written; a 412 whose object is not
+ * our own retried write is a conflict, after which nothing more is
+ * written and the run ends with the errored copy.
+ */
+
+#define GATHER_QUIET_MS 5      /* no commit for this long: the wave is complete */
+#define GATHER_MAX_MS 50       /* but never wait longer before an upload */
+#define UNKNOWN_KEEP 8
+
+struct remote {
+	struct state_remote_ops ops;
+	char *url, *key, *lock_key, *host, *user, *ci_job, *dir;
+	int lease_s;
+
+	pthread_mutex_t io;             /* one store call at a time (ETags stay in order) */
+	pthread_mutex_t mu;             /* guards everything below */
+	pthread_cond_t cv;
+	pthread_t thread;
+	int thread_started, stopping;
+	uint64_t gen, uploaded_gen;     /* commits made / commits in the store */
+	uint64_t attempts, failed_attempt;
+	struct cairn_err upload_err;    /* the last failed upload */
+	struct timespec last_commit;
+	char etag[128];                 /* the state object as last read or written */
+	int exists;
+	int conflict;
+	char conflict_msg[1024];
+	int locked;
+	char lock_id[40], lock_etag[128];
+	char *lock_body;
+	time_t next_beat;
+	uint64_t uploads, bytes;
+	char unknown[UNKNOWN_KEEP][33]; /* see remember_unknown */
+	size_t n_unknown;
+};
+
+void state_remote_info_free(struct state_remote_info *i)
+{
+	if (!i)
+		return;
+	json_decref(i->meta);
+	i->meta = NULL;
+}
+
+static void random_id(char out[33])
+{
+	unsigned char rnd[16];
+	int i;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		memset(rnd, 0, sizeof(rnd));
+	for (i = 0; i < 16; i++)
+		snprintf(out + 2 * i, 3, "%02x", rnd[i]);
+}
+
+static void mark_dirty(struct state *st)
+{
+	struct remote *rm = st->rm;
+
+	if (!rm)
+		return;
+	pthread_mutex_lock(&rm->mu);
+	rm->gen++;
+	clock_gettime(CLOCK_MONOTONIC, &rm->last_commit);
+	pthread_cond_broadcast(&rm->cv);
+	pthread_mutex_unlock(&rm->mu);
+}
+
+static long ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000L + (now.tv_nsec - t->tv_nsec) / 1000000L;
+}
+
+static const char *meta_str(const struct state_remote_info *i, const char *name)
+{
+	return json_string_value(json_object_get(i->meta, name));
+}
+
+/* Sets the conflict (rm->mu held). */
+static void set_conflict(struct remote *rm, const char *why)
+{
+	if (rm->conflict)
+		return;
+	rm->conflict = 1;
+	snprintf(rm->conflict_msg, sizeof(rm->conflict_msg), "%s", why);
+	pthread_cond_broadcast(&rm->cv);
+}
+
+/* Write ids of our uploads that failed without an answer: any of them
+ * may have landed. rm->mu held. */
+static void remember_unknown(struct remote *rm, const char *id)
+{
+	snprintf(rm->unknown[rm->n_unknown % UNKNOWN_KEEP], 33, "%s", id);
+	rm->n_unknown++;
+}
+
+static int unknown_write(struct remote *rm, const char *id)
+{
+	size_t i;
+	int found = 0;
+
+	pthread_mutex_lock(&rm->mu);
+	for (i = 0; i < UNKNOWN_KEEP && i < rm->n_unknown; i++)
+		found |= strcmp(rm->unknown[i], id) == 0;
+	pthread_mutex_unlock(&rm->mu);
+	return found;
+}
+
+/*
+ * One upload of the current image. Returns 0, 1 on a conflict, -1 with
+ * err. Called with no lock held; takes io, then st->mu for the image.
+ */
+static int upload(struct state *st, struct cairn_err *err)
+{
+	struct remote *rm = st->rm;
+	struct state_remote_info info = {0}, head = {0};
+	sqlite3_int64 len = 0;
+	unsigned char *img;
+	long long serial = 0;
+	char etag[128], write_id[33], num[32];
+	json_t *meta;
+	uint64_t gen;
+	int exists, rc = -1, r, tries;
+
+	pthread_mutex_lock(&rm->io);
+	pthread_mutex_lock(&st->mu);
+	img = image_locked(st, &len, err);
+	query_int(st->db, "SELECT coalesce(max(serial), 0) FROM stacks", &serial);
+	pthread_mutex_lock(&rm->mu);
+	gen = rm->gen;
+	exists = rm->exists;
+	snprintf(etag, sizeof(etag), "%s", rm->etag);
+	if (rm->conflict)
+		rc = 1;
+	pthread_mutex_unlock(&rm->mu);
+	pthread_mutex_unlock(&st->mu);
+	if (!img || rc == 1)
+		goto out;
+	random_id(write_id);
+	snprintf(num, sizeof(num), "%lld", serial);
+	/* Metadata says what the object is before anyone reads the body; the
+	 * write id recognises our own retried write after a lost answer. */
+	meta = json_pack("{s:s,s:s,s:s,s:s}", "cairn-format", STATE_FORMAT,
+			 "cairn-state-version", STATE_VERSION_TEXT, "cairn-serial", num,
+			 "cairn-write-id", write_id);
+	if (rm->lock_id[0])     /* an empty header value would not survive the trip */
+		json_object_set_new(meta, "cairn-lock-id", json_string(rm->lock_id));
+	for (tries = 0;; tries++) {
+		const char *landed;
+		struct cairn_err herr;
+		int hr;
+
+		state_remote_info_free(&info);
+		r = rm->ops.put(rm->ops.ctx, rm->key, img, (size_t)len, exists ? etag : NULL, meta,
+				&info, err);
+		if (r != STATE_REMOTE_CONFLICT)
+			break;
+		/* Our own attempt may have landed with its answer lost (this one,
+		 * retried by the client, or an earlier upload that failed so). */
+		err_clear(&herr);
+		state_remote_info_free(&head);
+		hr = rm->ops.head(rm->ops.ctx, rm->key, &head, &herr);
+		landed = meta_str(&head, "cairn-write-id");
+		if (hr < 0) {
+			/* Not known whose write it is: a failed upload, not a
+			 * conflict; the next attempt asks again. */
+			*err = herr;
+			r = -1;
+			break;
+		}
+		if (hr == 0 && landed && strcmp(landed, write_id) == 0) {
+			snprintf(info.etag, sizeof(info.etag), "%s", head.etag);
+			r = 0;
+			break;
+		}
+		if (hr != 0 || !landed || !unknown_write(rm, landed) || tries >= 3)
+			break;
+		/* An earlier write of ours is there: write this newer image over it. */
+		snprintf(etag, sizeof(etag), "%s", head.etag);
+		exists = 1;
+	}
+	json_decref(meta);
+	pthread_mutex_lock(&rm->mu);
+	if (r < 0)
+		remember_unknown(rm, write_id);
+	pthread_mutex_unlock(&rm->mu);
+	pthread_mutex_lock(&rm->mu);
+	if (r == 0) {
+		snprintf(rm->etag, sizeof(rm->etag), "%s", info.etag);
+		rm->exists = 1;
+		if (gen > rm->uploaded_gen)
+			rm->uploaded_gen = gen;
+		rm->uploads++;
+		rm->bytes += (uint64_t)len;
+		rc = 0;
+	} else if (r == STATE_REMOTE_CONFLICT) {
+		char why[768];
+
+		snprintf(why, sizeof(why), "the state at %s was changed by someone else since this "
+			 "run read it (the conditional write got 412 Precondition Failed)", rm->url);
+		set_conflict(rm, why);
+		rc = 1;
+	}
+	pthread_cond_broadcast(&rm->cv);
+	pthread_mutex_unlock(&rm->mu);
+out:
+	pthread_mutex_unlock(&rm->io);
+	sqlite3_free(img);
+	state_remote_info_free(&info);
+	state_remote_info_free(&head);
+	return rc;
+}
+
+/* ---- the remote lock ---- */
+
+struct rholder {
+	char id[64], host[256], user[128], operation[64], started[32], ci_job[512];
+	long pid;
+	int lease_s;
+};
+
+/* o's string member name, or def (borrowed). */
+static const char *member_or(json_t *o, const char *name, const char *def)
+{
+	const char *v = json_string_value(json_object_get(o, name));
+
+	return v ? v : def;
+}
+
+static void parse_holder(const char *text, size_t len, struct rholder *h)
+{
+	json_t *o = json_loadb(text, len, 0, NULL);
+
+	memset(h, 0, sizeof(*h));
+	snprintf(h->id, sizeof(h->id), "%s", member_or(o, "id", ""));
+	snprintf(h->host, sizeof(h->host), "%s", member_or(o, "host", "?"));
+	snprintf(h->user, sizeof(h->user), "%s", member_or(o, "user", "?"));
+	snprintf(h->operation, sizeof(h->operation), "%s", member_or(o, "operation", "?"));
+	snprintf(h->started, sizeof(h->started), "%s", member_or(o, "started", "?"));
+	snprintf(h->ci_job, sizeof(h->ci_job), "%s", member_or(o, "ci_job", ""));
+	h->pid = (long)json_integer_value(json_object_get(o, "pid"));
+	h->lease_s = (int)json_integer_value(json_object_get(o, "lease_seconds"));
+	json_decref(o);
+}
+
+static void describe_rholder(const struct rholder *h, char *buf, size_t len)
+{
+	snprintf(buf, len, "pid %ld on host '%.100s' (user %.60s) since %s (operation: %s%s%.200s)",
+		 h->pid, h->host, h->user, h->started, h->operation, h->ci_job[0] ? "; CI job " : "",
+		 h->ci_job);
+}
+
+/* Renews the lock's lease: the same holder record, written If-Match its ETag. */
+static void heartbeat(struct remote *rm)
+{
+	struct state_remote_info info = {0};
+	struct cairn_err err;
+	char etag[128];
+	json_t *meta;
+	int r;
+	struct strbuf text;
+
+	err_clear(&err);
+	pthread_mutex_lock(&rm->io);
+	pthread_mutex_lock(&rm->mu);
+	snprintf(etag, sizeof(etag), "%s", rm->lock_etag);
+	pthread_mutex_unlock(&rm->mu);
+	meta = json_pack("{s:s}", "cairn-lock-id", rm->lock_id);
+	r = rm->ops.put(rm->ops.ctx, rm->lock_key, rm->lock_body, strlen(rm->lock_body), etag, meta,
+			&info, &err);
+	json_decref(meta);
+	if (r == STATE_REMOTE_CONFLICT) {
+		/* Our own renewal may have landed with its answer lost: look. */
+		struct rholder h;
+		int gr;
+
+		strbuf_init(&text);
+		state_remote_info_free(&info);
+		gr = rm->ops.get(rm->ops.ctx, rm->lock_key, &text, &info, &err);
+		if (gr == 0) {
+			parse_holder(text.buf, text.len, &h);
+			if (strcmp(h.id, rm->lock_id) == 0)
+				r = 0;
+		} else if (gr < 0) {
+			r = -1;     /* unknown: the next beat tries again */
+		}
+		strbuf_free(&text);
+	}
+	pthread_mutex_lock(&rm->mu);
+	if (r == 0) {
+		snprintf(rm->lock_etag, sizeof(rm->lock_etag), "%s", info.etag);
+	} else if (r == STATE_REMOTE_CONFLICT) {
+		char why[768];
+
+		snprintf(why, sizeof(why), "the lock %s was taken over by another run while this "
+			 "one held it", rm->lock_key);
+		rm->locked = 0;
+		set_conflict(rm, why);
+	}
+	/* A failed renewal (network) is tried again at the next beat. */
+	pthread_mutex_unlock(&rm->mu);
+	pthread_mutex_unlock(&rm->io);
+	state_remote_info_free(&info);
+}
+
+static void *uploader(void *arg)
+{
+	struct state *st = arg;
+	struct remote *rm = st->rm;
+
+	pthread_mutex_lock(&rm->mu);
+	for (;;) {
+		int dirty = rm->gen > rm->uploaded_gen && !rm->conflict &&
+			    rm->failed_attempt != rm->gen;
+		struct timespec until;
+
+		if (rm->locked && time(NULL) >= rm->next_beat) {
+			rm->next_beat = time(NULL) + (rm->lease_s / 3 > 0 ? rm->lease_s / 3 : 1);
+			pthread_mutex_unlock(&rm->mu);
+			heartbeat(rm);
+			pthread_mutex_lock(&rm->mu);
+			continue;
+		}
+		if (dirty) {
+			struct timespec started;
+			struct cairn_err err;
+			uint64_t gen;
+			int r;
+
+			clock_gettime(CLOCK_MONOTONIC, &started);
+			/* Gather: wait until commits stop arriving (a wave has journaled). */
+			while (!rm->stopping && ms_since(&rm->last_commit) < GATHER_QUIET_MS &&
+			       ms_since(&started) < GATHER_MAX_MS) {
+				clock_gettime(CLOCK_REALTIME, &until);
+				until.tv_nsec += GATHER_QUIET_MS * 1000000L;
+				if (until.tv_nsec >= 1000000000L) {
+					until.tv_sec++;
+					until.tv_nsec -= 1000000000L;
+				}
+				pthread_cond_timedwait(&rm->cv, &rm->mu, &until);
+			}
+			gen = rm->gen;
+			pthread_mutex_unlock(&rm->mu);
+			err_clear(&err);
+			r = upload(st, &err);
+			pthread_mutex_lock(&rm->mu);
+			rm->attempts++;
+			if (r < 0) {
+				rm->upload_err = err;
+				rm->failed_attempt = gen;
+			} else {
+				rm->failed_attempt = 0;
+			}
+			pthread_cond_broadcast(&rm->cv);
+			continue;
+		}
+		if (rm->stopping)
+			break;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		pthread_cond_timedwait(&rm->cv, &rm->mu, &until);
+	}
+	pthread_mutex_unlock(&rm->mu);
+	return NULL;
+}
+
+int state_sync(struct state *st, struct cairn_err *err)
+{
+	struct remote *rm = st->rm;
+	uint64_t target;
+	int rc = 0;
+
+	if (!rm)
+		return 0;
+	pthread_mutex_lock(&rm->mu);
+	target = rm->gen;
+	if (rm->failed_attempt)
+		rm->failed_attempt = 0;     /* a new request: try the store again */
+	pthread_cond_broadcast(&rm->cv);
+	for (;;) {
+		if (rm->conflict) {
+			err_set(err, CAIRN_ESTALE, "%s; no new AWS call was started", rm->conflict_msg);
+			rc = -1;
+			break;
+		}
+		if (rm->uploaded_gen >= target)
+			break;
+		if (rm->failed_attempt >= target) {
+			*err = rm->upload_err;
+			err_prefix(err, "cannot write the state to %s", rm->url);
+			rc = -1;
+			break;
+		}
+		pthread_cond_wait(&rm->cv, &rm->mu);
+	}
+	pthread_mutex_unlock(&rm->mu);
+	return rc;
+}
+
+int state_finish(struct state *st, struct cairn_err *err)
+{
+	struct remote *rm = st->rm;
+	long long serial = 0;
+	char path[64];
+	int conflict;
+
+	struct cairn_err xerr;
+	char why[1024];
+
+	if (!rm)
+		return 0;
+	if (state_sync(st, err) == 0)
+		return 0;
+	pthread_mutex_lock(&rm->mu);
+	conflict = rm->conflict;
+	pthread_mutex_unlock(&rm->mu);
+	/* Whatever stopped the upload, what this run recorded must not be lost
+	 * with the working copy: it is kept next to the user. */
+	memcpy(why, conflict ? rm->conflict_msg : err->msg, sizeof(why) - 1);
+	why[sizeof(why) - 1] = '\0';
+	pthread_mutex_lock(&st->mu);
+	query_int(st->db, "SELECT coalesce(max(serial), 0) FROM stacks", &serial);
+	pthread_mutex_unlock(&st->mu);
+	snprintf(path, sizeof(path), "errored-%lld.db", serial);
+	err_clear(&xerr);
+	if (state_export(st, path, &xerr) < 0) {
+		err_set(err, CAIRN_EIO, "%.900s; and this run's state could not be kept: %.900s",
+			why, xerr.msg);
+		return -1;
+	}
+	if (conflict)
+		err_set(err, CAIRN_ESTALE, "%.900s: cairn started no new AWS call, recorded the calls "
+			"in flight, and kept this run's state in '%s' (the state in S3 was left as "
+			"the other writer made it); review both, then 'cairn state push %s --force' "
+			"to restore it", why, path, path);
+	else
+		err_set(err, CAIRN_EIO, "%.900s; this run's state is kept in '%s': once the bucket "
+			"can be written, 'cairn state push %s' puts it back", why, path, path);
+	return -1;
+}
+
+void state_remote_stats(struct state *st, uint64_t *uploads, uint64_t *bytes)
+{
+	*uploads = *bytes = 0;
+	if (!st->rm)
+		return;
+	pthread_mutex_lock(&st->rm->mu);
+	*uploads = st->rm->uploads;
+	*bytes = st->rm->bytes;
+	pthread_mutex_unlock(&st->rm->mu);
+}
+
+/* Checks a fetched object before anything uses it. */
+static int check_object(const struct remote *rm, const struct strbuf *body,
+			const struct state_remote_info *info, struct cairn_err *err)
+{
+	const char *format = meta_str(info, "cairn-format");
+	const char *version = meta_str(info, "cairn-state-version");
+
+	if (!format || strcmp(format, STATE_FORMAT) != 0 || body->len < 100 ||
+	    memcmp(body->buf, "SQLite format 3", 16) != 0) {
+		err_set(err, CAIRN_EINVAL, "%s is not a cairn state (%s); refusing to touch it",
+			rm->url, !format ? "it has no cairn-format metadata"
+			: strcmp(format, STATE_FORMAT) ? "its cairn-format metadata is not " STATE_FORMAT
+			: "it is not an SQLite database");
+		return -1;
+	}
+	if (version && atoi(version) > STATE_VERSION) {
+		err_set(err, CAIRN_EINVAL, "%s was written by a newer cairn (state format %s, this "
+			"cairn knows up to %d); upgrade cairn", rm->url, version, STATE_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+/* Fetches the object and loads it into the working copy (holding nothing).
+ * Missing: *found = 0 and the working copy is left as it is. */
+static int fetch(struct state *st, int *found, struct cairn_err *err)
+{
+	struct remote *rm = st->rm;
+	struct state_remote_info info = {0};
+	struct strbuf body;
+	char *incoming = xasprintf("%s/incoming.db", rm->dir);
+	int r, rc = -1;
+
+	strbuf_init(&body);
+	*found = 0;
+	pthread_mutex_lock(&rm->io);
+	r = rm->ops.get(rm->ops.ctx, rm->key, &body, &info, err);
+	pthread_mutex_unlock(&rm->io);
+	if (r < 0) {
+		err_prefix(err, "cannot read the state %s", rm->url);
+		goto out;
+	}
+	if (r == STATE_REMOTE_NOTFOUND) {
+		pthread_mutex_lock(&rm->mu);
+		rm->exists = 0;
+		rm->etag[0] = '\0';
+		pthread_mutex_unlock(&rm->mu);
+		rc = 0;
+		goto out;
+	}
+	if (check_object(rm, &body, &info, err) < 0 ||
+	    write_file_atomic(incoming, body.buf, body.len, err) < 0)
+		goto out;
+	pthread_mutex_lock(&st->mu);
+	r = replace_locked(st, incoming, err);
+	pthread_mutex_unlock(&st->mu);
+	unlink(incoming);
+	if (r < 0) {
+		if (err->code == CAIRN_EINVAL)
+			err_set(err, CAIRN_EINVAL, "%s is not a cairn state it can use: %s", rm->url,
+				err->msg);
+		goto out;
+	}
+	pthread_mutex_lock(&rm->mu);
+	rm->exists = 1;
+	snprintf(rm->etag, sizeof(rm->etag), "%s", info.etag);
+	pthread_mutex_unlock(&rm->mu);
+	*found = 1;
+	rc = 0;
+out:
+	state_remote_info_free(&info);
+	strbuf_free(&body);
+	free(incoming);
+	return rc;
+}
+
+static void remove_dir(const char *dir)
+{
+	static const char *const names[] = { "state.db", "state.db-wal", "state.db-shm",
+					     "incoming.db" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *p = xasprintf("%s/%s", dir, names[i]);
+
+		unlink(p);
+		free(p);
+	}
+	rmdir(dir);
+}
+
+static void remote_free(struct remote *rm)
+{
+	if (!rm)
+		return;
+	if (rm->ops.release)
+		rm->ops.release(rm->ops.ctx);
+	if (rm->dir)
+		remove_dir(rm->dir);
+	pthread_mutex_destroy(&rm->io);
+	pthread_mutex_destroy(&rm->mu);
+	pthread_cond_destroy(&rm->cv);
+	free(rm->url);
+	free(rm->key);
+	free(rm->lock_key);
+	free(rm->host);
+	free(rm->user);
+	free(rm->ci_job);
+	free(rm->dir);
+	free(rm->lock_body);
+	free(rm);
+}
+
+struct state *state_open_remote(const struct state_remote *r, int create, struct cairn_err *err)
+{
+	struct remote *rm = xcalloc(1, sizeof(*rm));
+	struct state *st = NULL;
+	char *tmpl, *path = NULL;
+	int found;
+
+	rm->ops = r->ops;
+	rm->url = xstrdup(r->url);
+	rm->key = xstrdup(r->key);
+	rm->lock_key = xasprintf("%s.lock", r->key);
+	rm->host = xstrdup(r->host);
+	rm->user = xstrdup(r->user ? r->user : "unknown");
+	rm->ci_job = xstrdup(r->ci_job);
+	rm->lease_s = r->lease_s > 0 ? r->lease_s : 60;
+	pthread_mutex_init(&rm->io, NULL);
+	pthread_mutex_init(&rm->mu, NULL);
+	pthread_cond_init(&rm->cv, NULL);
+	tmpl = xasprintf("%s/cairn-state-XXXXXX", r->tmpdir && *r->tmpdir ? r->tmpdir : "/tmp");
+	if (!mkdtemp(tmpl)) {
+		err_set(err, CAIRN_EIO, "cannot make a working directory in '%s': %s",
+			r->tmpdir ? r->tmpdir : "/tmp", strerror(errno));
+		free(tmpl);
+		goto fail;
+	}
+	rm->dir = tmpl;
+	path = xasprintf("%s/state.db", rm->dir);
+	st = state_open(path, 1, err);
+	if (!st)
+		goto fail;
+	/* The object in the store is what must survive, not this copy. */
+	exec_sql(st, "PRAGMA synchronous = OFF", err);
+	snprintf(st->host, sizeof(st->host), "%s", r->host);
+	st->rm = rm;
+	if (fetch(st, &found, err) < 0)
+		goto fail;
+	if (!found && !create) {
+		err_set(err, CAIRN_ENOTFOUND, "no state at %s", rm->url);
+		goto fail;
+	}
+	if (pthread_create(&rm->thread, NULL, uploader, st) != 0) {
+		err_set(err, CAIRN_EINTERNAL, "cannot start the state uploader thread");
+		goto fail;
+	}
+	rm->thread_started = 1;
+	free(path);
+	return st;
+fail:
+	free(path);
+	if (st) {
+		st->rm = NULL;
+		state_close(st);
+	}
+	remote_free(rm);
+	return NULL;
+}
+
+static void remote_close(struct state *st)
+{
+	struct remote *rm = st->rm;
+	struct cairn_err err;
+
+	if (!rm)
+		return;
+	err_clear(&err);
+	if (rm->locked)
+		remote_unlock(st, 0, &err);
+	else
+		state_sync(st, &err);       /* e.g. plan --out's new plan key */
+	if (rm->thread_started) {
+		pthread_mutex_lock(&rm->mu);
+		rm->stopping = 1;
+		pthread_cond_broadcast(&rm->cv);
+		pthread_mutex_unlock(&rm->mu);
+		pthread_join(rm->thread, NULL);
+	}
+	st->rm = NULL;
+	sqlite3_close(st->db);
+	st->db = NULL;
+	remote_free(rm);
+}
+
+/* RFC 1123 ("Sun, 29 Nov 2026 10:00:00 GMT") to unix seconds; -1 if unparsable. */
+static int64_t http_time(const char *s)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (!s || !strptime(s, "%a, %d %b %Y %H:%M:%S", &tm))
+		return -1;
+	return (int64_t)timegm(&tm);
+}
+
+/* A lock nobody renews any more: by the store's own clock (its Date header
+ * against the object's Last-Modified), so the hosts' clocks do not matter. */
+static int lease_expired(const struct rholder *h, const struct state_remote_info *info,
+			 int64_t *age)
+{
+	int64_t now = http_time(info->date), mod = http_time(info->last_modified);
+
+	*age = now >= 0 && mod >= 0 ? now - mod : 0;
+	return now >= 0 && mod >= 0 && h->lease_s > 0 && *age > h->lease_s;
+}
+
+static int pid_dead(long pid)
+{
+	return pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* After the lock is ours: the object may have changed since it was read. */
+static int revalidate(struct state *st, struct cairn_err *err)
+{
+	struct remote *rm = st->rm;
+	struct state_remote_info info = {0};
+	int r, same, found;
+
+	pthread_mutex_lock(&rm->io);
+	r = rm->ops.head(rm->ops.ctx, rm->key, &info, err);
+	pthread_mutex_unlock(&rm->io);
+	if (r < 0) {
+		err_prefix(err, "cannot read the state %s", rm->url);
+		state_remote_info_free(&info);
+		return -1;
+	}
+	pthread_mutex_lock(&rm->mu);
+	same = r == STATE_REMOTE_NOTFOUND ? !rm->exists : rm->exists && !strcmp(rm->etag, info.etag);
+	pthread_mutex_unlock(&rm->mu);
+	state_remote_info_free(&info);
+	if (same)
+		return 0;
+	return fetch(st, &found, err);
+}
+
+static int remote_lock(struct state *st, const char *stack, const char *operation,
+		       int timeout_s, int *took_over, char *warn_msg, struct cairn_err *err)
+{
+	struct remote *rm = st->rm;
+	time_t deadline = time(NULL) + (timeout_s > 0 ? timeout_s : 0);
+	struct rholder h;
+	char started[32], who[768];
+	json_t *body, *meta;
+	int rc = -1;
+
+	memset(&h, 0, sizeof(h));
+	random_id(rm->lock_id);
+	now_iso(started);
+	body = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:i,s:s}", "id", rm->lock_id, "host", rm->host,
+			 "pid", (json_int_t)getpid(), "user", rm->user, "operation", operation,
+			 "started", started, "lease_seconds", rm->lease_s,
+			 "ci_job", rm->ci_job ? rm->ci_job : "");
+	free(rm->lock_body);
+	rm->lock_body = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	meta = json_pack("{s:s}", "cairn-lock-id", rm->lock_id);
+	for (;;) {
+		struct state_remote_info info = {0}, got = {0};
+		struct strbuf text;
+		int64_t age = 0;
+		int r, dead, expired;
+
+		pthread_mutex_lock(&rm->io);
+		r = rm->ops.put(rm->ops.ctx, rm->lock_key, rm->lock_body, strlen(rm->lock_body), NULL,
+				meta, &info, err);
+		pthread_mutex_unlock(&rm->io);
+		if (r == 0) {
+			snprintf(rm->lock_etag, sizeof(rm->lock_etag), "%s", info.etag);
+			state_remote_info_free(&info);
+			break;
+		}
+		state_remote_info_free(&info);
+		if (r < 0) {
+			err_prefix(err, "cannot take the lock %s.lock", rm->url);
+			goto out;
+		}
+		strbuf_init(&text);
+		pthread_mutex_lock(&rm->io);
+		r = rm->ops.get(rm->ops.ctx, rm->lock_key, &text, &got, err);
+		pthread_mutex_unlock(&rm->io);
+		if (r < 0) {
+			err_prefix(err, "cannot read the lock %s.lock", rm->url);
+			strbuf_free(&text);
+			state_remote_info_free(&got);
+			goto out;
+		}
+		if (r == STATE_REMOTE_NOTFOUND) {   /* released meanwhile: try again */
+			strbuf_free(&text);
+			state_remote_info_free(&got);
+			continue;
+		}
+		parse_holder(text.buf, text.len, &h);
+		strbuf_free(&text);
+		if (strcmp(h.id, rm->lock_id) == 0) {
+			/* Our own write landed and its answer was lost: the lock is ours. */
+			snprintf(rm->lock_etag, sizeof(rm->lock_etag), "%s", got.etag);
+			state_remote_info_free(&got);
+			break;
+		}
+		dead = strcmp(h.host, rm->host) == 0 && pid_dead(h.pid);
+		expired = lease_expired(&h, &got, &age);
+		if (dead || expired) {
+			pthread_mutex_lock(&rm->io);
+			r = rm->ops.put(rm->ops.ctx, rm->lock_key, rm->lock_body, strlen(rm->lock_body),
+					got.etag, meta, &info, err);
+			pthread_mutex_unlock(&rm->io);
+			if (r == 0) {
+				snprintf(rm->lock_etag, sizeof(rm->lock_etag), "%s", info.etag);
+				state_remote_info_free(&info);
+				state_remote_info_free(&got);
+				*took_over = 1;
+				if (warn_msg) {
+					describe_rholder(&h, who, sizeof(who));
+					if (dead)
+						snprintf(warn_msg, 512, "took over the lock of %s held by "
+							 "%.380s: that process no longer exists",
+							 rm->url, who);
+					else
+						snprintf(warn_msg, 512, "took over the lock of %s held by "
+							 "%.340s: its lease of %d s expired %lld s "
+							 "ago", rm->url, who, h.lease_s,
+							 (long long)(age - h.lease_s));
+				}
+				break;
+			}
+			state_remote_info_free(&info);
+			if (r < 0) {
+				state_remote_info_free(&got);
+				err_prefix(err, "cannot take over the lock %s.lock", rm->url);
+				goto out;
+			}
+			/* Someone else changed it first: look again. */
+		}
+		state_remote_info_free(&got);
+		if (time(NULL) >= deadline) {
+			describe_rholder(&h, who, sizeof(who));
+			err_set(err, CAIRN_ELOCKED, "stack '%s' (state %s) is locked by %s%s", stack,
+				rm->url, who, timeout_s > 0 ? "; gave up waiting"
+				: "; use --lock-timeout to wait for it");
+			goto out;
+		}
+		sleep(1);
+	}
+	pthread_mutex_lock(&rm->mu);
+	rm->locked = 1;
+	rm->next_beat = time(NULL) + (rm->lease_s / 3 > 0 ? rm->lease_s / 3 : 1);
+	pthread_mutex_unlock(&rm->mu);
+	if (revalidate(st, err) < 0) {
+		struct cairn_err uerr;
+
+		err_clear(&uerr);
+		remote_unlock(st, 0, &uerr);
+		goto out;
+	}
+	if (*took_over) {
+		/* Fencing: rewrite the state so the old holder's next write (If-Match
+		 * the ETag it read) gets 412. */
+		mark_dirty(st);
+		if (state_sync(st, err) < 0) {
+			struct cairn_err uerr;
+
+			err_clear(&uerr);
+			remote_unlock(st, 0, &uerr);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	json_decref(meta);
+	return rc;
+}
+
+/* Deletes the lock if it is still ours (force: whoever holds it). */
+static int remote_unlock(struct state *st, int force, struct cairn_err *err)
+{
+	struct remote *rm = st->rm;
+	struct state_remote_info info = {0};
+	struct cairn_err ferr;
+	struct strbuf text;
+	struct rholder h;
+	int rc = 0, r, was_locked;
+
+	err_clear(&ferr);
+	if (!force)
+		rc = state_finish(st, &ferr);
+	pthread_mutex_lock(&rm->mu);
+	was_locked = rm->locked;
+	rm->locked = 0;
+	pthread_mutex_unlock(&rm->mu);
+	if (force || was_locked) {
+		strbuf_init(&text);
+		pthread_mutex_lock(&rm->io);
+		r = rm->ops.get(rm->ops.ctx, rm->lock_key, &text, &info, err);
+		if (r == 0) {
+			/* Ours, and still the very object we read: a takeover in between
+			 * makes the delete fail instead of removing the new holder's lock. */
+			parse_holder(text.buf, text.len, &h);
+			if (force || strcmp(h.id, rm->lock_id) == 0)
+				r = rm->ops.del(rm->ops.ctx, rm->lock_key, force ? NULL : info.etag, err);
+			if (r == STATE_REMOTE_CONFLICT)
+				r = 0;
+		}
+		pthread_mutex_unlock(&rm->io);
+		strbuf_free(&text);
+		state_remote_info_free(&info);
+		if (r < 0) {
+			err_prefix(err, "cannot release the lock %s.lock", rm->url);
+			rc = -1;
+		}
+	}
+	if (ferr.code != CAIRN_OK)
+		*err = ferr;
+	return rc < 0 || ferr.code != CAIRN_OK ? -1 : 0;
+}
+
+static int remote_lock_info(struct state *st, char *buf, size_t len, struct cairn_err *err)
+{
+	struct remote *rm = st->rm;
+	struct state_remote_info info = {0};
+	struct strbuf text;
+	struct rholder h;
+	int r;
+
+	strbuf_init(&text);
+	pthread_mutex_lock(&rm->io);
+	r = rm->ops.get(rm->ops.ctx, rm->lock_key, &text, &info, err);
+	pthread_mutex_unlock(&rm->io);
+	if (r == 0) {
+		parse_holder(text.buf, text.len, &h);
+		describe_rholder(&h, buf, len);
+	} else if (len) {
+		buf[0] = '\0';
+	}
+	strbuf_free(&text);
+	state_remote_info_free(&info);
+	if (r < 0)
+		err_prefix(err, "cannot read the lock %s.lock", rm->url);
+	return r < 0 ? -1 : 0;
 }
 
 int state_meta_get(struct state *st, const char *key, char **value, struct cairn_err *err)
@@ -1076,6 +2143,7 @@ int state_meta_put(struct state *st, const char *key, const char *value,
 		db_fail(st, err, "cannot write the state's metadata");
 		goto out;
 	}
+	mark_dirty(st);
 	rc = 0;
 out:
 	sqlite3_finalize(s);

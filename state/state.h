@@ -3,8 +3,9 @@
  *
  * One file may hold several stacks. Every mutating call runs in its own
  * transaction and bumps the stack's serial, so an apply that dies half-way
- * loses nothing it recorded. A state handle is used by one thread at a time
- * (the executor serializes its writes through one thread or a mutex).
+ * loses nothing it recorded. Calls on one handle are serialized by its
+ * mutex. A state kept in a remote object store (state_open_remote) runs
+ * one thread of its own that uploads commits and renews the lock.
  */
 #ifndef CAIRN_STATE_H
 #define CAIRN_STATE_H
@@ -92,9 +93,14 @@ int state_outputs_get(struct state *st, const char *stack, json_t **out, struct 
  * ("... locked by pid 123 on host 'ci-1' since 2026-...; operation apply").
  * A holder on this host whose pid no longer exists is taken over; then
  * *took_over is set and warn_msg (if not NULL, size 512) says whose lock.
+ * Remote state: the lock object KEY.lock, created with If-None-Match: *;
+ * a holder whose lease has expired by the store's clock is taken over too,
+ * and the takeover rewrites the state object so the old holder's next
+ * write fails (fencing).
  */
 int state_lock(struct state *st, const char *stack, const char *operation, int timeout_s,
 	       int *took_over, char *warn_msg, struct cairn_err *err);
+/* Releases the lock; for a remote state, after state_finish (whose error it returns). */
 int state_unlock(struct state *st, const char *stack, struct cairn_err *err);
 /* Describes the current holder into buf (empty if unlocked). */
 int state_lock_info(struct state *st, const char *stack, char *buf, size_t len,
@@ -144,5 +150,98 @@ int state_meta_put(struct state *st, const char *key, const char *value,
 
 /* Stacks recorded in the file (array of names, new ref). */
 int state_stacks(struct state *st, json_t **out, struct cairn_err *err);
+
+/*
+ * The whole store as a local SQLite state file at path (mode 0600,
+ * replaced atomically): `state pull`, and the errored copy of §5.1.
+ */
+int state_export(struct state *st, const char *path, struct cairn_err *err);
+/*
+ * Replaces the whole store with the state file at path (`state push`),
+ * which is checked like any state file (foreign or newer: refused). The
+ * caller holds the lock and has compared lineage and serial.
+ */
+int state_replace(struct state *st, const char *path, struct cairn_err *err);
+
+/* ---- team state in a remote object store (SPEC §5.1) ----
+ *
+ * The state layer knows an object store only through these callbacks;
+ * cmd/ implements them over S3 and hands them in. The whole SQLite image
+ * is one object KEY; the lock is the object KEY.lock. Every write is
+ * conditional on the ETag last read, so a lost update is impossible.
+ */
+struct state_remote_info {
+	char etag[128];          /* as the store sends it, quotes included */
+	char date[64];           /* the store's Date header (its clock, RFC 1123) */
+	char last_modified[64];  /* RFC 1123 */
+	json_t *meta;            /* owned: user metadata, lowercase keys; may be NULL */
+};
+void state_remote_info_free(struct state_remote_info *i);
+
+enum { STATE_REMOTE_NOTFOUND = 1, STATE_REMOTE_CONFLICT = 2 };
+
+struct state_remote_ops {
+	/* 0 with body (appended) and info; STATE_REMOTE_NOTFOUND; or -1 with err. */
+	int (*get)(void *ctx, const char *key, struct strbuf *body, struct state_remote_info *info,
+		   struct cairn_err *err);
+	/* Like get, without the body. */
+	int (*head)(void *ctx, const char *key, struct state_remote_info *info,
+		    struct cairn_err *err);
+	/* Conditional write: if_match is the ETag the object must still have,
+	 * or NULL for "must not exist yet" (If-None-Match: *). meta: borrowed
+	 * object of strings. 0 with info.etag; STATE_REMOTE_CONFLICT when the
+	 * condition failed (412); -1 with err. */
+	int (*put)(void *ctx, const char *key, const void *data, size_t len, const char *if_match,
+		   json_t *meta, struct state_remote_info *info, struct cairn_err *err);
+	/* Deletes the object, if it still has the ETag if_match (NULL: whatever
+	 * it holds); absent is success; STATE_REMOTE_CONFLICT when it changed. */
+	int (*del)(void *ctx, const char *key, const char *if_match, struct cairn_err *err);
+	void (*release)(void *ctx);   /* called once by state_close; may be NULL */
+	void *ctx;
+};
+
+struct state_remote {
+	struct state_remote_ops ops;  /* copied; ops.release(ctx) is called even when opening fails */
+	const char *url;              /* "s3://bucket/key", for messages */
+	const char *key;              /* the state object; the lock is KEY.lock */
+	const char *host;             /* who we are, for the lock */
+	const char *user;
+	const char *ci_job;           /* CI job URL or id, or NULL */
+	int lease_s;                  /* lock lease; renewed every lease_s / 3 while held */
+	const char *tmpdir;           /* where the private working copy is made */
+};
+
+/*
+ * Opens the state kept in a remote object. The object is fetched, its
+ * metadata and SQLite header checked (a foreign or newer object is refused
+ * and left untouched), and copied into a private working file that every
+ * state_* call uses as for a local state. Each commit is then uploaded
+ * (in the background, coalesced) with a conditional write; state_sync
+ * waits for it. A missing object is an empty state with create, else
+ * CAIRN_ENOTFOUND. On a 412 the store is left alone from then on: see
+ * state_finish.
+ */
+struct state *state_open_remote(const struct state_remote *r, int create, struct cairn_err *err);
+
+/*
+ * Waits until every commit made so far is in the remote store (no-op for
+ * a local state). The executor calls it before each AWS call, so no create
+ * is sent before its journaled intent is acknowledged; intents committed
+ * together (a wave of the executor) go up in one write. -1 with err after
+ * a conflict (someone else wrote the state, or took the lock over) or when
+ * the store cannot be written: then no new AWS call must start.
+ */
+int state_sync(struct state *st, struct cairn_err *err);
+
+/*
+ * Ends a run's writes (state_unlock calls it): uploads what is left. After
+ * a conflict nothing is uploaded; the working copy is kept as
+ * errored-SERIAL.db in the current directory and -1 returned with a
+ * message that names it. No-op for a local state.
+ */
+int state_finish(struct state *st, struct cairn_err *err);
+
+/* Remote writes so far: uploads of the state object and their bytes. */
+void state_remote_stats(struct state *st, uint64_t *uploads, uint64_t *bytes);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * aws: the AWS client core as the rest of cairn sees it.
  *
- * One calling convention for every protocol (query, ec2, json 1.0/1.1):
+ * One calling convention for every protocol (query, ec2, json 1.0/1.1,
+ * rest-xml, rest-json):
  * the request is a jansson object using the API's own member names and
  * shapes (as in the AWS API reference / botocore models), and the response
  * comes back as a jansson object in the operation's output shape. XML
@@ -26,6 +27,10 @@ struct aws_client_opts {
 	const char *profile;    /* --profile, or NULL (then AWS_PROFILE, then "default") */
 	const char *region;     /* --region / stack region, or NULL (then env, then profile) */
 	int verbose;            /* -v: log requests/responses (redacted) to log */
+	/* Wire names of the fields the -v log hides besides credentials
+	 * (NULL-terminated, may be NULL): the sensitive attributes of the
+	 * schemas, which the caller knows and the client does not. */
+	const char *const *secret_fields;
 	FILE *log;              /* where -v goes; NULL means stderr */
 	/* Injected for tests; NULL means the real ones. */
 	int64_t (*now)(void);                 /* unix seconds */
@@ -51,7 +56,8 @@ uint64_t aws_client_requests(const struct aws_client *c);
 /*
  * Calls SERVICE OPERATION (service as botocore names it: "ec2", "elbv2",
  * "sns", "sts", "iam", "dynamodb", "ecs", "ecr", "logs", "ssm",
- * "servicediscovery", "cloudwatch"; operation as in the API: "DescribeVpcs").
+ * "servicediscovery", "cloudwatch", "s3", "route53", "lambda"; operation as
+ * in the API: "DescribeVpcs").
  * input: borrowed, may be NULL (empty input).
  * On success returns 0 and *out is a new reference (an object, possibly empty).
  * On failure returns -1, *out is NULL, err is filled: code CAIRN_EAWS with
@@ -61,6 +67,22 @@ uint64_t aws_client_requests(const struct aws_client *c);
  */
 int aws_call(struct aws_client *c, const char *service, const char *operation,
 	     json_t *input, json_t **out, struct cairn_err *err);
+
+/*
+ * Blob payloads of the REST protocols (S3 PutObject / GetObject Body) kept
+ * out of JSON: body is sent as the payload instead of a string member, and
+ * a blob payload received lands in out (reset before each attempt). date
+ * is the response's Date header, the service's own clock. The caller
+ * initialises and frees out.
+ */
+struct aws_blob_io {
+	const void *body;       /* borrowed, may be NULL */
+	size_t body_len;
+	struct strbuf out;
+	char date[64];
+};
+int aws_call_blob(struct aws_client *c, const char *service, const char *operation,
+		  json_t *input, struct aws_blob_io *blob, json_t **out, struct cairn_err *err);
 
 /*
  * Like aws_call but follows pagination (NextToken / Marker / nextToken /

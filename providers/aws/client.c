@@ -30,6 +30,7 @@ struct aws_client {
 	char *profile;                  /* owned or NULL */
 	char *region;                   /* owned */
 	int verbose;
+	char **secret_fields;           /* owned, NULL-terminated */
 	FILE *log;
 	int64_t (*now)(void);
 	double (*rand01)(void *ctx);
@@ -103,6 +104,7 @@ struct aws_client *aws_client_new(const struct aws_client_opts *opts, struct cai
 	c->profile = xstrdup(opts->profile);
 	c->region = region;
 	c->verbose = opts->verbose;
+	c->secret_fields = copy_env((char *const *)opts->secret_fields);
 	c->log = opts->log ? opts->log : stderr;
 	c->now = opts->now ? opts->now : real_now;
 	c->rand01 = opts->rand01 ? opts->rand01 : real_rand01;
@@ -129,6 +131,9 @@ void aws_client_free(struct aws_client *c)
 	for (i = 0; c->envp[i]; i++)
 		free(c->envp[i]);
 	free(c->envp);
+	for (i = 0; c->secret_fields[i]; i++)
+		free(c->secret_fields[i]);
+	free(c->secret_fields);
 	free(c->profile);
 	free(c->region);
 	http_free(c->http);
@@ -154,7 +159,7 @@ uint64_t aws_client_requests(const struct aws_client *c)
 /* Writes text to the -v log through the redactor, one block at a time. */
 static void log_block(struct aws_client *c, const char *text)
 {
-	char *safe = redact_text(text);
+	char *safe = redact_text(text, (const char *const *)c->secret_fields);
 
 	pthread_mutex_lock(&c->misc_lock);
 	fputs(safe, c->log);
@@ -176,29 +181,67 @@ static void split_url(const char *url, char **host, char **path)
 }
 
 /*
+ * The request's URL, and the Host and path to sign. query/json: the
+ * endpoint itself (path "/"). REST: the endpoint's path followed by the
+ * operation's, S3's virtual-hosted bucket in front of the host name.
+ */
+static void request_target(const char *endpoint, const struct proto_request *preq,
+			   char **url, char **host, char **sign_path)
+{
+	const char *scheme_end = strstr(endpoint, "://");
+	size_t scheme_len = scheme_end ? (size_t)(scheme_end - endpoint) + 3 : 0;
+	char *ehost, *epath;
+
+	split_url(endpoint, &ehost, &epath);
+	if (strcmp(epath, "/") == 0)
+		epath[0] = '\0';
+	if (!preq->method[0]) {
+		*host = ehost;
+		*url = xasprintf("%.*s%s%s", (int)scheme_len, endpoint, ehost, epath[0] ? epath : "/");
+		*sign_path = xstrdup(epath[0] ? epath : "/");
+		free(epath);
+		return;
+	}
+	*host = xasprintf("%s%s", preq->host_prefix ? preq->host_prefix : "", ehost);
+	*url = xasprintf("%.*s%s%s%s%s%s", (int)scheme_len, endpoint, *host, epath,
+			 preq->path ? preq->path : "/", preq->query && *preq->query ? "?" : "",
+			 preq->query ? preq->query : "");
+	*sign_path = xasprintf("%s%s", epath, preq->sign_path ? preq->sign_path : "/");
+	free(ehost);
+	free(epath);
+}
+
+/*
  * One HTTP exchange: sign (with creds, or unsigned when NULL), send, parse.
+ * blob (may be NULL): where a blob payload goes, and the Date header.
  * Returns 0 with *out, or -1 with err.
  */
 static int send_once(struct aws_client *c, const struct aws_service *svc, const char *operation,
-		     const char *url, const struct proto_request *preq,
-		     const struct aws_creds *creds, json_t **out, struct cairn_err *err)
+		     const char *endpoint, const struct proto_request *preq,
+		     const struct aws_creds *creds, struct aws_blob_io *blob, json_t **out,
+		     struct cairn_err *err)
 {
-	struct sigv4_header base[3], *signed_hdrs = NULL;
+	struct sigv4_header *base, *signed_hdrs = NULL;
 	size_t n_base = 0, n_signed = 0, i;
-	char *host, *path, *full_url;
+	char *host, *sign_path, *full_url;
 	const char **lines = NULL;
+	const char *method = preq->method[0] ? preq->method : "POST";
 	struct http_request hr = {0};
 	struct http_response resp;
 	char rid[128], etype[256];
-	int rc = -1, sent = 0;
+	int rc = -1, sent = 0, binary;
 
 	*out = NULL;
-	split_url(url, &host, &path);
-	full_url = xasprintf("%s%s", url, strcmp(path, "/") == 0 && url[strlen(url) - 1] != '/' ? "/" : "");
+	request_target(endpoint, preq, &full_url, &host, &sign_path);
+	base = xcalloc(3 + preq->n_headers, sizeof(*base));
 	base[n_base++] = (struct sigv4_header){ "Host", host };
-	base[n_base++] = (struct sigv4_header){ "Content-Type", (char *)preq->content_type };
+	if (preq->content_type)
+		base[n_base++] = (struct sigv4_header){ "Content-Type", (char *)preq->content_type };
 	if (preq->target[0])
 		base[n_base++] = (struct sigv4_header){ "X-Amz-Target", (char *)preq->target };
+	for (i = 0; i < preq->n_headers; i++)
+		base[n_base++] = (struct sigv4_header){ preq->headers[i].name, preq->headers[i].value };
+	binary = preq->content_type && strcmp(preq->content_type, "application/octet-stream") == 0;
 	if (creds) {
 		struct sigv4_params p = {0};
 		struct sigv4_request r = {0};
@@ -209,10 +252,11 @@ static int send_once(struct aws_client *c, const struct aws_service *svc, const 
 		p.region = aws_signing_region(svc, c->region);
 		p.service = svc->signing_name;
 		p.time = c->now();
-		p.normalize_path = 1;
-		r.method = "POST";
-		r.path = path;
-		r.query = "";
+		p.normalize_path = preq->method[0] ? preq->normalize_path : 1;
+		p.sign_body = preq->sign_body;
+		r.method = method;
+		r.path = sign_path;
+		r.query = preq->query ? preq->query : "";
 		r.headers = base;
 		r.n_headers = n_base;
 		r.body = preq->body.buf;
@@ -227,7 +271,7 @@ static int send_once(struct aws_client *c, const struct aws_service *svc, const 
 		lines[i] = xasprintf("%s: %s", base[i].name, base[i].value);
 	for (i = 0; i < n_signed; i++)
 		lines[n_base + i] = xasprintf("%s: %s", signed_hdrs[i].name, signed_hdrs[i].value);
-	hr.method = "POST";
+	hr.method = method;
 	hr.url = full_url;
 	hr.headers = lines;
 	hr.n_headers = n_base + n_signed;
@@ -237,10 +281,14 @@ static int send_once(struct aws_client *c, const struct aws_service *svc, const 
 		struct strbuf sb;
 
 		strbuf_init(&sb);
-		strbuf_addf(&sb, "cairn: aws: %s %s -> POST %s\n", svc->name, operation, full_url);
+		strbuf_addf(&sb, "cairn: aws: %s %s -> %s %s\n", svc->name, operation, method,
+			    full_url);
 		for (i = 0; i < hr.n_headers; i++)
 			strbuf_addf(&sb, "  %s\n", lines[i]);
-		strbuf_addf(&sb, "  \n  %s\n", preq->body.buf);
+		if (binary)
+			strbuf_addf(&sb, "  \n  (%zu bytes of data)\n", preq->body.len);
+		else
+			strbuf_addf(&sb, "  \n  %s\n", preq->body.buf);
 		log_block(c, sb.buf);
 		strbuf_free(&sb);
 	}
@@ -257,8 +305,11 @@ static int send_once(struct aws_client *c, const struct aws_service *svc, const 
 		goto out;
 	}
 	if (c->verbose) {
-		char *m = xasprintf("cairn: aws: %s %s <- %ld (%.0f ms)\n  %s\n", svc->name, operation,
-				    resp.status, resp.elapsed_ms, resp.body.buf);
+		char *m = blob && resp.status < 300 && strlen(resp.body.buf) != resp.body.len
+			? xasprintf("cairn: aws: %s %s <- %ld (%.0f ms)\n  (%zu bytes of data)\n",
+				    svc->name, operation, resp.status, resp.elapsed_ms, resp.body.len)
+			: xasprintf("cairn: aws: %s %s <- %ld (%.0f ms)\n  %s\n", svc->name,
+				    operation, resp.status, resp.elapsed_ms, resp.body.buf);
 
 		log_block(c, m);
 		free(m);
@@ -266,7 +317,11 @@ static int send_once(struct aws_client *c, const struct aws_service *svc, const 
 	if (!http_header(&resp, "x-amzn-RequestId", rid, sizeof(rid)) &&
 	    !http_header(&resp, "x-amz-request-id", rid, sizeof(rid)))
 		rid[0] = '\0';
-	if (svc->protocol == AWS_PROTO_JSON)
+	if (blob && !http_header(&resp, "Date", blob->date, sizeof(blob->date)))
+		blob->date[0] = '\0';
+	if (svc->protocol == AWS_PROTO_REST_XML || svc->protocol == AWS_PROTO_REST_JSON)
+		rc = proto_rest_parse(svc, operation, &resp, blob ? &blob->out : NULL, out, err);
+	else if (svc->protocol == AWS_PROTO_JSON)
 		rc = proto_json_parse(resp.status, resp.body.buf, resp.body.len, rid[0] ? rid : NULL,
 				      http_header(&resp, "x-amzn-ErrorType", etype, sizeof(etype)),
 				      out, err);
@@ -282,33 +337,44 @@ out:
 		free((char *)lines[i]);
 	}
 	free(lines);
+	free(base);
 	sigv4_headers_free(signed_hdrs, n_signed);
 	free(host);
-	free(path);
+	free(sign_path);
 	free(full_url);
 	return rc;
 }
 
 /* A call with given credentials (NULL: unsigned), with standard-mode retries. */
 static int call_with(struct aws_client *c, const struct aws_service *svc, const char *operation,
-		     json_t *input, const struct aws_creds *creds, json_t **out,
-		     struct cairn_err *err)
+		     json_t *input, const struct aws_creds *creds, struct aws_blob_io *blob,
+		     json_t **out, struct cairn_err *err)
 {
 	struct proto_request preq;
 	char *url = aws_endpoint_url(c->envp, svc, c->region);
 	int attempt, rc = -1, last_cost = 0;
 
-	if (svc->protocol == AWS_PROTO_JSON)
+	if (svc->protocol == AWS_PROTO_REST_XML || svc->protocol == AWS_PROTO_REST_JSON) {
+		if (proto_rest_build(svc, operation, input, blob ? blob->body : NULL,
+				     blob ? blob->body_len : 0,
+				     aws_endpoint_overridden(c->envp, svc), &preq, err) < 0) {
+			err_prefix(err, "%s %s", svc->name, operation);
+			goto out;
+		}
+	} else if (svc->protocol == AWS_PROTO_JSON) {
 		proto_json_build(svc, operation, input, &preq);
-	else
+	} else {
 		proto_query_build(svc, operation, input, &preq);
+	}
 	for (attempt = 0;; attempt++) {
 		enum retry_class cls;
 		long delay;
 		int cost;
 
 		err_clear(err);
-		if (send_once(c, svc, operation, url, &preq, creds, out, err) == 0) {
+		if (blob)
+			strbuf_reset(&blob->out);
+		if (send_once(c, svc, operation, url, &preq, creds, blob, out, err) == 0) {
 			retry_bucket_success(&c->bucket, last_cost);
 			rc = 0;
 			break;
@@ -335,6 +401,7 @@ static int call_with(struct aws_client *c, const struct aws_service *svc, const 
 	if (rc < 0 && err->code == CAIRN_ENET)
 		err_prefix(err, "cannot reach %s for %s", svc->name, operation);
 	proto_request_free(&preq);
+out:
 	free(url);
 	return rc;
 }
@@ -352,7 +419,7 @@ static int sts_hook(void *ctx, const struct aws_creds *with, const char *operati
 
 	for (i = 0; params && params[i] && params[i + 1]; i += 2)
 		json_object_set_new(input, params[i], json_string(params[i + 1]));
-	if (call_with(c, svc, operation, input, with, &resp, err) < 0)
+	if (call_with(c, svc, operation, input, with, NULL, &resp, err) < 0)
 		goto out;
 	cr = json_object_get(resp, "Credentials");
 	if (!json_is_object(cr)) {
@@ -457,6 +524,12 @@ static void forget_creds(struct aws_client *c, const struct aws_creds *used)
 int aws_call(struct aws_client *c, const char *service, const char *operation,
 	     json_t *input, json_t **out, struct cairn_err *err)
 {
+	return aws_call_blob(c, service, operation, input, NULL, out, err);
+}
+
+int aws_call_blob(struct aws_client *c, const char *service, const char *operation,
+		  json_t *input, struct aws_blob_io *blob, json_t **out, struct cairn_err *err)
+{
 	const struct aws_service *svc = aws_service_find(service);
 	struct aws_creds creds;
 	int rc;
@@ -468,7 +541,7 @@ int aws_call(struct aws_client *c, const char *service, const char *operation,
 	}
 	if (get_creds(c, &creds, err) < 0)
 		return -1;
-	rc = call_with(c, svc, operation, input, &creds, out, err);
+	rc = call_with(c, svc, operation, input, &creds, blob, out, err);
 	if (rc < 0 && creds.expiration != 0 && (strcmp(err->remote.code, "ExpiredToken") == 0 ||
 						strcmp(err->remote.code, "ExpiredTokenException") == 0)) {
 		/* Temporary credentials ended earlier than announced: drop them, try once more. */
@@ -476,7 +549,7 @@ int aws_call(struct aws_client *c, const char *service, const char *operation,
 		aws_creds_free(&creds);
 		if (get_creds(c, &creds, err) < 0)
 			return -1;
-		rc = call_with(c, svc, operation, input, &creds, out, err);
+		rc = call_with(c, svc, operation, input, &creds, blob, out, err);
 	}
 	aws_creds_free(&creds);
 	return rc;

@@ -39,6 +39,10 @@ static const struct aws_service services[] = {
 	{ "logs", AWS_PROTO_JSON, "2014-03-28", "logs", "logs", "1.1", "Logs_20140328",
 	  "CLOUDWATCH_LOGS", 0 },
 	{ "ssm", AWS_PROTO_JSON, "2014-11-06", "ssm", "ssm", "1.1", "AmazonSSM", "SSM", 0 },
+	{ "s3", AWS_PROTO_REST_XML, "2006-03-01", "s3", "s3", NULL, NULL, "S3", 0 },
+	{ "route53", AWS_PROTO_REST_XML, "2013-04-01", "route53", "route53", NULL, NULL,
+	  "ROUTE_53", 1 },
+	{ "lambda", AWS_PROTO_REST_JSON, "2015-03-31", "lambda", "lambda", NULL, NULL, "LAMBDA", 0 },
 	{ "resourcegroupstaggingapi", AWS_PROTO_JSON, "2017-01-26", "tagging", "tagging", "1.1",
 	  "ResourceGroupsTaggingAPI_20170126", "RESOURCE_GROUPS_TAGGING_API", 0 },
 };
@@ -118,22 +122,38 @@ static char *strip_slash(char *url)
 	return url;
 }
 
-char *aws_endpoint_url(char *const *envp, const struct aws_service *svc, const char *region)
+/* The configured endpoint (borrowed) or NULL. */
+static const char *configured(char *const *envp, const struct aws_service *svc)
 {
 	const char *ignore = env_get(envp, "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-	const struct partition *part = partition_of(region);
+	const char *v = NULL;
 
 	if (!ignore || strcasecmp(ignore, "true")) {
 		char *var = xasprintf("AWS_ENDPOINT_URL_%s", svc->env_id);
-		const char *v = env_nonempty(envp, var);
 
+		v = env_nonempty(envp, var);
 		free(var);
 		if (!v)
 			v = env_nonempty(envp, "AWS_ENDPOINT_URL");
-		if (v)
-			return strip_slash(xstrdup(v));
 	}
-	if (svc->global)
+	return v;
+}
+
+int aws_endpoint_overridden(char *const *envp, const struct aws_service *svc)
+{
+	return configured(envp, svc) != NULL;
+}
+
+char *aws_endpoint_url(char *const *envp, const struct aws_service *svc, const char *region)
+{
+	const struct partition *part = partition_of(region);
+	const char *v = configured(envp, svc);
+
+	if (v)
+		return strip_slash(xstrdup(v));
+	if (svc->global && strcmp(svc->name, "iam") == 0)
 		return xasprintf("https://%s", part->global_host);
+	if (svc->global)    /* route53: one host per partition, no region */
+		return xasprintf("https://%s.%s", svc->endpoint_prefix, part->dns_suffix);
 	return xasprintf("https://%s.%s.%s", svc->endpoint_prefix, region, part->dns_suffix);
 }

@@ -7,7 +7,8 @@
 
 #include "../../lib/util.h"
 
-enum aws_protocol { AWS_PROTO_QUERY, AWS_PROTO_EC2, AWS_PROTO_JSON };
+enum aws_protocol { AWS_PROTO_QUERY, AWS_PROTO_EC2, AWS_PROTO_JSON, AWS_PROTO_REST_XML,
+		    AWS_PROTO_REST_JSON };
 
 struct aws_service {
 	const char *name;          /* botocore name: "ec2", "elbv2", ... */
@@ -18,7 +19,7 @@ struct aws_service {
 	const char *json_version;  /* json: "1.0" or "1.1" */
 	const char *target_prefix; /* json: X-Amz-Target prefix, e.g. "DynamoDB_20120810" */
 	const char *env_id;        /* AWS_ENDPOINT_URL_<env_id>: "EC2", "ELASTIC_LOAD_BALANCING_V2" */
-	int global;                /* iam: one endpoint, signed for us-east-1 */
+	int global;                /* iam, route53: one endpoint, signed for us-east-1 */
 };
 
 /* The service table entry (borrowed) or NULL for a service cairn does not know. */
@@ -31,6 +32,10 @@ const char *aws_signing_region(const struct aws_service *svc, const char *region
 /* Region: explicit (--region / stack), then AWS_REGION, AWS_DEFAULT_REGION,
  * the profile's region. Owned string or NULL. */
 char *aws_resolve_region(char *const *envp, const char *explicit_region, const char *profile);
+
+/* True when AWS_ENDPOINT_URL_<SERVICE> or AWS_ENDPOINT_URL points the service
+ * elsewhere (S3 then addresses buckets path-style, as the SDKs do). */
+int aws_endpoint_overridden(char *const *envp, const struct aws_service *svc);
 
 /* Endpoint URL for a service in a region: AWS_ENDPOINT_URL_<SERVICE>, then
  * AWS_ENDPOINT_URL, then https://PREFIX.REGION.amazonaws.com (global ones

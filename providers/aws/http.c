@@ -115,6 +115,10 @@ int http_do(struct http *h, const struct http_request *r, struct http_response *
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
 	if (strcmp(r->method, "GET") == 0) {
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	} else if (strcmp(r->method, "HEAD") == 0) {
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(r->method, "DELETE") == 0 && r->body_len == 0) {
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "DELETE");
 	} else {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body ? r->body : "");

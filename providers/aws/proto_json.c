@@ -15,6 +15,7 @@ void proto_json_build(const struct aws_service *svc, const char *operation, json
 {
 	char *text = input ? json_dumps(input, JSON_COMPACT) : NULL;
 
+	memset(req, 0, sizeof(*req));
 	strbuf_init(&req->body);
 	strbuf_adds(&req->body, text ? text : "{}");
 	free(text);

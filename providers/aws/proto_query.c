@@ -16,7 +16,18 @@
 
 void proto_request_free(struct proto_request *r)
 {
+	size_t i;
+
 	strbuf_free(&r->body);
+	free(r->path);
+	free(r->sign_path);
+	free(r->query);
+	free(r->host_prefix);
+	for (i = 0; i < r->n_headers; i++) {
+		free(r->headers[i].name);
+		free(r->headers[i].value);
+	}
+	free(r->headers);
 }
 
 void proto_error(struct cairn_err *err, long status, const char *code, const char *message,
@@ -183,6 +194,7 @@ void proto_query_build(const struct aws_service *svc, const char *operation, jso
 	struct shape in, out;
 
 	shapes_operation(svc->name, operation, &in, &out);
+	memset(req, 0, sizeof(*req));
 	strbuf_init(&req->body);
 	add_param(&req->body, "Action", operation);
 	add_param(&req->body, "Version", svc->api_version);

@@ -6,6 +6,7 @@
  */
 #include "redact.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -18,12 +19,11 @@
 static const char *const secret_keys[] = {
 	"token", "sessiontoken", "securitytoken", "x-amz-security-token", "secretaccesskey",
 	"aws_secret_access_key", "aws_session_token", "webidentitytoken", "authorizationtoken",
-	"password", "secretstring", "privatekey", "clientsecret", "x-amz-signature", "signature",
-	"x-aws-ec2-metadata-token",
+	"x-amz-signature", "signature", "x-aws-ec2-metadata-token",
 };
-/* ... and names ending like these (MasterUserPassword, NewPassword). */
+/* ... and names ending like these. */
 static const char *const secret_suffixes[] = {
-	"password", "secretaccesskey", "sessiontoken", "webidentitytoken", "authorizationtoken",
+	"secretaccesskey", "sessiontoken", "webidentitytoken", "authorizationtoken",
 };
 /* Headers whose whole value is a secret. */
 static const char *const secret_headers[] = {
@@ -57,12 +57,26 @@ static const char *local_name(const char *k, size_t *n)
 	return k + i;
 }
 
-static int secret_key(const char *k, size_t n)
+/* One of fields, exactly or with its first letter in the other case. */
+static int field_key(const char *k, size_t n, const char *const *fields)
+{
+	for (; fields && *fields; fields++) {
+		const char *f = *fields;
+
+		if (strlen(f) == n && n && strncmp(k + 1, f + 1, n - 1) == 0 &&
+		    tolower((unsigned char)k[0]) == tolower((unsigned char)f[0]))
+			return 1;
+	}
+	return 0;
+}
+
+static int secret_key(const char *k, size_t n, const char *const *fields)
 {
 	size_t i;
 
 	k = local_name(k, &n);
-	if (in_list(k, n, secret_keys, sizeof(secret_keys) / sizeof(secret_keys[0])))
+	if (field_key(k, n, fields) ||
+	    in_list(k, n, secret_keys, sizeof(secret_keys) / sizeof(secret_keys[0])))
 		return 1;
 	for (i = 0; i < sizeof(secret_suffixes) / sizeof(secret_suffixes[0]); i++) {
 		size_t sl = strlen(secret_suffixes[i]);
@@ -80,19 +94,10 @@ static int credential_key(const char *k, size_t n)
 	       (n == 16 && !strncasecmp(k, "x-amz-credential", 16));
 }
 
-/* JSON members also hide "Value": SSM carries parameter values (secrets,
- * for SecureString) as "Value" in PutParameter and GetParameter(s). Tag
- * values of the JSON APIs are hidden with them, erring on the safe side;
- * form and XML "Value"s (query API tags) stay readable. */
-static int json_secret_key(const char *k, size_t n)
-{
-	return secret_key(k, n) || (n == 5 && !strncmp(k, "Value", 5));
-}
-
 /* At s: a JSON member name, or one inside an escaped JSON string
  * (\"key\":\"value\", where the scan starts at the quote after '\').
  * Returns how much was consumed, having written it to out, or 0. */
-static size_t json_member(const char *s, struct strbuf *out)
+static size_t json_member(const char *s, struct strbuf *out, const char *const *fields)
 {
 	const char *k = s + 1, *p, *v;
 	size_t kn;
@@ -108,7 +113,7 @@ static size_t json_member(const char *s, struct strbuf *out)
 	p += escaped ? 2 : 1;
 	while (*p == ' ' || *p == '\t')
 		p++;
-	if (*p != ':' || !kn || !json_secret_key(k, kn))
+	if (*p != ':' || !kn || !secret_key(k, kn, fields))
 		return 0;
 	p++;
 	while (*p == ' ' || *p == '\t')
@@ -140,13 +145,13 @@ static size_t json_member(const char *s, struct strbuf *out)
 }
 
 /* At s: "<Name>" or "<ns:Name attr=...>" of a secret element. */
-static size_t xml_element(const char *s, struct strbuf *out)
+static size_t xml_element(const char *s, struct strbuf *out, const char *const *fields)
 {
 	const char *p = s + 1, *v;
 
 	while (key_char(*p) || *p == ':')
 		p++;
-	if (p == s + 1 || !secret_key(s + 1, (size_t)(p - s - 1)))
+	if (p == s + 1 || !secret_key(s + 1, (size_t)(p - s - 1), fields))
 		return 0;
 	while (*p && *p != '>' && *p != '<')
 		p++;
@@ -166,7 +171,7 @@ static size_t value_end(const char *v)
 
 /* At the start of a word s of length kn: "Name: value" headers and
  * "Name=value" parameters. */
-static size_t word(const char *s, size_t kn, struct strbuf *out)
+static size_t word(const char *s, size_t kn, struct strbuf *out, const char *const *fields)
 {
 	const char *p = s + kn;
 
@@ -197,7 +202,7 @@ static size_t word(const char *s, size_t kn, struct strbuf *out)
 	if (p[0] == ' ' || p[0] == '\t') {
 		while (*p == ' ' || *p == '\t')
 			p++;
-		if (!secret_key(s, kn))
+		if (!secret_key(s, kn, fields))
 			return 0;
 	}
 	if (credential_key(s, kn)) {
@@ -212,7 +217,7 @@ static size_t word(const char *s, size_t kn, struct strbuf *out)
 			strbuf_adds(out, MASK);
 		return (size_t)(p - s) + id;
 	}
-	if (secret_key(s, kn)) {
+	if (secret_key(s, kn, fields)) {
 		size_t n = value_end(p);
 
 		strbuf_add(out, s, (size_t)(p - s));
@@ -223,7 +228,7 @@ static size_t word(const char *s, size_t kn, struct strbuf *out)
 	return 0;
 }
 
-char *redact_text(const char *s)
+char *redact_text(const char *s, const char *const *fields)
 {
 	struct strbuf out;
 	size_t i = 0, n;
@@ -232,11 +237,11 @@ char *redact_text(const char *s)
 	if (!s)
 		return strbuf_detach(&out);
 	while (s[i]) {
-		if (s[i] == '"' && (n = json_member(s + i, &out))) {
+		if (s[i] == '"' && (n = json_member(s + i, &out, fields))) {
 			i += n;
 			continue;
 		}
-		if (s[i] == '<' && (n = xml_element(s + i, &out))) {
+		if (s[i] == '<' && (n = xml_element(s + i, &out, fields))) {
 			i += n;
 			continue;
 		}
@@ -245,7 +250,7 @@ char *redact_text(const char *s)
 
 			while (key_char(s[i + kn]))
 				kn++;
-			n = word(s + i, kn, &out);
+			n = word(s + i, kn, &out, fields);
 			if (!n) {
 				strbuf_add(&out, s + i, kn);
 				n = kn;

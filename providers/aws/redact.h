@@ -14,13 +14,17 @@
  *  - X-Amz-Security-Token and X-aws-ec2-metadata-token headers;
  *  - the access key id in Credential= / X-Amz-Credential= keeps at most its
  *    first 4 characters;
- *  - values of secret-bearing keys (SecretAccessKey, SessionToken, Token,
- *    Password and *Password, WebIdentityToken, AuthorizationToken,
- *    SecretString, PrivateKey, X-Amz-Signature, X-Amz-Security-Token, ...)
- *    as JSON members ("Key":"v", also inside escaped JSON), XML elements
- *    (<Key>v</Key>) and form or query parameters (Key=v, a.b.Key=v).
- * Key names match case-insensitively.
+ *  - values of the credential keys the client itself handles
+ *    (SecretAccessKey, SessionToken, Token, WebIdentityToken,
+ *    AuthorizationToken, X-Amz-Signature, X-Amz-Security-Token, ...),
+ *    matched without case;
+ *  - values of fields (NULL-terminated, may be NULL): the wire names of
+ *    the resource attributes the schemas mark sensitive (e.g. SSM's
+ *    "Value"), matched exactly, or with the first letter in the other
+ *    case (JSON APIs that use camelCase);
+ * as JSON members ("Key":"v", also inside escaped JSON), XML elements
+ * (<Key>v</Key>) and form or query parameters (Key=v, a.b.Key=v).
  */
-char *redact_text(const char *s);
+char *redact_text(const char *s, const char *const *fields);
 
 #endif

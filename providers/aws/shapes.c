@@ -12,6 +12,10 @@
  *
  * T is a shape name or a scalar code: s string, i integer, f float,
  * b boolean, t timestamp, p IAM policy document (URL-encoded by IAM).
+ *
+ * REST services add "METHOD URI ROOT NS" to the operation line, "@L" after
+ * a member's type for its location (u uri, q query, h header, H header
+ * prefix map, s status) and "=Member" after a structure's payload member.
  */
 #include <ctype.h>
 #include <string.h>
@@ -676,6 +680,333 @@ static const char *const table[] = {
 	"EvaluationCriteria:EvaluationCriteria EvaluationInterval:i}",
 	"MetricStat{Metric:Metric Period:i Stat:s Unit:s}",
 	"Metric{Namespace:s MetricName:s Dimensions:Dimensions}",
+	"@s3",
+	"!ListBuckets ListBucketsRequest ListBucketsOutput GET / - -",
+	"!CreateBucket CreateBucketRequest CreateBucketOutput PUT /{Bucket} CreateBucketConfiguration "
+	"http://s3.amazonaws.com/doc/2006-03-01/",
+	"!DeleteBucket DeleteBucketRequest - DELETE /{Bucket} - -",
+	"!HeadBucket HeadBucketRequest HeadBucketOutput HEAD /{Bucket} - -",
+	"!GetBucketLocation GetBucketLocationRequest GetBucketLocationOutput GET /{Bucket}?location - -",
+	"!GetBucketVersioning GetBucketVersioningRequest GetBucketVersioningOutput GET "
+	"/{Bucket}?versioning - -",
+	"!PutBucketVersioning PutBucketVersioningRequest - PUT /{Bucket}?versioning "
+	"VersioningConfiguration http://s3.amazonaws.com/doc/2006-03-01/",
+	"!ListObjectsV2 ListObjectsV2Request ListObjectsV2Output GET /{Bucket}?list-type=2 - -",
+	"!PutObject PutObjectRequest PutObjectOutput PUT /{Bucket}/{Key+} - -",
+	"!GetObject GetObjectRequest GetObjectOutput GET /{Bucket}/{Key+} - -",
+	"!HeadObject HeadObjectRequest HeadObjectOutput HEAD /{Bucket}/{Key+} - -",
+	"!DeleteObject DeleteObjectRequest DeleteObjectOutput DELETE /{Bucket}/{Key+} - -",
+	"ListBucketsRequest{MaxBuckets/max-buckets:i@q ContinuationToken/continuation-token:s@q "
+	"Prefix/^:s@q BucketRegion/bucket-region:s@q}",
+	"ListBucketsOutput{Buckets:Buckets Owner:Owner ContinuationToken:s Prefix:s}",
+	"CreateBucketRequest{ACL/x-amz-acl:s@h Bucket/Bucket:s@u "
+	"CreateBucketConfiguration/CreateBucketConfiguration:CreateBucketConfiguration "
+	"GrantFullControl/x-amz-grant-full-control:s@h GrantRead/x-amz-grant-read:s@h "
+	"GrantReadACP/x-amz-grant-read-acp:s@h GrantWrite/x-amz-grant-write:s@h "
+	"GrantWriteACP/x-amz-grant-write-acp:s@h "
+	"ObjectLockEnabledForBucket/x-amz-bucket-object-lock-enabled:b@h "
+	"ObjectOwnership/x-amz-object-ownership:s@h "
+	"BucketNamespace/x-amz-bucket-namespace:s@h}=CreateBucketConfiguration",
+	"CreateBucketOutput{Location/Location:s@h BucketArn/x-amz-bucket-arn:s@h}",
+	"DeleteBucketRequest{Bucket/Bucket:s@u ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}",
+	"HeadBucketRequest{Bucket/Bucket:s@u ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}",
+	"HeadBucketOutput{BucketArn/x-amz-bucket-arn:s@h "
+	"BucketLocationType/x-amz-bucket-location-type:s@h "
+	"BucketLocationName/x-amz-bucket-location-name:s@h BucketRegion/x-amz-bucket-region:s@h "
+	"AccessPointAlias/x-amz-access-point-alias:b@h}",
+	"GetBucketLocationRequest{Bucket/Bucket:s@u ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}",
+	"GetBucketLocationOutput{LocationConstraint:s}",
+	"GetBucketVersioningRequest{Bucket/Bucket:s@u "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}",
+	"GetBucketVersioningOutput{Status:s MFADelete/MfaDelete:s}",
+	"PutBucketVersioningRequest{Bucket/Bucket:s@u ContentMD5/Content-MD5:s@h "
+	"ChecksumAlgorithm/x-amz-sdk-checksum-algorithm:s@h MFA/x-amz-mfa:s@h "
+	"VersioningConfiguration/VersioningConfiguration:VersioningConfiguration "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}=VersioningConfiguration",
+	"ListObjectsV2Request{Bucket/Bucket:s@u Delimiter/^:s@q EncodingType/encoding-type:s@q "
+	"MaxKeys/max-keys:i@q Prefix/^:s@q ContinuationToken/continuation-token:s@q "
+	"FetchOwner/fetch-owner:b@q StartAfter/start-after:s@q RequestPayer/x-amz-request-payer:s@h "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h "
+	"OptionalObjectAttributes/x-amz-optional-object-attributes:OptionalObjectAttributesList@h}",
+	"ListObjectsV2Output{IsTruncated:b Contents:ObjectList Name:s Prefix:s Delimiter:s MaxKeys:i "
+	"CommonPrefixes:CommonPrefixList EncodingType:s KeyCount:i ContinuationToken:s "
+	"NextContinuationToken:s StartAfter:s RequestCharged/x-amz-request-charged:s@h}",
+	"PutObjectRequest{ACL/x-amz-acl:s@h Body:s Bucket/Bucket:s@u CacheControl/Cache-Control:s@h "
+	"ContentDisposition/Content-Disposition:s@h ContentEncoding/Content-Encoding:s@h "
+	"ContentLanguage/Content-Language:s@h ContentLength/Content-Length:i@h ContentMD5/Content-MD5:s@h "
+	"ContentType/Content-Type:s@h ChecksumAlgorithm/x-amz-sdk-checksum-algorithm:s@h "
+	"ChecksumCRC32/x-amz-checksum-crc32:s@h ChecksumCRC32C/x-amz-checksum-crc32c:s@h "
+	"ChecksumCRC64NVME/x-amz-checksum-crc64nvme:s@h ChecksumSHA1/x-amz-checksum-sha1:s@h "
+	"ChecksumSHA256/x-amz-checksum-sha256:s@h ChecksumSHA512/x-amz-checksum-sha512:s@h "
+	"ChecksumMD5/x-amz-checksum-md5:s@h ChecksumXXHASH64/x-amz-checksum-xxhash64:s@h "
+	"ChecksumXXHASH3/x-amz-checksum-xxhash3:s@h ChecksumXXHASH128/x-amz-checksum-xxhash128:s@h "
+	"Expires/Expires:s@h IfMatch/If-Match:s@h IfNoneMatch/If-None-Match:s@h "
+	"GrantFullControl/x-amz-grant-full-control:s@h GrantRead/x-amz-grant-read:s@h "
+	"GrantReadACP/x-amz-grant-read-acp:s@h GrantWriteACP/x-amz-grant-write-acp:s@h Key/Key:s@u "
+	"WriteOffsetBytes/x-amz-write-offset-bytes:i@h Metadata/x-amz-meta-:Metadata@H "
+	"ServerSideEncryption/x-amz-server-side-encryption:s@h StorageClass/x-amz-storage-class:s@h "
+	"WebsiteRedirectLocation/x-amz-website-redirect-location:s@h "
+	"SSECustomerAlgorithm/x-amz-server-side-encryption-customer-algorithm:s@h "
+	"SSECustomerKey/x-amz-server-side-encryption-customer-key:s@h "
+	"SSECustomerKeyMD5/x-amz-server-side-encryption-customer-key-MD5:s@h "
+	"SSEKMSKeyId/x-amz-server-side-encryption-aws-kms-key-id:s@h "
+	"SSEKMSEncryptionContext/x-amz-server-side-encryption-context:s@h "
+	"BucketKeyEnabled/x-amz-server-side-encryption-bucket-key-enabled:b@h "
+	"RequestPayer/x-amz-request-payer:s@h Tagging/x-amz-tagging:s@h "
+	"ObjectLockMode/x-amz-object-lock-mode:s@h "
+	"ObjectLockRetainUntilDate/x-amz-object-lock-retain-until-date:t@h "
+	"ObjectLockLegalHoldStatus/x-amz-object-lock-legal-hold:s@h "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}=Body",
+	"PutObjectOutput{Expiration/x-amz-expiration:s@h ETag/ETag:s@h "
+	"ChecksumCRC32/x-amz-checksum-crc32:s@h ChecksumCRC32C/x-amz-checksum-crc32c:s@h "
+	"ChecksumCRC64NVME/x-amz-checksum-crc64nvme:s@h ChecksumSHA1/x-amz-checksum-sha1:s@h "
+	"ChecksumSHA256/x-amz-checksum-sha256:s@h ChecksumSHA512/x-amz-checksum-sha512:s@h "
+	"ChecksumMD5/x-amz-checksum-md5:s@h ChecksumXXHASH64/x-amz-checksum-xxhash64:s@h "
+	"ChecksumXXHASH3/x-amz-checksum-xxhash3:s@h ChecksumXXHASH128/x-amz-checksum-xxhash128:s@h "
+	"ChecksumType/x-amz-checksum-type:s@h ServerSideEncryption/x-amz-server-side-encryption:s@h "
+	"VersionId/x-amz-version-id:s@h "
+	"SSECustomerAlgorithm/x-amz-server-side-encryption-customer-algorithm:s@h "
+	"SSECustomerKeyMD5/x-amz-server-side-encryption-customer-key-MD5:s@h "
+	"SSEKMSKeyId/x-amz-server-side-encryption-aws-kms-key-id:s@h "
+	"SSEKMSEncryptionContext/x-amz-server-side-encryption-context:s@h "
+	"BucketKeyEnabled/x-amz-server-side-encryption-bucket-key-enabled:b@h Size/x-amz-object-size:i@h "
+	"RequestCharged/x-amz-request-charged:s@h}",
+	"GetObjectRequest{Bucket/Bucket:s@u IfMatch/If-Match:s@h IfModifiedSince/If-Modified-Since:t@h "
+	"IfNoneMatch/If-None-Match:s@h IfUnmodifiedSince/If-Unmodified-Since:t@h Key/Key:s@u "
+	"Range/Range:s@h ResponseCacheControl/response-cache-control:s@q "
+	"ResponseContentDisposition/response-content-disposition:s@q "
+	"ResponseContentEncoding/response-content-encoding:s@q "
+	"ResponseContentLanguage/response-content-language:s@q "
+	"ResponseContentType/response-content-type:s@q ResponseExpires/response-expires:t@q "
+	"VersionId/^:s@q SSECustomerAlgorithm/x-amz-server-side-encryption-customer-algorithm:s@h "
+	"SSECustomerKey/x-amz-server-side-encryption-customer-key:s@h "
+	"SSECustomerKeyMD5/x-amz-server-side-encryption-customer-key-MD5:s@h "
+	"RequestPayer/x-amz-request-payer:s@h PartNumber/^:i@q "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h ChecksumMode/x-amz-checksum-mode:s@h}",
+	"GetObjectOutput{Body:s DeleteMarker/x-amz-delete-marker:b@h AcceptRanges/accept-ranges:s@h "
+	"Expiration/x-amz-expiration:s@h Restore/x-amz-restore:s@h LastModified/Last-Modified:t@h "
+	"ContentLength/Content-Length:i@h ETag/ETag:s@h ChecksumCRC32/x-amz-checksum-crc32:s@h "
+	"ChecksumCRC32C/x-amz-checksum-crc32c:s@h ChecksumCRC64NVME/x-amz-checksum-crc64nvme:s@h "
+	"ChecksumSHA1/x-amz-checksum-sha1:s@h ChecksumSHA256/x-amz-checksum-sha256:s@h "
+	"ChecksumSHA512/x-amz-checksum-sha512:s@h ChecksumMD5/x-amz-checksum-md5:s@h "
+	"ChecksumXXHASH64/x-amz-checksum-xxhash64:s@h ChecksumXXHASH3/x-amz-checksum-xxhash3:s@h "
+	"ChecksumXXHASH128/x-amz-checksum-xxhash128:s@h ChecksumType/x-amz-checksum-type:s@h "
+	"MissingMeta/x-amz-missing-meta:i@h VersionId/x-amz-version-id:s@h CacheControl/Cache-Control:s@h "
+	"ContentDisposition/Content-Disposition:s@h ContentEncoding/Content-Encoding:s@h "
+	"ContentLanguage/Content-Language:s@h ContentRange/Content-Range:s@h ContentType/Content-Type:s@h "
+	"Expires/Expires:s@h WebsiteRedirectLocation/x-amz-website-redirect-location:s@h "
+	"ServerSideEncryption/x-amz-server-side-encryption:s@h Metadata/x-amz-meta-:Metadata@H "
+	"SSECustomerAlgorithm/x-amz-server-side-encryption-customer-algorithm:s@h "
+	"SSECustomerKeyMD5/x-amz-server-side-encryption-customer-key-MD5:s@h "
+	"SSEKMSKeyId/x-amz-server-side-encryption-aws-kms-key-id:s@h "
+	"BucketKeyEnabled/x-amz-server-side-encryption-bucket-key-enabled:b@h "
+	"StorageClass/x-amz-storage-class:s@h RequestCharged/x-amz-request-charged:s@h "
+	"ReplicationStatus/x-amz-replication-status:s@h PartsCount/x-amz-mp-parts-count:i@h "
+	"TagCount/x-amz-tagging-count:i@h ObjectLockMode/x-amz-object-lock-mode:s@h "
+	"ObjectLockRetainUntilDate/x-amz-object-lock-retain-until-date:t@h "
+	"ObjectLockLegalHoldStatus/x-amz-object-lock-legal-hold:s@h}=Body",
+	"HeadObjectRequest{Bucket/Bucket:s@u IfMatch/If-Match:s@h IfModifiedSince/If-Modified-Since:t@h "
+	"IfNoneMatch/If-None-Match:s@h IfUnmodifiedSince/If-Unmodified-Since:t@h Key/Key:s@u "
+	"Range/Range:s@h ResponseCacheControl/response-cache-control:s@q "
+	"ResponseContentDisposition/response-content-disposition:s@q "
+	"ResponseContentEncoding/response-content-encoding:s@q "
+	"ResponseContentLanguage/response-content-language:s@q "
+	"ResponseContentType/response-content-type:s@q ResponseExpires/response-expires:t@q "
+	"VersionId/^:s@q SSECustomerAlgorithm/x-amz-server-side-encryption-customer-algorithm:s@h "
+	"SSECustomerKey/x-amz-server-side-encryption-customer-key:s@h "
+	"SSECustomerKeyMD5/x-amz-server-side-encryption-customer-key-MD5:s@h "
+	"RequestPayer/x-amz-request-payer:s@h PartNumber/^:i@q "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h ChecksumMode/x-amz-checksum-mode:s@h}",
+	"HeadObjectOutput{DeleteMarker/x-amz-delete-marker:b@h AcceptRanges/accept-ranges:s@h "
+	"Expiration/x-amz-expiration:s@h Restore/x-amz-restore:s@h ArchiveStatus/x-amz-archive-status:s@h "
+	"LastModified/Last-Modified:t@h ContentLength/Content-Length:i@h "
+	"ChecksumCRC32/x-amz-checksum-crc32:s@h ChecksumCRC32C/x-amz-checksum-crc32c:s@h "
+	"ChecksumCRC64NVME/x-amz-checksum-crc64nvme:s@h ChecksumSHA1/x-amz-checksum-sha1:s@h "
+	"ChecksumSHA256/x-amz-checksum-sha256:s@h ChecksumSHA512/x-amz-checksum-sha512:s@h "
+	"ChecksumMD5/x-amz-checksum-md5:s@h ChecksumXXHASH64/x-amz-checksum-xxhash64:s@h "
+	"ChecksumXXHASH3/x-amz-checksum-xxhash3:s@h ChecksumXXHASH128/x-amz-checksum-xxhash128:s@h "
+	"ChecksumType/x-amz-checksum-type:s@h ETag/ETag:s@h MissingMeta/x-amz-missing-meta:i@h "
+	"VersionId/x-amz-version-id:s@h CacheControl/Cache-Control:s@h "
+	"ContentDisposition/Content-Disposition:s@h ContentEncoding/Content-Encoding:s@h "
+	"ContentLanguage/Content-Language:s@h ContentType/Content-Type:s@h ContentRange/Content-Range:s@h "
+	"Expires/Expires:s@h WebsiteRedirectLocation/x-amz-website-redirect-location:s@h "
+	"ServerSideEncryption/x-amz-server-side-encryption:s@h Metadata/x-amz-meta-:Metadata@H "
+	"SSECustomerAlgorithm/x-amz-server-side-encryption-customer-algorithm:s@h "
+	"SSECustomerKeyMD5/x-amz-server-side-encryption-customer-key-MD5:s@h "
+	"SSEKMSKeyId/x-amz-server-side-encryption-aws-kms-key-id:s@h "
+	"BucketKeyEnabled/x-amz-server-side-encryption-bucket-key-enabled:b@h "
+	"StorageClass/x-amz-storage-class:s@h RequestCharged/x-amz-request-charged:s@h "
+	"ReplicationStatus/x-amz-replication-status:s@h PartsCount/x-amz-mp-parts-count:i@h "
+	"TagCount/x-amz-tagging-count:i@h ObjectLockMode/x-amz-object-lock-mode:s@h "
+	"ObjectLockRetainUntilDate/x-amz-object-lock-retain-until-date:t@h "
+	"ObjectLockLegalHoldStatus/x-amz-object-lock-legal-hold:s@h}",
+	"DeleteObjectRequest{Bucket/Bucket:s@u Key/Key:s@u MFA/x-amz-mfa:s@h VersionId/^:s@q "
+	"RequestPayer/x-amz-request-payer:s@h "
+	"BypassGovernanceRetention/x-amz-bypass-governance-retention:b@h "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h IfMatch/If-Match:s@h "
+	"IfMatchLastModifiedTime/x-amz-if-match-last-modified-time:t@h "
+	"IfMatchSize/x-amz-if-match-size:i@h}",
+	"DeleteObjectOutput{DeleteMarker/x-amz-delete-marker:b@h VersionId/x-amz-version-id:s@h "
+	"RequestCharged/x-amz-request-charged:s@h}",
+	"Buckets[Bucket/Bucket]",
+	"Owner{DisplayName:s ID:s}",
+	"CreateBucketConfiguration{LocationConstraint:s Location:LocationInfo Bucket:BucketInfo "
+	"Tags:TagSet}",
+	"VersioningConfiguration{MFADelete/MfaDelete:s Status:s}",
+	"OptionalObjectAttributesList[s/member]",
+	"ObjectList[Object/member]~",
+	"CommonPrefixList[CommonPrefix/member]~",
+	"Metadata<key/value:s>",
+	"Bucket{Name:s CreationDate:t BucketRegion:s BucketArn:s}",
+	"LocationInfo{Type:s Name:s}",
+	"BucketInfo{DataRedundancy:s Type:s}",
+	"TagSet[Tag/Tag]",
+	"Object{Key:s LastModified:t ETag:s ChecksumAlgorithm:ChecksumAlgorithmList ChecksumType:s Size:i "
+	"StorageClass:s Owner:Owner RestoreStatus:RestoreStatus}",
+	"CommonPrefix{Prefix:s}",
+	"Tag{Key:s Value:s}",
+	"ChecksumAlgorithmList[s/member]~",
+	"RestoreStatus{IsRestoreInProgress:b RestoreExpiryDate:t}",
+	"@lambda",
+	"!ListFunctions ListFunctionsRequest ListFunctionsResponse GET /2015-03-31/functions - -",
+	"!GetFunction GetFunctionRequest GetFunctionResponse GET /2015-03-31/functions/{FunctionName} - -",
+	"!CreateFunction CreateFunctionRequest FunctionConfiguration POST /2015-03-31/functions - -",
+	"!DeleteFunction DeleteFunctionRequest DeleteFunctionResponse DELETE "
+	"/2015-03-31/functions/{FunctionName} - -",
+	"!ListTags ListTagsRequest ListTagsResponse GET /2017-03-31/tags/{Resource} - -",
+	"!TagResource TagResourceRequest - POST /2017-03-31/tags/{Resource} - -",
+	"!UntagResource UntagResourceRequest - DELETE /2017-03-31/tags/{Resource} - -",
+	"ListFunctionsRequest{MasterRegion/MasterRegion:s@q FunctionVersion/FunctionVersion:s@q "
+	"Marker/Marker:s@q MaxItems/MaxItems:i@q}",
+	"ListFunctionsResponse{NextMarker:s Functions:FunctionList}",
+	"GetFunctionRequest{FunctionName/FunctionName:s@u Qualifier/Qualifier:s@q}",
+	"GetFunctionResponse{Configuration:FunctionConfiguration Code:FunctionCodeLocation Tags:Tags "
+	"TagsError:TagsError Concurrency:Concurrency}",
+	"CreateFunctionRequest{FunctionName:s Runtime:s Role:s Handler:s Code:FunctionCode Description:s "
+	"Timeout:i MemorySize:i Publish:b VpcConfig:VpcConfig PackageType:s "
+	"DeadLetterConfig:DeadLetterConfig Environment:Environment KMSKeyArn:s "
+	"TracingConfig:TracingConfig Tags:Tags Layers:LayerList FileSystemConfigs:FileSystemConfigList "
+	"ImageConfig:ImageConfig CodeSigningConfigArn:s Architectures:ArchitecturesList "
+	"EphemeralStorage:EphemeralStorage SnapStart:SnapStart LoggingConfig:LoggingConfig "
+	"CapacityProviderConfig:CapacityProviderConfig PublishTo:s DurableConfig:DurableConfig "
+	"TenancyConfig:TenancyConfig}",
+	"FunctionConfiguration{FunctionName:s FunctionArn:s Runtime:s Role:s Handler:s CodeSize:i "
+	"Description:s Timeout:i MemorySize:i LastModified:s CodeSha256:s Version:s "
+	"VpcConfig:VpcConfigResponse DeadLetterConfig:DeadLetterConfig Environment:EnvironmentResponse "
+	"KMSKeyArn:s TracingConfig:TracingConfigResponse MasterArn:s RevisionId:s "
+	"Layers:LayersReferenceList State:s StateReason:s StateReasonCode:s LastUpdateStatus:s "
+	"LastUpdateStatusReason:s LastUpdateStatusReasonCode:s FileSystemConfigs:FileSystemConfigList "
+	"PackageType:s ImageConfigResponse:ImageConfigResponse SigningProfileVersionArn:s SigningJobArn:s "
+	"Architectures:ArchitecturesList EphemeralStorage:EphemeralStorage SnapStart:SnapStartResponse "
+	"RuntimeVersionConfig:RuntimeVersionConfig LoggingConfig:LoggingConfig "
+	"CapacityProviderConfig:CapacityProviderConfig ConfigSha256:s DurableConfig:DurableConfig "
+	"TenancyConfig:TenancyConfig}",
+	"DeleteFunctionRequest{FunctionName/FunctionName:s@u Qualifier/Qualifier:s@q}",
+	"DeleteFunctionResponse{StatusCode:i@s}",
+	"ListTagsRequest{Resource/Resource:s@u}",
+	"ListTagsResponse{Tags:Tags}",
+	"TagResourceRequest{Resource/Resource:s@u Tags:Tags}",
+	"UntagResourceRequest{Resource/Resource:s@u TagKeys/^:TagKeyList@q}",
+	"FunctionList[FunctionConfiguration/member]",
+	"FunctionCodeLocation{RepositoryType:s Location:s ImageUri:s ResolvedImageUri:s "
+	"SourceKMSKeyArn:s}",
+	"Tags<key/value:s>",
+	"TagsError{ErrorCode:s Message:s}",
+	"Concurrency{ReservedConcurrentExecutions:i}",
+	"FunctionCode{ZipFile:s S3Bucket:s S3Key:s S3ObjectVersion:s ImageUri:s SourceKMSKeyArn:s}",
+	"VpcConfig{SubnetIds:SubnetIds SecurityGroupIds:SecurityGroupIds Ipv6AllowedForDualStack:b}",
+	"DeadLetterConfig{TargetArn:s}",
+	"Environment{Variables:EnvironmentVariables}",
+	"TracingConfig{Mode:s}",
+	"LayerList[s/member]",
+	"FileSystemConfigList[FileSystemConfig/member]",
+	"ImageConfig{EntryPoint:StringList Command:StringList WorkingDirectory:s}",
+	"ArchitecturesList[s/member]",
+	"EphemeralStorage{Size:i}",
+	"SnapStart{ApplyOn:s}",
+	"LoggingConfig{LogFormat:s ApplicationLogLevel:s SystemLogLevel:s LogGroup:s}",
+	"CapacityProviderConfig{LambdaManagedInstancesCapacityProviderConfig:LambdaManagedInstancesCapacityProviderConfig}",
+	"DurableConfig{RetentionPeriodInDays:i ExecutionTimeout:i}",
+	"TenancyConfig{TenantIsolationMode:s}",
+	"VpcConfigResponse{SubnetIds:SubnetIds SecurityGroupIds:SecurityGroupIds VpcId:s "
+	"Ipv6AllowedForDualStack:b}",
+	"EnvironmentResponse{Variables:EnvironmentVariables Error:EnvironmentError}",
+	"TracingConfigResponse{Mode:s}",
+	"LayersReferenceList[Layer/member]",
+	"ImageConfigResponse{ImageConfig:ImageConfig Error:ImageConfigError}",
+	"SnapStartResponse{ApplyOn:s OptimizationStatus:s}",
+	"RuntimeVersionConfig{RuntimeVersionArn:s Error:RuntimeVersionError}",
+	"TagKeyList[s/member]",
+	"SubnetIds[s/member]",
+	"SecurityGroupIds[s/member]",
+	"EnvironmentVariables<key/value:s>",
+	"FileSystemConfig{Arn:s LocalMountPath:s}",
+	"StringList[s/member]",
+	"LambdaManagedInstancesCapacityProviderConfig{CapacityProviderArn:s "
+	"PerExecutionEnvironmentMaxConcurrency:i ExecutionEnvironmentMemoryGiBPerVCpu:f}",
+	"EnvironmentError{ErrorCode:s Message:s}",
+	"Layer{Arn:s CodeSize:i SigningProfileVersionArn:s SigningJobArn:s}",
+	"ImageConfigError{ErrorCode:s Message:s}",
+	"RuntimeVersionError{ErrorCode:s Message:s}",
+	"@route53",
+	"!ListHostedZones ListHostedZonesRequest ListHostedZonesResponse GET /2013-04-01/hostedzone - -",
+	"!CreateHostedZone CreateHostedZoneRequest CreateHostedZoneResponse POST /2013-04-01/hostedzone "
+	"CreateHostedZoneRequest https://route53.amazonaws.com/doc/2013-04-01/",
+	"!GetHostedZone GetHostedZoneRequest GetHostedZoneResponse GET /2013-04-01/hostedzone/{Id} - -",
+	"!DeleteHostedZone DeleteHostedZoneRequest DeleteHostedZoneResponse DELETE "
+	"/2013-04-01/hostedzone/{Id} - -",
+	"!ListResourceRecordSets ListResourceRecordSetsRequest ListResourceRecordSetsResponse GET "
+	"/2013-04-01/hostedzone/{Id}/rrset - -",
+	"!ChangeResourceRecordSets ChangeResourceRecordSetsRequest ChangeResourceRecordSetsResponse POST "
+	"/2013-04-01/hostedzone/{Id}/rrset/ ChangeResourceRecordSetsRequest "
+	"https://route53.amazonaws.com/doc/2013-04-01/",
+	"!GetChange GetChangeRequest GetChangeResponse GET /2013-04-01/change/{Id} - -",
+	"ListHostedZonesRequest{Marker/^:s@q MaxItems/maxitems:s@q DelegationSetId/delegationsetid:s@q "
+	"HostedZoneType/hostedzonetype:s@q}",
+	"ListHostedZonesResponse{HostedZones:HostedZones Marker:s IsTruncated:b NextMarker:s MaxItems:s}",
+	"CreateHostedZoneRequest{Name:s VPC:VPC CallerReference:s HostedZoneConfig:HostedZoneConfig "
+	"DelegationSetId:s}",
+	"CreateHostedZoneResponse{HostedZone:HostedZone ChangeInfo:ChangeInfo DelegationSet:DelegationSet "
+	"VPC:VPC Location/Location:s@h}",
+	"GetHostedZoneRequest{Id/Id:s@u}",
+	"GetHostedZoneResponse{HostedZone:HostedZone DelegationSet:DelegationSet VPCs:VPCs}",
+	"DeleteHostedZoneRequest{Id/Id:s@u}",
+	"DeleteHostedZoneResponse{ChangeInfo:ChangeInfo}",
+	"ListResourceRecordSetsRequest{HostedZoneId/Id:s@u StartRecordName/name:s@q "
+	"StartRecordType/type:s@q StartRecordIdentifier/identifier:s@q MaxItems/maxitems:s@q}",
+	"ListResourceRecordSetsResponse{ResourceRecordSets:ResourceRecordSets IsTruncated:b "
+	"NextRecordName:s NextRecordType:s NextRecordIdentifier:s MaxItems:s}",
+	"ChangeResourceRecordSetsRequest{HostedZoneId/Id:s@u ChangeBatch:ChangeBatch}",
+	"ChangeResourceRecordSetsResponse{ChangeInfo:ChangeInfo}",
+	"GetChangeRequest{Id/Id:s@u}",
+	"GetChangeResponse{ChangeInfo:ChangeInfo}",
+	"HostedZones[HostedZone/HostedZone]",
+	"VPC{VPCRegion:s VPCId:s}",
+	"HostedZoneConfig{Comment:s PrivateZone:b}",
+	"HostedZone{Id:s Name:s CallerReference:s Config:HostedZoneConfig ResourceRecordSetCount:i "
+	"LinkedService:LinkedService Features:HostedZoneFeatures}",
+	"ChangeInfo{Id:s Status:s SubmittedAt:t Comment:s}",
+	"DelegationSet{Id:s CallerReference:s NameServers:DelegationSetNameServers}",
+	"VPCs[VPC/VPC]",
+	"ResourceRecordSets[ResourceRecordSet/ResourceRecordSet]",
+	"ChangeBatch{Comment:s Changes:Changes}",
+	"LinkedService{ServicePrincipal:s Description:s}",
+	"HostedZoneFeatures{AcceleratedRecoveryStatus:s FailureReasons:HostedZoneFailureReasons}",
+	"DelegationSetNameServers[s/NameServer]",
+	"ResourceRecordSet{Name:s Type:s SetIdentifier:s Weight:i Region:s GeoLocation:GeoLocation "
+	"Failover:s MultiValueAnswer:b TTL:i ResourceRecords:ResourceRecords AliasTarget:AliasTarget "
+	"HealthCheckId:s TrafficPolicyInstanceId:s CidrRoutingConfig:CidrRoutingConfig "
+	"GeoProximityLocation:GeoProximityLocation}",
+	"Changes[Change/Change]",
+	"HostedZoneFailureReasons{AcceleratedRecovery:s}",
+	"GeoLocation{ContinentCode:s CountryCode:s SubdivisionCode:s}",
+	"ResourceRecords[ResourceRecord/ResourceRecord]",
+	"AliasTarget{HostedZoneId:s DNSName:s EvaluateTargetHealth:b}",
+	"CidrRoutingConfig{CollectionId:s LocationName:s}",
+	"GeoProximityLocation{AWSRegion:s LocalZoneGroup:s Coordinates:Coordinates Bias:i}",
+	"Change{Action:s ResourceRecordSet:ResourceRecordSet}",
+	"ResourceRecord{Value:s}",
+	"Coordinates{Latitude:s Longitude:s}",
 };
 static const size_t table_len = sizeof(table) / sizeof(table[0]);
 
@@ -731,7 +1062,7 @@ int shapes_operation(const char *service, const char *operation,
 			const char *sp = strchr(in, ' ');
 
 			resolve(section, in, (size_t)(sp - in), input);
-			resolve(section, sp + 1, strlen(sp + 1), output);
+			resolve(section, sp + 1, strcspn(sp + 1, " "), output);
 			return 0;
 		}
 	}
@@ -744,7 +1075,7 @@ int shapes_operation(const char *service, const char *operation,
  */
 static int next_member(const struct shape *s, const char **p, struct shape_member *m)
 {
-	const char *tok = *p, *end, *colon, *slash, *slash2;
+	const char *tok = *p, *end, *colon, *slash, *slash2, *at;
 
 	if (*tok == '}' || *tok == '\0')
 		return -1;
@@ -752,6 +1083,8 @@ static int next_member(const struct shape *s, const char **p, struct shape_membe
 	colon = memchr(tok, ':', (size_t)(end - tok));
 	if (!colon)
 		return -1;
+	at = memchr(colon, '@', (size_t)(end - colon));
+	m->location = at ? (enum shape_location)at[1] : LOC_BODY;
 	slash = memchr(tok, '/', (size_t)(colon - tok));
 	copy_n(m->name, sizeof(m->name), tok, (size_t)((slash ? slash : colon) - tok));
 	strcpy(m->loc, m->name);
@@ -772,7 +1105,7 @@ static int next_member(const struct shape *s, const char **p, struct shape_membe
 		strcpy(m->qname, m->loc);
 		m->qname[0] = (char)toupper((unsigned char)m->qname[0]);
 	}
-	resolve(s->section, colon + 1, (size_t)(end - colon - 1), &m->target);
+	resolve(s->section, colon + 1, (size_t)((at ? at : end) - colon - 1), &m->target);
 	*p = *end == ' ' ? end + 1 : end;
 	return 0;
 }
@@ -787,6 +1120,72 @@ static int find_member(const struct shape *s, const char *key, int by_loc, struc
 	while (next_member(s, &p, m) == 0)
 		if (strcmp(by_loc ? m->loc : m->name, key) == 0)
 			return 0;
+	return -1;
+}
+
+int shapes_member_next(const struct shape *s, const char **cursor, struct shape_member *m)
+{
+	if (s->kind != SHAPE_STRUCT)
+		return -1;
+	if (!*cursor)
+		*cursor = strchr(s->line, '{') + 1;
+	return next_member(s, cursor, m);
+}
+
+int shapes_payload(const struct shape *s, char name[128])
+{
+	const char *eq;
+
+	if (s->kind != SHAPE_STRUCT)
+		return -1;
+	eq = strrchr(s->line, '}');
+	if (eq[1] != '=')
+		return -1;
+	copy_n(name, 128, eq + 2, strlen(eq + 2));
+	return 0;
+}
+
+/* Copies the space-separated field at *p into out ('-' gives "") and advances *p. */
+static void take_field(const char **p, char *out, size_t cap)
+{
+	size_t n = strcspn(*p, " ");
+
+	if (n == 1 && **p == '-')
+		copy_n(out, cap, "", 0);
+	else
+		copy_n(out, cap, *p, n);
+	*p += n;
+	if (**p == ' ')
+		(*p)++;
+}
+
+int shapes_http(const char *service, const char *operation, struct shape_http *h)
+{
+	size_t i, section = table_len, n = strlen(operation);
+
+	memset(h, 0, sizeof(*h));
+	for (i = 0; i < table_len; i++) {
+		if (table[i][0] == '@') {
+			if (section != table_len)
+				break;
+			if (strcmp(table[i] + 1, service) == 0)
+				section = i;
+		} else if (section != table_len && table[i][0] == '!' &&
+			   strncmp(table[i] + 1, operation, n) == 0 && table[i][1 + n] == ' ') {
+			const char *p = table[i] + 2 + n;
+			char skip[128];
+
+			take_field(&p, skip, sizeof(skip));
+			take_field(&p, skip, sizeof(skip));
+			if (!*p)
+				return -1;      /* not a REST operation */
+			take_field(&p, h->method, sizeof(h->method));
+			take_field(&p, h->uri, sizeof(h->uri));
+			take_field(&p, h->root, sizeof(h->root));
+			take_field(&p, h->ns, sizeof(h->ns));
+			return 0;
+		}
+	}
 	return -1;
 }
 

@@ -11,11 +11,21 @@ notation that shapes.c parses:
   Name[T/memberloc]                 list ('~' after ']' when flattened)
   Name<keyloc/valueloc:T>           map ('~' after '>' when flattened)
 
+The REST protocols (rest-xml, rest-json) add where each member travels and
+how the request is addressed:
+
+  !Operation Input Output METHOD URI ROOT NS
+                                    ROOT: the XML element that wraps the body
+                                    ('-' when none), NS its xmlns ('-')
+  Member/loc:T@L                    L: u uri label, q query string, h header,
+                                    H header prefix map (x-amz-meta-), s status
+  Name{...}=Member                  the structure's payload member
+
 T is a shape name or a scalar code: s string/blob, i integer/long,
 f float/double, b boolean, t timestamp, p IAM policy document (a string
 that IAM returns URL-encoded).
 
-Usage: python3 providers/aws/shapes_gen.py > /tmp/table.inc
+Usage: python3 providers/aws/shapes_gen.py [SERVICE...] > /tmp/table.inc
 """
 import gzip
 import json
@@ -50,7 +60,16 @@ OPS = {
         PutUserPolicy""",
     "cloudwatch": """PutMetricAlarm DescribeAlarms DeleteAlarms TagResource UntagResource
         ListTagsForResource""",
+    "s3": """ListBuckets CreateBucket DeleteBucket HeadBucket GetBucketLocation
+        GetBucketVersioning PutBucketVersioning ListObjectsV2 PutObject GetObject HeadObject
+        DeleteObject""",
+    "lambda": """ListFunctions GetFunction CreateFunction DeleteFunction ListTags TagResource
+        UntagResource""",
+    "route53": """ListHostedZones CreateHostedZone GetHostedZone DeleteHostedZone
+        ListResourceRecordSets ChangeResourceRecordSets GetChange""",
 }
+
+LOCATION = {"uri": "u", "querystring": "q", "header": "h", "headers": "H", "statusCode": "s"}
 
 SCALAR = {"string": "s", "blob": "s", "integer": "i", "long": "i", "float": "f",
           "double": "f", "boolean": "b", "timestamp": "t"}
@@ -83,12 +102,28 @@ def emit_service(service, ops):
             pending.append(name)
         return name
 
+    rest = model["metadata"]["protocol"].startswith("rest-")
     lines = ["@" + service]
     for op in ops.split():
         o = model["operations"][op]
         i = ref(o["input"]["shape"]) if "input" in o else "-"
         r = ref(o["output"]["shape"]) if "output" in o else "-"
-        lines.append("!%s %s %s" % (op, i, r))
+        line = "!%s %s %s" % (op, i, r)
+        if rest:
+            root, ns = "-", "-"
+            if "input" in o:
+                body = shapes[o["input"]["shape"]]
+                pay = body.get("payload")
+                if pay:
+                    mref = body["members"][pay]
+                    if shapes[mref["shape"]]["type"] == "structure":
+                        root = mref.get("locationName", pay)
+                        ns = mref.get("xmlNamespace", {}).get("uri", "-")
+                elif o["input"].get("locationName"):
+                    root = o["input"]["locationName"]
+                    ns = o["input"].get("xmlNamespace", {}).get("uri", "-")
+            line += " %s %s %s %s" % (o["http"]["method"], o["http"]["requestUri"], root, ns)
+        lines.append(line)
     while pending:
         name = pending.pop(0)
         s = shapes[name]
@@ -101,8 +136,12 @@ def emit_service(service, ops):
                     tok += "/" + ("^" if loc == lower_first(m) else (loc or m))
                     if q and q != (loc or m)[:1].upper() + (loc or m)[1:]:
                         tok += "/" + q
-                toks.append(tok + ":" + ref(mref["shape"]))
-            out.append("%s{%s}" % (name, " ".join(toks)))
+                tok += ":" + ref(mref["shape"])
+                if mref.get("location") in LOCATION:
+                    tok += "@" + LOCATION[mref["location"]]
+                toks.append(tok)
+            out.append("%s{%s}%s" % (name, " ".join(toks),
+                                     "=" + s["payload"] if s.get("payload") else ""))
         elif s["type"] == "list":
             mloc = s["member"].get("locationName", "member")
             out.append("%s[%s/%s]%s" % (name, ref(s["member"]["shape"]), mloc,
@@ -129,7 +168,10 @@ def c_lines(line, width=96):
 
 
 def main():
+    only = sys.argv[1:]
     for service, ops in OPS.items():
+        if only and service not in only:
+            continue
         for line in emit_service(service, ops):
             print(c_lines(line))
 

@@ -49,7 +49,10 @@ class FamilyCase(CairnTestCase):
         """Runs apply through a slow proxy and SIGKILLs it as soon as moto
         holds the resource (exists() true), before cairn can record it; the
         next apply must find the resource and adopt it, not make another."""
-        px = FaultProxy(self.moto.url, latency_ms=800).start()
+        # the answers are held: the resource exists in moto while cairn
+        # still waits for the create's answer, the moment of a crash that
+        # matters (a create whose answer says it all records at once)
+        px = FaultProxy(self.moto.url, answer_latency_ms=800).start()
         self.addCleanup(px.stop)
         env = dict(self.env, AWS_ENDPOINT_URL=px.url)
         p = subprocess.Popen([harness.CAIRN, "apply", "--auto-approve"], cwd=self.dir, env=env,

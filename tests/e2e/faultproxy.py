@@ -2,16 +2,24 @@
 
 cairn is pointed at it with AWS_ENDPOINT_URL; it forwards each request to
 the upstream (moto) unchanged (the Host header included, so SigV4 still
-verifies) after an optional added latency, or answers it with a fault:
+verifies) after an optional added latency (and may hold the answer for
+answer_latency_ms after moto gave it), or answers it with a fault:
 
   * a 503 ServiceUnavailable or a throttling error, in the wire format of the
     request's protocol (JSON error for X-Amz-Target / application/x-amz-json
     requests, EC2's <Response><Errors> for ec2, <ErrorResponse> for query);
-  * a dropped connection (closed without any answer).
+  * a dropped connection (closed without any answer);
+  * a lost answer, as when a network fails after AWS did the work: the
+    request reaches moto and takes effect, then the connection is closed
+    without its answer. Chosen either by rule (lose(pattern, times): a
+    request whose body or X-Amz-Target holds pattern) or at random
+    (lost_answer_rate, for requests whose "METHOD PATH" matches
+    lost_answer_match).
 
-Faults are injected before the request reaches moto, so a fault never
-leaves a half-done operation behind: a client that retries correctly loses
-and duplicates nothing. Decisions come from a seeded random generator, so a
+Faults other than lost answers are injected before the request reaches
+moto, so they never leave a half-done operation behind: a client that
+retries correctly loses and duplicates nothing. Decisions come from a
+seeded random generator, so a
 run can be repeated. It counts requests and faults.
 
 Use in-process (FaultProxy(upstream, ...).start(); .url; .stop()) or as a
@@ -47,18 +55,27 @@ class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 class FaultProxy:
     """The proxy. Rates are probabilities per request (0 <= rate <= 1)."""
 
-    def __init__(self, upstream, port=0, latency_ms=0, fault_rate=0.0, drop_rate=0.0, seed=0):
+    def __init__(self, upstream, port=0, latency_ms=0, fault_rate=0.0, drop_rate=0.0, seed=0,
+                 answer_latency_ms=0, lost_answer_rate=0.0, lost_answer_match=None):
         u = urllib.parse.urlsplit(upstream)
         self.up_host, self.up_port = u.hostname, u.port or 80
         self.latency_ms = latency_ms
+        # held after upstream answered, before passing the answer on: the
+        # work is done in AWS while the client still waits
+        self.answer_latency_ms = answer_latency_ms
         self.fault_rate = fault_rate
         self.drop_rate = drop_rate
+        self.lost_answer_rate = lost_answer_rate
+        self.lost_answer_match = re.compile(lost_answer_match) if lost_answer_match else None
+        self.lost_answers = 0  # requests forwarded whose answer was dropped
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.requests = 0      # requests received
         self.forwarded = 0     # requests that reached upstream
         self.faults = 0        # 503 / throttling answers
         self.drops = 0         # connections dropped
+        self.lost = 0          # answers dropped after upstream did the work
+        self.lose_rules = []   # [pattern, times left]
         self.server = _Server(("127.0.0.1", port), self._handler())
         self.port = self.server.server_address[1]
         self.url = "http://127.0.0.1:%d" % self.port
@@ -79,6 +96,20 @@ class FaultProxy:
             for k, v in kw.items():
                 setattr(self, k, v)
 
+    def lose(self, pattern, times=1):
+        """Drops the answer of the next `times` requests matching pattern."""
+        with self.lock:
+            self.lose_rules.append([pattern, times])
+
+    def _losing(self, body, target):
+        with self.lock:
+            for rule in self.lose_rules:
+                if rule[1] > 0 and (rule[0].encode() in body or rule[0] in target):
+                    rule[1] -= 1
+                    self.lost += 1
+                    return True
+        return False
+
     def _decide(self):
         with self.lock:
             self.requests += 1
@@ -91,6 +122,15 @@ class FaultProxy:
                 return ("503" if self.rng.random() < 0.5 else "throttle"), self.latency_ms
             self.forwarded += 1
             return "forward", self.latency_ms
+
+    def _lose_answer(self, method, path):
+        if not self.lost_answer_match or not self.lost_answer_match.search(method + " " + path):
+            return False
+        with self.lock:
+            if self.rng.random() >= self.lost_answer_rate:
+                return False
+            self.lost_answers += 1
+            return True
 
     def _handler(self):
         proxy = self
@@ -139,7 +179,7 @@ class FaultProxy:
                             "<RequestId>faultproxy</RequestId></ErrorResponse>" % code).encode()
                     self._answer(status, "text/xml", body)
 
-            def _forward(self, body):
+            def _forward(self, body, lose=False):
                 conn = http.client.HTTPConnection(proxy.up_host, proxy.up_port, timeout=120)
                 try:
                     headers = {k: v for k, v in self.headers.items()
@@ -147,6 +187,11 @@ class FaultProxy:
                     conn.request(self.command, self.path, body=body, headers=headers)
                     resp = conn.getresponse()
                     data = resp.read()
+                    if proxy.answer_latency_ms:
+                        time.sleep(proxy.answer_latency_ms / 1000.0)
+                    if lose or proxy._lose_answer(self.command, self.path):
+                        self.close_connection = True
+                        return
                     extra = [(k, v) for k, v in resp.getheaders()
                              if k.lower() not in HOP_BY_HOP | {"content-length", "content-type",
                                                                "server", "date"}]
@@ -164,7 +209,7 @@ class FaultProxy:
                     self.close_connection = True
                     return
                 if kind == "forward":
-                    self._forward(body)
+                    self._forward(body, proxy._losing(body, self.headers.get("X-Amz-Target", "")))
                 else:
                     self._fault(kind)
 

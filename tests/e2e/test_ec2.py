@@ -636,5 +636,66 @@ class CrashRecovery(NetCase):
         self.assertEqual(self.counts(), {n: 0 for n in self.RESOURCES})
 
 
+class LostAnswers(NetCase):
+    """An attach / associate / authorize call that AWS carried out but whose
+    answer never came back (the fault proxy drops it): the client's retry
+    meets "already so", which is success; with no retry left the run fails
+    and the next apply converges."""
+
+    RESOURCES = CrashRecovery.RESOURCES
+
+    def proxied(self, *patterns, times=1):
+        px = FaultProxy(self.moto.url).start()
+        self.addCleanup(px.stop)
+        for pat in patterns:
+            px.lose(pat, times)
+        env = dict(self.env, AWS_ENDPOINT_URL=px.url, AWS_MAX_ATTEMPTS="2")
+        r = subprocess.run([harness.CAIRN, "apply", "--auto-approve"], cwd=self.dir, env=env,
+                           capture_output=True, text=True, timeout=300)
+        return px, r
+
+    def check_converged(self):
+        ids = self.ids()
+        self.assertEqual(sorted(ids), sorted(self.RESOURCES))
+        self.assertEqual([a["VpcId"] for a in self.igw(ids["gw"])["Attachments"]],
+                         [ids["vpc"]])
+        self.assertEqual(self.routes(ids["rt"]), [("0.0.0.0/0", ids["gw"])])
+        self.assertEqual(len(self.sg(ids["sg"])["IpPermissions"]), 1)
+        assocs = [a for a in self.rtb(ids["rt"])["Associations"] if a.get("SubnetId")]
+        self.assertEqual([a["SubnetId"] for a in assocs], [ids["sub"]])
+        self.assert_noop()
+
+    def test_retried_calls_meet_already_so(self):
+        self.resources(self.RESOURCES)
+        px, r = self.proxied("Action=AttachInternetGateway", "Action=AssociateRouteTable",
+                             "Action=AuthorizeSecurityGroupIngress")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(px.lost, 3)
+        self.check_converged()
+
+    def test_second_apply_converges(self):
+        self.resources(self.RESOURCES)
+        # every answer lost (libcurl, too, resends once on a dead connection)
+        px, r = self.proxied("Action=AttachInternetGateway", times=100)
+        self.assertGreaterEqual(px.lost, 2)
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        self.apply()
+        self.check_converged()
+
+    def test_moved_gateway_attach_lost(self):
+        vpcs = {"vpc": ("aws_vpc", {"cidr_block": "10.42.0.0/16"}),
+                "vpc2": ("aws_vpc", {"cidr_block": "10.43.0.0/16"})}
+        self.resources(dict(vpcs, gw=("aws_internet_gateway", {"vpc_id": "${vpc.id}"})))
+        self.apply()
+        self.resources(dict(vpcs, gw=("aws_internet_gateway", {"vpc_id": "${vpc2.id}"})))
+        px, r = self.proxied("Action=AttachInternetGateway")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(px.lost, 1)
+        ids = self.ids()
+        self.assertEqual([a["VpcId"] for a in self.igw(ids["gw"])["Attachments"]],
+                         [ids["vpc2"]])
+        self.assert_noop()
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -413,9 +413,10 @@ class TestLockAndSignals(ExecCase):
         self.cairn("destroy", "--auto-approve", check=0)
 
     def test_still_creating_every_10s(self):
-        # every call takes 4 s: the create (of a topic, on an empty state: the
-        # only calls of the run) needs more than 10 s
-        px = self.proxy(latency_ms=4000)
+        # every call takes 6 s: the create (of a topic, on an empty state: the
+        # only calls of the run, CreateTopic and GetTopicAttributes) needs
+        # more than 10 s
+        px = self.proxy(latency_ms=6000)
         self.write("stack.yaml", topics_stack("slow", 1))
         env = {"AWS_ENDPOINT_URL": px.url}
         p = self.popen("apply", "--auto-approve", env=env)
@@ -557,7 +558,7 @@ class TestCrashSafety(ExecCase):
 
 class TestFaults(ExecCase):
     def test_apply_and_destroy_through_faults(self):
-        px = self.proxy(fault_rate=0.15, drop_rate=0.05, seed=7)
+        px = self.proxy(fault_rate=0.2, drop_rate=0.05, seed=7)
         env = {"AWS_ENDPOINT_URL": px.url, "AWS_MAX_ATTEMPTS": "10"}
         self.write("stack.yaml", big_stack("faults", topics=4))
         p = self.cairn("apply", "--auto-approve", env=env)

@@ -93,11 +93,9 @@ class PlanOfflineTest(harness.CairnTestCase):
                        "--json", check=0)
         doc = json.loads(p.stdout)
         names = [c["name"] for c in doc["changes"]]
-        # http and everything it needs, in dependency order
-        self.assertEqual(names[-1], "http")
-        self.assertEqual(sorted(names), sorted(["vpc", "igw", "public_a", "public_b", "web_sg",
-                                                "alb", "app_tg", "http"]))
-        self.assertEqual(names[0], "vpc")
+        # http and everything it needs, in address order (SPEC §2)
+        self.assertEqual(names, sorted(["vpc", "igw", "public_a", "public_b", "web_sg",
+                                        "alb", "app_tg", "http"]))
         alb = [c for c in doc["changes"] if c["name"] == "alb"][0]
         self.assertEqual(alb["after"]["name"], "web-prod")
 
@@ -170,9 +168,7 @@ class PlanRefreshTest(harness.CairnTestCase):
             "  - topic (aws_sns_topic) was deleted outside cairn\n"
             "  ~ vpc (aws_vpc)\n"
             "      ~ tags = {\n"
-            "            Name = \"drift\"\n"
-            "        } -> {\n"
-            "            Name = \"manual\"\n"
+            "          ~ Name = \"drift\" -> \"manual\"\n"
             "        }\n"
             "\n"), p.stdout)
         self.assertIn("\n  + topic (aws_sns_topic)\n", p.stdout)
@@ -204,16 +200,17 @@ class PlanRefreshTest(harness.CairnTestCase):
         p = self.cairn("plan", "--detailed-exitcode")
         self.assertEqual(p.returncode, 2, p.stderr)
         self.assertEqual(p.stdout,
+                         "  - topic (aws_sns_topic) will be deleted\n"
                          "-/+ vpc (aws_vpc) must be replaced\n"
                          "      ~ cidr_block = \"10.30.0.0/16\" -> \"10.31.0.0/16\""
                          " # forces replacement\n"
-                         "  - topic (aws_sns_topic) will be deleted\n"
                          "\n"
                          "Plan: 1 to add, 0 to change, 2 to destroy.\n")
         doc = json.loads(self.cairn("plan", "--json", check=0).stdout)
-        vpc = doc["changes"][0]
+        vpc = doc["changes"][1]
+        self.assertEqual([c["name"] for c in doc["changes"]], ["topic", "vpc"])
         self.assertEqual((vpc["action"], vpc["replace_because"]), ("replace", ["cidr_block"]))
-        self.assertIsNone(doc["changes"][1]["after"])
+        self.assertIsNone(doc["changes"][0]["after"])
         # nothing was touched in AWS
         self.assertIn(topic_arn, [t["TopicArn"] for t in self.boto("sns").list_topics()["Topics"]])
 

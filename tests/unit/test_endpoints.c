@@ -38,6 +38,9 @@ static const struct {
 	{ "ssm", AWS_PROTO_JSON, "2014-11-06", "ssm", "ssm", "1.1", "AmazonSSM", "SSM" },
 	{ "resourcegroupstaggingapi", AWS_PROTO_JSON, "2017-01-26", "tagging", "tagging", "1.1",
 	  "ResourceGroupsTaggingAPI_20170126", "Resource Groups Tagging API" },
+	{ "s3", AWS_PROTO_REST_XML, "2006-03-01", "s3", "s3", NULL, NULL, "S3" },
+	{ "route53", AWS_PROTO_REST_XML, "2013-04-01", "route53", "route53", NULL, NULL, "Route 53" },
+	{ "lambda", AWS_PROTO_REST_JSON, "2015-03-31", "lambda", "lambda", NULL, NULL, "Lambda" },
 };
 
 static void expect_str(const char *got, const char *want)
@@ -74,13 +77,14 @@ static void test_service_table(void **state)
 		}
 		env_id[k] = '\0';
 		assert_string_equal(s->env_id, env_id);
-		assert_int_equal(s->global, !strcmp(model[i].name, "iam"));
+		assert_int_equal(s->global, !strcmp(model[i].name, "iam") ||
+					    !strcmp(model[i].name, "route53"));
 	}
 	assert_string_equal(aws_service_find("elbv2")->env_id, "ELASTIC_LOAD_BALANCING_V2");
 	assert_string_equal(aws_service_find("logs")->env_id, "CLOUDWATCH_LOGS");
 	assert_string_equal(aws_service_find("resourcegroupstaggingapi")->env_id,
 			    "RESOURCE_GROUPS_TAGGING_API");
-	assert_null(aws_service_find("s3"));
+	assert_null(aws_service_find("sqs"));
 	assert_null(aws_service_find("EC2"));
 	assert_null(aws_service_find(""));
 	assert_null(aws_service_find(NULL));
@@ -115,6 +119,13 @@ static void test_default_endpoints(void **state)
 	assert_string_equal(aws_signing_region(aws_service_find("iam"), "cn-northwest-1"), "cn-north-1");
 	assert_string_equal(aws_signing_region(aws_service_find("iam"), "us-gov-east-1"), "us-gov-west-1");
 	assert_string_equal(aws_signing_region(aws_service_find("ec2"), "eu-west-1"), "eu-west-1");
+	/* S3 and Lambda are regional; Route 53 is global like IAM. */
+	expect_url(envp, "s3", "eu-west-1", "https://s3.eu-west-1.amazonaws.com");
+	expect_url(envp, "lambda", "us-west-2", "https://lambda.us-west-2.amazonaws.com");
+	expect_url(envp, "route53", "eu-west-1", "https://route53.amazonaws.com");
+	expect_url(envp, "route53", "cn-north-1", "https://route53.amazonaws.com.cn");
+	assert_string_equal(aws_signing_region(aws_service_find("route53"), "eu-west-1"), "us-east-1");
+	assert_int_equal(aws_endpoint_overridden(envp, aws_service_find("s3")), 0);
 }
 
 static void test_endpoint_overrides(void **state)
@@ -143,6 +154,9 @@ static void test_endpoint_overrides(void **state)
 	expect_url(envp, "cloudwatch", "us-east-1", "http://127.0.0.1:5000");
 	expect_url(only_service, "ec2", "us-west-2", "https://ec2.local");
 	expect_url(only_service, "sns", "us-west-2", "https://sns.us-west-2.amazonaws.com");
+	/* an overridden S3 endpoint is addressed path-style */
+	assert_int_equal(aws_endpoint_overridden(envp, aws_service_find("s3")), 1);
+	assert_int_equal(aws_endpoint_overridden(only_service, aws_service_find("s3")), 0);
 	/* the SDKs' switch to ignore configured endpoints */
 	envp[5] = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true";
 	expect_url(envp, "ec2", "us-east-1", "https://ec2.us-east-1.amazonaws.com");

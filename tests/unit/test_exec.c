@@ -30,6 +30,7 @@ static struct {
 	json_t *fail;           /* names whose calls fail */
 	json_t *lose;           /* names whose create succeeds but the answer is lost */
 	json_t *stop_on;        /* names whose create raises the stop flag */
+	json_t *slow;           /* names whose create reports a long wait */
 	int seq, inflight, max_inflight;
 	long delay_ms;
 } fk = {.mu = PTHREAD_MUTEX_INITIALIZER};
@@ -80,6 +81,8 @@ static int fake_create(const struct provider_ctx *ctx, json_t *attrs, json_t **o
 	enter();
 	if (in_list(fk.stop_on, ctx->name))
 		stop_flag = 1;
+	if (in_list(fk.slow, ctx->name) && ctx->progress)
+		ctx->progress(ctx->progress_arg, ctx->name, "still waiting (30s elapsed, status: x)");
 	if (in_list(fk.fail, ctx->name)) {
 		err_set(err, CAIRN_EAWS, "CreateTopic on %s: InvalidParameter: bad name", ctx->name);
 		return -1;
@@ -206,6 +209,7 @@ static int setup(void **state)
 	fk.fail = json_array();
 	fk.lose = json_array();
 	fk.stop_on = json_array();
+	fk.slow = json_array();
 	fk.seq = fk.inflight = fk.max_inflight = 0;
 	fk.delay_ms = 0;
 	stop_flag = 0;
@@ -251,6 +255,7 @@ static int teardown(void **state)
 	json_decref(fk.fail);
 	json_decref(fk.lose);
 	json_decref(fk.stop_on);
+	json_decref(fk.slow);
 	free(f);
 	return 0;
 }
@@ -688,6 +693,43 @@ static void test_refresh_records_what_aws_reports(void **state)
 	free(b_id);
 }
 
+/* The providers' waiter reports long waits; they reach the caller as
+ * events between the operation's start and its end (the CI heartbeat). */
+static void log_events(void *ctx, const struct exec_event *ev)
+{
+	json_t *log = ctx;
+
+	if (ev->kind == EXEC_EV_PROGRESS)
+		json_array_append_new(log, json_sprintf("progress:%s:%s", ev->name, ev->msg));
+	else if (ev->kind == EXEC_EV_START || ev->kind == EXEC_EV_DONE)
+		json_array_append_new(log, json_sprintf("%s:%s", ev->kind == EXEC_EV_START ?
+							"start" : "done", ev->name));
+}
+
+static void test_progress_reaches_the_caller(void **state)
+{
+	struct fx *f = *state;
+	struct exec_opts o = opts(f, 1);
+	struct exec_result res;
+	struct cairn_err err;
+	json_t *events = json_array();
+
+	err_clear(&err);
+	json_array_append_new(fk.slow, json_string("a"));
+	add(&f->p, "a", PLAN_CREATE, "{\"name\":\"a\"}", NULL);
+	o.on_event = log_events;
+	o.event_ctx = events;
+	assert_int_equal(exec_run(&f->p, &o, &res, &err), 0);
+	assert_int_equal(res.added, 1);
+	assert_int_equal(json_array_size(events), 3);
+	assert_string_equal(json_string_value(json_array_get(events, 0)), "start:a");
+	assert_string_equal(json_string_value(json_array_get(events, 1)),
+			    "progress:a:still waiting (30s elapsed, status: x)");
+	assert_string_equal(json_string_value(json_array_get(events, 2)), "done:a");
+	json_decref(events);
+	exec_result_free(&res);
+}
+
 static void test_stop_lets_in_flight_finish(void **state)
 {
 	struct fx *f = *state;
@@ -742,6 +784,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_lost_create_answer_is_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_adopts_and_forgets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_progress_reaches_the_caller, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_records_what_aws_reports, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stop_lets_in_flight_finish, setup, teardown),

@@ -941,6 +941,18 @@ static void test_sensitive(void **ctx)
 	assert_non_null(strstr(text, "      + value   = (sensitive)\n"));
 	golden("sensitive.txt", text);
 	free(text);
+	{
+		size_t len = 0;
+		FILE *f;
+
+		text = NULL;
+		f = open_memstream(&text, &len);
+		plan_print_markdown(p, f);
+		fclose(f);
+		assert_null(strstr(text, "secret"));
+		assert_non_null(strstr(text, "      ~ value = (sensitive) -> (sensitive)\n"));
+		free(text);
+	}
 	doc = plan_to_json(p);
 	text = json_dumps(doc, 0);
 	assert_null(strstr(text, "secret"));
@@ -965,6 +977,268 @@ static void test_sensitive(void **ctx)
 	plan_free(p);
 	state_close(st);
 	stack_free(s);
+}
+
+/* ---- the plan a reviewer reads (SPEC §2): every form, golden ---- */
+
+static const char review_stack[] =
+	"stack: web\n"
+	"region: us-east-1\n"
+	"resources:\n"
+	"  vpc:\n"
+	"    type: aws_vpc\n"
+	"    properties: {cidr_block: 10.0.0.0/16}\n"
+	"  web_sg:\n"
+	"    type: aws_security_group\n"
+	"    properties:\n"
+	"      name: web\n"
+	"      description: web servers\n"
+	"      vpc_id: ${vpc.id}\n"
+	"      ingress:\n"
+	"        - {protocol: tcp, from_port: 8000, to_port: 8000, cidr_blocks: [10.0.0.0/8]}\n"
+	"        - {protocol: tcp, from_port: 8001, to_port: 8001, cidr_blocks: [10.0.0.0/8]}\n"
+	"        - {protocol: tcp, from_port: 8002, to_port: 8002, cidr_blocks: [10.0.0.0/8]}\n"
+	"        - {protocol: tcp, from_port: 8003, to_port: 8003, cidr_blocks: [10.0.0.0/8]}\n"
+	"        - {protocol: tcp, from_port: 8004, to_port: 8004, cidr_blocks: [10.0.0.0/8]}\n"
+	"        - {protocol: tcp, from_port: 8005, to_port: 8005,"
+	" cidr_blocks: [10.0.0.0/8, 192.168.0.0/16]}\n"
+	"        - {protocol: tcp, from_port: 8006, to_port: 8006, cidr_blocks: [10.0.0.0/8]}\n"
+	"        - {protocol: tcp, from_port: 8007, to_port: 8007, cidr_blocks: [10.0.0.0/8]}\n"
+	"        - {protocol: tcp, from_port: 8008, to_port: 8008, cidr_blocks: [10.0.0.0/8]}\n"
+	"        - {protocol: tcp, from_port: 9000, to_port: 9000, cidr_blocks: [10.0.0.0/8]}\n"
+	"  api_tg:\n"
+	"    type: aws_lb_target_group\n"
+	"    properties:\n"
+	"      name: api\n"
+	"      port: 80\n"
+	"      vpc_id: ${vpc.id}\n"
+	"      health_check: {path: /healthz}\n"
+	"  sessions:\n"
+	"    type: aws_dynamodb_table\n"
+	"    properties:\n"
+	"      name: sessions\n"
+	"      billing_mode: PAY_PER_REQUEST\n"
+	"      hash_key: sid\n"
+	"      attribute: [{name: sid, type: S}, {name: user, type: S}]\n"
+	"      global_secondary_index:\n"
+	"        - {name: by_user, hash_key: user, projection_type: ALL}\n"
+	"  events:\n"
+	"    type: aws_sns_topic\n"
+	"    properties: {name: events}\n";
+
+#define TABLE_ATTRS "{\"id\":\"sessions\",\"arn\":\"arn:ddb:sessions\",\"name\":\"sessions\"," \
+	"\"billing_mode\":\"PAY_PER_REQUEST\",\"read_capacity\":0,\"write_capacity\":0," \
+	"\"hash_key\":\"id\",\"attribute\":[{\"name\":\"id\",\"type\":\"S\"}," \
+	"{\"name\":\"user\",\"type\":\"S\"}],\"global_secondary_index\":[{\"name\":\"by_user\"," \
+	"\"hash_key\":\"user\",\"projection_type\":\"ALL\",\"read_capacity\":0," \
+	"\"write_capacity\":0}],\"stream_enabled\":false,\"tags\":{}}"
+#define REPO_ATTRS "{\"id\":\"images\",\"arn\":\"arn:ecr:images\",\"name\":\"images\"," \
+	"\"image_tag_mutability\":\"MUTABLE\",\"registry_id\":\"1\"," \
+	"\"repository_url\":\"1.dkr.ecr/images\",\"tags\":{}}"
+
+/* The security group as recorded: port 8005 open to 10.0.0.0/8 only,
+ * a rule on 8009 the stack no longer has, none on 9000 yet. */
+static char *sg_with_rules(void)
+{
+	struct strbuf sb;
+	int port;
+
+	strbuf_init(&sb);
+	strbuf_adds(&sb, "{\"id\":\"sg-1\",\"arn\":\"arn:sg-1\",\"name\":\"web\","
+		    "\"description\":\"web servers\",\"vpc_id\":\"vpc-1\",\"egress\":[],"
+		    "\"tags\":{},\"owner_id\":\"1\",\"ingress\":[");
+	/* AWS returns the rules in an order of its own */
+	for (port = 8009; port >= 8000; port--)
+		strbuf_addf(&sb, "%s{\"protocol\":\"tcp\",\"from_port\":%d,\"to_port\":%d,"
+			    "\"cidr_blocks\":[\"10.0.0.0/8\"],\"self\":false}",
+			    port == 8009 ? "" : ",", port, port);
+	strbuf_adds(&sb, "]}");
+	return strbuf_detach(&sb);
+}
+
+static void test_review_forms(void **ctx)
+{
+	struct stack *s = load(review_stack);
+	struct state *st = open_state();
+	struct plan_opts o = {0};
+	char *sg = sg_with_rules(), *text, *path = path_in("review.plan");
+	struct cairn_err err;
+	struct plan *p, *q;
+	size_t len = 0;
+	FILE *f;
+
+	(void)ctx;
+	record(st, "vpc", "aws_vpc", VPC_ATTRS, NULL);
+	record(st, "web_sg", "aws_security_group", sg, "[\"vpc\"]");
+	record(st, "api_tg", "aws_lb_target_group", TG_ATTRS, "[\"vpc\"]");
+	record(st, "sessions", "aws_dynamodb_table", TABLE_ATTRS, NULL);
+	record(st, "images", "aws_ecr_repository", REPO_ATTRS, NULL);
+	/* changed outside cairn: the VPC's DNS hostnames */
+	json_object_set_new(json_object_get(cloud, "vpc-1"), "enable_dns_hostnames", json_true());
+	o.refresh = 1;
+	p = build_opts(s, st, &o, &err);
+	if (!p)
+		fail_msg("%s", err.msg);
+	assert_int_equal(change(p, "events")->action, PLAN_CREATE);
+	assert_int_equal(change(p, "web_sg")->action, PLAN_UPDATE);
+	assert_int_equal(change(p, "api_tg")->action, PLAN_UPDATE);
+	assert_int_equal(change(p, "sessions")->action, PLAN_REPLACE);
+	assert_int_equal(change(p, "images")->action, PLAN_DELETE);
+	assert_int_equal(change(p, "vpc")->action, PLAN_UPDATE);
+	/* the capacities AWS reports for a PAY_PER_REQUEST index are no change */
+	assert_json(change(p, "sessions")->changed, "[\"attribute\",\"hash_key\"]");
+
+	text = text_of(p);
+	/* one changed rule of ten is one nested change */
+	assert_non_null(strstr(text,
+		"      ~ ingress = [\n"
+		"          - {\n"));
+	assert_non_null(strstr(text, "            # (8 unchanged elements hidden)\n        ]\n"));
+	assert_non_null(strstr(text,
+		"      ~ health_check = {\n"
+		"          ~ path = \"/\" -> \"/healthz\"\n"
+		"            # (8 unchanged attributes hidden)\n"
+		"        }\n"));
+	assert_null(strstr(text, "capacity"));
+	golden("review.txt", text);
+	free(text);
+	golden_json("review.json", p);
+
+	text = NULL;
+	f = open_memstream(&text, &len);
+	plan_print_markdown(p, f);
+	fclose(f);
+	assert_non_null(strstr(text, "### Plan: 2 to add, 3 to change, 2 to destroy.\n"));
+	/* the warning comes before the table */
+	assert_non_null(strstr(text, "will be **replaced**"));
+	assert_true(strstr(text, "`images` (aws_ecr_repository) will be **deleted**") <
+		    strstr(text, "| Action |"));
+	assert_non_null(strstr(text, "| `-/+` | replace | `sessions` | aws_dynamodb_table |"
+				     " `hash_key` |\n"));
+	golden("review.md", text);
+
+	/* a saved plan shows the same */
+	assert_int_equal(plan_save(p, path, test_key, &err), 0);
+	q = plan_load(path, &err);
+	assert_non_null(q);
+	{
+		char *again = NULL;
+
+		len = 0;
+		f = open_memstream(&again, &len);
+		plan_print_markdown(q, f);
+		fclose(f);
+		assert_string_equal(again, text);
+		free(again);
+	}
+	free(text);
+	plan_free(q);
+	plan_free(p);
+	free(path);
+	free(sg);
+	state_close(st);
+	stack_free(s);
+}
+
+/* Capacities set on a PAY_PER_REQUEST table mean nothing there; AWS
+ * reports 0 for them, and that is no change (issue 13). */
+static void test_unused_mode_attrs(void **ctx)
+{
+	struct stack *s = load(
+		"stack: web\nregion: us-east-1\nresources:\n"
+		"  sessions:\n    type: aws_dynamodb_table\n    properties:\n"
+		"      name: sessions\n      billing_mode: PAY_PER_REQUEST\n"
+		"      read_capacity: 5\n      write_capacity: 5\n      hash_key: id\n"
+		"      attribute: [{name: id, type: S}, {name: user, type: S}]\n"
+		"      global_secondary_index:\n"
+		"        - {name: by_user, hash_key: user, projection_type: ALL,"
+		" read_capacity: 5, write_capacity: 5}\n");
+	struct state *st = open_state();
+	struct plan *p;
+
+	(void)ctx;
+	record(st, "sessions", "aws_dynamodb_table",
+	       "{\"id\":\"sessions\",\"arn\":\"arn:ddb:sessions\",\"name\":\"sessions\","
+	       "\"billing_mode\":\"PAY_PER_REQUEST\",\"read_capacity\":0,\"write_capacity\":0,"
+	       "\"hash_key\":\"id\",\"attribute\":[{\"name\":\"id\",\"type\":\"S\"},"
+	       "{\"name\":\"user\",\"type\":\"S\"}],\"global_secondary_index\":[{\"name\":"
+	       "\"by_user\",\"hash_key\":\"user\",\"projection_type\":\"ALL\",\"read_capacity\":0,"
+	       "\"write_capacity\":0}],\"stream_enabled\":false,\"tags\":{}}", NULL);
+	p = build(s, st);
+	assert_int_equal(change(p, "sessions")->action, PLAN_NOOP);
+	assert_false(plan_has_changes(p));
+	plan_free(p);
+	stack_free(s);
+
+	/* under PROVISIONED they are the table's capacity, and a change */
+	s = load(
+		"stack: web\nregion: us-east-1\nresources:\n"
+		"  sessions:\n    type: aws_dynamodb_table\n    properties:\n"
+		"      name: sessions\n      billing_mode: PROVISIONED\n"
+		"      read_capacity: 5\n      write_capacity: 5\n      hash_key: id\n"
+		"      attribute: [{name: id, type: S}, {name: user, type: S}]\n"
+		"      global_secondary_index:\n"
+		"        - {name: by_user, hash_key: user, projection_type: ALL,"
+		" read_capacity: 5, write_capacity: 5}\n");
+	p = build(s, st);
+	assert_int_equal(change(p, "sessions")->action, PLAN_UPDATE);
+	assert_json(change(p, "sessions")->changed,
+		    "[\"billing_mode\",\"global_secondary_index\",\"read_capacity\","
+		    "\"write_capacity\"]");
+	plan_free(p);
+	state_close(st);
+	stack_free(s);
+}
+
+/* A comment stays under GitHub's 65536 characters: diffs stop, the table stays. */
+static void test_markdown_budget(void **ctx)
+{
+	struct strbuf yaml;
+	struct stack *s;
+	struct plan *p;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	int i;
+
+	(void)ctx;
+	strbuf_init(&yaml);
+	strbuf_adds(&yaml, "stack: web\nregion: us-east-1\nresources:\n");
+	for (i = 0; i < 400; i++)
+		strbuf_addf(&yaml, "  topic_%03d:\n    type: aws_sns_topic\n    properties:\n"
+			    "      name: topic-%03d\n      display_name: the topic number %d\n",
+			    i, i, i);
+	s = load(yaml.buf);
+	p = build(s, NULL);
+	f = open_memstream(&text, &len);
+	plan_print_markdown(p, f);
+	fclose(f);
+	assert_true(len < 65536);
+	assert_non_null(strstr(text, "| `+` | create | `topic_399` | aws_sns_topic |"));
+	assert_non_null(strstr(text, "more changes are left out to keep this comment short"));
+	free(text);
+	plan_free(p);
+	stack_free(s);
+	strbuf_free(&yaml);
+}
+
+static void test_address_order(void **ctx)
+{
+	static const char *const sorted[] = {
+		"a", "api_tg", "b[\"x\"]", "b[\"y\"]", "subnet", "subnet[0]", "subnet[2]",
+		"subnet[10]", "subnet[\"a\"]", "z", "module.a.x", "module.a.y",
+		"module.a[\"k\"].x", "module.a[\"k\"].module.b.w", "module.b.a",
+	};
+	size_t i, j, n = sizeof(sorted) / sizeof(sorted[0]);
+
+	(void)ctx;
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++) {
+			int c = plan_address_cmp(sorted[i], sorted[j]);
+
+			if ((i < j && c >= 0) || (i == j && c != 0) || (i > j && c <= 0))
+				fail_msg("%s vs %s: %d", sorted[i], sorted[j], c);
+		}
 }
 
 static void test_type_change_refused(void **ctx)
@@ -1006,6 +1280,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plan_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_type_change_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sensitive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_review_forms, setup, teardown),
+		cmocka_unit_test(test_address_order),
+		cmocka_unit_test_setup_teardown(test_markdown_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unused_mode_attrs, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,9 +13,13 @@
 
 #include "providers/aws/redact.h"
 
+/* What cmd would hand over for schemas marking these attributes sensitive
+ * (value, password, old_password, new_password). */
+static const char *const FIELDS[] = {"Value", "Password", "OldPassword", "NewPassword", NULL};
+
 static void expect(const char *in, const char *want)
 {
-	char *got = redact_text(in);
+	char *got = redact_text(in, FIELDS);
 
 	assert_string_equal(got, want);
 	free(got);
@@ -124,6 +128,32 @@ static void test_xml(void **state)
 	expect("<Token>abc", "<Token>***");
 }
 
+/* Resource fields are hidden only when a schema marks them sensitive. */
+static void test_fields_from_schemas(void **state)
+{
+	static const char *const none[] = {NULL};
+	const char *in = "{\"Key\":\"k\",\"Value\":\"v\"} Tags.member.1.Value=v <Value>v</Value>";
+	char *s = redact_text(in, NULL);
+
+	assert_string_equal(s, in);
+	free(s);
+	s = redact_text(in, none);
+	assert_string_equal(s, in);
+	free(s);
+	s = redact_text(in, FIELDS);
+	assert_string_equal(s, "{\"Key\":\"k\",\"Value\":\"***\"} Tags.member.1.Value=*** "
+			       "<Value>***</Value>");
+	free(s);
+	/* camelCase JSON APIs, exact otherwise */
+	s = redact_text("{\"value\":\"v\",\"values\":\"w\",\"VALUE\":\"x\"}", FIELDS);
+	assert_string_equal(s, "{\"value\":\"***\",\"values\":\"w\",\"VALUE\":\"x\"}");
+	free(s);
+	/* the client's own credentials are hidden whatever the schemas say */
+	s = redact_text("SessionToken=t&X-Amz-Signature=abc", NULL);
+	assert_string_equal(s, "SessionToken=***&X-Amz-Signature=***");
+	free(s);
+}
+
 static void test_plain(void **state)
 {
 	char *s;
@@ -131,7 +161,7 @@ static void test_plain(void **state)
 	(void)state;
 	expect("", "");
 	expect("nothing secret here: a=b, c: d <e>f</e> \"g\":\"h\"", "nothing secret here: a=b, c: d <e>f</e> \"g\":\"h\"");
-	s = redact_text(NULL);
+	s = redact_text(NULL, FIELDS);
 	assert_string_equal(s, "");
 	free(s);
 }
@@ -144,6 +174,7 @@ int main(void)
 		cmocka_unit_test(test_query),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_xml),
+		cmocka_unit_test(test_fields_from_schemas),
 		cmocka_unit_test(test_plain),
 	};
 

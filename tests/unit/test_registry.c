@@ -32,7 +32,6 @@ static void test_every_schema_has_a_provider(void **ctx)
 		assert_non_null(ops->create);
 		assert_non_null(ops->read);
 		assert_non_null(ops->delete);
-		assert_non_null(ops->import);
 		assert_non_null(ops->find);
 		/* every type reports its physical id */
 		assert_non_null(schema_attr(schema, "id"));
