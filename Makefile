@@ -1,6 +1,8 @@
 # cairn — build, test, install. See README.md.
 
 PREFIX ?= /usr/local
+# e2e modules run in this many worker processes (each module has its own moto).
+E2E_JOBS ?= 3
 CC ?= cc
 PKGS := libcurl libcrypto jansson sqlite3 yaml-0.1 expat
 TEST_PKGS := cmocka
@@ -86,7 +88,7 @@ unit: $(UNIT_BINS)
 	@sh tests/run_unit.sh $(UNIT_BINS)
 
 e2e: $(B)/cairn
-	CAIRN_BIN=$(CURDIR)/$(B)/cairn python3 tests/e2e/run.py
+	CAIRN_BIN=$(CURDIR)/$(B)/cairn python3 tests/e2e/run.py -j $(E2E_JOBS)
 
 # The layer rule of SPEC section 1: includes point down, no circle of files.
 layers: $(B)/cairn

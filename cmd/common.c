@@ -92,8 +92,31 @@ struct state *cmd_open_state(const struct global_opts *g, int create)
  * The wire names of the attributes the schemas mark sensitive, for the
  * client's -v log to hide: an attribute's name in UpperCamelCase
  * ("value" -> "Value", "master_password" -> "MasterPassword"), as AWS
- * names its fields. New NULL-terminated list.
+ * names its fields, or the schema's "wire_name". New NULL-terminated list.
  */
+/* The wire name of a sensitive attribute: its "wire_name" where AWS names
+ * the field otherwise (aws_db_instance password: MasterUserPassword), else
+ * its name in UpperCamelCase. New string. */
+static char *wire_name(const char *name, json_t *spec)
+{
+	const char *given = json_string_value(json_object_get(spec, "wire_name"));
+	char *w, *q;
+	int up = 1;
+
+	if (given)
+		return xstrdup(given);
+	w = q = xcalloc(strlen(name) + 1, 1);
+	for (; *name; name++) {
+		if (*name == '_') {
+			up = 1;
+			continue;
+		}
+		*q++ = up ? (char)toupper((unsigned char)*name) : *name;
+		up = 0;
+	}
+	return w;
+}
+
 static char **sensitive_fields(void)
 {
 	const json_t *types = schema_types(), *t;
@@ -106,27 +129,13 @@ static char **sensitive_fields(void)
 		json_t *spec;
 
 		json_object_foreach((json_t *)attrs, name, spec) {
-			char *w = xcalloc(strlen(name) + 1, 1), *q = w;
-			const char *p;
-			int up = 1;
-
-			if (!schema_is_sensitive(spec)) {
-				free(w);
+			if (!schema_is_sensitive(spec))
 				continue;
-			}
-			for (p = name; *p; p++) {
-				if (*p == '_') {
-					up = 1;
-					continue;
-				}
-				*q++ = up ? (char)toupper((unsigned char)*p) : *p;
-				up = 0;
-			}
 			if (n == cap) {
 				cap *= 2;
 				out = xrealloc(out, (cap + 1) * sizeof(*out));
 			}
-			out[n++] = w;
+			out[n++] = wire_name(name, spec);
 			out[n] = NULL;
 		}
 	}

@@ -1,5 +1,5 @@
 /*
- * suggest: see suggest.h. Levenshtein distance over bytes; names are ASCII.
+ * suggest: see suggest.h. Edit distance over bytes; names are ASCII.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -7,29 +7,39 @@
 #include "suggest.h"
 #include "../lib/util.h"
 
+/* Optimal string alignment distance: Levenshtein where swapping two
+ * neighbours counts as one edit, the commonest typo ("aws_vcp"). */
 static size_t distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b), i, j, d;
-	size_t *row = xcalloc(lb + 1, sizeof(*row));
+	size_t *prev2 = xcalloc(lb + 1, sizeof(*prev2));
+	size_t *prev = xcalloc(lb + 1, sizeof(*prev));
+	size_t *row = xcalloc(lb + 1, sizeof(*row)), *t;
 
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		prev[j] = j;
 	for (i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
 		row[0] = i;
 		for (j = 1; j <= lb; j++) {
-			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			size_t best = prev[j - 1] + (a[i - 1] != b[j - 1]);
 
-			if (up + 1 < best)
-				best = up + 1;
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
 			if (row[j - 1] + 1 < best)
 				best = row[j - 1] + 1;
-			diag = up;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    prev2[j - 2] + 1 < best)
+				best = prev2[j - 2] + 1;
 			row[j] = best;
 		}
+		t = prev2;
+		prev2 = prev;
+		prev = row;
+		row = t;
 	}
-	d = row[lb];
+	d = prev[lb];
+	free(prev2);
+	free(prev);
 	free(row);
 	return d;
 }

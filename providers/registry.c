@@ -32,7 +32,19 @@
 	X(aws_iam_role) \
 	X(aws_cloudwatch_log_group) \
 	X(aws_ssm_parameter) \
-	X(aws_cloudwatch_metric_alarm)
+	X(aws_cloudwatch_metric_alarm) \
+	X(aws_eip) \
+	X(aws_nat_gateway) \
+	X(aws_vpc_endpoint) \
+	X(aws_kms_key) \
+	X(aws_kms_alias) \
+	X(aws_secretsmanager_secret) \
+	X(aws_secretsmanager_secret_version) \
+	X(aws_acm_certificate) \
+	X(aws_db_subnet_group) \
+	X(aws_db_instance) \
+	X(aws_appautoscaling_target) \
+	X(aws_appautoscaling_policy)
 
 #define DECLARE(t) extern const struct resource_ops t##_ops;
 TYPES(DECLARE)

@@ -45,6 +45,14 @@ static const struct aws_service services[] = {
 	{ "lambda", AWS_PROTO_REST_JSON, "2015-03-31", "lambda", "lambda", NULL, NULL, "LAMBDA", 0 },
 	{ "resourcegroupstaggingapi", AWS_PROTO_JSON, "2017-01-26", "tagging", "tagging", "1.1",
 	  "ResourceGroupsTaggingAPI_20170126", "RESOURCE_GROUPS_TAGGING_API", 0 },
+	{ "rds", AWS_PROTO_QUERY, "2014-10-31", "rds", "rds", NULL, NULL, "RDS", 0 },
+	{ "kms", AWS_PROTO_JSON, "2014-11-01", "kms", "kms", "1.1", "TrentService", "KMS", 0 },
+	{ "secretsmanager", AWS_PROTO_JSON, "2017-10-17", "secretsmanager", "secretsmanager", "1.1",
+	  "secretsmanager", "SECRETS_MANAGER", 0 },
+	{ "acm", AWS_PROTO_JSON, "2015-12-08", "acm", "acm", "1.1", "CertificateManager", "ACM", 0 },
+	{ "application-autoscaling", AWS_PROTO_JSON, "2016-02-06", "application-autoscaling",
+	  "application-autoscaling", "1.1", "AnyScaleFrontendService", "APPLICATION_AUTO_SCALING",
+	  0 },
 };
 
 /* Partitions by region prefix (endpoints.json), the default last. For the

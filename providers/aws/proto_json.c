@@ -38,13 +38,18 @@ int proto_json_parse(long status, const char *body, size_t len, const char *head
 		     const char *header_error_type, json_t **out, struct cairn_err *err)
 {
 	json_error_t jerr;
-	json_t *doc = len ? json_loadb(body, len, 0, &jerr) : json_object();
+	json_t *doc = len ? json_loadb(body, len, JSON_DECODE_ANY, &jerr) : json_object();
 	const char *type, *message;
 	char *code;
 	size_t i = 0;
 
 	*out = NULL;
 	if (status >= 200 && status < 300) {
+		/* an operation without output may answer "null" (moto does) */
+		if (json_is_null(doc)) {
+			json_decref(doc);
+			doc = json_object();
+		}
 		if (!doc || !json_is_object(doc)) {
 			err_set(err, CAIRN_EAWS, "malformed JSON response: %s",
 				doc ? "not an object" : jerr.text);

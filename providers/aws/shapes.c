@@ -59,6 +59,18 @@ static const char *const table[] = {
 	"!DeleteTags DeleteTagsRequest -",
 	"!DescribeTags DescribeTagsRequest DescribeTagsResult",
 	"!DescribeAvailabilityZones DescribeAvailabilityZonesRequest DescribeAvailabilityZonesResult",
+	"!AllocateAddress AllocateAddressRequest AllocateAddressResult",
+	"!DescribeAddresses DescribeAddressesRequest DescribeAddressesResult",
+	"!ReleaseAddress ReleaseAddressRequest -",
+	"!AssociateAddress AssociateAddressRequest AssociateAddressResult",
+	"!DisassociateAddress DisassociateAddressRequest -",
+	"!CreateNatGateway CreateNatGatewayRequest CreateNatGatewayResult",
+	"!DescribeNatGateways DescribeNatGatewaysRequest DescribeNatGatewaysResult",
+	"!DeleteNatGateway DeleteNatGatewayRequest DeleteNatGatewayResult",
+	"!CreateVpcEndpoint CreateVpcEndpointRequest CreateVpcEndpointResult",
+	"!DescribeVpcEndpoints DescribeVpcEndpointsRequest DescribeVpcEndpointsResult",
+	"!ModifyVpcEndpoint ModifyVpcEndpointRequest ModifyVpcEndpointResult",
+	"!DeleteVpcEndpoints DeleteVpcEndpointsRequest DeleteVpcEndpointsResult",
 	"CreateVpcRequest{CidrBlock:s Ipv6Pool:s Ipv6CidrBlock:s Ipv4IpamPoolId:s Ipv4NetmaskLength:i "
 	"Ipv6IpamPoolId:s Ipv6NetmaskLength:i Ipv6CidrBlockNetworkBorderGroup:s "
 	"VpcEncryptionControl:VpcEncryptionControlConfiguration "
@@ -164,6 +176,54 @@ static const char *const table[] = {
 	"DescribeAvailabilityZonesRequest{ZoneNames/ZoneName:ZoneNameStringList "
 	"ZoneIds/ZoneId:ZoneIdStringList AllAvailabilityZones:b DryRun/^:b Filters/Filter:FilterList}",
 	"DescribeAvailabilityZonesResult{AvailabilityZones/availabilityZoneInfo:AvailabilityZoneList}",
+	"AllocateAddressRequest{Domain:s Address:s PublicIpv4Pool:s NetworkBorderGroup:s "
+	"CustomerOwnedIpv4Pool:s TagSpecifications/TagSpecification:TagSpecificationList IpamPoolId:s "
+	"DryRun/^:b}",
+	"AllocateAddressResult{AllocationId/^:s PublicIpv4Pool/^:s NetworkBorderGroup/^:s Domain/^:s "
+	"CustomerOwnedIp/^:s CustomerOwnedIpv4Pool/^:s CarrierIp/^:s PublicIp/^:s}",
+	"DescribeAddressesRequest{PublicIps/PublicIp:PublicIpStringList DryRun/^:b "
+	"Filters/Filter:FilterList AllocationIds/AllocationId:AllocationIdList}",
+	"DescribeAddressesResult{Addresses/addressesSet:AddressList}",
+	"ReleaseAddressRequest{AllocationId:s PublicIp:s NetworkBorderGroup:s DryRun/^:b}",
+	"AssociateAddressRequest{AllocationId:s InstanceId:s PublicIp:s DryRun/^:b NetworkInterfaceId/^:s "
+	"PrivateIpAddress/^:s AllowReassociation/^:b}",
+	"AssociateAddressResult{AssociationId/^:s}",
+	"DisassociateAddressRequest{AssociationId:s PublicIp:s DryRun/^:b}",
+	"CreateNatGatewayRequest{AvailabilityMode:s AllocationId:s ClientToken:s DryRun:b SubnetId:s "
+	"VpcId:s AvailabilityZoneAddresses/AvailabilityZoneAddress:AvailabilityZoneAddresses "
+	"TagSpecifications/TagSpecification:TagSpecificationList ConnectivityType:s PrivateIpAddress:s "
+	"SecondaryAllocationIds/SecondaryAllocationId:AllocationIdList "
+	"SecondaryPrivateIpAddresses/SecondaryPrivateIpAddress:IpList SecondaryPrivateIpAddressCount:i}",
+	"CreateNatGatewayResult{ClientToken/^:s NatGateway/^:NatGateway}",
+	"DescribeNatGatewaysRequest{DryRun:b Filter:FilterList MaxResults:i "
+	"NatGatewayIds/NatGatewayId:NatGatewayIdStringList NextToken:s}",
+	"DescribeNatGatewaysResult{NatGateways/natGatewaySet:NatGatewayList NextToken/^:s}",
+	"DeleteNatGatewayRequest{DryRun:b NatGatewayId:s}",
+	"DeleteNatGatewayResult{NatGatewayId/^:s}",
+	"CreateVpcEndpointRequest{DryRun:b VpcEndpointType:s VpcId:s ServiceName:s PolicyDocument:s "
+	"RouteTableIds/RouteTableId:VpcEndpointRouteTableIdList "
+	"SubnetIds/SubnetId:VpcEndpointSubnetIdList "
+	"SecurityGroupIds/SecurityGroupId:VpcEndpointSecurityGroupIdList IpAddressType:s "
+	"DnsOptions:DnsOptionsSpecification ClientToken:s PrivateDnsEnabled:b "
+	"TagSpecifications/TagSpecification:TagSpecificationList "
+	"SubnetConfigurations/SubnetConfiguration:SubnetConfigurationsList ServiceNetworkArn:s "
+	"ResourceConfigurationArn:s ServiceRegion:s}",
+	"CreateVpcEndpointResult{VpcEndpoint/^:VpcEndpoint ClientToken/^:s}",
+	"DescribeVpcEndpointsRequest{DryRun:b VpcEndpointIds/VpcEndpointId:VpcEndpointIdList "
+	"Filters/Filter:FilterList MaxResults:i NextToken:s}",
+	"DescribeVpcEndpointsResult{VpcEndpoints/vpcEndpointSet:VpcEndpointSet NextToken/^:s}",
+	"ModifyVpcEndpointRequest{DryRun:b VpcEndpointId:s ResetPolicy:b PolicyDocument:s "
+	"AddRouteTableIds/AddRouteTableId:VpcEndpointRouteTableIdList "
+	"RemoveRouteTableIds/RemoveRouteTableId:VpcEndpointRouteTableIdList "
+	"AddSubnetIds/AddSubnetId:VpcEndpointSubnetIdList "
+	"RemoveSubnetIds/RemoveSubnetId:VpcEndpointSubnetIdList "
+	"AddSecurityGroupIds/AddSecurityGroupId:VpcEndpointSecurityGroupIdList "
+	"RemoveSecurityGroupIds/RemoveSecurityGroupId:VpcEndpointSecurityGroupIdList IpAddressType:s "
+	"DnsOptions:DnsOptionsSpecification PrivateDnsEnabled:b "
+	"SubnetConfigurations/SubnetConfiguration:SubnetConfigurationsList}",
+	"ModifyVpcEndpointResult{Return/^:b}",
+	"DeleteVpcEndpointsRequest{DryRun:b VpcEndpointIds/VpcEndpointId:VpcEndpointIdList}",
+	"DeleteVpcEndpointsResult{Unsuccessful/^:UnsuccessfulItemSet}",
 	"VpcEncryptionControlConfiguration{Mode:s InternetGatewayExclusion:s "
 	"EgressOnlyInternetGatewayExclusion:s NatGatewayExclusion:s VirtualPrivateGatewayExclusion:s "
 	"VpcPeeringExclusion:s LambdaExclusion:s VpcLatticeExclusion:s ElasticFileSystemExclusion:s}",
@@ -210,6 +270,36 @@ static const char *const table[] = {
 	"ZoneNameStringList[s/ZoneName]",
 	"ZoneIdStringList[s/ZoneId]",
 	"AvailabilityZoneList[AvailabilityZone/item]",
+	"PublicIpStringList[s/PublicIp]",
+	"AllocationIdList[s/AllocationId]",
+	"AddressList[Address/item]",
+	"AvailabilityZoneAddresses[AvailabilityZoneAddress/AvailabilityZoneAddress]",
+	"IpList[s/item]",
+	"NatGateway{CreateTime/^:t DeleteTime/^:t FailureCode/^:s FailureMessage/^:s "
+	"NatGatewayAddresses/natGatewayAddressSet:NatGatewayAddressList NatGatewayId/^:s "
+	"ProvisionedBandwidth/^:ProvisionedBandwidth State/^:s SubnetId/^:s VpcId/^:s Tags/tagSet:TagList "
+	"ConnectivityType/^:s AvailabilityMode/^:s AutoScalingIps/^:s AutoProvisionZones/^:s "
+	"AttachedAppliances/attachedApplianceSet:NatGatewayAttachedApplianceList RouteTableId/^:s}",
+	"NatGatewayIdStringList[s/item]",
+	"NatGatewayList[NatGateway/item]",
+	"VpcEndpointRouteTableIdList[s/item]",
+	"VpcEndpointSubnetIdList[s/item]",
+	"VpcEndpointSecurityGroupIdList[s/item]",
+	"DnsOptionsSpecification{DnsRecordIpType:s PrivateDnsOnlyForInboundResolverEndpoint:b "
+	"PrivateDnsPreference:s "
+	"PrivateDnsSpecifiedDomains/PrivateDnsSpecifiedDomain:PrivateDnsSpecifiedDomainSet}",
+	"SubnetConfigurationsList[SubnetConfiguration/item]",
+	"VpcEndpoint{VpcEndpointId/^:s VpcEndpointType/^:s VpcId/^:s ServiceName/^:s State/^:s "
+	"PolicyDocument/^:s RouteTableIds/routeTableIdSet:ValueStringList "
+	"SubnetIds/subnetIdSet:ValueStringList Groups/groupSet:GroupIdentifierSet IpAddressType/^:s "
+	"DnsOptions/^:DnsOptions PrivateDnsEnabled/^:b RequesterManaged/^:b "
+	"NetworkInterfaceIds/networkInterfaceIdSet:ValueStringList DnsEntries/dnsEntrySet:DnsEntrySet "
+	"CreationTimestamp/^:t Tags/tagSet:TagList OwnerId/^:s LastError/^:LastError "
+	"Ipv4Prefixes/ipv4PrefixSet:SubnetIpPrefixesList Ipv6Prefixes/ipv6PrefixSet:SubnetIpPrefixesList "
+	"FailureReason/^:s ServiceNetworkArn/^:s ResourceConfigurationArn/^:s ServiceRegion/^:s}",
+	"VpcEndpointIdList[s/item]",
+	"VpcEndpointSet[VpcEndpoint/item]",
+	"UnsuccessfulItemSet[UnsuccessfulItem/item]",
 	"TagSpecification{ResourceType/^:s Tags/Tag:TagList}",
 	"VpcIpv6CidrBlockAssociationSet[VpcIpv6CidrBlockAssociation/item]",
 	"VpcCidrBlockAssociationSet[VpcCidrBlockAssociation/item]",
@@ -242,6 +332,26 @@ static const char *const table[] = {
 	"ZoneName/^:s ZoneId/^:s GroupName/^:s NetworkBorderGroup/^:s ZoneType/^:s ParentZoneName/^:s "
 	"ParentZoneId/^:s GroupLongName/^:s Geography/geographySet:AvailabilityZoneGeographyList "
 	"SubGeography/subGeographySet:AvailabilityZoneSubGeographyList State/zoneState:s}",
+	"Address{AllocationId/^:s AssociationId/^:s Domain/^:s NetworkInterfaceId/^:s "
+	"NetworkInterfaceOwnerId/^:s PrivateIpAddress/^:s Tags/tagSet:TagList PublicIpv4Pool/^:s "
+	"NetworkBorderGroup/^:s CustomerOwnedIp/^:s CustomerOwnedIpv4Pool/^:s CarrierIp/^:s SubnetId/^:s "
+	"ServiceManaged/^:s InstanceId/^:s PublicIp/^:s}",
+	"AvailabilityZoneAddress{AvailabilityZone:s AvailabilityZoneId:s "
+	"AllocationIds/AllocationId:AllocationIdList}",
+	"NatGatewayAddressList[NatGatewayAddress/item]",
+	"ProvisionedBandwidth{ProvisionTime/^:t Provisioned/^:s RequestTime/^:t Requested/^:s Status/^:s}",
+	"NatGatewayAttachedApplianceList[NatGatewayAttachedAppliance/item]",
+	"PrivateDnsSpecifiedDomainSet[s/item]",
+	"SubnetConfiguration{SubnetId:s Ipv4:s Ipv6:s}",
+	"ValueStringList[s/item]",
+	"GroupIdentifierSet[SecurityGroupIdentifier/item]",
+	"DnsOptions{DnsRecordIpType/^:s PrivateDnsOnlyForInboundResolverEndpoint/^:b "
+	"PrivateDnsPreference/^:s "
+	"PrivateDnsSpecifiedDomains/privateDnsSpecifiedDomainSet:PrivateDnsSpecifiedDomainSet}",
+	"DnsEntrySet[DnsEntry/item]",
+	"LastError{Message/^:s Code/^:s}",
+	"SubnetIpPrefixesList[SubnetIpPrefixes/item]",
+	"UnsuccessfulItem{Error/^:UnsuccessfulItemError ResourceId/^:s}",
 	"VpcIpv6CidrBlockAssociation{AssociationId/^:s Ipv6CidrBlock/^:s "
 	"Ipv6CidrBlockState/^:VpcCidrBlockState NetworkBorderGroup/^:s Ipv6Pool/^:s "
 	"Ipv6AddressAttribute/^:s IpSource/^:s}",
@@ -251,7 +361,6 @@ static const char *const table[] = {
 	"NatGateway/^:VpcEncryptionControlExclusion VirtualPrivateGateway/^:VpcEncryptionControlExclusion "
 	"VpcPeering/^:VpcEncryptionControlExclusion Lambda/^:VpcEncryptionControlExclusion "
 	"VpcLattice/^:VpcEncryptionControlExclusion ElasticFileSystem/^:VpcEncryptionControlExclusion}",
-	"ValueStringList[s/item]",
 	"SubnetIpv6CidrBlockAssociation{AssociationId/^:s Ipv6CidrBlock/^:s "
 	"Ipv6CidrBlockState/^:SubnetCidrBlockState Ipv6AddressAttribute/^:s IpSource/^:s}",
 	"InternetGatewayAttachment{State/^:s VpcId/^:s}",
@@ -272,6 +381,15 @@ static const char *const table[] = {
 	"AvailabilityZoneMessageList[AvailabilityZoneMessage/item]",
 	"AvailabilityZoneGeographyList[AvailabilityZoneGeography/item]",
 	"AvailabilityZoneSubGeographyList[AvailabilityZoneSubGeography/item]",
+	"NatGatewayAddress{AllocationId/^:s NetworkInterfaceId/^:s PrivateIp/^:s PublicIp/^:s "
+	"AssociationId/^:s IsPrimary/^:b FailureMessage/^:s Status/^:s AvailabilityZone/^:s "
+	"AvailabilityZoneId/^:s}",
+	"NatGatewayAttachedAppliance{Type/^:s ApplianceArn/^:s VpcEndpointId/^:s AttachmentState/^:s "
+	"ModificationState/^:s FailureCode/^:s FailureMessage/^:s}",
+	"SecurityGroupIdentifier{GroupId/^:s GroupName/^:s}",
+	"DnsEntry{DnsName/^:s HostedZoneId/^:s}",
+	"SubnetIpPrefixes{SubnetId/^:s IpPrefixes/ipPrefixSet:ValueStringList}",
+	"UnsuccessfulItemError{Code/^:s Message/^:s}",
 	"VpcCidrBlockState{State/^:s StatusMessage/^:s}",
 	"VpcEncryptionControlExclusion{State/^:s StateMessage/^:s}",
 	"SubnetCidrBlockState{State/^:s StatusMessage/^:s}",
@@ -1007,6 +1125,167 @@ static const char *const table[] = {
 	"Change{Action:s ResourceRecordSet:ResourceRecordSet}",
 	"ResourceRecord{Value:s}",
 	"Coordinates{Latitude:s Longitude:s}",
+	"@rds",
+	"!CreateDBSubnetGroup CreateDBSubnetGroupMessage CreateDBSubnetGroupResult",
+	"!DescribeDBSubnetGroups DescribeDBSubnetGroupsMessage DBSubnetGroupMessage",
+	"!ModifyDBSubnetGroup ModifyDBSubnetGroupMessage ModifyDBSubnetGroupResult",
+	"!DeleteDBSubnetGroup DeleteDBSubnetGroupMessage -",
+	"!CreateDBInstance CreateDBInstanceMessage CreateDBInstanceResult",
+	"!DescribeDBInstances DescribeDBInstancesMessage DBInstanceMessage",
+	"!ModifyDBInstance ModifyDBInstanceMessage ModifyDBInstanceResult",
+	"!DeleteDBInstance DeleteDBInstanceMessage DeleteDBInstanceResult",
+	"!AddTagsToResource AddTagsToResourceMessage -",
+	"!RemoveTagsFromResource RemoveTagsFromResourceMessage -",
+	"!ListTagsForResource ListTagsForResourceMessage TagListMessage",
+	"CreateDBSubnetGroupMessage{DBSubnetGroupName:s DBSubnetGroupDescription:s "
+	"SubnetIds:SubnetIdentifierList Tags:TagList}",
+	"CreateDBSubnetGroupResult{DBSubnetGroup:DBSubnetGroup}",
+	"DescribeDBSubnetGroupsMessage{DBSubnetGroupName:s Filters:FilterList MaxRecords:i Marker:s}",
+	"DBSubnetGroupMessage{Marker:s DBSubnetGroups:DBSubnetGroups}",
+	"ModifyDBSubnetGroupMessage{DBSubnetGroupName:s DBSubnetGroupDescription:s "
+	"SubnetIds:SubnetIdentifierList}",
+	"ModifyDBSubnetGroupResult{DBSubnetGroup:DBSubnetGroup}",
+	"DeleteDBSubnetGroupMessage{DBSubnetGroupName:s}",
+	"CreateDBInstanceMessage{DBName:s DBInstanceIdentifier:s AllocatedStorage:i DBInstanceClass:s "
+	"Engine:s MasterUsername:s MasterUserPassword:s DBSecurityGroups:DBSecurityGroupNameList "
+	"VpcSecurityGroupIds:VpcSecurityGroupIdList AvailabilityZone:s DBSubnetGroupName:s "
+	"PreferredMaintenanceWindow:s DBParameterGroupName:s BackupRetentionPeriod:i "
+	"PreferredBackupWindow:s Port:i MultiAZ:b EngineVersion:s AutoMinorVersionUpgrade:b "
+	"LicenseModel:s Iops:i StorageThroughput:i OptionGroupName:s CharacterSetName:s "
+	"NcharCharacterSetName:s PubliclyAccessible:b Tags:TagList DBClusterIdentifier:s StorageType:s "
+	"TdeCredentialArn:s TdeCredentialPassword:s StorageEncrypted:b KmsKeyId:s Domain:s DomainFqdn:s "
+	"DomainOu:s DomainAuthSecretArn:s DomainDnsIps:StringList CopyTagsToSnapshot:b "
+	"MonitoringInterval:i MonitoringRoleArn:s DomainIAMRoleName:s PromotionTier:i Timezone:s "
+	"EnableIAMDatabaseAuthentication:b DatabaseInsightsMode:s EnablePerformanceInsights:b "
+	"PerformanceInsightsKMSKeyId:s PerformanceInsightsRetentionPeriod:i "
+	"EnableCloudwatchLogsExports:LogTypeList ProcessorFeatures:ProcessorFeatureList "
+	"DeletionProtection:b MaxAllocatedStorage:i EnableCustomerOwnedIp:b NetworkType:s BackupTarget:s "
+	"CustomIamInstanceProfile:s DBSystemId:s CACertificateIdentifier:s ManageMasterUserPassword:b "
+	"MasterUserSecretKmsKeyId:s MultiTenant:b DedicatedLogVolume:b EngineLifecycleSupport:s "
+	"AdditionalStorageVolumes:AdditionalStorageVolumesList TagSpecifications:TagSpecificationList "
+	"MasterUserAuthenticationType:s}",
+	"CreateDBInstanceResult{DBInstance:DBInstance}",
+	"DescribeDBInstancesMessage{DBInstanceIdentifier:s Filters:FilterList MaxRecords:i Marker:s}",
+	"DBInstanceMessage{Marker:s DBInstances:DBInstanceList}",
+	"ModifyDBInstanceMessage{DBInstanceIdentifier:s AllocatedStorage:i DBInstanceClass:s "
+	"DBSubnetGroupName:s DBSecurityGroups:DBSecurityGroupNameList "
+	"VpcSecurityGroupIds:VpcSecurityGroupIdList ApplyImmediately:b MasterUserPassword:s "
+	"DBParameterGroupName:s BackupRetentionPeriod:i PreferredBackupWindow:s "
+	"PreferredMaintenanceWindow:s MultiAZ:b EngineVersion:s AllowMajorVersionUpgrade:b "
+	"AutoMinorVersionUpgrade:b LicenseModel:s Iops:i StorageThroughput:i OptionGroupName:s "
+	"NewDBInstanceIdentifier:s StorageType:s TdeCredentialArn:s TdeCredentialPassword:s "
+	"CACertificateIdentifier:s Domain:s DomainFqdn:s DomainOu:s DomainAuthSecretArn:s "
+	"DomainDnsIps:StringList DisableDomain:b CopyTagsToSnapshot:b MonitoringInterval:i DBPortNumber:i "
+	"PubliclyAccessible:b MonitoringRoleArn:s DomainIAMRoleName:s PromotionTier:i "
+	"EnableIAMDatabaseAuthentication:b DatabaseInsightsMode:s EnablePerformanceInsights:b "
+	"PerformanceInsightsKMSKeyId:s PerformanceInsightsRetentionPeriod:i "
+	"CloudwatchLogsExportConfiguration:CloudwatchLogsExportConfiguration "
+	"ProcessorFeatures:ProcessorFeatureList UseDefaultProcessorFeatures:b DeletionProtection:b "
+	"MaxAllocatedStorage:i CertificateRotationRestart:b ReplicaMode:s AutomationMode:s "
+	"ResumeFullAutomationModeMinutes:i EnableCustomerOwnedIp:b NetworkType:s "
+	"AwsBackupRecoveryPointArn:s ManageMasterUserPassword:b RotateMasterUserPassword:b "
+	"MasterUserSecretKmsKeyId:s MultiTenant:b DedicatedLogVolume:b Engine:s "
+	"AdditionalStorageVolumes:ModifyAdditionalStorageVolumesList "
+	"TagSpecifications:TagSpecificationList MasterUserAuthenticationType:s}",
+	"ModifyDBInstanceResult{DBInstance:DBInstance}",
+	"DeleteDBInstanceMessage{DBInstanceIdentifier:s SkipFinalSnapshot:b FinalDBSnapshotIdentifier:s "
+	"DeleteAutomatedBackups:b}",
+	"DeleteDBInstanceResult{DBInstance:DBInstance}",
+	"AddTagsToResourceMessage{ResourceName:s Tags:TagList}",
+	"RemoveTagsFromResourceMessage{ResourceName:s TagKeys:KeyList}",
+	"ListTagsForResourceMessage{ResourceName:s Filters:FilterList}",
+	"TagListMessage{TagList:TagList}",
+	"SubnetIdentifierList[s/SubnetIdentifier]",
+	"TagList[Tag/Tag]",
+	"DBSubnetGroup{DBSubnetGroupName:s DBSubnetGroupDescription:s VpcId:s SubnetGroupStatus:s "
+	"Subnets:SubnetList DBSubnetGroupArn:s SupportedNetworkTypes:StringList}",
+	"FilterList[Filter/Filter]",
+	"DBSubnetGroups[DBSubnetGroup/DBSubnetGroup]",
+	"DBSecurityGroupNameList[s/DBSecurityGroupName]",
+	"VpcSecurityGroupIdList[s/VpcSecurityGroupId]",
+	"StringList[s/member]",
+	"LogTypeList[s/member]",
+	"ProcessorFeatureList[ProcessorFeature/ProcessorFeature]",
+	"AdditionalStorageVolumesList[AdditionalStorageVolume/member]",
+	"TagSpecificationList[TagSpecification/item]",
+	"DBInstance{DBInstanceIdentifier:s DBInstanceClass:s Engine:s DBInstanceStatus:s MasterUsername:s "
+	"DBName:s Endpoint:Endpoint AllocatedStorage:i InstanceCreateTime:t PreferredBackupWindow:s "
+	"BackupRetentionPeriod:i DBSecurityGroups:DBSecurityGroupMembershipList "
+	"VpcSecurityGroups:VpcSecurityGroupMembershipList DBParameterGroups:DBParameterGroupStatusList "
+	"AvailabilityZone:s DBSubnetGroup:DBSubnetGroup PreferredMaintenanceWindow:s "
+	"UpgradeRolloutOrder:s PendingModifiedValues:PendingModifiedValues LatestRestorableTime:t "
+	"MultiAZ:b EngineVersion:s AutoMinorVersionUpgrade:b ReadReplicaSourceDBInstanceIdentifier:s "
+	"ReadReplicaDBInstanceIdentifiers:ReadReplicaDBInstanceIdentifierList "
+	"ReadReplicaDBClusterIdentifiers:ReadReplicaDBClusterIdentifierList ReplicaMode:s LicenseModel:s "
+	"Iops:i StorageThroughput:i OptionGroupMemberships:OptionGroupMembershipList CharacterSetName:s "
+	"NcharCharacterSetName:s SecondaryAvailabilityZone:s PubliclyAccessible:b "
+	"StatusInfos:DBInstanceStatusInfoList StorageType:s StorageEncryptionType:s TdeCredentialArn:s "
+	"DbInstancePort:i DBClusterIdentifier:s StorageEncrypted:b KmsKeyId:s DbiResourceId:s "
+	"CACertificateIdentifier:s DomainMemberships:DomainMembershipList CopyTagsToSnapshot:b "
+	"MonitoringInterval:i EnhancedMonitoringResourceArn:s MonitoringRoleArn:s PromotionTier:i "
+	"DBInstanceArn:s Timezone:s IAMDatabaseAuthenticationEnabled:b DatabaseInsightsMode:s "
+	"PerformanceInsightsEnabled:b PerformanceInsightsKMSKeyId:s PerformanceInsightsRetentionPeriod:i "
+	"EnabledCloudwatchLogsExports:LogTypeList ProcessorFeatures:ProcessorFeatureList "
+	"DeletionProtection:b AssociatedRoles:DBInstanceRoles ListenerEndpoint:Endpoint "
+	"MaxAllocatedStorage:i TagList:TagList AutomationMode:s ResumeFullAutomationModeTime:t "
+	"CustomerOwnedIpEnabled:b NetworkType:s ActivityStreamStatus:s ActivityStreamKmsKeyId:s "
+	"ActivityStreamKinesisStreamName:s ActivityStreamMode:s "
+	"ActivityStreamEngineNativeAuditFieldsIncluded:b AwsBackupRecoveryPointArn:s "
+	"DBInstanceAutomatedBackupsReplications:DBInstanceAutomatedBackupsReplicationList BackupTarget:s "
+	"AutomaticRestartTime:t CustomIamInstanceProfile:s ActivityStreamPolicyStatus:s "
+	"CertificateDetails:CertificateDetails DBSystemId:s MasterUserSecret:MasterUserSecret "
+	"ReadReplicaSourceDBClusterIdentifier:s PercentProgress:s MultiTenant:b DedicatedLogVolume:b "
+	"IsStorageConfigUpgradeAvailable:b EngineLifecycleSupport:s "
+	"AdditionalStorageVolumes:AdditionalStorageVolumesOutputList StorageVolumeStatus:s}",
+	"DBInstanceList[DBInstance/DBInstance]",
+	"CloudwatchLogsExportConfiguration{EnableLogTypes:LogTypeList DisableLogTypes:LogTypeList}",
+	"ModifyAdditionalStorageVolumesList[ModifyAdditionalStorageVolume/member]",
+	"KeyList[s/member]",
+	"Tag{Key:s Value:s}",
+	"SubnetList[Subnet/Subnet]",
+	"Filter{Name:s Values:FilterValueList}",
+	"ProcessorFeature{Name:s Value:s}",
+	"AdditionalStorageVolume{VolumeName:s AllocatedStorage:i IOPS:i MaxAllocatedStorage:i "
+	"StorageThroughput:i StorageType:s}",
+	"TagSpecification{ResourceType:s Tags:TagList}",
+	"Endpoint{Address:s Port:i HostedZoneId:s}",
+	"DBSecurityGroupMembershipList[DBSecurityGroupMembership/DBSecurityGroup]",
+	"VpcSecurityGroupMembershipList[VpcSecurityGroupMembership/VpcSecurityGroupMembership]",
+	"DBParameterGroupStatusList[DBParameterGroupStatus/DBParameterGroup]",
+	"PendingModifiedValues{DBInstanceClass:s AllocatedStorage:i MasterUserPassword:s Port:i "
+	"BackupRetentionPeriod:i MultiAZ:b EngineVersion:s LicenseModel:s Iops:i StorageThroughput:i "
+	"DBInstanceIdentifier:s StorageType:s CACertificateIdentifier:s DBSubnetGroupName:s "
+	"PendingCloudwatchLogsExports:PendingCloudwatchLogsExports ProcessorFeatures:ProcessorFeatureList "
+	"AutomationMode:s ResumeFullAutomationModeTime:t MultiTenant:b IAMDatabaseAuthenticationEnabled:b "
+	"DedicatedLogVolume:b Engine:s AdditionalStorageVolumes:AdditionalStorageVolumesList}",
+	"ReadReplicaDBInstanceIdentifierList[s/ReadReplicaDBInstanceIdentifier]",
+	"ReadReplicaDBClusterIdentifierList[s/ReadReplicaDBClusterIdentifier]",
+	"OptionGroupMembershipList[OptionGroupMembership/OptionGroupMembership]",
+	"DBInstanceStatusInfoList[DBInstanceStatusInfo/DBInstanceStatusInfo]",
+	"DomainMembershipList[DomainMembership/DomainMembership]",
+	"DBInstanceRoles[DBInstanceRole/DBInstanceRole]",
+	"DBInstanceAutomatedBackupsReplicationList[DBInstanceAutomatedBackupsReplication/DBInstanceAutomatedBackupsReplication]",
+	"CertificateDetails{CAIdentifier:s ValidTill:t}",
+	"MasterUserSecret{SecretArn:s SecretStatus:s KmsKeyId:s}",
+	"AdditionalStorageVolumesOutputList[AdditionalStorageVolumeOutput/member]",
+	"ModifyAdditionalStorageVolume{VolumeName:s AllocatedStorage:i IOPS:i MaxAllocatedStorage:i "
+	"StorageThroughput:i StorageType:s SetForDelete:b}",
+	"Subnet{SubnetIdentifier:s SubnetAvailabilityZone:AvailabilityZone SubnetOutpost:Outpost "
+	"SubnetStatus:s}",
+	"FilterValueList[s/Value]",
+	"DBSecurityGroupMembership{DBSecurityGroupName:s Status:s}",
+	"VpcSecurityGroupMembership{VpcSecurityGroupId:s Status:s}",
+	"DBParameterGroupStatus{DBParameterGroupName:s ParameterApplyStatus:s}",
+	"PendingCloudwatchLogsExports{LogTypesToEnable:LogTypeList LogTypesToDisable:LogTypeList}",
+	"OptionGroupMembership{OptionGroupName:s Status:s}",
+	"DBInstanceStatusInfo{StatusType:s Normal:b Status:s Message:s}",
+	"DomainMembership{Domain:s Status:s FQDN:s IAMRoleName:s OU:s AuthSecretArn:s DnsIps:StringList}",
+	"DBInstanceRole{RoleArn:s FeatureName:s Status:s}",
+	"DBInstanceAutomatedBackupsReplication{DBInstanceAutomatedBackupsArn:s}",
+	"AdditionalStorageVolumeOutput{VolumeName:s StorageVolumeStatus:s AllocatedStorage:i IOPS:i "
+	"MaxAllocatedStorage:i StorageThroughput:i StorageType:s}",
+	"AvailabilityZone{Name:s}",
+	"Outpost{Arn:s}",
 };
 static const size_t table_len = sizeof(table) / sizeof(table[0]);
 

@@ -42,7 +42,10 @@ OPS = {
         ReplaceRoute DeleteRoute AssociateRouteTable DisassociateRouteTable CreateSecurityGroup
         DescribeSecurityGroups DeleteSecurityGroup AuthorizeSecurityGroupIngress
         AuthorizeSecurityGroupEgress RevokeSecurityGroupIngress RevokeSecurityGroupEgress
-        CreateTags DeleteTags DescribeTags DescribeAvailabilityZones""",
+        CreateTags DeleteTags DescribeTags DescribeAvailabilityZones AllocateAddress
+        DescribeAddresses ReleaseAddress AssociateAddress DisassociateAddress CreateNatGateway
+        DescribeNatGateways DeleteNatGateway CreateVpcEndpoint DescribeVpcEndpoints
+        ModifyVpcEndpoint DeleteVpcEndpoints""",
     "elbv2": """CreateLoadBalancer DescribeLoadBalancers DeleteLoadBalancer CreateTargetGroup
         DescribeTargetGroups DeleteTargetGroup CreateListener DescribeListeners DeleteListener
         CreateRule DescribeRules DeleteRule ModifyTargetGroup ModifyTargetGroupAttributes
@@ -67,6 +70,9 @@ OPS = {
         UntagResource""",
     "route53": """ListHostedZones CreateHostedZone GetHostedZone DeleteHostedZone
         ListResourceRecordSets ChangeResourceRecordSets GetChange""",
+    "rds": """CreateDBSubnetGroup DescribeDBSubnetGroups ModifyDBSubnetGroup DeleteDBSubnetGroup
+        CreateDBInstance DescribeDBInstances ModifyDBInstance DeleteDBInstance
+        AddTagsToResource RemoveTagsFromResource ListTagsForResource""",
 }
 
 LOCATION = {"uri": "u", "querystring": "q", "header": "h", "headers": "H", "statusCode": "s"}

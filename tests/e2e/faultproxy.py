@@ -166,6 +166,14 @@ class FaultProxy:
                     code = "ServiceUnavailableException" if kind == "503" else "ThrottlingException"
                     body = ('{"__type":"%s","message":"injected by faultproxy"}' % code).encode()
                     self._answer(status, "application/x-amz-json-1.1", body)
+                elif service == "s3":
+                    # S3 throttles with 503 SlowDown, and a HEAD answer has no
+                    # body: the status alone must say what it is, as on S3.
+                    code = "ServiceUnavailable" if kind == "503" else "SlowDown"
+                    body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>%s</Code>"
+                            "<Message>injected by faultproxy</Message>"
+                            "<RequestId>faultproxy</RequestId></Error>" % code).encode()
+                    self._answer(503, "application/xml", b"" if self.command == "HEAD" else body)
                 elif service == "ec2":
                     code = "Unavailable" if kind == "503" else "RequestLimitExceeded"
                     body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error>"

@@ -12,6 +12,7 @@ endpoint at moto and holds nothing of the developer's own AWS set-up.
 """
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -32,11 +33,26 @@ SETUP_CALLS = 3  # CreateUser, CreateAccessKey, PutUserPolicy
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A free loopback port. Parallel workers (run.py -j) each keep to their
+    own residue class modulo the number of workers, so two workers never
+    pick the same port between its probe here and a server binding it.
+    (Probed explicitly: Linux hands out bind(0) ports of one parity only.)"""
+    workers = int(os.environ.get("CAIRN_E2E_WORKERS", "1"))
+    worker = int(os.environ.get("CAIRN_E2E_WORKER", "0"))
+    rng = random.Random()
+    for _ in range(10000):
+        port = rng.randrange(20000, 32000)
+        port -= port % workers
+        port += worker
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        return port
+    raise RuntimeError("no free port in this worker's class")
 
 
 def moto_command(port):
@@ -58,20 +74,15 @@ class Moto:
         self.log = tempfile.NamedTemporaryFile(prefix="moto-", suffix=".log", delete=False)
 
     def start(self):
-        env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT=str(SETUP_CALLS))
-        env.pop("AWS_ENDPOINT_URL", None)
-        self.proc = subprocess.Popen(moto_command(self.port), env=env, stdout=self.log,
-                                     stderr=subprocess.STDOUT)
-        deadline = time.time() + 30
-        while True:
-            try:
-                urllib.request.urlopen(self.url + "/moto-api/", timeout=1)
+        # A port probed free may be taken before moto binds it (by another
+        # server of a parallel run): then moto exits, and we try a new port.
+        for attempt in range(3):
+            if self._launch():
                 break
-            except Exception:
-                if self.proc.poll() is not None or time.time() > deadline:
-                    self.stop()
-                    raise RuntimeError("moto_server did not start; see " + self.log.name)
-                time.sleep(0.05)
+            if attempt == 2:
+                raise RuntimeError("moto_server did not start; see " + self.log.name)
+            self.port = free_port()
+            self.url = "http://127.0.0.1:%d" % self.port
         iam = boto3.client("iam", endpoint_url=self.url, region_name=REGION,
                            aws_access_key_id="setup", aws_secret_access_key="setup")
         iam.create_user(UserName="cairn-test")
@@ -80,6 +91,26 @@ class Moto:
                             PolicyDocument=ALLOW_ALL)
         self.key_id, self.secret = key["AccessKeyId"], key["SecretAccessKey"]
         return self
+
+    def _launch(self):
+        env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT=str(SETUP_CALLS))
+        env.pop("AWS_ENDPOINT_URL", None)
+        self.proc = subprocess.Popen(moto_command(self.port), env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "/moto-api/", timeout=1)
+                # answered, but by our server? one that failed to bind exits
+                time.sleep(0.2)
+                if self.proc.poll() is None:
+                    return True
+            except Exception:
+                pass
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.stop()
+                return False
+            time.sleep(0.05)
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

@@ -41,6 +41,13 @@ static const struct {
 	{ "s3", AWS_PROTO_REST_XML, "2006-03-01", "s3", "s3", NULL, NULL, "S3" },
 	{ "route53", AWS_PROTO_REST_XML, "2013-04-01", "route53", "route53", NULL, NULL, "Route 53" },
 	{ "lambda", AWS_PROTO_REST_JSON, "2015-03-31", "lambda", "lambda", NULL, NULL, "Lambda" },
+	{ "rds", AWS_PROTO_QUERY, "2014-10-31", "rds", "rds", NULL, NULL, "RDS" },
+	{ "kms", AWS_PROTO_JSON, "2014-11-01", "kms", "kms", "1.1", "TrentService", "KMS" },
+	{ "secretsmanager", AWS_PROTO_JSON, "2017-10-17", "secretsmanager", "secretsmanager", "1.1",
+	  "secretsmanager", "Secrets Manager" },
+	{ "acm", AWS_PROTO_JSON, "2015-12-08", "acm", "acm", "1.1", "CertificateManager", "ACM" },
+	{ "application-autoscaling", AWS_PROTO_JSON, "2016-02-06", "application-autoscaling",
+	  "application-autoscaling", "1.1", "AnyScaleFrontendService", "Application Auto Scaling" },
 };
 
 static void expect_str(const char *got, const char *want)

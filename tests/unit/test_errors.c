@@ -136,6 +136,23 @@ static void test_json_errors(void **state)
 	assert_non_null(strstr(e.msg, "HTTP 503"));
 }
 
+/* A success without output may be the body "null": an empty answer, not an error. */
+static void test_json_null_success(void **state)
+{
+	struct cairn_err e;
+	json_t *out = NULL;
+
+	(void)state;
+	err_clear(&e);
+	assert_int_equal(proto_json_parse(200, "null", 4, NULL, NULL, &out, &e), 0);
+	assert_true(json_is_object(out));
+	assert_int_equal(json_object_size(out), 0);
+	json_decref(out);
+	/* a bare string is still malformed */
+	assert_int_equal(proto_json_parse(200, "\"x\"", 3, NULL, NULL, &out, &e), -1);
+	assert_null(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -143,6 +160,7 @@ int main(void)
 		cmocka_unit_test(test_query_errors),
 		cmocka_unit_test(test_query_error_without_xml),
 		cmocka_unit_test(test_json_errors),
+		cmocka_unit_test(test_json_null_success),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
