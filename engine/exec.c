@@ -357,6 +357,43 @@ static int outcome_unknown(const struct cairn_err *e)
 }
 
 /* Runs one create. Returns 0 or -1 with op->err; *id_out: owned id or NULL. */
+/*
+ * A killed run's create that recovery did not find may still be on its way
+ * (held in a proxy, a retry, a slow network): it can reach AWS after the
+ * next run looked. Recovery marks such a resource; when the next create of
+ * it is refused (the name is taken), the executor looks again with find and
+ * adopts what it finds instead of failing. Only marked resources get this
+ * second look, so a foreign resource that merely has the same name is never
+ * adopted by accident.
+ */
+static char *late_create_key(const char *stack, const char *name)
+{
+	return xasprintf("late-create:%s/%s", stack, name);
+}
+
+static int late_create_mark(struct state *st, const char *stack, const char *name, int on,
+			    struct cairn_err *err)
+{
+	char *key = late_create_key(stack, name);
+	int rc = state_meta_put(st, key, on ? "1" : "", err);
+
+	free(key);
+	return rc;
+}
+
+static int late_create_marked(struct state *st, const char *stack, const char *name)
+{
+	struct cairn_err err;
+	char *key = late_create_key(stack, name), *v = NULL;
+	int on;
+
+	err_clear(&err);
+	on = state_meta_get(st, key, &v, &err) == 0 && v && strcmp(v, "1") == 0;
+	free(v);
+	free(key);
+	return on;
+}
+
 static int do_create(struct run *r, struct op *op, char **id_out)
 {
 	const struct plan_change *c = op->ch;
@@ -407,7 +444,18 @@ static int do_create(struct run *r, struct op *op, char **id_out)
 			out = found;
 		else
 			jid = -jid;     /* unresolved: leave the entry for exec_recover */
+	} else if (crc < 0 && !out && op->ops->find && op->err.code == CAIRN_EAWS &&
+		   late_create_marked(r->o->st, r->p->stack, c->name)) {
+		/* Refused, and a killed run's create of it may have landed late. */
+		err_clear(&ferr);
+		if (op->ops->find(&ctx, attrs, &found, &ferr) == 0 && found) {
+			out = found;
+			crc = 0;
+			err_clear(&op->err);
+		}
 	}
+	if (out && late_create_marked(r->o->st, r->p->stack, c->name))
+		late_create_mark(r->o->st, r->p->stack, c->name, 0, &ferr);
 
 	pthread_mutex_lock(&r->mu);
 	if (out) {
@@ -835,6 +883,8 @@ static int recover_create(const struct exec_opts *o, const struct provider_ctx *
 				goto out;
 			emit_simple(o, EXEC_EV_ADOPTED, EXEC_CREATE, ctx->name, sr.type, id, 0, NULL);
 		}
+	} else if (late_create_mark(o->st, o->stack, ctx->name, 1, err) < 0) {
+		goto out;
 	}
 	rc = 0;
 out:

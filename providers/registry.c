@@ -33,6 +33,18 @@
 	X(aws_cloudwatch_log_group) \
 	X(aws_ssm_parameter) \
 	X(aws_cloudwatch_metric_alarm) \
+	X(aws_iam_policy) \
+	X(aws_iam_role_policy_attachment) \
+	X(aws_ses_email_identity) \
+	X(aws_cloudwatch_event_rule) \
+	X(aws_cloudwatch_event_target) \
+	X(aws_codecommit_repository) \
+	X(aws_codebuild_project) \
+	X(aws_codepipeline) \
+	X(aws_codedeploy_app) \
+	X(aws_codedeploy_deployment_group) \
+	X(aws_lambda_function) \
+	X(aws_lambda_permission) \
 	X(aws_eip) \
 	X(aws_nat_gateway) \
 	X(aws_vpc_endpoint) \

@@ -699,6 +699,16 @@ static const char *const table[] = {
 	"!CreateUser CreateUserRequest CreateUserResponse",
 	"!CreateAccessKey CreateAccessKeyRequest CreateAccessKeyResponse",
 	"!PutUserPolicy PutUserPolicyRequest -",
+	"!CreatePolicy CreatePolicyRequest CreatePolicyResponse",
+	"!GetPolicy GetPolicyRequest GetPolicyResponse",
+	"!DeletePolicy DeletePolicyRequest -",
+	"!GetPolicyVersion GetPolicyVersionRequest GetPolicyVersionResponse",
+	"!CreatePolicyVersion CreatePolicyVersionRequest CreatePolicyVersionResponse",
+	"!ListPolicyVersions ListPolicyVersionsRequest ListPolicyVersionsResponse",
+	"!DeletePolicyVersion DeletePolicyVersionRequest -",
+	"!TagPolicy TagPolicyRequest -",
+	"!UntagPolicy UntagPolicyRequest -",
+	"!ListPolicyTags ListPolicyTagsRequest ListPolicyTagsResponse",
 	"CreateRoleRequest{Path:s RoleName:s AssumeRolePolicyDocument:p Description:s "
 	"MaxSessionDuration:i PermissionsBoundary:s Tags:tagListType}",
 	"CreateRoleResponse{Role:Role}",
@@ -730,6 +740,22 @@ static const char *const table[] = {
 	"CreateAccessKeyRequest{UserName:s}",
 	"CreateAccessKeyResponse{AccessKey:AccessKey}",
 	"PutUserPolicyRequest{UserName:s PolicyName:s PolicyDocument:p}",
+	"CreatePolicyRequest{PolicyName:s Path:s PolicyDocument:p Description:s Tags:tagListType}",
+	"CreatePolicyResponse{Policy:Policy}",
+	"GetPolicyRequest{PolicyArn:s}",
+	"GetPolicyResponse{Policy:Policy}",
+	"DeletePolicyRequest{PolicyArn:s}",
+	"GetPolicyVersionRequest{PolicyArn:s VersionId:s}",
+	"GetPolicyVersionResponse{PolicyVersion:PolicyVersion}",
+	"CreatePolicyVersionRequest{PolicyArn:s PolicyDocument:p SetAsDefault:b}",
+	"CreatePolicyVersionResponse{PolicyVersion:PolicyVersion}",
+	"ListPolicyVersionsRequest{PolicyArn:s Marker:s MaxItems:i}",
+	"ListPolicyVersionsResponse{Versions:policyDocumentVersionListType IsTruncated:b Marker:s}",
+	"DeletePolicyVersionRequest{PolicyArn:s VersionId:s}",
+	"TagPolicyRequest{PolicyArn:s Tags:tagListType}",
+	"UntagPolicyRequest{PolicyArn:s TagKeys:tagKeyListType}",
+	"ListPolicyTagsRequest{PolicyArn:s Marker:s MaxItems:i}",
+	"ListPolicyTagsResponse{Tags:tagListType IsTruncated:b Marker:s}",
 	"tagListType[Tag/member]",
 	"Role{Path:s RoleName:s RoleId:s Arn:s CreateDate:t AssumeRolePolicyDocument:p Description:s "
 	"MaxSessionDuration:i PermissionsBoundary:AttachedPermissionsBoundary Tags:tagListType "
@@ -740,6 +766,11 @@ static const char *const table[] = {
 	"User{Path:s UserName:s UserId:s Arn:s CreateDate:t PasswordLastUsed:t "
 	"PermissionsBoundary:AttachedPermissionsBoundary Tags:tagListType}",
 	"AccessKey{UserName:s AccessKeyId:s Status:s SecretAccessKey:s CreateDate:t}",
+	"Policy{PolicyName:s PolicyId:s Arn:s Path:s DefaultVersionId:s AttachmentCount:i "
+	"PermissionsBoundaryUsageCount:i IsAttachable:b Description:s CreateDate:t UpdateDate:t "
+	"Tags:tagListType}",
+	"PolicyVersion{Document:p VersionId:s IsDefaultVersion:b CreateDate:t}",
+	"policyDocumentVersionListType[PolicyVersion/member]",
 	"Tag{Key:s Value:s}",
 	"AttachedPermissionsBoundary{PermissionsBoundaryType:s PermissionsBoundaryArn:s}",
 	"RoleLastUsed{LastUsedDate:t Region:s}",
@@ -798,6 +829,23 @@ static const char *const table[] = {
 	"EvaluationCriteria:EvaluationCriteria EvaluationInterval:i}",
 	"MetricStat{Metric:Metric Period:i Stat:s Unit:s}",
 	"Metric{Namespace:s MetricName:s Dimensions:Dimensions}",
+	"@ses",
+	"!VerifyEmailIdentity VerifyEmailIdentityRequest VerifyEmailIdentityResponse",
+	"!GetIdentityVerificationAttributes GetIdentityVerificationAttributesRequest "
+	"GetIdentityVerificationAttributesResponse",
+	"!DeleteIdentity DeleteIdentityRequest DeleteIdentityResponse",
+	"!ListIdentities ListIdentitiesRequest ListIdentitiesResponse",
+	"VerifyEmailIdentityRequest{EmailAddress:s}",
+	"VerifyEmailIdentityResponse{}",
+	"GetIdentityVerificationAttributesRequest{Identities:IdentityList}",
+	"GetIdentityVerificationAttributesResponse{VerificationAttributes:VerificationAttributes}",
+	"DeleteIdentityRequest{Identity:s}",
+	"DeleteIdentityResponse{}",
+	"ListIdentitiesRequest{IdentityType:s NextToken:s MaxItems:i}",
+	"ListIdentitiesResponse{Identities:IdentityList NextToken:s}",
+	"IdentityList[s/member]",
+	"VerificationAttributes<key/value:IdentityVerificationAttributes>",
+	"IdentityVerificationAttributes{VerificationStatus:s VerificationToken:s}",
 	"@s3",
 	"!ListBuckets ListBucketsRequest ListBucketsOutput GET / - -",
 	"!CreateBucket CreateBucketRequest CreateBucketOutput PUT /{Bucket} CreateBucketConfiguration "
@@ -994,6 +1042,16 @@ static const char *const table[] = {
 	"!ListTags ListTagsRequest ListTagsResponse GET /2017-03-31/tags/{Resource} - -",
 	"!TagResource TagResourceRequest - POST /2017-03-31/tags/{Resource} - -",
 	"!UntagResource UntagResourceRequest - DELETE /2017-03-31/tags/{Resource} - -",
+	"!UpdateFunctionCode UpdateFunctionCodeRequest FunctionConfiguration PUT "
+	"/2015-03-31/functions/{FunctionName}/code - -",
+	"!UpdateFunctionConfiguration UpdateFunctionConfigurationRequest FunctionConfiguration PUT "
+	"/2015-03-31/functions/{FunctionName}/configuration - -",
+	"!AddPermission AddPermissionRequest AddPermissionResponse POST "
+	"/2015-03-31/functions/{FunctionName}/policy - -",
+	"!RemovePermission RemovePermissionRequest - DELETE "
+	"/2015-03-31/functions/{FunctionName}/policy/{StatementId} - -",
+	"!GetPolicy GetPolicyRequest GetPolicyResponse GET /2015-03-31/functions/{FunctionName}/policy - "
+	"-",
 	"ListFunctionsRequest{MasterRegion/MasterRegion:s@q FunctionVersion/FunctionVersion:s@q "
 	"Marker/Marker:s@q MaxItems/MaxItems:i@q}",
 	"ListFunctionsResponse{NextMarker:s Functions:FunctionList}",
@@ -1025,6 +1083,23 @@ static const char *const table[] = {
 	"ListTagsResponse{Tags:Tags}",
 	"TagResourceRequest{Resource/Resource:s@u Tags:Tags}",
 	"UntagResourceRequest{Resource/Resource:s@u TagKeys/^:TagKeyList@q}",
+	"UpdateFunctionCodeRequest{FunctionName/FunctionName:s@u ZipFile:s S3Bucket:s S3Key:s "
+	"S3ObjectVersion:s ImageUri:s Publish:b DryRun:b RevisionId:s Architectures:ArchitecturesList "
+	"SourceKMSKeyArn:s PublishTo:s}",
+	"UpdateFunctionConfigurationRequest{FunctionName/FunctionName:s@u Role:s Handler:s Description:s "
+	"Timeout:i MemorySize:i VpcConfig:VpcConfig Environment:Environment Runtime:s "
+	"DeadLetterConfig:DeadLetterConfig KMSKeyArn:s TracingConfig:TracingConfig RevisionId:s "
+	"Layers:LayerList FileSystemConfigs:FileSystemConfigList ImageConfig:ImageConfig "
+	"EphemeralStorage:EphemeralStorage SnapStart:SnapStart LoggingConfig:LoggingConfig "
+	"CapacityProviderConfig:CapacityProviderConfig DurableConfig:DurableConfig}",
+	"AddPermissionRequest{FunctionName/FunctionName:s@u StatementId:s Action:s Principal:s "
+	"SourceArn:s SourceAccount:s EventSourceToken:s Qualifier/Qualifier:s@q RevisionId:s "
+	"PrincipalOrgID:s FunctionUrlAuthType:s InvokedViaFunctionUrl:b}",
+	"AddPermissionResponse{Statement:s}",
+	"RemovePermissionRequest{FunctionName/FunctionName:s@u StatementId/StatementId:s@u "
+	"Qualifier/Qualifier:s@q RevisionId/RevisionId:s@q}",
+	"GetPolicyRequest{FunctionName/FunctionName:s@u Qualifier/Qualifier:s@q}",
+	"GetPolicyResponse{Policy:s RevisionId:s}",
 	"FunctionList[FunctionConfiguration/member]",
 	"FunctionCodeLocation{RepositoryType:s Location:s ImageUri:s ResolvedImageUri:s "
 	"SourceKMSKeyArn:s}",

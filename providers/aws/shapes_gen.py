@@ -60,14 +60,19 @@ OPS = {
         DetachRolePolicy ListAttachedRolePolicies PutRolePolicy DeleteRolePolicy
         ListRolePolicies GetRolePolicy TagRole UntagRole ListRoleTags UpdateRole
         PutRolePermissionsBoundary DeleteRolePermissionsBoundary CreateUser CreateAccessKey
-        PutUserPolicy""",
+        PutUserPolicy CreatePolicy GetPolicy DeletePolicy GetPolicyVersion
+        CreatePolicyVersion ListPolicyVersions DeletePolicyVersion TagPolicy UntagPolicy
+        ListPolicyTags""",
     "cloudwatch": """PutMetricAlarm DescribeAlarms DeleteAlarms TagResource UntagResource
         ListTagsForResource""",
+    "ses": """VerifyEmailIdentity GetIdentityVerificationAttributes DeleteIdentity
+        ListIdentities""",
     "s3": """ListBuckets CreateBucket DeleteBucket HeadBucket GetBucketLocation
         GetBucketVersioning PutBucketVersioning ListObjectsV2 PutObject GetObject HeadObject
         DeleteObject""",
     "lambda": """ListFunctions GetFunction CreateFunction DeleteFunction ListTags TagResource
-        UntagResource""",
+        UntagResource UpdateFunctionCode UpdateFunctionConfiguration AddPermission
+        RemovePermission GetPolicy""",
     "route53": """ListHostedZones CreateHostedZone GetHostedZone DeleteHostedZone
         ListResourceRecordSets ChangeResourceRecordSets GetChange""",
     "rds": """CreateDBSubnetGroup DescribeDBSubnetGroups ModifyDBSubnetGroup DeleteDBSubnetGroup
