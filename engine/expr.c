@@ -694,6 +694,8 @@ static void tpl_text(struct parser *P, struct node *tpl, struct strbuf *lit, siz
 		n = mk(N_LIT, pos);
 		n->lit = json_string(t);
 		add_kid(tpl, n);
+		if (!n->lit)    /* only raw input can hold it: the readers check */
+			perr(P, pos, "text is not valid UTF-8");
 	}
 	strbuf_reset(lit);
 }
@@ -940,8 +942,9 @@ static struct node *parse_string(const char *s, int directives, struct cairn_err
 	P.directives = directives;
 	P.err = err;
 	n = parse_template(&P, 0);
-	if (n && P.pos < P.len) {
+	if (n && P.pos < P.len)
 		perr(&P, P.pos, "unexpected '%%{' directive");
+	if (n && P.failed) {
 		node_free(n);
 		n = NULL;
 	}
@@ -1750,7 +1753,10 @@ static int eval_parts(struct ev *E, const struct node *tpl, struct strbuf *sb, i
 		json_t *v;
 
 		if (p->k == N_LIT) {
-			strbuf_adds(sb, json_string_value(p->lit));
+			/* NULL: text jansson refused (not UTF-8; only raw input
+			 * can hold it, the YAML and JSON readers check) */
+			if (json_string_value(p->lit))
+				strbuf_adds(sb, json_string_value(p->lit));
 			continue;
 		}
 		if (p->k == N_TIF || p->k == N_TFOR) {
