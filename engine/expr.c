@@ -510,7 +510,8 @@ fail:
 	return NULL;
 }
 
-/* One ".name", ".N" or "[expr]" step after base; NULL at anything else. */
+/* One ".name", ".N" or "[expr]" step after base; NULL at anything else.
+ * On a syntax error (*err set) base is freed. */
 static struct node *parse_step(struct parser *P, struct node *base, int *err)
 {
 	struct tok t = peek(P), u;
@@ -531,6 +532,7 @@ static struct node *parse_step(struct parser *P, struct node *base, int *err)
 		} else {
 			perr(P, u.pos, "expected an attribute name after '.'");
 			*err = 1;
+			node_free(base);        /* a failed step owns its base */
 			return NULL;
 		}
 	} else if (t.t == T_LBRACK) {
@@ -538,6 +540,7 @@ static struct node *parse_step(struct parser *P, struct node *base, int *err)
 		n = mk(N_INDEX, t.pos);
 		if (!(n->b = parse_expr(P)) || expect(P, T_RBRACK, "']'") < 0) {
 			node_free(n);
+			node_free(base);
 			*err = 1;
 			return NULL;
 		}
