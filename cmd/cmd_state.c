@@ -1,5 +1,5 @@
 /*
- * cairn state list | show NAME [--json] | rm NAME | pull [FILE] |
+ * cairn state list | show NAME [--json] | rm NAME | mv FROM TO | pull [FILE] |
  * push FILE [--force]: inspect or edit the state, or move it between a
  * local file and S3 (SPEC §2, §5.1).
  */
@@ -280,10 +280,38 @@ out:
 	return rc;
 }
 
+/* state mv FROM TO: renames without touching AWS; the ownership tag is
+ * rewritten by the next apply that updates the resource. */
+static int do_mv(struct state *st, const char *stack, const char *from, const char *to,
+		 int lock_timeout)
+{
+	struct cairn_err err;
+	char warn[512];
+	int took, rc = 1;
+
+	err_clear(&err);
+	if (state_lock(st, stack, "state mv", lock_timeout, &took, warn, &err) != 0) {
+		msg_err(&err);
+		return 1;
+	}
+	if (took)
+		msg_warn("%s", warn);
+	if (state_mv(st, stack, from, to, &err) != 0) {
+		msg_err(&err);
+		goto out;
+	}
+	msg_info("Moved %s to %s.", from, to);
+	rc = 0;
+out:
+	if (state_unlock(st, stack, &err) != 0)
+		msg_err(&err);
+	return rc;
+}
+
 int cmd_state(int argc, char **argv, const struct global_opts *g)
 {
 	struct stack_args sa;
-	const char *stack_opt = NULL, *sub, *name = NULL;
+	const char *stack_opt = NULL, *sub, *name = NULL, *to = NULL;
 	struct state *st = NULL;
 	char *stack = NULL;
 	int as_json = 0, lock_timeout = 0, force = 0, c, rc = 1;
@@ -311,7 +339,7 @@ int cmd_state(int argc, char **argv, const struct global_opts *g)
 		}
 	}
 	if (optind >= argc) {
-		rc = msg_usage("state", "missing subcommand: list, show, rm, pull or push");
+		rc = msg_usage("state", "missing subcommand: list, show, rm, mv, pull or push");
 		goto out;
 	}
 	sub = argv[optind++];
@@ -330,8 +358,9 @@ int cmd_state(int argc, char **argv, const struct global_opts *g)
 			rc = do_push(g, file, force, lock_timeout);
 		goto out;
 	}
-	if (strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 && strcmp(sub, "rm") != 0) {
-		rc = msg_usage("state", "unknown subcommand '%s': use list, show, rm, pull or push",
+	if (strcmp(sub, "list") != 0 && strcmp(sub, "show") != 0 && strcmp(sub, "rm") != 0 &&
+	    strcmp(sub, "mv") != 0) {
+		rc = msg_usage("state", "unknown subcommand '%s': use list, show, rm, mv, pull or push",
 			       sub);
 		goto out;
 	}
@@ -341,6 +370,13 @@ int cmd_state(int argc, char **argv, const struct global_opts *g)
 			goto out;
 		}
 		name = argv[optind++];
+	}
+	if (strcmp(sub, "mv") == 0) {
+		if (optind >= argc) {
+			rc = msg_usage("state", "'state mv' needs FROM and TO addresses");
+			goto out;
+		}
+		to = argv[optind++];
 	}
 	if (optind < argc) {
 		rc = msg_usage("state", "unexpected argument '%s'", argv[optind]);
@@ -356,8 +392,10 @@ int cmd_state(int argc, char **argv, const struct global_opts *g)
 		rc = do_list(st, stack);
 	else if (strcmp(sub, "show") == 0)
 		rc = do_show(st, stack, name, as_json);
-	else
+	else if (strcmp(sub, "rm") == 0)
 		rc = do_rm(st, stack, name, lock_timeout);
+	else
+		rc = do_mv(st, stack, name, to, lock_timeout);
 out:
 	free(stack);
 	state_close(st);

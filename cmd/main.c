@@ -87,15 +87,17 @@ const struct cmd cmd_table[] = {
 	 "NAME must be declared in the stack; ID is the id shown in the AWS console\n"
 	 "(VPC id, target group ARN, table name, topic ARN, ...).\n\n" STACK_HELP,
 	 cmd_import_parse, cmd_import, NEED_STACK | NEED_STATE | NEED_AWS | NEED_LOCK},
-	{"state", cmd_state, "inspect, edit or move the state: list, show, rm, pull, push",
+	{"state", cmd_state, "inspect, edit or move the state: list, show, rm, mv, pull, push",
 	 "usage: cairn state list [-f FILE]\n"
-	 "       cairn state show NAME [--json] [-f FILE]\n"
-	 "       cairn state rm NAME [-f FILE]\n"
+	 "       cairn state show ADDRESS [--json] [-f FILE]\n"
+	 "       cairn state rm ADDRESS [-f FILE]\n"
+	 "       cairn state mv FROM TO [-f FILE]\n"
 	 "       cairn state pull [STATEFILE]\n"
 	 "       cairn state push STATEFILE [--force] [--lock-timeout SECS]\n\n"
-	 "list: one line per resource: NAME<TAB>TYPE<TAB>ID, sorted by NAME.\n"
+	 "list: one line per resource: ADDRESS<TAB>TYPE<TAB>ID, sorted by ADDRESS.\n"
 	 "show: the recorded attributes of one resource.\n"
 	 "rm:   forget a resource without deleting it.\n"
+	 "mv:   rename a recorded resource (e.g. vpc to net[0]) without touching AWS.\n"
 	 "pull: write the whole state (local or S3) to STATEFILE as a local state,\n"
 	 "      or print 'state list' of it without STATEFILE.\n"
 	 "push: replace the state with STATEFILE under the lock; refuses a file of\n"

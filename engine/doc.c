@@ -1,7 +1,8 @@
 /*
- * doc: see doc.h. YAML is read through libyaml's event API so that aliases
- * can be refused and duplicate keys reported with both positions; values
- * are built bottom-up into jansson values.
+ * doc: see doc.h. YAML is read through libyaml's event API so that
+ * duplicate keys are reported with both positions and anchors, aliases and
+ * merge keys ("<<") keep the positions of where their content is written;
+ * values are built bottom-up into jansson values.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -17,6 +18,7 @@ struct yp {
 	const char *file;
 	struct diags *diags;
 	json_t *pos;
+	json_t *anchors;  /* name -> [value, path of its definition] */
 	int failed;     /* a problem was reported; the document is unusable */
 };
 
@@ -63,31 +65,70 @@ struct srcpos doc_pos(const json_t *posmap, const char *path, int key)
 	return r;
 }
 
-struct srcpos doc_find(const struct doc *d, const char *path, const char *needle)
+int doc_find_at(const struct doc *d, const char *path, const char *needle, struct srcpos *r)
 {
-	struct srcpos r = doc_pos(d->pos, path, 0);
 	json_t *a = json_object_get(d->pos, path);
 	size_t start, end, n = strlen(needle);
 	const char *hit, *c;
 
+	*r = doc_pos(d->pos, path, 0);
 	if (json_array_size(a) < 6 || !d->text)
-		return r;
+		return 0;
 	start = (size_t)json_integer_value(json_array_get(a, 4));
 	end = (size_t)json_integer_value(json_array_get(a, 5));
 	if (end > d->len || start > end || !n)
-		return r;
+		return 0;
 	hit = memmem(d->text + start, end - start, needle, n);
 	if (!hit)
-		return r;
+		return 0;
 	/* libyaml counts columns in characters: skip UTF-8 continuation bytes */
 	for (c = d->text + start; c < hit; c++) {
 		if (*c == '\n') {
-			r.line++;
-			r.col = 1;
+			r->line++;
+			r->col = 1;
 		} else if (((unsigned char)*c & 0xC0) != 0x80) {
-			r.col++;
+			r->col++;
 		}
 	}
+	return 1;
+}
+
+struct srcpos doc_find(const struct doc *d, const char *path, const char *needle)
+{
+	struct srcpos r;
+
+	doc_find_at(d, path, needle, &r);
+	return r;
+}
+
+struct srcpos doc_find_offset(const struct doc *d, const char *path, const char *value,
+			      size_t off)
+{
+	struct srcpos r;
+	size_t n = strlen(value), back, len;
+	char *needle;
+
+	if (off > n)
+		off = n;
+	/* The longest stretch of the value's text around off without a
+	 * character YAML or JSON may write differently (escapes, folding). */
+	for (back = 0; back < off && back < 64 && !strchr("\n\"\\'", value[off - back - 1]); back++)
+		;
+	for (len = back; off - back + len < n && len < back + 64 &&
+	     !strchr("\n\"\\'", value[off - back + len]); len++)
+		;
+	if (len == 0)
+		return doc_pos(d->pos, path, 0);
+	needle = xstrndup(value + off - back, len);
+	if (doc_find_at(d, path, needle, &r)) {
+		const char *c;
+
+		/* r is the stretch's first character: step to off. */
+		for (c = value + off - back; c < value + off; c++)
+			if (((unsigned char)*c & 0xC0) != 0x80)
+				r.col++;
+	}
+	free(needle);
 	return r;
 }
 
@@ -214,21 +255,108 @@ static int next_event(struct yp *p, yaml_event_t *ev)
 
 static json_t *parse_node(struct yp *p, yaml_event_t *ev, const char *path,
 			  yaml_mark_t keymark);
+static json_t *parse_node_body(struct yp *p, yaml_event_t *ev, const char *path, yaml_mark_t m);
+
+/* Gives every position recorded under from (the value at from and all
+ * inside it) to the same place under to: aliased and merged content keeps
+ * pointing at where it was written. */
+static void copy_positions(struct yp *p, const char *from, const char *to)
+{
+	size_t n = strlen(from);
+	json_t *add = json_object(), *v;
+	const char *k;
+
+	json_object_foreach(p->pos, k, v) {
+		if (strncmp(k, from, n) != 0 || (k[n] && k[n] != '.' && k[n] != '['))
+			continue;
+		if (!k[n] || !*from) {
+			json_object_set_new(add, *from ? to : k, json_copy(v));
+			continue;
+		}
+		{
+			char *nk = *to ? xasprintf("%s%s", to, k + n) :
+				   xstrdup(k[n] == '.' ? k + n + 1 : k + n);
+
+			json_object_set_new(add, nk, json_copy(v));
+			free(nk);
+		}
+	}
+	json_object_update(p->pos, add);
+	json_decref(add);
+}
+
+/* Applies "<<" merges to obj: keys obj does not set come from each merged
+ * map in turn (the first that has a key wins), as YAML's merge key says. */
+static void apply_merges(struct yp *p, json_t *obj, json_t *merges, const char *path)
+{
+	json_t *m, *src, *e;
+	const char *k;
+	size_t i;
+
+	json_array_foreach(merges, i, m) {
+		src = json_array_get(m, 0);
+		json_object_foreach(src, k, e) {
+			char *from, *to;
+
+			if (json_object_get(obj, k))
+				continue;
+			json_object_set_new(obj, k, json_deep_copy(e));
+			from = doc_path_key(json_string_value(json_array_get(m, 1)), k);
+			to = doc_path_key(path, k);
+			copy_positions(p, from, to);
+			free(from);
+			free(to);
+		}
+	}
+}
+
+/* The maps a "<<" value names (a map, or a list of maps) appended to
+ * merges as [map, path]; 0, or -1 with a diagnostic. */
+static int add_merge(struct yp *p, json_t *merges, json_t *v, const char *vpath, yaml_mark_t m)
+{
+	json_t *e;
+	size_t i;
+
+	if (json_is_object(v)) {
+		json_array_append_new(merges, json_pack("[Os]", v, vpath));
+		return 0;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, e) {
+			char *ep = doc_path_index(vpath, i);
+
+			if (!json_is_object(e)) {
+				free(ep);
+				goto bad;
+			}
+			json_array_append_new(merges, json_pack("[Os]", e, ep));
+			free(ep);
+		}
+		return 0;
+	}
+bad:
+	diags_add(p->diags, p->file, (int)m.line + 1, (int)m.column + 1,
+		  "a merge key '<<' takes a map or a list of maps (e.g. '<<: *defaults')");
+	return -1;
+}
 
 static json_t *parse_mapping(struct yp *p, const char *path)
 {
-	json_t *obj = json_object();
+	json_t *obj = json_object(), *merges = json_array();
 	yaml_event_t ev;
 
 	for (;;) {
 		char *key, *kpath;
 		yaml_mark_t kmark;
 		json_t *v;
+		int merge;
 
 		if (next_event(p, &ev) < 0)
 			goto fail;
 		if (ev.type == YAML_MAPPING_END_EVENT) {
 			yaml_event_delete(&ev);
+			apply_merges(p, obj, merges, path);
+			json_decref(merges);
 			return obj;
 		}
 		kmark = ev.start_mark;
@@ -240,12 +368,26 @@ static json_t *parse_mapping(struct yp *p, const char *path)
 			goto fail;
 		}
 		key = xstrndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
+		merge = !strcmp(key, "<<") && ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 		yaml_event_delete(&ev);
 		kpath = doc_path_key(path, key);
 		if (next_event(p, &ev) < 0) {
 			free(key);
 			free(kpath);
 			goto fail;
+		}
+		if (merge) {
+			yaml_mark_t vmark = ev.start_mark;
+
+			v = parse_node(p, &ev, kpath, kmark);
+			if (v && add_merge(p, merges, v, kpath, vmark) < 0)
+				p->failed = 1;
+			json_decref(v);
+			free(key);
+			free(kpath);
+			if (p->failed)
+				goto fail;
+			continue;
 		}
 		if (json_object_get(obj, key)) {
 			struct srcpos first = doc_pos(p->pos, kpath, 1);
@@ -269,6 +411,7 @@ static json_t *parse_mapping(struct yp *p, const char *path)
 	}
 fail:
 	json_decref(obj);
+	json_decref(merges);
 	return NULL;
 }
 
@@ -306,9 +449,34 @@ static json_t *parse_node(struct yp *p, yaml_event_t *ev, const char *path,
 			  yaml_mark_t keymark)
 {
 	yaml_mark_t m = ev->start_mark;
+	const yaml_char_t *anchor = NULL;
+	char *aname;
 	json_t *v = NULL;
 
 	set_pos(p, path, keymark, m);
+	if (ev->type == YAML_MAPPING_START_EVENT)
+		anchor = ev->data.mapping_start.anchor;
+	else if (ev->type == YAML_SEQUENCE_START_EVENT)
+		anchor = ev->data.sequence_start.anchor;
+	else if (ev->type == YAML_SCALAR_EVENT)
+		anchor = ev->data.scalar.anchor;
+	if (anchor) {
+		/* Registered once the node is complete: an alias inside its own
+		 * anchor's node is refused as unknown, so no value holds itself. */
+		aname = xstrdup((const char *)anchor);
+		v = parse_node_body(p, ev, path, m);
+		if (v)
+			json_object_set_new(p->anchors, aname, json_pack("[Os]", v, path));
+		free(aname);
+		return v;
+	}
+	return parse_node_body(p, ev, path, m);
+}
+
+static json_t *parse_node_body(struct yp *p, yaml_event_t *ev, const char *path, yaml_mark_t m)
+{
+	json_t *v = NULL;
+
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT: {
 		char *s = xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
@@ -339,12 +507,29 @@ static json_t *parse_node(struct yp *p, yaml_event_t *ev, const char *path,
 	case YAML_SEQUENCE_START_EVENT:
 		yaml_event_delete(ev);
 		return parse_sequence(p, path);
-	case YAML_ALIAS_EVENT:
-		diags_add(p->diags, p->file, (int)m.line + 1, (int)m.column + 1,
-			  "YAML aliases (*%s) are not supported; write the value out",
-			  (const char *)ev->data.alias.anchor);
+	case YAML_ALIAS_EVENT: {
+		json_t *a = json_object_get(p->anchors, (const char *)ev->data.alias.anchor);
+		json_t *keypos = json_copy(json_object_get(p->pos, path));
+
+		if (!a) {
+			diags_add(p->diags, p->file, (int)m.line + 1, (int)m.column + 1,
+				  "unknown anchor '*%s' (an alias must follow its '&%s')",
+				  (const char *)ev->data.alias.anchor, (const char *)ev->data.alias.anchor);
+			yaml_event_delete(ev);
+			json_decref(keypos);
+			return NULL;
+		}
+		v = json_deep_copy(json_array_get(a, 0));
+		copy_positions(p, json_string_value(json_array_get(a, 1)), path);
+		/* The key stays where the alias is written. */
+		if (json_array_size(keypos) >= 2 && json_object_get(p->pos, path)) {
+			json_array_set(json_object_get(p->pos, path), 0, json_array_get(keypos, 0));
+			json_array_set(json_object_get(p->pos, path), 1, json_array_get(keypos, 1));
+		}
+		json_decref(keypos);
 		yaml_event_delete(ev);
-		return NULL;
+		return v;
+	}
 	default:
 		diags_add(p->diags, p->file, (int)m.line + 1, (int)m.column + 1,
 			  "unexpected YAML event");
@@ -368,6 +553,7 @@ static int parse_yaml(const char *file, const char *text, size_t len, struct doc
 	p.file = file;
 	p.diags = diags;
 	p.pos = json_object();
+	p.anchors = json_object();
 	/* stream start, document start (or stream end for an empty file) */
 	if (next_event(&p, &ev) < 0)
 		goto out;
@@ -409,6 +595,7 @@ static int parse_yaml(const char *file, const char *text, size_t len, struct doc
 out:
 	json_decref(root);
 	json_decref(p.pos);
+	json_decref(p.anchors);
 	yaml_parser_delete(&p.parser);
 	return rc;
 }

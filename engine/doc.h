@@ -48,6 +48,16 @@ struct srcpos doc_pos(const json_t *posmap, const char *path, int key);
  * scalar at path; the value's position when it is not found there. */
 struct srcpos doc_find(const struct doc *d, const char *path, const char *needle);
 
+/* Like doc_find: 1 when needle was found (*r its position), else 0 (*r the
+ * value's position). */
+int doc_find_at(const struct doc *d, const char *path, const char *needle, struct srcpos *r);
+
+/* Position of byte off of value (the string at path, as parsed) in the
+ * source: exact where the value's text appears in the source as written
+ * around off; else the nearest that can be found. */
+struct srcpos doc_find_offset(const struct doc *d, const char *path, const char *value,
+			      size_t off);
+
 /* path + "." + key, or path + "[i]"; owned results. */
 char *doc_path_key(const char *path, const char *key);
 char *doc_path_index(const char *path, size_t i);

@@ -15,6 +15,8 @@
 #define OWNER_TAG_STACK "cairn:stack"
 #define OWNER_TAG_RESOURCE "cairn:resource"
 
+static json_t *instance_lookup(const struct eval_ctx *e, const char *root, const char *path);
+
 static json_t *lookup(void *ctxp, const char *root, const char *path, struct cairn_err *err)
 {
 	const struct eval_ctx *e = ctxp;
@@ -51,12 +53,93 @@ static json_t *lookup(void *ctxp, const char *root, const char *path, struct cai
 	/* A resource: not planned yet, or the attribute is not known yet
 	 * (including a path walking into an unknown marker). */
 	attrs = e->resources ? json_object_get(e->resources, root) : NULL;
+	if (!attrs && e->resources)
+		return instance_lookup(e, root, path);
 	if (!attrs || value_is_unknown(attrs))
 		return value_unknown();
+	if (!*path)
+		return json_deep_copy(attrs);
 	v = expr_walk(attrs, path);
 	if (!v)
 		return value_unknown();
 	return json_deep_copy(v);
+}
+
+/* Every instance of repeated resource root known so far: a list by index
+ * (count) or a map by key (for_each); unknown when there is none. */
+static json_t *all_instances(const struct eval_ctx *e, const char *root)
+{
+	size_t n = strlen(root);
+	json_t *list = NULL, *map = NULL, *v, *out;
+	const char *k;
+
+	json_object_foreach(e->resources, k, v) {
+		const char *p = k + n;
+
+		if (strncmp(k, root, n) != 0 || p[0] != '[')
+			continue;
+		if (p[1] == '"') {
+			json_t *key = json_loadb(p + 1, strlen(p + 1) - 1, JSON_DECODE_ANY, NULL);
+
+			if (!map)
+				map = json_object();
+			if (json_is_string(key))
+				json_object_set(map, json_string_value(key), v);
+			json_decref(key);
+		} else {
+			long long i = strtoll(p + 1, NULL, 10);
+
+			if (!list)
+				list = json_array();
+			while (json_array_size(list) <= (size_t)i)
+				json_array_append_new(list, value_unknown());
+			json_array_set(list, (size_t)i, v);
+		}
+	}
+	if (map && list) {
+		json_decref(list);
+		list = NULL;
+	}
+	out = map ? map : list;
+	if (!out)
+		return value_unknown();
+	v = json_deep_copy(out);
+	json_decref(out);
+	return v;
+}
+
+/* root[0].path or root["key"].path (the key spelt "key" after a dot too). */
+static json_t *instance_lookup(const struct eval_ctx *e, const char *root, const char *path)
+{
+	json_t *segs, *seg, *attrs, *v = NULL;
+	char *addr, *k, *rest;
+	size_t skip;
+
+	if (!*path)
+		return all_instances(e, root);
+	segs = expr_path_split(path);
+	seg = json_array_get(segs, 0);
+	if (json_is_integer(seg)) {
+		addr = xasprintf("%s[%lld]", root, (long long)json_integer_value(seg));
+		skip = strcspn(path, "]") + 1;
+	} else if (json_is_string(seg)) {
+		k = json_dumps(seg, JSON_ENCODE_ANY);
+		addr = xasprintf("%s[%s]", root, k);
+		free(k);
+		skip = json_string_length(seg);
+	} else {
+		json_decref(segs);
+		return value_unknown();
+	}
+	json_decref(segs);
+	attrs = json_object_get(e->resources, addr);
+	free(addr);
+	if (!attrs || value_is_unknown(attrs))
+		return value_unknown();
+	rest = xstrdup(path + skip + (path[skip] == '.'));
+	v = *rest ? expr_walk(attrs, rest) : attrs;
+	free(rest);
+	return v ? json_deep_copy(v) : value_unknown();
 }
 
 json_t *eval_value(const struct eval_ctx *e, json_t *value, struct cairn_err *err)

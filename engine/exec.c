@@ -657,6 +657,17 @@ static int load_state(struct run *r, struct cairn_err *err)
 	struct state_resource *rs = NULL;
 	size_t n = 0, i;
 
+	/* Moves first: the plan compared each moved record under its new
+	 * address. A record already moved (a rerun) is not found: nothing to do. */
+	for (i = 0; i < r->p->n_changes; i++) {
+		const struct plan_change *c = &r->p->changes[i];
+
+		if (c->moved_from && state_mv(r->o->st, r->p->stack, c->moved_from, c->name, err) < 0) {
+			if (err->code != CAIRN_ENOTFOUND)
+				return -1;
+			err_clear(err);
+		}
+	}
 	if (state_list(r->o->st, r->p->stack, &rs, &n, err) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {

@@ -1,9 +1,12 @@
 /*
- * expr: "${...}" references inside string values (SPEC §3).
+ * expr: the expression language inside string values (SPEC §3, §3.1):
+ * templates with "${ EXPR }" where EXPR is HCL's expression syntax
+ * (literals, references, operators, conditionals, splats, function calls,
+ * for expressions); "$${" is a literal "${".
  *
+ * References are what lookup resolves, root plus path:
  *   ${NAME.ATTR[.key|[index]]...}  another resource's attribute
- *   ${var.NAME} ${aws.region} ${aws.account_id} ${stack.name}
- *   $${            a literal "${"
+ *   ${var.NAME} ${local.NAME} ${aws.region} ${aws.account_id} ${stack.name}
  *
  * A string that is exactly one reference takes the referenced value's type;
  * a reference inside longer text is turned into a string.
@@ -23,6 +26,37 @@
  */
 typedef json_t *(*expr_lookup_fn)(void *ctx, const char *root, const char *path,
 				  struct cairn_err *err);
+
+/* What expressions are evaluated against. All borrowed. */
+struct expr_env {
+	expr_lookup_fn lookup;
+	void *ctx;
+	const char *basedir;    /* file, templatefile, filebase64sha256 read relative
+				 * to it; NULL: the current directory */
+};
+
+/*
+ * One string: a template with "${ }" expressions (the language of SPEC
+ * §3.1). partial: as expr_subst. On failure returns NULL with err set and
+ * *err_off (may be NULL) the byte offset in s the problem is at.
+ */
+json_t *expr_string(const char *s, const struct expr_env *env, int partial, size_t *err_off,
+		    struct cairn_err *err);
+
+/* expr_eval with an environment. */
+json_t *expr_eval_env(json_t *v, const struct expr_env *env, struct cairn_err *err);
+
+/*
+ * A value a lookup may return in partial evaluation: the reference stands
+ * for the expression text (e.g. a local whose value needs a resource), so
+ * the reference is left for later rewritten as "(text)". New reference.
+ */
+json_t *expr_residual(const char *text);
+
+/* A value made by expr_subst written as one expression (for a residual):
+ * a string that is one "${EXPR}" becomes "(EXPR)", other strings quoted
+ * templates, lists and maps their constructors. Owned. */
+char *expr_hcl(json_t *v);
 
 /* Evaluates every string in v (deeply). Returns a new reference or NULL with err. */
 json_t *expr_eval(json_t *v, expr_lookup_fn lookup, void *ctx, struct cairn_err *err);

@@ -48,6 +48,7 @@ static void change_free(struct plan_change *c)
 	json_decref(c->replace_because);
 	json_decref(c->deps);
 	free(c->note);
+	free(c->moved_from);
 }
 
 void plan_free(struct plan *p)
@@ -89,7 +90,7 @@ int plan_has_changes(const struct plan *p)
 	size_t i;
 
 	for (i = 0; i < p->n_changes; i++)
-		if (p->changes[i].action != PLAN_NOOP)
+		if (p->changes[i].action != PLAN_NOOP || p->changes[i].moved_from)
 			return 1;
 	return 0;
 }
@@ -253,6 +254,14 @@ static void add_with_dependents(struct planner *pl, const char *name)
 			add_with_dependents(pl, pl->rec[i].name);
 }
 
+static void target_one(struct planner *pl, const char *name)
+{
+	if (pl->opts->destroy)
+		add_with_dependents(pl, name);
+	else
+		add_with_deps(pl, name);
+}
+
 static int select_targets(struct planner *pl, struct cairn_err *err)
 {
 	size_t i;
@@ -262,16 +271,34 @@ static int select_targets(struct planner *pl, struct cairn_err *err)
 	pl->targets = json_object();
 	for (i = 0; i < pl->opts->n_targets; i++) {
 		const char *t = pl->opts->targets[i];
+		size_t n = strlen(t), j, hits = 0;
 
-		if (find_sr(pl, t) < 0 && !find_rec(pl, t)) {
+		if (find_sr(pl, t) >= 0 || find_rec(pl, t)) {
+			target_one(pl, t);
+			continue;
+		}
+		/* A repeated resource by its name: every instance of it. */
+		for (j = 0; j < pl->stack->n_resources; j++) {
+			const char *a = pl->stack->resources[j].name;
+
+			if (!strncmp(a, t, n) && a[n] == '[') {
+				target_one(pl, a);
+				hits++;
+			}
+		}
+		for (j = 0; j < pl->n_rec; j++) {
+			const char *a = pl->rec[j].name;
+
+			if (!strncmp(a, t, n) && a[n] == '[') {
+				target_one(pl, a);
+				hits++;
+			}
+		}
+		if (!hits) {
 			err_set(err, CAIRN_EINVAL,
 				"target '%s' is neither a resource of the stack nor in the state", t);
 			return -1;
 		}
-		if (pl->opts->destroy)
-			add_with_dependents(pl, t);
-		else
-			add_with_deps(pl, t);
 	}
 	return 0;
 }
@@ -663,6 +690,43 @@ int plan_uses_account_id(const struct stack *stack)
 	return used;
 }
 
+/* ---- moves ---- */
+
+/*
+ * "moved:" entries rename recorded resources before anything is compared
+ * (also in the others' dependencies), so a renamed resource plans as
+ * itself: no delete, no create. A move whose from is not recorded, or
+ * whose to already is, has nothing to do. Returns a new map to -> from.
+ */
+static json_t *apply_moves(struct planner *pl, json_t *moves)
+{
+	json_t *moved = json_object(), *m, *d;
+	size_t i, j, k;
+
+	json_array_foreach(moves, i, m) {
+		const char *from = json_string_value(json_object_get(m, "from"));
+		const char *to = json_string_value(json_object_get(m, "to"));
+		struct state_resource *r = NULL;
+
+		for (j = 0; j < pl->n_rec; j++) {
+			if (!strcmp(pl->rec[j].name, to))
+				break;
+			if (!strcmp(pl->rec[j].name, from))
+				r = &pl->rec[j];
+		}
+		if (j < pl->n_rec || !r)
+			continue;
+		free(r->name);
+		r->name = xstrdup(to);
+		json_object_set_new(moved, to, json_string(from));
+		for (j = 0; j < pl->n_rec; j++)
+			json_array_foreach(pl->rec[j].deps, k, d)
+				if (!strcmp(json_string_value(d), from))
+					json_array_set_new(pl->rec[j].deps, k, json_string(to));
+	}
+	return moved;
+}
+
 /* ---- plan_build ---- */
 
 /*
@@ -717,6 +781,7 @@ struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_
 {
 	struct planner pl;
 	struct state_stack meta = {0};
+	json_t *moved = NULL;
 	const char *account = NULL;
 	size_t *order = NULL;
 	char *del = NULL;
@@ -750,6 +815,7 @@ struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_
 	}
 	pl.p->serial = meta.serial;
 	pl.p->lineage = xstrdup(meta.lineage);
+	moved = apply_moves(&pl, stack->moves);
 	for (i = 0; i < pl.n_rec; i++) {
 		json_object_set_new(pl.rec_index, pl.rec[i].name, json_integer((json_int_t)i));
 		if (!pl.rec[i].attrs)
@@ -793,8 +859,15 @@ struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_
 		goto out;
 	if (!opts->destroy && plan_outputs(&pl, err) < 0)
 		goto out;
+	for (i = 0; i < pl.p->n_changes; i++) {
+		json_t *from = json_object_get(moved, pl.p->changes[i].name);
+
+		if (from)
+			pl.p->changes[i].moved_from = xstrdup(json_string_value(from));
+	}
 	ok = 1;
 out:
+	json_decref(moved);
 	for (i = 0; i < pl.n_rec; i++)
 		state_resource_free(&pl.rec[i]);
 	free(pl.rec);

@@ -47,6 +47,9 @@ struct plan_change {
 	int schema_version;
 	char *note;                 /* shown under the change, e.g. "replaced because api_tg
 				     * must be replaced and holds a reference to it"; owned, may be NULL */
+	char *moved_from;           /* the address it is recorded under, when a "moved:"
+				     * entry renames it (the apply renames the record
+				     * first); owned, may be NULL */
 };
 
 struct plan {

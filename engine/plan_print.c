@@ -327,6 +327,10 @@ static void print_change(const struct plan_change *c, FILE *f, int color)
 {
 	const char *sym, *symcol, *what;
 
+	if (c->moved_from && c->action == PLAN_NOOP) {
+		fprintf(f, "  # %s has moved to %s\n", c->moved_from, plan_change_address(c));
+		return;
+	}
 	switch (c->action) {
 	case PLAN_CREATE: sym = "  +"; symcol = GREEN; what = ""; break;
 	case PLAN_UPDATE: sym = "  ~"; symcol = YELLOW; what = " will be updated in place"; break;
@@ -336,6 +340,8 @@ static void print_change(const struct plan_change *c, FILE *f, int color)
 	}
 	fprintf(f, "%s%s%s %s (%s)%s\n", col(color, symcol), sym, col(color, RESET),
 		plan_change_address(c), c->type, what);
+	if (c->moved_from)
+		fprintf(f, "      # (moved from %s)\n", c->moved_from);
 	plan_print_change_body(c, f, color);
 }
 
@@ -369,6 +375,29 @@ char *plan_summary_line(const struct plan *p)
 }
 
 /* ---- JSON ---- */
+
+/* The resource's own name in its file from an address: "repo" of
+ * repo["api"], "tg" of module.svc["api"].tg (SPEC §2: "name" stays the
+ * name, "address" is added). New. */
+static json_t *own_name(const char *address)
+{
+	const char *p, *start = address, *b;
+	int quoted = 0;
+
+	if (!address)
+		return json_null();
+	/* module.svc["a.b"].tg: the last step outside quotes, without its key */
+	for (p = address; *p; p++) {
+		if (*p == '\\' && quoted && p[1])
+			p++;
+		else if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '.' && !quoted)
+			start = p + 1;
+	}
+	b = strchr(start, '[');
+	return json_stringn(start, b ? (size_t)(b - start) : strlen(start));
+}
 
 /* A copy with sorted keys and every unknown marker turned into null. */
 static json_t *public_value(const json_t *v)
@@ -457,7 +486,9 @@ json_t *plan_to_json(const struct plan *p)
 		const char *type = json_string_value(json_object_get(d, "type"));
 
 		json_array_append_new(drift, json_pack(
-			"{s:O, s:O, s:o, s:o}", "name", json_object_get(d, "name"),
+			"{s:o, s:O, s:O, s:o, s:o}",
+			"name", own_name(json_string_value(json_object_get(d, "name"))),
+			"address", json_object_get(d, "name"),
 			"type", json_object_get(d, "type"),
 			"before", plan_public_attrs(type, json_object_get(d, "before")),
 			"after", plan_public_attrs(type, json_object_get(d, "after"))));
@@ -468,7 +499,10 @@ json_t *plan_to_json(const struct plan *p)
 		const struct plan_change *c = &p->changes[order[i]];
 
 		json_array_append_new(changes, json_pack(
-			"{s:s, s:s, s:s, s:o, s:o, s:o, s:O}", "name", c->name, "type", c->type,
+			"{s:o, s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:O}", "name", own_name(c->name),
+			"address", c->name,
+			"moved_from", c->moved_from ? json_string(c->moved_from) : json_null(),
+			"type", c->type,
 			"action", plan_action_name(c->action),
 			"before", plan_public_attrs(c->type, c->before),
 			"after", plan_public_attrs(c->type, c->after),

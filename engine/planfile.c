@@ -154,7 +154,7 @@ static json_t *plan_file_json(const struct plan *p, const unsigned char *key)
 		const struct plan_change *c = &p->changes[i];
 
 		json_array_append_new(changes, json_pack(
-			"{s:s, s:s, s:s, s:s?, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:b, s:i, s:s?}",
+			"{s:s, s:s, s:s, s:s?, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:b, s:i, s:s?, s:s?}",
 			"name", c->name, "type", c->type, "action", plan_action_name(c->action),
 			"id", c->id, "before", masked(c->type, c->before),
 			"after", masked(c->type, c->after),
@@ -165,7 +165,7 @@ static json_t *plan_file_json(const struct plan *p, const unsigned char *key)
 			"deps", c->deps ? json_deep_copy(c->deps) : json_array(),
 			"create_before_destroy", c->create_before_destroy,
 			"prevent_destroy", c->prevent_destroy, "schema_version", c->schema_version,
-			"note", c->note));
+			"note", c->note, "moved_from", c->moved_from));
 	}
 	json_array_foreach(p->drift, i, d) {
 		const char *type = json_string_value(json_object_get(d, "type"));
@@ -325,6 +325,8 @@ static int load_change(json_t *j, struct plan_change *c, const char *path, size_
 	c->prevent_destroy = json_is_true(json_object_get(j, "prevent_destroy"));
 	c->schema_version = (int)json_integer_value(json_object_get(j, "schema_version"));
 	c->note = json_is_string(note) ? xstrdup(json_string_value(note)) : NULL;
+	if (json_is_string(json_object_get(j, "moved_from")))
+		c->moved_from = xstrdup(json_string_value(json_object_get(j, "moved_from")));
 	return 0;
 }
 

@@ -14,10 +14,12 @@
 #include "diag.h"
 #include "doc.h"
 #include "expr.h"
+#include "funcs.h"
 #include "graph.h"
 #include "schema.h"
 #include "stack.h"
 #include "suggest.h"
+#include "value.h"
 
 /* ---- the loader ---- */
 
@@ -34,6 +36,28 @@ struct loader {
 	const char *cur_path;   /* position of errors */
 	json_t *cur_deps;       /* set of referenced resources, or NULL */
 	int vars_only;          /* "stack:" and "region:" refer to variables only */
+	char *basedir;          /* the stack file's directory, for file() and friends */
+	json_t *locals;         /* borrowed: the "locals" map, or NULL */
+	json_t *local_vals;     /* local name -> value after substitution */
+	json_t *local_deps;     /* local name -> {resource: true} it references */
+	json_t *local_busy;     /* locals being evaluated (a cycle check) */
+	json_t *inst;           /* repeated resource name -> {"count"|"for_each": true,
+				 * "keys": [...], "values": [...], "addrs": [...]} */
+	json_t *each;           /* the instance being loaded: {"key", "value"} or NULL */
+	json_t *count_index;    /* the instance being loaded: its count.index, or NULL */
+	/* Modules (SPEC §3.1): a module file is loaded by a loader of its own
+	 * whose addresses start with prefix ("module.svc[\"api\"]."). */
+	json_t *vars;           /* variable (input) name -> known value: s->vars at the root */
+	json_t *var_res;        /* module input name -> {"value": substituted, "deps": {...}}
+				 * for inputs known only at plan time */
+	const char *prefix;     /* "" at the root */
+	struct loader *parent;  /* NULL at the root */
+	int depth;              /* module nesting */
+	json_t *mods;           /* the "modules" map, or NULL (borrowed) */
+	json_t *minst;          /* module name -> instances (like inst) */
+	json_t *mouts;          /* module instance address -> {"outputs": {NAME: value},
+				 * "deps": {NAME: {...}}} */
+	char *realfile;         /* realpath of file, for the include-itself check */
 };
 
 static void lerr(struct loader *L, const char *path, int key, const char *fmt, ...)
@@ -59,10 +83,18 @@ static void rerr(struct loader *L, const char *root, const char *path, const cha
 
 static void rerr(struct loader *L, const char *root, const char *path, const char *fmt, ...)
 {
-	char *needle = xasprintf("${%s.%s}", root, path), *m;
-	struct srcpos p = doc_find(&L->doc, L->cur_path, needle);
+	const char *sep = *path == '[' || !*path ? "" : ".";
+	char *needle = xasprintf("${%s%s%s}", root, sep, path), *m;
+	struct srcpos p;
 	va_list ap;
 
+	/* A reference that is a whole "${ }" is named by its "${"; one inside
+	 * a longer expression by its own first character. */
+	if (!doc_find_at(&L->doc, L->cur_path, needle, &p)) {
+		free(needle);
+		needle = xasprintf("%s%s%s", root, sep, path);
+		p = doc_find(&L->doc, L->cur_path, needle);
+	}
 	va_start(ap, fmt);
 	m = xvasprintf(fmt, ap);
 	va_end(ap);
@@ -115,6 +147,9 @@ static void check_keys(struct loader *L, json_t *obj, const char *path, const ch
 	for (i = 0; allowed[i]; i++)
 		json_array_append_new(names, json_string(allowed[i]));
 	json_object_foreach(obj, k, v) {
+		/* Top-level "x-..." keys hold YAML anchors for the rest to alias. */
+		if (!*path && !strncmp(k, "x-", 2))
+			continue;
 		for (i = 0; allowed[i] && strcmp(allowed[i], k) != 0; i++)
 			;
 		if (!allowed[i]) {
@@ -198,7 +233,7 @@ static void var_set(struct loader *L, const char *name, json_t *v, int from_text
 		json_object_set_new(L->unset, name, json_true());
 		return;
 	}
-	json_object_set_new(L->s->vars, name, c);
+	json_object_set_new(L->vars, name, c);
 }
 
 static void load_var_file(struct loader *L, const char *path)
@@ -328,7 +363,7 @@ static void load_vars(struct loader *L)
 	}
 	/* a declared variable must end up with a value */
 	json_object_foreach(L->decls, k, d) {
-		if (!json_object_get(L->s->vars, k) && !json_object_get(L->unset, k)) {
+		if (!json_object_get(L->vars, k) && !json_object_get(L->unset, k)) {
 			char *path = doc_path_key("variables", k);
 
 			lerr(L, path, 1, "variable '%s' has no value: give it a default, or set it "
@@ -368,6 +403,458 @@ static const json_t *spec_walk(const json_t *spec, json_t *segs, size_t from)
 	return spec;
 }
 
+static json_t *subst(struct loader *L, json_t *v, const char *path);
+static int has_ref(json_t *v);
+
+/* Substitutes local NAME once (on first use); a local that failed is
+ * remembered as failed so its problem is reported once. */
+static void eval_local(struct loader *L, const char *name)
+{
+	char *path = doc_path_key("locals", name);
+	json_t *saved_deps = L->cur_deps, *deps = json_object(), *r;
+	const char *saved_path = L->cur_path;
+	int saved_vo = L->vars_only;
+	size_t before = L->diags->n;
+
+	json_object_set_new(L->local_busy, name, json_true());
+	L->cur_deps = deps;
+	L->vars_only = 0;
+	r = subst(L, json_object_get(L->locals, name), path);
+	L->cur_deps = saved_deps;
+	L->cur_path = saved_path;
+	L->vars_only = saved_vo;
+	json_object_del(L->local_busy, name);
+	if (L->diags->n == before) {
+		json_object_set_new(L->local_vals, name, r);
+		json_object_set_new(L->local_deps, name, deps);
+	} else {
+		json_decref(r);
+		json_decref(deps);
+		json_object_set_new(L->local_deps, name, json_false());
+	}
+	free(path);
+}
+
+/* ${local.NAME...}: the value when it is known now, else a residual (the
+ * local's expression, evaluated with the resources at plan time). */
+static json_t *local_ref(struct loader *L, const char *path, const char *first)
+{
+	const char *rest = path + strlen(first);
+	json_t *val, *deps, *lit, *v = NULL;
+	struct cairn_err err;
+	char *h, *t;
+
+	if (!json_object_get(L->locals, first)) {
+		h = hint(first, L->locals);
+		rerr(L, "local", path, "unknown local value '%s' in '${local.%s}'%s", first, path, h);
+		free(h);
+		return NULL;
+	}
+	if (json_object_get(L->local_busy, first)) {
+		rerr(L, "local", path, "local value '%s' depends on itself (a cycle of locals)", first);
+		return NULL;
+	}
+	if (!json_object_get(L->local_deps, first))
+		eval_local(L, first);
+	val = json_object_get(L->local_vals, first);
+	deps = json_object_get(L->local_deps, first);
+	if (!val)
+		return NULL;    /* reported at its definition */
+	if (L->cur_deps && json_is_object(deps))
+		json_object_update(L->cur_deps, deps);
+	if (has_ref(val)) {
+		if (L->vars_only) {
+			rerr(L, "local", path, "'${local.%s}' depends on resources and cannot be used here",
+			     path);
+			return NULL;
+		}
+		h = expr_hcl(val);
+		t = xasprintf("(%s)%s", h, rest);
+		v = expr_residual(t);
+		free(h);
+		free(t);
+		return v;
+	}
+	err_clear(&err);
+	lit = expr_eval(val, NULL, NULL, &err);
+	if (!lit)
+		return NULL;
+	if (*rest) {
+		v = expr_walk(lit, *rest == '.' ? rest + 1 : rest);
+		if (!v)
+			rerr(L, "local", path, "'${local.%s}': local value '%s' has no element '%s'",
+			     path, first, *rest == '.' ? rest + 1 : rest);
+		json_incref(v);
+		json_decref(lit);
+		return v;
+	}
+	return lit;
+}
+
+/* The address of instance key of resource name: "name[0]" or "name[\"key\"]". Owned. */
+static char *instance_addr(const char *name, const json_t *key)
+{
+	char *k, *a;
+
+	if (json_is_integer(key))
+		return xasprintf("%s[%lld]", name, (long long)json_integer_value(key));
+	k = json_dumps(key, JSON_ENCODE_ANY);
+	a = xasprintf("%s[%s]", name, k);
+	free(k);
+	return a;
+}
+
+static void add_dep(struct loader *L, const char *addr)
+{
+	if (L->cur_deps)
+		json_object_set_new(L->cur_deps, addr, json_true());
+}
+
+/* Every instance of resource name as a dependency. */
+static void add_all_deps(struct loader *L, const char *name)
+{
+	json_t *in = json_object_get(L->inst, name), *a;
+	size_t i;
+
+	if (!in) {
+		char *full = xasprintf("%s%s", L->prefix, name);
+
+		add_dep(L, full);
+		free(full);
+		return;
+	}
+	json_array_foreach(json_object_get(in, "addrs"), i, a)
+		add_dep(L, json_string_value(a));
+}
+
+/* Checks an attribute reference (segs from "from" on) against the schema
+ * of resource name. */
+static void check_attr_ref(struct loader *L, const char *name, const char *root, const char *path,
+			   json_t *segs, size_t from)
+{
+	const json_t *schema = resource_schema(L, name);
+	const char *first = json_string_value(json_array_get(segs, from));
+	const char *type = json_string_value(json_object_get(json_object_get(L->res, name), "type"));
+	char *h;
+
+	if (!schema || from >= json_array_size(segs))
+		return;
+	if (!first) {
+		rerr(L, root, path, "invalid reference '${%s%s%s}': expected an attribute name",
+		     root, *path == '[' ? "" : ".", path);
+		return;
+	}
+	if (!schema_attr(schema, first)) {
+		h = hint(first, schema_attrs(schema));
+		rerr(L, root, path, "unknown attribute '%s' of resource '%s' (%s) in '${%s%s%s}'%s",
+		     first, name, type, root, *path == '[' ? "" : ".", path, h);
+		free(h);
+	}
+}
+
+/* A reference to a resource: ${vpc.id}, ${vpc} (the whole resource),
+ * ${subnet[0].id}, ${repo["api"].arn}, ${repo} (every instance). Its value
+ * is known at plan time only: returns NULL (left for later). */
+/* The path after its first step: "id" of "[0].id" or of "api.id". */
+static const char *path_rest(const char *path)
+{
+	const char *p = path;
+
+	if (*p == '[') {
+		p = strchr(p, ']');
+		p = p ? p + 1 : path + strlen(path);
+	} else {
+		p += strcspn(p, ".[");
+	}
+	return *p == '.' ? p + 1 : p;
+}
+
+/*
+ * Inside a module, a resource is named by its full address: the reference
+ * is left for the plan as resource("ADDRESS") followed by the rest of the
+ * path. At the root, addresses are the names: NULL (left as written).
+ */
+static json_t *resource_residual(struct loader *L, const char *addr, const char *rest)
+{
+	json_t *a, *r;
+	char *q, *t;
+
+	if (!*L->prefix)
+		return NULL;
+	a = json_string(addr);
+	q = json_dumps(a, JSON_ENCODE_ANY);
+	t = xasprintf("resource(%s)%s%s", q, *rest && *rest != '[' ? "." : "", rest);
+	r = expr_residual(t);
+	free(t);
+	free(q);
+	json_decref(a);
+	return r;
+}
+
+static json_t *resource_ref(struct loader *L, const char *root, const char *path, json_t *segs)
+{
+	json_t *in = json_object_get(L->inst, root), *seg = json_array_get(segs, 0), *keys, *k;
+	const char *addr;
+	char *full;
+	json_t *r;
+	size_t i;
+
+	if (L->vars_only) {
+		rerr(L, root, path, "'${%s%s%s}': only variables can be used here", root,
+		     *path == '[' || !*path ? "" : ".", path);
+		return NULL;
+	}
+	if (!json_array_size(segs)) {
+		add_all_deps(L, root);
+		full = xasprintf("%s%s", L->prefix, root);
+		r = resource_residual(L, full, "");
+		free(full);
+		return r;
+	}
+	if (!in) {
+		check_attr_ref(L, root, root, path, segs, 0);
+		full = xasprintf("%s%s", L->prefix, root);
+		add_dep(L, full);
+		r = resource_residual(L, full, path);
+		free(full);
+		return r;
+	}
+	if (json_object_get(in, "failed"))
+		return NULL;    /* its count or for_each is already reported */
+	/* A repeated resource: the first step names the instance. */
+	keys = json_object_get(in, "keys");
+	json_array_foreach(keys, i, k) {
+		if (json_is_integer(k) ? json_is_integer(seg) && json_integer_value(seg) == json_integer_value(k)
+				       : json_is_string(seg) && json_equal(seg, k))
+			break;
+	}
+	if (i == json_array_size(keys)) {
+		if (json_object_get(in, "count"))
+			rerr(L, root, path, "'${%s%s%s}': resource '%s' has count = %zu: write %s[INDEX].ATTR "
+			     "with an index below %zu, %s[*].ATTR or ${%s}", root, *path == '[' ? "" : ".",
+			     path, root, json_array_size(keys), root, json_array_size(keys), root, root);
+		else
+			rerr(L, root, path, "'${%s%s%s}': resource '%s' has for_each and no instance '%s': "
+			     "write %s[\"KEY\"].ATTR, %s[*].ATTR or ${%s}", root, *path == '[' ? "" : ".",
+			     path, root, json_is_string(seg) ? json_string_value(seg) : "?", root, root, root);
+		return NULL;
+	}
+	check_attr_ref(L, root, root, path, segs, 1);
+	addr = json_string_value(json_array_get(json_object_get(in, "addrs"), i));
+	add_dep(L, addr);
+	return resource_residual(L, addr, path_rest(path));
+}
+
+/* A module input known only at plan time: its expression (SPEC §3.1). */
+static json_t *input_residual(struct loader *L, const char *name, const char *path)
+{
+	json_t *in = json_object_get(L->var_res, name), *r;
+	const char *rest = path + strlen(name);
+	char *h, *t;
+
+	if (L->vars_only) {
+		rerr(L, "var", path, "'${var.%s}' depends on resources and cannot be used here", path);
+		return NULL;
+	}
+	if (L->cur_deps)
+		json_object_update(L->cur_deps, json_object_get(in, "deps"));
+	h = expr_hcl(json_object_get(in, "value"));
+	t = xasprintf("(%s)%s", h, rest);
+	r = expr_residual(t);
+	free(h);
+	free(t);
+	return r;
+}
+
+static void load_module(struct loader *P, const char *name);
+
+/* Every instance of repeated module name: key -> its outputs (a list by
+ * index for count), known now or an expression for the plan. */
+static json_t *module_all(struct loader *L, const char *name, json_t *in)
+{
+	json_t *all = json_is_true(json_object_get(in, "count")) ? json_array() : json_object();
+	json_t *k, *inst, *r, *lit, *d;
+	struct cairn_err err;
+	const char *dk;
+	size_t i;
+	char *h, *t;
+
+	json_array_foreach(json_object_get(in, "keys"), i, k) {
+		const char *addr = json_string_value(json_array_get(json_object_get(in, "addrs"), i));
+
+		inst = json_object_get(json_object_get(L->mouts, name), addr);
+		if (!inst) {
+			json_decref(all);
+			return NULL;
+		}
+		if (json_is_array(all))
+			json_array_append(all, json_object_get(inst, "outputs"));
+		else
+			json_object_set(all, json_string_value(k), json_object_get(inst, "outputs"));
+		if (L->cur_deps)
+			json_object_foreach(json_object_get(inst, "deps"), dk, d)
+				json_object_update(L->cur_deps, d);
+	}
+	if (has_ref(all)) {
+		h = expr_hcl(all);
+		t = xasprintf("(%s)", h);
+		r = expr_residual(t);
+		free(h);
+		free(t);
+	} else {
+		err_clear(&err);
+		lit = expr_eval(all, NULL, NULL, &err);
+		r = lit;
+	}
+	json_decref(all);
+	return r;
+}
+
+/* ${module.NAME.OUTPUT}, ${module.NAME["key"].OUTPUT}, ${module.NAME} (its
+ * outputs as a map): the output's value, or its expression for the plan. */
+static json_t *module_ref(struct loader *L, const char *path, json_t *segs)
+{
+	const char *name = json_string_value(json_array_get(segs, 0)), *addr, *out;
+	json_t *in, *inst, *outs, *deps, *v = NULL, *lit;
+	size_t next = 1, i;
+	char *own = NULL, *h, *t, *rest;
+	struct cairn_err err;
+
+	if (!name || !json_object_get(L->mods, name)) {
+		h = hint(name ? name : "", L->mods);
+		rerr(L, "module", path, "reference to unknown module '%s' in '${module.%s}'%s",
+		     name ? name : "", path, h);
+		free(h);
+		return NULL;
+	}
+	if (!json_object_get(L->mouts, name))
+		load_module(L, name);
+	in = json_object_get(L->minst, name);
+	if (in && json_object_get(in, "failed"))
+		return NULL;
+	if (in) {
+		json_t *seg = json_array_get(segs, 1), *k;
+
+		json_array_foreach(json_object_get(in, "keys"), i, k)
+			if (json_is_integer(k) ? json_is_integer(seg) &&
+			    json_integer_value(seg) == json_integer_value(k) :
+			    json_is_string(seg) && json_equal(seg, k))
+				break;
+		if (!seg) {
+			v = module_all(L, name, in);
+			goto done;
+		}
+		if (i == json_array_size(json_object_get(in, "keys"))) {
+			rerr(L, "module", path, "'${module.%s}': module '%s' is repeated: name an "
+			     "instance, e.g. module.%s[\"KEY\"].OUTPUT", path, name, name);
+			return NULL;
+		}
+		addr = json_string_value(json_array_get(json_object_get(in, "addrs"), i));
+		next = 2;
+	} else {
+		own = xasprintf("%smodule.%s", L->prefix, name);
+		addr = own;
+	}
+	inst = json_object_get(json_object_get(L->mouts, name), addr);
+	if (!inst)
+		goto done;      /* the module failed to load: reported there */
+	outs = json_object_get(inst, "outputs");
+	deps = json_object_get(inst, "deps");
+	out = json_string_value(json_array_get(segs, next));
+	if (json_array_size(segs) > next && !out) {
+		rerr(L, "module", path, "'${module.%s}': expected an output name", path);
+		goto done;
+	}
+	if (out && !json_object_get(outs, out)) {
+		h = hint(out, outs);
+		rerr(L, "module", path, "module '%s' has no output '%s' in '${module.%s}'%s",
+		     name, out, path, h);
+		free(h);
+		goto done;
+	}
+	if (L->cur_deps) {
+		const char *k;
+		json_t *d;
+
+		json_object_foreach(deps, k, d)
+			if (!out || !strcmp(k, out))
+				json_object_update(L->cur_deps, d);
+	}
+	v = out ? json_object_get(outs, out) : outs;
+	/* what follows the output's name */
+	rest = xstrdup("");
+	if (out) {
+		const char *p = path;
+
+		for (i = 0; i <= next; i++)
+			p = path_rest(p);
+		free(rest);
+		rest = xstrdup(p);
+	}
+	if (has_ref(v)) {
+		h = expr_hcl(v);
+		t = xasprintf("(%s)%s%s", h, *rest && *rest != '[' ? "." : "", rest);
+		v = expr_residual(t);
+		free(h);
+		free(t);
+	} else {
+		err_clear(&err);
+		lit = expr_eval(v, NULL, NULL, &err);
+		v = NULL;
+		if (lit && *rest) {
+			v = json_incref(expr_walk(lit, rest));
+			if (!v)
+				rerr(L, "module", path, "'${module.%s}': the output has no element '%s'",
+				     path, rest);
+			json_decref(lit);
+		} else {
+			v = lit;
+		}
+	}
+	free(rest);
+done:
+	free(own);
+	return v;
+}
+
+/* ${count.index}, ${each.key}, ${each.value...} of the instance being loaded. */
+static json_t *repeat_ref(struct loader *L, const char *root, const char *path, json_t *segs)
+{
+	const char *first = json_string_value(json_array_get(segs, 0));
+	json_t *v;
+
+	if (!strcmp(root, "count")) {
+		if (!L->count_index) {
+			rerr(L, root, path, "'${count.%s}' can only be used inside a resource with count", path);
+			return NULL;
+		}
+		if (!first || strcmp(path, "index") != 0) {
+			rerr(L, root, path, "unknown reference '${count.%s}': use ${count.index}", path);
+			return NULL;
+		}
+		return json_incref(L->count_index);
+	}
+	if (!L->each) {
+		rerr(L, root, path, "'${each.%s}' can only be used inside a resource with for_each "
+		     "(each is not defined outside a repeated block)", path);
+		return NULL;
+	}
+	if (first && !strcmp(first, "key") && json_array_size(segs) == 1)
+		return json_incref(json_object_get(L->each, "key"));
+	if (first && !strcmp(first, "value")) {
+		v = json_object_get(L->each, "value");
+		if (value_is_unknown(v) || json_array_size(segs) == 1)
+			return json_incref(v);
+		v = expr_walk(v, path + strlen("value") + (path[5] == '.'));
+		if (!v)
+			rerr(L, root, path, "'${each.%s}': the value of this instance has no element '%s'",
+			     path, path + strlen("value") + (path[5] == '.'));
+		return json_incref(v);
+	}
+	rerr(L, root, path, "unknown reference '${each.%s}': use ${each.key} or ${each.value}", path);
+	return NULL;
+}
+
 static json_t *load_lookup(void *ctx, const char *root, const char *path, struct cairn_err *err)
 {
 	struct loader *L = ctx;
@@ -376,8 +863,22 @@ static json_t *load_lookup(void *ctx, const char *root, const char *path, struct
 	char *h;
 
 	(void)err;
+	if (segs && json_object_get(L->res, root)) {
+		v = resource_ref(L, root, path, segs);
+		goto out;
+	}
+	if (segs && (!strcmp(root, "count") || !strcmp(root, "each"))) {
+		v = repeat_ref(L, root, path, segs);
+		goto out;
+	}
 	if (!segs || !json_is_string(json_array_get(segs, 0))) {
-		rerr(L, root, path, "invalid reference '${%s.%s}'", root, path);
+		if (segs && !json_array_size(segs) && !L->vars_only) {
+			h = hint(root, L->res);
+			rerr(L, root, path, "reference to unknown resource '%s' in '${%s}'%s", root, root, h);
+			free(h);
+			goto out;
+		}
+		rerr(L, root, path, "invalid reference '${%s%s%s}'", root, *path == '[' ? "" : ".", path);
 		goto out;
 	}
 	first = json_string_value(json_array_get(segs, 0));
@@ -391,7 +892,11 @@ static json_t *load_lookup(void *ctx, const char *root, const char *path, struct
 			free(h);
 			goto out;
 		}
-		val = json_object_get(L->s->vars, first);
+		if (json_object_get(L->var_res, first)) {
+			v = input_residual(L, first, path);
+			goto out;
+		}
+		val = json_object_get(L->vars, first);
 		if (!val)
 			goto out;      /* already reported at its declaration */
 		rest = xstrdup(path + strlen(first));
@@ -430,27 +935,22 @@ static json_t *load_lookup(void *ctx, const char *root, const char *path, struct
 			v = json_string(L->s->name);
 		goto out;
 	}
+	if (!strcmp(root, "local")) {
+		v = local_ref(L, path, first);
+		goto out;
+	}
+	if (!strcmp(root, "module") && !L->vars_only) {
+		v = module_ref(L, path, segs);
+		goto out;
+	}
 	if (L->vars_only) {
 		rerr(L, root, path, "'${%s.%s}': only variables can be used here", root, path);
 		goto out;
 	}
-	if (!json_object_get(L->res, root)) {
-		h = hint(root, L->res);
-		rerr(L, root, path, "reference to unknown resource '%s' in '${%s.%s}'%s",
-		     root, root, path, h);
-		free(h);
-		goto out;
-	}
-	if (resource_schema(L, root) && !schema_attr(resource_schema(L, root), first)) {
-		const char *type = json_string_value(json_object_get(json_object_get(L->res, root), "type"));
-
-		h = hint(first, schema_attrs(resource_schema(L, root)));
-		rerr(L, root, path, "unknown attribute '%s' of resource '%s' (%s) in '${%s.%s}'%s",
-		     first, root, type, root, path, h);
-		free(h);
-	}
-	if (L->cur_deps)
-		json_object_set_new(L->cur_deps, root, json_true());
+	h = hint(root, L->res);
+	rerr(L, root, path, "reference to unknown resource '%s' in '${%s.%s}'%s",
+	     root, root, path, h);
+	free(h);
 out:
 	json_decref(segs);
 	return v;
@@ -461,7 +961,9 @@ out:
  * substituted). */
 static json_t *subst(struct loader *L, json_t *v, const char *path)
 {
+	struct expr_env env;
 	struct cairn_err err;
+	size_t off = 0;
 	const char *k;
 	json_t *e, *r;
 	size_t i;
@@ -490,20 +992,14 @@ static json_t *subst(struct loader *L, json_t *v, const char *path)
 		return json_incref(v);
 	L->cur_path = path;
 	err_clear(&err);
-	r = expr_subst(v, load_lookup, L, &err);
+	env.lookup = load_lookup;
+	env.ctx = L;
+	env.basedir = L->basedir;
+	r = expr_string(json_string_value(v), &env, 1, &off, &err);
+	L->cur_path = path;
 	if (!r) {
-		/* A broken reference runs from the first "${" with no "}" after it. */
-		const char *str = json_string_value(v), *b = strstr(str, "${");
-		struct srcpos p = doc_pos(L->doc.pos, path, 0);
+		struct srcpos p = doc_find_offset(&L->doc, path, json_string_value(v), off);
 
-		while (b && strchr(b, '}'))
-			b = strstr(b + 2, "${");
-		if (b) {
-			char *needle = xstrndup(b, 16);
-
-			p = doc_find(&L->doc, path, needle);
-			free(needle);
-		}
 		diags_add(L->diags, L->file, p.line, p.col, "%s", err.msg);
 		r = json_incref(v);
 	}
@@ -786,10 +1282,11 @@ static json_t *sorted_keys(json_t *set)
 	return r;
 }
 
-static void load_resource(struct loader *L, const char *name, json_t *decl,
+static void load_resource(struct loader *L, const char *name, const char *addr, json_t *decl,
 			  struct stack_resource *r)
 {
-	static const char *const keys[] = {"type", "properties", "depends_on", "lifecycle", NULL};
+	static const char *const keys[] = {"type", "properties", "depends_on", "lifecycle",
+					   "count", "for_each", NULL};
 	static const char *const lc_keys[] = {"prevent_destroy", "create_before_destroy",
 					      "ignore_changes", NULL};
 	char *path = doc_path_key("resources", name), *pp, *lp, *tp;
@@ -798,7 +1295,8 @@ static void load_resource(struct loader *L, const char *name, json_t *decl,
 	struct check c;
 	size_t i;
 
-	r->name = xstrdup(name);
+	r->name = xstrdup(addr);
+	r->base = xstrdup(name);
 	r->pos = doc_pos(L->doc.pos, path, 1);
 	pp = doc_path_key(path, "properties");
 	lp = doc_path_key(path, "lifecycle");
@@ -845,7 +1343,11 @@ static void load_resource(struct loader *L, const char *name, json_t *decl,
 		const char *d = json_string_value(e);
 
 		if (json_object_get(L->res, d)) {
-			json_object_set_new(deps, d, json_true());
+			json_t *saved = L->cur_deps;
+
+			L->cur_deps = deps;
+			add_all_deps(L, d);
+			L->cur_deps = saved;
 		} else {
 			char *dp = doc_path_key(path, "depends_on"), *ep = doc_path_index(dp, i);
 			char *h = hint(d, L->res);
@@ -892,6 +1394,207 @@ edges:
 	free(pp);
 	free(lp);
 	free(tp);
+}
+
+/*
+ * count / for_each of resource name: records its instances in L->inst
+ * (keys, each.value, addresses). Both must be known when planning: a value
+ * that needs a resource is an error at its position.
+ */
+static void expand_instances(struct loader *L, const char *section, json_t *into,
+			     const char *name, json_t *decl)
+{
+	char *path = doc_path_key(section, name), *cp = doc_path_key(path, "count");
+	char *fp = doc_path_key(path, "for_each");
+	json_t *count = json_is_object(decl) ? json_object_get(decl, "count") : NULL;
+	json_t *fe = json_is_object(decl) ? json_object_get(decl, "for_each") : NULL;
+	json_t *v = NULL, *lit = NULL, *keys = json_array(), *vals = json_array(), *in, *e;
+	const char *vp = count ? cp : fp;
+	size_t before = L->diags->n, i;
+	struct cairn_err err;
+
+	if (!count && !fe)
+		goto out;
+	if (count && fe) {
+		lerr(L, fp, 1, "%s '%s' sets both 'count' and 'for_each': use one of them",
+		     into == L->minst ? "module" : "resource", name);
+		goto failed;
+	}
+	L->cur_deps = NULL;
+	L->vars_only = 0;
+	v = subst(L, count ? count : fe, vp);
+	if (L->diags->n != before)
+		goto failed;
+	if (has_ref(v)) {
+		lerr(L, vp, 0, "the '%s' of %s '%s' depends on values known only after apply; "
+		     "it must be known when planning (use variables, locals and functions)",
+		     count ? "count" : "for_each", into == L->minst ? "module" : "resource", name);
+		goto failed;
+	}
+	err_clear(&err);
+	lit = expr_eval(v, NULL, NULL, &err);
+	if (!lit) {
+		lerr(L, vp, 0, "%s", err.msg);
+		goto failed;
+	}
+	if (count) {
+		double d = json_is_number(lit) ? json_number_value(lit) : -1;
+
+		if (d < 0 || d != (double)(long long)d || d > 100000) {
+			char *t = json_dumps(lit, JSON_ENCODE_ANY);
+
+			lerr(L, cp, 0, "'count' must be a whole number from 0, got %s", t);
+			free(t);
+			goto failed;
+		}
+		for (i = 0; i < (size_t)d; i++) {
+			json_array_append_new(keys, json_integer((json_int_t)i));
+			json_array_append_new(vals, json_null());
+		}
+	} else if (json_is_array(lit)) {
+		json_array_foreach(lit, i, e) {
+			if (!json_is_string(e)) {
+				lerr(L, fp, 0, "'for_each' takes a list of strings or a map; element %zu is a %s",
+				     i, json_kind(e));
+				goto failed;
+			}
+			if (value_array_has(keys, json_string_value(e))) {
+				lerr(L, fp, 0, "'for_each' list holds \"%s\" more than once: each key must "
+				     "name one instance", json_string_value(e));
+				goto failed;
+			}
+			json_array_append(keys, e);
+			json_array_append(vals, e);
+		}
+	} else if (json_is_object(lit)) {
+		json_t *names = func_sorted_keys(lit);
+
+		json_array_foreach(names, i, e) {
+			json_array_append(keys, e);
+			json_array_append(vals, json_object_get(lit, json_string_value(e)));
+		}
+		json_decref(names);
+	} else {
+		lerr(L, fp, 0, "'for_each' takes a list of strings or a map, not a %s", json_kind(lit));
+		goto failed;
+	}
+	in = json_pack("{s:b, s:O, s:O, s:[]}", count ? "count" : "for_each", 1, "keys", keys,
+		       "values", vals, "addrs");
+	json_array_foreach(keys, i, e) {
+		char *a = instance_addr(name, e);
+		char *full = xasprintf("%s%s%s", L->prefix, into == L->minst ? "module." : "", a);
+
+		json_array_append_new(json_object_get(in, "addrs"), json_string(full));
+		free(full);
+		free(a);
+	}
+	json_object_set_new(into, name, in);
+	goto out;
+failed:
+	/* No instances; its configuration is still checked (with count.index
+	 * and each unknown) and references to it report nothing more. */
+	json_object_set_new(into, name, json_pack("{s:b, s:b, s:[], s:[], s:[]}",
+			    count ? "count" : "for_each", 1, "failed", 1, "keys", "values", "addrs"));
+out:
+	json_decref(v);
+	json_decref(lit);
+	json_decref(keys);
+	json_decref(vals);
+	free(path);
+	free(cp);
+	free(fp);
+}
+
+/* An address cairn can hold: NAME, NAME[N] or NAME["KEY"]. */
+static int valid_address(const char *a)
+{
+	const char *b = strchr(a, '[');
+	char *base = b ? xstrndup(a, (size_t)(b - a)) : xstrdup(a);
+	int ok = valid_name(base);
+
+	free(base);
+	if (!ok || !b)
+		return ok;
+	if (b[1] == '"') {
+		json_t *k = json_loadb(b + 1, strlen(b + 1) - 1, JSON_DECODE_ANY, NULL);
+
+		ok = json_is_string(k) && a[strlen(a) - 1] == ']';
+		json_decref(k);
+		return ok;
+	}
+	for (b++; *b >= '0' && *b <= '9'; b++)
+		;
+	return b[0] == ']' && b[1] == '\0' && b[-1] != '[';
+}
+
+/* "moved:": a list of {from, to} addresses. A from still declared, a to
+ * not declared, and two moves to one address are errors. */
+static void load_moves(struct loader *L, json_t *moved)
+{
+	static const char *const keys[] = {"from", "to", NULL};
+	json_t *seen = json_object(), *m;
+	size_t i;
+
+	L->s->moves = json_array();
+	if (!moved)
+		goto out;
+	if (!json_is_array(moved)) {
+		lerr(L, "moved", 0, "'moved' must be a list of {from: ADDRESS, to: ADDRESS}");
+		goto out;
+	}
+	json_array_foreach(moved, i, m) {
+		char *mp = doc_path_index("moved", i), *fp = doc_path_key(mp, "from");
+		char *tp = doc_path_key(mp, "to");
+		const char *from = json_string_value(json_object_get(m, "from"));
+		const char *to = json_string_value(json_object_get(m, "to"));
+
+		if (!json_is_object(m) || !from || !to) {
+			lerr(L, mp, 0, "a move must be a map {from: ADDRESS, to: ADDRESS}");
+		} else {
+			check_keys(L, m, mp, "a move", keys);
+			if (!valid_address(from))
+				lerr(L, fp, 0, "invalid address '%s': write NAME, NAME[N] or NAME[\"KEY\"]", from);
+			else if (!valid_address(to))
+				lerr(L, tp, 0, "invalid address '%s': write NAME, NAME[N] or NAME[\"KEY\"]", to);
+			else if (stack_find(L->s, from) >= 0)
+				lerr(L, fp, 0, "moved from '%s', which is still declared: a move renames a "
+				     "resource that is no longer in the stack", from);
+			else if (stack_find(L->s, to) < 0)
+				lerr(L, tp, 0, "moved to '%s', which is not declared in the stack", to);
+			else if (json_object_get(seen, to))
+				lerr(L, tp, 0, "two moves to '%s' (the other from '%s')", to,
+				     json_string_value(json_object_get(seen, to)));
+			else {
+				json_object_set_new(seen, to, json_string(from));
+				json_array_append_new(L->s->moves, json_pack("{s:s, s:s}", "from", from, "to", to));
+			}
+		}
+		free(mp);
+		free(fp);
+		free(tp);
+	}
+out:
+	json_decref(seen);
+}
+
+/* Drops diagnostics repeated by loading several instances of one resource. */
+static void diags_dedup(struct diags *d, size_t from)
+{
+	size_t i, j, n = from;
+
+	for (i = from; i < d->n; i++) {
+		for (j = from; j < n; j++)
+			if (d->v[j].line == d->v[i].line && d->v[j].col == d->v[i].col &&
+			    !strcmp(d->v[j].msg, d->v[i].msg) && !strcmp(d->v[j].file, d->v[i].file))
+				break;
+		if (j < n) {
+			free(d->v[i].file);
+			free(d->v[i].msg);
+			continue;
+		}
+		d->v[n++] = d->v[i];
+	}
+	d->n = n;
 }
 
 static void load_outputs(struct loader *L, json_t *outs)
@@ -1085,46 +1788,485 @@ void stack_topo_order(const struct stack *s, size_t **order)
 	graph_free(g);
 }
 
+/* An address inside a DOT string: '"' and '\\' escaped. Owned. */
+static char *dot_quote(const char *s)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			strbuf_addc(&sb, '\\');
+		strbuf_addc(&sb, *s);
+	}
+	return strbuf_detach(&sb);
+}
+
+/* Length of the module instance part of an address ("module.svc[\"a\"]"
+ * of module.svc["a"].tg), 0 at the root: up to its last '.' outside quotes. */
+static size_t module_of(const char *addr)
+{
+	const char *p, *last = NULL;
+	int quoted = 0;
+
+	if (strncmp(addr, "module.", 7) != 0)
+		return 0;
+	for (p = addr; *p; p++) {
+		if (*p == '\\' && quoted && p[1])
+			p++;
+		else if (*p == '"')
+			quoted = !quoted;
+		else if (*p == '.' && !quoted)
+			last = p;
+	}
+	return last ? (size_t)(last - addr) : 0;
+}
+
 void stack_write_dot(const struct stack *s, FILE *f)
 {
 	size_t *order, k, i;
-	json_t *dep;
+	json_t *dep, *clusters;
 
 	stack_topo_order(s, &order);
 	fprintf(f, "digraph cairn {\n\trankdir=RL;\n\tnode [shape=box];\n");
 	for (k = 0; k < s->n_resources; k++) {
 		const struct stack_resource *r = &s->resources[order[k]];
+		char *q = dot_quote(r->name);
 
-		fprintf(f, "\t\"%s\" [label=\"%s (%s)\"];\n", r->name, r->name, r->type);
+		if (module_of(r->name) == 0)
+			fprintf(f, "\t\"%s\" [label=\"%s (%s)\"];\n", q, q, r->type);
+		free(q);
 	}
+	/* A module instance's resources as one cluster, in order of appearance. */
+	clusters = json_object();
+	for (k = 0; k < s->n_resources; k++) {
+		const struct stack_resource *r = &s->resources[order[k]];
+		size_t m = module_of(r->name);
+		char *mod, *q, *cq;
+
+		if (!m)
+			continue;
+		mod = xstrndup(r->name, m);
+		if (json_object_get(clusters, mod)) {
+			free(mod);
+			continue;
+		}
+		json_object_set_new(clusters, mod, json_true());
+		cq = dot_quote(mod);
+		fprintf(f, "\tsubgraph \"cluster_%s\" {\n\t\tlabel=\"%s\";\n", cq, cq);
+		for (i = k; i < s->n_resources; i++) {
+			const struct stack_resource *o = &s->resources[order[i]];
+
+			if (module_of(o->name) != m || strncmp(o->name, mod, m) != 0)
+				continue;
+			char *own = dot_quote(o->name + m + 1);
+
+			q = dot_quote(o->name);
+			fprintf(f, "\t\t\"%s\" [label=\"%s (%s)\"];\n", q, own, o->type);
+			free(q);
+			free(own);
+		}
+		fprintf(f, "\t}\n");
+		free(cq);
+		free(mod);
+	}
+	json_decref(clusters);
 	/* Edges point from a resource to what it depends on, as in terraform graph. */
 	for (k = 0; k < s->n_resources; k++) {
 		const struct stack_resource *r = &s->resources[order[k]];
 
-		json_array_foreach(r->deps, i, dep)
-			fprintf(f, "\t\"%s\" -> \"%s\";\n", r->name, json_string_value(dep));
+		json_array_foreach(r->deps, i, dep) {
+			char *a = dot_quote(r->name), *b = dot_quote(json_string_value(dep));
+
+			fprintf(f, "\t\"%s\" -> \"%s\";\n", a, b);
+			free(a);
+			free(b);
+		}
 	}
 	fprintf(f, "}\n");
 	free(order);
 }
 
+static void resource_free(struct stack_resource *r);
+
+/* Adds an empty resource to s; the pointer holds until the next add. */
+static struct stack_resource *add_resource(struct stack *s)
+{
+	if (s->n_resources == s->cap_resources) {
+		s->cap_resources = s->cap_resources ? 2 * s->cap_resources : 16;
+		s->resources = xrealloc(s->resources, s->cap_resources * sizeof(*s->resources));
+	}
+	memset(&s->resources[s->n_resources], 0, sizeof(*s->resources));
+	return &s->resources[s->n_resources++];
+}
+
+/* Every instance of every resource of L's file, appended to the stack. */
+static void load_resources(struct loader *L)
+{
+	const char *k;
+	json_t *decl;
+
+	/* jansson keeps insertion order, which is file order */
+	json_object_foreach(L->res, k, decl) {
+		json_t *in = json_object_get(L->inst, k), *ikeys, *key;
+		size_t j;
+
+		if (!in) {
+			char *addr = xasprintf("%s%s", L->prefix, k);
+
+			load_resource(L, k, addr, decl, add_resource(L->s));
+			free(addr);
+			continue;
+		}
+		ikeys = json_object_get(in, "keys");
+		json_array_foreach(ikeys, j, key) {
+			const char *addr = json_string_value(json_array_get(json_object_get(in, "addrs"), j));
+			struct stack_resource *r;
+
+			if (json_object_get(in, "count")) {
+				L->count_index = key;
+			} else {
+				L->each = json_pack("{s:O, s:O}", "key", key, "value",
+						    json_array_get(json_object_get(in, "values"), j));
+			}
+			r = add_resource(L->s);
+			load_resource(L, k, addr, decl, r);
+			r->key = json_incref(key);
+			L->count_index = NULL;
+			json_decref(L->each);
+			L->each = NULL;
+		}
+		if (json_array_size(ikeys) == 0) {
+			/* No instance: its configuration is still checked, with
+			 * count.index and each unknown. */
+			struct stack_resource probe = {0};
+			json_t *unknown = value_unknown();
+
+			if (json_object_get(in, "count"))
+				L->count_index = unknown;
+			else
+				L->each = json_pack("{s:O, s:O}", "key", unknown, "value", unknown);
+			load_resource(L, k, k, decl, &probe);
+			resource_free(&probe);
+			json_decref(unknown);
+			json_decref(L->each);
+			L->each = NULL;
+			L->count_index = NULL;
+		}
+	}
+}
+
+/* The "modules" map of L's file (borrowed), or NULL. */
+static json_t *module_map(struct loader *L)
+{
+	json_t *m = json_object_get(L->doc.root, "modules");
+
+	if (m && !json_is_object(m)) {
+		lerr(L, "modules", 0, "'modules' must be a map of NAME: {source, inputs}");
+		return NULL;
+	}
+	return m;
+}
+
+static void loader_init(struct loader *L, const char *file, const struct stack_opts *opts,
+			struct diags *diags, struct stack *s)
+{
+	char *real = realpath(file, NULL);
+
+	L->file = file;
+	L->opts = opts;
+	L->diags = diags;
+	L->s = s;
+	L->prefix = "";
+	L->inst = json_object();
+	L->minst = json_object();
+	L->mouts = json_object();
+	L->var_res = json_object();
+	L->unset = json_object();
+	L->local_vals = json_object();
+	L->local_deps = json_object();
+	L->local_busy = json_object();
+	L->realfile = real ? real : xstrdup(file);
+	L->basedir = xstrdup(file);
+	if (strrchr(L->basedir, '/'))
+		*strrchr(L->basedir, '/') = '\0';
+	else
+		strcpy(L->basedir, ".");
+}
+
+/* Appends " (in module NAME called at FILE:LINE:COL)" to the diagnostics
+ * from index from on that are inside the module's files: the chain of
+ * calls builds up outwards. */
+static void diags_in_module(struct diags *d, size_t from, const char *name, const char *file,
+			    struct srcpos at)
+{
+	size_t i;
+
+	for (i = from; i < d->n; i++) {
+		char *m;
+
+		if (!strcmp(d->v[i].file, file))
+			continue;       /* the call itself: already in the caller's file */
+		m = xasprintf("%s (in module '%s' called at %s:%d:%d)", d->v[i].msg, name,
+				    file, at.line, at.col);
+
+		free(d->v[i].msg);
+		d->v[i].msg = m;
+	}
+}
+
+/* Inputs of a module instance C, substituted in the caller P's context. */
+static void load_inputs(struct loader *C, struct loader *P, const char *name, json_t *inputs,
+			const char *ipath, struct srcpos call)
+{
+	const char *k;
+	json_t *v, *d;
+
+	C->decls = json_object_get(C->doc.root, "variables");
+	if (C->decls && !json_is_object(C->decls)) {
+		lerr(C, "variables", 0, "'variables' must be a map of variable declarations");
+		C->decls = NULL;
+	}
+	json_object_foreach(C->decls, k, d) {
+		char *dp = doc_path_key("variables", k), *vp = doc_path_key(dp, "default");
+
+		if (json_is_object(d) && json_object_get(d, "default"))
+			var_set(C, k, json_object_get(d, "default"), 0, C->file,
+				doc_pos(C->doc.pos, vp, 0), "default");
+		free(dp);
+		free(vp);
+	}
+	json_object_foreach(inputs, k, v) {
+		char *p = doc_path_key(ipath, k);
+		json_t *deps = json_object(), *saved = P->cur_deps, *r;
+		int saved_vo = P->vars_only;
+
+		if (!json_object_get(C->decls, k)) {
+			char *h = hint(k, C->decls);
+
+			lerr(P, p, 1, "module '%s' has no input '%s' (its variables are its inputs)%s",
+			     name, k, h);
+			free(h);
+			free(p);
+			json_decref(deps);
+			continue;
+		}
+		P->cur_deps = deps;
+		P->vars_only = 0;
+		r = subst(P, v, p);
+		P->cur_deps = saved;
+		P->vars_only = saved_vo;
+		if (has_ref(r)) {
+			json_object_set_new(C->var_res, k, json_pack("{s:O, s:O}", "value", r, "deps", deps));
+		} else {
+			struct cairn_err err;
+			json_t *lit;
+
+			err_clear(&err);
+			lit = expr_eval(r, NULL, NULL, &err);
+			if (lit)
+				var_set(C, k, lit, 0, P->file, doc_pos(P->doc.pos, p, 0), "input");
+			json_decref(lit);
+		}
+		json_decref(r);
+		json_decref(deps);
+		free(p);
+	}
+	json_object_foreach(C->decls, k, d)
+		if (!json_object_get(C->vars, k) && !json_object_get(C->var_res, k) &&
+		    !json_object_get(C->unset, k)) {
+			diags_add(P->diags, P->file, call.line, call.col,
+				  "module '%s' needs input '%s' (declared without a default in %s)",
+				  name, k, C->file);
+			json_object_set_new(C->unset, k, json_true());
+		}
+}
+
+static void loader_free(struct loader *L);
+
+/* One instance of module name (prefix: its address and a dot). */
+static void load_module_instance(struct loader *P, const char *name, json_t *decl,
+				 const char *file, const char *addr)
+{
+	static const char *const keys[] = {"description", "variables", "locals", "resources",
+					   "outputs", "modules", NULL};
+	char *path = doc_path_key("modules", name), *ipath = doc_path_key(path, "inputs");
+	char *prefix = xasprintf("%s.", addr);
+	struct srcpos call = doc_pos(P->doc.pos, path, 1);
+	struct loader C = {0};
+	json_t *outs, *o, *result, *inputs = json_object_get(decl, "inputs");
+	size_t before = P->diags->n;
+	const char *k;
+
+	loader_init(&C, file, P->opts, P->diags, P->s);
+	C.prefix = prefix;
+	C.parent = P;
+	C.depth = P->depth + 1;
+	C.vars = json_object();
+	result = json_pack("{s:{}, s:{}}", "outputs", "deps");
+	if (doc_load(file, &C.doc, P->diags) < 0)
+		goto out;
+	if (!json_is_object(C.doc.root)) {
+		diags_add(P->diags, file, 1, 1, "a module file must be a map with 'resources'");
+		goto out;
+	}
+	if (json_object_get(C.doc.root, "stack") || json_object_get(C.doc.root, "region"))
+		lerr(&C, json_object_get(C.doc.root, "stack") ? "stack" : "region", 1,
+		     "a module file has no '%s': the calling stack's applies",
+		     json_object_get(C.doc.root, "stack") ? "stack" : "region");
+	else
+		check_keys(&C, C.doc.root, "", "a module file", keys);
+	if (inputs && !json_is_object(inputs)) {
+		lerr(P, ipath, 0, "'inputs' must be a map of NAME: value");
+		inputs = NULL;
+	}
+	load_inputs(&C, P, name, inputs, ipath, call);
+	C.locals = json_object_get(C.doc.root, "locals");
+	if (C.locals && !json_is_object(C.locals))
+		C.locals = NULL;
+	C.res = json_object_get(C.doc.root, "resources");
+	if (C.res && !json_is_object(C.res)) {
+		lerr(&C, "resources", 0, "'resources' must be a map of NAME: {type, properties}");
+		C.res = NULL;
+	}
+	json_object_foreach(C.res, k, o)
+		expand_instances(&C, "resources", C.inst, k, o);
+	C.mods = module_map(&C);
+	json_object_foreach(C.mods, k, o)
+		expand_instances(&C, "modules", C.minst, k, o);
+	json_object_foreach(C.mods, k, o)
+		if (!json_object_get(C.mouts, k))
+			load_module(&C, k);
+	load_resources(&C);
+	outs = json_object_get(C.doc.root, "outputs");
+	json_object_foreach(outs, k, o) {
+		char *op = doc_path_key("outputs", k), *vp = doc_path_key(op, "value");
+		json_t *deps = json_object(), *v;
+
+		if (!json_is_object(o) || !json_object_get(o, "value")) {
+			lerr(&C, op, 1, "output '%s' must be a map with a 'value'", k);
+		} else {
+			C.cur_deps = deps;
+			v = subst(&C, json_object_get(o, "value"), vp);
+			C.cur_deps = NULL;
+			json_object_set_new(json_object_get(result, "outputs"), k, v);
+			json_object_set(json_object_get(result, "deps"), k, deps);
+		}
+		json_decref(deps);
+		free(op);
+		free(vp);
+	}
+	json_object_foreach(C.locals, k, o)
+		if (!json_object_get(C.local_deps, k))
+			eval_local(&C, k);
+out:
+	json_object_set(json_object_get(P->mouts, name), addr, result);
+	json_decref(result);
+	diags_in_module(P->diags, before, name, P->file, call);
+	doc_free(&C.doc);
+	json_decref(C.vars);
+	loader_free(&C);
+	free(prefix);
+	free(path);
+	free(ipath);
+}
+
+/* Module name of P's file: every instance, each a loader of its own. */
+static void load_module(struct loader *P, const char *name)
+{
+	static const char *const keys[] = {"source", "inputs", "count", "for_each", NULL};
+	json_t *decl = json_object_get(P->mods, name), *in, *key;
+	char *path = doc_path_key("modules", name), *sp = doc_path_key(path, "source");
+	char *file = NULL, *real = NULL;
+	const char *src;
+	struct loader *a;
+	size_t j;
+
+	json_object_set_new(P->mouts, name, json_object());
+	if (!valid_name(name))
+		lerr(P, path, 1, "invalid module name '%s': use letters, digits, '_' and '-', "
+		     "starting with a letter", name);
+	if (!json_is_object(decl)) {
+		lerr(P, path, 0, "module '%s' must be a map with 'source' and 'inputs'", name);
+		goto out;
+	}
+	check_keys(P, decl, path, "a module call", keys);
+	src = json_string_value(json_object_get(decl, "source"));
+	if (!src) {
+		lerr(P, path, 1, "module '%s' has no 'source' (the path of its file)", name);
+		goto out;
+	}
+	file = src[0] == '/' || !strcmp(P->basedir, ".") ? xstrdup(src) :
+	       xasprintf("%s/%s", P->basedir, strncmp(src, "./", 2) ? src : src + 2);
+	real = realpath(file, NULL);
+	if (!real) {
+		lerr(P, sp, 0, "module '%s': no file '%s'", name, src);
+		goto out;
+	}
+	for (a = P; a; a = a->parent)
+		if (!strcmp(a->realfile, real)) {
+			lerr(P, sp, 0, "module '%s': source '%s' includes itself", name, src);
+			goto out;
+		}
+	if (P->depth + 1 > 16) {
+		lerr(P, sp, 0, "module '%s': modules nest more than 16 deep", name);
+		goto out;
+	}
+	in = json_object_get(P->minst, name);
+	if (!in) {
+		char *addr = xasprintf("%smodule.%s", P->prefix, name);
+
+		load_module_instance(P, name, decl, file, addr);
+		free(addr);
+		goto out;
+	}
+	json_array_foreach(json_object_get(in, "keys"), j, key) {
+		if (json_object_get(in, "count"))
+			P->count_index = key;
+		else
+			P->each = json_pack("{s:O, s:O}", "key", key, "value",
+					    json_array_get(json_object_get(in, "values"), j));
+		load_module_instance(P, name, decl, file,
+				     json_string_value(json_array_get(json_object_get(in, "addrs"), j)));
+		P->count_index = NULL;
+		json_decref(P->each);
+		P->each = NULL;
+	}
+out:
+	free(real);
+	free(file);
+	free(path);
+	free(sp);
+}
+
+static void loader_free(struct loader *L)
+{
+	json_decref(L->unset);
+	json_decref(L->local_vals);
+	json_decref(L->local_deps);
+	json_decref(L->local_busy);
+	json_decref(L->inst);
+	json_decref(L->minst);
+	json_decref(L->mouts);
+	json_decref(L->var_res);
+	free(L->realfile);
+	free(L->basedir);
+}
+
 struct stack *stack_load(const char *path, const struct stack_opts *opts, struct diags *diags)
 {
 	static const char *const keys[] = {"stack", "region", "description", "variables",
-					   "resources", "outputs", NULL};
+					   "locals", "resources", "outputs", "moved", "modules", NULL};
 	struct loader L = {0};
 	struct stack *s = xcalloc(1, sizeof(*s));
 	size_t before = diags->n, i = 0;
 	const char *k;
 	json_t *decl;
 
-	L.file = path;
-	L.opts = opts;
-	L.diags = diags;
-	L.s = s;
-	L.unset = json_object();
+	loader_init(&L, path, opts, diags, s);
 	s->file = xstrdup(path);
 	s->vars = json_object();
+	L.vars = s->vars;
 	if (doc_load(path, &L.doc, diags) < 0)
 		goto fail;
 	if (!json_is_object(L.doc.root)) {
@@ -1133,6 +2275,11 @@ struct stack *stack_load(const char *path, const struct stack_opts *opts, struct
 	}
 	check_keys(&L, L.doc.root, "", "the stack file", keys);
 	load_vars(&L);
+	L.locals = json_object_get(L.doc.root, "locals");
+	if (L.locals && !json_is_object(L.locals)) {
+		lerr(&L, "locals", 0, "'locals' must be a map of NAME: value");
+		L.locals = NULL;
+	}
 	if (!json_object_get(L.doc.root, "stack"))
 		diags_add(diags, path, 1, 1, "missing 'stack:' (the name the state is kept under)");
 	s->region = top_string(&L, "region");
@@ -1144,28 +2291,61 @@ struct stack *stack_load(const char *path, const struct stack_opts *opts, struct
 		lerr(&L, "resources", 0, "'resources' must be a map of NAME: {type, properties}");
 		L.res = NULL;
 	}
-	s->resources = xcalloc(json_object_size(L.res) + 1, sizeof(*s->resources));
-	/* jansson keeps insertion order, which is file order */
+	/* Instances first, so that references to any of them can be checked;
+	 * modules before resources, which may use their outputs. */
 	json_object_foreach(L.res, k, decl)
-		load_resource(&L, k, decl, &s->resources[i++]);
+		expand_instances(&L, "resources", L.inst, k, decl);
+	L.mods = module_map(&L);
+	json_object_foreach(L.mods, k, decl)
+		expand_instances(&L, "modules", L.minst, k, decl);
+	json_object_foreach(L.mods, k, decl)
+		if (!json_object_get(L.mouts, k))
+			load_module(&L, k);
+	load_resources(&L);
+	i = s->n_resources;
 	s->n_resources = i;
 	s->by_name = json_object();
 	for (i = 0; i < s->n_resources; i++)
 		json_object_set_new(s->by_name, s->resources[i].name, json_integer((json_int_t)i));
 	load_outputs(&L, json_object_get(L.doc.root, "outputs"));
+	load_moves(&L, json_object_get(L.doc.root, "moved"));
+	/* Locals nothing uses are still checked. */
+	json_object_foreach(L.locals, k, decl) {
+		char *lp = doc_path_key("locals", k);
+
+		if (!valid_name(k))
+			lerr(&L, lp, 1, "invalid local name '%s': use letters, digits, '_' and '-', "
+			     "starting with a letter", k);
+		else if (!json_object_get(L.local_deps, k))
+			eval_local(&L, k);
+		free(lp);
+	}
+	diags_dedup(diags, before);
 	check_cycles(s, diags);
 	if (diags->n != before)
 		goto fail;
 	s->posmap = L.doc.pos;
 	L.doc.pos = NULL;
 	doc_free(&L.doc);
-	json_decref(L.unset);
+	loader_free(&L);
 	return s;
 fail:
 	doc_free(&L.doc);
-	json_decref(L.unset);
+	loader_free(&L);
 	stack_free(s);
 	return NULL;
+}
+
+static void resource_free(struct stack_resource *r)
+{
+	free(r->name);
+	free(r->base);
+	json_decref(r->key);
+	free(r->type);
+	json_decref(r->properties);
+	json_decref(r->depends_on);
+	json_decref(r->deps);
+	json_decref(r->ignore_changes);
 }
 
 void stack_free(struct stack *s)
@@ -1174,16 +2354,8 @@ void stack_free(struct stack *s)
 
 	if (!s)
 		return;
-	for (i = 0; i < s->n_resources; i++) {
-		struct stack_resource *r = &s->resources[i];
-
-		free(r->name);
-		free(r->type);
-		json_decref(r->properties);
-		json_decref(r->depends_on);
-		json_decref(r->deps);
-		json_decref(r->ignore_changes);
-	}
+	for (i = 0; i < s->n_resources; i++)
+		resource_free(&s->resources[i]);
 	free(s->resources);
 	for (i = 0; i < s->n_outputs; i++) {
 		free(s->outputs[i].name);
@@ -1195,6 +2367,7 @@ void stack_free(struct stack *s)
 	free(s->name);
 	free(s->region);
 	json_decref(s->vars);
+	json_decref(s->moves);
 	json_decref(s->posmap);
 	json_decref(s->by_name);
 	free(s);

@@ -14,7 +14,9 @@
 #include "diag.h"
 
 struct stack_resource {
-	char *name;
+	char *name;             /* the instance's address: "vpc", "subnet[0]", "repo[\"api\"]" */
+	char *base;             /* the resource's own name in its file: "subnet" */
+	json_t *key;            /* count index (integer), for_each key (string), or NULL */
 	char *type;
 	struct srcpos pos;      /* of the resource's name key */
 	/* Properties as written, variables/aws.region/stack.name already
@@ -41,9 +43,12 @@ struct stack {
 	char *file;             /* path as given */
 	char *name;             /* "stack:" after substitution */
 	char *region;           /* "region:" or NULL */
-	struct stack_resource *resources; size_t n_resources;  /* file order */
+	struct stack_resource *resources; size_t n_resources;  /* file order; a module's
+								* resources where it is called */
+	size_t cap_resources;
 	struct stack_output *outputs; size_t n_outputs;        /* file order */
 	json_t *vars;           /* resolved variables: name -> value; owned */
+	json_t *moves;          /* "moved:": array of {"from": ADDRESS, "to": ADDRESS}; owned */
 	/* Position of every value, for errors found later (e.g. by the plan):
 	 * use stack_pos(). */
 	void *posmap;

@@ -1,6 +1,7 @@
 /*
  * providers/common: see common.h.
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +9,66 @@
 
 #include "common.h"
 
+static void tag_char(struct strbuf *sb, unsigned char c)
+{
+	if (isalnum(c) || (c != '+' && strchr(" _.:/=-@", c)))
+		strbuf_addc(sb, (char)c);
+	else
+		strbuf_addf(sb, "+%02X", c);
+}
+
+char *ptag_resource_value(const char *address)
+{
+	struct strbuf sb;
+	const char *p = address;
+
+	strbuf_init(&sb);
+	while (*p) {
+		if (p[0] == '[' && p[1] == '"') {
+			/* ["key"]: the key, JSON-unescaped, after a '/' */
+			const char *end = p + 2;
+			json_t *k;
+
+			while (*end && *end != '"')
+				end += end[0] == '\\' && end[1] ? 2 : 1;
+			k = json_loadb(p + 1, (size_t)(end - p), JSON_DECODE_ANY, NULL);
+			if (json_is_string(k) && end[0] == '"' && end[1] == ']') {
+				const char *c;
+
+				strbuf_addc(&sb, '/');
+				for (c = json_string_value(k); *c; c++)
+					tag_char(&sb, (unsigned char)*c);
+				json_decref(k);
+				p = end + 2;
+				continue;
+			}
+			json_decref(k);
+		}
+		if (p[0] == '[' && isdigit((unsigned char)p[1])) {
+			const char *end = p + 1;
+
+			while (isdigit((unsigned char)*end))
+				end++;
+			if (*end == ']') {
+				strbuf_addc(&sb, '/');
+				strbuf_add(&sb, p + 1, (size_t)(end - p - 1));
+				p = end + 1;
+				continue;
+			}
+		}
+		tag_char(&sb, (unsigned char)*p++);
+	}
+	return strbuf_detach(&sb);
+}
+
 json_t *ptags_with_owner(const struct provider_ctx *ctx, json_t *user_tags)
 {
 	json_t *t = json_is_object(user_tags) ? json_deep_copy(user_tags) : json_object();
+	char *v = ptag_resource_value(ctx->name);
 
 	json_object_set_new(t, OWNER_TAG_STACK, json_string(ctx->stack));
-	json_object_set_new(t, OWNER_TAG_RESOURCE, json_string(ctx->name));
+	json_object_set_new(t, OWNER_TAG_RESOURCE, json_string(v));
+	free(v);
 	return t;
 }
 
@@ -82,6 +137,7 @@ int ptags_owned_by(json_t *list, const char *key_name, const char *value_name,
 		   const struct provider_ctx *ctx)
 {
 	int stack_ok = 0, name_ok = 0;
+	char *want = ptag_resource_value(ctx->name);
 	json_t *e;
 	size_t i;
 
@@ -93,9 +149,10 @@ int ptags_owned_by(json_t *list, const char *key_name, const char *value_name,
 			continue;
 		if (strcmp(k, OWNER_TAG_STACK) == 0 && strcmp(v, ctx->stack) == 0)
 			stack_ok = 1;
-		if (strcmp(k, OWNER_TAG_RESOURCE) == 0 && strcmp(v, ctx->name) == 0)
+		if (strcmp(k, OWNER_TAG_RESOURCE) == 0 && strcmp(v, want) == 0)
 			name_ok = 1;
 	}
+	free(want);
 	return stack_ok && name_ok;
 }
 

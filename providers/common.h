@@ -17,6 +17,15 @@
 
 /* The user's tags (object or NULL, borrowed) plus the two ownership tags: new object. */
 json_t *ptags_with_owner(const struct provider_ctx *ctx, json_t *user_tags);
+
+/*
+ * The value of the cairn:resource tag for address (SPEC §3.1): in the
+ * characters AWS allows in tag values, ["key"] and [N] become /key and /N,
+ * any other character outside letters, digits, space and _ . : / = + - @
+ * is +HH (its UTF-8 bytes in hex), and "+" itself +2B:
+ * module.svc["api"].tg -> module.svc/api.tg. Owned.
+ */
+char *ptag_resource_value(const char *address);
 /* {"k":"v"} -> [{"<key_name>":"k","<value_name>":"v"}, ...] sorted by key (new ref). */
 json_t *ptags_to_list(json_t *tags, const char *key_name, const char *value_name);
 /* The reverse, dropping the ownership tags (new ref; empty object for NULL). */

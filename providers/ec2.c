@@ -187,9 +187,10 @@ out:
 int ec2_find_owned(const struct provider_ctx *ctx, const char *op, const char *result_key,
 		   const char *id_key, char **id, struct cairn_err *err)
 {
+	char *tagval = ptag_resource_value(ctx->name);
 	json_t *in = json_pack("{s:[{s:s,s:[s]},{s:s,s:[s]}]}", "Filters",
 			       "Name", "tag:" OWNER_TAG_STACK, "Values", ctx->stack,
-			       "Name", "tag:" OWNER_TAG_RESOURCE, "Values", ctx->name);
+			       "Name", "tag:" OWNER_TAG_RESOURCE, "Values", tagval);
 	json_t *items = NULL, *item;
 	size_t i;
 	int rc = -1;
@@ -210,6 +211,7 @@ int ec2_find_owned(const struct provider_ctx *ctx, const char *op, const char *r
 	rc = 0;
 out:
 	json_decref(in);
+	free(tagval);
 	json_decref(items);
 	return rc;
 }

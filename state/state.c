@@ -495,6 +495,100 @@ int state_rm(struct state *st, const char *stack, const char *name, struct cairn
 	return in_tx(st, stack, rm_body, name, err);
 }
 
+struct mv {
+	const char *from, *to;
+};
+
+static int count_named(struct state *st, const char *stack, const char *name, int *n,
+		       struct cairn_err *err)
+{
+	sqlite3_stmt *s;
+
+	if (prepare(st, "SELECT COUNT(*) FROM resources WHERE stack = ? AND name = ?", &s, err) != 0)
+		return -1;
+	sqlite3_bind_text(s, 1, stack, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	*n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int mv_body(struct state *st, const char *stack, const void *ctx, struct cairn_err *err)
+{
+	const struct mv *m = ctx;
+	sqlite3_stmt *s = NULL, *u = NULL;
+	int n, rc = -1;
+
+	if (count_named(st, stack, m->from, &n, err) != 0)
+		return -1;
+	if (!n) {
+		err_set(err, CAIRN_ENOTFOUND, "no resource '%s' in the state of stack '%s'", m->from, stack);
+		return -1;
+	}
+	if (count_named(st, stack, m->to, &n, err) != 0)
+		return -1;
+	if (n) {
+		err_set(err, CAIRN_EINVAL, "cannot move '%s' to '%s': the state already holds '%s'",
+			m->from, m->to, m->to);
+		return -1;
+	}
+	if (prepare(st, "UPDATE resources SET name = ? WHERE stack = ? AND name = ?", &s, err) != 0)
+		return -1;
+	sqlite3_bind_text(s, 1, m->to, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, stack, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, m->from, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		db_fail(st, err, "cannot rename resource");
+		goto out;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	/* The others' dependencies name it by its new address too. */
+	if (prepare(st, "SELECT name, deps FROM resources WHERE stack = ?", &s, err) != 0 ||
+	    prepare(st, "UPDATE resources SET deps = ? WHERE stack = ? AND name = ?", &u, err) != 0)
+		goto out;
+	sqlite3_bind_text(s, 1, stack, -1, SQLITE_STATIC);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		json_t *deps = load_text(sqlite3_column_text(s, 1)), *d;
+		int changed = 0;
+		size_t i;
+		char *text;
+
+		json_array_foreach(deps, i, d)
+			if (json_is_string(d) && !strcmp(json_string_value(d), m->from)) {
+				json_array_set_new(deps, i, json_string(m->to));
+				changed = 1;
+			}
+		if (changed) {
+			text = dump(deps);
+			sqlite3_reset(u);
+			sqlite3_bind_text(u, 1, text, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(u, 2, stack, -1, SQLITE_STATIC);
+			sqlite3_bind_text(u, 3, (const char *)sqlite3_column_text(s, 0), -1, SQLITE_TRANSIENT);
+			free(text);
+			if (sqlite3_step(u) != SQLITE_DONE) {
+				json_decref(deps);
+				db_fail(st, err, "cannot rename a dependency");
+				goto out;
+			}
+		}
+		json_decref(deps);
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	sqlite3_finalize(u);
+	return rc;
+}
+
+int state_mv(struct state *st, const char *stack, const char *from, const char *to,
+	     struct cairn_err *err)
+{
+	struct mv m = {from, to};
+
+	return in_tx(st, stack, mv_body, &m, err);
+}
+
 static int outputs_body(struct state *st, const char *stack, const void *ctx,
 			struct cairn_err *err)
 {

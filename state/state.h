@@ -74,6 +74,14 @@ int state_put(struct state *st, const char *stack, const struct state_view *r,
 /* Forgets one resource, bumps the serial. Absent is not an error. */
 int state_rm(struct state *st, const char *stack, const char *name, struct cairn_err *err);
 
+/*
+ * Renames a recorded resource from -> to (addresses), and from in the
+ * dependencies of the others, bumps the serial; one transaction. Fails
+ * (CAIRN_ENOTFOUND) when from is absent, (CAIRN_EINVAL) when to exists.
+ */
+int state_mv(struct state *st, const char *stack, const char *from, const char *to,
+	     struct cairn_err *err);
+
 /* Stack outputs: an object NAME -> {"value": V, "sensitive": B}. */
 int state_outputs_put(struct state *st, const char *stack, json_t *outputs, struct cairn_err *err);
 int state_outputs_get(struct state *st, const char *stack, json_t **out, struct cairn_err *err);

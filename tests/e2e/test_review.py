@@ -76,6 +76,9 @@ def fixture_stacks():
 class NoPhantomChangesTest(CairnTestCase):
     def test_applied_stacks_plan_no_change(self):
         stacks = []
+        # the example stacks call the modules next to them (stacks/modules/)
+        shutil.copytree(os.path.join(ROOT, "stacks", "modules"), os.path.join(self.dir, "modules"),
+                        dirs_exist_ok=True)
         for rel in APPLIED_STACKS:
             with open(os.path.join(ROOT, rel)) as f:
                 stacks.append((rel, f.read()))

@@ -117,6 +117,82 @@ class ValidateTest(CairnTestCase):
         p = self.cairn("validate", "--var", "n=1", "--var", "m=2", check=1)
         self.assertIn("error: --var 'm=2': no variable 'm' is declared in this stack", p.stderr)
 
+    def test_expression_errors_with_position(self):
+        # Each bad expression is reported at its own column inside the string.
+        self.write("stack.yaml", """\
+stack: expr
+variables:
+  azs: {type: list, default: [a, b]}
+locals:
+  loop: ${local.loop}
+resources:
+  vpc:
+    type: aws_vpc
+    properties:
+      cidr_block: ${cidrsubnet("10.0.0.0/16", 8)}
+      tags:
+        A: ${nosuch(1)}
+        B: ${upper([1])}
+        C: x-${10 / 0}
+        D: ${var.azs[length(var.azs)]}
+        E: ${file("missing.txt")}
+        F: ${1 +}
+""")
+        p = self.cairn("validate", env=self.closed_port_env(), check=1)
+        want = [
+            "stack.yaml:5:9: error: local value 'loop' depends on itself (a cycle of locals)",
+            "stack.yaml:10:21: error: wrong number of arguments to cidrsubnet (2 given): "
+            "cidrsubnet(prefix string, newbits number, netnum number)",
+            "stack.yaml:12:14: error: unknown function 'nosuch'",
+            "stack.yaml:13:14: error: wrong type for argument 1 of upper(str string): "
+            "expected string, got list",
+            "stack.yaml:14:19: error: division by zero",
+            "stack.yaml:15:14: error: index 2 out of range for a list of 2 elements",
+            "stack.yaml:16:14: error: file: no file 'missing.txt'",
+            "stack.yaml:17:17: error: expected a value, found '}'",
+        ]
+        self.assertEqual(p.stderr.splitlines()[:-1], want, p.stderr)
+        self.assertEqual(p.stderr.splitlines()[-1], "cairn: 8 errors in 'stack.yaml'")
+        self.assert_no_state()
+
+    def test_language_locals_anchors_templates(self):
+        self.write("user-data.tftpl", "%{ for s in services ~}\nrun ${s} on ${port}\n%{ endfor ~}\n")
+        self.write("stack.yaml", """\
+stack: lang-${local.env}
+region: us-east-1
+variables:
+  env: {type: string, default: production}
+x-common: &common
+  Team: platform
+locals:
+  env: ${substr(var.env, 0, 4)}
+  cidrs: '${[for i in range(3) : cidrsubnet("10.0.0.0/16", 8, i)]}'
+  script: '${templatefile("user-data.tftpl", {services = ["api", "web"], port = 80})}'
+resources:
+  vpc:
+    type: aws_vpc
+    properties:
+      cidr_block: ${local.cidrs[2]}
+      tags:
+        <<: *common
+        Name: '${var.env == "production" ? "prod" : "dev"}-${upper(local.env)}'
+        Script: ${sha256(local.script)}
+outputs:
+  cidrs: {value: '${join(",", local.cidrs)}'}
+""")
+        self.cairn("validate", env=self.closed_port_env(), check=0)
+        p = self.cairn("plan", "--refresh=false", "--json", env=self.closed_port_env(), check=0)
+        plan = json.loads(p.stdout)
+        self.assertEqual(plan["stack"], "lang-prod")
+        after = plan["changes"][0]["after"]
+        self.assertEqual(after["cidr_block"], "10.0.2.0/24")
+        import hashlib
+        script = "run api on 80\nrun web on 80\n"
+        self.assertEqual(after["tags"], {"Team": "platform", "Name": "prod-PROD",
+                                         "Script": hashlib.sha256(script.encode()).hexdigest()})
+        self.assertEqual(plan["outputs"]["cidrs"]["value"], "10.0.0.0/24,10.0.1.0/24,10.0.2.0/24")
+        self.assert_no_state()
+
     def test_no_stack_file(self):
         p = self.cairn("validate", check=1)
         self.assertIn("no stack file", p.stderr)

@@ -2,7 +2,8 @@
  * test_common: the provider skeleton in providers/common.c: the one
  * waiter (pwait_until: backoff, timeout, cancel, progress), pcall_retry
  * against a scripted local HTTP server, and the tag shape helpers (whose
- * leaks ASan reports under make SANITIZE=1).
+ * leaks ASan reports under make SANITIZE=1), and the tag-safe spelling of
+ * addresses in the cairn:resource tag.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -421,6 +422,32 @@ static void test_tags_bulk_confirmed(void **state)
 	json_decref(none);
 }
 
+/* ---- the tag-safe spelling of addresses (SPEC §3.1) ---- */
+
+static void check_tag(const char *address, const char *want)
+{
+	char *got = ptag_resource_value(address);
+
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_tag_safe_addresses(void **state)
+{
+	(void)state;
+	check_tag("vpc", "vpc");
+	check_tag("web_sg-2", "web_sg-2");
+	check_tag("subnet[0]", "subnet/0");
+	check_tag("subnet[12]", "subnet/12");
+	check_tag("repo[\"api\"]", "repo/api");
+	check_tag("module.svc[\"api\"].tg", "module.svc/api.tg");
+	check_tag("module.net[1].subnet[\"a b\"]", "module.net/1.subnet/a b");
+	check_tag("repo[\"a+b\"]", "repo/a+2Bb");
+	check_tag("repo[\"x\\\"y\"]", "repo/x+22y");
+	check_tag("repo[\"é\"]", "repo/+C3+A9");
+	check_tag("repo[\"k@host:1/2=3\"]", "repo/k@host:1/2=3");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -436,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_call_retry_gives_up),
 		cmocka_unit_test(test_tags_to_list_sorted),
 		cmocka_unit_test(test_tags_bulk_confirmed),
+		cmocka_unit_test(test_tag_safe_addresses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

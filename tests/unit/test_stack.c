@@ -262,11 +262,14 @@ static void test_duplicate_keys(void **state)
 		      "s.yaml:7:7: error: duplicate key 'cidr_block' (first set at line 6, column 7)\n");
 }
 
-static void test_alias_rejected(void **state)
+static void test_alias_of_scalar(void **state)
 {
+	struct stack *s;
+
 	(void)state;
-	expect_errors("stack: &n x\nregion: *n\n",
-		      "s.yaml:2:9: error: YAML aliases (*n) are not supported; write the value out\n");
+	s = expect_ok("s.yaml", "stack: &n us-east-1\nregion: *n\nresources: {}\n", NULL);
+	assert_string_equal(s->region, "us-east-1");
+	stack_free(s);
 }
 
 static void test_yaml_syntax_error(void **state)
@@ -763,6 +766,162 @@ static void test_default_file(void **state)
 	assert_int_equal(chdir(cwd), 0);
 }
 
+static void test_expression_errors_positioned(void **state)
+{
+	(void)state;
+	expect_errors(
+		"stack: s\n"
+		"variables:\n"
+		"  n: {type: number, default: 0}\n"
+		"resources:\n"
+		"  vpc:\n"
+		"    type: aws_vpc\n"
+		"    properties:\n"
+		"      cidr_block: ${cidrsubnet(\"10.0.0.0/8\", 8)}\n"
+		"      tags: {A: \"x-${10 / var.n}\", B: '${nosuch(1)}', C: \"${[1][3 - 1]}\"}\n",
+		"s.yaml:8:21: error: wrong number of arguments to cidrsubnet (2 given): "
+		"cidrsubnet(prefix string, newbits number, netnum number)\n"
+		"s.yaml:9:25: error: division by zero\n"
+		"s.yaml:9:42: error: unknown function 'nosuch'\n"
+		"s.yaml:9:61: error: index 2 out of range for a list of 1 element\n");
+}
+
+static void test_locals(void **state)
+{
+	struct stack *s;
+	char *got;
+
+	(void)state;
+	s = expect_ok("s.yaml",
+		"stack: s-${local.short}\n"
+		"variables:\n"
+		"  env: {type: string, default: production}\n"
+		"locals:\n"
+		"  short: ${substr(var.env, 0, 4)}\n"
+		"  cidrs: '${[for i in range(2) : cidrsubnet(\"10.0.0.0/16\", 8, i)]}'\n"
+		"  vpc_id: ${vpc.id}\n"
+		"resources:\n"
+		"  vpc:\n"
+		"    type: aws_vpc\n"
+		"    properties: {cidr_block: '${local.cidrs[1]}'}\n"
+		"  sub:\n"
+		"    type: aws_subnet\n"
+		"    properties: {vpc_id: '${local.vpc_id}', cidr_block: 10.0.0.0/24}\n", NULL);
+	assert_string_equal(s->name, "s-prod");
+	assert_string_equal(json_string_value(json_object_get(s->resources[0].properties, "cidr_block")),
+			    "10.0.1.0/24");
+	got = json_dumps(s->resources[1].deps, JSON_COMPACT);
+	assert_string_equal(got, "[\"vpc\"]");
+	free(got);
+	assert_string_equal(json_string_value(json_object_get(s->resources[1].properties, "vpc_id")),
+			    "${(((vpc.id)))}");
+	stack_free(s);
+	expect_errors(
+		"stack: s\n"
+		"locals:\n"
+		"  a: ${local.b}\n"
+		"  b: ${local.a}\n"
+		"  c: ${local.nope}\n"
+		"resources: {}\n",
+		"s.yaml:4:6: error: local value 'a' depends on itself (a cycle of locals)\n"
+		"s.yaml:5:6: error: unknown local value 'nope' in '${local.nope}'\n");
+}
+
+static void test_yaml_anchors(void **state)
+{
+	struct stack *s;
+	char *got;
+
+	(void)state;
+	s = expect_ok("s.yaml",
+		"stack: s\n"
+		"x-tags: &common {Team: platform, Env: dev}\n"
+		"resources:\n"
+		"  vpc:\n"
+		"    type: aws_vpc\n"
+		"    properties:\n"
+		"      cidr_block: &cidr 10.0.0.0/16\n"
+		"      tags: {<<: *common, Env: prod, Cidr: *cidr}\n", NULL);
+	got = json_dumps(json_object_get(s->resources[0].properties, "tags"), JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(got, "{\"Cidr\":\"10.0.0.0/16\",\"Env\":\"prod\",\"Team\":\"platform\"}");
+	free(got);
+	stack_free(s);
+	/* Errors inside aliased or merged content point at the anchor's text. */
+	expect_errors(
+		"stack: s\n"
+		"x-tg: &tg\n"
+		"  port: eighty\n"
+		"resources:\n"
+		"  tg:\n"
+		"    type: aws_lb_target_group\n"
+		"    properties: {<<: *tg, name: a, vpc_id: v}\n"
+		"  tg2:\n"
+		"    type: aws_lb_target_group\n"
+		"    properties: *missing\n",
+		"s.yaml:3:9: error: wrong type for 'port' of aws_lb_target_group: expected number, got string \"eighty\"\n"
+		"s.yaml:8:3: error: missing required attribute 'name' for aws_lb_target_group\n"
+		"s.yaml:8:3: error: missing required attribute 'port' for aws_lb_target_group\n"
+		"s.yaml:8:3: error: missing required attribute 'vpc_id' for aws_lb_target_group\n"
+		"s.yaml:10:17: error: unknown anchor '*missing' (an alias must follow its '&missing')\n");
+	expect_errors(
+		"stack: s\n"
+		"resources:\n"
+		"  vpc: {<<: 3}\n",
+		"s.yaml:3:13: error: a merge key '<<' takes a map or a list of maps (e.g. '<<: *defaults')\n");
+}
+
+static void test_modules_nested(void **state)
+{
+	struct stack *s;
+	char *got;
+	long i;
+
+	(void)state;
+	put("inner.yaml",
+	    "variables:\n  vpc: {type: string}\n  n: {type: number, default: 1}\n"
+	    "resources:\n  sub:\n    type: aws_subnet\n    count: ${var.n}\n"
+	    "    properties: {vpc_id: \"${var.vpc}\", cidr_block: '${cidrsubnet(\"10.0.0.0/16\", 8, count.index)}'}\n"
+	    "outputs:\n  ids: {value: '${sub[*].id}'}\n");
+	put("outer.yaml",
+	    "variables:\n  vpc: {type: string}\n"
+	    "modules:\n  net:\n    source: ./inner.yaml\n    inputs: {vpc: \"${var.vpc}\", n: 2}\n"
+	    "resources:\n  sg:\n    type: aws_security_group\n"
+	    "    properties: {name: sg, description: d, vpc_id: \"${var.vpc}\"}\n"
+	    "outputs:\n  first: {value: '${module.net.ids[0]}'}\n  sg: {value: '${sg.id}'}\n");
+	s = expect_ok("s.yaml",
+		"stack: s\n"
+		"modules:\n  app:\n    source: outer.yaml\n    inputs: {vpc: \"${vpc.id}\"}\n"
+		"resources:\n"
+		"  vpc: {type: aws_vpc, properties: {cidr_block: 10.0.0.0/16}}\n"
+		"  topic:\n    type: aws_sns_topic\n"
+		"    properties: {name: t, tags: {Sub: '${module.app.first}', Sg: '${module.app.sg}'}}\n",
+		NULL);
+	assert_true(stack_find(s, "module.app.module.net.sub[1]") >= 0);
+	assert_true(stack_find(s, "module.app.sg") >= 0);
+	i = stack_find(s, "module.app.module.net.sub[1]");
+	got = json_dumps(s->resources[i].deps, JSON_COMPACT);
+	assert_string_equal(got, "[\"vpc\"]");
+	free(got);
+	assert_string_equal(json_string_value(json_object_get(s->resources[i].properties, "cidr_block")),
+			    "10.0.1.0/24");
+	i = stack_find(s, "topic");
+	got = json_dumps(s->resources[i].deps, JSON_COMPACT);
+	assert_string_equal(got, "[\"module.app.module.net.sub[0]\",\"module.app.module.net.sub[1]\","
+			    "\"module.app.sg\"]");
+	free(got);
+	stack_free(s);
+	/* an error inside a nested module names the chain of calls */
+	put("inner.yaml", "variables:\n  vpc: {type: string}\n  n: {type: number}\nresources:\n"
+	    "  sub: {type: aws_subnet, properties: {vpc_id: \"${var.vpc}\", cidr: x}}\n"
+	    "outputs:\n  ids: {value: [a]}\n");
+	expect_errors("stack: s\nmodules:\n  app:\n    source: outer.yaml\n    inputs: {vpc: v}\n",
+		      "inner.yaml:5:3: error: missing required attribute 'cidr_block' for aws_subnet "
+		      "(in module 'net' called at outer.yaml:4:3) (in module 'app' called at s.yaml:3:3)\n"
+		      "inner.yaml:5:62: error: unknown attribute 'cidr' for aws_subnet; did you mean "
+		      "'cidr_block'? (in module 'net' called at outer.yaml:4:3) (in module 'app' "
+		      "called at s.yaml:3:3)\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -773,7 +932,7 @@ int main(void)
 		cmocka_unit_test(test_core_schema_typing),
 		cmocka_unit_test(test_infinity_rejected),
 		cmocka_unit_test(test_duplicate_keys),
-		cmocka_unit_test(test_alias_rejected),
+		cmocka_unit_test(test_alias_of_scalar),
 		cmocka_unit_test(test_yaml_syntax_error),
 		cmocka_unit_test(test_json_syntax_error),
 		cmocka_unit_test(test_missing_file),
@@ -807,6 +966,10 @@ int main(void)
 		cmocka_unit_test(test_topo_order_large),
 		cmocka_unit_test(test_outputs_make_no_edges),
 		cmocka_unit_test(test_default_file),
+		cmocka_unit_test(test_expression_errors_positioned),
+		cmocka_unit_test(test_locals),
+		cmocka_unit_test(test_yaml_anchors),
+		cmocka_unit_test(test_modules_nested),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
