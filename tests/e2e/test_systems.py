@@ -1,0 +1,186 @@
+"""The three ready systems of stacks/ (SPEC 4, last paragraph) against moto,
+one class per system: validate, plan, apply (checked with boto3), no-op plan,
+a new image tag rolls every task definition and service, one more service in
+the list adds exactly its resources, destroy, and boto3 finds nothing of the
+stack left in any service it touched. Each class prints its resource count
+and apply time (the README's table)."""
+import json
+import os
+import re
+import sys
+import time
+
+from harness import CairnTestCase, ROOT
+
+STACKS = os.path.join(ROOT, "stacks")
+
+
+class SystemCase(CairnTestCase):
+    FILE = None          # stacks/... path
+    STACK = None         # state name
+    BASE = []            # --var arguments every command gets
+
+    def run_ok(self, cmd, *args):
+        return self.cairn(cmd, "-f", os.path.join(STACKS, self.FILE), *(self.BASE + list(args)),
+                          check=0)
+
+    def ids(self):
+        out = self.cairn("state", "list", "--stack", self.STACK, check=0).stdout
+        rows = [l.split("\t") for l in out.strip().splitlines() if l]
+        return {r[0]: r[2] for r in rows if not r[0].startswith("data.")}
+
+    def counts(self, plan):
+        m = re.search(r"(\d+) to add, (\d+) to change, (\d+) to destroy", plan)
+        self.assertIsNotNone(m, plan)
+        return tuple(int(x) for x in m.groups())
+
+    def assert_noop(self, *args):
+        p = self.cairn("plan", "-f", os.path.join(STACKS, self.FILE), "--detailed-exitcode",
+                       *(self.BASE + list(args)))
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+
+    def apply_timed(self, *args):
+        t0 = time.time()
+        self.run_ok("apply", "--auto-approve", *args)
+        return time.time() - t0
+
+    def report(self, n, secs):
+        sys.stderr.write("\n[%s] %d resources, apply %.1f s\n" % (self.STACK, n, secs))
+
+    def services(self, cluster):
+        ecs = self.boto("ecs")
+        arns = ecs.list_services(cluster=cluster)["serviceArns"]
+        if not arns:
+            return {}
+        return {s["serviceName"]: s for s in
+                ecs.describe_services(cluster=cluster, services=arns)["services"]
+                if s["status"] == "ACTIVE"}
+
+    def images(self, cluster):
+        ecs = self.boto("ecs")
+        return {n: ecs.describe_task_definition(taskDefinition=s["taskDefinition"])
+                ["taskDefinition"]["containerDefinitions"][0]["image"]
+                for n, s in self.services(cluster).items()}
+
+    def var_file(self, data):
+        return self.write("extra.json", json.dumps(data))
+
+    # what a destroyed stack must not leave behind, by service
+    def assert_nothing_left(self, prefix):
+        ec2 = self.boto("ec2")
+        vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:cairn:stack", "Values": [self.STACK]}])
+        self.assertEqual(vpcs["Vpcs"], [])
+        self.assertEqual(ec2.describe_subnets(
+            Filters=[{"Name": "tag:cairn:stack", "Values": [self.STACK]}])["Subnets"], [])
+        self.assertEqual(ec2.describe_security_groups(
+            Filters=[{"Name": "tag:cairn:stack", "Values": [self.STACK]}])["SecurityGroups"], [])
+        self.assertEqual(ec2.describe_internet_gateways(
+            Filters=[{"Name": "tag:cairn:stack", "Values": [self.STACK]}])["InternetGateways"], [])
+        elb = self.boto("elbv2")
+        self.assertEqual([l for l in elb.describe_load_balancers()["LoadBalancers"]
+                          if l["LoadBalancerName"].startswith(prefix)], [])
+        self.assertEqual([t for t in elb.describe_target_groups()["TargetGroups"]
+                          if t["TargetGroupName"].startswith(prefix)], [])
+        ecs = self.boto("ecs")
+        live = [c for c in ecs.describe_clusters(clusters=ecs.list_clusters()["clusterArns"])
+                ["clusters"] if c["status"] == "ACTIVE"] if ecs.list_clusters()["clusterArns"] else []
+        self.assertEqual([c["clusterName"] for c in live if c["clusterName"].startswith(prefix)], [])
+        self.assertEqual([a for a in ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"]
+                          if ("/" + prefix) in a], [])
+        ecr = self.boto("ecr")
+        self.assertEqual([r["repositoryName"] for r in ecr.describe_repositories()["repositories"]
+                          if r["repositoryName"].startswith(prefix)], [])
+        logs = self.boto("logs")
+        self.assertEqual([g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]
+                          if prefix in g["logGroupName"]], [])
+        iam = self.boto("iam")
+        self.assertEqual([r["RoleName"] for r in iam.list_roles()["Roles"]
+                          if r["RoleName"].startswith(prefix)], [])
+        self.assertEqual([p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]
+                          if p["PolicyName"].startswith(prefix)], [])
+        sd = self.boto("servicediscovery")
+        self.assertEqual([n["Name"] for n in sd.list_namespaces()["Namespaces"]
+                          if n["Name"].startswith(prefix)], [])
+        self.assertEqual(sd.list_services()["Services"], [])
+        self.assertEqual(self.ids(), {})
+
+
+class LearningPortal(SystemCase):
+    FILE = "learning-portal/stack.yaml"
+    STACK = "learning-portal"
+    SERVICES = ["assessments", "content", "courses", "enrollments", "gateway", "users"]
+    # per service: repo, log group, target group, rule, discovery, task, service
+    PER_SERVICE = 7
+    # vpc, 2 subnets, igw, route table, 2 associations, 2 security groups, alb,
+    # listener, cluster, namespace, 2 roles, and 5 tables
+    SHARED = 15 + 5
+
+    def test_lifecycle(self):
+        self.run_ok("validate")
+        total = self.SHARED + self.PER_SERVICE * len(self.SERVICES)
+        self.assertEqual(self.counts(self.run_ok("plan").stdout), (total, 0, 0))
+        secs = self.apply_timed()
+        ids = self.ids()
+        self.assertEqual(len(ids), total)
+        self.report(total, secs)
+
+        ecs = self.boto("ecs")
+        svcs = self.services("learning-portal")
+        self.assertEqual(sorted(svcs), self.SERVICES)
+        acct = self.boto("sts").get_caller_identity()["Account"]
+        for name, s in svcs.items():
+            td = ecs.describe_task_definition(taskDefinition=s["taskDefinition"])["taskDefinition"]
+            self.assertEqual((td["cpu"], td["memory"]), ("256", "512"))
+            self.assertEqual(td["requiresCompatibilities"], ["FARGATE"])
+            c = td["containerDefinitions"][0]
+            self.assertEqual(c["portMappings"][0]["containerPort"], 8080)
+            self.assertEqual(c["image"], "%s.dkr.ecr.us-east-1.amazonaws.com/learning-portal/%s:latest"
+                             % (acct, name))
+            self.assertTrue(td["executionRoleArn"].endswith(":role/" + ids["execution_role"]))
+            self.assertEqual(len(s["serviceRegistries"]), 1)
+        repos = {r["repositoryName"] for r in self.boto("ecr").describe_repositories()["repositories"]}
+        self.assertEqual(repos, {"learning-portal/" + n for n in self.SERVICES})
+        ddb = self.boto("dynamodb")
+        self.assertEqual(sorted(ddb.list_tables()["TableNames"]),
+                         ["lp-" + n for n in self.SERVICES if n != "gateway"])
+        users = ddb.describe_table(TableName="lp-users")["Table"]
+        self.assertEqual([(g["IndexName"], g["KeySchema"][0]["AttributeName"])
+                          for g in users["GlobalSecondaryIndexes"]], [("by-email", "email")])
+        enr = ddb.describe_table(TableName="lp-enrollments")["Table"]
+        self.assertEqual([(g["IndexName"], g["KeySchema"][0]["AttributeName"])
+                          for g in enr["GlobalSecondaryIndexes"]], [("by-user", "user_id")])
+        sd = self.boto("servicediscovery")
+        ns = [n for n in sd.list_namespaces()["Namespaces"] if n["Name"] == "learning-portal.local"]
+        self.assertEqual(len(ns), 1)
+        self.assertEqual(sorted(s["Name"] for s in sd.list_services()["Services"]), self.SERVICES)
+        rules = self.boto("elbv2").describe_rules(ListenerArn=ids["http"])["Rules"]
+        paths = {r["Conditions"][0]["PathPatternConfig"]["Values"][0]
+                 for r in rules if not r["IsDefault"]}
+        self.assertEqual(paths, {"/"} | {"/" + n for n in self.SERVICES if n != "gateway"})
+        self.assert_noop()
+
+        # a new image tag: every task definition replaced, every service rolled
+        n = len(self.SERVICES)
+        self.assertEqual(self.counts(self.run_ok("plan", "--var", "image_tag=v2").stdout),
+                         (n, n, n))
+        self.run_ok("apply", "--auto-approve", "--var", "image_tag=v2")
+        for name, image in self.images("learning-portal").items():
+            self.assertTrue(image.endswith("/learning-portal/%s:v2" % name), image)
+        self.assert_noop("--var", "image_tag=v2")
+
+        # one more service: exactly its resources
+        extra = self.var_file({"extra_services": {"quizzes": {
+            "paths": ["/quizzes", "/quizzes/*"], "priority": 60,
+            "table": {"hash_key": "quiz_id", "attributes": ["quiz_id"], "gsi": []}}}})
+        args = ["--var", "image_tag=v2", "--var-file", extra]
+        self.assertEqual(self.counts(self.run_ok("plan", *args).stdout),
+                         (self.PER_SERVICE + 1, 0, 0))
+        self.run_ok("apply", "--auto-approve", *args)
+        self.assertIn("quizzes", self.services("learning-portal"))
+        self.assertIn("lp-quizzes", ddb.list_tables()["TableNames"])
+        self.assert_noop(*args)
+
+        self.run_ok("destroy", "--auto-approve", *args)
+        self.assert_nothing_left("lp")
+        self.assert_nothing_left("learning-portal")
+        self.assertEqual(ddb.list_tables()["TableNames"], [])
