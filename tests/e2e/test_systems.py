@@ -184,3 +184,96 @@ class LearningPortal(SystemCase):
         self.assert_nothing_left("lp")
         self.assert_nothing_left("learning-portal")
         self.assertEqual(ddb.list_tables()["TableNames"], [])
+
+
+class Usermgmt(SystemCase):
+    FILE = "usermgmt/stack.yaml"
+    STACK = "usermgmt-dev"
+    BASE = ["--var", "env=dev"]
+    SERVICES = ["notification", "usermgmt"]
+    # per service: task role, log group, target group, rule, discovery, task, service
+    PER_SERVICE = 7
+    # vpc, 4 subnets, igw, route table, 2 associations, 3 security groups, alb,
+    # listener, namespace, cluster, db subnet group, db, execution role, ses
+    # identity, send-mail policy and its one attachment
+    SHARED = 22
+
+    def test_lifecycle(self):
+        self.run_ok("validate")
+        self.cairn("validate", "-f", os.path.join(STACKS, self.FILE), "--var", "env=prod", check=0)
+        total = self.SHARED + self.PER_SERVICE * len(self.SERVICES)
+        self.assertEqual(self.counts(self.run_ok("plan").stdout), (total, 0, 0))
+        secs = self.apply_timed()
+        ids = self.ids()
+        self.assertEqual(len(ids), total)
+        self.report(total, secs)
+
+        elb = self.boto("elbv2")
+        rules = elb.describe_rules(ListenerArn=ids["http"])["Rules"]
+        tgs = {t["TargetGroupArn"]: t["TargetGroupName"]
+               for t in elb.describe_target_groups()["TargetGroups"]}
+        paths = {r["Conditions"][0]["PathPatternConfig"]["Values"][0]:
+                 tgs[r["Actions"][0]["TargetGroupArn"]] for r in rules if not r["IsDefault"]}
+        self.assertEqual(paths, {"/usermgmt": "usermgmt-dev-usermgmt",
+                                 "/notification": "usermgmt-dev-notification"})
+        svcs = self.services("usermgmt-dev")
+        self.assertEqual(sorted(svcs), self.SERVICES)
+        sd = self.boto("servicediscovery")
+        self.assertEqual(sd.get_namespace(Id=ids["namespace"])["Namespace"]["Name"],
+                         "usermgmt-dev.local")
+        self.assertEqual(sorted(s["Name"] for s in sd.list_services()["Services"]), self.SERVICES)
+        db = self.boto("rds").describe_db_instances(
+            DBInstanceIdentifier="usermgmt-dev-users")["DBInstances"][0]
+        self.assertEqual(db["Engine"], "mysql")
+        self.assertEqual(db["DBSubnetGroup"]["DBSubnetGroupName"], "usermgmt-dev")
+        secret = db["MasterUserSecret"]["SecretArn"]
+        self.assertIn("password", self.boto("secretsmanager").get_secret_value(
+            SecretId=secret)["SecretString"])
+        self.assertIn("noreply@example.com", self.boto("ses").list_identities()["Identities"])
+        iam = self.boto("iam")
+        attached = iam.list_attached_role_policies(RoleName="usermgmt-dev-notification")
+        self.assertEqual([p["PolicyArn"] for p in attached["AttachedPolicies"]], [ids["send_mail"]])
+        self.assertEqual(iam.list_attached_role_policies(
+            RoleName="usermgmt-dev-usermgmt")["AttachedPolicies"], [])
+        ecs = self.boto("ecs")
+        td = ecs.describe_task_definition(
+            taskDefinition=svcs["notification"]["taskDefinition"])["taskDefinition"]
+        env = {e["name"]: e["value"] for e in td["containerDefinitions"][0]["environment"]}
+        self.assertEqual(env["DB_SECRET_ARN"], secret)
+        self.assertEqual(td["containerDefinitions"][0]["image"], "notification:latest")
+        self.assert_noop()
+
+        # a new image tag: both task definitions replaced, both services rolled
+        n = len(self.SERVICES)
+        self.assertEqual(self.counts(self.run_ok("plan", "--var", "image_tag=v2").stdout),
+                         (n, n, n))
+        self.run_ok("apply", "--auto-approve", "--var", "image_tag=v2")
+        self.assertEqual(self.images("usermgmt-dev"),
+                         {s: s + ":v2" for s in self.SERVICES})
+        self.assert_noop("--var", "image_tag=v2")
+
+        # one more service: exactly its resources
+        extra = self.var_file({"extra_services": {"audit": {
+            "priority": 30, "image": "audit", "mail": False}}})
+        args = ["--var", "image_tag=v2", "--var-file", extra]
+        self.assertEqual(self.counts(self.run_ok("plan", *args).stdout), (self.PER_SERVICE, 0, 0))
+        self.run_ok("apply", "--auto-approve", *args)
+        self.assertIn("audit", self.services("usermgmt-dev"))
+        self.assert_noop(*args)
+
+        # prod beside dev: the same file, another stack
+        self.cairn("apply", "-f", os.path.join(STACKS, self.FILE), "--auto-approve",
+                   "--var", "env=prod", "--var", "sender_email=ops@example.com", check=0)
+        self.assertEqual(sorted(self.services("usermgmt-prod")), self.SERVICES)
+        self.assertTrue(self.boto("rds").describe_db_instances(
+            DBInstanceIdentifier="usermgmt-prod-users")["DBInstances"][0]["MultiAZ"])
+        self.cairn("destroy", "-f", os.path.join(STACKS, self.FILE), "--auto-approve",
+                   "--var", "env=prod", "--var", "sender_email=ops@example.com", check=0)
+
+        self.run_ok("destroy", "--auto-approve", *args)
+        self.assert_nothing_left("usermgmt")
+        self.assertEqual(self.boto("rds").describe_db_instances()["DBInstances"], [])
+        self.assertEqual(self.boto("rds").describe_db_subnet_groups()["DBSubnetGroups"], [])
+        sm = self.boto("secretsmanager")
+        self.assertEqual(sm.list_secrets()["SecretList"], [])
+        self.assertEqual(self.boto("ses").list_identities()["Identities"], [])
