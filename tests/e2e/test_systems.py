@@ -277,3 +277,121 @@ class Usermgmt(SystemCase):
         sm = self.boto("secretsmanager")
         self.assertEqual(sm.list_secrets()["SecretList"], [])
         self.assertEqual(self.boto("ses").list_identities()["Identities"], [])
+
+
+class Pipeline(SystemCase):
+    FILE = "pipeline/stack.yaml"
+    STACK = "pipeline"
+    SERVICES = ["inventory", "orders", "payments"]
+    ENVS = ["production", "staging"]
+    # per service and env: log group, blue + green target groups, rule, SSM
+    # parameter, task, service, three alarms
+    PER_DEPLOYMENT = 10
+    # per service: ECR repository, CodeBuild project
+    PER_SERVICE = 2
+    # vpc, 6 subnets, igw, eip, nat, 2 route tables, 6 associations, 2
+    # security groups; per env cluster, alb, listener; topic, 4 roles,
+    # policy, attachment; codecommit, build log group, integration-test
+    # project, lambda, pipeline
+    SHARED = 20 + 6 + 7 + 5
+
+    def setUp(self):
+        super().setUp()
+        # the Lambda's filename is relative to the working directory (as in
+        # Terraform), the stack's header says to run it from stacks/pipeline
+        os.symlink(os.path.join(STACKS, "pipeline", "build"), os.path.join(self.dir, "build"))
+
+    def test_lifecycle(self):
+        self.run_ok("validate")
+        n = len(self.SERVICES)
+        total = self.SHARED + self.PER_SERVICE * n + self.PER_DEPLOYMENT * n * len(self.ENVS)
+        self.assertEqual(self.counts(self.run_ok("plan").stdout), (total, 0, 0))
+        secs = self.apply_timed()
+        ids = self.ids()
+        self.assertEqual(len(ids), total)
+        self.report(total, secs)
+
+        ec2 = self.boto("ec2")
+        subs = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [ids["vpc"]]}])["Subnets"]
+        self.assertEqual(sorted(s["AvailabilityZone"] for s in subs),
+                         sorted(["us-east-1a", "us-east-1b", "us-east-1c"] * 2))
+        elb = self.boto("elbv2")
+        tgs = {t["TargetGroupName"] for t in elb.describe_target_groups()["TargetGroups"]}
+        self.assertEqual(tgs, {"pl-%s-%s-%s" % (e, s, c) for e in self.ENVS
+                               for s in self.SERVICES for c in ("blue", "green")})
+        for env in self.ENVS:
+            svcs = self.services("pipeline-" + env)
+            self.assertEqual(sorted(svcs), self.SERVICES)
+            self.assertEqual(svcs["orders"]["desiredCount"], 1 if env == "staging" else 2)
+        ecr = self.boto("ecr")
+        for s in self.SERVICES:
+            pol = json.loads(ecr.get_lifecycle_policy(
+                repositoryName="pipeline/" + s)["lifecyclePolicyText"])
+            self.assertEqual(len(pol["rules"]), 2)
+        logs = self.boto("logs")
+        groups = {g["logGroupName"]: g.get("retentionInDays")
+                  for g in logs.describe_log_groups(logGroupNamePrefix="/pipeline/")["logGroups"]}
+        self.assertEqual(set(groups.values()), {14})
+        self.assertEqual(len(groups), 1 + n * len(self.ENVS))
+        alarms = self.boto("cloudwatch").describe_alarms()["MetricAlarms"]
+        self.assertEqual(len(alarms), 3 * n * len(self.ENVS))
+        self.assertEqual({a["AlarmActions"][0] for a in alarms}, {ids["alerts"]})
+        ssm = self.boto("ssm")
+        cfg = json.loads(ssm.get_parameter(Name="/pipeline/production/orders/config")
+                         ["Parameter"]["Value"])
+        self.assertEqual((cfg["env"], cfg["service"], cfg["table"]), ("production", "orders", "orders"))
+        self.assertEqual(self.boto("codecommit").get_repository(repositoryName="pipeline-app")
+                         ["repositoryMetadata"]["repositoryName"], "pipeline-app")
+        projects = self.boto("codebuild").list_projects()["projects"]
+        self.assertEqual(sorted(projects), sorted(["pipeline-" + s for s in self.SERVICES]
+                                                  + ["pipeline-integration-tests"]))
+        p = self.boto("codepipeline").get_pipeline(name="pipeline")["pipeline"]
+        stages = [s["name"] for s in p["stages"]]
+        self.assertEqual(stages, ["Source", "Build", "DeployStaging", "VerifyStaging", "Approve",
+                                  "DeployProduction"])
+        approve = p["stages"][4]["actions"][0]
+        self.assertEqual(approve["actionTypeId"]["provider"], "Manual")
+        self.assertEqual(approve["configuration"]["NotificationArn"], ids["alerts"])
+        self.assertEqual(sorted(a["name"] for a in p["stages"][1]["actions"]), self.SERVICES)
+        fn = self.boto("lambda").get_function(FunctionName="pipeline-health-check")
+        self.assertEqual(fn["Configuration"]["Handler"], "index.handler")
+        self.assert_noop()
+
+        # a new image tag: six task definitions replaced, six services rolled
+        d = n * len(self.ENVS)
+        self.assertEqual(self.counts(self.run_ok("plan", "--var", "image_tag=v2").stdout),
+                         (d, d, d))
+        self.run_ok("apply", "--auto-approve", "--var", "image_tag=v2")
+        for env in self.ENVS:
+            for name, image in self.images("pipeline-" + env).items():
+                self.assertTrue(image.endswith("/pipeline/%s:v2" % name), image)
+        self.assert_noop("--var", "image_tag=v2")
+
+        # one more service: its repository, build project and both
+        # environments' resources; the pipeline gains its actions in place
+        extra = self.var_file({"extra_services": {"shipping": {
+            "priority": 40, "config": {"carrier": "ups"}}}})
+        args = ["--var", "image_tag=v2", "--var-file", extra]
+        self.assertEqual(self.counts(self.run_ok("plan", *args).stdout),
+                         (self.PER_SERVICE + self.PER_DEPLOYMENT * len(self.ENVS), 1, 0))
+        self.run_ok("apply", "--auto-approve", *args)
+        self.assertIn("shipping", self.services("pipeline-production"))
+        p = self.boto("codepipeline").get_pipeline(name="pipeline")["pipeline"]
+        self.assertIn("shipping", [a["name"] for a in p["stages"][5]["actions"]])
+        self.assert_noop(*args)
+
+        self.run_ok("destroy", "--auto-approve", *args)
+        self.assert_nothing_left("pl-")
+        self.assert_nothing_left("pipeline")
+        self.assertEqual(ec2.describe_nat_gateways(Filters=[{"Name": "state", "Values": ["available", "pending"]}])
+                         ["NatGateways"], [])
+        self.assertEqual(ec2.describe_addresses()["Addresses"], [])
+        self.assertEqual(self.boto("cloudwatch").describe_alarms()["MetricAlarms"], [])
+        self.assertEqual(ssm.describe_parameters()["Parameters"], [])
+        self.assertEqual(self.boto("sns").list_topics()["Topics"], [])
+        cc = self.boto("codecommit")   # moto has no ListRepositories
+        with self.assertRaises(cc.exceptions.RepositoryDoesNotExistException):
+            cc.get_repository(repositoryName="pipeline-app")
+        self.assertEqual(self.boto("codebuild").list_projects()["projects"], [])
+        self.assertEqual(self.boto("codepipeline").list_pipelines()["pipelines"], [])
+        self.assertEqual(self.boto("lambda").list_functions()["Functions"], [])
