@@ -33,7 +33,9 @@ static struct {
 	json_t *slow;           /* names whose create reports a long wait */
 	int seq, inflight, max_inflight;
 	long delay_ms;
-} fk = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	int gate;               /* > 0: a call waits (up to 5 s) until this many are in flight */
+	pthread_cond_t cv;
+} fk = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 static volatile sig_atomic_t stop_flag;
 
 static int in_list(json_t *arr, const char *s)
@@ -59,6 +61,18 @@ static void enter(void)
 	pthread_mutex_lock(&fk.mu);
 	if (++fk.inflight > fk.max_inflight)
 		fk.max_inflight = fk.inflight;
+	if (fk.gate > 0) {
+		/* Hold the call until the executor has `gate` of them running at
+		 * once, so the bound is seen however slow the machine is. */
+		struct timespec until;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 5;
+		pthread_cond_broadcast(&fk.cv);
+		while (fk.inflight < fk.gate &&
+		       pthread_cond_timedwait(&fk.cv, &fk.mu, &until) == 0)
+			;
+	}
 	pthread_mutex_unlock(&fk.mu);
 	if (fk.delay_ms) {
 		struct timespec ts = {0, fk.delay_ms * 1000000L};
@@ -212,6 +226,7 @@ static int setup(void **state)
 	fk.slow = json_array();
 	fk.seq = fk.inflight = fk.max_inflight = 0;
 	fk.delay_ms = 0;
+	fk.gate = 0;
 	stop_flag = 0;
 	*state = f;
 	return 0;
@@ -404,7 +419,9 @@ static void test_parallelism_bounds_concurrency(void **state)
 		add(&f->p, name, PLAN_CREATE, cfg, NULL);
 	}
 	fk.max_inflight = 0;
+	fk.gate = 4;
 	run(f, 4, &res);
+	fk.gate = 0;
 	assert_int_equal(fk.max_inflight, 4);
 	assert_int_equal(n_recorded(f), 16);
 	exec_result_free(&res);
@@ -648,6 +665,53 @@ static void test_recover_adopts_and_forgets(void **state)
 	json_decref(attrs);
 }
 
+/* A killed run's create that recovery did not find lands later (held in the
+ * network); the next create of it is refused. Only a resource recovery
+ * marked so gets a second look and is adopted; another refused create of a
+ * same-named resource stays a failure. */
+static void test_late_create_is_adopted_only_when_marked(void **state)
+{
+	struct fx *f = *state;
+	struct exec_opts o = opts(f, 1);
+	struct provider_ctx ctx = {0};
+	struct exec_result res;
+	struct cairn_err err;
+	json_t *intent, *out = NULL, *late, *attrs;
+	int64_t jid;
+
+	err_clear(&err);
+	intent = json_pack("{s:{s:s},s:[],s:i}", "attrs", "name", "late", "deps",
+			   "schema_version", 1);
+	assert_int_equal(state_journal_begin(f->st, STACK, "late", TYPE, "create", intent, &jid,
+					     &err), 0);
+	json_decref(intent);
+	assert_int_equal(exec_recover(&o, &err), 0);
+	assert_null(recorded(f, "late"));
+	/* now the killed run's requests arrive */
+	ctx.name = "late";
+	attrs = json_pack("{s:s}", "name", "late");
+	assert_int_equal(fake_create(&ctx, attrs, &out, &err), 0);
+	json_decref(out);
+	json_decref(attrs);
+	ctx.name = "other";
+	attrs = json_pack("{s:s}", "name", "other");
+	assert_int_equal(fake_create(&ctx, attrs, &out, &err), 0);
+	json_decref(out);
+	json_decref(attrs);
+	/* both names are taken now: their creates are refused */
+	json_array_append_new(fk.fail, json_string("late"));
+	json_array_append_new(fk.fail, json_string("other"));
+	add(&f->p, "late", PLAN_CREATE, "{\"name\":\"late\"}", NULL);
+	add(&f->p, "other", PLAN_CREATE, "{\"name\":\"other\"}", NULL);
+	run(f, 1, &res);
+	assert_int_equal(res.failed, 1);
+	late = recorded(f, "late");
+	assert_non_null(late);
+	json_decref(late);
+	assert_null(recorded(f, "other"));
+	exec_result_free(&res);
+}
+
 static void count_drift(void *ctx, const struct exec_event *ev)
 {
 	int *n = ctx;
@@ -784,6 +848,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_lost_create_answer_is_found, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_adopts_and_forgets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_late_create_is_adopted_only_when_marked, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_progress_reaches_the_caller, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_records_what_aws_reports, setup,
 						teardown),
