@@ -292,8 +292,8 @@ class Pipeline(SystemCase):
     # vpc, 6 subnets, igw, eip, nat, 2 route tables, 6 associations, 2
     # security groups; per env cluster, alb, listener; topic, 4 roles,
     # policy, attachment; codecommit, build log group, integration-test
-    # project, lambda, pipeline
-    SHARED = 20 + 6 + 7 + 5
+    # project, lambda, pipeline; events role, rule, target
+    SHARED = 20 + 6 + 7 + 5 + 3
 
     def setUp(self):
         super().setUp()
@@ -345,7 +345,8 @@ class Pipeline(SystemCase):
         projects = self.boto("codebuild").list_projects()["projects"]
         self.assertEqual(sorted(projects), sorted(["pipeline-" + s for s in self.SERVICES]
                                                   + ["pipeline-integration-tests"]))
-        p = self.boto("codepipeline").get_pipeline(name="pipeline")["pipeline"]
+        got = self.boto("codepipeline").get_pipeline(name="pipeline")
+        p, p_arn = got["pipeline"], got["metadata"]["pipelineArn"]
         stages = [s["name"] for s in p["stages"]]
         self.assertEqual(stages, ["Source", "Build", "DeployStaging", "VerifyStaging", "Approve",
                                   "DeployProduction"])
@@ -353,6 +354,10 @@ class Pipeline(SystemCase):
         self.assertEqual(approve["actionTypeId"]["provider"], "Manual")
         self.assertEqual(approve["configuration"]["NotificationArn"], ids["alerts"])
         self.assertEqual(sorted(a["name"] for a in p["stages"][1]["actions"]), self.SERVICES)
+        ev = self.boto("events")
+        targets = ev.list_targets_by_rule(Rule="pipeline-on-push")["Targets"]
+        self.assertEqual([(t["Arn"], t["RoleArn"].split("/")[-1]) for t in targets],
+                         [(p_arn, "pipeline-events")])
         fn = self.boto("lambda").get_function(FunctionName="pipeline-health-check")
         self.assertEqual(fn["Configuration"]["Handler"], "index.handler")
         self.assert_noop()
@@ -395,3 +400,4 @@ class Pipeline(SystemCase):
         self.assertEqual(self.boto("codebuild").list_projects()["projects"], [])
         self.assertEqual(self.boto("codepipeline").list_pipelines()["pipelines"], [])
         self.assertEqual(self.boto("lambda").list_functions()["Functions"], [])
+        self.assertEqual(ev.list_rules(NamePrefix="pipeline")["Rules"], [])
