@@ -8,16 +8,27 @@ PKGS := libcurl libcrypto jansson sqlite3 yaml-0.1 expat
 TEST_PKGS := cmocka
 DEBIAN_PKGS := build-essential pkg-config libcurl4-openssl-dev libssl-dev libjansson-dev \
 	libsqlite3-dev libyaml-dev libexpat1-dev libcmocka-dev python3 valgrind \
-	cmark-gfm
+	cmark-gfm \
+	clang libclang-rt-dev
 
 B := build
 ifeq ($(SANITIZE),1)
 B := build-san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
+# FUZZ=1 (used by `make fuzz`): the library built by clang with coverage for
+# libFuzzer plus ASan+UBSan, objects in build-fuzz/.
+ifeq ($(FUZZ),1)
+B := build-fuzz
+CC := clang
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+# clang's -Wformat=2 also flags vprintf-style wrappers, which gcc accepts.
+FUZZ_WARN := -Wno-format-nonliteral
+endif
 
 CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
-	-Wshadow -Wformat=2 -pthread -I. $(SANFLAGS)
+	-Wshadow -Wformat=2 $(FUZZ_WARN) -pthread -I. $(SANFLAGS)
 LDFLAGS_BASE := -pthread $(SANFLAGS)
 
 LIB_SRCS := $(sort $(wildcard lib/*.c engine/*.c state/*.c providers/*.c providers/aws/*.c))
@@ -32,7 +43,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 PKG_CFLAGS = $$(cat $(B)/pkg.cflags)
 PKG_LIBS = $$(cat $(B)/pkg.libs)
 
-.PHONY: all test unit e2e deps clean install bench demo check-deps layers
+.PHONY: all test unit e2e deps clean install bench demo check-deps layers fuzz fuzz-regress fuzz-run
 all: cairn
 
 ifeq ($(SANITIZE),1)
@@ -94,7 +105,40 @@ e2e: $(B)/cairn
 layers: $(B)/cairn
 	python3 tests/layers/check.py $(B)
 
-test: cairn layers unit e2e
+# Fuzzing (tests/fuzz/README.md): `make fuzz` builds one libFuzzer binary
+# per tests/fuzz/fuzz_TARGET.c into build-fuzz/fuzz/; `make fuzz-regress`
+# replays every corpus file and fuzzes each target FUZZ_SECONDS;
+# `make fuzz-run TARGET=x FUZZ_SECONDS=600` fuzzes one target longer.
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES := $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=%)
+FUZZ_BINS := $(FUZZ_NAMES:%=build-fuzz/fuzz/fuzz_%)
+FUZZ_SECONDS ?= 15
+
+fuzz:
+	@if ! command -v clang >/dev/null 2>&1 || \
+	    ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }' | \
+	      clang -x c -fsanitize=fuzzer - -o /dev/null >/dev/null 2>&1; then \
+		echo "cairn: clang with libFuzzer missing; running 'make deps'"; \
+		$(MAKE) --no-print-directory deps; \
+	fi
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-bins
+
+ifeq ($(FUZZ),1)
+fuzz-bins: $(FUZZ_BINS)
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(B)/tests/fuzz/scratch.o $(B)/libcairn.a $(B)/pkg.cflags
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(PKG_CFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(B)/tests/fuzz/scratch.o $(B)/libcairn.a $(LDFLAGS_BASE) -fsanitize=fuzzer $(PKG_LIBS)
+endif
+
+fuzz-regress: fuzz
+	@sh tests/fuzz/regress.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+fuzz-run: fuzz
+	@sh tests/fuzz/run.sh $(TARGET) $(FUZZ_SECONDS)
+
+test: cairn layers unit fuzz-regress e2e
 
 bench: cairn
 	CAIRN_BIN=$(CURDIR)/$(B)/cairn python3 tests/bench/bench.py
@@ -108,6 +152,6 @@ install: cairn
 	install -m 0755 $(B)/cairn $(DESTDIR)$(PREFIX)/bin/cairn
 
 clean:
-	rm -rf build build-san cairn
+	rm -rf build build-san build-fuzz cairn
 
--include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(wildcard build-fuzz/fuzz/*.d)

@@ -632,11 +632,27 @@ int doc_parse(const char *file, const char *text, size_t len, int json, struct d
 	struct diags ignored;
 	struct doc posdoc;
 	json_error_t jerr;
+	const char *nul;
 	json_t *j;
 	char *copy;
 	int rc;
 
 	memset(d, 0, sizeof(*d));
+	nul = memchr(text, '\0', len);
+	if (nul) {
+		/* jansson would stop reading there and take what came before;
+		 * the copies below are C strings. */
+		int line = 1, col = 1;
+		const char *q;
+
+		for (q = text; q < nul; q++, col++)
+			if (*q == '\n') {
+				line++;
+				col = 0;
+			}
+		diags_add(diags, file, line, col, "syntax error: a NUL byte in the file");
+		return -1;
+	}
 	if (!json) {
 		rc = parse_yaml(file, text, len, d, diags);
 		if (rc == 0) {

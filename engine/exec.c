@@ -349,11 +349,13 @@ static json_t *journal_intent(const struct plan_change *c, json_t *attrs, const 
 }
 
 /* Could the failed call have taken effect? A connection error or a 5xx can
- * hide a lost answer; a 4xx is AWS refusing the request. */
+ * hide a lost answer; a 4xx is AWS refusing the request; a 2xx whose body
+ * could not be read (truncated, not XML/JSON) is AWS saying yes unreadably. */
 static int outcome_unknown(const struct cairn_err *e)
 {
 	return e->code == CAIRN_ENET || e->code == CAIRN_ECANCEL ||
-	       (e->code == CAIRN_EAWS && (e->remote.status >= 500 || e->remote.retryable));
+	       (e->code == CAIRN_EAWS && (e->remote.status >= 500 || e->remote.retryable ||
+					  (e->remote.status >= 200 && e->remote.status < 300)));
 }
 
 /* Runs one create. Returns 0 or -1 with op->err; *id_out: owned id or NULL. */
@@ -463,8 +465,14 @@ static int do_create(struct run *r, struct op *op, char **id_out)
 
 		err_clear(&rerr);
 		if (record(r, op, out, &rerr) < 0) {
-			if (crc == 0)
+			if (crc == 0) {
+				/* Name what AWS holds so that nothing is orphaned unknown. */
+				const char *oid = json_string_value(json_object_get(out, "id"));
+
 				op->err = rerr;
+				err_prefix(&op->err, "created %s in AWS but cannot record it",
+					   oid ? oid : "an object");
+			}
 			crc = -1;
 			goto unlock;        /* the journal entry stays: recovery adopts it */
 		}

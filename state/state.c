@@ -99,10 +99,25 @@ static int db_fail(struct state *st, struct cairn_err *err, const char *what)
 	return -1;
 }
 
+/* Is the file at st->path still the one open? Deleted, renamed or replaced
+ * while cairn runs, what is written goes where nobody reads it again. */
+static int moved(struct state *st, struct cairn_err *err)
+{
+	int m = 0;
+
+	if (sqlite3_file_control(st->db, "main", SQLITE_FCNTL_HAS_MOVED, &m) != SQLITE_OK || !m)
+		return 0;
+	err_set(err, CAIRN_EIO, "state '%s' was deleted or replaced while cairn was running; "
+		"nothing more can be recorded in it", st->path);
+	return -1;
+}
+
 static int exec_sql(struct state *st, const char *sql, struct cairn_err *err)
 {
 	char *msg = NULL;
 
+	if (moved(st, err))
+		return -1;
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) == SQLITE_OK)
 		return 0;
 	err_set(err, CAIRN_EIO, "state '%s': %s", st->path, msg ? msg : "database error");
@@ -122,6 +137,31 @@ static int query_int(sqlite3 *db, const char *sql, long long *out)
 		*out = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
 	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* SQLite's quick_check (every page and index entry well-formed) before
+ * anything is written: a damaged state is refused, never overwritten. */
+static int quick_check(sqlite3 *db, const char *path, struct cairn_err *err)
+{
+	sqlite3_stmt *s;
+	const char *res = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &s, NULL) != SQLITE_OK) {
+		err_set(err, CAIRN_EINVAL, "state '%s' is damaged (%s); it was left as it is: "
+			"restore it from a backup", path, sqlite3_errmsg(db));
+		return -1;
+	}
+	if (sqlite3_step(s) == SQLITE_ROW)
+		res = (const char *)sqlite3_column_text(s, 0);
+	if (res && strcmp(res, "ok") == 0)
+		rc = 0;
+	else
+		err_set(err, CAIRN_EINVAL, "state '%s' is damaged (SQLite quick_check: %s); it was "
+			"left as it is: restore it from a backup", path,
+			res ? res : sqlite3_errmsg(db));
+	sqlite3_finalize(s);
+	return rc;
 }
 
 /*
@@ -150,6 +190,8 @@ static int inspect(const char *path, struct cairn_err *err)
 		rc = 0;
 		goto out;
 	}
+	if (quick_check(db, path, err) != 0)
+		goto out;
 	if (query_int(db, "SELECT count(*) FROM cairn_meta WHERE key = 'format' AND value = '"
 		      STATE_FORMAT "'", &meta) != 0 || meta != 1) {
 		err_set(err, CAIRN_EINVAL, "'%s' is an SQLite database but not a cairn state; "
@@ -273,6 +315,9 @@ static json_t *load_text(const unsigned char *text)
 
 static int prepare(struct state *st, const char *sql, sqlite3_stmt **s, struct cairn_err *err)
 {
+	*s = NULL;
+	if (moved(st, err))
+		return -1;
 	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) == SQLITE_OK)
 		return 0;
 	return db_fail(st, err, "query failed");
@@ -431,7 +476,7 @@ static int in_tx(struct state *st, const char *stack,
 	if (exec_sql(st, "BEGIN IMMEDIATE", err) != 0)
 		goto out;
 	if (bump_serial(st, stack, err) != 0 || body(st, stack, ctx, err) != 0 ||
-	    exec_sql(st, "COMMIT", err) != 0) {
+	    exec_sql(st, "COMMIT", err) != 0 || moved(st, err)) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		goto out;
 	}
@@ -445,7 +490,8 @@ out:
 static int put_body(struct state *st, const char *stack, const void *ctx, struct cairn_err *err)
 {
 	const struct state_view *r = ctx;
-	char *attrs = dump(r->attrs), *deps = dump(r->deps ? r->deps : json_array());
+	json_t *none = json_array();
+	char *attrs = dump(r->attrs), *deps = dump(r->deps ? r->deps : none);
 	char now[32];
 	sqlite3_stmt *s;
 	int rc;
@@ -467,6 +513,7 @@ static int put_body(struct state *st, const char *stack, const void *ctx, struct
 	}
 	free(attrs);
 	free(deps);
+	json_decref(none);
 	return rc;
 }
 

@@ -21,6 +21,7 @@
 #include "redact.h"
 #include "retry.h"
 #include "sigv4.h"
+#include "timing.h"
 
 /* Refresh temporary credentials this long before they expire. */
 #define CREDS_REFRESH_MARGIN_S 300
@@ -37,6 +38,8 @@ struct aws_client {
 	void *rand_ctx;
 	void (*sleep_ms)(long ms);
 	int max_attempts;
+	long connect_timeout_ms, timeout_ms;    /* AWS_CONNECT_TIMEOUT, AWS_READ_TIMEOUT */
+	int64_t clock_offset;           /* atomic: server time minus ours (skew correction) */
 	struct http *http;
 	struct retry_bucket bucket;
 
@@ -111,6 +114,7 @@ struct aws_client *aws_client_new(const struct aws_client_opts *opts, struct cai
 	c->rand_ctx = opts->rand01 ? opts->rand_ctx : c;
 	c->sleep_ms = opts->sleep_ms ? opts->sleep_ms : real_sleep_ms;
 	c->max_attempts = retry_max_attempts(c->envp);
+	timing_timeouts(c->envp, &c->connect_timeout_ms, &c->timeout_ms);
 	c->http = http_new();
 	retry_bucket_init(&c->bucket);
 	pthread_mutex_init(&c->creds_lock, NULL);
@@ -180,6 +184,33 @@ static void split_url(const char *url, char **host, char **path)
 	*path = xstrdup(slash ? slash : "/");
 }
 
+/* After a time-related refusal: adopt the server's clock offset when its
+ * Date header says ours is off (the SDKs' clock-skew correction). */
+static void note_skew(struct aws_client *c, const struct http_response *resp, int64_t used,
+		      int *skewed)
+{
+	char date[64];
+	int64_t cur = __atomic_load_n(&c->clock_offset, __ATOMIC_RELAXED), off;
+
+	if (cur != used) {
+		/* Another call corrected the clock while this one was in flight. */
+		*skewed = 1;
+		return;
+	}
+	if (!http_header(resp, "Date", date, sizeof(date)) ||
+	    !timing_skew_offset(date, c->now(), cur, &off))
+		return;
+	__atomic_store_n(&c->clock_offset, off, __ATOMIC_RELAXED);
+	*skewed = 1;
+	if (c->verbose) {
+		char *m = xasprintf("cairn: aws: clock skew: the server's time is %+lld s from "
+				    "ours; signing with its time\n", (long long)off);
+
+		log_block(c, m);
+		free(m);
+	}
+}
+
 /*
  * The request's URL, and the Host and path to sign. query/json: the
  * endpoint itself (path "/"). REST: the endpoint's path followed by the
@@ -214,11 +245,13 @@ static void request_target(const char *endpoint, const struct proto_request *pre
 /*
  * One HTTP exchange: sign (with creds, or unsigned when NULL), send, parse.
  * blob (may be NULL): where a blob payload goes, and the Date header.
- * Returns 0 with *out, or -1 with err.
+ * Returns 0 with *out, or -1 with err; *skewed is set when AWS refused the
+ * request for its time and the clock offset was corrected (retry it).
  */
 static int send_once(struct aws_client *c, const struct aws_service *svc, const char *operation,
 		     const char *endpoint, const struct proto_request *preq,
 		     const struct aws_creds *creds, struct aws_blob_io *blob, json_t **out,
+		     int *skewed,
 		     struct cairn_err *err)
 {
 	struct sigv4_header *base, *signed_hdrs = NULL;
@@ -229,6 +262,7 @@ static int send_once(struct aws_client *c, const struct aws_service *svc, const 
 	struct http_request hr = {0};
 	struct http_response resp;
 	char rid[128], etype[256];
+	int64_t used_offset = 0;
 	int rc = -1, sent = 0, binary;
 
 	*out = NULL;
@@ -251,7 +285,8 @@ static int send_once(struct aws_client *c, const struct aws_service *svc, const 
 		p.session_token = creds->session_token;
 		p.region = aws_signing_region(svc, c->region);
 		p.service = svc->signing_name;
-		p.time = c->now();
+		used_offset = __atomic_load_n(&c->clock_offset, __ATOMIC_RELAXED);
+		p.time = c->now() + used_offset;
 		p.normalize_path = preq->method[0] ? preq->normalize_path : 1;
 		p.sign_body = preq->sign_body;
 		r.method = method;
@@ -277,6 +312,8 @@ static int send_once(struct aws_client *c, const struct aws_service *svc, const 
 	hr.n_headers = n_base + n_signed;
 	hr.body = preq->body.buf;
 	hr.body_len = preq->body.len;
+	hr.timeout_ms = c->timeout_ms;
+	hr.connect_timeout_ms = c->connect_timeout_ms;
 	if (c->verbose) {
 		struct strbuf sb;
 
@@ -328,6 +365,8 @@ static int send_once(struct aws_client *c, const struct aws_service *svc, const 
 	else
 		rc = proto_query_parse(svc, operation, resp.status, resp.body.buf, resp.body.len,
 				       rid[0] ? rid : NULL, out, err);
+	if (rc < 0 && creds && err->code == CAIRN_EAWS && timing_is_skew_error(err->remote.code))
+		note_skew(c, &resp, used_offset, skewed);
 out:
 	if (sent)
 		http_response_free(&resp);
@@ -345,6 +384,14 @@ out:
 	return rc;
 }
 
+/* Operations that change nothing, by the APIs' naming convention. */
+static int read_only(const char *operation)
+{
+	return strncmp(operation, "Describe", 8) == 0 || strncmp(operation, "Get", 3) == 0 ||
+	       strncmp(operation, "Head", 4) == 0 ||
+	       strncmp(operation, "List", 4) == 0;
+}
+
 /* A call with given credentials (NULL: unsigned), with standard-mode retries. */
 static int call_with(struct aws_client *c, const struct aws_service *svc, const char *operation,
 		     json_t *input, const struct aws_creds *creds, struct aws_blob_io *blob,
@@ -352,7 +399,7 @@ static int call_with(struct aws_client *c, const struct aws_service *svc, const 
 {
 	struct proto_request preq;
 	char *url = aws_endpoint_url(c->envp, svc, c->region);
-	int attempt, rc = -1, last_cost = 0;
+	int attempt, rc = -1, last_cost = 0, skew_retried = 0;
 
 	if (svc->protocol == AWS_PROTO_REST_XML || svc->protocol == AWS_PROTO_REST_JSON) {
 		if (proto_rest_build(svc, operation, input, blob ? blob->body : NULL,
@@ -369,16 +416,28 @@ static int call_with(struct aws_client *c, const struct aws_service *svc, const 
 	for (attempt = 0;; attempt++) {
 		enum retry_class cls;
 		long delay;
-		int cost;
+		int cost, skewed = 0;
 
 		err_clear(err);
 		if (blob)
 			strbuf_reset(&blob->out);
-		if (send_once(c, svc, operation, url, &preq, creds, blob, out, err) == 0) {
+		if (send_once(c, svc, operation, url, &preq, creds, blob, out, &skewed, err) == 0) {
 			retry_bucket_success(&c->bucket, last_cost);
 			rc = 0;
 			break;
 		}
+		if (skewed && !skew_retried) {
+			/* Signed with a corrected clock, the same request is new to AWS:
+			 * once, at once, outside the retry budget (as the SDKs do). */
+			skew_retried = 1;
+			attempt--;
+			continue;
+		}
+		if (err->code == CAIRN_ENET && err->remote.status >= 200 && err->remote.status < 300 &&
+		    !read_only(operation))
+			/* AWS did it and its answer broke off: a retry could do it
+			 * twice. The engine looks for what it made instead. */
+			break;
 		cls = retry_classify(err);
 		err->remote.retryable = cls != RETRY_NO;
 		if (cls == RETRY_NO || attempt + 1 >= c->max_attempts)
@@ -514,7 +573,9 @@ out:
 static void forget_creds(struct aws_client *c, const struct aws_creds *used)
 {
 	pthread_mutex_lock(&c->creds_lock);
-	if (c->have_creds && strcmp(c->creds.access_key_id, used->access_key_id) == 0) {
+	if (c->have_creds && strcmp(c->creds.access_key_id, used->access_key_id) == 0 &&
+	    strcmp(c->creds.session_token ? c->creds.session_token : "",
+		   used->session_token ? used->session_token : "") == 0) {
 		aws_creds_free(&c->creds);
 		c->have_creds = 0;
 	}

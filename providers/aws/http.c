@@ -105,7 +105,8 @@ int http_do(struct http *h, const struct http_request *r, struct http_response *
 	curl_easy_setopt(c, CURLOPT_URL, r->url);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+			 r->connect_timeout_ms > 0 ? r->connect_timeout_ms : CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, r->timeout_ms > 0 ? r->timeout_ms : TOTAL_TIMEOUT_MS);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
@@ -129,8 +130,13 @@ int http_do(struct http *h, const struct http_request *r, struct http_response *
 	curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &total);
 	resp->elapsed_ms = total * 1000.0;
 	if (cc != CURLE_OK) {
+		long status = 0;
+
 		err_set(err, CAIRN_ENET, "%s %s: %s", r->method, r->url,
 			errbuf[0] ? errbuf : curl_easy_strerror(cc));
+		/* An answer that began and broke off: the server did the request. */
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		err->remote.status = (int)status;
 		goto out;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);

@@ -26,7 +26,8 @@ struct http_request {
 	size_t n_headers;
 	const char *body;               /* may be NULL */
 	size_t body_len;
-	long timeout_ms;                /* 0: 60 s */
+	long timeout_ms;                /* the whole request; 0: 60 s */
+	long connect_timeout_ms;        /* opening the connection; 0: 10 s */
 };
 
 struct http_response {
@@ -38,8 +39,9 @@ struct http_response {
 
 /*
  * Sends the request. Returns 0 with resp filled (any HTTP status), or -1
- * with err (CAIRN_ENET: connection, TLS, timeout). Release resp with
- * http_response_free in both cases.
+ * with err (CAIRN_ENET: connection, TLS, timeout; err->remote.status is the
+ * answer's HTTP status when it had begun before it broke off, else 0).
+ * Release resp with http_response_free in both cases.
  */
 int http_do(struct http *h, const struct http_request *r, struct http_response *resp,
 	    struct cairn_err *err);

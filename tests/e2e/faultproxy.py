@@ -22,13 +22,39 @@ retries correctly loses and duplicates nothing. Decisions come from a
 seeded random generator, so a
 run can be repeated. It counts requests and faults.
 
+Hostile answers (tests/e2e/test_hostile.py) are rules added with
+add_rule(kind, ops=..., service=..., count=...): each request whose
+operation (Action= or X-Amz-Target) and signing service match a rule with
+uses left is handled by the rule instead:
+
+  * truncate  forwarded; the answer body cut in half (Content-Length fits);
+  * cut       forwarded; the full Content-Length announced, half the body
+              sent, the connection closed;
+  * html      forwarded; answered 200 text/html with a broken HTML page;
+  * ctype     forwarded; the answer's Content-Type replaced (ctype=...);
+  * error200  not forwarded; a 200 carrying the protocol's error document
+              (code=..., default InternalError);
+  * stall     not forwarded; nothing sent for seconds=... then closed;
+  * expired   not forwarded when signed with key_id=... or carrying
+              X-Amz-Security-Token token=...; ExpiredToken in the
+              protocol's format;
+  * throttle  not forwarded; the protocol's throttling error.
+
+A skewed server clock is set with set(clock_offset=SECONDS): every answer's
+Date header is then the proxy's clock plus the offset, and a request whose
+X-Amz-Date is more than 5 minutes from that time is refused (403,
+skew_code, default RequestTimeTooSkewed) without being forwarded.
+
 Use in-process (FaultProxy(upstream, ...).start(); .url; .stop()) or as a
 program: python3 faultproxy.py UPSTREAM_URL [--port N] [--latency-ms N]
 [--fault-rate R] [--drop-rate R] [--seed N].
 """
 import argparse
+import calendar
+import email.utils
 import http.client
 import http.server
+import json
 import random
 import re
 import socketserver
@@ -76,6 +102,10 @@ class FaultProxy:
         self.drops = 0         # connections dropped
         self.lost = 0          # answers dropped after upstream did the work
         self.lose_rules = []   # [pattern, times left]
+        self.rules = []        # hostile rules, see add_rule
+        self.hits = {}         # kind -> requests a hostile rule or the skew check handled
+        self.clock_offset = 0  # seconds the "server clock" is ahead of ours
+        self.skew_code = "RequestTimeTooSkewed"
         self.server = _Server(("127.0.0.1", port), self._handler())
         self.port = self.server.server_address[1]
         self.url = "http://127.0.0.1:%d" % self.port
@@ -110,6 +140,63 @@ class FaultProxy:
                     return True
         return False
 
+    def add_rule(self, kind, ops=None, service=None, count=None, **params):
+        """Handles matching requests the hostile way KIND (see the module
+        doc); ops: operation names (None: any); service: signing name;
+        count: how many requests (None: every one)."""
+        rule = dict(params, kind=kind, ops=set(ops) if ops else None, service=service,
+                    left=count)
+        with self.lock:
+            self.rules.append(rule)
+        return rule
+
+    def clear_rules(self):
+        with self.lock:
+            self.rules = []
+            self.clock_offset = 0
+
+    def _rule_for(self, service, op, headers):
+        with self.lock:
+            for r in self.rules:
+                if r["left"] is not None and r["left"] <= 0:
+                    continue
+                if r["ops"] is not None and op not in r["ops"]:
+                    continue
+                if r["service"] and r["service"] != service:
+                    continue
+                if r["kind"] == "expired" and not self._uses(headers, r):
+                    continue
+                if r["left"] is not None:
+                    r["left"] -= 1
+                self.hits[r["kind"]] = self.hits.get(r["kind"], 0) + 1
+                return dict(r)
+        return None
+
+    @staticmethod
+    def _uses(headers, rule):
+        """True when the request is signed with the rule's key_id or token."""
+        if rule.get("token") and headers.get("X-Amz-Security-Token") == rule["token"]:
+            return True
+        key = re.search(r"Credential=([^/]+)/", headers.get("Authorization", ""))
+        return bool(rule.get("key_id") and key and key.group(1) == rule["key_id"])
+
+    def _skewed(self, headers):
+        """True when the request's signing time is off the server clock."""
+        with self.lock:
+            offset = self.clock_offset
+        if not offset:
+            return False
+        stamp = headers.get("X-Amz-Date", "")
+        try:
+            t = calendar.timegm(time.strptime(stamp, "%Y%m%dT%H%M%SZ"))
+        except ValueError:
+            return True
+        if abs(t - (time.time() + offset)) <= 300:
+            return False
+        with self.lock:
+            self.hits["skew"] = self.hits.get("skew", 0) + 1
+        return True
+
     def _decide(self):
         with self.lock:
             self.requests += 1
@@ -142,6 +229,96 @@ class FaultProxy:
 
             def log_message(self, *args):
                 pass
+
+            def date_time_string(self, timestamp=None):
+                # The server's clock, skewed when the test says so.
+                return email.utils.formatdate((timestamp or time.time()) + proxy.clock_offset,
+                                              usegmt=True)
+
+            def _service_op(self, body):
+                auth = self.headers.get("Authorization", "")
+                m = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", auth)
+                target = self.headers.get("X-Amz-Target", "")
+                if target:
+                    op = target.rsplit(".", 1)[-1]
+                else:
+                    q = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+                    op = (q.get("Action") or [""])[0]
+                return (m.group(1) if m else ""), op
+
+            def _is_json(self):
+                return bool(self.headers.get("X-Amz-Target")) or \
+                    "amz-json" in self.headers.get("Content-Type", "")
+
+            def _error(self, status, service, code, message):
+                """Answers an AWS error in the request's protocol."""
+                if self._is_json():
+                    body = json.dumps({"__type": code, "message": message}).encode()
+                    self._answer(status, "application/x-amz-json-1.1", body)
+                elif service == "ec2":
+                    body = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error>"
+                            "<Code>%s</Code><Message>%s</Message></Error></Errors>"
+                            "<RequestID>faultproxy</RequestID></Response>"
+                            % (code, message)).encode()
+                    self._answer(status, "text/xml", body)
+                else:
+                    body = ("<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code>"
+                            "<Message>%s</Message></Error><RequestId>faultproxy</RequestId>"
+                            "</ErrorResponse>" % (code, message)).encode()
+                    self._answer(status, "text/xml", body)
+
+            def _upstream(self, body):
+                """Forwards; returns (status, content type, body, extra headers)."""
+                conn = http.client.HTTPConnection(proxy.up_host, proxy.up_port, timeout=120)
+                try:
+                    headers = {k: v for k, v in self.headers.items()
+                               if k.lower() not in HOP_BY_HOP}
+                    conn.request(self.command, self.path, body=body, headers=headers)
+                    resp = conn.getresponse()
+                    data = resp.read()
+                    extra = [(k, v) for k, v in resp.getheaders()
+                             if k.lower() not in HOP_BY_HOP | {"content-length", "content-type",
+                                                               "server", "date"}]
+                    return resp.status, resp.getheader("Content-Type", "text/xml"), data, extra
+                finally:
+                    conn.close()
+
+            def _hostile(self, rule, service, body):
+                kind = rule["kind"]
+                if kind == "stall":
+                    time.sleep(rule.get("seconds", 30))
+                    self.close_connection = True
+                    return
+                if kind == "throttle":
+                    self._fault("throttle")
+                    return
+                if kind == "expired":
+                    code = "ExpiredTokenException" if self._is_json() else "ExpiredToken"
+                    self._error(400, service, code, "The security token included in the "
+                                "request is expired")
+                    return
+                if kind == "error200":
+                    self._error(200, service, rule.get("code", "InternalError"),
+                                "an error document in a 200 answer (faultproxy)")
+                    return
+                status, ctype, data, extra = self._upstream(body)
+                if kind == "truncate":
+                    self._answer(status, ctype, data[:len(data) // 2], extra)
+                elif kind == "cut":
+                    self.send_response(status)
+                    self.send_header("Content-Type", ctype)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data[:len(data) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                elif kind == "html":
+                    self._answer(200, "text/html", b"<html><head><title>502</title></head>"
+                                 b"<body><p>Bad gateway<br></body></html>")
+                elif kind == "ctype":
+                    self._answer(status, rule.get("ctype", "text/html"), data, extra)
+                else:
+                    raise ValueError("unknown hostile kind %r" % kind)
 
             def _body(self):
                 n = int(self.headers.get("Content-Length") or 0)
@@ -210,6 +387,17 @@ class FaultProxy:
 
             def _handle(self):
                 body = self._body()
+                if proxy.rules or proxy.clock_offset:
+                    service, op = self._service_op(body)
+                    if proxy._skewed(self.headers):
+                        self._error(403, service, proxy.skew_code,
+                                    "The difference between the request time and the "
+                                    "current time is too large.")
+                        return
+                    rule = proxy._rule_for(service, op, self.headers)
+                    if rule:
+                        self._hostile(rule, service, body)
+                        return
                 kind, latency = proxy._decide()
                 if latency:
                     time.sleep(latency / 1000.0)

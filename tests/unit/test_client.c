@@ -235,6 +235,84 @@ static void test_throttling_gives_up_after_max_attempts(void **state)
 		free((char *)s.responses[i]);
 }
 
+/* The server's clock is an hour ahead (fake_now is 2023-11-14T22:13:20Z):
+ * the request is re-signed with its time and retried once, at once. */
+static void test_clock_skew_resigns_and_retries_once(void **state)
+{
+	static const char skewed[] =
+		"<ErrorResponse><Error><Code>RequestTimeTooSkewed</Code><Message>The difference "
+		"between the request time and the current time is too large.</Message></Error>"
+		"</ErrorResponse>";
+	struct server s = {0};
+	double r = 0.5;
+	struct aws_client *c;
+	struct cairn_err err;
+	json_t *out = NULL;
+	size_t i;
+
+	(void)state;
+	s.responses[0] = xasprintf("HTTP/1.1 403 X\r\nDate: Tue, 14 Nov 2023 23:13:20 GMT\r\n"
+				   "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
+				   strlen(skewed), skewed);
+	s.responses[1] = response(200, topics_ok);
+	/* A second refusal with the same Date is not about our clock any more. */
+	s.responses[2] = xasprintf("%s", s.responses[0]);
+	s.n = 3;
+	server_start(&s);
+	c = client_for(s.port, "3", &r);
+	err_clear(&err);
+	assert_int_equal(aws_call(c, "sns", "ListTopics", NULL, &out, &err), 0);
+	assert_int_equal(aws_client_requests(c), 2);
+	assert_int_equal(n_slept, 0);
+	assert_non_null(strstr(s.heads[0], "X-Amz-Date: 20231114T221320Z"));
+	assert_non_null(strstr(s.heads[1], "X-Amz-Date: 20231114T231320Z"));
+	json_decref(out);
+	out = NULL;
+	err_clear(&err);
+	assert_int_equal(aws_call(c, "sns", "ListTopics", NULL, &out, &err), -1);
+	assert_string_equal(err.remote.code, "RequestTimeTooSkewed");
+	assert_int_equal(aws_client_requests(c), 3);
+	aws_client_free(c);
+	server_stop(&s);
+	for (i = 0; i < s.n; i++)
+		free((char *)s.responses[i]);
+}
+
+/* An answer that breaks off after its status line: AWS did the request. A
+ * write is not sent again (it could be done twice); a read is. */
+static void test_answer_cut_off_retries_reads_only(void **state)
+{
+	static const char cut[] = "HTTP/1.1 200 X\r\nContent-Type: text/xml\r\n"
+		"Connection: close\r\nContent-Length: 400\r\n\r\n<CreateTopicResponse><Create";
+	struct server s = {0};
+	double r = 0.5;
+	struct aws_client *c;
+	struct cairn_err err;
+	json_t *out = NULL;
+	size_t i;
+
+	(void)state;
+	s.responses[0] = xasprintf("%s", cut);
+	s.responses[1] = xasprintf("%s", cut);
+	s.responses[2] = response(200, topics_ok);
+	s.n = 3;
+	server_start(&s);
+	c = client_for(s.port, "3", &r);
+	err_clear(&err);
+	assert_int_equal(aws_call(c, "sns", "CreateTopic", NULL, &out, &err), -1);
+	assert_int_equal(err.code, CAIRN_ENET);
+	assert_int_equal(err.remote.status, 200);
+	assert_int_equal(aws_client_requests(c), 1);
+	err_clear(&err);
+	assert_int_equal(aws_call(c, "sns", "ListTopics", NULL, &out, &err), 0);
+	assert_int_equal(aws_client_requests(c), 3);
+	json_decref(out);
+	aws_client_free(c);
+	server_stop(&s);
+	for (i = 0; i < s.n; i++)
+		free((char *)s.responses[i]);
+}
+
 static void test_client_error_is_not_retried(void **state)
 {
 	struct server s = {0};
@@ -482,6 +560,8 @@ int main(void)
 		cmocka_unit_test(test_retries_5xx_then_succeeds),
 		cmocka_unit_test(test_throttling_gives_up_after_max_attempts),
 		cmocka_unit_test(test_client_error_is_not_retried),
+		cmocka_unit_test(test_clock_skew_resigns_and_retries_once),
+		cmocka_unit_test(test_answer_cut_off_retries_reads_only),
 		cmocka_unit_test(test_pagination),
 		cmocka_unit_test(test_pagination_markers),
 		cmocka_unit_test(test_connection_error),

@@ -766,6 +766,41 @@ static void test_default_file(void **state)
 	assert_int_equal(chdir(cwd), 0);
 }
 
+/* Found by fuzzing (tests/fuzz/corpus/stack_json/nul-after-value): jansson
+ * stops at a NUL byte and took "1" for the whole file, and the copy made
+ * for positions was shorter than the text (a heap overflow). */
+static void test_nul_byte_refused(void **state)
+{
+	static const char *const texts[] = {"1\0 ", "{\"stack\": \"a\"}\n\0junk",
+					    "stack: a\nresources: {}\0\n"};
+	static const char *const names[] = {"nul.json", "nul2.json", "nul.yaml"};
+	static const char *const where[] = {"nul.json:1:2: ", "nul2.json:2:1: ", "nul.yaml:2:14: "};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		char path[256];
+		struct stack_opts none = {0};
+		struct diags d;
+		char *out;
+		FILE *f;
+		size_t len = strlen(texts[i]) + 1 + strlen(texts[i] + strlen(texts[i]) + 1);
+
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, names[i]);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		assert_int_equal(fwrite(texts[i], 1, len, f), len);
+		fclose(f);
+		diags_init(&d);
+		assert_null(stack_load(path, &none, &d));
+		out = printed(&d);
+		assert_non_null(strstr(out, where[i]));
+		assert_non_null(strstr(out, "a NUL byte in the file"));
+		free(out);
+		diags_free(&d);
+	}
+}
+
 static void test_expression_errors_positioned(void **state)
 {
 	(void)state;
@@ -966,6 +1001,7 @@ int main(void)
 		cmocka_unit_test(test_topo_order_large),
 		cmocka_unit_test(test_outputs_make_no_edges),
 		cmocka_unit_test(test_default_file),
+		cmocka_unit_test(test_nul_byte_refused),
 		cmocka_unit_test(test_expression_errors_positioned),
 		cmocka_unit_test(test_locals),
 		cmocka_unit_test(test_yaml_anchors),

@@ -170,6 +170,78 @@ static char *slurp(const char *p, size_t *n)
 	return read_file(p, n, &err);
 }
 
+/* Deleted or replaced under a running cairn: every later write fails, naming it. */
+static void test_deleted_or_replaced_file_refuses_writes(void **ctx)
+{
+	char *p = path_in("gone.db"), *q = path_in("other.db");
+	struct state_view r = {"vpc", "aws_vpc", "vpc-1", NULL, NULL, 0};
+	struct cairn_err err;
+	struct state *st, *other;
+
+	(void)ctx;
+	r.attrs = json_pack("{s:s}", "id", "vpc-1");
+	st = state_open(p, 1, &err);
+	assert_non_null(st);
+	assert_int_equal(state_put(st, "web", &r, &err), 0);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(state_put(st, "web", &r, &err), -1);
+	assert_non_null(strstr(err.msg, "deleted or replaced"));
+	assert_non_null(strstr(err.msg, p));
+	state_close(st);
+
+	st = state_open(p, 1, &err);
+	assert_non_null(st);
+	other = state_open(q, 1, &err);
+	assert_non_null(other);
+	state_close(other);
+	assert_int_equal(rename(q, p), 0);
+	assert_int_equal(state_put(st, "web", &r, &err), -1);
+	assert_non_null(strstr(err.msg, "deleted or replaced"));
+	state_close(st);
+	json_decref(r.attrs);
+	free(p);
+	free(q);
+}
+
+/* A damaged file is refused at open by SQLite's quick_check, not a byte changed. */
+static void test_refuses_damaged_file_untouched(void **ctx)
+{
+	char *p = path_in("damaged.db"), *before, *after;
+	struct state_view r = {"vpc", "aws_vpc", "vpc-1", NULL, NULL, 0};
+	struct cairn_err err;
+	struct state *st;
+	size_t n1, n2, off;
+	FILE *f;
+
+	(void)ctx;
+	r.attrs = json_pack("{s:s}", "id", "vpc-1");
+	st = state_open(p, 1, &err);
+	assert_non_null(st);
+	assert_int_equal(state_put(st, "web", &r, &err), 0);
+	state_close(st);        /* checkpoints the WAL into the file */
+	before = slurp(p, &n1);
+	assert_true(n1 > 8192);
+	/* the b-tree header of every page after the first */
+	for (off = 4096; off < n1; off += 4096) {
+		size_t k;
+
+		for (k = 0; k < 12; k++)
+			before[off + k] ^= 0x5a;
+	}
+	f = fopen(p, "wb");
+	assert_int_equal(fwrite(before, 1, n1, f), n1);
+	fclose(f);
+	assert_null(state_open(p, 1, &err));
+	assert_non_null(strstr(err.msg, "damaged"));
+	after = slurp(p, &n2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(before, after, n1);
+	json_decref(r.attrs);
+	free(before);
+	free(after);
+	free(p);
+}
+
 static void test_refuses_foreign_file_untouched(void **ctx)
 {
 	char *p = path_in("foreign.txt"), *q = path_in("foreign.db");
@@ -477,6 +549,8 @@ int main(void)
 		cmocka_unit_test(test_create_mode_and_roundtrip),
 		cmocka_unit_test(test_outputs_history_stacks),
 		cmocka_unit_test(test_refuses_foreign_file_untouched),
+		cmocka_unit_test(test_deleted_or_replaced_file_refuses_writes),
+		cmocka_unit_test(test_refuses_damaged_file_untouched),
 		cmocka_unit_test(test_refuses_newer_version),
 		cmocka_unit_test(test_migrates_version_1),
 		cmocka_unit_test(test_lock_contention_and_takeover),
