@@ -126,9 +126,24 @@ static void table(struct strbuf *sb, const struct plan *p, const size_t *order)
 		const struct plan_change *c = &p->changes[order[i]];
 		json_t *r;
 
-		if (c->action == PLAN_NOOP)
+		if (c->action == PLAN_NOOP && !c->moved_from)
 			continue;
-		strbuf_addf(sb, "| `%s` | %s | `", action_sym(c->action), action_text(c->action));
+		if (c->action == PLAN_NOOP) {
+			/* a move alone: the state is rewritten, AWS is not touched */
+			strbuf_adds(sb, "| `->` | moved from `");
+			cell(sb, c->moved_from);
+			strbuf_adds(sb, "` | `");
+			cell(sb, plan_change_address(c));
+			strbuf_addf(sb, "` | %s |  |\n", c->type);
+			continue;
+		}
+		strbuf_addf(sb, "| `%s` | %s", action_sym(c->action), action_text(c->action));
+		if (c->moved_from) {
+			strbuf_adds(sb, " (moved from `");
+			cell(sb, c->moved_from);
+			strbuf_adds(sb, "`)");
+		}
+		strbuf_adds(sb, " | `");
 		cell(sb, plan_change_address(c));
 		strbuf_addf(sb, "` | %s | ", c->type);
 		json_array_foreach(c->action == PLAN_REPLACE ? c->replace_because : NULL, j, r) {
@@ -185,6 +200,7 @@ void plan_print_markdown(const struct plan *p, FILE *f)
 {
 	struct strbuf sb, sum;
 	size_t *order = plan_sorted(p), i, left = 0;
+	int moves = 0;
 	char *line = plan_summary_line(p), *text;
 
 	strbuf_init(&sb);
@@ -198,7 +214,9 @@ void plan_print_markdown(const struct plan *p, FILE *f)
 	strbuf_addf(&sb, "`%s%s%s, planned against state serial %lld.\n\n",
 		    p->region ? " in `" : "", p->region ? p->region : "", p->region ? "`" : "",
 		    (long long)p->serial);
-	if (plan_has_changes(p)) {
+	for (i = 0; i < p->n_changes && !moves; i++)
+		moves = p->changes[i].moved_from != NULL;
+	if (plan_has_changes(p) || moves) {
 		callout(&sb, p, order);
 		table(&sb, p, order);
 	}

@@ -221,6 +221,9 @@ resources:
         plan = json.loads(self.cairn("plan", "--json", check=0).stdout)
         moved = {c["address"]: c["moved_from"] for c in plan["changes"]}
         self.assertEqual(moved, {'repo["api"]': "repo", 'log["api"]': "log"})
+        md = self.cairn("plan", "--markdown", check=0).stdout
+        self.assertIn('| `->` | moved from `repo` | `repo["api"]` | aws_ecr_repository |', md)
+        self.assertIn('| `->` | moved from `log` | `log["api"]` | aws_cloudwatch_log_group |', md)
         p = self.cairn("apply", "--auto-approve", check=0)
         self.assertIn("0 added, 0 changed, 0 destroyed", p.stdout)
         self.assertEqual(self.ids(), {'repo["api"]': ids["repo"], 'log["api"]': ids["log"]})
