@@ -97,6 +97,7 @@ class FaultProxy:
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.requests = 0      # requests received
+        self.inflight = 0      # requests being handled now (held, forwarded, answered)
         self.forwarded = 0     # requests that reached upstream
         self.faults = 0        # 503 / throttling answers
         self.drops = 0         # connections dropped
@@ -115,6 +116,19 @@ class FaultProxy:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self
+
+    def wait_idle(self, timeout=30.0):
+        """Waits until no request is held or in flight: what a killed client
+        sent has reached upstream (or been dropped) before the next run looks,
+        as on a real network, where nothing a dead process sent arrives much
+        later. Returns False if requests were still in flight at the timeout."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                if self.inflight == 0:
+                    return True
+            time.sleep(0.02)
+        return False
 
     def stop(self):
         self.server.shutdown()
@@ -386,6 +400,15 @@ class FaultProxy:
                     conn.close()
 
             def _handle(self):
+                with proxy.lock:
+                    proxy.inflight += 1
+                try:
+                    self._handle_counted()
+                finally:
+                    with proxy.lock:
+                        proxy.inflight -= 1
+
+            def _handle_counted(self):
                 body = self._body()
                 if proxy.rules or proxy.clock_offset:
                     service, op = self._service_op(body)

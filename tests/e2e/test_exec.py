@@ -508,6 +508,9 @@ class TestCrashSafety(ExecCase):
                 time.sleep(rng.uniform(0.1, 2.5))
                 p.send_signal(signal.SIGKILL)
                 _, out, _ = self.finish(p)
+                # what the dead run sent arrives before the next run looks (a
+                # request overtaken by a later, faster run is not a crash case)
+                self.assertTrue(px.wait_idle())
                 adopted += out.count("an interrupted run")
                 if out.count("Creating...") > out.count("Created after"):
                     mid_flight += 1

@@ -424,6 +424,7 @@ class TestS3CrashSafety(S3StateCase):
             time.sleep(rng.uniform(0.3, 2.0))
             p.send_signal(signal.SIGKILL)
             _, out, _ = self.finish(p)
+            self.assertTrue(px.wait_idle())
             if out.count("Creating...") > out.count("Created after"):
                 mid_flight += 1
             # A fresh runner: another directory, nothing local but the stack file.
