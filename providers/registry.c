@@ -56,7 +56,11 @@
 	X(aws_db_subnet_group) \
 	X(aws_db_instance) \
 	X(aws_appautoscaling_target) \
-	X(aws_appautoscaling_policy)
+	X(aws_appautoscaling_policy) \
+	X(aws_s3_bucket) \
+	X(aws_s3_bucket_versioning) \
+	X(aws_s3_bucket_public_access_block) \
+	X(aws_s3_bucket_server_side_encryption_configuration)
 
 #define DECLARE(t) extern const struct resource_ops t##_ops;
 TYPES(DECLARE)

@@ -275,6 +275,34 @@ static int expand_path(const char *tmpl, size_t n, json_t *labels, const char *s
 	return 0;
 }
 
+static int has_header(const struct proto_request *req, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < req->n_headers; i++)
+		if (strcasecmp(req->headers[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * S3 refuses the bucket configuration calls (PutBucketTagging, -Lifecycle-
+ * Configuration, -Encryption, PutPublicAccessBlock, ...) without an
+ * integrity header (botocore's httpChecksum requestChecksumRequired):
+ * every S3 body cairn builds carries its Content-MD5, which S3 checks
+ * and accepts on any request.
+ */
+static void content_md5(struct proto_request *req)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	char b64[64];
+
+	EVP_Digest(req->body.buf, req->body.len, md, &n, EVP_md5(), NULL);
+	EVP_EncodeBlock((unsigned char *)b64, md, (int)n);
+	add_header(req, "Content-MD5", b64);
+}
+
 int proto_rest_build(const struct aws_service *svc, const char *operation, json_t *input,
 		     const void *blob, size_t blob_len, int path_style,
 		     struct proto_request *req, struct cairn_err *err)
@@ -423,6 +451,8 @@ int proto_rest_build(const struct aws_service *svc, const char *operation, json_
 	}
 	if (has_ctype)
 		req->content_type = NULL;   /* the caller's ContentType header is sent instead */
+	if (is_s3 && !blob && req->body.len && !has_header(req, "Content-MD5"))
+		content_md5(req);
 	rc = 0;
 out:
 	json_decref(labels);

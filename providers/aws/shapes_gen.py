@@ -69,7 +69,11 @@ OPS = {
         ListIdentities""",
     "s3": """ListBuckets CreateBucket DeleteBucket HeadBucket GetBucketLocation
         GetBucketVersioning PutBucketVersioning ListObjectsV2 PutObject GetObject HeadObject
-        DeleteObject""",
+        DeleteObject GetBucketTagging PutBucketTagging DeleteBucketTagging ListObjectVersions
+        GetBucketEncryption PutBucketEncryption DeleteBucketEncryption GetPublicAccessBlock
+        PutPublicAccessBlock DeletePublicAccessBlock GetBucketLifecycleConfiguration
+        PutBucketLifecycleConfiguration DeleteBucketLifecycle GetBucketPolicy PutBucketPolicy
+        DeleteBucketPolicy""",
     "lambda": """ListFunctions GetFunction CreateFunction DeleteFunction ListTags TagResource
         UntagResource UpdateFunctionCode UpdateFunctionConfiguration AddPermission
         RemovePermission GetPolicy""",

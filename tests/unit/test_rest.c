@@ -138,6 +138,28 @@ static void test_s3_xml_payload_with_namespace(void **state)
 	proto_request_free(&r);
 }
 
+/* S3 refuses configuration calls without an integrity header; the body and
+ * its MD5 are what botocore produces (body serialized, hashlib.md5, base64). */
+static void test_s3_config_content_md5(void **state)
+{
+	struct proto_request r;
+
+	(void)state;
+	build("s3", "PutBucketTagging", "{\"Bucket\":\"b\",\"Tagging\":{\"TagSet\":"
+	      "[{\"Key\":\"k\",\"Value\":\"v\"}]}}", 1, &r);
+	assert_string_equal(r.method, "PUT");
+	assert_string_equal(r.query, "tagging");
+	assert_string_equal(r.body.buf, "<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+			    "<TagSet><Tag><Key>k</Key><Value>v</Value></Tag></TagSet></Tagging>");
+	assert_non_null(header(&r, "Content-MD5"));
+	assert_string_equal(header(&r, "Content-MD5"), "FqV7h4yLHK9RjIVuFJSqNQ==");
+	proto_request_free(&r);
+	/* A body-less call carries none. */
+	build("s3", "GetBucketTagging", "{\"Bucket\":\"b\"}", 1, &r);
+	assert_null(header(&r, "Content-MD5"));
+	proto_request_free(&r);
+}
+
 static void test_s3_fixed_and_member_query(void **state)
 {
 	struct proto_request r;
@@ -361,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_lambda_uri_labels_query_and_json),
 		cmocka_unit_test(test_s3_parse_headers_meta_and_blob),
 		cmocka_unit_test(test_s3_parse_list_buckets),
+		cmocka_unit_test(test_s3_config_content_md5),
 		cmocka_unit_test(test_s3_errors),
 		cmocka_unit_test(test_route53_error_envelope),
 		cmocka_unit_test(test_lambda_parse),
