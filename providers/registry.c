@@ -60,7 +60,9 @@
 	X(aws_s3_bucket) \
 	X(aws_s3_bucket_versioning) \
 	X(aws_s3_bucket_public_access_block) \
-	X(aws_s3_bucket_server_side_encryption_configuration)
+	X(aws_s3_bucket_server_side_encryption_configuration) \
+	X(aws_s3_bucket_policy) \
+	X(aws_s3_bucket_lifecycle_configuration)
 
 #define DECLARE(t) extern const struct resource_ops t##_ops;
 TYPES(DECLARE)

@@ -2,7 +2,8 @@
  * s3: aws_s3_bucket and its configuration resources, separate as in
  * Terraform's AWS provider v4+ (aws_s3_bucket_versioning,
  * aws_s3_bucket_server_side_encryption_configuration,
- * aws_s3_bucket_public_access_block). rest-xml protocol.
+ * aws_s3_bucket_public_access_block, aws_s3_bucket_policy,
+ * aws_s3_bucket_lifecycle_configuration). rest-xml protocol.
  *
  * The bucket's id is its name, which is unique across AWS: crash recovery
  * adopts the bucket of that name only when GetBucketTagging shows this
@@ -526,6 +527,157 @@ static const struct s3conf SSE = {
 	.to_attrs = sse_to_attrs, .to_aws = sse_to_aws,
 };
 
+/* ---- aws_s3_bucket_policy ---- */
+
+static int policy_to_attrs(json_t *conf, json_t *o)
+{
+	json_t *doc = json_doc_parse(json_string_value(conf));
+
+	if (!doc)
+		return 0;
+	json_object_set_new(o, "policy", doc);
+	return 1;
+}
+
+static json_t *policy_to_aws(json_t *attrs)
+{
+	char *text = json_doc_text(json_object_get(attrs, "policy"));
+	json_t *v = json_string(text ? text : "");
+
+	free(text);
+	return v;
+}
+
+static const struct s3conf POLICY = {
+	.get_op = "GetBucketPolicy", .put_op = "PutBucketPolicy",
+	.delete_op = "DeleteBucketPolicy", .member = "Policy", .get_member = "Policy",
+	.none = "NoSuchBucketPolicy",
+	.to_attrs = policy_to_attrs, .to_aws = policy_to_aws,
+};
+
+/* ---- aws_s3_bucket_lifecycle_configuration ---- */
+
+/* Copies the integer src[from] into dst[to] when present. */
+static void copy_int(json_t *dst, const char *to, json_t *src, const char *from)
+{
+	json_t *v = json_object_get(src, from);
+
+	if (json_is_integer(v))
+		json_object_set_new(dst, to, json_integer(json_integer_value(v)));
+}
+
+/* A nested block of integers named by pairs {attr, AWS member}: the
+ * object of the other side, or NULL when src is absent. */
+static json_t *int_block(json_t *src, const char *const (*pairs)[2], size_t n, int to_aws)
+{
+	json_t *o;
+	size_t i;
+
+	if (!json_is_object(src))
+		return NULL;
+	o = json_object();
+	for (i = 0; i < n; i++)
+		copy_int(o, pairs[i][to_aws ? 1 : 0], src, pairs[i][to_aws ? 0 : 1]);
+	return o;
+}
+
+static const char *const EXPIRATION[][2] = {{"days", "Days"}};
+static const char *const NONCURRENT_EXP[][2] = {
+	{"noncurrent_days", "NoncurrentDays"},
+	{"newer_noncurrent_versions", "NewerNoncurrentVersions"},
+};
+static const char *const ABORT_MPU[][2] = {{"days_after_initiation", "DaysAfterInitiation"}};
+
+/* Sets dst[key] to block (stolen) when it is not NULL. */
+static void set_block(json_t *dst, const char *key, json_t *block)
+{
+	if (block)
+		json_object_set_new(dst, key, block);
+}
+
+static json_t *transitions(json_t *list, int to_aws)
+{
+	json_t *out = json_array(), *t;
+	size_t i;
+
+	json_array_foreach(list, i, t) {
+		json_t *o = json_object();
+
+		copy_int(o, to_aws ? "Days" : "days", t, to_aws ? "days" : "Days");
+		json_object_set_new(o, to_aws ? "StorageClass" : "storage_class",
+				    json_string(pstr_or(json_object_get(
+					    t, to_aws ? "storage_class" : "StorageClass"), "")));
+		json_array_append_new(out, o);
+	}
+	return out;
+}
+
+static int lifecycle_to_attrs(json_t *conf, json_t *o)
+{
+	json_t *rules = json_array(), *r;
+	size_t i;
+
+	json_array_foreach(conf, i, r) {
+		json_t *rule = json_object(), *f = json_object_get(r, "Filter");
+		const char *prefix = pstr(f, "Prefix") ? pstr(f, "Prefix") : pstr(r, "Prefix");
+		json_t *exp = json_object_get(r, "Expiration");
+
+		json_object_set_new(rule, "id", json_string(pstr_or(json_object_get(r, "ID"), "")));
+		json_object_set_new(rule, "status",
+				    json_string(pstr_or(json_object_get(r, "Status"), "")));
+		json_object_set_new(rule, "filter", json_pack("{s:s}", "prefix",
+							      prefix ? prefix : ""));
+		if (json_is_integer(json_object_get(exp, "Days")))
+			set_block(rule, "expiration", int_block(exp, EXPIRATION, 1, 0));
+		set_block(rule, "noncurrent_version_expiration",
+			  int_block(json_object_get(r, "NoncurrentVersionExpiration"),
+				    NONCURRENT_EXP, 2, 0));
+		set_block(rule, "abort_incomplete_multipart_upload",
+			  int_block(json_object_get(r, "AbortIncompleteMultipartUpload"),
+				    ABORT_MPU, 1, 0));
+		json_object_set_new(rule, "transition",
+				    transitions(json_object_get(r, "Transitions"), 0));
+		json_array_append_new(rules, rule);
+	}
+	json_object_set_new(o, "rule", rules);
+	return 1;
+}
+
+static json_t *lifecycle_to_aws(json_t *attrs)
+{
+	json_t *rules = json_array(), *r;
+	size_t i;
+
+	json_array_foreach(json_object_get(attrs, "rule"), i, r) {
+		json_t *rule = json_pack("{s:s,s:s,s:{s:s}}", "ID",
+					 pstr_or(json_object_get(r, "id"), ""), "Status",
+					 pstr_or(json_object_get(r, "status"), "Enabled"), "Filter",
+					 "Prefix", pstr_or(json_object_get(json_object_get(r, "filter"),
+								      "prefix"), ""));
+
+		set_block(rule, "Expiration",
+			  int_block(json_object_get(r, "expiration"), EXPIRATION, 1, 1));
+		set_block(rule, "NoncurrentVersionExpiration",
+			  int_block(json_object_get(r, "noncurrent_version_expiration"),
+				    NONCURRENT_EXP, 2, 1));
+		set_block(rule, "AbortIncompleteMultipartUpload",
+			  int_block(json_object_get(r, "abort_incomplete_multipart_upload"),
+				    ABORT_MPU, 1, 1));
+		if (json_array_size(json_object_get(r, "transition")))
+			json_object_set_new(rule, "Transitions",
+					    transitions(json_object_get(r, "transition"), 1));
+		json_array_append_new(rules, rule);
+	}
+	return json_pack("{s:o}", "Rules", rules);
+}
+
+static const struct s3conf LIFECYCLE = {
+	.get_op = "GetBucketLifecycleConfiguration", .put_op = "PutBucketLifecycleConfiguration",
+	.delete_op = "DeleteBucketLifecycle", .member = "LifecycleConfiguration",
+	.get_member = "Rules", .none = "NoSuchLifecycleConfiguration",
+	.to_attrs = lifecycle_to_attrs, .to_aws = lifecycle_to_aws,
+};
+
 /* The four functions of each configuration type over its table. */
 #define S3CONF_OPS(T, conf)                                                            \
 	static int T##_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out, \
@@ -563,3 +715,5 @@ static const struct s3conf SSE = {
 S3CONF_OPS(aws_s3_bucket_versioning, VERSIONING)
 S3CONF_OPS(aws_s3_bucket_public_access_block, PUBLIC_ACCESS_BLOCK)
 S3CONF_OPS(aws_s3_bucket_server_side_encryption_configuration, SSE)
+S3CONF_OPS(aws_s3_bucket_policy, POLICY)
+S3CONF_OPS(aws_s3_bucket_lifecycle_configuration, LIFECYCLE)

@@ -261,3 +261,75 @@ class S3BucketConfig(FamilyCase):
         self.import_with_bucket("sse")
         self.cairn("destroy", "--auto-approve", check=0)
         self.assertEqual(self.ids(), {})
+
+    def test_policy(self):
+        s3 = self.boto("s3")
+        doc = {"Version": "2012-10-17", "Statement": [
+            {"Sid": "read", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+             "Action": "s3:GetObject", "Resource": "arn:aws:s3:::cairn-conf-1/*"}]}
+        pol = {"type": "aws_s3_bucket_policy",
+               "properties": {"bucket": "${art.id}", "policy": doc}}
+        self.base({"pol": pol})
+        self.apply()
+        self.assertEqual(json.loads(s3.get_bucket_policy(Bucket="cairn-conf-1")["Policy"]), doc)
+        self.assert_noop()
+        doc["Statement"][0]["Action"] = ["s3:GetObject", "s3:ListBucket"]
+        doc["Statement"][0]["Resource"] = ["arn:aws:s3:::cairn-conf-1",
+                                           "arn:aws:s3:::cairn-conf-1/*"]
+        self.base({"pol": pol})
+        self.apply()
+        self.assertEqual(json.loads(s3.get_bucket_policy(Bucket="cairn-conf-1")["Policy"]), doc)
+        self.assert_noop()
+        s3.put_bucket_policy(Bucket="cairn-conf-1", Policy=json.dumps(
+            {"Version": "2012-10-17", "Statement": [
+                {"Sid": "hacked", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                 "Resource": "arn:aws:s3:::cairn-conf-1/*"}]}))
+        self.assert_drift("pol", "hacked")
+        self.apply()
+        self.assertEqual(json.loads(s3.get_bucket_policy(Bucket="cairn-conf-1")["Policy"]), doc)
+        self.import_with_bucket("pol")
+        self.base({})
+        self.apply()
+        with self.assertRaises(s3.exceptions.ClientError):
+            s3.get_bucket_policy(Bucket="cairn-conf-1")
+        self.cairn("destroy", "--auto-approve", check=0)
+
+    def test_lifecycle_configuration(self):
+        s3 = self.boto("s3")
+        lc = {"type": "aws_s3_bucket_lifecycle_configuration",
+              "properties": {"bucket": "${art.id}", "rule": [
+                  {"id": "logs", "status": "Enabled", "filter": {"prefix": "logs/"},
+                   "expiration": {"days": 30},
+                   "transition": [{"days": 7, "storage_class": "STANDARD_IA"}]},
+                  {"id": "old", "status": "Enabled",
+                   "noncurrent_version_expiration": {"noncurrent_days": 10},
+                   "abort_incomplete_multipart_upload": {"days_after_initiation": 2}}]}}
+        self.base({"lc": lc})
+        self.apply()
+        rules = {r["ID"]: r for r in
+                 s3.get_bucket_lifecycle_configuration(Bucket="cairn-conf-1")["Rules"]}
+        self.assertEqual(rules["logs"]["Expiration"]["Days"], 30)
+        self.assertEqual(rules["logs"]["Filter"]["Prefix"], "logs/")
+        self.assertEqual(rules["logs"]["Transitions"][0]["StorageClass"], "STANDARD_IA")
+        self.assertEqual(rules["old"]["NoncurrentVersionExpiration"]["NoncurrentDays"], 10)
+        self.assertEqual(rules["old"]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"], 2)
+        self.assert_noop()
+        lc["properties"]["rule"][0]["expiration"]["days"] = 90
+        lc["properties"]["rule"][1]["status"] = "Disabled"
+        self.base({"lc": lc})
+        self.apply()
+        rules = {r["ID"]: r for r in
+                 s3.get_bucket_lifecycle_configuration(Bucket="cairn-conf-1")["Rules"]}
+        self.assertEqual(rules["logs"]["Expiration"]["Days"], 90)
+        self.assertEqual(rules["old"]["Status"], "Disabled")
+        self.assert_noop()
+        s3.delete_bucket_lifecycle(Bucket="cairn-conf-1")
+        p = self.cairn("plan", "--detailed-exitcode")
+        self.assertEqual(p.returncode, 2, p.stdout)
+        self.apply()
+        self.assertEqual(len(s3.get_bucket_lifecycle_configuration(
+            Bucket="cairn-conf-1")["Rules"]), 2)
+        self.assert_noop()
+        self.import_with_bucket("lc")
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertEqual(self.ids(), {})

@@ -268,6 +268,31 @@ static void test_s3_parse_headers_meta_and_blob(void **state)
 	http_response_free(&resp);
 }
 
+/* An operation without output (PutBucketPolicy: AWS answers 204) ignores
+ * a body an endpoint sends anyway (moto's "True"). */
+static void test_s3_no_output_ignores_body(void **state)
+{
+	struct http_response resp;
+	struct cairn_err err;
+	json_t *out;
+
+	(void)state;
+	err_clear(&err);
+	response(&resp, 200, "HTTP/1.1 200 OK\r\n\r\n", "True");
+	assert_int_equal(proto_rest_parse(aws_service_find("s3"), "PutBucketPolicy", &resp, NULL,
+					  &out, &err), 0);
+	assert_int_equal(json_object_size(out), 0);
+	json_decref(out);
+	http_response_free(&resp);
+	/* An error still is one. */
+	response(&resp, 404, "HTTP/1.1 404 Not Found\r\n\r\n", "<Error><Code>NoSuchBucket</Code>"
+		 "<Message>gone</Message></Error>");
+	assert_int_equal(proto_rest_parse(aws_service_find("s3"), "PutBucketPolicy", &resp, NULL,
+					  &out, &err), -1);
+	assert_non_null(strstr(err.msg, "NoSuchBucket"));
+	http_response_free(&resp);
+}
+
 static void test_s3_parse_list_buckets(void **state)
 {
 	struct http_response resp;
@@ -384,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_s3_parse_headers_meta_and_blob),
 		cmocka_unit_test(test_s3_parse_list_buckets),
 		cmocka_unit_test(test_s3_config_content_md5),
+		cmocka_unit_test(test_s3_no_output_ignores_body),
 		cmocka_unit_test(test_s3_errors),
 		cmocka_unit_test(test_route53_error_envelope),
 		cmocka_unit_test(test_lambda_parse),
