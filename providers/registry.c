@@ -62,7 +62,9 @@
 	X(aws_s3_bucket_public_access_block) \
 	X(aws_s3_bucket_server_side_encryption_configuration) \
 	X(aws_s3_bucket_policy) \
-	X(aws_s3_bucket_lifecycle_configuration)
+	X(aws_s3_bucket_lifecycle_configuration) \
+	X(aws_route53_zone) \
+	X(aws_route53_record)
 
 #define DECLARE(t) extern const struct resource_ops t##_ops;
 TYPES(DECLARE)

@@ -1265,6 +1265,22 @@ static const char *const table[] = {
 	"/2013-04-01/hostedzone/{Id}/rrset/ ChangeResourceRecordSetsRequest "
 	"https://route53.amazonaws.com/doc/2013-04-01/",
 	"!GetChange GetChangeRequest GetChangeResponse GET /2013-04-01/change/{Id} - -",
+	"!ChangeTagsForResource ChangeTagsForResourceRequest ChangeTagsForResourceResponse POST "
+	"/2013-04-01/tags/{ResourceType}/{ResourceId} ChangeTagsForResourceRequest "
+	"https://route53.amazonaws.com/doc/2013-04-01/",
+	"!ListTagsForResource ListTagsForResourceRequest ListTagsForResourceResponse GET "
+	"/2013-04-01/tags/{ResourceType}/{ResourceId} - -",
+	"!AssociateVPCWithHostedZone AssociateVPCWithHostedZoneRequest AssociateVPCWithHostedZoneResponse "
+	"POST /2013-04-01/hostedzone/{Id}/associatevpc AssociateVPCWithHostedZoneRequest "
+	"https://route53.amazonaws.com/doc/2013-04-01/",
+	"!DisassociateVPCFromHostedZone DisassociateVPCFromHostedZoneRequest "
+	"DisassociateVPCFromHostedZoneResponse POST /2013-04-01/hostedzone/{Id}/disassociatevpc "
+	"DisassociateVPCFromHostedZoneRequest https://route53.amazonaws.com/doc/2013-04-01/",
+	"!UpdateHostedZoneComment UpdateHostedZoneCommentRequest UpdateHostedZoneCommentResponse POST "
+	"/2013-04-01/hostedzone/{Id} UpdateHostedZoneCommentRequest "
+	"https://route53.amazonaws.com/doc/2013-04-01/",
+	"!ListHostedZonesByName ListHostedZonesByNameRequest ListHostedZonesByNameResponse GET "
+	"/2013-04-01/hostedzonesbyname - -",
 	"ListHostedZonesRequest{Marker/^:s@q MaxItems/maxitems:s@q DelegationSetId/delegationsetid:s@q "
 	"HostedZoneType/hostedzonetype:s@q}",
 	"ListHostedZonesResponse{HostedZones:HostedZones Marker:s IsTruncated:b NextMarker:s MaxItems:s}",
@@ -1284,6 +1300,21 @@ static const char *const table[] = {
 	"ChangeResourceRecordSetsResponse{ChangeInfo:ChangeInfo}",
 	"GetChangeRequest{Id/Id:s@u}",
 	"GetChangeResponse{ChangeInfo:ChangeInfo}",
+	"ChangeTagsForResourceRequest{ResourceType/ResourceType:s@u ResourceId/ResourceId:s@u "
+	"AddTags:TagList RemoveTagKeys:TagKeyList}",
+	"ChangeTagsForResourceResponse{}",
+	"ListTagsForResourceRequest{ResourceType/ResourceType:s@u ResourceId/ResourceId:s@u}",
+	"ListTagsForResourceResponse{ResourceTagSet:ResourceTagSet}",
+	"AssociateVPCWithHostedZoneRequest{HostedZoneId/Id:s@u VPC:VPC Comment:s}",
+	"AssociateVPCWithHostedZoneResponse{ChangeInfo:ChangeInfo}",
+	"DisassociateVPCFromHostedZoneRequest{HostedZoneId/Id:s@u VPC:VPC Comment:s}",
+	"DisassociateVPCFromHostedZoneResponse{ChangeInfo:ChangeInfo}",
+	"UpdateHostedZoneCommentRequest{Id/Id:s@u Comment:s}",
+	"UpdateHostedZoneCommentResponse{HostedZone:HostedZone}",
+	"ListHostedZonesByNameRequest{DNSName/dnsname:s@q HostedZoneId/hostedzoneid:s@q "
+	"MaxItems/maxitems:s@q}",
+	"ListHostedZonesByNameResponse{HostedZones:HostedZones DNSName:s HostedZoneId:s IsTruncated:b "
+	"NextDNSName:s NextHostedZoneId:s MaxItems:s}",
 	"HostedZones[HostedZone/HostedZone]",
 	"VPC{VPCRegion:s VPCId:s}",
 	"HostedZoneConfig{Comment:s PrivateZone:b}",
@@ -1294,6 +1325,9 @@ static const char *const table[] = {
 	"VPCs[VPC/VPC]",
 	"ResourceRecordSets[ResourceRecordSet/ResourceRecordSet]",
 	"ChangeBatch{Comment:s Changes:Changes}",
+	"TagList[Tag/Tag]",
+	"TagKeyList[s/Key]",
+	"ResourceTagSet{ResourceType:s ResourceId:s Tags:TagList}",
 	"LinkedService{ServicePrincipal:s Description:s}",
 	"HostedZoneFeatures{AcceleratedRecoveryStatus:s FailureReasons:HostedZoneFailureReasons}",
 	"DelegationSetNameServers[s/NameServer]",
@@ -1302,6 +1336,7 @@ static const char *const table[] = {
 	"HealthCheckId:s TrafficPolicyInstanceId:s CidrRoutingConfig:CidrRoutingConfig "
 	"GeoProximityLocation:GeoProximityLocation}",
 	"Changes[Change/Change]",
+	"Tag{Key:s Value:s}",
 	"HostedZoneFailureReasons{AcceleratedRecovery:s}",
 	"GeoLocation{ContinentCode:s CountryCode:s SubdivisionCode:s}",
 	"ResourceRecords[ResourceRecord/ResourceRecord]",

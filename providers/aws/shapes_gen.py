@@ -78,7 +78,9 @@ OPS = {
         UntagResource UpdateFunctionCode UpdateFunctionConfiguration AddPermission
         RemovePermission GetPolicy""",
     "route53": """ListHostedZones CreateHostedZone GetHostedZone DeleteHostedZone
-        ListResourceRecordSets ChangeResourceRecordSets GetChange""",
+        ListResourceRecordSets ChangeResourceRecordSets GetChange ChangeTagsForResource
+        ListTagsForResource AssociateVPCWithHostedZone DisassociateVPCFromHostedZone
+        UpdateHostedZoneComment ListHostedZonesByName""",
     "rds": """CreateDBSubnetGroup DescribeDBSubnetGroups ModifyDBSubnetGroup DeleteDBSubnetGroup
         CreateDBInstance DescribeDBInstances ModifyDBInstance DeleteDBInstance
         AddTagsToResource RemoveTagsFromResource ListTagsForResource""",
