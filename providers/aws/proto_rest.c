@@ -118,23 +118,28 @@ static void xml_escape(struct strbuf *sb, const char *s, size_t n)
 
 static void xml_value(struct strbuf *sb, const char *name, json_t *v, const struct shape *s);
 
+/*
+ * The members in the model's order, which is the order of the service's
+ * XML schema (CreateHostedZoneRequest: Name, VPC, CallerReference, ...),
+ * whatever order the caller's JSON object has: the body is then one
+ * function of the input, and valid for a service that validates its
+ * sequences. Members the shape does not know follow in the object's order.
+ */
 static void xml_struct_members(struct strbuf *sb, json_t *v, const struct shape *s)
 {
 	static const struct shape none;
-	const char *k;
+	struct shape_member m;
+	const char *k, *cursor = NULL;
 	json_t *e;
 
-	json_object_foreach(v, k, e) {
-		struct shape_member m;
-
-		if (shapes_member(s, k, &m) != 0) {
-			xml_value(sb, k, e, &none);
-			continue;
-		}
-		if (m.location != LOC_BODY)
-			continue;
-		xml_value(sb, m.loc, e, &m.target);
+	while (s->kind == SHAPE_STRUCT && shapes_member_next(s, &cursor, &m) == 0) {
+		e = json_object_get(v, m.name);
+		if (e && m.location == LOC_BODY)
+			xml_value(sb, m.loc, e, &m.target);
 	}
+	json_object_foreach(v, k, e)
+		if (s->kind != SHAPE_STRUCT || shapes_member(s, k, &m) != 0)
+			xml_value(sb, k, e, &none);
 }
 
 static void xml_value(struct strbuf *sb, const char *name, json_t *v, const struct shape *s)
