@@ -199,6 +199,11 @@ static int zone_read(const struct provider_ctx *ctx, const char *id, json_t *pri
 	z = json_object_get(res, "HostedZone");
 	o = json_object();
 	name = dns_clean(pstr(z, "Name"));
+	/* The stack's spelling ("Example.com.") when it names the same zone. */
+	if (pstr(prior, "name") && same_name(pstr(prior, "name"), name)) {
+		free(name);
+		name = xstrdup(pstr(prior, "name"));
+	}
 	arn = xasprintf("arn:aws:route53:::hostedzone/%s", zid);
 	json_object_set_new(o, "id", json_string(zid));
 	json_object_set_new(o, "zone_id", json_string(zid));
@@ -555,7 +560,9 @@ static json_t *record_attrs(const char *zone, const char *name, const char *type
 
 	json_object_set_new(o, "id", json_string(id));
 	json_object_set_new(o, "zone_id", json_string(zone));
-	json_object_set_new(o, "name", json_string(clean));
+	json_object_set_new(o, "name", json_string(
+		pstr(prior, "name") && same_name(pstr(prior, "name"), clean) ? pstr(prior, "name")
+									       : clean));
 	json_object_set_new(o, "fqdn", json_string(clean));
 	json_object_set_new(o, "type", json_string(type));
 	/* An alias has no TTL (moto answers 0 for one). */
@@ -575,7 +582,13 @@ static json_t *record_attrs(const char *zone, const char *name, const char *type
 		json_decref(vals);
 	}
 	if (json_is_object(alias)) {
-		s = dns_clean(pstr(alias, "DNSName"));
+		const char *was = pstr(json_object_get(prior, "alias"), "name");
+
+		/* AWS lowercases the target and adds the root's dot; the stack's
+		 * spelling of the same name (a load balancer's mixed-case
+		 * dns_name) is kept. */
+		s = was && same_name(was, pstr(alias, "DNSName")) ? xstrdup(was)
+								  : dns_clean(pstr(alias, "DNSName"));
 		json_object_set_new(o, "alias", json_pack(
 			"{s:s,s:s,s:b}", "name", s, "zone_id",
 			pstr_or(json_object_get(alias, "HostedZoneId"), ""), "evaluate_target_health",

@@ -315,6 +315,8 @@ struct s3conf {
 	json_t *(*to_aws)(json_t *attrs);   /* new ref */
 	/* Delete by a Put of this (new ref) instead of delete_op (versioning). */
 	json_t *(*reset)(void);
+	/* Why AWS cannot make the update old -> want (static), or NULL. */
+	const char *(*refuse)(json_t *old, json_t *want);
 };
 
 static int conf_read(const struct provider_ctx *ctx, const struct s3conf *c, const char *id,
@@ -338,11 +340,18 @@ static int conf_read(const struct provider_ctx *ctx, const struct s3conf *c, con
 	return rc;
 }
 
+/* conf (stolen): the configuration to put; NULL puts nothing (versioning
+ * "Disabled" on a bucket never versioned). */
 static int conf_put(const struct provider_ctx *ctx, const struct s3conf *c, const char *bucket,
 		    json_t *conf, struct cairn_err *err)
 {
-	json_t *in = json_pack("{s:s,s:o}", "Bucket", bucket, c->member, conf);
-	int rc = pcall_retry(ctx, SVC, c->put_op, in, NULL, BUCKET_NEW, S3_WAIT_MS, err);
+	json_t *in;
+	int rc;
+
+	if (!conf)
+		return 0;
+	in = json_pack("{s:s,s:o}", "Bucket", bucket, c->member, conf);
+	rc = pcall_retry(ctx, SVC, c->put_op, in, NULL, BUCKET_NEW, S3_WAIT_MS, err);
 
 	json_decref(in);
 	return rc;
@@ -367,9 +376,13 @@ static int conf_create(const struct provider_ctx *ctx, const struct s3conf *c, j
 }
 
 static int conf_update(const struct provider_ctx *ctx, const struct s3conf *c, const char *id,
-		       json_t *want, json_t **out, struct cairn_err *err)
+		       json_t *old, json_t *want, json_t **out, struct cairn_err *err)
 {
 	*out = NULL;
+	if (c->refuse && c->refuse(old, want)) {
+		err_set(err, CAIRN_EINVAL, "%s on %s: %s", c->put_op, ctx->name, c->refuse(old, want));
+		return -1;
+	}
 	if (conf_put(ctx, c, id, c->to_aws(want), err) != 0)
 		return -1;
 	if (conf_read(ctx, c, id, out, err) != 0)
@@ -383,12 +396,18 @@ static int conf_update(const struct provider_ctx *ctx, const struct s3conf *c, c
 }
 
 static int conf_delete(const struct provider_ctx *ctx, const struct s3conf *c, const char *id,
-		       struct cairn_err *err)
+		       json_t *attrs, struct cairn_err *err)
 {
 	json_t *in;
 	int rc;
 
 	if (c->reset) {
+		/* What puts nothing (versioning "Disabled") has nothing to undo. */
+		json_t *was = c->to_aws(attrs);
+
+		if (!was)
+			return 0;
+		json_decref(was);
 		in = json_pack("{s:s,s:o}", "Bucket", id, c->member, c->reset());
 		rc = pcall_gone(ctx, SVC, c->put_op, in, "NoSuchBucket", err);
 	} else {
@@ -412,14 +431,32 @@ static int versioning_to_attrs(json_t *conf, json_t *o)
 	return 1;
 }
 
+static const char *versioning_status(json_t *attrs)
+{
+	return pstr_or(json_object_get(json_object_get(attrs, "versioning_configuration"), "status"),
+		       "");
+}
+
+/* "Disabled" is the state of a bucket never versioned, which nothing puts
+ * back: as in Terraform it is only for creating the resource, and puts
+ * nothing then; a versioned bucket can only be suspended. */
+static const char *versioning_refuse(json_t *old, json_t *want)
+{
+	if (strcmp(versioning_status(want), "Disabled") == 0 &&
+	    strcmp(versioning_status(old), "Disabled") != 0)
+		return "versioning cannot go back to Disabled once enabled; use Suspended";
+	return NULL;
+}
+
 static json_t *versioning_to_aws(json_t *attrs)
 {
 	json_t *vc = json_object_get(attrs, "versioning_configuration");
 	const char *st = pstr(vc, "status"), *mfa = pstr(vc, "mfa_delete");
-	/* "Disabled" is no state AWS can be put in: a bucket once versioned
-	 * can only be suspended. */
-	json_t *o = json_pack("{s:s}", "Status",
-			      st && strcmp(st, "Enabled") == 0 ? "Enabled" : "Suspended");
+	json_t *o;
+
+	if (st && strcmp(st, "Disabled") == 0)
+		return NULL;
+	o = json_pack("{s:s}", "Status", st && strcmp(st, "Enabled") == 0 ? "Enabled" : "Suspended");
 
 	if (mfa && strcmp(mfa, "Enabled") == 0)
 		json_object_set_new(o, "MFADelete", json_string("Enabled"));
@@ -435,6 +472,7 @@ static const struct s3conf VERSIONING = {
 	.get_op = "GetBucketVersioning", .put_op = "PutBucketVersioning",
 	.member = "VersioningConfiguration", .none = NULL,
 	.to_attrs = versioning_to_attrs, .to_aws = versioning_to_aws, .reset = versioning_reset,
+	.refuse = versioning_refuse,
 };
 
 /* ---- aws_s3_bucket_public_access_block ---- */
@@ -694,12 +732,12 @@ static const struct s3conf LIFECYCLE = {
 				 json_t *want, json_t *changed, json_t **out,              \
 				 struct cairn_err *err)                                    \
 	{                                                                                  \
-		return conf_update(ctx, &conf, id, want, out, err);                        \
+		return conf_update(ctx, &conf, id, old, want, out, err);                   \
 	}                                                                                  \
 	static int T##_delete(const struct provider_ctx *ctx, const char *id, json_t *attrs, \
 				 struct cairn_err *err)                                    \
 	{                                                                                  \
-		return conf_delete(ctx, &conf, id, err);                                   \
+		return conf_delete(ctx, &conf, id, attrs, err);                            \
 	}                                                                                  \
 	static int T##_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out, \
 			       struct cairn_err *err)                                      \

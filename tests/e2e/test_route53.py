@@ -97,6 +97,22 @@ class Route53(FamilyCase):
         self.cairn("destroy", "--auto-approve", check=0)
         self.assertEqual(self.zones("e2e-two.example"), [])
 
+    def test_names_as_the_stack_spells_them(self):
+        """Zone and record names written with the root's trailing dot name
+        what AWS reports without it: no change, no replacement. (Capitals
+        are not tested: moto, unlike AWS, compares names case-sensitively.)"""
+        res = {"zone": {"type": "aws_route53_zone",
+                        "properties": {"name": "e2e-case.example.", "force_destroy": True}},
+               "www": {"type": "aws_route53_record", "properties": {
+                   "zone_id": "${zone.zone_id}", "name": "www.e2e-case.example.",
+                   "type": "CNAME", "ttl": 60, "records": ["target.example.org"]}}}
+        self.write("stack.json", stack_doc(res))
+        self.apply()
+        self.assertEqual(len(self.zones("e2e-case.example")), 1)
+        self.assert_noop()
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertEqual(self.zones("e2e-case.example"), [])
+
     def test_private_zone_vpcs(self):
         props = {"name": "e2e-private.internal", "vpc": [{"vpc_id": self.vpc}]}
         self.stack("zone", "aws_route53_zone", props)

@@ -333,3 +333,30 @@ class S3BucketConfig(FamilyCase):
         self.import_with_bucket("lc")
         self.cairn("destroy", "--auto-approve", check=0)
         self.assertEqual(self.ids(), {})
+
+    def test_versioning_disabled(self):
+        """Disabled is for a bucket never versioned: it puts nothing, and a
+        versioned bucket cannot go back to it (AWS can only suspend)."""
+        s3 = self.boto("s3")
+        ver = {"type": "aws_s3_bucket_versioning",
+               "properties": {"bucket": "${art.id}",
+                              "versioning_configuration": {"status": "Disabled"}}}
+        self.base({"ver": ver})
+        self.apply()
+        self.assertNotIn("Status", s3.get_bucket_versioning(Bucket="cairn-conf-1"))
+        self.assert_noop()
+        ver["properties"]["versioning_configuration"]["status"] = "Enabled"
+        self.base({"ver": ver})
+        self.apply()
+        self.assertEqual(s3.get_bucket_versioning(Bucket="cairn-conf-1")["Status"], "Enabled")
+        ver["properties"]["versioning_configuration"]["status"] = "Disabled"
+        self.base({"ver": ver})
+        p = self.cairn("apply", "--auto-approve")
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("cannot go back to Disabled", p.stdout + p.stderr)
+        self.assertEqual(s3.get_bucket_versioning(Bucket="cairn-conf-1")["Status"], "Enabled")
+        ver["properties"]["versioning_configuration"]["status"] = "Suspended"
+        self.base({"ver": ver})
+        self.apply()
+        self.cairn("destroy", "--auto-approve", check=0)
+        self.assertEqual(self.ids(), {})
