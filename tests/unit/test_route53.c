@@ -165,8 +165,44 @@ static void test_txt_record_and_import_id(void **state)
 	json_decref(out);
 	out = NULL;
 	assert_int_equal(ops->read(&ctx, "Z1-www-A", NULL, &out, &err), -1);
+	assert_null(out);
 	assert_int_equal(err.code, CAIRN_EINVAL);
 	assert_non_null(strstr(err.msg, "ZONEID_NAME_TYPE"));
+	rs_stop(&s);
+	aws_client_free(c);
+}
+
+/* AWS answers names lowercase with the root's dot; the stack's spelling of
+ * the same name is kept, so it is no change. */
+static void test_names_keep_the_stack_spelling(void **state)
+{
+	static const struct rs_answer answers[] = {
+		{200, NULL, "<ListResourceRecordSetsResponse><ResourceRecordSets><ResourceRecordSet>"
+			    "<Name>app.example.com.</Name><Type>A</Type><AliasTarget><HostedZoneId>Z35"
+			    "</HostedZoneId><DNSName>my-lb-1.us-east-1.elb.amazonaws.com.</DNSName>"
+			    "<EvaluateTargetHealth>false</EvaluateTargetHealth></AliasTarget>"
+			    "</ResourceRecordSet></ResourceRecordSets></ListResourceRecordSetsResponse>"},
+		{0, NULL, NULL}};
+	const struct resource_ops *ops = provider_lookup("aws_route53_record");
+	struct rs_server s;
+	struct aws_client *c;
+	struct provider_ctx ctx;
+	struct cairn_err err;
+	json_t *prior = rs_json("{\"name\":\"App.Example.com.\",\"alias\":{\"name\":"
+				"\"My-LB-1.us-east-1.elb.amazonaws.com\"}}"), *out = NULL;
+
+	(void)state;
+	rs_start(&s, answers);
+	c = rs_client(s.port);
+	ctx = rs_ctx(c, "r53u");
+	err_clear(&err);
+	assert_int_equal(ops->read(&ctx, "Z1_app.example.com_A", prior, &out, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(out, "name")), "App.Example.com.");
+	assert_string_equal(json_string_value(json_object_get(out, "fqdn")), "app.example.com");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(out, "alias"), "name")),
+			    "My-LB-1.us-east-1.elb.amazonaws.com");
+	json_decref(out);
+	json_decref(prior);
 	rs_stop(&s);
 	aws_client_free(c);
 }
@@ -177,6 +213,7 @@ int main(void)
 		cmocka_unit_test(test_private_zone_create),
 		cmocka_unit_test(test_alias_record_create),
 		cmocka_unit_test(test_txt_record_and_import_id),
+		cmocka_unit_test(test_names_keep_the_stack_spelling),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
