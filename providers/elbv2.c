@@ -1309,7 +1309,10 @@ static int listener_attrs(const struct provider_ctx *ctx, json_t *l, json_t *tag
 	json_object_set_new(o, "load_balancer_arn", json_string_or_empty(pstr(l, "LoadBalancerArn")));
 	set_num(o, "port", json_object_get(l, "Port"));
 	json_object_set_new(o, "protocol", json_string_or_empty(pstr(l, "Protocol")));
-	if (pstr(l, "SslPolicy"))
+	/* Reported where the stack sets one: left out, AWS's default policy
+	 * is no change (the schema does not plan an unknown ssl_policy for
+	 * every HTTP listener). */
+	if (pstr(l, "SslPolicy") && pstr(prior, "ssl_policy") && *pstr(prior, "ssl_policy"))
 		json_object_set_new(o, "ssl_policy", json_string(pstr(l, "SslPolicy")));
 	/* The default certificate (DescribeListeners lists only it). */
 	if (pstr(json_array_get(json_object_get(l, "Certificates"), 0), "CertificateArn"))
