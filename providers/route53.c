@@ -367,53 +367,61 @@ static int zone_update(const struct provider_ctx *ctx, const char *id, json_t *o
 	return 0;
 }
 
-/* The record sets of zone id (new array), NULL when the zone is gone. */
+/* One page (Route 53's first, up to 300) of zone id's record sets: *sets
+ * a new array, NULL when the zone is gone. */
 static int zone_records(const struct provider_ctx *ctx, const char *id, json_t **sets,
 			struct cairn_err *err)
 {
-	json_t *in = json_pack("{s:s}", "HostedZoneId", id);
-	int rc = aws_call_all(ctx->aws, SVC, "ListResourceRecordSets", in, "ResourceRecordSets",
-			      sets, err);
+	static const char *const gone[] = {"NoSuchHostedZone", NULL};
+	json_t *in = json_pack("{s:s}", "HostedZoneId", id), *res = NULL, *l;
+	int rc = pcall_found(ctx, SVC, "ListResourceRecordSets", in, gone, &res, err);
 
+	l = json_object_get(res, "ResourceRecordSets");
+	*sets = !res ? NULL : json_is_array(l) ? json_incref(l) : json_array();
 	json_decref(in);
-	if (rc != 0 && perr_is(err, "NoSuchHostedZone")) {
-		err_clear(err);
-		*sets = NULL;
-		return 0;
-	}
-	if (rc != 0)
-		err_prefix(err, "ListResourceRecordSets on %s", ctx->name);
+	json_decref(res);
 	return rc;
 }
 
-/* force_destroy: deletes every record set but the apex NS and SOA. */
+/*
+ * force_destroy: deletes every record set but the apex NS and SOA, a page
+ * of ListResourceRecordSets in one change batch (a page is at most 300
+ * sets, a batch may hold 1000 changes), until only those two are left.
+ */
 static int zone_empty(const struct provider_ctx *ctx, const char *id, json_t *attrs,
 		      struct cairn_err *err)
 {
-	json_t *sets = NULL, *changes = json_array(), *s, *in = NULL, *res = NULL;
 	const char *apex = pstr(attrs, "name");
+	json_t *sets = NULL, *changes = NULL, *s, *in = NULL, *res = NULL;
 	size_t i;
 	int rc = -1;
 
-	if (zone_records(ctx, id, &sets, err) != 0)
-		goto out;
-	json_array_foreach(sets, i, s) {
-		const char *t = pstr_or(json_object_get(s, "Type"), "");
+	for (;;) {
+		json_decref(sets);
+		json_decref(changes);
+		json_decref(in);
+		json_decref(res);
+		sets = in = res = NULL;
+		changes = json_array();
+		if (zone_records(ctx, id, &sets, err) != 0)
+			goto out;
+		json_array_foreach(sets, i, s) {
+			const char *t = pstr_or(json_object_get(s, "Type"), "");
 
-		if ((strcmp(t, "NS") == 0 || strcmp(t, "SOA") == 0) && apex &&
-		    same_name(pstr(s, "Name"), apex))
-			continue;
-		json_array_append_new(changes, json_pack("{s:s,s:O}", "Action", "DELETE",
-							 "ResourceRecordSet", s));
+			if ((strcmp(t, "NS") == 0 || strcmp(t, "SOA") == 0) && apex &&
+			    same_name(pstr(s, "Name"), apex))
+				continue;
+			json_array_append_new(changes, json_pack("{s:s,s:O}", "Action", "DELETE",
+								 "ResourceRecordSet", s));
+		}
+		if (!json_array_size(changes))
+			break;
+		in = json_pack("{s:s,s:{s:O}}", "HostedZoneId", id, "ChangeBatch", "Changes",
+			       changes);
+		if (pcall(ctx, SVC, "ChangeResourceRecordSets", in, &res, err) != 0 ||
+		    wait_insync(ctx, res, err) != 0)
+			goto out;
 	}
-	if (!json_array_size(changes)) {
-		rc = 0;
-		goto out;
-	}
-	in = json_pack("{s:s,s:{s:O}}", "HostedZoneId", id, "ChangeBatch", "Changes", changes);
-	if (pcall(ctx, SVC, "ChangeResourceRecordSets", in, &res, err) != 0 ||
-	    wait_insync(ctx, res, err) != 0)
-		goto out;
 	rc = 0;
 out:
 	json_decref(sets);

@@ -207,6 +207,61 @@ static void test_names_keep_the_stack_spelling(void **state)
 	aws_client_free(c);
 }
 
+/* force_destroy: the records of each page go in one DELETE batch, waited
+ * for; the listing is read again until only the apex NS and SOA are left. */
+static void test_zone_force_destroy(void **state)
+{
+	static const char NS_SOA[] =
+		"<ResourceRecordSet><Name>example.com.</Name><Type>NS</Type><TTL>172800</TTL>"
+		"<ResourceRecords><ResourceRecord><Value>ns-1.example.</Value></ResourceRecord>"
+		"</ResourceRecords></ResourceRecordSet><ResourceRecordSet><Name>example.com.</Name>"
+		"<Type>SOA</Type><TTL>900</TTL><ResourceRecords><ResourceRecord><Value>ns-1 x 1"
+		"</Value></ResourceRecord></ResourceRecords></ResourceRecordSet>";
+	char page1[2048], page2[1024];
+	struct rs_answer answers[] = {
+		{200, NULL, page1},
+		{200, NULL, CHANGE_PENDING},
+		{200, NULL, GET_INSYNC},
+		{200, NULL, page2},
+		{200, NULL, "<DeleteHostedZoneResponse><ChangeInfo><Id>/change/C3</Id><Status>"
+			    "PENDING</Status></ChangeInfo></DeleteHostedZoneResponse>"},
+		{0, NULL, NULL}};
+	const struct resource_ops *ops = provider_lookup("aws_route53_zone");
+	struct rs_server s;
+	struct aws_client *c;
+	struct provider_ctx ctx;
+	struct cairn_err err;
+	json_t *attrs = rs_json("{\"name\":\"example.com\",\"force_destroy\":true}");
+
+	(void)state;
+	snprintf(page1, sizeof(page1), "<ListResourceRecordSetsResponse><ResourceRecordSets>%s"
+		 "<ResourceRecordSet><Name>a.example.com.</Name><Type>A</Type><TTL>60</TTL>"
+		 "<ResourceRecords><ResourceRecord><Value>10.0.0.1</Value></ResourceRecord>"
+		 "</ResourceRecords></ResourceRecordSet></ResourceRecordSets>"
+		 "</ListResourceRecordSetsResponse>", NS_SOA);
+	snprintf(page2, sizeof(page2), "<ListResourceRecordSetsResponse><ResourceRecordSets>%s"
+		 "</ResourceRecordSets></ListResourceRecordSetsResponse>", NS_SOA);
+	rs_start(&s, answers);
+	c = rs_client(s.port);
+	ctx = rs_ctx(c, "r53u");
+	err_clear(&err);
+	assert_int_equal(ops->delete(&ctx, "Z9", attrs, &err), 0);
+	assert_string_equal(s.lines[0], "GET /2013-04-01/hostedzone/Z9/rrset");
+	assert_string_equal(s.lines[1], "POST /2013-04-01/hostedzone/Z9/rrset/");
+	assert_string_equal(s.bodies[1], "<ChangeResourceRecordSetsRequest " NS "><ChangeBatch>"
+			    "<Changes><Change><Action>DELETE</Action><ResourceRecordSet><Name>"
+			    "a.example.com.</Name><Type>A</Type><TTL>60</TTL><ResourceRecords>"
+			    "<ResourceRecord><Value>10.0.0.1</Value></ResourceRecord></ResourceRecords>"
+			    "</ResourceRecordSet></Change></Changes></ChangeBatch>"
+			    "</ChangeResourceRecordSetsRequest>");
+	assert_string_equal(s.lines[2], "GET /2013-04-01/change/C2");
+	assert_string_equal(s.lines[3], "GET /2013-04-01/hostedzone/Z9/rrset");
+	assert_string_equal(s.lines[4], "DELETE /2013-04-01/hostedzone/Z9");
+	json_decref(attrs);
+	rs_stop(&s);
+	aws_client_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_alias_record_create),
 		cmocka_unit_test(test_txt_record_and_import_id),
 		cmocka_unit_test(test_names_keep_the_stack_spelling),
+		cmocka_unit_test(test_zone_force_destroy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
