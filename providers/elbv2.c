@@ -522,17 +522,45 @@ static int action_to_api(json_t *a, size_t idx, json_t **api, struct cairn_err *
 	};
 	const char *type = pstr(a, "type"), *missing = NULL;
 	json_t *fr = json_object_get(a, "fixed_response"), *rd = json_object_get(a, "redirect");
+	json_t *fw = json_object_get(a, "forward");
 	json_t *o = json_pack("{s:s,s:I}", "Type", type ? type : "", "Order", (json_int_t)idx + 1);
-	json_t *c;
+	json_t *c, *st;
 	size_t i;
 	int rc = -1;
 
 	*api = NULL;
 	if (!type) {
 		missing = "a type";
+	} else if (strcmp(type, "forward") == 0 && json_is_object(fw)) {
+		/* Weighted forward: a ForwardConfig of several target groups. */
+		json_t *groups = json_array(), *g;
+
+		json_array_foreach(json_object_get(fw, "target_group"), i, g) {
+			json_int_t w = json_int_or(json_object_get(g, "weight"), 1);
+
+			json_array_append_new(groups, json_pack(
+				"{s:s,s:I}", "TargetGroupArn", pstr_or(json_object_get(g, "arn"), ""),
+				"Weight", w));
+		}
+		if (!json_array_size(groups)) {
+			json_decref(groups);
+			missing = "forward with a target_group";
+			goto out;
+		}
+		c = json_pack("{s:o}", "TargetGroups", groups);
+		st = json_object_get(fw, "stickiness");
+		if (json_is_object(st)) {
+			json_t *sc = json_pack("{s:b}", "Enabled",
+					       json_is_true(json_object_get(st, "enabled")));
+
+			if (json_is_integer(json_object_get(st, "duration")))
+				json_object_set(sc, "DurationSeconds", json_object_get(st, "duration"));
+			json_object_set_new(c, "TargetGroupStickinessConfig", sc);
+		}
+		json_object_set_new(o, "ForwardConfig", c);
 	} else if (strcmp(type, "forward") == 0) {
 		if (!pstr(a, "target_group_arn")) {
-			missing = "target_group_arn";
+			missing = "target_group_arn or forward";
 			goto out;
 		}
 		json_object_set_new(o, "TargetGroupArn", json_string(pstr(a, "target_group_arn")));
@@ -617,8 +645,39 @@ static const char *forward_target(json_t *a)
 	return NULL;
 }
 
-/* API Actions -> schema action list (new array), in Order. */
-static json_t *actions_from_api(json_t *actions)
+/*
+ * A forward action's ForwardConfig as the schema's forward block (new
+ * ref). AWS reports a ForwardConfig for every forward, a single-group one
+ * too: the block is shown when it holds several groups, or when the
+ * recorded action (prior, may be NULL) used it.
+ */
+static json_t *forward_from_api(json_t *a, json_t *prior)
+{
+	json_t *fc = json_object_get(a, "ForwardConfig"), *groups, *g, *out, *list;
+	json_t *st = json_object_get(fc, "TargetGroupStickinessConfig");
+	size_t i;
+
+	groups = json_object_get(fc, "TargetGroups");
+	if (!json_is_object(fc) ||
+	    (json_array_size(groups) < 2 && !json_is_object(json_object_get(prior, "forward"))))
+		return NULL;
+	list = json_array();
+	json_array_foreach(groups, i, g)
+		json_array_append_new(list, json_pack(
+			"{s:s,s:I}", "arn", pstr_or(json_object_get(g, "TargetGroupArn"), ""),
+			"weight", json_int_or(json_object_get(g, "Weight"), 1)));
+	out = json_pack("{s:o}", "target_group", list);
+	json_object_set_new(out, "stickiness", json_pack(
+		"{s:b,s:I}", "enabled", json_is_true(json_object_get(st, "Enabled")), "duration",
+		json_int_or(json_object_get(st, "DurationSeconds"),
+			    json_int_or(json_object_get(json_object_get(json_object_get(
+				    prior, "forward"), "stickiness"), "duration"), 1))));
+	return out;
+}
+
+/* API Actions -> schema action list (new array), in Order; prior: the
+ * recorded list (may be NULL). */
+static json_t *actions_from_api(json_t *actions, json_t *prior)
 {
 	size_t n = json_array_size(actions), i;
 	json_t **sorted = xcalloc(n + 1, sizeof(*sorted)), *out = json_array();
@@ -627,11 +686,15 @@ static json_t *actions_from_api(json_t *actions)
 		sorted[i] = json_array_get(actions, i);
 	qsort(sorted, n, sizeof(*sorted), cmp_action);
 	for (i = 0; i < n; i++) {
-		json_t *a = sorted[i], *o = json_object(), *c;
+		json_t *a = sorted[i], *o = json_object(), *c, *fw;
 		const char *type = pstr(a, "Type");
 
 		json_object_set_new(o, "type", json_string_or_empty(type));
-		if (type && strcmp(type, "forward") == 0 && forward_target(a))
+		fw = type && strcmp(type, "forward") == 0
+			     ? forward_from_api(a, json_array_get(prior, i)) : NULL;
+		if (fw)
+			json_object_set_new(o, "forward", fw);
+		else if (type && strcmp(type, "forward") == 0 && forward_target(a))
 			json_object_set_new(o, "target_group_arn", json_string(forward_target(a)));
 		c = json_object_get(a, "FixedResponseConfig");
 		if (json_is_object(c)) {
@@ -1246,8 +1309,18 @@ static int listener_attrs(const struct provider_ctx *ctx, json_t *l, json_t *tag
 	json_object_set_new(o, "load_balancer_arn", json_string_or_empty(pstr(l, "LoadBalancerArn")));
 	set_num(o, "port", json_object_get(l, "Port"));
 	json_object_set_new(o, "protocol", json_string_or_empty(pstr(l, "Protocol")));
+	/* Reported where the stack sets one: left out, AWS's default policy
+	 * is no change (the schema does not plan an unknown ssl_policy for
+	 * every HTTP listener). */
+	if (pstr(l, "SslPolicy") && pstr(prior, "ssl_policy") && *pstr(prior, "ssl_policy"))
+		json_object_set_new(o, "ssl_policy", json_string(pstr(l, "SslPolicy")));
+	/* The default certificate (DescribeListeners lists only it). */
+	if (pstr(json_array_get(json_object_get(l, "Certificates"), 0), "CertificateArn"))
+		json_object_set_new(o, "certificate_arn", json_string(pstr(
+			json_array_get(json_object_get(l, "Certificates"), 0), "CertificateArn")));
 	json_object_set_new(o, "default_action",
-			    actions_from_api(json_object_get(l, "DefaultActions")));
+			    actions_from_api(json_object_get(l, "DefaultActions"),
+					     json_object_get(prior, "default_action")));
 	json_object_set_new(o, "tags", user_tags(tags));
 	*out = o;
 	return 0;
@@ -1259,6 +1332,18 @@ static const struct kind LISTENER = {
 	"aws_lb_listener", "listener", "DescribeListeners", "ListenerArns", "Listeners",
 	"ListenerArn", "ListenerNotFound", LISTENER_IMMUTABLE, listener_attrs,
 };
+
+/* HTTPS: the default certificate and the security policy, when set. */
+static void listener_tls(json_t *in, json_t *attrs)
+{
+	const char *cert = pstr(attrs, "certificate_arn"), *policy = pstr(attrs, "ssl_policy");
+
+	if (cert && *cert)
+		json_object_set_new(in, "Certificates",
+				    json_pack("[{s:s}]", "CertificateArn", cert));
+	if (policy && *policy)
+		json_object_set_new(in, "SslPolicy", json_string(policy));
+}
 
 static int listener_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 			   struct cairn_err *err)
@@ -1278,6 +1363,7 @@ static int listener_create(const struct provider_ctx *ctx, json_t *attrs, json_t
 	json_object_set_new(in, "Protocol", json_string(pstr(attrs, "protocol") ?
 							 pstr(attrs, "protocol") : "HTTP"));
 	json_object_set(in, "DefaultActions", actions);
+	listener_tls(in, attrs);
 	json_object_set_new(in, "Tags", ptags_to_list(tags, "Key", "Value"));
 	if (pcall(ctx, SVC, "CreateListener", in, &res, err) != 0)
 		goto out;
@@ -1314,7 +1400,8 @@ static int listener_update(const struct provider_ctx *ctx, const char *id, json_
 
 	*out = NULL;
 	if (pchanged(changed, "port") || pchanged(changed, "protocol") ||
-	    pchanged(changed, "default_action")) {
+	    pchanged(changed, "default_action") || pchanged(changed, "certificate_arn") ||
+	    pchanged(changed, "ssl_policy")) {
 		actions = actions_to_api(ctx, "default_action",
 					 json_object_get(want, "default_action"), err);
 		if (!actions)
@@ -1323,6 +1410,7 @@ static int listener_update(const struct provider_ctx *ctx, const char *id, json_
 		set_num(in, "Port", json_object_get(want, "port"));
 		if (pstr(want, "protocol"))
 			json_object_set_new(in, "Protocol", json_string(pstr(want, "protocol")));
+		listener_tls(in, want);
 		if (pcall(ctx, SVC, "ModifyListener", in, &res, err) != 0)
 			goto out;
 	}
@@ -1397,7 +1485,8 @@ static int rule_attrs(const struct provider_ctx *ctx, json_t *r, json_t *tags, j
 	json_object_set_new(o, "listener_arn", json_string(listener));
 	set_num(o, "priority", json_object_get(r, "Priority"));
 	json_object_set_new(o, "condition", conditions_from_api(json_object_get(r, "Conditions")));
-	json_object_set_new(o, "action", actions_from_api(json_object_get(r, "Actions")));
+	json_object_set_new(o, "action", actions_from_api(json_object_get(r, "Actions"),
+							       json_object_get(prior, "action")));
 	json_object_set_new(o, "tags", user_tags(tags));
 	free(listener);
 	*out = o;

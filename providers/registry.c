@@ -56,7 +56,15 @@
 	X(aws_db_subnet_group) \
 	X(aws_db_instance) \
 	X(aws_appautoscaling_target) \
-	X(aws_appautoscaling_policy)
+	X(aws_appautoscaling_policy) \
+	X(aws_s3_bucket) \
+	X(aws_s3_bucket_versioning) \
+	X(aws_s3_bucket_public_access_block) \
+	X(aws_s3_bucket_server_side_encryption_configuration) \
+	X(aws_s3_bucket_policy) \
+	X(aws_s3_bucket_lifecycle_configuration) \
+	X(aws_route53_zone) \
+	X(aws_route53_record)
 
 #define DECLARE(t) extern const struct resource_ops t##_ops;
 TYPES(DECLARE)

@@ -862,6 +862,31 @@ static const char *const table[] = {
 	"!GetObject GetObjectRequest GetObjectOutput GET /{Bucket}/{Key+} - -",
 	"!HeadObject HeadObjectRequest HeadObjectOutput HEAD /{Bucket}/{Key+} - -",
 	"!DeleteObject DeleteObjectRequest DeleteObjectOutput DELETE /{Bucket}/{Key+} - -",
+	"!GetBucketTagging GetBucketTaggingRequest GetBucketTaggingOutput GET /{Bucket}?tagging - -",
+	"!PutBucketTagging PutBucketTaggingRequest - PUT /{Bucket}?tagging Tagging "
+	"http://s3.amazonaws.com/doc/2006-03-01/",
+	"!DeleteBucketTagging DeleteBucketTaggingRequest - DELETE /{Bucket}?tagging - -",
+	"!ListObjectVersions ListObjectVersionsRequest ListObjectVersionsOutput GET /{Bucket}?versions - "
+	"-",
+	"!GetBucketEncryption GetBucketEncryptionRequest GetBucketEncryptionOutput GET "
+	"/{Bucket}?encryption - -",
+	"!PutBucketEncryption PutBucketEncryptionRequest - PUT /{Bucket}?encryption "
+	"ServerSideEncryptionConfiguration http://s3.amazonaws.com/doc/2006-03-01/",
+	"!DeleteBucketEncryption DeleteBucketEncryptionRequest - DELETE /{Bucket}?encryption - -",
+	"!GetPublicAccessBlock GetPublicAccessBlockRequest GetPublicAccessBlockOutput GET "
+	"/{Bucket}?publicAccessBlock - -",
+	"!PutPublicAccessBlock PutPublicAccessBlockRequest - PUT /{Bucket}?publicAccessBlock "
+	"PublicAccessBlockConfiguration http://s3.amazonaws.com/doc/2006-03-01/",
+	"!DeletePublicAccessBlock DeletePublicAccessBlockRequest - DELETE /{Bucket}?publicAccessBlock - -",
+	"!GetBucketLifecycleConfiguration GetBucketLifecycleConfigurationRequest "
+	"GetBucketLifecycleConfigurationOutput GET /{Bucket}?lifecycle - -",
+	"!PutBucketLifecycleConfiguration PutBucketLifecycleConfigurationRequest "
+	"PutBucketLifecycleConfigurationOutput PUT /{Bucket}?lifecycle LifecycleConfiguration "
+	"http://s3.amazonaws.com/doc/2006-03-01/",
+	"!DeleteBucketLifecycle DeleteBucketLifecycleRequest - DELETE /{Bucket}?lifecycle - -",
+	"!GetBucketPolicy GetBucketPolicyRequest GetBucketPolicyOutput GET /{Bucket}?policy - -",
+	"!PutBucketPolicy PutBucketPolicyRequest - PUT /{Bucket}?policy - -",
+	"!DeleteBucketPolicy DeleteBucketPolicyRequest - DELETE /{Bucket}?policy - -",
 	"ListBucketsRequest{MaxBuckets/max-buckets:i@q ContinuationToken/continuation-token:s@q "
 	"Prefix/^:s@q BucketRegion/bucket-region:s@q}",
 	"ListBucketsOutput{Buckets:Buckets Owner:Owner ContinuationToken:s Prefix:s}",
@@ -1014,6 +1039,58 @@ static const char *const table[] = {
 	"IfMatchSize/x-amz-if-match-size:i@h}",
 	"DeleteObjectOutput{DeleteMarker/x-amz-delete-marker:b@h VersionId/x-amz-version-id:s@h "
 	"RequestCharged/x-amz-request-charged:s@h}",
+	"GetBucketTaggingRequest{Bucket/Bucket:s@u ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}",
+	"GetBucketTaggingOutput{TagSet:TagSet}",
+	"PutBucketTaggingRequest{Bucket/Bucket:s@u ContentMD5/Content-MD5:s@h "
+	"ChecksumAlgorithm/x-amz-sdk-checksum-algorithm:s@h Tagging/Tagging:Tagging "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}=Tagging",
+	"DeleteBucketTaggingRequest{Bucket/Bucket:s@u "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}",
+	"ListObjectVersionsRequest{Bucket/Bucket:s@u Delimiter/^:s@q EncodingType/encoding-type:s@q "
+	"KeyMarker/key-marker:s@q MaxKeys/max-keys:i@q Prefix/^:s@q VersionIdMarker/version-id-marker:s@q "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h RequestPayer/x-amz-request-payer:s@h "
+	"OptionalObjectAttributes/x-amz-optional-object-attributes:OptionalObjectAttributesList@h}",
+	"ListObjectVersionsOutput{IsTruncated:b KeyMarker:s VersionIdMarker:s NextKeyMarker:s "
+	"NextVersionIdMarker:s Versions/Version:ObjectVersionList "
+	"DeleteMarkers/DeleteMarker:DeleteMarkers Name:s Prefix:s Delimiter:s MaxKeys:i "
+	"CommonPrefixes:CommonPrefixList EncodingType:s RequestCharged/x-amz-request-charged:s@h}",
+	"GetBucketEncryptionRequest{Bucket/Bucket:s@u "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}",
+	"GetBucketEncryptionOutput{ServerSideEncryptionConfiguration:ServerSideEncryptionConfiguration}=ServerSideEncryptionConfiguration",
+	"PutBucketEncryptionRequest{Bucket/Bucket:s@u ContentMD5/Content-MD5:s@h "
+	"ChecksumAlgorithm/x-amz-sdk-checksum-algorithm:s@h "
+	"ServerSideEncryptionConfiguration/ServerSideEncryptionConfiguration:ServerSideEncryptionConfiguration "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}=ServerSideEncryptionConfiguration",
+	"DeleteBucketEncryptionRequest{Bucket/Bucket:s@u "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}",
+	"GetPublicAccessBlockRequest{Bucket/Bucket:s@u "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}",
+	"GetPublicAccessBlockOutput{PublicAccessBlockConfiguration:PublicAccessBlockConfiguration}=PublicAccessBlockConfiguration",
+	"PutPublicAccessBlockRequest{Bucket/Bucket:s@u ContentMD5/Content-MD5:s@h "
+	"ChecksumAlgorithm/x-amz-sdk-checksum-algorithm:s@h "
+	"PublicAccessBlockConfiguration/PublicAccessBlockConfiguration:PublicAccessBlockConfiguration "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}=PublicAccessBlockConfiguration",
+	"DeletePublicAccessBlockRequest{Bucket/Bucket:s@u "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}",
+	"GetBucketLifecycleConfigurationRequest{Bucket/Bucket:s@u "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}",
+	"GetBucketLifecycleConfigurationOutput{Rules/Rule:LifecycleRules "
+	"TransitionDefaultMinimumObjectSize/x-amz-transition-default-minimum-object-size:s@h}",
+	"PutBucketLifecycleConfigurationRequest{Bucket/Bucket:s@u "
+	"ChecksumAlgorithm/x-amz-sdk-checksum-algorithm:s@h "
+	"LifecycleConfiguration/LifecycleConfiguration:BucketLifecycleConfiguration "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h "
+	"TransitionDefaultMinimumObjectSize/x-amz-transition-default-minimum-object-size:s@h}=LifecycleConfiguration",
+	"PutBucketLifecycleConfigurationOutput{TransitionDefaultMinimumObjectSize/x-amz-transition-default-minimum-object-size:s@h}",
+	"DeleteBucketLifecycleRequest{Bucket/Bucket:s@u "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}",
+	"GetBucketPolicyRequest{Bucket/Bucket:s@u ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}",
+	"GetBucketPolicyOutput{Policy:s}=Policy",
+	"PutBucketPolicyRequest{Bucket/Bucket:s@u ContentMD5/Content-MD5:s@h "
+	"ChecksumAlgorithm/x-amz-sdk-checksum-algorithm:s@h "
+	"ConfirmRemoveSelfBucketAccess/x-amz-confirm-remove-self-bucket-access:b@h Policy:s "
+	"ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}=Policy",
+	"DeleteBucketPolicyRequest{Bucket/Bucket:s@u ExpectedBucketOwner/x-amz-expected-bucket-owner:s@h}",
 	"Buckets[Bucket/Bucket]",
 	"Owner{DisplayName:s ID:s}",
 	"CreateBucketConfiguration{LocationConstraint:s Location:LocationInfo Bucket:BucketInfo "
@@ -1023,16 +1100,50 @@ static const char *const table[] = {
 	"ObjectList[Object/member]~",
 	"CommonPrefixList[CommonPrefix/member]~",
 	"Metadata<key/value:s>",
+	"TagSet[Tag/Tag]",
+	"Tagging{TagSet:TagSet}",
+	"ObjectVersionList[ObjectVersion/member]~",
+	"DeleteMarkers[DeleteMarkerEntry/member]~",
+	"ServerSideEncryptionConfiguration{Rules/Rule:ServerSideEncryptionRules}",
+	"PublicAccessBlockConfiguration{BlockPublicAcls/BlockPublicAcls:b "
+	"IgnorePublicAcls/IgnorePublicAcls:b BlockPublicPolicy/BlockPublicPolicy:b "
+	"RestrictPublicBuckets/RestrictPublicBuckets:b}",
+	"LifecycleRules[LifecycleRule/member]~",
+	"BucketLifecycleConfiguration{Rules/Rule:LifecycleRules}",
 	"Bucket{Name:s CreationDate:t BucketRegion:s BucketArn:s}",
 	"LocationInfo{Type:s Name:s}",
 	"BucketInfo{DataRedundancy:s Type:s}",
-	"TagSet[Tag/Tag]",
 	"Object{Key:s LastModified:t ETag:s ChecksumAlgorithm:ChecksumAlgorithmList ChecksumType:s Size:i "
 	"StorageClass:s Owner:Owner RestoreStatus:RestoreStatus}",
 	"CommonPrefix{Prefix:s}",
 	"Tag{Key:s Value:s}",
+	"ObjectVersion{ETag:s ChecksumAlgorithm:ChecksumAlgorithmList ChecksumType:s Size:i "
+	"StorageClass:s Key:s VersionId:s IsLatest:b LastModified:t Owner:Owner "
+	"RestoreStatus:RestoreStatus}",
+	"DeleteMarkerEntry{Owner:Owner Key:s VersionId:s IsLatest:b LastModified:t}",
+	"ServerSideEncryptionRules[ServerSideEncryptionRule/member]~",
+	"LifecycleRule{Expiration:LifecycleExpiration ID:s Prefix:s Filter:LifecycleRuleFilter Status:s "
+	"Transitions/Transition:TransitionList "
+	"NoncurrentVersionTransitions/NoncurrentVersionTransition:NoncurrentVersionTransitionList "
+	"NoncurrentVersionExpiration:NoncurrentVersionExpiration "
+	"AbortIncompleteMultipartUpload:AbortIncompleteMultipartUpload}",
 	"ChecksumAlgorithmList[s/member]~",
 	"RestoreStatus{IsRestoreInProgress:b RestoreExpiryDate:t}",
+	"ServerSideEncryptionRule{ApplyServerSideEncryptionByDefault:ServerSideEncryptionByDefault "
+	"BucketKeyEnabled:b BlockedEncryptionTypes:BlockedEncryptionTypes}",
+	"LifecycleExpiration{Date:t Days:i ExpiredObjectDeleteMarker:b}",
+	"LifecycleRuleFilter{Prefix:s Tag:Tag ObjectSizeGreaterThan:i ObjectSizeLessThan:i "
+	"And:LifecycleRuleAndOperator}",
+	"TransitionList[Transition/member]~",
+	"NoncurrentVersionTransitionList[NoncurrentVersionTransition/member]~",
+	"NoncurrentVersionExpiration{NoncurrentDays:i NewerNoncurrentVersions:i}",
+	"AbortIncompleteMultipartUpload{DaysAfterInitiation:i}",
+	"ServerSideEncryptionByDefault{SSEAlgorithm:s KMSMasterKeyID:s}",
+	"BlockedEncryptionTypes{EncryptionType:EncryptionTypeList}",
+	"LifecycleRuleAndOperator{Prefix:s Tags/Tag:TagSet ObjectSizeGreaterThan:i ObjectSizeLessThan:i}",
+	"Transition{Date:t Days:i StorageClass:s}",
+	"NoncurrentVersionTransition{NoncurrentDays:i StorageClass:s NewerNoncurrentVersions:i}",
+	"EncryptionTypeList[s/EncryptionType]~",
 	"@lambda",
 	"!ListFunctions ListFunctionsRequest ListFunctionsResponse GET /2015-03-31/functions - -",
 	"!GetFunction GetFunctionRequest GetFunctionResponse GET /2015-03-31/functions/{FunctionName} - -",
@@ -1154,6 +1265,22 @@ static const char *const table[] = {
 	"/2013-04-01/hostedzone/{Id}/rrset/ ChangeResourceRecordSetsRequest "
 	"https://route53.amazonaws.com/doc/2013-04-01/",
 	"!GetChange GetChangeRequest GetChangeResponse GET /2013-04-01/change/{Id} - -",
+	"!ChangeTagsForResource ChangeTagsForResourceRequest ChangeTagsForResourceResponse POST "
+	"/2013-04-01/tags/{ResourceType}/{ResourceId} ChangeTagsForResourceRequest "
+	"https://route53.amazonaws.com/doc/2013-04-01/",
+	"!ListTagsForResource ListTagsForResourceRequest ListTagsForResourceResponse GET "
+	"/2013-04-01/tags/{ResourceType}/{ResourceId} - -",
+	"!AssociateVPCWithHostedZone AssociateVPCWithHostedZoneRequest AssociateVPCWithHostedZoneResponse "
+	"POST /2013-04-01/hostedzone/{Id}/associatevpc AssociateVPCWithHostedZoneRequest "
+	"https://route53.amazonaws.com/doc/2013-04-01/",
+	"!DisassociateVPCFromHostedZone DisassociateVPCFromHostedZoneRequest "
+	"DisassociateVPCFromHostedZoneResponse POST /2013-04-01/hostedzone/{Id}/disassociatevpc "
+	"DisassociateVPCFromHostedZoneRequest https://route53.amazonaws.com/doc/2013-04-01/",
+	"!UpdateHostedZoneComment UpdateHostedZoneCommentRequest UpdateHostedZoneCommentResponse POST "
+	"/2013-04-01/hostedzone/{Id} UpdateHostedZoneCommentRequest "
+	"https://route53.amazonaws.com/doc/2013-04-01/",
+	"!ListHostedZonesByName ListHostedZonesByNameRequest ListHostedZonesByNameResponse GET "
+	"/2013-04-01/hostedzonesbyname - -",
 	"ListHostedZonesRequest{Marker/^:s@q MaxItems/maxitems:s@q DelegationSetId/delegationsetid:s@q "
 	"HostedZoneType/hostedzonetype:s@q}",
 	"ListHostedZonesResponse{HostedZones:HostedZones Marker:s IsTruncated:b NextMarker:s MaxItems:s}",
@@ -1173,6 +1300,21 @@ static const char *const table[] = {
 	"ChangeResourceRecordSetsResponse{ChangeInfo:ChangeInfo}",
 	"GetChangeRequest{Id/Id:s@u}",
 	"GetChangeResponse{ChangeInfo:ChangeInfo}",
+	"ChangeTagsForResourceRequest{ResourceType/ResourceType:s@u ResourceId/ResourceId:s@u "
+	"AddTags:TagList RemoveTagKeys:TagKeyList}",
+	"ChangeTagsForResourceResponse{}",
+	"ListTagsForResourceRequest{ResourceType/ResourceType:s@u ResourceId/ResourceId:s@u}",
+	"ListTagsForResourceResponse{ResourceTagSet:ResourceTagSet}",
+	"AssociateVPCWithHostedZoneRequest{HostedZoneId/Id:s@u VPC:VPC Comment:s}",
+	"AssociateVPCWithHostedZoneResponse{ChangeInfo:ChangeInfo}",
+	"DisassociateVPCFromHostedZoneRequest{HostedZoneId/Id:s@u VPC:VPC Comment:s}",
+	"DisassociateVPCFromHostedZoneResponse{ChangeInfo:ChangeInfo}",
+	"UpdateHostedZoneCommentRequest{Id/Id:s@u Comment:s}",
+	"UpdateHostedZoneCommentResponse{HostedZone:HostedZone}",
+	"ListHostedZonesByNameRequest{DNSName/dnsname:s@q HostedZoneId/hostedzoneid:s@q "
+	"MaxItems/maxitems:s@q}",
+	"ListHostedZonesByNameResponse{HostedZones:HostedZones DNSName:s HostedZoneId:s IsTruncated:b "
+	"NextDNSName:s NextHostedZoneId:s MaxItems:s}",
 	"HostedZones[HostedZone/HostedZone]",
 	"VPC{VPCRegion:s VPCId:s}",
 	"HostedZoneConfig{Comment:s PrivateZone:b}",
@@ -1183,6 +1325,9 @@ static const char *const table[] = {
 	"VPCs[VPC/VPC]",
 	"ResourceRecordSets[ResourceRecordSet/ResourceRecordSet]",
 	"ChangeBatch{Comment:s Changes:Changes}",
+	"TagList[Tag/Tag]",
+	"TagKeyList[s/Key]",
+	"ResourceTagSet{ResourceType:s ResourceId:s Tags:TagList}",
 	"LinkedService{ServicePrincipal:s Description:s}",
 	"HostedZoneFeatures{AcceleratedRecoveryStatus:s FailureReasons:HostedZoneFailureReasons}",
 	"DelegationSetNameServers[s/NameServer]",
@@ -1191,6 +1336,7 @@ static const char *const table[] = {
 	"HealthCheckId:s TrafficPolicyInstanceId:s CidrRoutingConfig:CidrRoutingConfig "
 	"GeoProximityLocation:GeoProximityLocation}",
 	"Changes[Change/Change]",
+	"Tag{Key:s Value:s}",
 	"HostedZoneFailureReasons{AcceleratedRecovery:s}",
 	"GeoLocation{ContinentCode:s CountryCode:s SubdivisionCode:s}",
 	"ResourceRecords[ResourceRecord/ResourceRecord]",

@@ -69,12 +69,18 @@ OPS = {
         ListIdentities""",
     "s3": """ListBuckets CreateBucket DeleteBucket HeadBucket GetBucketLocation
         GetBucketVersioning PutBucketVersioning ListObjectsV2 PutObject GetObject HeadObject
-        DeleteObject""",
+        DeleteObject GetBucketTagging PutBucketTagging DeleteBucketTagging ListObjectVersions
+        GetBucketEncryption PutBucketEncryption DeleteBucketEncryption GetPublicAccessBlock
+        PutPublicAccessBlock DeletePublicAccessBlock GetBucketLifecycleConfiguration
+        PutBucketLifecycleConfiguration DeleteBucketLifecycle GetBucketPolicy PutBucketPolicy
+        DeleteBucketPolicy""",
     "lambda": """ListFunctions GetFunction CreateFunction DeleteFunction ListTags TagResource
         UntagResource UpdateFunctionCode UpdateFunctionConfiguration AddPermission
         RemovePermission GetPolicy""",
     "route53": """ListHostedZones CreateHostedZone GetHostedZone DeleteHostedZone
-        ListResourceRecordSets ChangeResourceRecordSets GetChange""",
+        ListResourceRecordSets ChangeResourceRecordSets GetChange ChangeTagsForResource
+        ListTagsForResource AssociateVPCWithHostedZone DisassociateVPCFromHostedZone
+        UpdateHostedZoneComment ListHostedZonesByName""",
     "rds": """CreateDBSubnetGroup DescribeDBSubnetGroups ModifyDBSubnetGroup DeleteDBSubnetGroup
         CreateDBInstance DescribeDBInstances ModifyDBInstance DeleteDBInstance
         AddTagsToResource RemoveTagsFromResource ListTagsForResource""",

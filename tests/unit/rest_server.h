@@ -1,0 +1,198 @@
+/*
+ * rest_server: a scripted local HTTP server for the unit tests of the
+ * REST-protocol types (test_s3, test_route53). It answers requests in
+ * order from a table of canned answers (STS GetCallerIdentity, a form
+ * post to "/", is answered on the side) and records each request's line,
+ * Content-MD5 header and body, so a test checks what a type sent against
+ * botocore's serialization of the same input.
+ */
+#ifndef CAIRN_TEST_REST_SERVER_H
+#define CAIRN_TEST_REST_SERVER_H
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "providers/aws/aws.h"
+#include "engine/provider.h"
+
+#define RS_MAX 24
+
+struct rs_answer {
+	int status;             /* 0 ends the table */
+	const char *headers;    /* extra header lines, each ending "\r\n", or NULL */
+	const char *body;
+};
+
+struct rs_server {
+	int fd, port;
+	const struct rs_answer *answers;
+	size_t next;
+	char lines[RS_MAX][512];    /* "PUT /bkt-1?tagging" */
+	char md5[RS_MAX][64];
+	char bodies[RS_MAX][4096];
+	size_t served;
+	pthread_t thread;
+};
+
+static const char RS_STS_OK[] =
+	"<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:root"
+	"</Arn><UserId>AID</UserId><Account>123456789012</Account></GetCallerIdentityResult>"
+	"</GetCallerIdentityResponse>";
+
+static void rs_read(int c, char *line, size_t lcap, char *md5, size_t mcap, char *body,
+		    size_t cap)
+{
+	char buf[16384], *end = NULL, *p, *eol;
+	size_t len = 0;
+	long clen = 0;
+	ssize_t r;
+
+	line[0] = md5[0] = body[0] = '\0';
+	while (!end && len < sizeof(buf) - 1 && (r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0) {
+		len += (size_t)r;
+		buf[len] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+	}
+	if (!end)
+		return;
+	eol = strstr(buf, " HTTP/");
+	snprintf(line, lcap, "%.*s", (int)(eol ? eol - buf : 0), buf);
+	for (p = buf; p < end; p = eol + 2) {
+		eol = strstr(p, "\r\n");
+		if (strncasecmp(p, "Content-Length:", 15) == 0)
+			clen = atol(p + 15);
+		if (strncasecmp(p, "Content-MD5:", 12) == 0)
+			snprintf(md5, mcap, "%.*s", (int)(eol - p - 13), p + 13);
+	}
+	end += 4;
+	while ((long)(len - (size_t)(end - buf)) < clen && len < sizeof(buf) - 1 &&
+	       (r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)r;
+	buf[len] = '\0';
+	snprintf(body, cap, "%s", end);
+}
+
+static void *rs_serve(void *arg)
+{
+	struct rs_server *s = arg;
+
+	for (;;) {
+		int c = accept(s->fd, NULL, NULL);
+		size_t i = s->served < RS_MAX ? s->served : RS_MAX - 1;
+		const struct rs_answer *a = NULL;
+		int status = 500;
+		const char *body = "<Error><Code>Unscripted</Code><Message>x</Message></Error>";
+		const char *hdrs = "";
+		char *resp;
+
+		if (c < 0)
+			break;
+		rs_read(c, s->lines[i], sizeof(s->lines[0]), s->md5[i], sizeof(s->md5[0]),
+			s->bodies[i], sizeof(s->bodies[0]));
+		if (strcmp(s->lines[i], "POST /") == 0 && strstr(s->bodies[i], "GetCallerIdentity")) {
+			status = 200;
+			body = RS_STS_OK;
+		} else {
+			if (s->answers[s->next].status)
+				a = &s->answers[s->next++];
+			if (a) {
+				status = a->status;
+				body = a->body ? a->body : "";
+				hdrs = a->headers ? a->headers : "";
+			}
+			s->served++;
+		}
+		resp = xasprintf("HTTP/1.1 %d X\r\nContent-Type: text/xml\r\nx-amz-request-id: rid\r\n"
+				 "%sConnection: close\r\nContent-Length: %zu\r\n\r\n%s", status, hdrs,
+				 strlen(body), body);
+		if (write(c, resp, strlen(resp)) < 0)
+			perror("write");
+		free(resp);
+		close(c);
+	}
+	return NULL;
+}
+
+static void rs_start(struct rs_server *s, const struct rs_answer *answers)
+{
+	struct sockaddr_in a = {0};
+	socklen_t alen = sizeof(a);
+
+	memset(s, 0, sizeof(*s));
+	s->answers = answers;
+	s->fd = socket(AF_INET, SOCK_STREAM, 0);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(s->fd, 8), 0);
+	getsockname(s->fd, (struct sockaddr *)&a, &alen);
+	s->port = ntohs(a.sin_port);
+	pthread_create(&s->thread, NULL, rs_serve, s);
+}
+
+static void rs_stop(struct rs_server *s)
+{
+	shutdown(s->fd, SHUT_RDWR);
+	pthread_join(s->thread, NULL);
+	close(s->fd);
+}
+
+static void rs_no_sleep(long ms)
+{
+	(void)ms;
+}
+
+static int64_t rs_now(void)
+{
+	return 1700000000;
+}
+
+static struct aws_client *rs_client(int port)
+{
+	static char endpoint[64];
+	static char *env[] = {
+		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret",
+		"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1",
+		"AWS_CONFIG_FILE=/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent/creds",
+		endpoint, NULL };
+	struct aws_client_opts o = {0};
+	struct cairn_err err;
+	struct aws_client *c;
+
+	snprintf(endpoint, sizeof(endpoint), "AWS_ENDPOINT_URL=http://127.0.0.1:%d", port);
+	o.envp = env;
+	o.now = rs_now;
+	o.sleep_ms = rs_no_sleep;
+	err_clear(&err);
+	c = aws_client_new(&o, &err);
+	assert_non_null(c);
+	return c;
+}
+
+static struct provider_ctx rs_ctx(struct aws_client *c, const char *stack)
+{
+	struct provider_ctx ctx = {0};
+
+	ctx.aws = c;
+	ctx.stack = stack;
+	ctx.name = "res";
+	ctx.sleep_ms = rs_no_sleep;
+	return ctx;
+}
+
+static json_t *rs_json(const char *text)
+{
+	json_t *v = json_loads(text, 0, NULL);
+
+	assert_non_null(v);
+	return v;
+}
+
+#endif
