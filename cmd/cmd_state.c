@@ -80,20 +80,32 @@ static void print_attrs(json_t *attrs)
 
 static int do_list(struct state *st, const char *stack)
 {
-	struct state_resource *list;
+	struct state_resource *list, *data;
 	struct cairn_err err;
-	size_t n, i;
+	size_t n, nd, i, j;
 
 	err_clear(&err);
 	if (state_list(st, stack, &list, &n, &err) != 0) {
 		msg_err(&err);
 		return 1;
 	}
-	for (i = 0; i < n; i++) {
-		printf("%s\t%s\t%s\n", list[i].name, list[i].type, list[i].id);
-		state_resource_free(&list[i]);
+	if (state_list_data(st, stack, &data, &nd, &err) != 0) {
+		msg_err(&err);
+		for (i = 0; i < n; i++)
+			state_resource_free(&list[i]);
+		free(list);
+		return 1;
+	}
+	/* one list sorted by address: the two are each sorted by name */
+	for (i = j = 0; i < n || j < nd;) {
+		struct state_resource *r = j == nd || (i < n && strcmp(list[i].name, data[j].name) < 0) ?
+					   &list[i++] : &data[j++];
+
+		printf("%s\t%s\t%s\n", r->name, r->type, r->id);
+		state_resource_free(r);
 	}
 	free(list);
+	free(data);
 	return 0;
 }
 

@@ -58,6 +58,8 @@ struct loader {
 	json_t *mouts;          /* module instance address -> {"outputs": {NAME: value},
 				 * "deps": {NAME: {...}}} */
 	char *realfile;         /* realpath of file, for the include-itself check */
+	json_t *datamap;        /* the "data" map (borrowed), or NULL (modules have none) */
+	json_t *cur_data;       /* data sources the value being substituted uses, or NULL */
 };
 
 static void lerr(struct loader *L, const char *path, int key, const char *fmt, ...)
@@ -855,6 +857,45 @@ static json_t *repeat_ref(struct loader *L, const char *root, const char *path, 
 	return NULL;
 }
 
+/* ${data.NAME.ATTR...}: checked against the data source's schema; its
+ * value is known when the plan reads it, so the text is left as written. */
+static json_t *data_ref(struct loader *L, const char *path, json_t *segs)
+{
+	const char *name = json_string_value(json_array_get(segs, 0)), *attr, *type;
+	const json_t *schema;
+	json_t *decl;
+	char *h;
+
+	if (L->vars_only) {
+		rerr(L, "data", path, "'${data.%s}': only variables can be used here", path);
+		return NULL;
+	}
+	decl = name ? json_object_get(L->datamap, name) : NULL;
+	if (!decl) {
+		h = hint(name ? name : "", L->datamap);
+		rerr(L, "data", path, "reference to unknown data source '%s' in '${data.%s}'%s",
+		     name ? name : "", path, h);
+		free(h);
+		return NULL;
+	}
+	if (L->cur_data)
+		json_object_set_new(L->cur_data, name, json_true());
+	type = json_string_value(json_object_get(decl, "type"));
+	schema = schema_data_get(type);
+	attr = json_string_value(json_array_get(segs, 1));
+	if (json_array_size(segs) > 1 && !attr) {
+		rerr(L, "data", path, "invalid reference '${data.%s}': expected an attribute name", path);
+	} else if (json_array_size(segs) < 2) {
+		rerr(L, "data", path, "'${data.%s}': name an attribute, e.g. ${data.%s.id}", path, name);
+	} else if (schema && !schema_attr(schema, attr)) {
+		h = hint(attr, schema_attrs(schema));
+		rerr(L, "data", path, "unknown attribute '%s' of data source '%s' (%s) in '${data.%s}'%s",
+		     attr, name, type, path, h);
+		free(h);
+	}
+	return NULL;
+}
+
 static json_t *load_lookup(void *ctx, const char *root, const char *path, struct cairn_err *err)
 {
 	struct loader *L = ctx;
@@ -863,6 +904,10 @@ static json_t *load_lookup(void *ctx, const char *root, const char *path, struct
 	char *h;
 
 	(void)err;
+	if (segs && !strcmp(root, "data") && !json_object_get(L->res, root)) {
+		v = data_ref(L, path, segs);
+		goto out;
+	}
 	if (segs && json_object_get(L->res, root)) {
 		v = resource_ref(L, root, path, segs);
 		goto out;
@@ -1218,6 +1263,115 @@ static void check_object(struct check *c, const json_t *attrs, json_t *obj, cons
 			lerr(c->L, missing_path, missing_key,
 			     "missing required attribute '%s%s' for %s", prefix, k, c->type);
 	}
+}
+
+/* ---- data sources ---- */
+
+static json_t *sorted_keys(json_t *set);
+
+/*
+ * The "data" map: each entry {type, properties}, checked against
+ * schemas/data.TYPE.json. Its properties may use variables, locals and
+ * other data sources (read first), never resources: data sources are
+ * read before the plan, when no resource attribute is known.
+ */
+static void load_data(struct loader *L)
+{
+	static const char *const keys[] = {"type", "properties", NULL};
+	json_t *decl, *t, *props, *done = json_object();
+	const json_t *schema;
+	struct stack *s = L->s;
+	size_t n = json_object_size(L->datamap), i, progress;
+	struct stack_data *all = xcalloc(n + 1, sizeof(*all));
+	const char *k;
+	struct check c;
+
+	i = 0;
+	json_object_foreach(L->datamap, k, decl) {
+		char *path = doc_path_key("data", k), *pp = doc_path_key(path, "properties");
+		char *tp = doc_path_key(path, "type");
+		struct stack_data *d = &all[i++];
+		json_t *rdeps = json_object(), *ddeps = json_object();
+
+		d->name = xstrdup(k);
+		d->pos = doc_pos(L->doc.pos, path, 1);
+		if (!valid_name(k))
+			lerr(L, path, 1, "invalid data source name '%s': use letters, digits, '_' and "
+			     "'-', starting with a letter", k);
+		schema = NULL;
+		t = json_is_object(decl) ? json_object_get(decl, "type") : NULL;
+		d->type = xstrdup(json_is_string(t) ? json_string_value(t) : "");
+		props = json_is_object(decl) ? json_object_get(decl, "properties") : NULL;
+		if (!json_is_object(decl)) {
+			lerr(L, path, 0, "data source '%s' must be a map with 'type' and 'properties'", k);
+		} else {
+			check_keys(L, decl, path, "a data source", keys);
+			if (!t) {
+				lerr(L, path, 1, "data source '%s' has no 'type'", k);
+			} else if (!(schema = schema_data_get(d->type))) {
+				char *h = hint(d->type, schema_data_types());
+
+				lerr(L, tp, 0, "unknown data source type '%s'%s", d->type, h);
+				free(h);
+			}
+		}
+		if (props && !json_is_object(props) && !json_is_null(props)) {
+			lerr(L, pp, 0, "'properties' must be a map");
+			props = NULL;
+		}
+		L->cur_deps = rdeps;
+		L->cur_data = ddeps;
+		L->vars_only = 0;
+		d->properties = json_is_object(props) ? subst(L, props, pp) : json_object();
+		L->cur_deps = NULL;
+		L->cur_data = NULL;
+		if (json_object_size(rdeps))
+			lerr(L, pp, 0, "data source '%s' uses resource '%s': data sources are read "
+			     "before the plan, when no resource attribute is known", k,
+			     json_object_iter_key(json_object_iter(rdeps)));
+		json_object_del(ddeps, k);
+		d->deps = sorted_keys(ddeps);
+		if (schema) {
+			c.L = L;
+			c.type = d->type;
+			check_object(&c, schema_attrs(schema), d->properties, pp, "", path, 1);
+		}
+		json_decref(rdeps);
+		json_decref(ddeps);
+		free(path);
+		free(pp);
+		free(tp);
+	}
+	/* Read order: each after the data sources it uses; what is left
+	 * over is a cycle. */
+	s->data = xcalloc(n + 1, sizeof(*s->data));
+	do {
+		progress = 0;
+		for (i = 0; i < n; i++) {
+			size_t j;
+			json_t *e;
+			int ready = all[i].name != NULL;
+
+			json_array_foreach(all[i].deps, j, e)
+				if (!json_object_get(done, json_string_value(e)))
+					ready = 0;
+			if (!ready)
+				continue;
+			json_object_set_new(done, all[i].name, json_true());
+			s->data[s->n_data++] = all[i];
+			memset(&all[i], 0, sizeof(all[i]));
+			progress = 1;
+		}
+	} while (progress);
+	for (i = 0; i < n; i++) {
+		if (!all[i].name)
+			continue;
+		diags_add(L->diags, L->file, all[i].pos.line, all[i].pos.col,
+			  "data source '%s' depends on itself (a cycle of data sources)", all[i].name);
+		s->data[s->n_data++] = all[i];
+	}
+	free(all);
+	json_decref(done);
 }
 
 /* ---- resources ---- */
@@ -2256,7 +2410,8 @@ static void loader_free(struct loader *L)
 struct stack *stack_load(const char *path, const struct stack_opts *opts, struct diags *diags)
 {
 	static const char *const keys[] = {"stack", "region", "description", "variables",
-					   "locals", "resources", "outputs", "moved", "modules", NULL};
+					   "locals", "data", "resources", "outputs", "moved", "modules",
+					   NULL};
 	struct loader L = {0};
 	struct stack *s = xcalloc(1, sizeof(*s));
 	size_t before = diags->n, i = 0;
@@ -2280,6 +2435,11 @@ struct stack *stack_load(const char *path, const struct stack_opts *opts, struct
 		lerr(&L, "locals", 0, "'locals' must be a map of NAME: value");
 		L.locals = NULL;
 	}
+	L.datamap = json_object_get(L.doc.root, "data");
+	if (L.datamap && !json_is_object(L.datamap)) {
+		lerr(&L, "data", 0, "'data' must be a map of NAME: {type, properties}");
+		L.datamap = NULL;
+	}
 	if (!json_object_get(L.doc.root, "stack"))
 		diags_add(diags, path, 1, 1, "missing 'stack:' (the name the state is kept under)");
 	s->region = top_string(&L, "region");
@@ -2301,6 +2461,7 @@ struct stack *stack_load(const char *path, const struct stack_opts *opts, struct
 	json_object_foreach(L.mods, k, decl)
 		if (!json_object_get(L.mouts, k))
 			load_module(&L, k);
+	load_data(&L);
 	load_resources(&L);
 	i = s->n_resources;
 	s->n_resources = i;
@@ -2363,6 +2524,13 @@ void stack_free(struct stack *s)
 		free(s->outputs[i].description);
 	}
 	free(s->outputs);
+	for (i = 0; i < s->n_data; i++) {
+		free(s->data[i].name);
+		free(s->data[i].type);
+		json_decref(s->data[i].properties);
+		json_decref(s->data[i].deps);
+	}
+	free(s->data);
 	free(s->file);
 	free(s->name);
 	free(s->region);

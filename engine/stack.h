@@ -31,6 +31,17 @@ struct stack_resource {
 	json_t *ignore_changes; /* array of attribute names; owned */
 };
 
+/* A data source (SPEC §3.1): read before every plan, never changed. */
+struct stack_data {
+	char *name;             /* "vpc": referenced as ${data.vpc.ATTR}, recorded as "data.vpc" */
+	char *type;             /* "aws_vpc" (schemas/data.aws_vpc.json) */
+	struct srcpos pos;      /* of the name key */
+	/* Properties with variables and known locals substituted; references
+	 * to other data sources stay as "${data.NAME.ATTR}" text. Owned. */
+	json_t *properties;
+	json_t *deps;           /* sorted array of the data source names it uses; owned */
+};
+
 struct stack_output {
 	char *name;
 	json_t *value;          /* as written, with references; owned */
@@ -47,6 +58,8 @@ struct stack {
 								* resources where it is called */
 	size_t cap_resources;
 	struct stack_output *outputs; size_t n_outputs;        /* file order */
+	struct stack_data *data; size_t n_data;                 /* in an order that reads
+								 * what one uses before it */
 	json_t *vars;           /* resolved variables: name -> value; owned */
 	json_t *moves;          /* "moved:": array of {"from": ADDRESS, "to": ADDRESS}; owned */
 	/* Position of every value, for errors found later (e.g. by the plan):
