@@ -1277,7 +1277,8 @@ static json_t *sorted_keys(json_t *set);
  */
 static void load_data(struct loader *L)
 {
-	static const char *const keys[] = {"type", "properties", NULL};
+	/* count and for_each get an error of their own below */
+	static const char *const keys[] = {"type", "properties", "count", "for_each", NULL};
 	json_t *decl, *t, *props, *done = json_object();
 	const json_t *schema;
 	struct stack *s = L->s;
@@ -1305,6 +1306,15 @@ static void load_data(struct loader *L)
 		if (!json_is_object(decl)) {
 			lerr(L, path, 0, "data source '%s' must be a map with 'type' and 'properties'", k);
 		} else {
+			if (json_object_get(decl, "count") || json_object_get(decl, "for_each")) {
+				char *cp = doc_path_key(path, json_object_get(decl, "count") ?
+							"count" : "for_each");
+
+				/* README "Known gaps": one data source per entry */
+				lerr(L, cp, 1, "data source '%s': count and for_each are not supported "
+				     "on data sources; declare one entry per object to read", k);
+				free(cp);
+			}
 			check_keys(L, decl, path, "a data source", keys);
 			if (!t) {
 				lerr(L, path, 1, "data source '%s' has no 'type'", k);

@@ -162,6 +162,17 @@ class DataSources(CairnTestCase):
         sg = [c for c in json.loads(p.stdout)["changes"] if c["name"] == "sg"][0]
         self.assertEqual(sg["after"]["vpc_id"], self.vpc)
 
+    def test_saved_plan_keeps_data_sealed(self):
+        self.cairn("plan", "--out", "p.plan", check=0)
+        with open(os.path.join(self.dir, "p.plan"), "rb") as f:
+            self.assertNotIn(SECRET.encode(), f.read())
+        self.cairn("apply", "--auto-approve", "p.plan", check=0)
+        copy = self.boto("ssm").get_parameter(Name="/ds/copy",
+                                              WithDecryption=True)["Parameter"]["Value"]
+        self.assertEqual(copy, SECRET)
+        self.assertIn("data.secret", [r[0] for r in self.state_list()])
+        self.cairn("plan", "--detailed-exitcode", check=0)
+
     def test_validate_reads_nothing(self):
         env = {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "",
                "AWS_ENDPOINT_URL": "http://127.0.0.1:1"}
