@@ -336,9 +336,68 @@ out:
 	return rc;
 }
 
+/* ---- aws_acm_certificate ---- */
+
+/* The certificate for args.domain among those in args.statuses (ISSUED when
+ * unset) and args.types; with most_recent the latest issued, else the only one. */
+static int acm_read(const struct provider_ctx *ctx, json_t *args, json_t **out,
+		    struct cairn_err *err)
+{
+	const char *domain = pstr_or(json_object_get(args, "domain"), "");
+	json_t *statuses = json_object_get(args, "statuses"), *types = json_object_get(args, "types");
+	json_t *in = json_object(), *items = NULL, *c, *best = NULL;
+	size_t i, n = 0;
+	int rc = -1;
+
+	*out = NULL;
+	json_object_set_new(in, "CertificateStatuses", json_array_size(statuses) ?
+			    json_incref(statuses) : json_pack("[s]", "ISSUED"));
+	if (aws_call_all(ctx->aws, "acm", "ListCertificates", in, "CertificateSummaryList",
+			 &items, err) != 0) {
+		err_prefix(err, "ListCertificates for %s", ctx->name);
+		goto out;
+	}
+	json_array_foreach(items, i, c) {
+		json_t *t;
+		size_t j;
+		int type_ok = !json_array_size(types);
+
+		if (strcmp(pstr_or(json_object_get(c, "DomainName"), ""), domain) != 0)
+			continue;
+		json_array_foreach(types, j, t)
+			if (json_equal(t, json_object_get(c, "Type")))
+				type_ok = 1;
+		if (!type_ok)
+			continue;
+		n++;
+		if (!best || json_number_value(json_object_get(c, "IssuedAt")) >
+			     json_number_value(json_object_get(best, "IssuedAt")))
+			best = c;
+	}
+	if (!best || (n > 1 && !json_is_true(json_object_get(args, "most_recent")))) {
+		err_set(err, CAIRN_ENOTFOUND, "%s: %s certificate for '%s' in the statuses asked for%s",
+			ctx->name, best ? "more than one" : "no", domain,
+			best ? " (set most_recent: true to take the latest)" : "");
+		goto out;
+	}
+	*out = json_object();
+	json_object_set_new(*out, "id", pstr_json(json_object_get(best, "CertificateArn")));
+	json_object_set_new(*out, "arn", pstr_json(json_object_get(best, "CertificateArn")));
+	json_object_set_new(*out, "domain", json_string(domain));
+	json_object_set_new(*out, "status", pstr_json(json_object_get(best, "Status")));
+	json_object_set_new(*out, "type", pstr_json(json_object_get(best, "Type")));
+	json_object_set_new(*out, "key_algorithm", pstr_json(json_object_get(best, "KeyAlgorithm")));
+	rc = 0;
+out:
+	json_decref(in);
+	json_decref(items);
+	return rc;
+}
+
 /* ---- the registry of data source types ---- */
 
 static const struct data_ops data_types[] = {
+	{"aws_acm_certificate", acm_read},
 	{"aws_availability_zones", azs_read},
 	{"aws_caller_identity", caller_read},
 	{"aws_iam_policy", policy_read},

@@ -34,6 +34,7 @@ data:
   azs: {type: aws_availability_zones, properties: {state: available}}
   me: {type: aws_caller_identity}
   here: {type: aws_region}
+  cert: {type: aws_acm_certificate, properties: {domain: ds.example.com, statuses: [PENDING_VALIDATION]}}
 locals:
   first_az: ${data.azs.names[0]}
 resources:
@@ -54,9 +55,10 @@ resources:
     properties: {name: /ds/copy, type: SecureString, value: "${data.secret.value}"}
 outputs:
   vpc_id: {value: "${data.vpc.id}"}
+  cert_arn: {value: "${data.cert.arn}"}
 """
 
-DATA_NAMES = ["data.azs", "data.here", "data.me", "data.policy", "data.secret",
+DATA_NAMES = ["data.azs", "data.cert", "data.here", "data.me", "data.policy", "data.secret",
               "data.subnets", "data.vpc"]
 
 
@@ -83,6 +85,9 @@ class DataSources(CairnTestCase):
             self.policy = [p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"]
                            if p["PolicyName"] == "ds-read"][0]
         self.account = self.boto("sts").get_caller_identity()["Account"]
+        acm = self.boto("acm")
+        self.cert = acm.request_certificate(DomainName="ds.example.com")["CertificateArn"]
+        self.addCleanup(acm.delete_certificate, CertificateArn=self.cert)
         self.write("stack.yaml", STACK)
 
     def cleanup(self):
@@ -131,8 +136,9 @@ class DataSources(CairnTestCase):
         self.assertEqual(data["data.me"][1:], ["aws_caller_identity", self.account])
         show = self.cairn("state", "show", "data.secret", check=0)
         self.assertNotIn(SECRET, show.stdout)
-        self.assertEqual(json.loads(self.cairn("output", "--json", check=0).stdout)
-                         ["vpc_id"]["value"], self.vpc)
+        outputs = json.loads(self.cairn("output", "--json", check=0).stdout)
+        self.assertEqual(outputs["vpc_id"]["value"], self.vpc)
+        self.assertEqual(outputs["cert_arn"]["value"], self.cert)
 
         # no-op plan, with and without refresh; the serial does not move
         self.cairn("plan", "--detailed-exitcode", check=0)
@@ -182,10 +188,10 @@ class DataSources(CairnTestCase):
                    .replace("type: aws_region", "type: aws_regin"))
         p = self.cairn("validate", "-f", "bad.yaml", env=env)
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
-        self.assertIn("bad.yaml:29:23: error: unknown attribute 'cidr_blok' of data source "
+        self.assertIn("bad.yaml:30:23: error: unknown attribute 'cidr_blok' of data source "
                       "'vpc' (aws_vpc) in '${data.vpc.cidr_blok}'; did you mean 'cidr_block'?",
                       p.stderr)
-        self.assertIn("bad.yaml:36:46: error: reference to unknown data source 'polcy' in "
+        self.assertIn("bad.yaml:37:46: error: reference to unknown data source 'polcy' in "
                       "'${data.polcy.arn}'; did you mean 'policy'?", p.stderr)
         self.assertIn("bad.yaml:21:16: error: unknown data source type 'aws_regin'; "
                       "did you mean 'aws_region'?",
