@@ -22,10 +22,11 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0}
 };
 
-/* A copy of attrs with the schema's sensitive attributes masked (new ref). */
-static json_t *masked(const char *type, json_t *attrs)
+/* A copy of attrs with the schema's sensitive attributes masked (new ref);
+ * a data source ("data.NAME") by its data source schema. */
+static json_t *masked(const char *name, const char *type, json_t *attrs)
 {
-	const json_t *schema = schema_get(type);
+	const json_t *schema = strncmp(name, "data.", 5) ? schema_get(type) : schema_data_get(type);
 	json_t *out = json_deep_copy(attrs), *v;
 	const char *k;
 	void *tmp;
@@ -125,7 +126,7 @@ static int do_show(struct state *st, const char *stack, const char *name, int as
 		msg_error("no resource '%s' in the state of stack '%s'", name, stack);
 		return 1;
 	}
-	attrs = masked(r.type, r.attrs);
+	attrs = masked(r.name, r.type, r.attrs);
 	if (as_json) {
 		json_t *doc = json_pack("{s:s,s:s,s:s,s:O,s:O,s:i}", "name", r.name, "type", r.type,
 					"id", r.id, "attributes", attrs, "dependencies", r.deps,
