@@ -140,6 +140,11 @@ class DataSources(CairnTestCase):
         self.assertEqual(outputs["vpc_id"]["value"], self.vpc)
         self.assertEqual(outputs["cert_arn"]["value"], self.cert)
 
+        # refresh keeps the outputs that use data sources (from the recorded reads)
+        self.cairn("refresh", check=0)
+        outputs = json.loads(self.cairn("output", "--json", check=0).stdout)
+        self.assertEqual(outputs["vpc_id"]["value"], self.vpc)
+
         # no-op plan, with and without refresh; the serial does not move
         self.cairn("plan", "--detailed-exitcode", check=0)
         p = self.cairn("plan", "--refresh=false", "--json", "--detailed-exitcode", check=0)
