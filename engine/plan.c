@@ -127,6 +127,14 @@ static int read_data(struct planner *pl, struct cairn_err *err)
 	const struct stack *stack = pl->stack;
 	size_t i;
 
+	if (stack->data_read) {
+		/* read while the stack was loaded (stack_opts.read_data) */
+		json_object_update(pl->p->data, stack->data_read);
+		for (i = 0; i < stack->n_data; i++)
+			json_object_set_new(pl->p->data_types, stack->data[i].name,
+					    json_string(stack->data[i].type));
+		return 0;
+	}
 	for (i = 0; i < stack->n_data; i++) {
 		const struct stack_data *d = &stack->data[i];
 		const struct data_ops *ops = pl->opts->data_lookup ? pl->opts->data_lookup(d->type) : NULL;

@@ -60,6 +60,8 @@ struct stack {
 	struct stack_output *outputs; size_t n_outputs;        /* file order */
 	struct stack_data *data; size_t n_data;                 /* in an order that reads
 								 * what one uses before it */
+	json_t *data_read;      /* NAME -> attributes read while loading (stack_opts.read_data),
+				 * or NULL; owned */
 	json_t *vars;           /* resolved variables: name -> value; owned */
 	json_t *moves;          /* "moved:": array of {"from": ADDRESS, "to": ADDRESS}; owned */
 	/* Position of every value, for errors found later (e.g. by the plan):
@@ -78,6 +80,13 @@ struct stack_opts {
 	size_t n_var_files;
 	char *const *envp;            /* for CAIRN_VAR_<NAME> */
 	const char *region;           /* --region, overrides the stack's for ${aws.region} */
+	/* Reads data source NAME of TYPE (args known; region: the stack's) into
+	 * *out (new reference), or -1 with err. Set by plan and apply, so that
+	 * count, for_each and locals can use data sources (SPEC §3.1); NULL
+	 * (validate): nothing is read and their values are unknown. */
+	int (*read_data)(void *arg, const char *region, const char *name, const char *type,
+			 json_t *args, json_t **out, struct cairn_err *err);
+	void *read_data_arg;
 };
 
 /*

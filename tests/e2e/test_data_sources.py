@@ -53,6 +53,10 @@ resources:
   secret_copy:
     type: aws_ssm_parameter
     properties: {name: /ds/copy, type: SecureString, value: "${data.secret.value}"}
+  per_subnet:
+    type: aws_ssm_parameter
+    count: ${length(data.subnets.ids)}
+    properties: {name: "/ds/subnet/${count.index}", type: String, value: "${data.subnets.ids[count.index]}"}
 outputs:
   vpc_id: {value: "${data.vpc.id}"}
   cert_arn: {value: "${data.cert.arn}"}
@@ -105,7 +109,11 @@ class DataSources(CairnTestCase):
         p = self.cairn("plan", "--json", check=0)
         plan = json.loads(p.stdout)
         names = sorted(c["name"] for c in plan["changes"])
-        self.assertEqual(names, ["info", "secret_copy", "sg"], p.stdout)
+        self.assertEqual(names, ["info", "per_subnet", "per_subnet", "secret_copy", "sg"],
+                         p.stdout)
+        self.assertEqual(sorted(c["address"] for c in plan["changes"]
+                                if c["name"] == "per_subnet"),
+                         ["per_subnet[0]", "per_subnet[1]"])
         self.assertNotIn(SECRET, p.stdout)
         self.assertEqual(plan["outputs"]["vpc_id"]["value"], self.vpc)
         sg = [c for c in plan["changes"] if c["name"] == "sg"][0]
@@ -121,6 +129,9 @@ class DataSources(CairnTestCase):
             Filters=[{"Name": "state", "Values": ["available"]}])["AvailabilityZones"])[0]
         self.assertEqual(info, "%s %s %s us-east-1 %s" % (",".join(self.subnets), self.policy,
                                                           self.account, zone))
+        # count from a data source: one parameter per subnet
+        self.assertEqual([ssm.get_parameter(Name="/ds/subnet/%d" % i)["Parameter"]["Value"]
+                          for i in range(2)], self.subnets)
         copy = ssm.get_parameter(Name="/ds/copy", WithDecryption=True)["Parameter"]["Value"]
         self.assertEqual(copy, SECRET)
         groups = self.boto("ec2").describe_security_groups(

@@ -378,14 +378,67 @@ static void test_data_source_errors(void **state)
 		      "s.yaml:4:11: error: unknown data source type 'aws_vpcs'; did you mean 'aws_vpc'?\n"
 		      "s.yaml:7:18: error: unknown attribute 'account' for aws_caller_identity; "
 		      "did you mean 'account_id'?\n"
-		      "s.yaml:8:3: error: data source 'a' depends on itself (a cycle of data sources)\n"
-		      "s.yaml:11:3: error: data source 'b' depends on itself (a cycle of data sources)\n"
+		      "s.yaml:13:25: error: data source 'a' depends on itself (a cycle of data sources)\n"
 		      "s.yaml:14:3: error: missing required attribute 'name' for aws_ssm_parameter\n"
 		      "s.yaml:16:5: error: data source 'p': count and for_each are not supported on "
 		      "data sources; declare one entry per object to read\n"
 		      "s.yaml:20:25: error: unknown attribute 'acount_id' of data source 'me' "
 		      "(aws_caller_identity) in '${data.me.acount_id}'; did you mean 'account_id'?\n"
 		      "s.yaml:20:45: error: reference to unknown data source 'nope' in '${data.nope.id}'\n");
+}
+
+/* A reader that answers two subnet ids (and counts its calls). */
+static int n_reads;
+
+static int read_two_subnets(void *arg, const char *region, const char *name, const char *type,
+			    json_t *args, json_t **out, struct cairn_err *err)
+{
+	(void)arg; (void)region; (void)args; (void)err;
+	n_reads++;
+	assert_string_equal(name, "data.nets");
+	assert_string_equal(type, "aws_subnets");
+	*out = json_pack("{s:s, s:[s,s]}", "id", "us-east-1", "ids", "subnet-a", "subnet-b");
+	return 0;
+}
+
+static const char COUNT_FROM_DATA[] =
+	"stack: x\n"
+	"data:\n  nets: {type: aws_subnets, properties: {vpc_id: vpc-1}}\n"
+	"locals:\n  ids: ${data.nets.ids}\n"
+	"resources:\n  t:\n    type: aws_sns_topic\n    count: ${length(local.ids)}\n"
+	"    properties: {name: \"t-${local.ids[count.index]}\"}\n"
+	"  u:\n    type: aws_sns_topic\n    properties: {name: \"${t[1].name}\"}\n";
+
+/* With a reader (plan, apply), count and for_each may use data sources. */
+static void test_count_from_data_source(void **state)
+{
+	struct stack_opts o = {0};
+	struct stack *s;
+
+	(void)state;
+	o.read_data = read_two_subnets;
+	n_reads = 0;
+	s = expect_ok("s.yaml", COUNT_FROM_DATA, &o);
+	assert_int_equal(n_reads, 1);
+	assert_int_equal(s->n_resources, 3);
+	assert_string_equal(s->resources[1].name, "t[1]");
+	assert_json(s->resources[1].properties, "{\"name\":\"t-subnet-b\"}");
+	assert_json(json_object_get(s->data_read, "nets"),
+		    "{\"id\":\"us-east-1\",\"ids\":[\"subnet-a\",\"subnet-b\"]}");
+	stack_free(s);
+}
+
+/* Without one (validate), nothing is read and the instances wait for the plan. */
+static void test_count_from_data_source_offline(void **state)
+{
+	struct stack *s;
+
+	(void)state;
+	s = expect_ok("s.yaml", COUNT_FROM_DATA, NULL);
+	assert_null(s->data_read);
+	assert_int_equal(s->n_resources, 1);
+	assert_string_equal(s->resources[0].name, "u");
+	stack_free(s);
 }
 
 static void test_unknown_attribute(void **state)
@@ -1032,6 +1085,8 @@ int main(void)
 		cmocka_unit_test(test_unknown_type),
 		cmocka_unit_test(test_data_sources_loaded_in_read_order),
 		cmocka_unit_test(test_data_source_errors),
+		cmocka_unit_test(test_count_from_data_source),
+		cmocka_unit_test(test_count_from_data_source_offline),
 		cmocka_unit_test(test_unknown_attribute),
 		cmocka_unit_test(test_output_only_attribute),
 		cmocka_unit_test(test_missing_required),
