@@ -61,7 +61,8 @@ enum {
 	NEED_STACK = 1 << 0,      /* the stack file, loaded and validated: r->stack */
 	NEED_STATE = 1 << 1,      /* the state store, created if missing: r->st */
 	NEED_AWS = 1 << 2,        /* an AWS client for the stack's region (or r->region) */
-	NEED_LOCK = 1 << 3        /* the engine run takes the stack's lock (r->env.lock_timeout) */
+	NEED_LOCK = 1 << 3,       /* the engine run takes the stack's lock (r->env.lock_timeout) */
+	NEED_DATA = 1 << 4        /* with NEED_STACK: read the data sources while loading it */
 };
 
 struct plan;
@@ -110,6 +111,11 @@ const struct cmd *cmd_find(const char *name);
  * Prints every diagnostic itself. Returns NULL on failure.
  */
 struct stack *cmd_load_stack(const struct stack_args *a, const struct global_opts *g);
+/* The same for plan and apply: the stack's data sources are read while it
+ * loads (count, for_each and locals may use them), through *aws, which is
+ * made for the stack's region when first needed (and stays the caller's). */
+struct stack *cmd_load_stack_reading(const struct stack_args *a, const struct global_opts *g,
+				     struct aws_client **aws);
 
 /* Opens the state store (create: make it if missing). Prints the error itself.
  * An s3:// --state is opened through state_s3.c. */

@@ -97,7 +97,7 @@ int cmd_plan(int argc, char **argv, const struct global_opts *g)
 		goto out;
 	}
 
-	stack = cmd_load_stack(&sa, g);
+	stack = cmd_load_stack_reading(&sa, g, &aws);
 	if (!stack)
 		goto out;
 	/* A missing state file is an empty state; plan creates it only to keep
@@ -108,9 +108,9 @@ int cmd_plan(int argc, char **argv, const struct global_opts *g)
 		if (!st)
 			goto out;
 	}
-	/* --refresh=false asks AWS nothing: ${aws.account_id} comes from the
-	 * state, or is known after apply (SPEC §2). */
-	if (refresh && (st || plan_uses_account_id(stack))) {
+	/* --refresh=false asks AWS nothing but the data sources: ${aws.account_id}
+	 * comes from the state, or is known after apply (SPEC §2). */
+	if (!aws && (stack->n_data || (refresh && (st || plan_uses_account_id(stack))))) {
 		aws = cmd_aws_client(g, stack->region);
 		if (!aws)
 			goto out;

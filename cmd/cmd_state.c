@@ -22,10 +22,11 @@ static const struct option options[] = {
 	{NULL, 0, NULL, 0}
 };
 
-/* A copy of attrs with the schema's sensitive attributes masked (new ref). */
-static json_t *masked(const char *type, json_t *attrs)
+/* A copy of attrs with the schema's sensitive attributes masked (new ref);
+ * a data source ("data.NAME") by its data source schema. */
+static json_t *masked(const char *name, const char *type, json_t *attrs)
 {
-	const json_t *schema = schema_get(type);
+	const json_t *schema = strncmp(name, "data.", 5) ? schema_get(type) : schema_data_get(type);
 	json_t *out = json_deep_copy(attrs), *v;
 	const char *k;
 	void *tmp;
@@ -80,20 +81,32 @@ static void print_attrs(json_t *attrs)
 
 static int do_list(struct state *st, const char *stack)
 {
-	struct state_resource *list;
+	struct state_resource *list, *data;
 	struct cairn_err err;
-	size_t n, i;
+	size_t n, nd, i, j;
 
 	err_clear(&err);
 	if (state_list(st, stack, &list, &n, &err) != 0) {
 		msg_err(&err);
 		return 1;
 	}
-	for (i = 0; i < n; i++) {
-		printf("%s\t%s\t%s\n", list[i].name, list[i].type, list[i].id);
-		state_resource_free(&list[i]);
+	if (state_list_data(st, stack, &data, &nd, &err) != 0) {
+		msg_err(&err);
+		for (i = 0; i < n; i++)
+			state_resource_free(&list[i]);
+		free(list);
+		return 1;
+	}
+	/* one list sorted by address: the two are each sorted by name */
+	for (i = j = 0; i < n || j < nd;) {
+		struct state_resource *r = j == nd || (i < n && strcmp(list[i].name, data[j].name) < 0) ?
+					   &list[i++] : &data[j++];
+
+		printf("%s\t%s\t%s\n", r->name, r->type, r->id);
+		state_resource_free(r);
 	}
 	free(list);
+	free(data);
 	return 0;
 }
 
@@ -113,7 +126,7 @@ static int do_show(struct state *st, const char *stack, const char *name, int as
 		msg_error("no resource '%s' in the state of stack '%s'", name, stack);
 		return 1;
 	}
-	attrs = masked(r.type, r.attrs);
+	attrs = masked(r.name, r.type, r.attrs);
 	if (as_json) {
 		json_t *doc = json_pack("{s:s,s:s,s:s,s:O,s:O,s:i}", "name", r.name, "type", r.type,
 					"id", r.id, "attributes", attrs, "dependencies", r.deps,

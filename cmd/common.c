@@ -46,8 +46,52 @@ int stack_args_opt(struct stack_args *a, int opt, const char *arg)
 	return 0;
 }
 
+/* What cmd_read_data needs: the options, and where the client goes. */
+struct data_reader {
+	const struct global_opts *g;
+	struct aws_client **aws;
+};
+
+/* stack_opts.read_data: one data source through providers/data.c. */
+static int cmd_read_data(void *arg, const char *region, const char *name, const char *type,
+			 json_t *args, json_t **out, struct cairn_err *err)
+{
+	struct data_reader *r = arg;
+	const struct data_ops *ops = provider_data_lookup(type);
+	struct provider_ctx ctx = {0};
+
+	*out = NULL;
+	if (!ops) {
+		err_set(err, CAIRN_EINVAL, "%s: data source type '%s' cannot be read", name, type);
+		return -1;
+	}
+	if (!*r->aws && !(*r->aws = cmd_aws_client(r->g, region))) {
+		err_set(err, CAIRN_EINVAL, "%s: cannot read data sources without AWS access", name);
+		return -1;
+	}
+	ctx.aws = *r->aws;
+	ctx.name = name;
+	return ops->read(&ctx, args, out, err);
+}
+
+static struct stack *load_stack(const struct stack_args *a, const struct global_opts *g,
+				struct aws_client **aws);
+
 struct stack *cmd_load_stack(const struct stack_args *a, const struct global_opts *g)
 {
+	return load_stack(a, g, NULL);
+}
+
+struct stack *cmd_load_stack_reading(const struct stack_args *a, const struct global_opts *g,
+				     struct aws_client **aws)
+{
+	return load_stack(a, g, aws);
+}
+
+static struct stack *load_stack(const struct stack_args *a, const struct global_opts *g,
+				struct aws_client **aws)
+{
+	struct data_reader reader = {g, aws};
 	struct stack_opts so = {0};
 	struct diags d;
 	struct stack *s;
@@ -63,6 +107,10 @@ struct stack *cmd_load_stack(const struct stack_args *a, const struct global_opt
 	so.n_var_files = a->n_var_files;
 	so.envp = g->envp;
 	so.region = g->region;
+	if (aws) {
+		so.read_data = cmd_read_data;
+		so.read_data_arg = &reader;
+	}
 	diags_init(&d);
 	s = stack_load(file, &so, &d);
 	if (!s) {

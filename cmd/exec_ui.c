@@ -449,6 +449,7 @@ void ui_run_env(struct run_env *env, const struct global_opts *g, struct state *
 	env->aws = aws;
 	env->region = aws ? aws_client_region(aws) : g->region;
 	env->lookup = provider_lookup;
+	env->data_lookup = provider_data_lookup;
 	env->account_id = aws ? cmd_account_id : NULL;
 	env->account_arg = aws;
 	env->stop = &sig_stop;

@@ -70,7 +70,7 @@ const struct cmd cmd_table[] = {
 	 "      --detailed-exitcode  exit 2 when something changed, 0 when nothing did\n\n"
 	 "With CI=true set, nothing waits for an answer: without --auto-approve apply\n"
 	 "fails at once.\n",
-	 cmd_apply_parse, cmd_apply, NEED_STACK | NEED_STATE | NEED_AWS | NEED_LOCK},
+	 cmd_apply_parse, cmd_apply, NEED_STACK | NEED_STATE | NEED_AWS | NEED_LOCK | NEED_DATA},
 	{"destroy", NULL, "delete everything of the stack that the state holds",
 	 "usage: cairn destroy [-f FILE] [--auto-approve] [--parallelism N] [--target NAME]...\n\n"
 	 "Deletes every recorded resource of the stack, dependents first.\n\n" STACK_HELP
@@ -231,14 +231,15 @@ static int run_builtin(const struct cmd *c, int argc, char **argv, const struct 
 	rc = 1;
 	region = r.region;
 	if (r.needs & NEED_STACK) {
-		r.stack = cmd_load_stack(&r.sa, g);
+		r.stack = r.needs & NEED_DATA ? cmd_load_stack_reading(&r.sa, g, &r.aws) :
+						cmd_load_stack(&r.sa, g);
 		if (!r.stack)
 			goto out;
 		region = r.stack->region;
 	}
 	if ((r.needs & NEED_STATE) && !(r.st = cmd_open_state(g, 1)))
 		goto out;
-	if ((r.needs & NEED_AWS) && !(r.aws = cmd_aws_client(g, region)))
+	if ((r.needs & NEED_AWS) && !r.aws && !(r.aws = cmd_aws_client(g, region)))
 		goto out;
 	/* a run holding the lock stops cleanly on the first SIGINT */
 	if (r.needs & NEED_LOCK)

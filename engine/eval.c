@@ -50,6 +50,13 @@ static json_t *lookup(void *ctxp, const char *root, const char *path, struct cai
 		err_set(err, CAIRN_EINVAL, "unknown reference 'stack.%s'", path);
 		return NULL;
 	}
+	/* ${data.NAME.ATTR}: read before the plan; unknown only where the
+	 * data source is not read (validate). A resource named "data" wins,
+	 * as it does when the stack is loaded. */
+	if (strcmp(root, "data") == 0 && !(e->resources && json_object_get(e->resources, root))) {
+		v = e->data ? expr_walk(e->data, path) : NULL;
+		return v ? json_deep_copy(v) : value_unknown();
+	}
 	/* A resource: not planned yet, or the attribute is not known yet
 	 * (including a path walking into an unknown marker). */
 	attrs = e->resources ? json_object_get(e->resources, root) : NULL;

@@ -21,6 +21,8 @@ struct eval_ctx {
 	json_t *resources;         /* resource name -> attribute object known so far
 				    * (may hold unknown markers); a name absent here
 				    * resolves to unknown */
+	json_t *data;              /* data source name -> attributes read (SPEC §3.1);
+				    * NULL or a name absent: unknown */
 };
 
 /*

@@ -290,6 +290,7 @@ static json_t *evaluate(struct run *r, const struct op *op, struct cairn_err *er
 	json_t *attrs;
 
 	e.vars = r->p->vars;
+	e.data = r->p->data;
 	e.region = r->p->region;
 	e.stack = r->p->stack;
 	e.account_id = r->o->account_id;
@@ -1109,12 +1110,30 @@ out:
 
 /* ---- outputs ----------------------------------------------------------- */
 
+/* The data sources recorded for stack: *out a new NAME -> attributes. */
+static int data_recorded(struct state *st, const char *stack, json_t **out, struct cairn_err *err)
+{
+	struct state_resource *rs = NULL;
+	size_t n = 0, i;
+
+	*out = NULL;
+	if (state_list_data(st, stack, &rs, &n, err) < 0)
+		return -1;
+	*out = json_object();
+	for (i = 0; i < n; i++) {
+		json_object_set(*out, rs[i].name + 5, rs[i].attrs);
+		state_resource_free(&rs[i]);
+	}
+	free(rs);
+	return 0;
+}
+
 json_t *exec_outputs(const struct plan *p, struct state *st, const char *account_id,
 		     struct cairn_err *err)
 {
 	struct state_resource *rs = NULL;
 	struct eval_ctx e = {0};
-	json_t *known = json_object(), *out = NULL, *spec;
+	json_t *known = json_object(), *out = NULL, *spec, *recorded = NULL;
 	const char *name;
 	size_t n = 0, i;
 
@@ -1122,6 +1141,11 @@ json_t *exec_outputs(const struct plan *p, struct state *st, const char *account
 		goto done;
 	for (i = 0; i < n; i++)
 		json_object_set(known, rs[i].name, rs[i].attrs);
+	e.data = p->data;
+	if (!p->data && data_recorded(st, p->stack, &recorded, err) < 0)
+		goto done;
+	if (recorded)
+		e.data = recorded;
 	e.vars = p->vars;
 	e.region = p->region;
 	e.stack = p->stack;
@@ -1148,5 +1172,6 @@ done:
 		state_resource_free(&rs[i]);
 	free(rs);
 	json_decref(known);
+	json_decref(recorded);
 	return out;
 }

@@ -66,6 +66,8 @@ void plan_free(struct plan *p)
 	json_decref(p->drift);
 	json_decref(p->outputs);
 	json_decref(p->vars);
+	json_decref(p->data);
+	json_decref(p->data_types);
 	free(p);
 }
 
@@ -114,6 +116,65 @@ struct planner {
 	struct plan *p;
 	size_t cap;
 };
+
+/*
+ * Reads every data source, in the stack's order (each after those it
+ * uses), into p->data: the arguments are evaluated with the variables,
+ * locals and data sources read so far, and must be known.
+ */
+static int read_data(struct planner *pl, struct cairn_err *err)
+{
+	const struct stack *stack = pl->stack;
+	size_t i;
+
+	if (stack->data_read) {
+		/* read while the stack was loaded (stack_opts.read_data) */
+		json_object_update(pl->p->data, stack->data_read);
+		for (i = 0; i < stack->n_data; i++)
+			json_object_set_new(pl->p->data_types, stack->data[i].name,
+					    json_string(stack->data[i].type));
+		return 0;
+	}
+	for (i = 0; i < stack->n_data; i++) {
+		const struct stack_data *d = &stack->data[i];
+		const struct data_ops *ops = pl->opts->data_lookup ? pl->opts->data_lookup(d->type) : NULL;
+		struct provider_ctx ctx = {0};
+		char *addr = xasprintf("data.%s", d->name);
+		json_t *args, *out = NULL;
+		int rc;
+
+		if (!ops) {
+			err_set(err, CAIRN_EINVAL, "%s: data source type '%s' cannot be read here",
+				addr, d->type);
+			free(addr);
+			return -1;
+		}
+		args = eval_value(&pl->ectx, d->properties, err);
+		if (!args) {
+			err_prefix(err, "%s", addr);
+			free(addr);
+			return -1;
+		}
+		if (value_has_unknown(args)) {
+			err_set(err, CAIRN_EINVAL, "%s (%s:%d:%d): its properties are not known before "
+				"apply", addr, stack->file, d->pos.line, d->pos.col);
+			json_decref(args);
+			free(addr);
+			return -1;
+		}
+		ctx.aws = pl->aws;
+		ctx.stack = stack->name;
+		ctx.name = addr;
+		rc = ops->read(&ctx, args, &out, err);
+		json_decref(args);
+		free(addr);
+		if (rc != 0)
+			return -1;
+		json_object_set_new(pl->p->data, d->name, out);
+		json_object_set_new(pl->p->data_types, d->name, json_string(d->type));
+	}
+	return 0;
+}
 
 static struct plan_change *add_change(struct planner *pl, const char *name, const char *type)
 {
@@ -807,6 +868,8 @@ struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_
 	pl.p->drift = json_array();
 	pl.p->outputs = json_object();
 	pl.p->vars = stack->vars ? json_deep_copy(stack->vars) : json_object();
+	pl.p->data = json_object();
+	pl.p->data_types = json_object();
 
 	if (st) {
 		if (state_stack_get(st, stack->name, &meta, err) < 0 ||
@@ -835,6 +898,9 @@ struct plan *plan_build(const struct stack *stack, struct state *st, struct aws_
 	pl.ectx.region = pl.p->region;
 	pl.ectx.stack = stack->name;
 	pl.ectx.resources = pl.known;
+	pl.ectx.data = pl.p->data;
+	if (!opts->destroy && read_data(&pl, err) < 0)
+		goto out;
 	if (plan_uses_account_id(stack) && account_id(&pl, st, &account, err) < 0)
 		goto out;
 	pl.ectx.account_id = account;

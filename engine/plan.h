@@ -64,6 +64,11 @@ struct plan {
 				     * at plan time, unknown markers where not known
 				     * yet}; owned */
 	json_t *vars;               /* resolved variables, so apply needs no stack; owned */
+	/* Data sources read for this plan (SPEC §3.1): NAME -> attributes, and
+	 * NAME -> type; owned, empty objects when there are none. The apply
+	 * records them as "data.NAME". */
+	json_t *data;
+	json_t *data_types;
 };
 
 void plan_free(struct plan *p);
@@ -83,6 +88,10 @@ struct plan_opts {
 	 * it is never called: the account recorded in the state is used. */
 	const char *(*account_id)(void *arg, struct cairn_err *err);
 	void *account_arg;
+	/* Data source types (cmd hands in providers/data.c's registry). NULL:
+	 * a stack with data sources cannot be planned. Data sources are read
+	 * with or without refresh, never for destroy. */
+	const struct data_ops *(*data_lookup)(const char *type);
 };
 
 /*

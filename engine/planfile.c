@@ -191,6 +191,11 @@ static json_t *plan_file_json(const struct plan *p, const unsigned char *key)
 			"lineage", p->lineage ? p->lineage : "", "serial", (json_int_t)p->serial,
 			"changes", changes, "drift", drift, "outputs", outputs,
 			"vars", seal(p->vars ? p->vars : json_object(), key));
+	/* Data sources: values sealed whole (an SSM parameter's is sensitive). */
+	if (p->data && json_object_size(p->data)) {
+		json_object_set_new(doc, "data", seal(p->data, key));
+		json_object_set(doc, "data_types", p->data_types);
+	}
 	return doc;
 }
 
@@ -379,6 +384,11 @@ struct plan *plan_load(const char *path, struct cairn_err *err)
 	p->drift = json_incref(json_object_get(doc, "drift"));
 	p->outputs = json_incref(json_object_get(doc, "outputs"));
 	p->vars = json_incref(json_object_get(doc, "vars"));
+	p->data = json_incref(json_object_get(doc, "data"));
+	p->data_types = json_is_object(json_object_get(doc, "data_types")) ?
+		json_incref(json_object_get(doc, "data_types")) : json_object();
+	if (!p->data)
+		p->data = json_object();
 	p->changes = xcalloc(json_array_size(changes) + 1, sizeof(*p->changes));
 	json_array_foreach(changes, i, c) {
 		if (load_change(c, &p->changes[i], path, i, err) < 0) {
@@ -408,6 +418,14 @@ int plan_unseal(struct plan *p, const unsigned char *key, struct cairn_err *err)
 			return -1;
 		json_decref(p->vars);
 		p->vars = vars;
+	}
+	if (is_sealed(p->data)) {
+		json_t *data = unseal(p->data, key, err);
+
+		if (!data)
+			return -1;
+		json_decref(p->data);
+		p->data = data;
 	}
 	for (i = 0; i < p->n_changes; i++) {
 		json_t *config = p->changes[i].config;

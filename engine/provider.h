@@ -82,4 +82,18 @@ struct resource_ops {
 		    struct cairn_err *err);
 };
 
+/*
+ * A data source type (SPEC §3.1 "Data sources"): read-only, its schema in
+ * schemas/data.TYPE.json. args: the data source's properties (borrowed,
+ * every value known, only the schema's arguments). On success *out is a
+ * new attribute object holding every schema attribute, "id" always. What
+ * the arguments select must exist: nothing found (or, for a type that
+ * selects one object, more than one) is an error naming the arguments.
+ */
+struct data_ops {
+	const char *type;                /* "aws_vpc" */
+	int (*read)(const struct provider_ctx *ctx, json_t *args, json_t **out,
+		    struct cairn_err *err);
+};
+
 #endif

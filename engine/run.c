@@ -102,6 +102,51 @@ int run_store_outputs(struct state *st, const char *stack, json_t *outputs,
 	return rc;
 }
 
+/*
+ * Records the data sources p read as "data.NAME" (only those that
+ * differ: a no-op apply must not bump the serial) and forgets those the
+ * stack no longer has; destroy forgets them all.
+ */
+static int record_data(struct state *st, const struct plan *p, int destroy, struct cairn_err *err)
+{
+	struct state_resource *rs = NULL;
+	size_t n = 0, i;
+	const char *k;
+	json_t *attrs;
+	int rc = -1;
+
+	if (state_list_data(st, p->stack, &rs, &n, err) < 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((destroy || !json_object_get(p->data, rs[i].name + 5)) &&
+		    state_rm(st, p->stack, rs[i].name, err) < 0)
+			goto out;
+	if (!destroy)
+		json_object_foreach(p->data, k, attrs) {
+			const char *type = json_string_value(json_object_get(p->data_types, k));
+			const char *id = json_string_value(json_object_get(attrs, "id"));
+			char *name = xasprintf("data.%s", k);
+			struct state_view v = {name, type ? type : "", id ? id : "", attrs, NULL, 1};
+			int same = 0;
+
+			for (i = 0; i < n; i++)
+				if (!strcmp(rs[i].name, name))
+					same = !strcmp(rs[i].type, v.type) && !strcmp(rs[i].id, v.id) &&
+					       json_equal(rs[i].attrs, attrs);
+			if (!same && state_put(st, p->stack, &v, err) < 0) {
+				free(name);
+				goto out;
+			}
+			free(name);
+		}
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		state_resource_free(&rs[i]);
+	free(rs);
+	return rc;
+}
+
 /* The account id the outputs and configs of p need (borrowed or NULL), and
  * recorded for offline plans. */
 static int account_for(const struct run_env *env, const struct plan *p, const char **out,
@@ -129,6 +174,7 @@ static void plan_opts_of(const struct run_env *env, const struct run_args *a, in
 	po->lookup = env->lookup;
 	po->account_id = env->account_id;
 	po->account_arg = env->account_arg;
+	po->data_lookup = env->data_lookup;
 }
 
 int run_plan(const struct run_env *env, const struct run_args *a, struct run_result *res,
@@ -270,6 +316,10 @@ static int apply_or_destroy(const struct run_env *env, const struct run_args *a,
 			fail(res, RUN_AT_RECORD);
 			goto out;
 		}
+	}
+	if (record_data(env->st, res->plan, destroy, err) < 0) {
+		fail(res, RUN_AT_RECORD);
+		goto out;
 	}
 	res->outputs = destroy ? json_object() : exec_outputs(res->plan, env->st, account, err);
 	if (!res->outputs || run_store_outputs(env->st, stack_name, res->outputs, err) < 0) {

@@ -28,6 +28,7 @@ struct stack;
 struct state;
 struct aws_client;
 struct resource_ops;
+struct data_ops;
 
 struct run_env {
 	struct state *st;               /* borrowed; NULL only for run_plan (no state yet) */
@@ -39,6 +40,9 @@ struct run_env {
 	const struct resource_ops *(*lookup)(const char *type);
 	const char *(*account_id)(void *arg, struct cairn_err *err);
 	void *account_arg;
+	/* Data source types (plan_opts.data_lookup); may be NULL: a stack with
+	 * data sources then cannot be planned. */
+	const struct data_ops *(*data_lookup)(const char *type);
 	const volatile sig_atomic_t *stop;     /* first SIGINT: start nothing new */
 	const volatile sig_atomic_t *cancel;   /* providers stop waiting */
 	void (*sleep_ms)(long ms);      /* provider waits; NULL: nanosleep */

@@ -18,7 +18,8 @@ extern const size_t schema_files_count;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static json_t *all;     /* type -> schema; immutable after load_all */
-static json_t *types;   /* sorted names */
+static json_t *types;   /* sorted names of resource types */
+static json_t *data_types;   /* sorted names of data source types ("aws_vpc") */
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -32,6 +33,7 @@ static void load_all(void)
 
 	all = json_object();
 	types = json_array();
+	data_types = json_array();
 	for (i = 0; i < schema_files_count; i++) {
 		json_error_t jerr;
 		json_t *s = json_loads(schema_files[i].text, 0, &jerr);
@@ -48,8 +50,12 @@ static void load_all(void)
 		names[n++] = schema_files[i].type;
 	}
 	qsort(names, n, sizeof(*names), cmp_str);
+	/* schemas/data.TYPE.json: data sources, kept apart from resource types */
 	for (i = 0; i < n; i++)
-		json_array_append_new(types, json_string(names[i]));
+		if (!strncmp(names[i], "data.", 5))
+			json_array_append_new(data_types, json_string(names[i] + 5));
+		else
+			json_array_append_new(types, json_string(names[i]));
 	free(names);
 }
 
@@ -63,6 +69,26 @@ const json_t *schema_types(void)
 {
 	pthread_once(&once, load_all);
 	return types;
+}
+
+const json_t *schema_data_get(const char *type)
+{
+	const json_t *s;
+	char *key;
+
+	if (!type)
+		return NULL;
+	pthread_once(&once, load_all);
+	key = xasprintf("data.%s", type);
+	s = json_object_get(all, key);
+	free(key);
+	return s;
+}
+
+const json_t *schema_data_types(void)
+{
+	pthread_once(&once, load_all);
+	return data_types;
 }
 
 const json_t *schema_attrs(const json_t *schema)

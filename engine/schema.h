@@ -18,6 +18,11 @@ const json_t *schema_get(const char *type);
 /* Sorted array of the supported type names (borrowed). */
 const json_t *schema_types(void);
 
+/* The schema of data source TYPE (schemas/data.TYPE.json), or NULL; and
+ * the sorted data source type names. Borrowed, immutable. */
+const json_t *schema_data_get(const char *type);
+const json_t *schema_data_types(void);
+
 /* The "attributes" object of a schema, and one attribute's spec (or NULL). */
 const json_t *schema_attrs(const json_t *schema);
 const json_t *schema_attr(const json_t *schema, const char *name);

@@ -58,6 +58,9 @@ struct loader {
 	json_t *mouts;          /* module instance address -> {"outputs": {NAME: value},
 				 * "deps": {NAME: {...}}} */
 	char *realfile;         /* realpath of file, for the include-itself check */
+	json_t *datamap;        /* the "data" map (borrowed), or NULL (modules have none) */
+	json_t *cur_data;       /* data sources the value being substituted uses, or NULL */
+	json_t *data_state;     /* data source name -> "busy" | "done" (load_data_one) */
 };
 
 static void lerr(struct loader *L, const char *path, int key, const char *fmt, ...)
@@ -855,6 +858,63 @@ static json_t *repeat_ref(struct loader *L, const char *root, const char *path, 
 	return NULL;
 }
 
+/* ${data.NAME.ATTR...}: checked against the data source's schema; its
+ * value is known when the plan reads it, so the text is left as written. */
+static void load_data_one(struct loader *L, const char *k);
+
+static json_t *data_ref(struct loader *L, const char *path, json_t *segs)
+{
+	const char *name = json_string_value(json_array_get(segs, 0)), *attr, *type, *state;
+	const json_t *schema;
+	json_t *decl, *read;
+	char *h;
+
+	if (L->vars_only) {
+		rerr(L, "data", path, "'${data.%s}': only variables can be used here", path);
+		return NULL;
+	}
+	decl = name ? json_object_get(L->datamap, name) : NULL;
+	if (!decl) {
+		h = hint(name ? name : "", L->datamap);
+		rerr(L, "data", path, "reference to unknown data source '%s' in '${data.%s}'%s",
+		     name ? name : "", path, h);
+		free(h);
+		return NULL;
+	}
+	if (L->cur_data)
+		json_object_set_new(L->cur_data, name, json_true());
+	state = json_string_value(json_object_get(L->data_state, name));
+	if (state && !strcmp(state, "busy")) {
+		rerr(L, "data", path, "data source '%s' depends on itself (a cycle of data sources)",
+		     name);
+		return NULL;
+	}
+	if (!state)
+		load_data_one(L, name);
+	type = json_string_value(json_object_get(decl, "type"));
+	schema = schema_data_get(type);
+	attr = json_string_value(json_array_get(segs, 1));
+	if (json_array_size(segs) > 1 && !attr) {
+		rerr(L, "data", path, "invalid reference '${data.%s}': expected an attribute name", path);
+	} else if (json_array_size(segs) < 2) {
+		rerr(L, "data", path, "'${data.%s}': name an attribute, e.g. ${data.%s.id}", path, name);
+	} else if (schema && !schema_attr(schema, attr)) {
+		h = hint(attr, schema_attrs(schema));
+		rerr(L, "data", path, "unknown attribute '%s' of data source '%s' (%s) in '${data.%s}'%s",
+		     attr, name, type, path, h);
+		free(h);
+	} else if ((read = json_object_get(L->s->data_read, name))) {
+		/* read while loading: the value is known */
+		json_t *v = expr_walk(read, path_rest(path));
+
+		if (!v)
+			rerr(L, "data", path, "'${data.%s}': data source '%s' has no element '%s'",
+			     path, name, path_rest(path));
+		return json_incref(v);
+	}
+	return NULL;
+}
+
 static json_t *load_lookup(void *ctx, const char *root, const char *path, struct cairn_err *err)
 {
 	struct loader *L = ctx;
@@ -863,6 +923,10 @@ static json_t *load_lookup(void *ctx, const char *root, const char *path, struct
 	char *h;
 
 	(void)err;
+	if (segs && !strcmp(root, "data") && !json_object_get(L->res, root)) {
+		v = data_ref(L, path, segs);
+		goto out;
+	}
 	if (segs && json_object_get(L->res, root)) {
 		v = resource_ref(L, root, path, segs);
 		goto out;
@@ -1220,6 +1284,126 @@ static void check_object(struct check *c, const json_t *attrs, json_t *obj, cons
 	}
 }
 
+/* ---- data sources ---- */
+
+static json_t *sorted_keys(json_t *set);
+
+/*
+ * Data source NAME of the "data" map: {type, properties}, checked against
+ * schemas/data.TYPE.json. Its properties may use variables, locals and
+ * other data sources (loaded first, through data_ref: s->data ends up in
+ * read order), never resources: data sources are read before the plan,
+ * when no resource attribute is known. With a reader (stack_opts.read_data)
+ * it is read here, so that what uses it sees its values.
+ */
+static void load_data_one(struct loader *L, const char *k)
+{
+	/* count and for_each get an error of their own below */
+	static const char *const keys[] = {"type", "properties", "count", "for_each", NULL};
+	json_t *decl = json_object_get(L->datamap, k), *t, *props;
+	json_t *rdeps = json_object(), *ddeps = json_object();
+	json_t *saved_deps = L->cur_deps, *saved_data = L->cur_data;
+	const char *saved_path = L->cur_path;
+	int saved_vo = L->vars_only;
+	char *path = doc_path_key("data", k), *pp = doc_path_key(path, "properties");
+	char *tp = doc_path_key(path, "type");
+	size_t before = L->diags->n;
+	const json_t *schema = NULL;
+	struct stack_data d = {0};
+	struct check c;
+
+	json_object_set_new(L->data_state, k, json_string("busy"));
+	d.name = xstrdup(k);
+	d.pos = doc_pos(L->doc.pos, path, 1);
+	if (!valid_name(k))
+		lerr(L, path, 1, "invalid data source name '%s': use letters, digits, '_' and "
+		     "'-', starting with a letter", k);
+	t = json_is_object(decl) ? json_object_get(decl, "type") : NULL;
+	d.type = xstrdup(json_is_string(t) ? json_string_value(t) : "");
+	props = json_is_object(decl) ? json_object_get(decl, "properties") : NULL;
+	if (!json_is_object(decl)) {
+		lerr(L, path, 0, "data source '%s' must be a map with 'type' and 'properties'", k);
+	} else {
+		if (json_object_get(decl, "count") || json_object_get(decl, "for_each")) {
+			char *cp = doc_path_key(path, json_object_get(decl, "count") ?
+						"count" : "for_each");
+
+			/* README "Known gaps": one data source per entry */
+			lerr(L, cp, 1, "data source '%s': count and for_each are not supported "
+			     "on data sources; declare one entry per object to read", k);
+			free(cp);
+		}
+		check_keys(L, decl, path, "a data source", keys);
+		if (!t) {
+			lerr(L, path, 1, "data source '%s' has no 'type'", k);
+		} else if (!(schema = schema_data_get(d.type))) {
+			char *h = hint(d.type, schema_data_types());
+
+			lerr(L, tp, 0, "unknown data source type '%s'%s", d.type, h);
+			free(h);
+		}
+	}
+	if (props && !json_is_object(props) && !json_is_null(props)) {
+		lerr(L, pp, 0, "'properties' must be a map");
+		props = NULL;
+	}
+	L->cur_deps = rdeps;
+	L->cur_data = ddeps;
+	L->vars_only = 0;
+	d.properties = json_is_object(props) ? subst(L, props, pp) : json_object();
+	L->cur_deps = saved_deps;
+	L->cur_data = saved_data;
+	L->cur_path = saved_path;
+	L->vars_only = saved_vo;
+	if (json_object_size(rdeps))
+		lerr(L, pp, 0, "data source '%s' uses resource '%s': data sources are read "
+		     "before the plan, when no resource attribute is known", k,
+		     json_object_iter_key(json_object_iter(rdeps)));
+	json_object_del(ddeps, k);
+	d.deps = sorted_keys(ddeps);
+	if (schema) {
+		c.L = L;
+		c.type = d.type;
+		check_object(&c, schema_attrs(schema), d.properties, pp, "", path, 1);
+	}
+	if (L->diags->n == before && L->opts->read_data && !has_ref(d.properties)) {
+		const char *region = L->opts->region ? L->opts->region : L->s->region;
+		struct cairn_err err;
+		json_t *out = NULL;
+		char *addr = xasprintf("data.%s", k);
+
+		err_clear(&err);
+		if (L->opts->read_data(L->opts->read_data_arg, region, addr, d.type, d.properties,
+				       &out, &err) < 0) {
+			lerr(L, path, 1, "%s", err.msg);
+		} else {
+			if (!L->s->data_read)
+				L->s->data_read = json_object();
+			json_object_set_new(L->s->data_read, k, out);
+		}
+		free(addr);
+	}
+	L->s->data[L->s->n_data++] = d;
+	json_object_set_new(L->data_state, k, json_string("done"));
+	json_decref(rdeps);
+	json_decref(ddeps);
+	free(path);
+	free(pp);
+	free(tp);
+}
+
+/* Every data source, in read order (s->data). */
+static void load_data(struct loader *L)
+{
+	const char *k;
+	json_t *decl;
+
+	L->s->data = xcalloc(json_object_size(L->datamap) + 1, sizeof(*L->s->data));
+	json_object_foreach(L->datamap, k, decl)
+		if (!json_object_get(L->data_state, k))
+			load_data_one(L, k);
+}
+
 /* ---- resources ---- */
 
 static json_t *bool_at(struct loader *L, json_t *obj, const char *path, const char *key)
@@ -1409,6 +1593,7 @@ static void expand_instances(struct loader *L, const char *section, json_t *into
 	json_t *count = json_is_object(decl) ? json_object_get(decl, "count") : NULL;
 	json_t *fe = json_is_object(decl) ? json_object_get(decl, "for_each") : NULL;
 	json_t *v = NULL, *lit = NULL, *keys = json_array(), *vals = json_array(), *in, *e;
+	json_t *uses = NULL;
 	const char *vp = count ? cp : fp;
 	size_t before = L->diags->n, i;
 	struct cairn_err err;
@@ -1422,8 +1607,15 @@ static void expand_instances(struct loader *L, const char *section, json_t *into
 	}
 	L->cur_deps = NULL;
 	L->vars_only = 0;
+	uses = json_object();
+	L->cur_data = uses;
 	v = subst(L, count ? count : fe, vp);
+	L->cur_data = NULL;
 	if (L->diags->n != before)
+		goto failed;
+	/* Without a reader (validate) data sources are unknown: the instances
+	 * are left for the plan, which reads them first. */
+	if (has_ref(v) && json_object_size(uses) && !L->opts->read_data)
 		goto failed;
 	if (has_ref(v)) {
 		lerr(L, vp, 0, "the '%s' of %s '%s' depends on values known only after apply; "
@@ -1496,6 +1688,7 @@ failed:
 	json_object_set_new(into, name, json_pack("{s:b, s:b, s:[], s:[], s:[]}",
 			    count ? "count" : "for_each", 1, "failed", 1, "keys", "values", "addrs"));
 out:
+	json_decref(uses);
 	json_decref(v);
 	json_decref(lit);
 	json_decref(keys);
@@ -1986,6 +2179,7 @@ static void loader_init(struct loader *L, const char *file, const struct stack_o
 	L->local_vals = json_object();
 	L->local_deps = json_object();
 	L->local_busy = json_object();
+	L->data_state = json_object();
 	L->realfile = real ? real : xstrdup(file);
 	L->basedir = xstrdup(file);
 	if (strrchr(L->basedir, '/'))
@@ -2245,6 +2439,7 @@ static void loader_free(struct loader *L)
 	json_decref(L->local_vals);
 	json_decref(L->local_deps);
 	json_decref(L->local_busy);
+	json_decref(L->data_state);
 	json_decref(L->inst);
 	json_decref(L->minst);
 	json_decref(L->mouts);
@@ -2256,7 +2451,8 @@ static void loader_free(struct loader *L)
 struct stack *stack_load(const char *path, const struct stack_opts *opts, struct diags *diags)
 {
 	static const char *const keys[] = {"stack", "region", "description", "variables",
-					   "locals", "resources", "outputs", "moved", "modules", NULL};
+					   "locals", "data", "resources", "outputs", "moved", "modules",
+					   NULL};
 	struct loader L = {0};
 	struct stack *s = xcalloc(1, sizeof(*s));
 	size_t before = diags->n, i = 0;
@@ -2280,6 +2476,11 @@ struct stack *stack_load(const char *path, const struct stack_opts *opts, struct
 		lerr(&L, "locals", 0, "'locals' must be a map of NAME: value");
 		L.locals = NULL;
 	}
+	L.datamap = json_object_get(L.doc.root, "data");
+	if (L.datamap && !json_is_object(L.datamap)) {
+		lerr(&L, "data", 0, "'data' must be a map of NAME: {type, properties}");
+		L.datamap = NULL;
+	}
 	if (!json_object_get(L.doc.root, "stack"))
 		diags_add(diags, path, 1, 1, "missing 'stack:' (the name the state is kept under)");
 	s->region = top_string(&L, "region");
@@ -2291,8 +2492,10 @@ struct stack *stack_load(const char *path, const struct stack_opts *opts, struct
 		lerr(&L, "resources", 0, "'resources' must be a map of NAME: {type, properties}");
 		L.res = NULL;
 	}
-	/* Instances first, so that references to any of them can be checked;
+	/* Data sources first (count and for_each may use them), then
+	 * instances, so that references to any of them can be checked;
 	 * modules before resources, which may use their outputs. */
+	load_data(&L);
 	json_object_foreach(L.res, k, decl)
 		expand_instances(&L, "resources", L.inst, k, decl);
 	L.mods = module_map(&L);
@@ -2363,6 +2566,14 @@ void stack_free(struct stack *s)
 		free(s->outputs[i].description);
 	}
 	free(s->outputs);
+	for (i = 0; i < s->n_data; i++) {
+		free(s->data[i].name);
+		free(s->data[i].type);
+		json_decref(s->data[i].properties);
+		json_decref(s->data[i].deps);
+	}
+	free(s->data);
+	json_decref(s->data_read);
 	free(s->file);
 	free(s->name);
 	free(s->region);

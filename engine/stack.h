@@ -31,6 +31,17 @@ struct stack_resource {
 	json_t *ignore_changes; /* array of attribute names; owned */
 };
 
+/* A data source (SPEC §3.1): read before every plan, never changed. */
+struct stack_data {
+	char *name;             /* "vpc": referenced as ${data.vpc.ATTR}, recorded as "data.vpc" */
+	char *type;             /* "aws_vpc" (schemas/data.aws_vpc.json) */
+	struct srcpos pos;      /* of the name key */
+	/* Properties with variables and known locals substituted; references
+	 * to other data sources stay as "${data.NAME.ATTR}" text. Owned. */
+	json_t *properties;
+	json_t *deps;           /* sorted array of the data source names it uses; owned */
+};
+
 struct stack_output {
 	char *name;
 	json_t *value;          /* as written, with references; owned */
@@ -47,6 +58,10 @@ struct stack {
 								* resources where it is called */
 	size_t cap_resources;
 	struct stack_output *outputs; size_t n_outputs;        /* file order */
+	struct stack_data *data; size_t n_data;                 /* in an order that reads
+								 * what one uses before it */
+	json_t *data_read;      /* NAME -> attributes read while loading (stack_opts.read_data),
+				 * or NULL; owned */
 	json_t *vars;           /* resolved variables: name -> value; owned */
 	json_t *moves;          /* "moved:": array of {"from": ADDRESS, "to": ADDRESS}; owned */
 	/* Position of every value, for errors found later (e.g. by the plan):
@@ -65,6 +80,13 @@ struct stack_opts {
 	size_t n_var_files;
 	char *const *envp;            /* for CAIRN_VAR_<NAME> */
 	const char *region;           /* --region, overrides the stack's for ${aws.region} */
+	/* Reads data source NAME of TYPE (args known; region: the stack's) into
+	 * *out (new reference), or -1 with err. Set by plan and apply, so that
+	 * count, for_each and locals can use data sources (SPEC §3.1); NULL
+	 * (validate): nothing is read and their values are unknown. */
+	int (*read_data)(void *arg, const char *region, const char *name, const char *type,
+			 json_t *args, json_t **out, struct cairn_err *err);
+	void *read_data_arg;
 };
 
 /*

@@ -395,8 +395,9 @@ static void row_to_resource(sqlite3_stmt *s, struct state_resource *r)
 	r->schema_version = sqlite3_column_int(s, 5);
 }
 
-int state_list(struct state *st, const char *stack, struct state_resource **out, size_t *n,
-	       struct cairn_err *err)
+/* Managed resources (data = 0) or data sources (data = 1), sorted by name. */
+static int list_where(struct state *st, const char *stack, int data, struct state_resource **out,
+		      size_t *n, struct cairn_err *err)
 {
 	struct state_resource *v = NULL;
 	size_t cnt = 0, cap = 0;
@@ -406,8 +407,10 @@ int state_list(struct state *st, const char *stack, struct state_resource **out,
 	*out = NULL;
 	*n = 0;
 	pthread_mutex_lock(&st->mu);
-	if (prepare(st, "SELECT name, type, id, attrs, deps, schema_version FROM resources"
-		    " WHERE stack = ? ORDER BY name", &s, err) != 0)
+	if (prepare(st, data ? "SELECT name, type, id, attrs, deps, schema_version FROM resources"
+		    " WHERE stack = ? AND substr(name, 1, 5) = 'data.' ORDER BY name" :
+		    "SELECT name, type, id, attrs, deps, schema_version FROM resources"
+		    " WHERE stack = ? AND substr(name, 1, 5) != 'data.' ORDER BY name", &s, err) != 0)
 		goto out;
 	sqlite3_bind_text(s, 1, stack, -1, SQLITE_STATIC);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
@@ -432,6 +435,18 @@ int state_list(struct state *st, const char *stack, struct state_resource **out,
 out:
 	pthread_mutex_unlock(&st->mu);
 	return rc;
+}
+
+int state_list(struct state *st, const char *stack, struct state_resource **out, size_t *n,
+	       struct cairn_err *err)
+{
+	return list_where(st, stack, 0, out, n, err);
+}
+
+int state_list_data(struct state *st, const char *stack, struct state_resource **out, size_t *n,
+		    struct cairn_err *err)
+{
+	return list_where(st, stack, 1, out, n, err);
 }
 
 int state_get(struct state *st, const char *stack, const char *name,

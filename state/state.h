@@ -60,10 +60,15 @@ void state_close(struct state *st);
 int state_stack_get(struct state *st, const char *stack, struct state_stack *out,
 		    struct cairn_err *err);
 
-/* All resources of a stack sorted by name: *out is an owned array of n entries
- * (free each with state_resource_free, then free(*out)). */
+/* All managed resources of a stack sorted by name: *out is an owned array
+ * of n entries (free each with state_resource_free, then free(*out)).
+ * Data sources (recorded as "data.NAME") are left out: they are not
+ * planned, refreshed or destroyed. */
 int state_list(struct state *st, const char *stack, struct state_resource **out, size_t *n,
 	       struct cairn_err *err);
+/* The data sources recorded for a stack ("data.NAME"), as state_list. */
+int state_list_data(struct state *st, const char *stack, struct state_resource **out, size_t *n,
+		    struct cairn_err *err);
 /* One resource; returns 0 and sets found=0 when absent. */
 int state_get(struct state *st, const char *stack, const char *name,
 	      struct state_resource *out, int *found, struct cairn_err *err);

@@ -71,6 +71,30 @@ static const struct resource_ops *fake_lookup(const char *type)
 	return strcmp(type, "aws_vpc") == 0 ? &fake_batch_ops : &fake_ops;
 }
 
+/* ---- fake data sources: the arguments come back as attributes, with an id ---- */
+
+static int n_data_read;
+
+static int fake_data_read(const struct provider_ctx *ctx, json_t *args, json_t **out,
+			  struct cairn_err *err)
+{
+	(void)err;
+	n_data_read++;
+	*out = json_deep_copy(args);
+	json_object_set_new(*out, "id", json_string(ctx->name));
+	json_object_set_new(*out, "ids", json_pack("[s,s]", "subnet-1", "subnet-2"));
+	json_object_set_new(*out, "cidr_block", json_string("10.9.0.0/16"));
+	return 0;
+}
+
+static const struct data_ops fake_data_ops = {.type = "fake", .read = fake_data_read};
+
+static const struct data_ops *fake_data_lookup(const char *type)
+{
+	(void)type;
+	return &fake_data_ops;
+}
+
 /* ---- helpers ---- */
 
 static json_t *J(const char *text)
@@ -1222,6 +1246,56 @@ static void test_markdown_budget(void **ctx)
 	strbuf_free(&yaml);
 }
 
+/* Data sources are read before the plan, each after those it uses, with or
+ * without refresh; resources, locals and outputs see their values; they are
+ * never changes; destroy reads none; without readers they cannot be planned. */
+static void test_data_sources(void **state)
+{
+	struct stack *s;
+	struct plan *p;
+	struct plan_opts o = {0};
+	struct cairn_err err;
+
+	(void)state;
+	s = load("stack: web\n"
+		 "locals:\n  n: ${length(data.nets.ids)}\n"
+		 "data:\n"
+		 "  nets:\n    type: aws_subnets\n    properties: {vpc_id: \"${data.vpc.id}\"}\n"
+		 "  vpc:\n    type: aws_vpc\n    properties: {tags: {Name: shared}}\n"
+		 "resources:\n  t:\n    type: aws_sns_topic\n"
+		 "    properties: {name: \"t-${local.n}-${data.nets.vpc_id}\"}\n"
+		 "outputs:\n  cidr: {value: \"${data.vpc.cidr_block}\"}\n");
+	n_data_read = 0;
+	o.data_lookup = fake_data_lookup;
+	p = build_opts(s, NULL, &o, &err);
+	if (!p)
+		fail_msg("plan_build: %s", err.msg);
+	assert_int_equal(n_data_read, 2);
+	assert_int_equal(p->n_changes, 1);
+	assert_string_equal(json_string_value(json_object_get(change(p, "t")->after, "name")),
+			    "t-2-data.vpc");
+	assert_json(json_object_get(json_object_get(p->data, "nets"), "vpc_id"), "\"data.vpc\"");
+	assert_json(p->data_types, "{\"nets\": \"aws_subnets\", \"vpc\": \"aws_vpc\"}");
+	assert_json(json_object_get(json_object_get(p->outputs, "cidr"), "planned"),
+		    "\"10.9.0.0/16\"");
+	plan_free(p);
+
+	/* destroy reads nothing */
+	n_data_read = 0;
+	o.destroy = 1;
+	p = build_opts(s, NULL, &o, &err);
+	assert_non_null(p);
+	assert_int_equal(n_data_read, 0);
+	plan_free(p);
+
+	/* no readers: an error naming the data source */
+	memset(&o, 0, sizeof(o));
+	p = build_opts(s, NULL, &o, &err);
+	assert_null(p);
+	assert_non_null(strstr(err.msg, "data.vpc: data source type 'aws_vpc' cannot be read here"));
+	stack_free(s);
+}
+
 static void test_address_order(void **ctx)
 {
 	static const char *const sorted[] = {
@@ -1281,6 +1355,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_type_change_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sensitive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_sources, setup, teardown),
 		cmocka_unit_test(test_address_order),
 		cmocka_unit_test_setup_teardown(test_markdown_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unused_mode_attrs, setup, teardown),

@@ -39,6 +39,33 @@ static void test_every_schema_has_a_provider(void **ctx)
 	}
 }
 
+/* Every data source schema has its reader, and every reader its schema. */
+static void test_every_data_schema_has_a_reader(void **ctx)
+{
+	const json_t *types = schema_data_types();
+	static const char *const readers[] = {"aws_acm_certificate", "aws_availability_zones",
+					      "aws_caller_identity",
+					      "aws_iam_policy", "aws_region", "aws_ssm_parameter",
+					      "aws_subnets", "aws_vpc", NULL};
+	json_t *t;
+	size_t i;
+
+	(void)ctx;
+	json_array_foreach(types, i, t) {
+		const struct data_ops *ops = provider_data_lookup(json_string_value(t));
+
+		if (!ops)
+			fail_msg("no reader for data source type %s", json_string_value(t));
+		assert_string_equal(ops->type, json_string_value(t));
+		assert_non_null(ops->read);
+	}
+	for (i = 0; readers[i]; i++)
+		assert_non_null(schema_data_get(readers[i]));
+	assert_int_equal(json_array_size(types), i);
+	assert_null(provider_data_lookup("aws_lb"));
+	assert_null(provider_data_lookup(NULL));
+}
+
 static void test_unknown_type(void **ctx)
 {
 	(void)ctx;
@@ -50,6 +77,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_schema_has_a_provider),
+		cmocka_unit_test(test_every_data_schema_has_a_reader),
 		cmocka_unit_test(test_unknown_type),
 	};
 

@@ -82,7 +82,8 @@ static void test_embedded_schemas(void **state)
 
 	(void)state;
 	assert_true(schema_files_count > 0);
-	assert_int_equal(json_array_size(types), schema_files_count);
+	assert_int_equal(json_array_size(types) + json_array_size(schema_data_types()),
+			 schema_files_count);
 	json_array_foreach(types, i, t) {
 		const char *name = json_string_value(t);
 		const json_t *s = schema_get(name);
@@ -97,6 +98,33 @@ static void test_embedded_schemas(void **state)
 	}
 	assert_null(schema_get("aws_nothing"));
 	assert_null(schema_get(NULL));
+}
+
+/* Data source schemas (schemas/data.TYPE.json): apart from the resource
+ * types, each with an "id" it reports, well-formed like the others. */
+static void test_data_schemas(void **state)
+{
+	const json_t *types = schema_data_types();
+	json_t *t;
+	size_t i;
+
+	(void)state;
+	assert_true(json_array_size(types) >= 7);
+	json_array_foreach(types, i, t) {
+		const char *name = json_string_value(t);
+		const json_t *s = schema_data_get(name);
+
+		assert_non_null(s);
+		assert_true(schema_get(name) != s);     /* not a resource type's schema */
+		assert_string_equal(json_string_value(json_object_get(s, "type")), name);
+		assert_true(json_is_true(json_object_get(s, "data")));
+		assert_true(schema_is_computed(schema_attr(s, "id")));
+		check_specs(name, schema_attrs(s), 1);
+	}
+	assert_non_null(schema_data_get("aws_vpc"));
+	assert_true(schema_is_sensitive(schema_attr(schema_data_get("aws_ssm_parameter"), "value")));
+	assert_null(schema_data_get("aws_lb"));
+	assert_null(schema_data_get(NULL));
 }
 
 static void test_flags(void **state)
@@ -245,6 +273,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_embedded_schemas),
+		cmocka_unit_test(test_data_schemas),
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_normalize_unknown),

@@ -333,6 +333,114 @@ static void test_unknown_type(void **state)
 		      "s.yaml:4:11: error: unknown resource type 'aws_vcp'; did you mean 'aws_vpc'?\n");
 }
 
+/* ---- data sources (SPEC §3.1) ---- */
+
+static void test_data_sources_loaded_in_read_order(void **state)
+{
+	struct stack *s;
+
+	(void)state;
+	s = expect_ok("s.yaml", "stack: x\n"
+		      "variables:\n  env: {default: dev}\n"
+		      "locals:\n  subnet_ids: ${data.nets.ids}\n"
+		      "data:\n"
+		      "  nets:\n    type: aws_subnets\n    properties:\n"
+		      "      filter: [{name: vpc-id, values: [\"${data.vpc.id}\"]}]\n"
+		      "  vpc:\n    type: aws_vpc\n    properties: {tags: {Env: \"${var.env}\"}}\n"
+		      "resources:\n  t:\n    type: aws_sns_topic\n"
+		      "    properties: {name: \"${data.vpc.cidr_block}-${length(local.subnet_ids)}\"}\n",
+		      NULL);
+	assert_int_equal(s->n_data, 2);
+	assert_string_equal(s->data[0].name, "vpc");
+	assert_string_equal(s->data[0].type, "aws_vpc");
+	assert_json(s->data[0].properties, "{\"tags\":{\"Env\":\"dev\"}}");
+	assert_json(s->data[0].deps, "[]");
+	assert_string_equal(s->data[1].name, "nets");
+	assert_json(s->data[1].deps, "[\"vpc\"]");
+	/* data sources are no resources: no edge, no dependency */
+	assert_int_equal(s->n_resources, 1);
+	assert_json(s->resources[0].deps, "[]");
+	stack_free(s);
+}
+
+static void test_data_source_errors(void **state)
+{
+	(void)state;
+	expect_errors("stack: x\n"
+		      "data:\n"
+		      "  vpc:\n    type: aws_vpcs\n"
+		      "  me:\n    type: aws_caller_identity\n    properties: {account: 1}\n"
+		      "  a:\n    type: aws_region\n    properties: {name: \"${data.b.id}\"}\n"
+		      "  b:\n    type: aws_region\n    properties: {name: \"${data.a.id}\"}\n"
+		      "  p:\n    type: aws_ssm_parameter\n    count: 2\n"
+		      "resources:\n  t:\n    type: aws_sns_topic\n"
+		      "    properties: {name: \"${data.me.acount_id}${data.nope.id}\"}\n",
+		      "s.yaml:4:11: error: unknown data source type 'aws_vpcs'; did you mean 'aws_vpc'?\n"
+		      "s.yaml:7:18: error: unknown attribute 'account' for aws_caller_identity; "
+		      "did you mean 'account_id'?\n"
+		      "s.yaml:13:25: error: data source 'a' depends on itself (a cycle of data sources)\n"
+		      "s.yaml:14:3: error: missing required attribute 'name' for aws_ssm_parameter\n"
+		      "s.yaml:16:5: error: data source 'p': count and for_each are not supported on "
+		      "data sources; declare one entry per object to read\n"
+		      "s.yaml:20:25: error: unknown attribute 'acount_id' of data source 'me' "
+		      "(aws_caller_identity) in '${data.me.acount_id}'; did you mean 'account_id'?\n"
+		      "s.yaml:20:45: error: reference to unknown data source 'nope' in '${data.nope.id}'\n");
+}
+
+/* A reader that answers two subnet ids (and counts its calls). */
+static int n_reads;
+
+static int read_two_subnets(void *arg, const char *region, const char *name, const char *type,
+			    json_t *args, json_t **out, struct cairn_err *err)
+{
+	(void)arg; (void)region; (void)args; (void)err;
+	n_reads++;
+	assert_string_equal(name, "data.nets");
+	assert_string_equal(type, "aws_subnets");
+	*out = json_pack("{s:s, s:[s,s]}", "id", "us-east-1", "ids", "subnet-a", "subnet-b");
+	return 0;
+}
+
+static const char COUNT_FROM_DATA[] =
+	"stack: x\n"
+	"data:\n  nets: {type: aws_subnets, properties: {vpc_id: vpc-1}}\n"
+	"locals:\n  ids: ${data.nets.ids}\n"
+	"resources:\n  t:\n    type: aws_sns_topic\n    count: ${length(local.ids)}\n"
+	"    properties: {name: \"t-${local.ids[count.index]}\"}\n"
+	"  u:\n    type: aws_sns_topic\n    properties: {name: \"${t[1].name}\"}\n";
+
+/* With a reader (plan, apply), count and for_each may use data sources. */
+static void test_count_from_data_source(void **state)
+{
+	struct stack_opts o = {0};
+	struct stack *s;
+
+	(void)state;
+	o.read_data = read_two_subnets;
+	n_reads = 0;
+	s = expect_ok("s.yaml", COUNT_FROM_DATA, &o);
+	assert_int_equal(n_reads, 1);
+	assert_int_equal(s->n_resources, 3);
+	assert_string_equal(s->resources[1].name, "t[1]");
+	assert_json(s->resources[1].properties, "{\"name\":\"t-subnet-b\"}");
+	assert_json(json_object_get(s->data_read, "nets"),
+		    "{\"id\":\"us-east-1\",\"ids\":[\"subnet-a\",\"subnet-b\"]}");
+	stack_free(s);
+}
+
+/* Without one (validate), nothing is read and the instances wait for the plan. */
+static void test_count_from_data_source_offline(void **state)
+{
+	struct stack *s;
+
+	(void)state;
+	s = expect_ok("s.yaml", COUNT_FROM_DATA, NULL);
+	assert_null(s->data_read);
+	assert_int_equal(s->n_resources, 1);
+	assert_string_equal(s->resources[0].name, "u");
+	stack_free(s);
+}
+
 static void test_unknown_attribute(void **state)
 {
 	(void)state;
@@ -975,6 +1083,10 @@ int main(void)
 		cmocka_unit_test(test_unknown_top_key),
 		cmocka_unit_test(test_bad_resource_name),
 		cmocka_unit_test(test_unknown_type),
+		cmocka_unit_test(test_data_sources_loaded_in_read_order),
+		cmocka_unit_test(test_data_source_errors),
+		cmocka_unit_test(test_count_from_data_source),
+		cmocka_unit_test(test_count_from_data_source_offline),
 		cmocka_unit_test(test_unknown_attribute),
 		cmocka_unit_test(test_output_only_attribute),
 		cmocka_unit_test(test_missing_required),
