@@ -12,7 +12,7 @@
 static void fuzz_stack(const uint8_t *data, size_t size, const char *suffix)
 {
 	static FILE *devnull;
-	struct stack_opts opts = {NULL, 0, NULL, 0, NULL, NULL};
+	struct stack_opts opts = {0};
 	struct diags diags;
 	struct stack *s;
 
