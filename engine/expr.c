@@ -708,15 +708,19 @@ static void strip_before(struct node *tpl)
 {
 	struct node *last = tpl->n ? tpl->kids[tpl->n - 1] : NULL;
 	const char *s;
+	json_t *stripped;
 	size_t l;
 
 	if (!last || last->k != N_LIT)
 		return;
 	s = json_string_value(last->lit);
+	if (!s)
+		return;         /* text already refused (not UTF-8) */
 	for (l = strlen(s); l > 0 && isspace((unsigned char)s[l - 1]); l--)
 		;
+	stripped = json_stringn(s, l);  /* before the old string goes: s is in it */
 	json_decref(last->lit);
-	last->lit = json_stringn(s, l);
+	last->lit = stripped;
 }
 
 /* The keyword of the directive at P->pos ("%{ else }"), length in *len, or NULL. */

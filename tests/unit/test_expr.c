@@ -285,6 +285,15 @@ static void test_literals_and_operators(void **state)
 	check("${\"a\\\"b\\n\"}", "\"a\\\"b\\n\"");
 }
 
+/* "${~" strips the white space before it (a use after free once: the new
+ * text was cut from the old string after that string was released). */
+static void test_strip_markers(void **state)
+{
+	(void)state;
+	check("a  \t${~ \"b\"}", "\"ab\"");
+	check("x ${~ var.env ~} y", "\"xdevy\"");
+}
+
 static void test_traversals_and_for(void **state)
 {
 	(void)state;
@@ -376,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_flows),
 		cmocka_unit_test(test_positioned_errors),
 		cmocka_unit_test(test_residual),
+		cmocka_unit_test(test_strip_markers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
