@@ -290,6 +290,8 @@ class Route53ZoneDataSource(CairnTestCase):
         show = self.cairn("state", "show", "data.priv", check=0).stdout
         self.assertIn("inner", show)
         self.assertIn("dz-priv", show)
+        self.assertIn("resource_record_set_count = 2", show)
+        self.assertIn("private_zone              = true", show)
         self.cairn("plan", "--detailed-exitcode", check=0)
 
     def test_no_zone_is_a_clear_error(self):
@@ -307,6 +309,15 @@ class Route53ZoneDataSource(CairnTestCase):
         p = self.cairn("plan")
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
         self.assertIn("no private hosted zone named 'dz.example.com' in VPC %s" % other, p.stderr)
+
+    def test_two_public_zones_of_the_name_is_an_error(self):
+        r53 = self.boto("route53")
+        twin = r53.create_hosted_zone(Name="dz.example.com", CallerReference="dz-twin")[
+            "HostedZone"]["Id"]
+        self.addCleanup(r53.delete_hosted_zone, Id=twin)
+        p = self.cairn("plan")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("more than one public hosted zone named 'dz.example.com'", p.stderr)
 
 
 if __name__ == "__main__":
