@@ -3,9 +3,11 @@
  * existing infrastructure by what their arguments say. Each reads with as
  * few calls as its API allows and returns Terraform's attribute names; its
  * schema is schemas/data.TYPE.json. A type that selects one object (a VPC,
- * a parameter, a policy) fails when there is none or, for the VPC, more
- * than one, as Terraform does; aws_subnets may find none (an empty list).
+ * a parameter, a policy, a hosted zone) fails when there is none or, for
+ * the VPC and the zone, more than one, as Terraform does; aws_subnets may
+ * find none (an empty list).
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -394,6 +396,155 @@ out:
 	return rc;
 }
 
+/* ---- aws_route53_zone ---- */
+
+/* A zone name as Terraform compares it: lowercase, no trailing dot. New string. */
+static char *zone_name(const char *s)
+{
+	char *out = xstrdup(s ? s : ""), *c;
+	size_t n = strlen(out);
+
+	for (c = out; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	if (n && out[n - 1] == '.')
+		out[n - 1] = '\0';
+	return out;
+}
+
+/* "/hostedzone/Z1" -> "Z1" (borrowed from s). */
+static const char *zone_bare_id(const char *s)
+{
+	const char *slash = s ? strrchr(s, '/') : NULL;
+
+	return slash ? slash + 1 : s ? s : "";
+}
+
+/* GetHostedZone for zid: *res a new reference. */
+static int zone_get(const struct provider_ctx *ctx, const char *zid, json_t **res,
+		    struct cairn_err *err)
+{
+	json_t *in = json_pack("{s:s}", "Id", zid);
+	int rc = pcall(ctx, "route53", "GetHostedZone", in, res, err);
+
+	json_decref(in);
+	return rc;
+}
+
+/* Whether the GetHostedZone answer res lists vpc among its VPCs. */
+static int zone_has_vpc(json_t *res, const char *vpc)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(res, "VPCs"), i, v)
+		if (!strcmp(pstr_or(json_object_get(v, "VPCId"), ""), vpc))
+			return 1;
+	return 0;
+}
+
+/*
+ * The zone of args.name whose privacy is args.private_zone (true when only
+ * vpc_id is given, else false) and, with vpc_id, that is associated with that
+ * VPC: *found the GetHostedZone answer of the only match, or NULL with the
+ * reason in err.
+ */
+static int zone_by_name(const struct provider_ctx *ctx, json_t *args, json_t **found,
+			struct cairn_err *err)
+{
+	const char *vpc = pstr(args, "vpc_id");
+	const json_t *priv_arg = json_object_get(args, "private_zone");
+	int priv = json_is_boolean(priv_arg) ? json_is_true(priv_arg) : (vpc && *vpc);
+	char *want = zone_name(pstr(args, "name"));
+	json_t *in = json_pack("{s:s}", "DNSName", want), *list = NULL, *z, *res = NULL;
+	size_t i, n = 0;
+	int rc = -1;
+
+	*found = NULL;
+	if (pcall(ctx, "route53", "ListHostedZonesByName", in, &list, err) != 0)
+		goto out;
+	json_array_foreach(json_object_get(list, "HostedZones"), i, z) {
+		char *have = zone_name(pstr(z, "Name"));
+		int same = !strcmp(have, want);
+
+		free(have);
+		if (!same || json_is_true(json_object_get(json_object_get(z, "Config"),
+							  "PrivateZone")) != priv)
+			continue;
+		if (zone_get(ctx, zone_bare_id(pstr(z, "Id")), &res, err) != 0)
+			goto out;
+		if (vpc && *vpc && !zone_has_vpc(res, vpc)) {
+			json_decref(res);
+			res = NULL;
+			continue;
+		}
+		n++;
+		if (*found) {
+			json_decref(res);
+			res = NULL;
+			continue;
+		}
+		*found = res;
+		res = NULL;
+	}
+	if (n != 1) {
+		err_set(err, CAIRN_ENOTFOUND, "%s: %s %s hosted zone named '%s'%s%s", ctx->name,
+			n ? "more than one" : "no", priv ? "private" : "public", want,
+			vpc && *vpc ? " in VPC " : "", vpc && *vpc ? vpc : "");
+		json_decref(*found);
+		*found = NULL;
+		goto out;
+	}
+	rc = 0;
+out:
+	free(want);
+	json_decref(in);
+	json_decref(list);
+	return rc;
+}
+
+static int zone_read(const struct provider_ctx *ctx, json_t *args, json_t **out,
+		     struct cairn_err *err)
+{
+	const char *zid = pstr(args, "zone_id");
+	json_t *res = NULL, *z, *ns;
+	char *name, *arn;
+
+	*out = NULL;
+	if (zid && *zid) {
+		if (zone_get(ctx, zone_bare_id(zid), &res, err) != 0)
+			return -1;
+	} else if (!pstr(args, "name") || !*pstr(args, "name")) {
+		err_set(err, CAIRN_EINVAL, "%s: aws_route53_zone needs 'zone_id' or 'name'",
+			ctx->name);
+		return -1;
+	} else if (zone_by_name(ctx, args, &res, err) != 0) {
+		return -1;
+	}
+	z = json_object_get(res, "HostedZone");
+	zid = zone_bare_id(pstr(z, "Id"));
+	name = zone_name(pstr(z, "Name"));
+	arn = xasprintf("arn:aws:route53:::hostedzone/%s", zid);
+	ns = json_object_get(json_object_get(res, "DelegationSet"), "NameServers");
+	*out = json_object();
+	json_object_set_new(*out, "id", json_string(zid));
+	json_object_set_new(*out, "zone_id", json_string(zid));
+	json_object_set_new(*out, "name", json_string(name));
+	json_object_set_new(*out, "arn", json_string(arn));
+	json_object_set_new(*out, "private_zone", json_boolean(json_is_true(
+		json_object_get(json_object_get(z, "Config"), "PrivateZone"))));
+	json_object_set_new(*out, "comment", json_string(pstr_or(
+		json_object_get(json_object_get(z, "Config"), "Comment"), "")));
+	json_object_set_new(*out, "caller_reference", pstr_json(json_object_get(z, "CallerReference")));
+	json_object_set_new(*out, "resource_record_set_count", json_integer(json_integer_value(
+		json_object_get(z, "ResourceRecordSetCount"))));
+	json_object_set_new(*out, "name_servers", json_is_array(ns) ? json_incref(ns) : json_array());
+	json_object_set_new(*out, "vpc_id", json_string(pstr_or(json_object_get(args, "vpc_id"), "")));
+	free(name);
+	free(arn);
+	json_decref(res);
+	return 0;
+}
+
 /* ---- the registry of data source types ---- */
 
 static const struct data_ops data_types[] = {
@@ -402,6 +553,7 @@ static const struct data_ops data_types[] = {
 	{"aws_caller_identity", caller_read},
 	{"aws_iam_policy", policy_read},
 	{"aws_region", region_read},
+	{"aws_route53_zone", zone_read},
 	{"aws_ssm_parameter", ssm_read},
 	{"aws_subnets", subnets_read},
 	{"aws_vpc", vpc_read},

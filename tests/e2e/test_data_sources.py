@@ -222,5 +222,103 @@ class DataSources(CairnTestCase):
         self.assertIn("data source 'subnets' uses resource 'sg'", p.stderr)
 
 
+ZONE_STACK = """\
+stack: dz
+region: us-east-1
+data:
+  pub: {type: aws_route53_zone, properties: {name: dz.example.com.}}
+  priv: {type: aws_route53_zone, properties: {name: dz.example.com, private_zone: true, vpc_id: %s}}
+  byid: {type: aws_route53_zone, properties: {zone_id: "${data.pub.zone_id}"}}
+resources:
+  www:
+    type: aws_route53_record
+    properties: {zone_id: "${data.pub.zone_id}", name: www.dz.example.com, type: A, ttl: 60,
+                 records: [192.0.2.1]}
+  db:
+    type: aws_route53_record
+    properties: {zone_id: "${data.priv.zone_id}", name: db.dz.example.com, type: A, ttl: 60,
+                 records: [10.0.0.5]}
+outputs:
+  pub: {value: "${data.pub.zone_id}"}
+  priv: {value: "${data.priv.zone_id}"}
+  byid_name: {value: "${data.byid.name}"}
+  priv_flag: {value: "${data.priv.private_zone}"}
+  ns: {value: "${length(data.pub.name_servers)}"}
+"""
+
+
+class Route53ZoneDataSource(CairnTestCase):
+    """aws_route53_zone by name (public, or private in a VPC) and by zone_id."""
+
+    def setUp(self):
+        super().setUp()
+        ec2, r53 = self.boto("ec2"), self.boto("route53")
+        self.vpc = ec2.create_vpc(CidrBlock="10.43.0.0/16")["Vpc"]["VpcId"]
+        self.pub = r53.create_hosted_zone(Name="dz.example.com", CallerReference="dz-pub")[
+            "HostedZone"]["Id"].split("/")[-1]
+        self.priv = r53.create_hosted_zone(
+            Name="dz.example.com", CallerReference="dz-priv",
+            VPC={"VPCRegion": "us-east-1", "VPCId": self.vpc},
+            HostedZoneConfig={"Comment": "inner", "PrivateZone": True})["HostedZone"]["Id"].split("/")[-1]
+        self.addCleanup(self.cleanup)
+        self.write("stack.yaml", ZONE_STACK % self.vpc)
+
+    def cleanup(self):
+        self.cairn("destroy", "--auto-approve")
+        r53 = self.boto("route53")
+        for z in (self.pub, self.priv):
+            r53.delete_hosted_zone(Id=z)
+        self.boto("ec2").delete_vpc(VpcId=self.vpc)
+
+    def records(self, zone):
+        sets = self.boto("route53").list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+        return sorted((r["Name"], r["Type"]) for r in sets if r["Type"] == "A")
+
+    def test_plan_apply_noop(self):
+        self.assertNotEqual(self.pub, self.priv)
+        p = self.cairn("plan", "--json", check=0)
+        plan = json.loads(p.stdout)
+        self.assertEqual(plan["outputs"]["pub"]["value"], self.pub)
+        self.assertEqual(plan["outputs"]["priv"]["value"], self.priv)
+        self.cairn("apply", "--auto-approve", check=0)
+        self.assertEqual(self.records(self.pub), [("www.dz.example.com.", "A")])
+        self.assertEqual(self.records(self.priv), [("db.dz.example.com.", "A")])
+        outputs = json.loads(self.cairn("output", "--json", check=0).stdout)
+        self.assertEqual(outputs["byid_name"]["value"], "dz.example.com")
+        self.assertIn(outputs["priv_flag"]["value"], (True, "true"))
+        self.assertGreater(int(outputs["ns"]["value"]), 0)
+        show = self.cairn("state", "show", "data.priv", check=0).stdout
+        self.assertIn("inner", show)
+        self.assertIn("dz-priv", show)
+        self.assertIn("resource_record_set_count = 2", show)
+        self.assertIn("private_zone              = true", show)
+        self.cairn("plan", "--detailed-exitcode", check=0)
+
+    def test_no_zone_is_a_clear_error(self):
+        self.write("stack.yaml", ZONE_STACK.replace("dz.example.com.}", "nope.example.com}")
+                   % self.vpc)
+        p = self.cairn("plan")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("data.pub", p.stderr)
+        self.assertIn("no public hosted zone named 'nope.example.com'", p.stderr)
+
+    def test_private_zone_in_another_vpc_is_not_found(self):
+        other = self.boto("ec2").create_vpc(CidrBlock="10.44.0.0/16")["Vpc"]["VpcId"]
+        self.addCleanup(self.boto("ec2").delete_vpc, VpcId=other)
+        self.write("stack.yaml", ZONE_STACK % other)
+        p = self.cairn("plan")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("no private hosted zone named 'dz.example.com' in VPC %s" % other, p.stderr)
+
+    def test_two_public_zones_of_the_name_is_an_error(self):
+        r53 = self.boto("route53")
+        twin = r53.create_hosted_zone(Name="dz.example.com", CallerReference="dz-twin")[
+            "HostedZone"]["Id"]
+        self.addCleanup(r53.delete_hosted_zone, Id=twin)
+        p = self.cairn("plan")
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("more than one public hosted zone named 'dz.example.com'", p.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

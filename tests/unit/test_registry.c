@@ -45,7 +45,8 @@ static void test_every_data_schema_has_a_reader(void **ctx)
 	const json_t *types = schema_data_types();
 	static const char *const readers[] = {"aws_acm_certificate", "aws_availability_zones",
 					      "aws_caller_identity",
-					      "aws_iam_policy", "aws_region", "aws_ssm_parameter",
+					      "aws_iam_policy", "aws_region", "aws_route53_zone",
+					      "aws_ssm_parameter",
 					      "aws_subnets", "aws_vpc", NULL};
 	json_t *t;
 	size_t i;
