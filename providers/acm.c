@@ -46,15 +46,6 @@ static json_t *time_json(json_t *v)
 	return json_string(buf);
 }
 
-/* porder_like that takes over have (a new array). */
-static json_t *porder_stolen(json_t *have, json_t *prior)
-{
-	json_t *o = porder_like(have, prior, 1);
-
-	json_decref(have);
-	return o;
-}
-
 static json_t *str_array_without(json_t *list, const char *skip)
 {
 	json_t *o = json_array(), *v;
@@ -82,7 +73,7 @@ static json_t *cert_attrs(json_t *c, json_t *tags, json_t *prior)
 	/* AWS lists the domain itself among the alternative names; the stack
 	 * (as Terraform's) names only the others */
 	json_object_set_new(o, "subject_alternative_names",
-			    porder_stolen(str_array_without(json_object_get(c,
+			    porder_take(str_array_without(json_object_get(c,
 									  "SubjectAlternativeNames"),
 							  domain),
 					json_object_get(prior, "subject_alternative_names")));
@@ -144,37 +135,6 @@ out:
 	json_decref(desc);
 	json_decref(tags);
 	return rc;
-}
-
-struct batch {
-	const char *const *ids;
-	json_t *const *priors;
-	json_t **outs;
-};
-
-static int cert_read_one(const struct provider_ctx *ctx, size_t i, void *arg,
-			 struct cairn_err *err)
-{
-	struct batch *b = arg;
-
-	return cert_read(ctx, b->ids[i], b->priors[i], &b->outs[i], err);
-}
-
-/* ACM describes one certificate per call: run them concurrently. */
-static int cert_read_batch(const struct provider_ctx *const *ctxs, size_t n,
-			   const char *const *ids, json_t *const *priors, json_t **outs,
-			   struct cairn_err *err)
-{
-	struct batch b = {ids, priors, outs};
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		outs[i] = NULL;
-	if (peach(ctxs, n, cert_read_one, &b, err) != 0) {
-		pouts_clear(outs, n);
-		return -1;
-	}
-	return 0;
 }
 
 /* The request for attrs (borrowed): new object. */
@@ -416,7 +376,6 @@ const struct resource_ops aws_acm_certificate_ops = {
 	.type = "aws_acm_certificate",
 	.create = cert_create,
 	.read = cert_read,
-	.read_batch = cert_read_batch,
 	.update = cert_update,
 	.delete = cert_delete,
 	.find = cert_find,

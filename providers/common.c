@@ -636,3 +636,25 @@ json_t *ptags_bulk_confirmed(json_t *list, json_t *prior)
 	json_decref(seen);
 	return same ? list : NULL;
 }
+
+json_t *porder_take(json_t *have, json_t *prior)
+{
+	json_t *o = porder_like(have, prior, 1);
+
+	json_decref(have);
+	return o;
+}
+
+json_t *pstr_list(json_t *items, const char *member)
+{
+	json_t *o = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(items, i, v) {
+		const char *s = member ? pstr(v, member) : json_string_value(v);
+
+		if (s)
+			json_array_append_new(o, json_string(s));
+	}
+	return o;
+}

@@ -227,6 +227,12 @@ int pcmp_json_str(const void *a, const void *b);
  * exactly as it was written. New array.
  */
 json_t *porder_like(json_t *have, json_t *prior, int sort_new);
+/* porder_like(have, prior, 1) that takes over have (stolen). New array. */
+json_t *porder_take(json_t *have, json_t *prior);
+
+/* The strings of items (borrowed array): each item itself, or its member
+ * MEMBER when member is set; other values are skipped. New array. */
+json_t *pstr_list(json_t *items, const char *member);
 
 /* obj[key] as a string (borrowed from obj), NULL if absent or not a string. */
 const char *pstr(json_t *obj, const char *key);

@@ -626,29 +626,6 @@ out:
 	return rc;
 }
 
-/* porder_like that takes over have (a new array). */
-static json_t *porder_stolen(json_t *have, json_t *prior)
-{
-	json_t *o = porder_like(have, prior, 1);
-
-	json_decref(have);
-	return o;
-}
-
-static json_t *str_list(json_t *items, const char *member)
-{
-	json_t *o = json_array(), *v;
-	size_t i;
-
-	json_array_foreach(items, i, v) {
-		const char *s = member ? pstr(v, member) : json_string_value(v);
-
-		if (s)
-			json_array_append_new(o, json_string(s));
-	}
-	return o;
-}
-
 static json_t *vpce_attrs(const struct provider_ctx *ctx, json_t *e, json_t *prior)
 {
 	json_t *o = json_object(), *dns = json_array(), *d, *policy = NULL;
@@ -664,16 +641,16 @@ static json_t *vpce_attrs(const struct provider_ctx *ctx, json_t *e, json_t *pri
 					ec2_str(e, "VpcEndpointType") : "Gateway"));
 	json_object_set_new(o, "state", json_string(ec2_str(e, "State")));
 	json_object_set_new(o, "route_table_ids",
-			    porder_stolen(str_list(json_object_get(e, "RouteTableIds"), NULL),
+			    porder_take(pstr_list(json_object_get(e, "RouteTableIds"), NULL),
 					json_object_get(prior, "route_table_ids")));
 	json_object_set_new(o, "subnet_ids",
-			    porder_stolen(str_list(json_object_get(e, "SubnetIds"), NULL),
+			    porder_take(pstr_list(json_object_get(e, "SubnetIds"), NULL),
 					json_object_get(prior, "subnet_ids")));
 	json_object_set_new(o, "security_group_ids",
-			    porder_stolen(str_list(json_object_get(e, "Groups"), "GroupId"),
+			    porder_take(pstr_list(json_object_get(e, "Groups"), "GroupId"),
 					json_object_get(prior, "security_group_ids")));
 	json_object_set_new(o, "network_interface_ids",
-			    str_list(json_object_get(e, "NetworkInterfaceIds"), NULL));
+			    pstr_list(json_object_get(e, "NetworkInterfaceIds"), NULL));
 	json_object_set_new(o, "private_dns_enabled",
 			    json_boolean(json_is_true(json_object_get(e, "PrivateDnsEnabled"))));
 	if (*doc)

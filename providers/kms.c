@@ -6,7 +6,7 @@
  * so find scans ListKeys for the key carrying them. A key is never deleted
  * at once: ScheduleKeyDeletion starts AWS's waiting period (7 to 30 days),
  * and a key pending deletion reads as gone. KMS describes one key per
- * call, so a batch read runs the per-key calls concurrently (peach).
+ * call, so keys have no batch read: the engine reads them concurrently.
  * Right after CreateKey other KMS calls may not see the key yet
  * (NotFoundException): they are retried through the waiter.
  *
@@ -132,36 +132,6 @@ out:
 	json_decref(rot);
 	json_decref(tags);
 	return rc;
-}
-
-struct batch {
-	const char *const *ids;
-	json_t *const *priors;
-	json_t **outs;
-};
-
-static int key_read_one(const struct provider_ctx *ctx, size_t i, void *arg,
-			struct cairn_err *err)
-{
-	struct batch *b = arg;
-
-	return key_read(ctx, b->ids[i], b->priors[i], &b->outs[i], err);
-}
-
-static int key_read_batch(const struct provider_ctx *const *ctxs, size_t n,
-			  const char *const *ids, json_t *const *priors, json_t **outs,
-			  struct cairn_err *err)
-{
-	struct batch b = {ids, priors, outs};
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		outs[i] = NULL;
-	if (peach(ctxs, n, key_read_one, &b, err) != 0) {
-		pouts_clear(outs, n);
-		return -1;
-	}
-	return 0;
 }
 
 /* A call on a key just created, retried while KMS does not see it yet. */
@@ -368,7 +338,6 @@ const struct resource_ops aws_kms_key_ops = {
 	.type = "aws_kms_key",
 	.create = key_create,
 	.read = key_read,
-	.read_batch = key_read_batch,
 	.update = key_update,
 	.delete = key_delete,
 	.find = key_find,

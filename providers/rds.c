@@ -45,29 +45,6 @@ static const struct ptag_api TAG_API = {
 static const char *const group_gone[] = {"DBSubnetGroupNotFoundFault", NULL};
 static const char *const db_gone[] = {"DBInstanceNotFound", "DBInstanceNotFoundFault", NULL};
 
-/* porder_like that takes over have (a new array). */
-static json_t *porder_stolen(json_t *have, json_t *prior)
-{
-	json_t *o = porder_like(have, prior, 1);
-
-	json_decref(have);
-	return o;
-}
-
-static json_t *str_list(json_t *items, const char *member)
-{
-	json_t *o = json_array(), *v;
-	size_t i;
-
-	json_array_foreach(items, i, v) {
-		const char *s = member ? pstr(v, member) : json_string_value(v);
-
-		if (s)
-			json_array_append_new(o, json_string(s));
-	}
-	return o;
-}
-
 /*
  * aws_call_all for RDS's describe calls, which page with a bare "Marker"
  * in the answer (no IsTruncated, no NextMarker): every page's result_key
@@ -140,7 +117,7 @@ static json_t *group_attrs(json_t *g, json_t *tags, json_t *prior)
 			    json_string(pstr_or(json_object_get(g, "DBSubnetGroupDescription"),
 						"")));
 	json_object_set_new(o, "subnet_ids",
-			    porder_stolen(str_list(json_object_get(g, "Subnets"), "SubnetIdentifier"),
+			    porder_take(pstr_list(json_object_get(g, "Subnets"), "SubnetIdentifier"),
 					json_object_get(prior, "subnet_ids")));
 	json_object_set_new(o, "vpc_id", json_string(pstr_or(json_object_get(g, "VpcId"), "")));
 	json_object_set_new(o, "arn", json_string(pstr_or(json_object_get(g, "DBSubnetGroupArn"),
@@ -390,7 +367,7 @@ static json_t *db_attrs(json_t *d, json_t *prior)
 			    json_string(pstr_or(json_object_get(json_object_get(d, "DBSubnetGroup"),
 								"DBSubnetGroupName"), "")));
 	json_object_set_new(o, "vpc_security_group_ids",
-			    porder_stolen(str_list(json_object_get(d, "VpcSecurityGroups"),
+			    porder_take(pstr_list(json_object_get(d, "VpcSecurityGroups"),
 						 "VpcSecurityGroupId"),
 					json_object_get(prior, "vpc_security_group_ids")));
 	json_object_set_new(o, "parameter_group_name",

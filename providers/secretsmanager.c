@@ -16,8 +16,8 @@
  * a secret: it is never put in an error message here, and the request log
  * redacts SecretString / SecretBinary (providers/aws/redact.c).
  *
- * Secrets Manager describes one secret per call: batch reads run those
- * calls concurrently (peach).
+ * Secrets Manager describes one secret per call: the types have no batch
+ * read, and the engine reads them concurrently.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,35 +81,6 @@ static char *doc_text(json_t *v)
 	return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
 }
 
-struct batch {
-	const char *const *ids;
-	json_t *const *priors;
-	json_t **outs;
-	int (*read)(const struct provider_ctx *ctx, const char *id, json_t *prior, json_t **out,
-		    struct cairn_err *err);
-};
-
-static int read_one(const struct provider_ctx *ctx, size_t i, void *arg, struct cairn_err *err)
-{
-	struct batch *b = arg;
-
-	return b->read(ctx, b->ids[i], b->priors[i], &b->outs[i], err);
-}
-
-static int read_all(const struct provider_ctx *const *ctxs, size_t n, struct batch *b,
-		    struct cairn_err *err)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		b->outs[i] = NULL;
-	if (peach(ctxs, n, read_one, b, err) != 0) {
-		pouts_clear(b->outs, n);
-		return -1;
-	}
-	return 0;
-}
-
 /* ---- aws_secretsmanager_secret ---- */
 
 /* DescribeSecret of id (name or ARN): *desc NULL when gone or marked deleted. */
@@ -168,15 +139,6 @@ out:
 	json_decref(desc);
 	json_decref(pol);
 	return rc;
-}
-
-static int secret_read_batch(const struct provider_ctx *const *ctxs, size_t n,
-			     const char *const *ids, json_t *const *priors, json_t **outs,
-			     struct cairn_err *err)
-{
-	struct batch b = {ids, priors, outs, secret_read};
-
-	return read_all(ctxs, n, &b, err);
 }
 
 static int secret_put_policy(const struct provider_ctx *ctx, const char *arn, json_t *want,
@@ -318,7 +280,6 @@ const struct resource_ops aws_secretsmanager_secret_ops = {
 	.type = "aws_secretsmanager_secret",
 	.create = secret_create,
 	.read = secret_read,
-	.read_batch = secret_read_batch,
 	.update = secret_update,
 	.delete = secret_delete,
 	.find = secret_find,
@@ -410,15 +371,6 @@ out:
 	free(secret);
 	free(version);
 	return rc;
-}
-
-static int version_read_batch(const struct provider_ctx *const *ctxs, size_t n,
-			      const char *const *ids, json_t *const *priors, json_t **outs,
-			      struct cairn_err *err)
-{
-	struct batch b = {ids, priors, outs, version_read};
-
-	return read_all(ctxs, n, &b, err);
 }
 
 static int version_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
@@ -626,7 +578,6 @@ const struct resource_ops aws_secretsmanager_secret_version_ops = {
 	.type = "aws_secretsmanager_secret_version",
 	.create = version_create,
 	.read = version_read,
-	.read_batch = version_read_batch,
 	.update = version_update,
 	.delete = version_delete,
 	.find = version_find,
