@@ -1,6 +1,7 @@
 /*
  * rest_server: a scripted local HTTP server for the unit tests of the
- * REST-protocol types (test_s3, test_route53). It answers requests in
+ * REST-protocol types (test_s3, test_route53; test_pipeline_wire shares its
+ * listener and client set-up). It answers requests in
  * order from a table of canned answers (STS GetCallerIdentity, a form
  * post to "/", is answered on the side) and records each request's line,
  * Content-MD5 header and body, so a test checks what a type sent against
@@ -46,7 +47,7 @@ static const char RS_STS_OK[] =
 	"</Arn><UserId>AID</UserId><Account>123456789012</Account></GetCallerIdentityResult>"
 	"</GetCallerIdentityResponse>";
 
-static void rs_read(int c, char *line, size_t lcap, char *md5, size_t mcap, char *body,
+static inline void rs_read(int c, char *line, size_t lcap, char *md5, size_t mcap, char *body,
 		    size_t cap)
 {
 	char buf[16384], *end = NULL, *p, *eol;
@@ -120,36 +121,43 @@ static void *rs_serve(void *arg)
 	return NULL;
 }
 
-static void rs_start(struct rs_server *s, const struct rs_answer *answers)
+/* A listening loopback socket on a free port (*port). */
+static inline int rs_listen(int *port)
 {
 	struct sockaddr_in a = {0};
 	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	memset(s, 0, sizeof(*s));
-	s->answers = answers;
-	s->fd = socket(AF_INET, SOCK_STREAM, 0);
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(s->fd, 8), 0);
-	getsockname(s->fd, (struct sockaddr *)&a, &alen);
-	s->port = ntohs(a.sin_port);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	getsockname(fd, (struct sockaddr *)&a, &alen);
+	*port = ntohs(a.sin_port);
+	return fd;
+}
+
+static inline void rs_start(struct rs_server *s, const struct rs_answer *answers)
+{
+	memset(s, 0, sizeof(*s));
+	s->answers = answers;
+	s->fd = rs_listen(&s->port);
 	pthread_create(&s->thread, NULL, rs_serve, s);
 }
 
-static void rs_stop(struct rs_server *s)
+static inline void rs_stop(struct rs_server *s)
 {
 	shutdown(s->fd, SHUT_RDWR);
 	pthread_join(s->thread, NULL);
 	close(s->fd);
 }
 
-static void rs_no_sleep(long ms)
+static inline void rs_no_sleep(long ms)
 {
 	(void)ms;
 }
 
-static int64_t rs_now(void)
+static inline int64_t rs_now(void)
 {
 	return 1700000000;
 }
@@ -176,7 +184,7 @@ static struct aws_client *rs_client(int port)
 	return c;
 }
 
-static struct provider_ctx rs_ctx(struct aws_client *c, const char *stack)
+static inline struct provider_ctx rs_ctx(struct aws_client *c, const char *stack)
 {
 	struct provider_ctx ctx = {0};
 
@@ -187,7 +195,7 @@ static struct provider_ctx rs_ctx(struct aws_client *c, const char *stack)
 	return ctx;
 }
 
-static json_t *rs_json(const char *text)
+static inline json_t *rs_json(const char *text)
 {
 	json_t *v = json_loads(text, 0, NULL);
 

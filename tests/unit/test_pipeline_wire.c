@@ -28,6 +28,7 @@
 
 #include "providers/registry.h"
 #include "providers/aws/aws.h"
+#include "rest_server.h"
 
 #define MAX_REQ 16
 
@@ -47,11 +48,6 @@ struct server {
 	size_t served;
 	pthread_t thread;
 };
-
-static const char STS_OK[] =
-	"<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:root"
-	"</Arn><UserId>AID</UserId><Account>123456789012</Account></GetCallerIdentityResult>"
-	"</GetCallerIdentityResponse>";
 
 static void read_request(int c, char *target, size_t tcap, char *body, size_t cap)
 {
@@ -101,7 +97,7 @@ static void *serve(void *arg)
 			     s->served < MAX_REQ ? s->bodies[s->served] : s->bodies[MAX_REQ - 1],
 			     sizeof(s->bodies[0]));
 		if (!*t) {
-			body = STS_OK;
+			body = RS_STS_OK;
 			ctype = "text/xml";
 		}
 		for (a = s->answers; *t && a->target; a++)
@@ -124,18 +120,9 @@ static void *serve(void *arg)
 
 static void server_start(struct server *s, const struct answer *answers)
 {
-	struct sockaddr_in a = {0};
-	socklen_t alen = sizeof(a);
-
 	memset(s, 0, sizeof(*s));
 	s->answers = answers;
-	s->fd = socket(AF_INET, SOCK_STREAM, 0);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(s->fd, 8), 0);
-	getsockname(s->fd, (struct sockaddr *)&a, &alen);
-	s->port = ntohs(a.sin_port);
+	s->fd = rs_listen(&s->port);
 	pthread_create(&s->thread, NULL, serve, s);
 }
 
@@ -146,47 +133,9 @@ static void server_stop(struct server *s)
 	close(s->fd);
 }
 
-static void no_sleep(long ms)
-{
-	(void)ms;
-}
-
-static int64_t fake_now(void)
-{
-	return 1700000000;
-}
-
-static struct aws_client *client_for(int port)
-{
-	static char endpoint[64];
-	static char *env[] = {
-		"AWS_ACCESS_KEY_ID=AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY=secret",
-		"AWS_REGION=us-east-1", "AWS_EC2_METADATA_DISABLED=true", "AWS_MAX_ATTEMPTS=1",
-		"AWS_CONFIG_FILE=/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent/creds",
-		endpoint, NULL };
-	struct aws_client_opts o = {0};
-	struct cairn_err err;
-	struct aws_client *c;
-
-	snprintf(endpoint, sizeof(endpoint), "AWS_ENDPOINT_URL=http://127.0.0.1:%d", port);
-	o.envp = env;
-	o.now = fake_now;
-	o.sleep_ms = no_sleep;
-	err_clear(&err);
-	c = aws_client_new(&o, &err);
-	assert_non_null(c);
-	return c;
-}
-
 static struct provider_ctx ctx_for(struct aws_client *c)
 {
-	struct provider_ctx ctx = {0};
-
-	ctx.aws = c;
-	ctx.stack = "pipe";
-	ctx.name = "res";
-	ctx.sleep_ms = no_sleep;
-	return ctx;
+	return rs_ctx(c, "pipe");
 }
 
 /* The index of the first request to target (or -1). */
@@ -230,7 +179,7 @@ static void test_codedeploy_deletes(void **state)
 
 	(void)state;
 	server_start(&s, answers);
-	c = client_for(s.port);
+	c = rs_client(s.port);
 	ctx = ctx_for(c);
 	err_clear(&err);
 	assert_int_equal(dg->delete(&ctx, "web:prod", NULL, &err), 0);
@@ -257,7 +206,7 @@ static void test_codedeploy_gone_is_deleted(void **state)
 
 	(void)state;
 	server_start(&s, answers);
-	c = client_for(s.port);
+	c = rs_client(s.port);
 	ctx = ctx_for(c);
 	err_clear(&err);
 	assert_int_equal(provider_lookup("aws_codedeploy_deployment_group")->delete(
@@ -304,7 +253,7 @@ static void test_codedeploy_update_group_renames(void **state)
 			    json_pack("[{s:s,s:s}]", "deployment_option", "WITH_TRAFFIC_CONTROL",
 				      "deployment_type", "BLUE_GREEN"));
 	server_start(&s, answers);
-	c = client_for(s.port);
+	c = rs_client(s.port);
 	ctx = ctx_for(c);
 	err_clear(&err);
 	assert_int_equal(dg->update(&ctx, "web:prod", old, want, changed, &out, &err), 0);
@@ -349,7 +298,7 @@ static void test_codedeploy_rename_app(void **state)
 
 	(void)state;
 	server_start(&s, answers);
-	c = client_for(s.port);
+	c = rs_client(s.port);
 	ctx = ctx_for(c);
 	err_clear(&err);
 	assert_int_equal(provider_lookup("aws_codedeploy_app")->update(&ctx, "web", old, want,
@@ -392,7 +341,7 @@ static void test_codebuild_update_project(void **state)
 
 	(void)state;
 	server_start(&s, answers);
-	c = client_for(s.port);
+	c = rs_client(s.port);
 	ctx = ctx_for(c);
 	err_clear(&err);
 	assert_int_equal(provider_lookup("aws_codebuild_project")->update(&ctx, "build", want, want,
@@ -442,7 +391,7 @@ static void test_codecommit_update_and_tags(void **state)
 
 	(void)state;
 	server_start(&s, answers);
-	c = client_for(s.port);
+	c = rs_client(s.port);
 	ctx = ctx_for(c);
 	err_clear(&err);
 	assert_int_equal(provider_lookup("aws_codecommit_repository")->update(
@@ -477,7 +426,7 @@ static void test_codecommit_tag_server_error_keeps_recorded_tags(void **state)
 
 	(void)state;
 	server_start(&s, answers);
-	c = client_for(s.port);
+	c = rs_client(s.port);
 	ctx = ctx_for(c);
 	err_clear(&err);
 	assert_int_equal(provider_lookup("aws_codecommit_repository")->read(&ctx, "app", prior,
@@ -506,7 +455,7 @@ static void test_codecommit_tag_client_error_fails(void **state)
 
 	(void)state;
 	server_start(&s, answers);
-	c = client_for(s.port);
+	c = rs_client(s.port);
 	ctx = ctx_for(c);
 	err_clear(&err);
 	assert_int_equal(provider_lookup("aws_codecommit_repository")->read(&ctx, "app", NULL,
@@ -533,7 +482,7 @@ static void test_event_target_failed_entry_is_an_error(void **state)
 
 	(void)state;
 	server_start(&s, answers);
-	c = client_for(s.port);
+	c = rs_client(s.port);
 	ctx = ctx_for(c);
 	err_clear(&err);
 	assert_int_equal(provider_lookup("aws_cloudwatch_event_target")->create(&ctx, attrs, &out,
