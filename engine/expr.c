@@ -373,6 +373,21 @@ fail:
 	return NULL;
 }
 
+/* After "[" or "{": is this a for expression ("for" then a name)? The
+ * position is left where it was. */
+static int for_ahead(struct parser *P)
+{
+	size_t save = P->pos;
+	int yes = 0;
+
+	if (tok_is(P, peek(P), "for")) {
+		next(P);
+		yes = peek(P).t == T_IDENT;
+	}
+	P->pos = save;
+	return yes;
+}
+
 static struct node *parse_primary(struct parser *P)
 {
 	struct tok t = peek(P);
@@ -429,18 +444,9 @@ static struct node *parse_primary(struct parser *P)
 			goto fail;
 		return n;
 	case T_LBRACK: {
-		size_t save;
-
 		next(P);
-		save = P->pos;
-		if (tok_is(P, peek(P), "for")) {
-			next(P);
-			if (peek(P).t == T_IDENT) {
-				P->pos = save;
-				return parse_for(P, t.pos, 0);
-			}
-			P->pos = save;
-		}
+		if (for_ahead(P))
+			return parse_for(P, t.pos, 0);
 		n = mk(N_LIST, t.pos);
 		while (peek(P).t != T_RBRACK) {
 			if (!(v = parse_expr(P)))
@@ -454,18 +460,9 @@ static struct node *parse_primary(struct parser *P)
 		break;
 	}
 	case T_LBRACE: {
-		size_t save;
-
 		next(P);
-		save = P->pos;
-		if (tok_is(P, peek(P), "for")) {
-			next(P);
-			if (peek(P).t == T_IDENT) {
-				P->pos = save;
-				return parse_for(P, t.pos, 1);
-			}
-			P->pos = save;
-		}
+		if (for_ahead(P))
+			return parse_for(P, t.pos, 1);
 		n = mk(N_OBJ, t.pos);
 		while (peek(P).t != T_RBRACE) {
 			struct tok kt = peek(P);
