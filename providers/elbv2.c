@@ -722,12 +722,50 @@ static json_t *actions_from_api(json_t *actions, json_t *prior)
 	return out;
 }
 
-/* The condition kinds cairn supports: schema key, API Field, API config member. */
-static const char *const CONDITIONS[][3] = {
-	{"path_pattern", "path-pattern", "PathPatternConfig"},
-	{"host_header", "host-header", "HostHeaderConfig"},
+/*
+ * The condition kinds: schema key, API Field, API config member, and how
+ * the block maps onto the config. Every config holds a Values list; an
+ * http_header block also names the header, and query_string is a list of
+ * {key, value} blocks that become the config's Values of {Key, Value}.
+ */
+enum cond_shape { COND_VALUES, COND_HEADER, COND_QUERY };
+
+static const struct {
+	const char *key, *field, *config;
+	enum cond_shape shape;
+} CONDITIONS[] = {
+	{"path_pattern", "path-pattern", "PathPatternConfig", COND_VALUES},
+	{"host_header", "host-header", "HostHeaderConfig", COND_VALUES},
+	{"http_header", "http-header", "HttpHeaderConfig", COND_HEADER},
+	{"http_request_method", "http-request-method", "HttpRequestMethodConfig", COND_VALUES},
+	{"query_string", "query-string", "QueryStringConfig", COND_QUERY},
+	{"source_ip", "source-ip", "SourceIpConfig", COND_VALUES},
 };
 #define N_CONDITIONS (sizeof(CONDITIONS) / sizeof(CONDITIONS[0]))
+
+/* One condition block (borrowed) of kind j -> the API config object (new ref). */
+static json_t *condition_config(size_t j, json_t *block)
+{
+	json_t *v = json_object_get(block, "values"), *pairs, *q;
+	size_t i;
+
+	if (CONDITIONS[j].shape == COND_QUERY) {
+		pairs = json_array();
+		json_array_foreach(block, i, q) {
+			json_t *pair = json_pack("{s:s}", "Value", pstr_or(json_object_get(q, "value"), ""));
+
+			if (pstr(q, "key"))
+				json_object_set_new(pair, "Key", json_string(pstr(q, "key")));
+			json_array_append_new(pairs, pair);
+		}
+		return json_pack("{s:o}", "Values", pairs);
+	}
+	q = json_pack("{s:O}", "Values", json_is_array(v) ? v : json_array());
+	if (CONDITIONS[j].shape == COND_HEADER)
+		json_object_set_new(q, "HttpHeaderName",
+				    json_string(pstr_or(json_object_get(block, "http_header_name"), "")));
+	return q;
+}
 
 /* Schema condition list -> API Conditions (new array), or NULL with err. */
 static json_t *conditions_to_api(const struct provider_ctx *ctx, json_t *list,
@@ -741,20 +779,22 @@ static json_t *conditions_to_api(const struct provider_ctx *ctx, json_t *list,
 		int set = 0;
 
 		for (j = 0; j < N_CONDITIONS; j++) {
-			json_t *v = json_object_get(json_object_get(c, CONDITIONS[j][0]), "values");
+			json_t *block = json_object_get(c, CONDITIONS[j].key);
 
-			if (!json_is_object(json_object_get(c, CONDITIONS[j][0])))
+			if (CONDITIONS[j].shape == COND_QUERY ? !json_array_size(block)
+							      : !json_is_object(block))
 				continue;
 			set++;
 			json_decref(api);
-			api = json_pack("{s:s,s:{s:O}}", "Field", CONDITIONS[j][1],
-					CONDITIONS[j][2], "Values", json_is_array(v) ? v : json_array());
+			api = json_pack("{s:s,s:o}", "Field", CONDITIONS[j].field,
+					CONDITIONS[j].config, condition_config(j, block));
 		}
 		if (set != 1) {
 			json_decref(api);
 			json_decref(out);
 			err_set(err, CAIRN_EINVAL,
-				"%s: condition %zu must set exactly one of path_pattern, host_header",
+				"%s: condition %zu must set exactly one of path_pattern, host_header, "
+				"http_header, http_request_method, query_string, source_ip",
 				ctx->name, i + 1);
 			return NULL;
 		}
@@ -763,11 +803,39 @@ static json_t *conditions_to_api(const struct provider_ctx *ctx, json_t *list,
 	return out;
 }
 
+/* An API config (borrowed) of kind j -> the schema's block (new ref). */
+static json_t *condition_block(size_t j, json_t *api)
+{
+	json_t *cfg = json_object_get(api, CONDITIONS[j].config);
+	json_t *v = json_object_get(cfg, "Values"), *out, *pair;
+	size_t i;
+
+	if (CONDITIONS[j].shape == COND_QUERY) {
+		out = json_array();
+		json_array_foreach(v, i, pair) {
+			json_t *q = json_pack("{s:s}", "value", pstr_or(json_object_get(pair, "Value"), ""));
+
+			if (pstr(pair, "Key"))
+				json_object_set_new(q, "key", json_string(pstr(pair, "Key")));
+			json_array_append_new(out, q);
+		}
+		return out;
+	}
+	/* path-pattern and host-header also come as the older top-level Values */
+	if (!json_is_array(v))
+		v = json_object_get(api, "Values");
+	out = json_pack("{s:O}", "values", json_is_array(v) ? v : json_array());
+	if (CONDITIONS[j].shape == COND_HEADER)
+		json_object_set_new(out, "http_header_name",
+				    json_string(pstr_or(json_object_get(cfg, "HttpHeaderName"), "")));
+	return out;
+}
+
 /*
  * API Conditions -> schema condition list (new array). AWS reports the
- * values both in Values and in the typed config (moto only in the config
- * when it was given so); conditions of kinds the schema has no place for
- * are left out.
+ * values of path-pattern and host-header both in Values and in the typed
+ * config (moto only in the config when it was given so); conditions of
+ * kinds the schema has no place for are left out.
  */
 static json_t *conditions_from_api(json_t *conds)
 {
@@ -777,21 +845,48 @@ static json_t *conditions_from_api(json_t *conds)
 	json_array_foreach(conds, i, c) {
 		const char *field = pstr(c, "Field");
 
-		for (j = 0; field && j < N_CONDITIONS; j++) {
-			json_t *v = json_object_get(json_object_get(c, CONDITIONS[j][2]), "Values");
-
-			if (strcmp(field, CONDITIONS[j][1]) != 0)
-				continue;
-			if (!json_is_array(v))
-				v = json_object_get(c, "Values");
-			json_array_append_new(out, json_pack("{s:{s:O}}", CONDITIONS[j][0], "values",
-				json_is_array(v) ? v : json_array()));
-		}
+		for (j = 0; field && j < N_CONDITIONS; j++)
+			if (strcmp(field, CONDITIONS[j].field) == 0)
+				json_array_append_new(out, json_pack("{s:o}", CONDITIONS[j].key,
+								     condition_block(j, c)));
 	}
 	return out;
 }
 
 /* ---- aws_lb ---- */
+
+/*
+ * The access_logs block of o from the load balancer attributes kv. Logs on:
+ * the bucket and prefix AWS holds. Logs off: the block only where the
+ * stack had one (prior, the recorded block or NULL), keeping its bucket and
+ * prefix, which mean nothing while logging is off (Terraform sends only
+ * enabled=false then, and so does lb_set_attributes).
+ */
+static void access_logs_from_api(json_t *o, json_t *kv, json_t *prior)
+{
+	if (attr_bool(kv, "access_logs.s3.enabled", 0))
+		json_object_set_new(o, "access_logs", json_pack(
+			"{s:s,s:s,s:b}", "bucket", pstr_or(json_object_get(kv, "access_logs.s3.bucket"), ""),
+			"prefix", pstr_or(json_object_get(kv, "access_logs.s3.prefix"), ""), "enabled", 1));
+	else if (json_is_object(prior))
+		json_object_set_new(o, "access_logs", json_pack(
+			"{s:s,s:s,s:b}", "bucket", pstr_or(json_object_get(prior, "bucket"), ""),
+			"prefix", pstr_or(json_object_get(prior, "prefix"), ""), "enabled", 0));
+}
+
+/* The access_logs.s3.* attributes for the wanted block (may be NULL: logs off) onto list. */
+static void access_logs_to_api(json_t *list, json_t *logs)
+{
+	if (!json_is_true(json_object_get(logs, "enabled"))) {
+		json_array_append_new(list, kv_entry("access_logs.s3.enabled", "false"));
+		return;
+	}
+	json_array_append_new(list, kv_entry("access_logs.s3.enabled", "true"));
+	json_array_append_new(list, kv_entry("access_logs.s3.bucket",
+					     pstr_or(json_object_get(logs, "bucket"), "")));
+	json_array_append_new(list, kv_entry("access_logs.s3.prefix",
+					     pstr_or(json_object_get(logs, "prefix"), "")));
+}
 
 static int lb_attrs(const struct provider_ctx *ctx, json_t *lb, json_t *tags, json_t *prior,
 		    json_t **out, struct cairn_err *err)
@@ -835,6 +930,7 @@ static int lb_attrs(const struct provider_ctx *ctx, json_t *lb, json_t *tags, js
 			    json_boolean(attr_bool(kv, "deletion_protection.enabled", 0)));
 	json_object_set_new(o, "enable_http2",
 			    json_boolean(attr_bool(kv, "routing.http2.enabled", 1)));
+	access_logs_from_api(o, kv, json_object_get(prior, "access_logs"));
 	json_object_set_new(o, "dns_name", json_string_or_empty(pstr(lb, "DNSName")));
 	json_object_set_new(o, "zone_id", json_string_or_empty(pstr(lb, "CanonicalHostedZoneId")));
 	json_object_set_new(o, "vpc_id", json_string_or_empty(pstr(lb, "VpcId")));
@@ -933,6 +1029,9 @@ static int lb_set_attributes(const struct provider_ctx *ctx, const char *arn, js
 	if (!names || pchanged(names, "enable_http2"))
 		json_array_append_new(list, kv_entry("routing.http2.enabled",
 			json_is_false(json_object_get(want, "enable_http2")) ? "false" : "true"));
+	/* A new load balancer logs nothing: only a block asks for a call. */
+	if (names ? pchanged(names, "access_logs") : json_is_object(json_object_get(want, "access_logs")))
+		access_logs_to_api(list, json_object_get(want, "access_logs"));
 	in = json_pack("{s:s,s:o}", "LoadBalancerArn", arn, "Attributes", list);
 	if (json_array_size(list) > 0)
 		rc = pcall(ctx, SVC, "ModifyLoadBalancerAttributes", in, &out, err);
@@ -1027,7 +1126,7 @@ static int lb_update(const struct provider_ctx *ctx, const char *id, json_t *old
 			goto out;
 	}
 	if ((pchanged(changed, "idle_timeout") || pchanged(changed, "enable_http2") ||
-	     pchanged(changed, "enable_deletion_protection")) &&
+	     pchanged(changed, "enable_deletion_protection") || pchanged(changed, "access_logs")) &&
 	    lb_set_attributes(ctx, id, want, changed, err) != 0)
 		goto out;
 	rc = 0;

@@ -91,6 +91,56 @@ static void test_query_lists_maps_structs(void **state)
 	      "&Attributes.entry.1.value=x+y");
 }
 
+/*
+ * Listener rule conditions of every kind and a weighted forward, and the
+ * access log attributes of a load balancer: nested structures inside
+ * member lists, a list of structures inside a config.
+ */
+static void test_query_rule_conditions(void **state)
+{
+	(void)state;
+	check(&elbv2, "CreateRule",
+	      "{\"ListenerArn\":\"arn:l\",\"Priority\":5,\"Conditions\":["
+	      "{\"Field\":\"http-header\",\"HttpHeaderConfig\":{\"HttpHeaderName\":\"X-Env\","
+	      "\"Values\":[\"a b\",\"c\"]}},"
+	      "{\"Field\":\"http-request-method\",\"HttpRequestMethodConfig\":{\"Values\":[\"GET\"]}},"
+	      "{\"Field\":\"query-string\",\"QueryStringConfig\":{\"Values\":["
+	      "{\"Key\":\"k\",\"Value\":\"v\"},{\"Value\":\"w*\"}]}},"
+	      "{\"Field\":\"source-ip\",\"SourceIpConfig\":{\"Values\":[\"10.0.0.0/8\"]}}],"
+	      "\"Actions\":[{\"Type\":\"forward\",\"Order\":1,\"ForwardConfig\":{\"TargetGroups\":["
+	      "{\"TargetGroupArn\":\"arn:a\",\"Weight\":90},{\"TargetGroupArn\":\"arn:b\",\"Weight\":10}],"
+	      "\"TargetGroupStickinessConfig\":{\"Enabled\":true,\"DurationSeconds\":600}}}]}",
+	      "Action=CreateRule&Version=2015-12-01&ListenerArn=arn%3Al&Priority=5"
+	      "&Conditions.member.1.Field=http-header"
+	      "&Conditions.member.1.HttpHeaderConfig.HttpHeaderName=X-Env"
+	      "&Conditions.member.1.HttpHeaderConfig.Values.member.1=a+b"
+	      "&Conditions.member.1.HttpHeaderConfig.Values.member.2=c"
+	      "&Conditions.member.2.Field=http-request-method"
+	      "&Conditions.member.2.HttpRequestMethodConfig.Values.member.1=GET"
+	      "&Conditions.member.3.Field=query-string"
+	      "&Conditions.member.3.QueryStringConfig.Values.member.1.Key=k"
+	      "&Conditions.member.3.QueryStringConfig.Values.member.1.Value=v"
+	      "&Conditions.member.3.QueryStringConfig.Values.member.2.Value=w%2A"
+	      "&Conditions.member.4.Field=source-ip"
+	      "&Conditions.member.4.SourceIpConfig.Values.member.1=10.0.0.0%2F8"
+	      "&Actions.member.1.Type=forward&Actions.member.1.Order=1"
+	      "&Actions.member.1.ForwardConfig.TargetGroups.member.1.TargetGroupArn=arn%3Aa"
+	      "&Actions.member.1.ForwardConfig.TargetGroups.member.1.Weight=90"
+	      "&Actions.member.1.ForwardConfig.TargetGroups.member.2.TargetGroupArn=arn%3Ab"
+	      "&Actions.member.1.ForwardConfig.TargetGroups.member.2.Weight=10"
+	      "&Actions.member.1.ForwardConfig.TargetGroupStickinessConfig.Enabled=true"
+	      "&Actions.member.1.ForwardConfig.TargetGroupStickinessConfig.DurationSeconds=600");
+	check(&elbv2, "ModifyLoadBalancerAttributes",
+	      "{\"LoadBalancerArn\":\"arn:lb\",\"Attributes\":["
+	      "{\"Key\":\"access_logs.s3.enabled\",\"Value\":\"true\"},"
+	      "{\"Key\":\"access_logs.s3.bucket\",\"Value\":\"logs\"},"
+	      "{\"Key\":\"access_logs.s3.prefix\",\"Value\":\"a/b\"}]}",
+	      "Action=ModifyLoadBalancerAttributes&Version=2015-12-01&LoadBalancerArn=arn%3Alb"
+	      "&Attributes.member.1.Key=access_logs.s3.enabled&Attributes.member.1.Value=true"
+	      "&Attributes.member.2.Key=access_logs.s3.bucket&Attributes.member.2.Value=logs"
+	      "&Attributes.member.3.Key=access_logs.s3.prefix&Attributes.member.3.Value=a%2Fb");
+}
+
 /* Operations outside the table: generic conventions. */
 static void test_generic(void **state)
 {
@@ -124,6 +174,7 @@ int main(void)
 		cmocka_unit_test(test_ec2_lists_use_wire_names),
 		cmocka_unit_test(test_ec2_nested_numbers_utf8),
 		cmocka_unit_test(test_query_lists_maps_structs),
+		cmocka_unit_test(test_query_rule_conditions),
 		cmocka_unit_test(test_generic),
 		cmocka_unit_test(test_json_request),
 	};

@@ -123,6 +123,39 @@ static void test_query_target_group(void **state)
 	json_decref(o);
 }
 
+/* A listener rule with a condition of every kind and a weighted forward. */
+static void test_query_rule_conditions(void **state)
+{
+	json_t *o = parse_sample(&elbv2, "DescribeRules", "elbv2_describe_rules.xml");
+	json_t *r = json_array_get(json_object_get(o, "Rules"), 0);
+	json_t *c = json_object_get(r, "Conditions"), *q, *fc;
+
+	(void)state;
+	assert_int_equal(json_array_size(c), 4);
+	/* Priority is a string in the API ("default" for the default rule). */
+	assert_string_equal(json_string_value(json_object_get(r, "Priority")), "1");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+		json_array_get(c, 0), "HttpHeaderConfig"), "HttpHeaderName")), "X-Env");
+	assert_int_equal(json_array_size(json_object_get(json_object_get(
+		json_array_get(c, 0), "HttpHeaderConfig"), "Values")), 2);
+	q = json_object_get(json_object_get(json_array_get(c, 2), "QueryStringConfig"), "Values");
+	assert_int_equal(json_array_size(q), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(q, 0), "Key")), "k");
+	assert_null(json_object_get(json_array_get(q, 1), "Key"));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(q, 1), "Value")), "w");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(json_object_get(
+		json_array_get(c, 3), "SourceIpConfig"), "Values"), 0)), "10.0.0.0/8");
+	fc = json_object_get(json_array_get(json_object_get(r, "Actions"), 0), "ForwardConfig");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(
+		json_object_get(fc, "TargetGroups"), 1), "Weight")), 10);
+	assert_true(json_is_true(json_object_get(json_object_get(
+		fc, "TargetGroupStickinessConfig"), "Enabled")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+		fc, "TargetGroupStickinessConfig"), "DurationSeconds")), 600);
+	assert_true(json_is_false(json_object_get(r, "IsDefault")));
+	json_decref(o);
+}
+
 static void test_query_map(void **state)
 {
 	json_t *o = parse_sample(&sns, "GetTopicAttributes", "sns_get_topic_attributes.xml");
@@ -256,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_ec2_security_groups),
 		cmocka_unit_test(test_ec2_empty_list),
 		cmocka_unit_test(test_query_target_group),
+		cmocka_unit_test(test_query_rule_conditions),
 		cmocka_unit_test(test_query_map),
 		cmocka_unit_test(test_query_list_and_strings),
 		cmocka_unit_test(test_iam_role),
