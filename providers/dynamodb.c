@@ -10,6 +10,12 @@
  * put back in the order of the prior attributes so the diff is stable.
  * DynamoDB keeps only the attribute definitions some key uses; reads keep
  * only those too (moto keeps stale ones after an index is deleted).
+ *
+ * Local secondary indexes exist only from CreateTable on (the schema
+ * replaces the table when they change). Point-in-time recovery lives
+ * apart from the table (UpdateContinuousBackups, one more read per table);
+ * server-side encryption is the table's SSESpecification, changed by an
+ * UpdateTable that carries nothing else, as DynamoDB requires.
  */
 #include <string.h>
 
@@ -80,9 +86,10 @@ static void add_name(json_t *names, const char *name)
 	json_array_append_new(names, json_string(name));
 }
 
-/* AttributeDefinitions for the table keys and the keys of indexes (a list
- * of the stack's global_secondary_index objects), typed from the stack's
- * attribute list. New array. */
+/* AttributeDefinitions for the table keys, the sort keys of its local
+ * secondary indexes and the keys of indexes (a list of the stack's
+ * global_secondary_index objects), typed from the stack's attribute list.
+ * New array. */
 static json_t *attr_defs(json_t *want, json_t *indexes)
 {
 	json_t *names = json_array(), *defs = json_array(), *g, *v;
@@ -90,6 +97,8 @@ static json_t *attr_defs(json_t *want, json_t *indexes)
 
 	add_name(names, pstr(want, "hash_key"));
 	add_name(names, pstr(want, "range_key"));
+	json_array_foreach(json_object_get(want, "local_secondary_index"), i, g)
+		add_name(names, pstr(g, "range_key"));
 	json_array_foreach(indexes, i, g) {
 		add_name(names, pstr(g, "hash_key"));
 		add_name(names, pstr(g, "range_key"));
@@ -132,21 +141,52 @@ static json_t *gsi_throughput(json_t *g, json_t *table)
 			json_int_or(json_object_get(table, "write_capacity"), 0));
 }
 
-/* A stack global_secondary_index object as the API's index spec (new ref). */
-static json_t *gsi_spec(json_t *g, json_t *table)
+/* The Projection of a stack index object (new ref). */
+static json_t *projection(json_t *g)
 {
 	json_t *proj = json_pack("{s:s}", "ProjectionType",
 				 pstr(g, "projection_type") ? pstr(g, "projection_type") : "ALL");
 	json_t *nka = json_object_get(g, "non_key_attributes");
-	json_t *spec;
 
 	if (json_array_size(nka) > 0)
 		json_object_set(proj, "NonKeyAttributes", nka);
-	spec = json_pack("{s:s,s:o,s:o}", "IndexName", pstr(g, "name"),
-			 "KeySchema", key_schema(pstr(g, "hash_key"), pstr(g, "range_key")),
-			 "Projection", proj);
+	return proj;
+}
+
+/* A stack global_secondary_index object as the API's index spec (new ref). */
+static json_t *gsi_spec(json_t *g, json_t *table)
+{
+	json_t *spec = json_pack("{s:s,s:o,s:o}", "IndexName", pstr(g, "name"),
+				 "KeySchema", key_schema(pstr(g, "hash_key"), pstr(g, "range_key")),
+				 "Projection", projection(g));
+
 	if (provisioned(table))
 		json_object_set_new(spec, "ProvisionedThroughput", gsi_throughput(g, table));
+	return spec;
+}
+
+/* A stack local_secondary_index object as the API's index spec (new ref):
+ * the table's partition key with the index's sort key; the capacity is
+ * the table's. */
+static json_t *lsi_spec(json_t *l, json_t *table)
+{
+	return json_pack("{s:s,s:o,s:o}", "IndexName", pstr(l, "name"),
+			 "KeySchema", key_schema(pstr(table, "hash_key"), pstr(l, "range_key")),
+			 "Projection", projection(l));
+}
+
+/* The SSESpecification of a stack server_side_encryption object (new ref):
+ * enabled means a KMS key, the one named or AWS's managed key. */
+static json_t *sse_spec(json_t *sse)
+{
+	const char *key = pstr(sse, "kms_key_arn");
+	json_t *spec;
+
+	if (!json_is_true(json_object_get(sse, "enabled")))
+		return json_pack("{s:b}", "Enabled", 0);
+	spec = json_pack("{s:b,s:s}", "Enabled", 1, "SSEType", "KMS");
+	if (key && *key)
+		json_object_set_new(spec, "KMSMasterKeyId", json_string(key));
 	return spec;
 }
 
@@ -180,8 +220,12 @@ static int table_ready(json_t *table)
 {
 	json_t *g;
 	size_t i;
+	const char *sse = pstr(json_object_get(table, "SSEDescription"), "Status");
 
 	if (!str_eq(pstr(table, "TableStatus"), "ACTIVE"))
+		return 0;
+	/* An encryption change goes on after the table is ACTIVE again. */
+	if (str_eq(sse, "ENABLING") || str_eq(sse, "DISABLING") || str_eq(sse, "UPDATING"))
 		return 0;
 	json_array_foreach(json_object_get(table, "GlobalSecondaryIndexes"), i, g)
 		if (pstr(g, "IndexStatus") && !str_eq(pstr(g, "IndexStatus"), "ACTIVE"))
@@ -228,33 +272,52 @@ static int wait_active(const struct provider_ctx *ctx, const char *name, json_t 
 	return rc;
 }
 
-/* TTL description and tag list of a described table: new refs. known:
- * the tag list when already read (borrowed), or NULL to ask
- * ListTagsOfResource. */
+/* What a described table's attributes need besides the description. */
+struct table_extra {
+	json_t *ttl;            /* TimeToLiveDescription */
+	json_t *backups;        /* ContinuousBackupsDescription */
+	json_t *tags;           /* [{"Key","Value"}] */
+};
+
+static void extra_clear(struct table_extra *x)
+{
+	json_decref(x->ttl);
+	json_decref(x->backups);
+	json_decref(x->tags);
+	memset(x, 0, sizeof(*x));
+}
+
+/* The extras of a described table into *x (new refs; all NULL on
+ * failure). known: the tag list when already read (borrowed), or NULL to
+ * ask ListTagsOfResource. */
 static int table_extras(const struct provider_ctx *ctx, json_t *table, json_t *known,
-			json_t **ttl, json_t **tags, struct cairn_err *err)
+			struct table_extra *x, struct cairn_err *err)
 {
 	json_t *in = json_pack("{s:s}", "TableName", pstr(table, "TableName"));
 	json_t *tin = json_pack("{s:s}", "ResourceArn", pstr(table, "TableArn"));
 	json_t *res = NULL;
 	int rc = -1;
 
-	*ttl = NULL;
-	*tags = NULL;
+	memset(x, 0, sizeof(*x));
 	if (pcall(ctx, "dynamodb", "DescribeTimeToLive", in, &res, err) != 0)
 		goto out;
-	*ttl = json_incref(json_object_get(res, "TimeToLiveDescription"));
+	x->ttl = json_incref(json_object_get(res, "TimeToLiveDescription"));
+	json_decref(res);
+	res = NULL;
+	if (pcall(ctx, "dynamodb", "DescribeContinuousBackups", in, &res, err) != 0)
+		goto out;
+	x->backups = json_incref(json_object_get(res, "ContinuousBackupsDescription"));
 	if (known) {
-		*tags = json_incref(known);
-	} else if (aws_call_all(ctx->aws, "dynamodb", "ListTagsOfResource", tin, "Tags", tags,
-				err) != 0) {
+		x->tags = json_incref(known);
+	} else if (aws_call_all(ctx->aws, "dynamodb", "ListTagsOfResource", tin, "Tags",
+				&x->tags, err) != 0) {
 		err_prefix(err, "ListTagsOfResource on %s", ctx->name);
-		json_decref(*ttl);
-		*ttl = NULL;
 		goto out;
 	}
 	rc = 0;
 out:
+	if (rc != 0)
+		extra_clear(x);
 	json_decref(in);
 	json_decref(tin);
 	json_decref(res);
@@ -289,6 +352,44 @@ static json_t *table_gsis(json_t *table, json_t *prior)
 	return order_like(out, json_object_get(prior, "global_secondary_index"), "name");
 }
 
+/* The stack-shaped local index list of a described table (prior orders it). */
+static json_t *table_lsis(json_t *table, json_t *prior)
+{
+	json_t *out = json_array(), *l;
+	size_t i;
+
+	json_array_foreach(json_object_get(table, "LocalSecondaryIndexes"), i, l) {
+		json_t *proj = json_object_get(l, "Projection");
+		json_t *nka = json_object_get(proj, "NonKeyAttributes");
+		const char *range = key_of(json_object_get(l, "KeySchema"), "RANGE");
+		json_t *o = json_pack("{s:s,s:s,s:s}",
+			"name", pstr_or(json_object_get(l, "IndexName"), ""),
+			"range_key", range ? range : "",
+			"projection_type", pstr_or(json_object_get(proj, "ProjectionType"), ""));
+
+		if (json_array_size(nka) > 0)
+			json_object_set(o, "non_key_attributes", nka);
+		json_array_append_new(out, o);
+	}
+	return order_like(out, json_object_get(prior, "local_secondary_index"), "name");
+}
+
+/* Stack-shaped server_side_encryption of a described table: a table with
+ * the AWS owned key has no SSEDescription (or one that says DISABLED). */
+static json_t *table_sse(json_t *table)
+{
+	json_t *d = json_object_get(table, "SSEDescription");
+	const char *status = pstr(d, "Status"), *key = pstr(d, "KMSMasterKeyArn");
+	json_t *o;
+
+	if (!status || str_eq(status, "DISABLED") || str_eq(status, "DISABLING"))
+		return json_pack("{s:b}", "enabled", 0);
+	o = json_pack("{s:b}", "enabled", 1);
+	if (key && *key)
+		json_object_set_new(o, "kms_key_arn", json_string(key));
+	return o;
+}
+
 /* The attribute definitions some key of the table or an index uses, stack-shaped. */
 static json_t *table_attributes(json_t *table, json_t *prior)
 {
@@ -297,6 +398,8 @@ static json_t *table_attributes(json_t *table, json_t *prior)
 
 	add_name(used, key_of(json_object_get(table, "KeySchema"), "HASH"));
 	add_name(used, key_of(json_object_get(table, "KeySchema"), "RANGE"));
+	json_array_foreach(json_object_get(table, "LocalSecondaryIndexes"), i, g)
+		add_name(used, key_of(json_object_get(g, "KeySchema"), "RANGE"));
 	json_array_foreach(json_object_get(table, "GlobalSecondaryIndexes"), i, g) {
 		add_name(used, key_of(json_object_get(g, "KeySchema"), "HASH"));
 		add_name(used, key_of(json_object_get(g, "KeySchema"), "RANGE"));
@@ -317,9 +420,11 @@ static json_t *table_attributes(json_t *table, json_t *prior)
 	return order_like(out, json_object_get(prior, "attribute"), "name");
 }
 
-/* Attribute object of a table from DescribeTable, DescribeTimeToLive and its tags. */
-static json_t *table_attrs(json_t *table, json_t *ttl, json_t *tags, json_t *prior)
+/* Attribute object of a table from DescribeTable and its extras. */
+static json_t *table_attrs(json_t *table, const struct table_extra *x, json_t *prior)
 {
+	json_t *ttl = x->ttl, *tags = x->tags;
+	json_t *pitr = json_object_get(x->backups, "PointInTimeRecoveryDescription");
 	json_t *o = json_object();
 	json_t *ks = json_object_get(table, "KeySchema");
 	json_t *pt = json_object_get(table, "ProvisionedThroughput");
@@ -348,6 +453,7 @@ static json_t *table_attrs(json_t *table, json_t *ttl, json_t *tags, json_t *pri
 		json_object_set_new(o, "range_key", json_string(key_of(ks, "RANGE")));
 	json_object_set_new(o, "attribute", table_attributes(table, prior));
 	json_object_set_new(o, "global_secondary_index", table_gsis(table, prior));
+	json_object_set_new(o, "local_secondary_index", table_lsis(table, prior));
 	if (!str_eq(billing, "PROVISIONED")) {
 		json_t *g;
 		size_t i;
@@ -368,6 +474,9 @@ static json_t *table_attrs(json_t *table, json_t *ttl, json_t *tags, json_t *pri
 		json_object_set_new(o, "stream_view_type", json_string(pstr(stream, "StreamViewType")));
 	json_object_set_new(o, "stream_arn", json_string(pstr(table, "LatestStreamArn") ?
 							 pstr(table, "LatestStreamArn") : ""));
+	json_object_set_new(o, "point_in_time_recovery", json_pack("{s:b}", "enabled",
+		str_eq(pstr(pitr, "PointInTimeRecoveryStatus"), "ENABLED")));
+	json_object_set_new(o, "server_side_encryption", table_sse(table));
 	json_object_set_new(o, "tags", ptags_from_list(tags, "Key", "Value"));
 	return o;
 }
@@ -377,14 +486,13 @@ static json_t *table_attrs(json_t *table, json_t *ttl, json_t *tags, json_t *pri
 static int table_read(const struct provider_ctx *ctx, json_t *table, json_t *known,
 		      json_t *prior, json_t **out, struct cairn_err *err)
 {
-	json_t *ttl = NULL, *tags = NULL;
+	struct table_extra x;
 
 	*out = NULL;
-	if (table_extras(ctx, table, known, &ttl, &tags, err) != 0)
+	if (table_extras(ctx, table, known, &x, err) != 0)
 		return -1;
-	*out = table_attrs(table, ttl, tags, prior);
-	json_decref(ttl);
-	json_decref(tags);
+	*out = table_attrs(table, &x, prior);
+	extra_clear(&x);
 	return 0;
 }
 
@@ -477,6 +585,28 @@ static int update_ttl(const struct provider_ctx *ctx, const char *id, json_t *ol
 	return on ? put_ttl(ctx, id, ttl, err) : 0;
 }
 
+/* UpdateContinuousBackups; *desc (may be NULL) the answer's description
+ * (new ref). Right after CreateTable, AWS may answer
+ * ContinuousBackupsUnavailableException while it sets backups up. */
+static int put_pitr(const struct provider_ctx *ctx, const char *name, json_t *pitr,
+		    json_t **desc, struct cairn_err *err)
+{
+	static const char *const busy[] = {"ContinuousBackupsUnavailableException", NULL};
+	json_t *in = json_pack("{s:s,s:{s:b}}", "TableName", name,
+			       "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled",
+			       json_is_true(json_object_get(pitr, "enabled")));
+	json_t *res = NULL;
+	int rc = pcall_retry(ctx, "dynamodb", "UpdateContinuousBackups", in, &res, busy,
+			     DDB_WAIT_TIMEOUT_MS, err);
+
+	if (desc)
+		*desc = rc == 0 ? json_incref(json_object_get(res, "ContinuousBackupsDescription")) :
+				  NULL;
+	json_decref(in);
+	json_decref(res);
+	return rc;
+}
+
 /* DynamoDB keeps exactly the attribute definitions some key uses: every
  * key must be defined, and an attribute no key uses would never read back. */
 static int check_keys(const struct provider_ctx *ctx, json_t *attrs, struct cairn_err *err)
@@ -509,8 +639,22 @@ out:
 /* Checks what DynamoDB would refuse less clearly, before any call. */
 static int check_attrs(const struct provider_ctx *ctx, json_t *attrs, struct cairn_err *err)
 {
+	json_t *sse = json_object_get(attrs, "server_side_encryption");
+	const char *key = pstr(sse, "kms_key_arn");
+
 	if (check_keys(ctx, attrs, err) != 0)
 		return -1;
+	if (json_array_size(json_object_get(attrs, "local_secondary_index")) > 0 &&
+	    !(pstr(attrs, "range_key") && *pstr(attrs, "range_key"))) {
+		err_set(err, CAIRN_EINVAL, "%s: local_secondary_index needs the table's range_key "
+			"(a local index shares the table's partition key)", ctx->name);
+		return -1;
+	}
+	if (key && *key && !json_is_true(json_object_get(sse, "enabled"))) {
+		err_set(err, CAIRN_EINVAL, "%s: server_side_encryption.kms_key_arn goes with "
+			"enabled: true (false is the AWS owned key)", ctx->name);
+		return -1;
+	}
 	if (provisioned(attrs) && (!json_is_number(json_object_get(attrs, "read_capacity")) ||
 				   !json_is_number(json_object_get(attrs, "write_capacity")))) {
 		err_set(err, CAIRN_EINVAL, "%s: read_capacity and write_capacity are required "
@@ -531,9 +675,13 @@ static int ddb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 {
 	const char *name = pstr(attrs, "name");
 	json_t *gsis = json_object_get(attrs, "global_secondary_index");
+	json_t *lsis = json_object_get(attrs, "local_secondary_index");
 	json_t *tags = ptags_with_owner(ctx, json_object_get(attrs, "tags"));
 	json_t *ttl = json_object_get(attrs, "ttl");
-	json_t *in = NULL, *specs, *g, *res = NULL, *table = NULL, *ttl_desc = NULL;
+	json_t *pitr = json_object_get(attrs, "point_in_time_recovery");
+	json_t *sse = json_object_get(attrs, "server_side_encryption");
+	json_t *in = NULL, *specs, *g, *res = NULL, *table = NULL;
+	struct table_extra x = {0};
 	size_t i;
 	int created = 0, rc = -1;
 
@@ -555,14 +703,22 @@ static int ddb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 			json_array_append_new(specs, gsi_spec(g, attrs));
 		json_object_set_new(in, "GlobalSecondaryIndexes", specs);
 	}
+	if (json_array_size(lsis) > 0) {
+		specs = json_array();
+		json_array_foreach(lsis, i, g)
+			json_array_append_new(specs, lsi_spec(g, attrs));
+		json_object_set_new(in, "LocalSecondaryIndexes", specs);
+	}
+	if (json_is_object(sse))
+		json_object_set_new(in, "SSESpecification", sse_spec(sse));
 	if (json_is_true(json_object_get(attrs, "stream_enabled")))
 		json_object_set_new(in, "StreamSpecification", json_pack("{s:b,s:s}",
 			"StreamEnabled", 1, "StreamViewType", pstr(attrs, "stream_view_type")));
 	if (pcall(ctx, "dynamodb", "CreateTable", in, &res, err) != 0)
 		goto out;
 	created = 1;
-	/* The answer describes the table; TTL and tags are what is set here:
-	 * read back only while it is not ACTIVE yet. */
+	/* The answer describes the table; TTL, backups and tags are what is
+	 * set here: read back only while it is not ACTIVE yet. */
 	table = json_incref(json_object_get(res, "TableDescription"));
 	if (!table_ready(table)) {
 		json_decref(table);
@@ -572,11 +728,20 @@ static int ddb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	}
 	if (json_is_true(json_object_get(ttl, "enabled")) && put_ttl(ctx, name, ttl, err) != 0)
 		goto out;
-	ttl_desc = json_is_true(json_object_get(ttl, "enabled")) ?
-		   json_pack("{s:s,s:s}", "TimeToLiveStatus", "ENABLED", "AttributeName",
-			     pstr_or(json_object_get(ttl, "attribute_name"), "")) :
-		   json_pack("{s:s}", "TimeToLiveStatus", "DISABLED");
-	*out = table_attrs(table, ttl_desc, json_object_get(in, "Tags"), attrs);
+	/* A new table has point-in-time recovery off. */
+	if (json_is_true(json_object_get(pitr, "enabled"))) {
+		if (put_pitr(ctx, name, pitr, &x.backups, err) != 0)
+			goto out;
+	} else {
+		x.backups = json_pack("{s:{s:s}}", "PointInTimeRecoveryDescription",
+				      "PointInTimeRecoveryStatus", "DISABLED");
+	}
+	x.ttl = json_is_true(json_object_get(ttl, "enabled")) ?
+		json_pack("{s:s,s:s}", "TimeToLiveStatus", "ENABLED", "AttributeName",
+			  pstr_or(json_object_get(ttl, "attribute_name"), "")) :
+		json_pack("{s:s}", "TimeToLiveStatus", "DISABLED");
+	x.tags = json_incref(json_object_get(in, "Tags"));
+	*out = table_attrs(table, &x, attrs);
 	rc = 0;
 out:
 	if (rc != 0 && created) {
@@ -587,7 +752,7 @@ out:
 			json_object_set_new(*out, "arn", json_string(arn));
 	}
 	json_decref(table);
-	json_decref(ttl_desc);
+	extra_clear(&x);
 	json_decref(tags);
 	json_decref(in);
 	json_decref(res);
@@ -768,6 +933,8 @@ static int ddb_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 		      json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
 {
 	json_t *ttl = json_object_get(want, "ttl");
+	json_t *pitr = json_object_get(want, "point_in_time_recovery");
+	json_t *sse = json_object_get(want, "server_side_encryption");
 
 	*out = NULL;
 	if (check_attrs(ctx, want, err) != 0)
@@ -785,6 +952,19 @@ static int ddb_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 		return -1;
 	if (pchanged(changed, "ttl") && json_is_object(ttl) && update_ttl(ctx, id, old, ttl, err) != 0)
 		return -1;
+	if (pchanged(changed, "point_in_time_recovery") && json_is_object(pitr) &&
+	    put_pitr(ctx, id, pitr, NULL, err) != 0)
+		return -1;
+	if (pchanged(changed, "server_side_encryption") && json_is_object(sse)) {
+		/* DynamoDB takes an encryption change only on its own. */
+		json_t *in = json_pack("{s:s,s:o}", "TableName", id, "SSESpecification",
+				       sse_spec(sse));
+		int rc = update_table(ctx, in, err);
+
+		json_decref(in);
+		if (rc != 0)
+			return -1;
+	}
 	if (pchanged(changed, "tags") &&
 	    ptags_sync(ctx, &TAG_API, pstr(old, "arn") ? pstr(old, "arn") : "",
 		       json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
@@ -821,7 +1001,7 @@ static int ddb_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 		    struct cairn_err *err)
 {
 	const char *name = pstr(attrs, "name");
-	json_t *table = NULL, *ttl = NULL, *tags = NULL;
+	json_t *table = NULL, *tin = NULL, *tags = NULL;
 	int rc = -1;
 
 	*out = NULL;
@@ -830,16 +1010,16 @@ static int ddb_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 	if (describe(ctx, name, &table, err) != 0)
 		goto out;
 	if (table) {
-		if (table_extras(ctx, table, NULL, &ttl, &tags, err) != 0)
+		tin = json_pack("{s:s}", "ResourceArn", pstr_or(json_object_get(table, "TableArn"), ""));
+		if (aws_call_all(ctx->aws, "dynamodb", "ListTagsOfResource", tin, "Tags", &tags,
+				 err) != 0) {
+			err_prefix(err, "ListTagsOfResource on %s", ctx->name);
 			goto out;
+		}
 		if (ptags_owned_by(tags, "Key", "Value", ctx)) {
 			/* It may still be CREATING when the crash came mid-wait. */
 			if (wait_active(ctx, name, NULL, err) != 0)
 				goto out;
-			json_decref(table);
-			json_decref(ttl);
-			json_decref(tags);
-			table = ttl = tags = NULL;
 			if (ddb_read(ctx, name, attrs, out, err) != 0)
 				goto out;
 		}
@@ -847,7 +1027,7 @@ static int ddb_find(const struct provider_ctx *ctx, json_t *attrs, json_t **out,
 	rc = 0;
 out:
 	json_decref(table);
-	json_decref(ttl);
+	json_decref(tin);
 	json_decref(tags);
 	return rc;
 }

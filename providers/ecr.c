@@ -5,7 +5,9 @@
  * the stack writes as a structure; it is encoded here and decoded on read
  * so the diff compares structures, not text. force_delete is cairn's own
  * setting (passed to DeleteRepository); AWS does not keep it, so reads
- * carry it over from the prior attributes.
+ * carry it over from the prior attributes. The encryption configuration
+ * is set by CreateRepository only (ECR has no call to change it; the
+ * schema replaces the repository when it changes).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -128,8 +130,11 @@ static json_t *repo_attrs_of(json_t *repo, json_t *tags, json_t *policy, json_t 
 	const char *name = json_string_value(json_object_get(repo, "repositoryName"));
 	const char *arn = json_string_value(json_object_get(repo, "repositoryArn"));
 	json_t *scan = json_object_get(repo, "imageScanningConfiguration");
+	json_t *enc = json_object_get(repo, "encryptionConfiguration");
 	json_t *force = json_object_get(prior, "force_delete");
 	json_t *o = json_object();
+	json_t *eo = json_pack("{s:s}", "encryption_type",
+			       pstr_or(json_object_get(enc, "encryptionType"), "AES256"));
 
 	json_object_set_new(o, "id", json_string(name));
 	json_object_set_new(o, "name", json_string(name));
@@ -142,6 +147,9 @@ static json_t *repo_attrs_of(json_t *repo, json_t *tags, json_t *policy, json_t 
 	json_object_set_new(o, "image_scanning_configuration",
 			    json_pack("{s:b}", "scan_on_push",
 				      json_is_true(json_object_get(scan, "scanOnPush"))));
+	if (pstr(enc, "kmsKey") && *pstr(enc, "kmsKey"))
+		json_object_set_new(eo, "kms_key", json_string(pstr(enc, "kmsKey")));
+	json_object_set_new(o, "encryption_configuration", eo);
 	json_object_set_new(o, "force_delete", json_boolean(json_is_true(force)));
 	if (policy)
 		json_object_set_new(o, "lifecycle_policy", policy);
@@ -256,13 +264,28 @@ static int ecr_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	json_t *scan = json_object_get(attrs, "image_scanning_configuration");
 	json_t *mut = json_object_get(attrs, "image_tag_mutability");
 	json_t *policy = json_object_get(attrs, "lifecycle_policy");
-	json_t *in, *res = NULL, *repo, *set_policy;
+	json_t *enc = json_object_get(attrs, "encryption_configuration");
+	const char *enc_type = pstr_or(json_object_get(enc, "encryption_type"), "AES256");
+	const char *key = pstr(enc, "kms_key");
+	json_t *in = NULL, *res = NULL, *repo, *set_policy;
 	char *text;
 	int created = 0, rc = -1;
 
 	*out = NULL;
+	if (key && *key && strcmp(enc_type, "AES256") == 0) {
+		err_set(err, CAIRN_EINVAL, "%s: encryption_configuration.kms_key goes with "
+			"encryption_type KMS or KMS_DSSE, not AES256", ctx->name);
+		goto out;
+	}
 	in = json_pack("{s:s,s:o}", "repositoryName", name,
 		       "tags", ptags_to_list(tags, "Key", "Value"));
+	if (json_is_object(enc)) {
+		json_t *ec = json_pack("{s:s}", "encryptionType", enc_type);
+
+		if (key && *key)
+			json_object_set_new(ec, "kmsKey", json_string(key));
+		json_object_set_new(in, "encryptionConfiguration", ec);
+	}
 	if (json_is_string(mut))
 		json_object_set(in, "imageTagMutability", mut);
 	if (json_is_object(scan))
