@@ -12,6 +12,7 @@ MOTO_ECS_SERVICE_FAILED_TASKS, through tests/e2e/moto_ecs.py, which adds
 the circuit breaker's FAILED state and service events moto lacks.
 """
 import json
+import sqlite3
 
 from family import FamilyCase
 from test_wire import Recorder, check_request
@@ -185,6 +186,26 @@ class EcsDeployLifecycle(Base):
         self.assertEqual(rec["propagate_tags"], "NONE")
         self.assert_noop()
         self.import_by_name("plain")
+        self.cairn("destroy", "--auto-approve", check=0)
+
+    def test_state_from_before_the_attributes(self):
+        """A service recorded by a cairn without the deployment attributes
+        plans no replacement, even without a refresh, and no change once
+        refreshed."""
+        self.stack("svc", "aws_ecs_service", self.props(name="old"))
+        self.apply()
+        db = sqlite3.connect(self.env["CAIRN_STATE"])
+        attrs = json.loads(db.execute("SELECT attrs FROM resources WHERE name='svc'")
+                           .fetchone()[0])
+        for k in ALL.keys() | {"force_new_deployment", "wait_for_steady_state"}:
+            del attrs[k]
+        db.execute("UPDATE resources SET attrs=? WHERE name='svc'", (json.dumps(attrs),))
+        db.commit()
+        db.close()
+        p = self.cairn("plan", "--refresh=false", check=None)
+        self.assertNotIn("must be replaced", p.stdout)
+        self.assertNotIn("deployment_controller", p.stdout)
+        self.assert_noop()
         self.cairn("destroy", "--auto-approve", check=0)
 
     def test_wire(self):
