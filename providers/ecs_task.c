@@ -24,8 +24,8 @@
  * force_new_deployment and wait_for_steady_state are cairn's alone and
  * read back as recorded. With wait_for_steady_state, a create or update
  * follows the deployment its call started until its rollout is COMPLETED
- * with desired_count tasks running; a FAILED rollout, a deployment that
- * another (a rollback) replaced, or the timeout fails the resource with
+ * with desired_count tasks running; a FAILED rollout, its replacement by
+ * another deployment (a rollback), or the timeout fails the resource with
  * the service's last events, and the service is read back so that the
  * state records what is deployed now.
  */
