@@ -14,6 +14,20 @@
  * the recorded attributes or, for the long ARN format
  * (service/CLUSTER/NAME), from the ARN. Deleting scales to 0, deletes with
  * force and waits until the service is INACTIVE.
+ *
+ * Deployments (Terraform's names): the deployment controller, the
+ * circuit breaker, the percentages, the health check grace period, ECS
+ * Exec and tag propagation are sent on CreateService (as AWS documents
+ * them) and, when changed, on UpdateService. A describe that leaves one of
+ * them out (an emulator that dropped it) keeps the recorded value: AWS
+ * always reports them, so a value it does report is never hidden.
+ * force_new_deployment and wait_for_steady_state are cairn's alone and
+ * read back as recorded. With wait_for_steady_state, a create or update
+ * follows the deployment its call started until its rollout is COMPLETED
+ * with desired_count tasks running; a FAILED rollout, its replacement by
+ * another deployment (a rollback), or the timeout fails the resource with
+ * the service's last events, and the service is read back so that the
+ * state records what is deployed now.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +37,8 @@
 
 #define SVC_DELETE_TIMEOUT_MS (10 * 60 * 1000L)
 #define SVC_CREATE_TIMEOUT_MS (2 * 60 * 1000L)
+#define SVC_STEADY_TIMEOUT_MS (20 * 60 * 1000L) /* Terraform's wait_for_steady_state */
+#define SVC_EVENTS_SHOWN 5
 #define ECS_POLL_MS 2000L
 #define SVC_DESCRIBE_MAX 10 /* DescribeServices takes at most 10 services */
 
@@ -462,6 +478,63 @@ static const char *keep_ref(const char *arn, json_t *prior_v, int task_def)
 	return arn;
 }
 
+/* AWS's whole number v, else the recorded one, else dflt. */
+static json_int_t int_or_prior(json_t *v, json_t *prior_v, json_int_t dflt)
+{
+	return json_int_or(v, json_int_or(prior_v, dflt));
+}
+
+/* AWS's boolean v, else the recorded one, else dflt. */
+static int bool_or_prior(json_t *v, json_t *prior_v, int dflt)
+{
+	if (json_is_boolean(v))
+		return json_is_true(v);
+	if (json_is_boolean(prior_v))
+		return json_is_true(prior_v);
+	return dflt;
+}
+
+/* The deployment attributes of service s into o (see the file comment for
+ * what a value AWS leaves out reads as). */
+static void svc_deploy_attrs(json_t *o, json_t *s, json_t *prior)
+{
+	json_t *dc = json_object_get(s, "deploymentConfiguration");
+	json_t *cb = json_object_get(dc, "deploymentCircuitBreaker");
+	json_t *pcb = json_object_get(prior, "deployment_circuit_breaker");
+	const char *ctrl = pstr(json_object_get(s, "deploymentController"), "type");
+	const char *prop = pstr(s, "propagateTags");
+
+	if (!ctrl)
+		ctrl = pstr(json_object_get(prior, "deployment_controller"), "type");
+	json_object_set_new(o, "deployment_controller",
+			    json_pack("{s:s}", "type", ctrl && *ctrl ? ctrl : "ECS"));
+	if (!json_is_object(cb))
+		cb = NULL;
+	json_object_set_new(o, "deployment_circuit_breaker", json_pack("{s:b,s:b}",
+		"enable", bool_or_prior(json_object_get(cb, "enable"),
+					cb ? NULL : json_object_get(pcb, "enable"), 0),
+		"rollback", bool_or_prior(json_object_get(cb, "rollback"),
+					  cb ? NULL : json_object_get(pcb, "rollback"), 0)));
+	json_object_set_new(o, "deployment_minimum_healthy_percent", json_integer(int_or_prior(
+		json_object_get(dc, "minimumHealthyPercent"),
+		json_object_get(prior, "deployment_minimum_healthy_percent"), 100)));
+	json_object_set_new(o, "deployment_maximum_percent", json_integer(int_or_prior(
+		json_object_get(dc, "maximumPercent"),
+		json_object_get(prior, "deployment_maximum_percent"), 200)));
+	json_object_set_new(o, "health_check_grace_period_seconds", json_integer(int_or_prior(
+		json_object_get(s, "healthCheckGracePeriodSeconds"),
+		json_object_get(prior, "health_check_grace_period_seconds"), 0)));
+	json_object_set_new(o, "enable_execute_command", json_boolean(bool_or_prior(
+		json_object_get(s, "enableExecuteCommand"),
+		json_object_get(prior, "enable_execute_command"), 0)));
+	/* AWS leaves propagateTags out when it is NONE. */
+	json_object_set_new(o, "propagate_tags", json_string(prop && *prop ? prop : "NONE"));
+	json_object_set_new(o, "force_new_deployment", json_boolean(
+		json_is_true(json_object_get(prior, "force_new_deployment"))));
+	json_object_set_new(o, "wait_for_steady_state", json_boolean(
+		json_is_true(json_object_get(prior, "wait_for_steady_state"))));
+}
+
 /* A service as DescribeServices reports it -> attribute object (new ref). */
 static json_t *svc_attrs(json_t *s, json_t *prior)
 {
@@ -507,6 +580,7 @@ static json_t *svc_attrs(json_t *s, json_t *prior)
 	if (json_array_size(regs) > 0)
 		json_object_set_new(o, "service_registries", json_pack("{s:s}", "registry_arn",
 			pstr_or(json_object_get(json_array_get(regs, 0), "registryArn"), "")));
+	svc_deploy_attrs(o, s, prior);
 	json_object_set_new(o, "tags", ptags_from_list(json_object_get(s, "tags"), "key", "value"));
 	return o;
 }
@@ -691,6 +765,179 @@ static json_t *registries_in(json_t *reg)
 	return *arn ? json_pack("[{s:s}]", "registryArn", arn) : json_array();
 }
 
+/* deploymentConfiguration from the attributes (new ref). The circuit
+ * breaker goes along where it applies (the ECS controller) or is on. */
+static json_t *deploy_config_in(json_t *attrs)
+{
+	json_t *cb = json_object_get(attrs, "deployment_circuit_breaker");
+	const char *ctrl = pstr_or(json_object_get(json_object_get(attrs, "deployment_controller"),
+						   "type"), "ECS");
+	int enable = json_is_true(json_object_get(cb, "enable"));
+	int rollback = json_is_true(json_object_get(cb, "rollback"));
+	json_t *dc = json_pack("{s:I,s:I}",
+		"maximumPercent", json_int_or(json_object_get(attrs, "deployment_maximum_percent"), 200),
+		"minimumHealthyPercent",
+		json_int_or(json_object_get(attrs, "deployment_minimum_healthy_percent"), 100));
+
+	if (strcmp(ctrl, "ECS") == 0 || enable || rollback)
+		json_object_set_new(dc, "deploymentCircuitBreaker",
+				    json_pack("{s:b,s:b}", "enable", enable, "rollback", rollback));
+	return dc;
+}
+
+/* The deployment of service s whose id is id; id NULL: the PRIMARY one.
+ * Borrowed, NULL if none. */
+static json_t *svc_deployment(json_t *s, const char *id)
+{
+	json_t *d;
+	size_t i;
+
+	json_array_foreach(json_object_get(s, "deployments"), i, d) {
+		const char *v = pstr_or(json_object_get(d, id ? "id" : "status"), "");
+
+		if (strcmp(v, id ? id : "PRIMARY") == 0)
+			return d;
+	}
+	return NULL;
+}
+
+/* The id of the PRIMARY deployment of the service in a CreateService or
+ * UpdateService answer (new string), NULL if none. */
+static char *primary_of(json_t *res)
+{
+	json_t *d = svc_deployment(json_object_get(res, "service"), NULL);
+
+	return xstrdup(pstr(d, "id"));
+}
+
+struct svc_steady {
+	const char *cluster, *id;
+	const char *deployment;     /* the one to follow; NULL: the PRIMARY one */
+	json_t *last;               /* the service as last described (owned) */
+};
+
+/* 1 once the followed deployment is COMPLETED and the service runs
+ * desired_count tasks; -1 (err set) when it FAILED, was replaced (a
+ * rollback, or a newer deployment), or the service is gone. A deployment
+ * without a rolloutState (other controllers) counts as done when it is the
+ * only one and the counts agree, as AWS's services-stable waiter has it. */
+static int svc_steady_poll(const struct provider_ctx *ctx, void *arg, char *status,
+			   size_t status_len, struct cairn_err *err)
+{
+	struct svc_steady *w = arg;
+	json_t *s = NULL, *d, *primary;
+	const char *rollout, *did;
+	json_int_t running, desired;
+
+	if (svc_describe_one(ctx, w->cluster, w->id, &s, err) != 0)
+		return -1;
+	if (!s) {
+		err_set(err, CAIRN_ENOTFOUND, "%s: service '%s' vanished during its deployment",
+			ctx->name, w->id);
+		return -1;
+	}
+	json_decref(w->last);
+	w->last = s;
+	running = json_int_or(json_object_get(s, "runningCount"), 0);
+	desired = json_int_or(json_object_get(s, "desiredCount"), 0);
+	primary = svc_deployment(s, NULL);
+	d = w->deployment ? svc_deployment(s, w->deployment) : primary;
+	did = w->deployment ? w->deployment : pstr_or(json_object_get(d, "id"), "");
+	rollout = pstr(d, "rolloutState");
+	snprintf(status, status_len, "%s, %lld of %lld tasks running",
+		 rollout ? rollout : pstr_or(json_object_get(d, "status"), "no deployment"),
+		 (long long)running, (long long)desired);
+	if (rollout && strcmp(rollout, "FAILED") == 0) {
+		err_set(err, CAIRN_EAWS, "deployment %s on %s failed: %s", did, ctx->name,
+			pstr_or(json_object_get(d, "rolloutStateReason"), "rollout FAILED"));
+		return -1;
+	}
+	if (w->deployment && d != primary) {
+		err_set(err, CAIRN_EAWS, "deployment %s on %s did not finish: ECS replaced it "
+			"with deployment %s (a rollback or a newer deployment)", did, ctx->name,
+			pstr_or(json_object_get(primary, "id"), "(none)"));
+		return -1;
+	}
+	if (running != desired)
+		return 0;
+	if (rollout)
+		return strcmp(rollout, "COMPLETED") == 0;
+	return json_array_size(json_object_get(s, "deployments")) <= 1;
+}
+
+/* Appends the service's last events (newest first, as ECS lists them) to
+ * err's message. */
+static void add_events(struct cairn_err *err, json_t *s)
+{
+	json_t *events = json_object_get(s, "events"), *e;
+	char *msg;
+	size_t i;
+
+	if (json_array_size(events) == 0) {
+		msg = xasprintf("%s; the service reports no events", err->msg);
+	} else {
+		msg = xasprintf("%s; the service's last events:", err->msg);
+		json_array_foreach(events, i, e) {
+			char *more;
+
+			if (i == SVC_EVENTS_SHOWN)
+				break;
+			more = xasprintf("%s\n  %s", msg, pstr_or(json_object_get(e, "message"), ""));
+			free(msg);
+			msg = more;
+		}
+	}
+	snprintf(err->msg, sizeof(err->msg), "%s", msg);
+	free(msg);
+}
+
+/*
+ * The end of a create or an update: with wait_for_steady_state (in want),
+ * waits for deployment (the one the call started; NULL: the PRIMARY one)
+ * to finish. Then reads the service back into *out (replacing what it
+ * held; kept when the read fails after a failed wait), so a failure still
+ * leaves *out as what is deployed now.
+ */
+static int svc_settle(const struct provider_ctx *ctx, const char *id, json_t *want,
+		      const char *deployment, json_t **out, struct cairn_err *err)
+{
+	char *cluster;
+	struct svc_steady w = {NULL, id, deployment, NULL};
+	struct pwait_spec spec = {"waiting for the deployment to finish", ECS_POLL_MS, 0,
+				  SVC_STEADY_TIMEOUT_MS};
+	struct cairn_err rerr;
+	json_t *now = NULL;
+	int rc;
+
+	if (!json_is_true(json_object_get(want, "wait_for_steady_state")))
+		return 0;
+	cluster = svc_cluster(id, want);
+	if (!cluster) {
+		err_set(err, CAIRN_EINVAL, "%s: no cluster known for service '%s'", ctx->name, id);
+		return -1;
+	}
+	w.cluster = cluster;
+	rc = pwait_until(ctx, &spec, svc_steady_poll, &w, err);
+	if (rc != 0 && err->code != CAIRN_ECANCEL && w.last)
+		add_events(err, w.last);
+	err_clear(&rerr);
+	if (svc_read(ctx, id, want, &now, &rerr) != 0 || !now) {
+		if (rc == 0) {
+			if (!now && rerr.code == 0)
+				err_set(&rerr, CAIRN_ENOTFOUND, "%s: service '%s' vanished after its "
+					"deployment", ctx->name, id);
+			*err = rerr;
+			rc = -1;
+		}
+	} else {
+		json_decref(*out);
+		*out = now;
+	}
+	json_decref(w.last);
+	free(cluster);
+	return rc;
+}
+
 /* CreateService errors that clear up by themselves: the target group's
  * listener or the service-linked role not visible to ECS yet. */
 static const char *const CREATE_RETRY_CODES[] = {"InvalidParameterException", NULL};
@@ -707,6 +954,9 @@ static int svc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	json_t *reg = json_object_get(attrs, "service_registries");
 	json_t *lbs = json_array(), *lb, *in, *res = NULL;
 	const char *arn, *launch = pstr_or(json_object_get(attrs, "launch_type"), "");
+	const char *prop = pstr_or(json_object_get(attrs, "propagate_tags"), "NONE");
+	json_int_t grace = json_int_or(json_object_get(attrs, "health_check_grace_period_seconds"), 0);
+	char *deployment = NULL;
 	size_t i;
 	int rc = -1;
 
@@ -732,6 +982,17 @@ static int svc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 		json_object_set(in, "loadBalancers", lbs);
 	if (json_is_object(reg))
 		json_object_set_new(in, "serviceRegistries", registries_in(reg));
+	json_object_set_new(in, "deploymentController", json_pack("{s:s}", "type", pstr_or(
+		json_object_get(json_object_get(attrs, "deployment_controller"), "type"), "ECS")));
+	json_object_set_new(in, "deploymentConfiguration", deploy_config_in(attrs));
+	/* Left out at their defaults: AWS refuses a grace period on a service
+	 * without a load balancer. */
+	if (grace > 0)
+		json_object_set_new(in, "healthCheckGracePeriodSeconds", json_integer(grace));
+	if (json_is_true(json_object_get(attrs, "enable_execute_command")))
+		json_object_set_new(in, "enableExecuteCommand", json_true());
+	if (strcmp(prop, "NONE") != 0)
+		json_object_set_new(in, "propagateTags", json_string(prop));
 	if (pcall_retry_if(ctx, "ecs", "CreateService", in, &res, CREATE_RETRY_CODES,
 			   CREATE_RETRY_MSGS, SVC_CREATE_TIMEOUT_MS, err) != 0)
 		goto out;
@@ -746,8 +1007,12 @@ static int svc_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 		json_object_set(*out, "cluster", json_object_get(attrs, "cluster"));
 		goto out;
 	}
+	deployment = primary_of(res);
+	if (svc_settle(ctx, arn, attrs, deployment, out, err) != 0)
+		goto out;
 	rc = 0;
 out:
+	free(deployment);
 	json_decref(tags);
 	json_decref(lbs);
 	json_decref(in);
@@ -759,8 +1024,10 @@ static int svc_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 		      json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
 {
 	const char *cluster = pstr_or(json_object_get(want, "cluster"), "");
-	json_t *in = json_pack("{s:s,s:s}", "cluster", cluster, "service", id);
-	int rc = -1;
+	json_t *in = json_pack("{s:s,s:s}", "cluster", cluster, "service", id), *res = NULL;
+	char *deployment = NULL;
+	int rc = -1, call;
+	size_t i;
 
 	*out = NULL;
 	if (pchanged(changed, "task_definition"))
@@ -775,8 +1042,34 @@ static int svc_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	if (pchanged(changed, "service_registries"))
 		json_object_set_new(in, "serviceRegistries",
 				    registries_in(json_object_get(want, "service_registries")));
-	if (json_object_size(in) > 2 && pcall_void(ctx, "ecs", "UpdateService", in, err) != 0)
-		goto out;
+	if (pchanged(changed, "deployment_minimum_healthy_percent") ||
+	    pchanged(changed, "deployment_maximum_percent") ||
+	    pchanged(changed, "deployment_circuit_breaker"))
+		json_object_set_new(in, "deploymentConfiguration", deploy_config_in(want));
+	if (pchanged(changed, "health_check_grace_period_seconds"))
+		json_object_set_new(in, "healthCheckGracePeriodSeconds", json_integer(json_int_or(
+			json_object_get(want, "health_check_grace_period_seconds"), 0)));
+	if (pchanged(changed, "enable_execute_command"))
+		json_object_set(in, "enableExecuteCommand",
+				json_object_get(want, "enable_execute_command"));
+	if (pchanged(changed, "propagate_tags"))
+		json_object_set(in, "propagateTags", json_object_get(want, "propagate_tags"));
+	/* As Terraform: with force_new_deployment on, every change but the
+	 * tags (and the wait, which is cairn's) starts a new deployment. */
+	call = json_object_size(in) > 2;
+	for (i = 0; i < json_array_size(changed) && !call; i++) {
+		const char *c = json_string_value(json_array_get(changed, i));
+
+		call = c && strcmp(c, "tags") != 0 && strcmp(c, "wait_for_steady_state") != 0 &&
+		       json_is_true(json_object_get(want, "force_new_deployment"));
+	}
+	if (call && json_is_true(json_object_get(want, "force_new_deployment")))
+		json_object_set_new(in, "forceNewDeployment", json_true());
+	if (call) {
+		if (pcall(ctx, "ecs", "UpdateService", in, &res, err) != 0)
+			goto out;
+		deployment = primary_of(res);
+	}
 	if (pchanged(changed, "tags") &&
 	    ptags_sync(ctx, &TAG_API, id, json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
@@ -788,8 +1081,13 @@ static int svc_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 			ctx->name, id);
 		goto out;
 	}
+	/* Only a change AWS acted on has a deployment to wait for. */
+	if (call && svc_settle(ctx, id, want, deployment, out, err) != 0)
+		goto out;
 	rc = 0;
 out:
+	free(deployment);
+	json_decref(res);
 	json_decref(in);
 	return rc;
 }

@@ -55,17 +55,22 @@ def free_port():
     raise RuntimeError("no free port in this worker's class")
 
 
-def moto_command(port):
+def moto_command(port, script="moto_fixed.py"):
     """moto_server through moto_fixed.py, which corrects two cases of moto's
-    signature check (see that file); authentication stays on."""
+    signature check (see that file); authentication stays on. script: a
+    wrapper of it that adds to moto (moto_ecs.py)."""
     return [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                         "moto_fixed.py"), "-H", "127.0.0.1", "-p", str(port)]
+                                         script), "-H", "127.0.0.1", "-p", str(port)]
 
 
 class Moto:
-    """A moto server; use start() and stop()."""
+    """A moto server; use start() and stop(). extra_env: variables the
+    server runs with (moto's own switches, e.g. MOTO_ECS_SERVICE_RUNNING);
+    script: the wrapper it runs through (default moto_fixed.py)."""
 
-    def __init__(self):
+    def __init__(self, extra_env=None, script="moto_fixed.py"):
+        self.extra_env = dict(extra_env or {})
+        self.script = script
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
         self.proc = None
@@ -93,9 +98,10 @@ class Moto:
         return self
 
     def _launch(self):
-        env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT=str(SETUP_CALLS))
+        env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT=str(SETUP_CALLS), **self.extra_env)
         env.pop("AWS_ENDPOINT_URL", None)
-        self.proc = subprocess.Popen(moto_command(self.port), env=env, stdout=self.log,
+        self.proc = subprocess.Popen(moto_command(self.port, self.script), env=env,
+                                     stdout=self.log,
                                      stderr=subprocess.STDOUT)
         deadline = time.time() + 30
         while True:
@@ -148,13 +154,17 @@ class Moto:
 
 
 class CairnTestCase(unittest.TestCase):
-    """Base class: one moto per class, one temporary directory per test."""
+    """Base class: one moto per class, one temporary directory per test.
+    A class may set MOTO_ENV (variables for its moto server) and
+    MOTO_SCRIPT (the wrapper moto runs through)."""
 
     moto = None
+    MOTO_ENV = None
+    MOTO_SCRIPT = "moto_fixed.py"
 
     @classmethod
     def setUpClass(cls):
-        cls.moto = Moto().start()
+        cls.moto = Moto(cls.MOTO_ENV, cls.MOTO_SCRIPT).start()
         cls.addClassCleanup(cls.moto.stop)
 
     def setUp(self):
