@@ -82,7 +82,8 @@ class FaultProxy:
     """The proxy. Rates are probabilities per request (0 <= rate <= 1)."""
 
     def __init__(self, upstream, port=0, latency_ms=0, fault_rate=0.0, drop_rate=0.0, seed=0,
-                 answer_latency_ms=0, lost_answer_rate=0.0, lost_answer_match=None):
+                 answer_latency_ms=0, lost_answer_rate=0.0, lost_answer_match=None,
+                 lost_answer_first=0):
         u = urllib.parse.urlsplit(upstream)
         self.up_host, self.up_port = u.hostname, u.port or 80
         self.latency_ms = latency_ms
@@ -94,6 +95,10 @@ class FaultProxy:
         self.lost_answer_rate = lost_answer_rate
         self.lost_answer_match = re.compile(lost_answer_match) if lost_answer_match else None
         self.lost_answers = 0  # requests forwarded whose answer was dropped
+        # The first N matching answers are lost whatever the rate: a test's
+        # minimum does not then depend on how many requests a loaded machine
+        # happened to make.
+        self.lost_answer_first = lost_answer_first
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.requests = 0      # requests received
@@ -228,7 +233,9 @@ class FaultProxy:
         if not self.lost_answer_match or not self.lost_answer_match.search(method + " " + path):
             return False
         with self.lock:
-            if self.rng.random() >= self.lost_answer_rate:
+            if self.lost_answer_first > 0:
+                self.lost_answer_first -= 1
+            elif self.rng.random() >= self.lost_answer_rate:
                 return False
             self.lost_answers += 1
             return True
