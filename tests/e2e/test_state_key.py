@@ -185,7 +185,8 @@ class TestLocalStateKey(StateKeyCase):
         with open(self.db, "rb") as f:
             plain = f.read()
         # Without a key the state is plain, as before: the test can fail.
-        self.assertIn(LITERAL.encode(), plain)
+        for secret in (LITERAL, VARIABLE, DATA):
+            self.assertIn(secret.encode(), plain)
         self.assertEqual(self.plan_key_lengths(self.db), [32])
         env = self.with_key()
         p = self.cairn("apply", "--auto-approve", "--detailed-exitcode", env=env)
