@@ -102,59 +102,93 @@ out:
 	return rc;
 }
 
+/* The key from CAIRN_STATE_KEY or CAIRN_STATE_KEY_PREVIOUS (named by var). */
+static int parse_key(const char *var, const char *text, unsigned char key[SEAL_KEY_LEN])
+{
+	if (seal_key_parse(text, key) == 0)
+		return 0;
+	msg_error("%s must be 32 bytes written as 64 hex digits or as base64 "
+		  "(e.g. the output of 'openssl rand -base64 32')", var);
+	return -1;
+}
+
 int cmd_state_key(const struct global_opts *g, struct state *st)
 {
 	const char *text = env_get(g->envp, "CAIRN_STATE_KEY");
 	const char *kms = env_get(g->envp, "CAIRN_STATE_KMS_KEY_ID");
-	char *kind = NULL, *blob = NULL, *new_blob = NULL;
-	unsigned char key[SEAL_KEY_LEN];
+	const char *prev = env_get(g->envp, "CAIRN_STATE_KEY_PREVIOUS");
+	char *kind = NULL, *blob = NULL, *kms_id = NULL, *new_blob = NULL;
+	unsigned char key[SEAL_KEY_LEN], old[SEAL_KEY_LEN];
 	struct state_sealing s = {0};
 	struct cairn_err err;
-	int rc = -1;
+	int rc = -1, from_kms = 0;
 
 	err_clear(&err);
-	if (text && !*text)
-		text = NULL;
-	if (kms && !*kms)
-		kms = NULL;
+	text = text && *text ? text : NULL;
+	kms = kms && *kms ? kms : NULL;
+	prev = prev && *prev ? prev : NULL;
 	if (state_meta_get(st, STATE_META_SEAL_KIND, &kind, &err) < 0 ||
-	    state_meta_get(st, STATE_META_SEAL_KMS_DATA_KEY, &blob, &err) < 0) {
+	    state_meta_get(st, STATE_META_SEAL_KMS_DATA_KEY, &blob, &err) < 0 ||
+	    state_meta_get(st, STATE_META_SEAL_KMS_KEY_ID, &kms_id, &err) < 0) {
 		msg_err(&err);
 		goto out;
 	}
+	from_kms = kind && strcmp(kind, "kms") == 0;
 	if (text && kms) {
 		msg_error("set CAIRN_STATE_KEY or CAIRN_STATE_KMS_KEY_ID, not both");
 		goto out;
 	}
-	if (!text && !kms) {
+	if (!text && !kms && !prev) {
 		if (kind)
 			msg_error("state '%s' is sealed with a state key; set %s to use it",
-				  g->state_path, strcmp(kind, "kms") == 0 ?
+				  g->state_path, from_kms ?
 				  "CAIRN_STATE_KMS_KEY_ID (the KMS key that wraps its data key)" :
 				  "CAIRN_STATE_KEY");
 		else
 			rc = 0;
 		goto out;
 	}
-	if (kind && strcmp(kind, kms ? "kms" : "key") != 0) {
-		msg_error("state '%s' is sealed with %s; set %s instead of %s", g->state_path,
-			  kms ? "CAIRN_STATE_KEY" : "a KMS data key",
-			  kms ? "CAIRN_STATE_KEY" : "CAIRN_STATE_KMS_KEY_ID",
-			  kms ? "CAIRN_STATE_KMS_KEY_ID" : "CAIRN_STATE_KEY");
+	if (kind && !prev && (from_kms ? !kms : !text)) {
+		msg_error("state '%s' is sealed with %s; set %s (or, to move it to the key given, "
+			  "set CAIRN_STATE_KEY_PREVIOUS to %s)", g->state_path,
+			  from_kms ? "a KMS data key" : "CAIRN_STATE_KEY",
+			  from_kms ? "CAIRN_STATE_KMS_KEY_ID" : "CAIRN_STATE_KEY",
+			  from_kms ? "'kms'" : "its key");
 		goto out;
 	}
-	if (text && seal_key_parse(text, key) < 0) {
-		msg_error("CAIRN_STATE_KEY must be 32 bytes written as 64 hex digits or as base64 "
-			  "(e.g. the output of 'openssl rand -base64 32')");
+	if (from_kms && kms && !prev && kms_id && strcmp(kms_id, kms) != 0) {
+		msg_error("state '%s' has its data key wrapped by KMS key '%s', not '%s' (to move "
+			  "it, set CAIRN_STATE_KEY_PREVIOUS=kms)", g->state_path, kms_id, kms);
 		goto out;
 	}
-	if (kms && kms_data_key(g, kms, blob, key, &new_blob, &err) < 0) {
+	/* The previous key: given, or the data key KMS wrapped ("kms"). */
+	if (prev && strcmp(prev, "kms") == 0) {
+		if (!from_kms || !blob || !kms_id) {
+			msg_error("CAIRN_STATE_KEY_PREVIOUS=kms: state '%s' is not sealed with a KMS "
+				  "data key", g->state_path);
+			goto out;
+		}
+		if (kms_data_key(g, kms_id, blob, old, NULL, &err) < 0) {
+			msg_err(&err);
+			goto out;
+		}
+		s.previous = old;
+	} else if (prev) {
+		if (parse_key("CAIRN_STATE_KEY_PREVIOUS", prev, old) < 0)
+			goto out;
+		s.previous = old;
+	}
+	if (text && parse_key("CAIRN_STATE_KEY", text, key) < 0)
+		goto out;
+	/* The state's own data key, or (first use, or moving) a new one. */
+	if (kms && kms_data_key(g, kms, from_kms && !prev ? blob : NULL, key, &new_blob,
+				&err) < 0) {
 		msg_err(&err);
 		goto out;
 	}
-	s.key = key;
+	s.key = text || kms ? key : NULL;
 	s.kind = kms ? "kms" : "key";
-	s.kms_data_key = kms ? (blob ? blob : new_blob) : NULL;
+	s.kms_data_key = kms ? (new_blob ? new_blob : blob) : NULL;
 	s.kms_key_id = kms;
 	s.sensitive = sensitive;
 	if (state_seal(st, &s, &err) < 0) {
@@ -164,8 +198,10 @@ int cmd_state_key(const struct global_opts *g, struct state *st)
 	rc = 0;
 out:
 	secure_zero(key, sizeof(key));
+	secure_zero(old, sizeof(old));
 	free(kind);
 	free(blob);
+	free(kms_id);
 	free(new_blob);
 	return rc;
 }

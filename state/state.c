@@ -36,16 +36,19 @@
 struct remote;
 
 /*
- * Secrets sealed inside the store (state_seal). Once the store records a
- * key check (recorded), every sensitive attribute, output value, journal
- * intent and plan key in it is sealed; until then the first write seals
- * what is already there (ensure_sealed).
+ * Secrets sealed inside the store (state_seal). A store that records a key
+ * check has every sensitive attribute, output value, journal intent and
+ * plan key sealed under that key. When the store is not yet as the keys
+ * given want it (plain with a key given, or sealed under the previous
+ * key), the first write rewrites it whole first (pending, ensure_sealed).
  */
 struct sealing {
-	int on;
-	int recorded;
+	int on;                             /* a key: write sealed */
+	int old_on;                         /* a previous key: open with it too */
+	int pending;
 	unsigned char key[SEAL_KEY_LEN];    /* derived from the state key: seals values */
-	char *check;                        /* base64 of the key check value */
+	unsigned char old_key[SEAL_KEY_LEN];
+	char *check, *old_check;            /* base64 of the key check values */
 	char *kind, *kms_blob, *kms_key_id;
 	int (*sensitive)(const char *type, int data, const char *attr);
 };
@@ -316,7 +319,9 @@ void state_close(struct state *st)
 	remote_close(st);
 	sqlite3_close(st->db);
 	secure_zero(st->seal.key, sizeof(st->seal.key));
+	secure_zero(st->seal.old_key, sizeof(st->seal.old_key));
 	free(st->seal.check);
+	free(st->seal.old_check);
 	free(st->seal.kind);
 	free(st->seal.kms_blob);
 	free(st->seal.kms_key_id);
@@ -418,13 +423,15 @@ static int open_value(struct state *st, json_t **v, const char *what, struct cai
 
 	if (!seal_is_sealed(*v))
 		return 0;
-	if (!st->seal.on) {
+	if (!st->seal.on && !st->seal.old_on) {
 		err_set(err, CAIRN_EINVAL, "state '%s' holds sealed secrets (%s): set the state key "
 			"(CAIRN_STATE_KEY or CAIRN_STATE_KMS_KEY_ID) it was sealed with",
 			display(st), what);
 		return -1;
 	}
-	plain = seal_open_json(*v, st->seal.key);
+	plain = st->seal.on ? seal_open_json(*v, st->seal.key) : NULL;
+	if (!plain && st->seal.old_on)
+		plain = seal_open_json(*v, st->seal.old_key);
 	if (!plain) {
 		err_set(err, CAIRN_EINVAL, "state '%s': cannot open the sealed %s: it was sealed "
 			"under another key or altered", display(st), what);
@@ -555,9 +562,9 @@ static int meta_set(struct state *st, const char *key, const char *value, struct
 	return rc;
 }
 
-/* Inside a transaction: records the key check and seals whatever the
- * store still holds in clear (a state the key is given to for the first
- * time). Values already sealed are left as they are. */
+/* Inside a transaction: records the key check (or forgets it: no key
+ * left) and rewrites every secret the store holds, opened with whichever
+ * key sealed it, sealed under the key now given (or in clear). */
 static int reseal_all(struct state *st, struct cairn_err *err)
 {
 	json_t *rows = NULL, *row;
@@ -565,22 +572,27 @@ static int reseal_all(struct state *st, struct cairn_err *err)
 	size_t i;
 	int rc = -1;
 
-	if (meta_set(st, STATE_META_SEAL_CHECK, st->seal.check, err) != 0 ||
-	    meta_set(st, STATE_META_SEAL_KIND, st->seal.kind, err) != 0 ||
-	    meta_set(st, STATE_META_SEAL_KMS_DATA_KEY, st->seal.kms_blob, err) != 0 ||
-	    meta_set(st, STATE_META_SEAL_KMS_KEY_ID, st->seal.kms_key_id, err) != 0)
+	if (meta_set(st, STATE_META_SEAL_CHECK, st->seal.on ? st->seal.check : NULL, err) != 0 ||
+	    meta_set(st, STATE_META_SEAL_KIND, st->seal.on ? st->seal.kind : NULL, err) != 0 ||
+	    meta_set(st, STATE_META_SEAL_KMS_DATA_KEY, st->seal.on ? st->seal.kms_blob : NULL,
+		     err) != 0 ||
+	    meta_set(st, STATE_META_SEAL_KMS_KEY_ID, st->seal.on ? st->seal.kms_key_id : NULL,
+		     err) != 0)
 		goto out;
 	rows = rows_of(st, "SELECT stack, name, type, attrs FROM resources", 4, err);
 	if (!rows)
 		goto out;
 	json_array_foreach(rows, i, row) {
-		json_t *attrs = load_text((const unsigned char *)col(row, 3));
-		json_t *sealed = seal_attrs(st, col(row, 2), col(row, 1), attrs);
-		char *text = dump(sealed);
-		int r = json_equal(attrs, sealed) ? 0 :
-			update_text(st, "UPDATE resources SET attrs = ?1 WHERE stack = ?2 AND name = ?3",
-				    text, col(row, 0), col(row, 1), err);
+		json_t *attrs = load_text((const unsigned char *)col(row, 3)), *sealed = NULL;
+		char *text = NULL;
+		int r = open_members(st, attrs, col(row, 1), err);
 
+		if (r == 0) {
+			sealed = seal_attrs(st, col(row, 2), col(row, 1), attrs);
+			text = dump(sealed);
+			r = update_text(st, "UPDATE resources SET attrs = ?1 WHERE stack = ?2 AND name = ?3",
+					text, col(row, 0), col(row, 1), err);
+		}
 		free(text);
 		json_decref(sealed);
 		json_decref(attrs);
@@ -592,12 +604,16 @@ static int reseal_all(struct state *st, struct cairn_err *err)
 	if (!rows)
 		goto out;
 	json_array_foreach(rows, i, row) {
-		json_t *outs = load_text((const unsigned char *)col(row, 1));
-		json_t *sealed = seal_outputs(st, outs);
-		char *text = dump(sealed);
-		int r = update_text(st, "UPDATE stacks SET outputs = ?1 WHERE name = ?2", text,
-				    col(row, 0), NULL, err);
+		json_t *outs = load_text((const unsigned char *)col(row, 1)), *sealed = NULL;
+		char *text = NULL;
+		int r = json_is_object(outs) ? open_outputs(st, outs, err) : 0;
 
+		if (r == 0) {
+			sealed = seal_outputs(st, outs);
+			text = dump(sealed);
+			r = update_text(st, "UPDATE stacks SET outputs = ?1 WHERE name = ?2", text,
+					col(row, 0), NULL, err);
+		}
 		free(text);
 		json_decref(sealed);
 		json_decref(outs);
@@ -609,24 +625,26 @@ static int reseal_all(struct state *st, struct cairn_err *err)
 	if (!rows)
 		goto out;
 	json_array_foreach(rows, i, row) {
-		json_t *intent = load_text((const unsigned char *)col(row, 1));
-		json_t *sealed = seal_value(st, intent);
-		char *text = dump(sealed);
-		int r = update_text(st, "UPDATE journal SET intent = ?1 WHERE jid = ?2", text,
-				    col(row, 0), NULL, err);
+		json_t *intent = load_text((const unsigned char *)col(row, 1)), *sealed = NULL;
+		char *text = NULL;
+		int r = open_value(st, &intent, "journal intent", err);
 
+		if (r == 0) {
+			sealed = seal_value(st, intent);
+			text = dump(sealed);
+			r = update_text(st, "UPDATE journal SET intent = ?1 WHERE jid = ?2", text,
+					col(row, 0), NULL, err);
+		}
 		free(text);
 		json_decref(sealed);
 		json_decref(intent);
 		if (r != 0)
 			goto out;
 	}
-	/* Plan keys in clear are wrapped under the state key. */
-	if (prepare(st, "UPDATE plan_keys SET key = seal_plan_key(key)"
-		    " WHERE length(key) = " STATE_PLAN_KEY_LEN_TEXT, &s, err) != 0)
+	if (prepare(st, "UPDATE plan_keys SET key = rewrap_plan_key(key)", &s, err) != 0)
 		goto out;
 	if (sqlite3_step(s) != SQLITE_DONE) {
-		db_fail(st, err, "cannot seal the plan keys");
+		db_fail(st, err, "cannot seal the plan keys (one is sealed under an unknown key)");
 		goto out;
 	}
 	rc = 0;
@@ -636,51 +654,80 @@ out:
 	return rc;
 }
 
-/* seal_plan_key(BLOB): the SQL function reseal_all uses to wrap a plan key. */
-static void sql_seal_plan_key(sqlite3_context *cx, int argc, sqlite3_value **argv)
+/* A plan key as stored (clear, or wrapped under the key or the previous
+ * key) into key. 0, or -1 when no key given opens it. */
+static int open_plan_key(const struct state *st, const void *blob, int len,
+			 unsigned char key[STATE_PLAN_KEY_LEN])
 {
-	struct state *st = sqlite3_user_data(cx);
-	unsigned char out[WRAPPED_PLAN_KEY_LEN];
-
-	if (sqlite3_value_bytes(argv[0]) != STATE_PLAN_KEY_LEN) {
-		sqlite3_result_value(cx, argv[0]);
-		return;
+	if (len == STATE_PLAN_KEY_LEN) {
+		memcpy(key, blob, STATE_PLAN_KEY_LEN);
+		return 0;
 	}
-	seal_bytes(st->seal.key, sqlite3_value_blob(argv[0]), STATE_PLAN_KEY_LEN, out);
-	sqlite3_result_blob(cx, out, sizeof(out), SQLITE_TRANSIENT);
+	if (len != WRAPPED_PLAN_KEY_LEN)
+		return -1;
+	if (st->seal.on && seal_open_bytes(st->seal.key, blob, WRAPPED_PLAN_KEY_LEN, key) == 0)
+		return 0;
+	if (st->seal.old_on &&
+	    seal_open_bytes(st->seal.old_key, blob, WRAPPED_PLAN_KEY_LEN, key) == 0)
+		return 0;
+	return -1;
 }
 
-/* Holding st->mu, outside a transaction: the first write under a key
- * seals the store (in a transaction of its own) before anything new is
- * written to it. */
+/* rewrap_plan_key(BLOB): the SQL function reseal_all uses: the plan key
+ * wrapped under the key now given, or in clear without one. */
+static void sql_rewrap_plan_key(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	struct state *st = sqlite3_user_data(cx);
+	unsigned char key[STATE_PLAN_KEY_LEN], out[WRAPPED_PLAN_KEY_LEN];
+
+	if (open_plan_key(st, sqlite3_value_blob(argv[0]), sqlite3_value_bytes(argv[0]), key)) {
+		sqlite3_result_error(cx, "plan key sealed under an unknown key", -1);
+		return;
+	}
+	if (st->seal.on) {
+		seal_bytes(st->seal.key, key, STATE_PLAN_KEY_LEN, out);
+		sqlite3_result_blob(cx, out, sizeof(out), SQLITE_TRANSIENT);
+	} else {
+		sqlite3_result_blob(cx, key, STATE_PLAN_KEY_LEN, SQLITE_TRANSIENT);
+	}
+	secure_zero(key, sizeof(key));
+}
+
+/* Holding st->mu, outside a transaction: the first write of a run that
+ * must reseal the store (pending) does it, in a transaction of its own,
+ * before anything new is written. */
 static int ensure_sealed(struct state *st, struct cairn_err *err)
 {
+	const char *have;
 	sqlite3_stmt *s;
-	int step, same = 0;
+	int step, done = 0;
 
-	if (!st->seal.on || st->seal.recorded)
+	if (!st->seal.pending)
 		return 0;
 	if (exec_sql(st, "BEGIN IMMEDIATE", err) != 0)
 		return -1;
-	/* Another process may have sealed it meanwhile, perhaps under another key. */
+	/* Another process may have done it meanwhile, perhaps under another key. */
 	if (prepare(st, "SELECT value FROM cairn_meta WHERE key = '" STATE_META_SEAL_CHECK "'",
 		    &s, err) != 0)
 		goto rollback;
 	step = sqlite3_step(s);
-	if (step == SQLITE_ROW)
-		same = strcmp((const char *)sqlite3_column_text(s, 0), st->seal.check) == 0 ? 1 : -1;
+	have = step == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
+	if (st->seal.on ? have && strcmp(have, st->seal.check) == 0 : !have)
+		done = 1;
+	else if (have && !(st->seal.old_on && strcmp(have, st->seal.old_check) == 0))
+		done = -1;
 	sqlite3_finalize(s);
-	if (same < 0) {
+	if (done < 0) {
 		err_set(err, CAIRN_EINVAL, "state '%s' was sealed under another key meanwhile; "
 			"nothing was written", display(st));
 		goto rollback;
 	}
-	if (!same && reseal_all(st, err) != 0)
+	if (!done && reseal_all(st, err) != 0)
 		goto rollback;
 	if (exec_sql(st, "COMMIT", err) != 0)
 		goto rollback;
-	st->seal.recorded = 1;
-	if (!same)
+	st->seal.pending = 0;
+	if (!done)
 		mark_dirty(st);
 	return 0;
 rollback:
@@ -688,53 +735,77 @@ rollback:
 	return -1;
 }
 
-int state_seal(struct state *st, const struct state_sealing *sealing, struct cairn_err *err)
+static char *check_of(const unsigned char *key)
 {
 	unsigned char chk[SEAL_KEY_LEN];
-	char *have = NULL, *want;
-	int rc = -1;
+	char *out;
 
-	seal_derive(sealing->key, CHECK_LABEL, chk);
-	want = seal_b64(chk, sizeof(chk));
+	seal_derive(key, CHECK_LABEL, chk);
+	out = seal_b64(chk, sizeof(chk));
+	secure_zero(chk, sizeof(chk));
+	return out;
+}
+
+int state_seal(struct state *st, const struct state_sealing *sealing, struct cairn_err *err)
+{
+	char *have = NULL, *want = NULL, *old = NULL;
+	int rc = -1, pending;
+
+	if (sealing->key)
+		want = check_of(sealing->key);
+	if (sealing->previous)
+		old = check_of(sealing->previous);
 	if (state_meta_get(st, STATE_META_SEAL_CHECK, &have, err) != 0)
 		goto out;
-	if (have && strcmp(have, want) != 0) {
+	if (want && have && strcmp(have, want) == 0)
+		pending = 0;                      /* sealed under this key */
+	else if (old && have && strcmp(have, old) == 0)
+		pending = 1;                      /* under the previous one: rewrite */
+	else if (have) {
 		err_set(err, CAIRN_EINVAL, "state '%s' is sealed under another key: %s does not "
 			"match the key check it records; nothing was changed", display(st),
+			!want ? "CAIRN_STATE_KEY_PREVIOUS" :
 			strcmp(sealing->kind, "kms") == 0 ? "the KMS data key" : "CAIRN_STATE_KEY");
 		goto out;
-	}
+	} else
+		pending = want != NULL;           /* in clear: seal it if a key is given */
 	pthread_mutex_lock(&st->mu);
 	/* Deleted rows (a value before it was sealed) are overwritten, not left in free pages. */
 	if (exec_sql(st, "PRAGMA secure_delete = ON", err) != 0) {
 		pthread_mutex_unlock(&st->mu);
 		goto out;
 	}
-	if (sqlite3_create_function(st->db, "seal_plan_key", 1, SQLITE_UTF8, st, sql_seal_plan_key,
-				    NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_create_function(st->db, "rewrap_plan_key", 1, SQLITE_UTF8, st,
+				    sql_rewrap_plan_key, NULL, NULL) != SQLITE_OK) {
 		db_fail(st, err, "cannot set up sealing");
 		pthread_mutex_unlock(&st->mu);
 		goto out;
 	}
-	seal_derive(sealing->key, VALUE_LABEL, st->seal.key);
+	if (sealing->key)
+		seal_derive(sealing->key, VALUE_LABEL, st->seal.key);
+	if (sealing->previous)
+		seal_derive(sealing->previous, VALUE_LABEL, st->seal.old_key);
 	free(st->seal.check);
+	free(st->seal.old_check);
 	free(st->seal.kind);
 	free(st->seal.kms_blob);
 	free(st->seal.kms_key_id);
 	st->seal.check = want;
-	want = NULL;
+	st->seal.old_check = old;
+	want = old = NULL;
 	st->seal.kind = xstrdup(sealing->kind);
 	st->seal.kms_blob = xstrdup(sealing->kms_data_key);
 	st->seal.kms_key_id = xstrdup(sealing->kms_key_id);
 	st->seal.sensitive = sealing->sensitive;
-	st->seal.recorded = have != NULL;
-	st->seal.on = 1;
+	st->seal.on = sealing->key != NULL;
+	st->seal.old_on = sealing->previous != NULL;
+	st->seal.pending = pending;
 	pthread_mutex_unlock(&st->mu);
 	rc = 0;
 out:
-	secure_zero(chk, sizeof(chk));
 	free(have);
 	free(want);
+	free(old);
 	return rc;
 }
 
@@ -1566,8 +1637,7 @@ int state_plan_key(struct state *st, const char *stack, int create,
 		*found = 1;
 	} else if (step == SQLITE_ROW && sqlite3_column_bytes(s, 0) == WRAPPED_PLAN_KEY_LEN) {
 		/* Wrapped under the state key (reseal_all, or made below). */
-		if (!st->seal.on || seal_open_bytes(st->seal.key, sqlite3_column_blob(s, 0),
-						    WRAPPED_PLAN_KEY_LEN, key) != 0) {
+		if (open_plan_key(st, sqlite3_column_blob(s, 0), WRAPPED_PLAN_KEY_LEN, key) != 0) {
 			err_set(err, CAIRN_EINVAL, "state '%s': the plan key is sealed and %s",
 				display(st), st->seal.on ? "the state key does not open it"
 				: "no state key is set (CAIRN_STATE_KEY or CAIRN_STATE_KMS_KEY_ID)");

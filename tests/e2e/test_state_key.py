@@ -196,6 +196,40 @@ class TestLocalStateKey(StateKeyCase):
         self.check_transparent(env)
         self.check_refused(self.db, {}, self.with_key(OTHER_KEY), lambda: sha(self.db))
 
+    def test_rotation_kms_and_back_to_clear(self):
+        self.cairn("plan", "--out", "p.plan", env=self.with_key(), check=0)
+        self.cairn("apply", "--auto-approve", env=self.with_key(), check=0)
+        first = self.meta(self.db, "seal_check")
+        # Rotate: the new key, the old one as previous; any locking run rewrites it all.
+        p = self.cairn("refresh", env={"CAIRN_STATE_KEY": OTHER_KEY,
+                                       "CAIRN_STATE_KEY_PREVIOUS": KEY})
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertNotEqual(self.meta(self.db, "seal_check"), first)
+        self.assert_file_clean(self.db)
+        self.check_transparent(self.with_key(OTHER_KEY))
+        p = self.cairn("plan", env=self.with_key())
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("another key", p.stderr)
+        # Move it to a KMS data key.
+        key_id = self.boto("kms").create_key()["KeyMetadata"]["KeyId"]
+        p = self.cairn("refresh", env={"CAIRN_STATE_KMS_KEY_ID": key_id,
+                                       "CAIRN_STATE_KEY_PREVIOUS": OTHER_KEY})
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertEqual(self.meta(self.db, "seal_kind"), "kms")
+        self.assert_file_clean(self.db)
+        kms_env = {"CAIRN_STATE_KMS_KEY_ID": key_id}
+        self.check_transparent(kms_env)
+        self.assertEqual(self.plan_key_lengths(self.db), [60])
+        # And back to a state in clear: the previous key alone.
+        p = self.cairn("refresh", env={"CAIRN_STATE_KEY_PREVIOUS": "kms"})
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIsNone(self.meta(self.db, "seal_check"))
+        self.assertEqual(self.plan_key_lengths(self.db), [32])
+        with open(self.db, "rb") as f:
+            self.assertIn(LITERAL.encode(), f.read())
+        self.check_transparent({})
+        self.cairn("destroy", "--auto-approve", check=0)
+
     def test_bad_key_text(self):
         p = self.cairn("apply", "--auto-approve", env={"CAIRN_STATE_KEY": "too-short"})
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)

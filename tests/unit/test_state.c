@@ -698,6 +698,43 @@ static void test_sealing_an_existing_state(void **ctx)
 	free(p);
 }
 
+
+/* Rotation: the previous key opens the store, the first locking run reseals it under the new one. */
+static void test_key_rotation(void **ctx)
+{
+	char *p = path_in("rotate.db"), warn[512];
+	struct state_sealing both = {OTHER_KEY, "key", NULL, NULL, ssm_value_sensitive, STATE_KEY};
+	struct state_resource r;
+	struct cairn_err err;
+	struct state *st;
+	int found, over;
+
+	(void)ctx;
+	st = state_open(p, 1, &err);
+	assert_non_null(st);
+	assert_int_equal(seal_with(st, STATE_KEY, &err), 0);
+	put_secret(st, "param", "SENTINEL-rotated");
+	state_close(st);
+	st = state_open(p, 0, &err);
+	assert_non_null(st);
+	assert_int_equal(state_seal(st, &both, &err), 0);
+	assert_int_equal(state_lock(st, "web", "apply", 0, &over, warn, &err), 0);
+	assert_int_equal(state_unlock(st, "web", &err), 0);
+	state_close(st);
+	assert_false(file_has(p, "SENTINEL"));
+	st = state_open(p, 0, &err);
+	assert_non_null(st);
+	assert_int_equal(seal_with(st, STATE_KEY, &err), -1);
+	assert_non_null(strstr(err.msg, "another key"));
+	assert_int_equal(seal_with(st, OTHER_KEY, &err), 0);
+	assert_int_equal(state_get(st, "web", "param", &r, &found, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(r.attrs, "value")),
+			    "SENTINEL-rotated");
+	state_resource_free(&r);
+	state_close(st);
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -714,6 +751,7 @@ int main(void)
 		cmocka_unit_test(test_plan_key),
 		cmocka_unit_test(test_sealed_values),
 		cmocka_unit_test(test_sealing_an_existing_state),
+		cmocka_unit_test(test_key_rotation),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, setup, teardown);
