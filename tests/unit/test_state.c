@@ -557,7 +557,7 @@ static int ssm_value_sensitive(const char *type, int data, const char *attr)
 
 static int seal_with(struct state *st, const unsigned char *key, struct cairn_err *err)
 {
-	struct state_sealing s = {key, "key", NULL, NULL, ssm_value_sensitive};
+	struct state_sealing s = {key, "key", NULL, NULL, ssm_value_sensitive, NULL};
 
 	return state_seal(st, &s, err);
 }
