@@ -256,6 +256,11 @@ class TestLocalStateKey(StateKeyCase):
                          32)
         self.assert_file_clean(self.db)
         self.check_transparent(env)
+        # The data key never reaches the -v request log.
+        data_key = kms.decrypt(CiphertextBlob=base64.b64decode(wrapped))["Plaintext"]
+        p = self.cairn("-v", "plan", env=env, check=0)
+        self.assertIn("Decrypt", p.stderr)
+        self.assertNotIn(base64.b64encode(data_key).decode(), p.stdout + p.stderr)
         before = sha(self.db)
         p = self.cairn("plan", env=self.with_key())
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
