@@ -1765,13 +1765,39 @@ int state_export(struct state *st, const char *path, struct cairn_err *err)
 	return rc;
 }
 
+/* What the keys given make of a database about to come in (a push, the
+ * remote object read again): 0 sealed under the key, 1 to be rewritten
+ * (in clear, or under the previous key), -1 sealed under another key. */
+static int incoming_pending(const struct state *st, sqlite3 *src)
+{
+	sqlite3_stmt *s;
+	const char *have = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(src, "SELECT value FROM cairn_meta WHERE key = '"
+			       STATE_META_SEAL_CHECK "'", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		have = (const char *)sqlite3_column_text(s, 0);
+	if (!have)
+		rc = st->seal.on;
+	else if (st->seal.on && strcmp(have, st->seal.check) == 0)
+		rc = 0;
+	else if (st->seal.old_on && strcmp(have, st->seal.old_check) == 0)
+		rc = 1;
+	else
+		rc = -1;
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* Copies the database at path over st's (backup API), then migrates it. Holds st->mu. */
 static int replace_locked(struct state *st, const char *path, struct cairn_err *err)
 {
 	sqlite3 *src = NULL;
 	sqlite3_backup *b;
 	long long v = 0;
-	int version, rc = -1;
+	int version, rc = -1, pending = 0;
 
 	version = inspect(path, err);
 	if (version < 0)
@@ -1779,6 +1805,12 @@ static int replace_locked(struct state *st, const char *path, struct cairn_err *
 	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		err_set(err, CAIRN_EIO, "cannot open state '%s': %s", path,
 			src ? sqlite3_errmsg(src) : "out of memory");
+		goto out;
+	}
+	/* With keys given, what comes in must be sealed under one of them (or be in clear). */
+	if ((st->seal.on || st->seal.old_on) && (pending = incoming_pending(st, src)) < 0) {
+		err_set(err, CAIRN_EINVAL, "state '%s' is sealed under another key than the one "
+			"given; it was not used", path);
 		goto out;
 	}
 	b = sqlite3_backup_init(st->db, "main", src, "main");
@@ -1794,6 +1826,8 @@ static int replace_locked(struct state *st, const char *path, struct cairn_err *
 	query_int(st->db, "PRAGMA user_version", &v);
 	if (v < STATE_VERSION && migrate(st, (int)v, err) != 0)
 		goto out;
+	if (st->seal.on || st->seal.old_on)
+		st->seal.pending = pending;
 	rc = 0;
 out:
 	sqlite3_close(src);
@@ -1808,6 +1842,9 @@ int state_replace(struct state *st, const char *path, struct cairn_err *err)
 	rc = replace_locked(st, path, err);
 	if (rc == 0)
 		mark_dirty(st);
+	/* A file pushed in clear with a key given is sealed before the push ends. */
+	if (rc == 0)
+		rc = ensure_sealed(st, err);
 	pthread_mutex_unlock(&st->mu);
 	return rc;
 }

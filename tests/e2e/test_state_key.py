@@ -18,6 +18,7 @@ import os
 import sqlite3
 
 import harness
+import test_exec
 from harness import CairnTestCase
 
 LITERAL = "S3aled-literal-sentinel-7f3a21"
@@ -319,3 +320,13 @@ class TestS3StateKey(StateKeyCase):
         self.assertIn("CAIRN_STATE_KMS_KEY_ID", p.stderr)
         self.cairn("destroy", "--auto-approve", env=env, check=0)
 
+
+
+class TestCrashSafetySealed(test_exec.TestCrashSafety):
+    """test_exec's SIGKILL trials (apply and destroy killed at seeded random
+    moments, then resumed) with a state key: the journal's intents are
+    sealed, and the next run still opens them and adopts what was made."""
+
+    def setUp(self):
+        super().setUp()
+        self.env["CAIRN_STATE_KEY"] = KEY

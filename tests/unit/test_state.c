@@ -735,6 +735,62 @@ static void test_key_rotation(void **ctx)
 	free(p);
 }
 
+
+/* state push under a key: a file sealed under another key is refused and
+ * changes nothing; a file in clear comes in sealed. */
+static void test_push_under_a_key(void **ctx)
+{
+	char *p = path_in("dst.db"), *other = path_in("other.db"), *plain = path_in("clear.db");
+	char *before, *after;
+	struct state_resource r;
+	struct cairn_err err;
+	struct state *st;
+	size_t n1, n2;
+	int found;
+
+	(void)ctx;
+	st = state_open(other, 1, &err);
+	assert_non_null(st);
+	assert_int_equal(seal_with(st, OTHER_KEY, &err), 0);
+	put_secret(st, "param", "SENTINEL-other");
+	state_close(st);
+	st = state_open(plain, 1, &err);
+	assert_non_null(st);
+	put_secret(st, "param", "SENTINEL-clear");
+	state_close(st);
+	st = state_open(p, 1, &err);
+	assert_non_null(st);
+	assert_int_equal(seal_with(st, STATE_KEY, &err), 0);
+	put_secret(st, "param", "SENTINEL-dst");
+	state_close(st);
+
+	before = slurp(p, &n1);
+	st = state_open(p, 0, &err);
+	assert_non_null(st);
+	assert_int_equal(seal_with(st, STATE_KEY, &err), 0);
+	assert_int_equal(state_replace(st, other, &err), -1);
+	assert_non_null(strstr(err.msg, "another key"));
+	state_close(st);
+	after = slurp(p, &n2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(before, after, n1);
+	free(before);
+	free(after);
+
+	st = state_open(p, 0, &err);
+	assert_non_null(st);
+	assert_int_equal(seal_with(st, STATE_KEY, &err), 0);
+	assert_int_equal(state_replace(st, plain, &err), 0);
+	assert_int_equal(state_get(st, "web", "param", &r, &found, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(r.attrs, "value")), "SENTINEL-clear");
+	state_resource_free(&r);
+	state_close(st);
+	assert_false(file_has(p, "SENTINEL"));
+	free(p);
+	free(other);
+	free(plain);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -752,6 +808,7 @@ int main(void)
 		cmocka_unit_test(test_sealed_values),
 		cmocka_unit_test(test_sealing_an_existing_state),
 		cmocka_unit_test(test_key_rotation),
+		cmocka_unit_test(test_push_under_a_key),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, setup, teardown);
