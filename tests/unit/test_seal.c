@@ -58,7 +58,12 @@ static void test_json_round_trip(void **ctx)
 		free(text);
 		json_decref(vals[i]);
 	}
-	assert_false(seal_is_sealed(json_string("x")));
+	{
+		json_t *x = json_string("x");
+
+		assert_false(seal_is_sealed(x));
+		json_decref(x);
+	}
 }
 
 static void test_json_tamper_detected(void **ctx)
