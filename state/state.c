@@ -45,7 +45,7 @@ struct remote;
 struct sealing {
 	int on;                             /* a key: write sealed */
 	int old_on;                         /* a previous key: open with it too */
-	int pending;
+	int pending;                        /* the next write must rewrite the store first */
 	unsigned char key[SEAL_KEY_LEN];    /* derived from the state key: seals values */
 	unsigned char old_key[SEAL_KEY_LEN];
 	char *check, *old_check;            /* base64 of the key check values */
@@ -495,7 +495,7 @@ static int open_outputs(struct state *st, json_t *outputs, struct cairn_err *err
 	return 0;
 }
 
-/* Runs UPDATE sql with ?1 = text and ?2.. = the keys (NULL-terminated). */
+/* Runs an UPDATE with ?1 = text, ?2 = k1 and, unless k2 is NULL, ?3 = k2. */
 static int update_text(struct state *st, const char *sql, const char *text, const char *k1,
 		       const char *k2, struct cairn_err *err)
 {
