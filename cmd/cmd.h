@@ -127,6 +127,14 @@ struct state *cmd_open_remote_state(const struct global_opts *g, int create);
 /* Makes an AWS client for region (NULL: --region, AWS_REGION, ...). Prints the error itself. */
 struct aws_client *cmd_aws_client(const struct global_opts *g, const char *region);
 
+/*
+ * Hands the state the key that seals its secrets (CAIRN_STATE_KEY, or a
+ * KMS data key under CAIRN_STATE_KMS_KEY_ID; cmd/state_key.c), and
+ * refuses a sealed state without its key or with another. 0, or -1 with
+ * the message printed and nothing written.
+ */
+int cmd_state_key(const struct global_opts *g, struct state *st);
+
 /* plan_opts.account_id for a client made by cmd_aws_client (aws). */
 const char *cmd_account_id(void *aws, struct cairn_err *err);
 

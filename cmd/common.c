@@ -127,12 +127,18 @@ struct state *cmd_open_state(const struct global_opts *g, int create)
 	struct cairn_err err;
 	struct state *st;
 
-	if (cmd_state_is_remote(g->state_path))
-		return cmd_open_remote_state(g, create);
-	err_clear(&err);
-	st = state_open(g->state_path, create, &err);
-	if (!st)
-		msg_err(&err);
+	if (cmd_state_is_remote(g->state_path)) {
+		st = cmd_open_remote_state(g, create);
+	} else {
+		err_clear(&err);
+		st = state_open(g->state_path, create, &err);
+		if (!st)
+			msg_err(&err);
+	}
+	if (st && cmd_state_key(g, st) < 0) {
+		state_close(st);
+		return NULL;
+	}
 	return st;
 }
 

@@ -19,9 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
+#include "../lib/seal.h"
 #include "plan.h"
 #include "schema.h"
 #include "value.h"
@@ -29,75 +27,15 @@
 #define PLAN_KIND "cairn-plan"
 #define PLAN_FORMAT "1"
 #define SENSITIVE "(sensitive)"
-#define SEALED_KEY "$cairn_sealed"
-#define GCM_NONCE 12
-#define GCM_TAG 16
-
-/* {"$cairn_sealed": base64(nonce | ciphertext | tag)} of v's JSON text (new ref). */
-static json_t *seal(const json_t *v, const unsigned char *key)
-{
-	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-	int len = (int)strlen(text), n = 0, fin = 0;
-	unsigned char *buf = xmalloc((size_t)len + GCM_NONCE + GCM_TAG);
-	char *b64 = xmalloc(((size_t)len + GCM_NONCE + GCM_TAG) / 3 * 4 + 8);
-	EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
-	json_t *out;
-
-	if (!cx || RAND_bytes(buf, GCM_NONCE) != 1 ||
-	    EVP_EncryptInit_ex(cx, EVP_aes_256_gcm(), NULL, key, buf) != 1 ||
-	    EVP_EncryptUpdate(cx, buf + GCM_NONCE, &n, (unsigned char *)text, len) != 1 ||
-	    EVP_EncryptFinal_ex(cx, buf + GCM_NONCE + n, &fin) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_GET_TAG, GCM_TAG, buf + GCM_NONCE + n + fin) != 1)
-		abort();   /* only an OpenSSL malfunction gets here */
-	EVP_EncodeBlock((unsigned char *)b64, buf, GCM_NONCE + n + fin + GCM_TAG);
-	out = json_pack("{s:s}", SEALED_KEY, b64);
-	EVP_CIPHER_CTX_free(cx);
-	secure_zero(text, (size_t)len);
-	free(text);
-	free(buf);
-	free(b64);
-	return out;
-}
-
-static int is_sealed(const json_t *v)
-{
-	return json_is_object(v) && json_object_size(v) == 1 &&
-	       json_is_string(json_object_get(v, SEALED_KEY));
-}
 
 /* The value sealed in v (new ref), or NULL with err (wrong key, tampering). */
 static json_t *unseal(const json_t *v, const unsigned char *key, struct cairn_err *err)
 {
-	const char *b64 = json_string_value(json_object_get(v, SEALED_KEY));
-	size_t blen = strlen(b64);
-	unsigned char *buf = xmalloc(blen + 1), *plain = xmalloc(blen + 1);
-	EVP_CIPHER_CTX *cx = EVP_CIPHER_CTX_new();
-	int len = EVP_DecodeBlock(buf, (const unsigned char *)b64, (int)blen), n = 0, fin = 0;
-	json_t *out = NULL;
+	json_t *out = seal_open_json(v, key);
 
-	/* EVP_DecodeBlock counts the '=' padding as zero bytes. */
-	while (len > 0 && blen > 0 && b64[blen - 1] == '=') {
-		len--;
-		blen--;
-	}
-	if (!cx || len < GCM_NONCE + GCM_TAG ||
-	    EVP_DecryptInit_ex(cx, EVP_aes_256_gcm(), NULL, key, buf) != 1 ||
-	    EVP_DecryptUpdate(cx, plain, &n, buf + GCM_NONCE, len - GCM_NONCE - GCM_TAG) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(cx, EVP_CTRL_GCM_SET_TAG, GCM_TAG, buf + len - GCM_TAG) != 1 ||
-	    EVP_DecryptFinal_ex(cx, plain + n, &fin) != 1) {
+	if (!out)
 		err_set(err, CAIRN_ESTALE, "cannot unseal the saved plan's secrets: it was not "
 			"made against this state (or the file was altered)");
-		goto out;
-	}
-	plain[n + fin] = '\0';
-	out = json_loads((char *)plain, JSON_DECODE_ANY, NULL);
-	if (!out)
-		err_set(err, CAIRN_EINVAL, "saved plan: sealed value is not JSON");
-out:
-	EVP_CIPHER_CTX_free(cx);
-	secure_zero(plain, blen + 1);
-	free(plain);
-	free(buf);
 	return out;
 }
 
@@ -115,7 +53,7 @@ static json_t *sealed_config(const char *type, json_t *config, const unsigned ch
 		const json_t *spec = schema ? schema_attr(schema, k) : NULL;
 
 		if (spec && schema_is_sensitive(spec))
-			json_object_set_new(out, k, seal(v, key));
+			json_object_set_new(out, k, seal_json(v, key));
 		else
 			json_object_set(out, k, v);
 	}
@@ -190,10 +128,10 @@ static json_t *plan_file_json(const struct plan *p, const unsigned char *key)
 			"stack", p->stack, "region", p->region,
 			"lineage", p->lineage ? p->lineage : "", "serial", (json_int_t)p->serial,
 			"changes", changes, "drift", drift, "outputs", outputs,
-			"vars", seal(p->vars ? p->vars : json_object(), key));
+			"vars", seal_json(p->vars ? p->vars : json_object(), key));
 	/* Data sources: values sealed whole (an SSM parameter's is sensitive). */
 	if (p->data && json_object_size(p->data)) {
-		json_object_set_new(doc, "data", seal(p->data, key));
+		json_object_set_new(doc, "data", seal_json(p->data, key));
 		json_object_set(doc, "data_types", p->data_types);
 	}
 	return doc;
@@ -370,7 +308,7 @@ struct plan *plan_load(const char *path, struct cairn_err *err)
 	    !json_is_string(json_object_get(doc, "lineage")) ||
 	    !json_is_array(changes) || !json_is_array(json_object_get(doc, "drift")) ||
 	    !json_is_object(json_object_get(doc, "outputs")) ||
-	    !is_sealed(json_object_get(doc, "vars")) ||
+	    !seal_is_sealed(json_object_get(doc, "vars")) ||
 	    (region && !json_is_null(region) && !json_is_string(region))) {
 		bad(err, path, "missing or mistyped stack, serial, lineage, changes, drift, "
 		    "outputs or vars", (size_t)-1);
@@ -412,14 +350,14 @@ int plan_unseal(struct plan *p, const unsigned char *key, struct cairn_err *err)
 	json_t *vars, *v;
 	size_t i;
 
-	if (is_sealed(p->vars)) {
+	if (seal_is_sealed(p->vars)) {
 		vars = unseal(p->vars, key, err);
 		if (!vars)
 			return -1;
 		json_decref(p->vars);
 		p->vars = vars;
 	}
-	if (is_sealed(p->data)) {
+	if (seal_is_sealed(p->data)) {
 		json_t *data = unseal(p->data, key, err);
 
 		if (!data)
@@ -435,7 +373,7 @@ int plan_unseal(struct plan *p, const unsigned char *key, struct cairn_err *err)
 		json_object_foreach(config, k, v) {
 			json_t *plain;
 
-			if (!is_sealed(v))
+			if (!seal_is_sealed(v))
 				continue;
 			plain = unseal(v, key, err);
 			if (!plain)

@@ -5,6 +5,9 @@
  *   1  stacks, resources, locks, journal
  *   2  stack outputs, apply history
  *   3  per-stack key that seals secrets in saved plan files
+ *   4  no new table: sensitive values may be sealed under a state key
+ *      (state_seal; cairn_meta seal_*), which a cairn of format 3 would
+ *      read as plain values, so it must refuse the file
  * A file is checked read-only before it is opened for writing, so a foreign
  * or newer file is refused without a single byte changed.
  */
@@ -22,13 +25,33 @@
 #include <openssl/rand.h>
 #include <sqlite3.h>
 
+#include "../lib/json.h"
+#include "../lib/seal.h"
 #include "state.h"
 
-#define STATE_VERSION 3
-#define STATE_VERSION_TEXT "3"
+#define STATE_VERSION 4
+#define STATE_VERSION_TEXT "4"
 #define STATE_FORMAT "cairn-state"
 
 struct remote;
+
+/*
+ * Secrets sealed inside the store (state_seal). A store that records a key
+ * check has every sensitive attribute, output value, journal intent and
+ * plan key sealed under that key. When the store is not yet as the keys
+ * given want it (plain with a key given, or sealed under the previous
+ * key), the first write rewrites it whole first (pending, ensure_sealed).
+ */
+struct sealing {
+	int on;                             /* a key: write sealed */
+	int old_on;                         /* a previous key: open with it too */
+	int pending;                        /* the next write must rewrite the store first */
+	unsigned char key[SEAL_KEY_LEN];    /* derived from the state key: seals values */
+	unsigned char old_key[SEAL_KEY_LEN];
+	char *check, *old_check;            /* base64 of the key check values */
+	char *kind, *kms_blob, *kms_key_id;
+	int (*sensitive)(const char *type, int data, const char *attr);
+};
 
 struct state {
 	sqlite3 *db;
@@ -37,6 +60,7 @@ struct state {
 	char host[256];
 	long pid;
 	struct remote *rm;      /* the remote object store, or NULL for a local file */
+	struct sealing seal;
 };
 
 static void mark_dirty(struct state *st);
@@ -63,6 +87,8 @@ static const char *const migrations[STATE_VERSION] = {
 	"CREATE INDEX history_stack ON history (stack, hid);",
 	/* 2 -> 3 */
 	"CREATE TABLE plan_keys (stack TEXT PRIMARY KEY, key BLOB NOT NULL);",
+	/* 3 -> 4 */
+	"",
 };
 
 struct state_view state_view(const struct state_resource *r)
@@ -292,6 +318,13 @@ void state_close(struct state *st)
 		return;
 	remote_close(st);
 	sqlite3_close(st->db);
+	secure_zero(st->seal.key, sizeof(st->seal.key));
+	secure_zero(st->seal.old_key, sizeof(st->seal.old_key));
+	free(st->seal.check);
+	free(st->seal.old_check);
+	free(st->seal.kind);
+	free(st->seal.kms_blob);
+	free(st->seal.kms_key_id);
 	pthread_mutex_destroy(&st->mu);
 	free(st->path);
 	free(st);
@@ -321,6 +354,459 @@ static int prepare(struct state *st, const char *sql, sqlite3_stmt **s, struct c
 	if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) == SQLITE_OK)
 		return 0;
 	return db_fail(st, err, "query failed");
+}
+
+/* ---- secrets sealed under the state key (state_seal) ---- */
+
+#define CHECK_LABEL "cairn state key check v1"
+#define VALUE_LABEL "cairn state values v1"
+#define WRAPPED_PLAN_KEY_LEN (STATE_PLAN_KEY_LEN + SEAL_OVERHEAD)
+
+static const char *display(const struct state *st);
+
+static int is_data_name(const char *name)
+{
+	return strncmp(name, "data.", 5) == 0;
+}
+
+/* attrs with its sensitive members sealed when sealing is on (new ref). */
+static json_t *seal_attrs(struct state *st, const char *type, const char *name, json_t *attrs)
+{
+	const char *k;
+	json_t *out, *v;
+
+	if (!st->seal.on || !json_is_object(attrs))
+		return json_incref(attrs);
+	out = json_object();
+	json_object_foreach(attrs, k, v) {
+		if (!json_is_null(v) && !seal_is_sealed(v) &&
+		    st->seal.sensitive(type, is_data_name(name), k))
+			json_object_set_new(out, k, seal_json(v, st->seal.key));
+		else
+			json_object_set(out, k, v);
+	}
+	return out;
+}
+
+/* A whole value sealed when sealing is on (new ref). */
+static json_t *seal_value(struct state *st, json_t *v)
+{
+	if (!st->seal.on || !v || seal_is_sealed(v))
+		return json_incref(v ? v : json_null());
+	return seal_json(v, st->seal.key);
+}
+
+/* Outputs NAME -> {"value": V, ...} with every value sealed (new ref). */
+static json_t *seal_outputs(struct state *st, json_t *outputs)
+{
+	const char *k;
+	json_t *out, *o;
+
+	if (!st->seal.on || !json_is_object(outputs))
+		return json_incref(outputs);
+	out = json_object();
+	json_object_foreach(outputs, k, o) {
+		json_t *copy = json_is_object(o) ? json_copy(o) : json_incref(o);
+		json_t *v = json_object_get(copy, "value");
+
+		if (json_is_object(copy) && v)
+			json_object_set_new(copy, "value", seal_value(st, v));
+		json_object_set_new(out, k, copy);
+	}
+	return out;
+}
+
+/* Opens a sealed value in place of *v (which is owned); plain values pass. */
+static int open_value(struct state *st, json_t **v, const char *what, struct cairn_err *err)
+{
+	json_t *plain;
+
+	if (!seal_is_sealed(*v))
+		return 0;
+	if (!st->seal.on && !st->seal.old_on) {
+		err_set(err, CAIRN_EINVAL, "state '%s' holds sealed secrets (%s): set the state key "
+			"(CAIRN_STATE_KEY or CAIRN_STATE_KMS_KEY_ID) it was sealed with",
+			display(st), what);
+		return -1;
+	}
+	plain = st->seal.on ? seal_open_json(*v, st->seal.key) : NULL;
+	if (!plain && st->seal.old_on)
+		plain = seal_open_json(*v, st->seal.old_key);
+	if (!plain) {
+		err_set(err, CAIRN_EINVAL, "state '%s': cannot open the sealed %s: it was sealed "
+			"under another key or altered", display(st), what);
+		return -1;
+	}
+	json_decref(*v);
+	*v = plain;
+	return 0;
+}
+
+/* Opens every sealed member of an object in place. */
+static int open_members(struct state *st, json_t *obj, const char *what, struct cairn_err *err)
+{
+	const char *k;
+	json_t *v;
+
+	if (!json_is_object(obj))
+		return 0;
+	json_object_foreach(obj, k, v) {
+		json_t *x = json_incref(v);
+
+		if (seal_is_sealed(x)) {
+			char *w = xasprintf("%s.%s", what, k);
+			int rc = open_value(st, &x, w, err);
+
+			free(w);
+			if (rc < 0) {
+				json_decref(x);
+				return -1;
+			}
+			json_object_set(obj, k, x);
+		}
+		json_decref(x);
+	}
+	return 0;
+}
+
+/* Outputs with their values opened, in place. */
+static int open_outputs(struct state *st, json_t *outputs, struct cairn_err *err)
+{
+	const char *k;
+	json_t *o;
+
+	json_object_foreach(outputs, k, o) {
+		json_t *v = json_object_get(o, "value");
+		char *w;
+		int rc;
+
+		if (!seal_is_sealed(v))
+			continue;
+		v = json_incref(v);
+		w = xasprintf("output %s", k);
+		rc = open_value(st, &v, w, err);
+		free(w);
+		if (rc < 0) {
+			json_decref(v);
+			return -1;
+		}
+		json_object_set_new(o, "value", v);
+	}
+	return 0;
+}
+
+/* Runs an UPDATE with ?1 = text, ?2 = k1 and, unless k2 is NULL, ?3 = k2. */
+static int update_text(struct state *st, const char *sql, const char *text, const char *k1,
+		       const char *k2, struct cairn_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (prepare(st, sql, &s, err) != 0)
+		return -1;
+	sqlite3_bind_text(s, 1, text, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, k1, -1, SQLITE_TRANSIENT);
+	if (k2)
+		sqlite3_bind_text(s, 3, k2, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : db_fail(st, err, "cannot seal the state");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Rows of a query as an array of arrays of strings (text columns), new ref. */
+static json_t *rows_of(struct state *st, const char *sql, int cols, struct cairn_err *err)
+{
+	json_t *rows = json_array();
+	sqlite3_stmt *s;
+	int step, i;
+
+	if (prepare(st, sql, &s, err) != 0) {
+		json_decref(rows);
+		return NULL;
+	}
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		json_t *row = json_array();
+
+		for (i = 0; i < cols; i++)
+			json_array_append_new(row, json_string_or_empty(
+				(const char *)sqlite3_column_text(s, i)));
+		json_array_append_new(rows, row);
+	}
+	sqlite3_finalize(s);
+	if (step != SQLITE_DONE) {
+		json_decref(rows);
+		db_fail(st, err, "cannot read the state to seal it");
+		return NULL;
+	}
+	return rows;
+}
+
+static const char *col(json_t *row, size_t i)
+{
+	return json_string_value(json_array_get(row, i));
+}
+
+static int meta_set(struct state *st, const char *key, const char *value, struct cairn_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (prepare(st, value ? "INSERT OR REPLACE INTO cairn_meta (key, value) VALUES (?, ?)" :
+		    "DELETE FROM cairn_meta WHERE key = ?", &s, err) != 0)
+		return -1;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (value)
+		sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 : db_fail(st, err, "cannot record the key check");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Inside a transaction: records the key check (or forgets it: no key
+ * left) and rewrites every secret the store holds, opened with whichever
+ * key sealed it, sealed under the key now given (or in clear). */
+static int reseal_all(struct state *st, struct cairn_err *err)
+{
+	json_t *rows = NULL, *row;
+	sqlite3_stmt *s = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (meta_set(st, STATE_META_SEAL_CHECK, st->seal.on ? st->seal.check : NULL, err) != 0 ||
+	    meta_set(st, STATE_META_SEAL_KIND, st->seal.on ? st->seal.kind : NULL, err) != 0 ||
+	    meta_set(st, STATE_META_SEAL_KMS_DATA_KEY, st->seal.on ? st->seal.kms_blob : NULL,
+		     err) != 0 ||
+	    meta_set(st, STATE_META_SEAL_KMS_KEY_ID, st->seal.on ? st->seal.kms_key_id : NULL,
+		     err) != 0)
+		goto out;
+	rows = rows_of(st, "SELECT stack, name, type, attrs FROM resources", 4, err);
+	if (!rows)
+		goto out;
+	json_array_foreach(rows, i, row) {
+		json_t *attrs = load_text((const unsigned char *)col(row, 3)), *sealed = NULL;
+		char *text = NULL;
+		int r = open_members(st, attrs, col(row, 1), err);
+
+		if (r == 0) {
+			sealed = seal_attrs(st, col(row, 2), col(row, 1), attrs);
+			text = dump(sealed);
+			r = update_text(st, "UPDATE resources SET attrs = ?1 WHERE stack = ?2 AND name = ?3",
+					text, col(row, 0), col(row, 1), err);
+		}
+		free(text);
+		json_decref(sealed);
+		json_decref(attrs);
+		if (r != 0)
+			goto out;
+	}
+	json_decref(rows);
+	rows = rows_of(st, "SELECT name, outputs FROM stacks", 2, err);
+	if (!rows)
+		goto out;
+	json_array_foreach(rows, i, row) {
+		json_t *outs = load_text((const unsigned char *)col(row, 1)), *sealed = NULL;
+		char *text = NULL;
+		int r = json_is_object(outs) ? open_outputs(st, outs, err) : 0;
+
+		if (r == 0) {
+			sealed = seal_outputs(st, outs);
+			text = dump(sealed);
+			r = update_text(st, "UPDATE stacks SET outputs = ?1 WHERE name = ?2", text,
+					col(row, 0), NULL, err);
+		}
+		free(text);
+		json_decref(sealed);
+		json_decref(outs);
+		if (r != 0)
+			goto out;
+	}
+	json_decref(rows);
+	rows = rows_of(st, "SELECT jid, intent FROM journal", 2, err);
+	if (!rows)
+		goto out;
+	json_array_foreach(rows, i, row) {
+		json_t *intent = load_text((const unsigned char *)col(row, 1)), *sealed = NULL;
+		char *text = NULL;
+		int r = open_value(st, &intent, "journal intent", err);
+
+		if (r == 0) {
+			sealed = seal_value(st, intent);
+			text = dump(sealed);
+			r = update_text(st, "UPDATE journal SET intent = ?1 WHERE jid = ?2", text,
+					col(row, 0), NULL, err);
+		}
+		free(text);
+		json_decref(sealed);
+		json_decref(intent);
+		if (r != 0)
+			goto out;
+	}
+	if (prepare(st, "UPDATE plan_keys SET key = rewrap_plan_key(key)", &s, err) != 0)
+		goto out;
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		db_fail(st, err, "cannot seal the plan keys (one is sealed under an unknown key)");
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	json_decref(rows);
+	return rc;
+}
+
+/* A plan key as stored (clear, or wrapped under the key or the previous
+ * key) into key. 0, or -1 when no key given opens it. */
+static int open_plan_key(const struct state *st, const void *blob, int len,
+			 unsigned char key[STATE_PLAN_KEY_LEN])
+{
+	if (len == STATE_PLAN_KEY_LEN) {
+		memcpy(key, blob, STATE_PLAN_KEY_LEN);
+		return 0;
+	}
+	if (len != WRAPPED_PLAN_KEY_LEN)
+		return -1;
+	if (st->seal.on && seal_open_bytes(st->seal.key, blob, WRAPPED_PLAN_KEY_LEN, key) == 0)
+		return 0;
+	if (st->seal.old_on &&
+	    seal_open_bytes(st->seal.old_key, blob, WRAPPED_PLAN_KEY_LEN, key) == 0)
+		return 0;
+	return -1;
+}
+
+/* rewrap_plan_key(BLOB): the SQL function reseal_all uses: the plan key
+ * wrapped under the key now given, or in clear without one. */
+static void sql_rewrap_plan_key(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	struct state *st = sqlite3_user_data(cx);
+	unsigned char key[STATE_PLAN_KEY_LEN], out[WRAPPED_PLAN_KEY_LEN];
+
+	if (open_plan_key(st, sqlite3_value_blob(argv[0]), sqlite3_value_bytes(argv[0]), key)) {
+		sqlite3_result_error(cx, "plan key sealed under an unknown key", -1);
+		return;
+	}
+	if (st->seal.on) {
+		seal_bytes(st->seal.key, key, STATE_PLAN_KEY_LEN, out);
+		sqlite3_result_blob(cx, out, sizeof(out), SQLITE_TRANSIENT);
+	} else {
+		sqlite3_result_blob(cx, key, STATE_PLAN_KEY_LEN, SQLITE_TRANSIENT);
+	}
+	secure_zero(key, sizeof(key));
+}
+
+/* Holding st->mu, outside a transaction: the first write of a run that
+ * must reseal the store (pending) does it, in a transaction of its own,
+ * before anything new is written. */
+static int ensure_sealed(struct state *st, struct cairn_err *err)
+{
+	const char *have;
+	sqlite3_stmt *s;
+	int step, done = 0;
+
+	if (!st->seal.pending)
+		return 0;
+	if (exec_sql(st, "BEGIN IMMEDIATE", err) != 0)
+		return -1;
+	/* Another process may have done it meanwhile, perhaps under another key. */
+	if (prepare(st, "SELECT value FROM cairn_meta WHERE key = '" STATE_META_SEAL_CHECK "'",
+		    &s, err) != 0)
+		goto rollback;
+	step = sqlite3_step(s);
+	have = step == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
+	if (st->seal.on ? have && strcmp(have, st->seal.check) == 0 : !have)
+		done = 1;
+	else if (have && !(st->seal.old_on && strcmp(have, st->seal.old_check) == 0))
+		done = -1;
+	sqlite3_finalize(s);
+	if (done < 0) {
+		err_set(err, CAIRN_EINVAL, "state '%s' was sealed under another key meanwhile; "
+			"nothing was written", display(st));
+		goto rollback;
+	}
+	if (!done && reseal_all(st, err) != 0)
+		goto rollback;
+	if (exec_sql(st, "COMMIT", err) != 0)
+		goto rollback;
+	st->seal.pending = 0;
+	if (!done)
+		mark_dirty(st);
+	return 0;
+rollback:
+	sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
+}
+
+static char *check_of(const unsigned char *key)
+{
+	unsigned char chk[SEAL_KEY_LEN];
+	char *out;
+
+	seal_derive(key, CHECK_LABEL, chk);
+	out = seal_b64(chk, sizeof(chk));
+	secure_zero(chk, sizeof(chk));
+	return out;
+}
+
+int state_seal(struct state *st, const struct state_sealing *sealing, struct cairn_err *err)
+{
+	char *have = NULL, *want = NULL, *old = NULL;
+	int rc = -1, pending;
+
+	if (sealing->key)
+		want = check_of(sealing->key);
+	if (sealing->previous)
+		old = check_of(sealing->previous);
+	if (state_meta_get(st, STATE_META_SEAL_CHECK, &have, err) != 0)
+		goto out;
+	if (want && have && strcmp(have, want) == 0)
+		pending = 0;                      /* sealed under this key */
+	else if (old && have && strcmp(have, old) == 0)
+		pending = 1;                      /* under the previous one: rewrite */
+	else if (have) {
+		err_set(err, CAIRN_EINVAL, "state '%s' is sealed under another key: %s does not "
+			"match the key check it records; nothing was changed", display(st),
+			!want ? "CAIRN_STATE_KEY_PREVIOUS" :
+			strcmp(sealing->kind, "kms") == 0 ? "the KMS data key" : "CAIRN_STATE_KEY");
+		goto out;
+	} else
+		pending = want != NULL;           /* in clear: seal it if a key is given */
+	pthread_mutex_lock(&st->mu);
+	/* Deleted rows (a value before it was sealed) are overwritten, not left in free pages. */
+	if (exec_sql(st, "PRAGMA secure_delete = ON", err) != 0) {
+		pthread_mutex_unlock(&st->mu);
+		goto out;
+	}
+	if (sqlite3_create_function(st->db, "rewrap_plan_key", 1, SQLITE_UTF8, st,
+				    sql_rewrap_plan_key, NULL, NULL) != SQLITE_OK) {
+		db_fail(st, err, "cannot set up sealing");
+		pthread_mutex_unlock(&st->mu);
+		goto out;
+	}
+	if (sealing->key)
+		seal_derive(sealing->key, VALUE_LABEL, st->seal.key);
+	if (sealing->previous)
+		seal_derive(sealing->previous, VALUE_LABEL, st->seal.old_key);
+	free(st->seal.check);
+	free(st->seal.old_check);
+	free(st->seal.kind);
+	free(st->seal.kms_blob);
+	free(st->seal.kms_key_id);
+	st->seal.check = want;
+	st->seal.old_check = old;
+	want = old = NULL;
+	st->seal.kind = xstrdup(sealing->kind);
+	st->seal.kms_blob = xstrdup(sealing->kms_data_key);
+	st->seal.kms_key_id = xstrdup(sealing->kms_key_id);
+	st->seal.sensitive = sealing->sensitive;
+	st->seal.on = sealing->key != NULL;
+	st->seal.old_on = sealing->previous != NULL;
+	st->seal.pending = pending;
+	pthread_mutex_unlock(&st->mu);
+	rc = 0;
+out:
+	free(have);
+	free(want);
+	free(old);
+	return rc;
 }
 
 static int stack_get_locked(struct state *st, const char *stack, struct state_stack *out,
@@ -381,7 +867,9 @@ static int bump_serial(struct state *st, const char *stack, struct cairn_err *er
 	return rc == SQLITE_DONE ? 0 : db_fail(st, err, "cannot update stack serial");
 }
 
-static void row_to_resource(sqlite3_stmt *s, struct state_resource *r)
+/* One row; sealed attributes are opened. -1 with err (r then holds what was read). */
+static int row_to_resource(struct state *st, sqlite3_stmt *s, struct state_resource *r,
+			   struct cairn_err *err)
 {
 	r->name = xstrdup((const char *)sqlite3_column_text(s, 0));
 	r->type = xstrdup((const char *)sqlite3_column_text(s, 1));
@@ -393,6 +881,7 @@ static void row_to_resource(sqlite3_stmt *s, struct state_resource *r)
 		r->deps = json_array();
 	}
 	r->schema_version = sqlite3_column_int(s, 5);
+	return open_members(st, r->attrs, r->name, err);
 }
 
 /* Managed resources (data = 0) or data sources (data = 1), sorted by name. */
@@ -419,11 +908,13 @@ static int list_where(struct state *st, const char *stack, int data, struct stat
 			v = xrealloc(v, cap * sizeof(*v));
 		}
 		memset(&v[cnt], 0, sizeof(v[cnt]));
-		row_to_resource(s, &v[cnt++]);
+		if (row_to_resource(st, s, &v[cnt++], err) < 0)
+			break;
 	}
 	sqlite3_finalize(s);
 	if (step != SQLITE_DONE) {
-		db_fail(st, err, "cannot list resources");
+		if (step != SQLITE_ROW)
+			db_fail(st, err, "cannot list resources");
 		while (cnt)
 			state_resource_free(&v[--cnt]);
 		free(v);
@@ -464,10 +955,12 @@ int state_get(struct state *st, const char *stack, const char *name,
 	sqlite3_bind_text(s, 1, stack, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
 	step = sqlite3_step(s);
-	if (step == SQLITE_ROW) {
-		row_to_resource(s, out);
-		*found = 1;
+	if (step == SQLITE_ROW && row_to_resource(st, s, out, err) < 0) {
+		sqlite3_finalize(s);
+		state_resource_free(out);
+		goto out;
 	}
+	*found = step == SQLITE_ROW;
 	sqlite3_finalize(s);
 	if (step != SQLITE_ROW && step != SQLITE_DONE) {
 		db_fail(st, err, "cannot read resource");
@@ -488,7 +981,7 @@ static int in_tx(struct state *st, const char *stack,
 	int rc = -1;
 
 	pthread_mutex_lock(&st->mu);
-	if (exec_sql(st, "BEGIN IMMEDIATE", err) != 0)
+	if (ensure_sealed(st, err) != 0 || exec_sql(st, "BEGIN IMMEDIATE", err) != 0)
 		goto out;
 	if (bump_serial(st, stack, err) != 0 || body(st, stack, ctx, err) != 0 ||
 	    exec_sql(st, "COMMIT", err) != 0 || moved(st, err)) {
@@ -505,8 +998,8 @@ out:
 static int put_body(struct state *st, const char *stack, const void *ctx, struct cairn_err *err)
 {
 	const struct state_view *r = ctx;
-	json_t *none = json_array();
-	char *attrs = dump(r->attrs), *deps = dump(r->deps ? r->deps : none);
+	json_t *none = json_array(), *sealed = seal_attrs(st, r->type, r->name, r->attrs);
+	char *attrs = dump(sealed), *deps = dump(r->deps ? r->deps : none);
 	char now[32];
 	sqlite3_stmt *s;
 	int rc;
@@ -529,6 +1022,7 @@ static int put_body(struct state *st, const char *stack, const void *ctx, struct
 	free(attrs);
 	free(deps);
 	json_decref(none);
+	json_decref(sealed);
 	return rc;
 }
 
@@ -654,10 +1148,12 @@ int state_mv(struct state *st, const char *stack, const char *from, const char *
 static int outputs_body(struct state *st, const char *stack, const void *ctx,
 			struct cairn_err *err)
 {
-	char *text = dump((json_t *)ctx);
+	json_t *sealed = seal_outputs(st, (json_t *)ctx);
+	char *text = dump(sealed);
 	sqlite3_stmt *s;
 	int rc = -1;
 
+	json_decref(sealed);
 	if (prepare(st, "UPDATE stacks SET outputs = ? WHERE name = ?", &s, err) != 0)
 		goto out;
 	sqlite3_bind_text(s, 1, text, -1, SQLITE_STATIC);
@@ -691,6 +1187,11 @@ int state_outputs_get(struct state *st, const char *stack, json_t **out, struct 
 		*out = json_object();
 	}
 	sqlite3_finalize(s);
+	if (open_outputs(st, *out, err) < 0) {
+		json_decref(*out);
+		*out = NULL;
+		goto out;
+	}
 	rc = 0;
 out:
 	pthread_mutex_unlock(&st->mu);
@@ -797,8 +1298,8 @@ static int remote_lock(struct state *st, const char *stack, const char *operatio
 static int remote_unlock(struct state *st, int force, struct cairn_err *err);
 static int remote_lock_info(struct state *st, char *buf, size_t len, struct cairn_err *err);
 
-int state_lock(struct state *st, const char *stack, const char *operation, int timeout_s,
-	       int *took_over, char *warn_msg, struct cairn_err *err)
+static int lock_stack(struct state *st, const char *stack, const char *operation, int timeout_s,
+		      int *took_over, char *warn_msg, struct cairn_err *err)
 {
 	time_t deadline = time(NULL) + (timeout_s > 0 ? timeout_s : 0);
 	struct holder h;
@@ -834,6 +1335,27 @@ int state_lock(struct state *st, const char *stack, const char *operation, int t
 	err_set(err, CAIRN_ELOCKED, "stack '%s' is locked by %s%s", stack, who,
 		timeout_s > 0 ? "; gave up waiting" : "; use --lock-timeout to wait for it");
 	return -1;
+}
+
+/* Whoever takes the lock with a state key seals the whole store at once
+ * (a no-op apply, refresh, state rm ... included), not only what it writes. */
+int state_lock(struct state *st, const char *stack, const char *operation, int timeout_s,
+	       int *took_over, char *warn_msg, struct cairn_err *err)
+{
+	struct cairn_err ignored;
+	int rc;
+
+	if (lock_stack(st, stack, operation, timeout_s, took_over, warn_msg, err) < 0)
+		return -1;
+	pthread_mutex_lock(&st->mu);
+	rc = ensure_sealed(st, err);
+	pthread_mutex_unlock(&st->mu);
+	if (rc < 0) {
+		err_clear(&ignored);
+		state_unlock(st, stack, &ignored);
+		return -1;
+	}
+	return 0;
 }
 
 static int delete_lock(struct state *st, const char *stack, int only_mine, struct cairn_err *err)
@@ -897,12 +1419,18 @@ int state_journal_begin(struct state *st, const char *stack, const char *name,
 			const char *type, const char *op, json_t *intent, int64_t *jid,
 			struct cairn_err *err)
 {
-	char *text = dump(intent), now[32];
+	json_t *sealed;
+	char *text, now[32];
 	sqlite3_stmt *s;
 	int rc = -1;
 
 	now_iso(now);
 	pthread_mutex_lock(&st->mu);
+	sealed = seal_value(st, intent);
+	text = dump(sealed);
+	json_decref(sealed);
+	if (ensure_sealed(st, err) != 0)
+		goto out;
 	if (prepare(st, "INSERT INTO journal (stack, name, type, op, intent, started)"
 		    " VALUES (?, ?, ?, ?, ?, ?)", &s, err) != 0)
 		goto out;
@@ -974,6 +1502,22 @@ int state_journal_pending(struct state *st, const char *stack, json_t **out,
 		*out = NULL;
 		db_fail(st, err, "cannot read the journal");
 		goto out;
+	}
+	{
+		size_t i;
+		json_t *e;
+
+		json_array_foreach(*out, i, e) {
+			json_t *intent = json_incref(json_object_get(e, "intent"));
+
+			if (open_value(st, &intent, "journal intent", err) < 0) {
+				json_decref(intent);
+				json_decref(*out);
+				*out = NULL;
+				goto out;
+			}
+			json_object_set_new(e, "intent", intent);
+		}
 	}
 	rc = 0;
 out:
@@ -1082,7 +1626,7 @@ int state_plan_key(struct state *st, const char *stack, int create,
 
 	*found = 0;
 	pthread_mutex_lock(&st->mu);
-	if (exec_sql(st, "BEGIN IMMEDIATE", err) != 0)
+	if ((create && ensure_sealed(st, err) != 0) || exec_sql(st, "BEGIN IMMEDIATE", err) != 0)
 		goto out;
 	if (prepare(st, "SELECT key FROM plan_keys WHERE stack = ?", &s, err) != 0)
 		goto rollback;
@@ -1090,6 +1634,15 @@ int state_plan_key(struct state *st, const char *stack, int create,
 	step = sqlite3_step(s);
 	if (step == SQLITE_ROW && sqlite3_column_bytes(s, 0) == STATE_PLAN_KEY_LEN) {
 		memcpy(key, sqlite3_column_blob(s, 0), STATE_PLAN_KEY_LEN);
+		*found = 1;
+	} else if (step == SQLITE_ROW && sqlite3_column_bytes(s, 0) == WRAPPED_PLAN_KEY_LEN) {
+		/* Wrapped under the state key (reseal_all, or made below). */
+		if (open_plan_key(st, sqlite3_column_blob(s, 0), WRAPPED_PLAN_KEY_LEN, key) != 0) {
+			err_set(err, CAIRN_EINVAL, "state '%s': the plan key is sealed and %s",
+				display(st), st->seal.on ? "the state key does not open it"
+				: "no state key is set (CAIRN_STATE_KEY or CAIRN_STATE_KMS_KEY_ID)");
+			goto rollback;
+		}
 		*found = 1;
 	} else if (step != SQLITE_ROW && step != SQLITE_DONE) {
 		db_fail(st, err, "cannot read the plan key");
@@ -1102,10 +1655,17 @@ int state_plan_key(struct state *st, const char *stack, int create,
 			err_set(err, CAIRN_EINTERNAL, "cannot make a plan key: no randomness");
 			goto rollback;
 		}
+		unsigned char wrapped[WRAPPED_PLAN_KEY_LEN];
+
 		if (prepare(st, "INSERT INTO plan_keys (stack, key) VALUES (?, ?)", &s, err) != 0)
 			goto rollback;
 		sqlite3_bind_text(s, 1, stack, -1, SQLITE_STATIC);
-		sqlite3_bind_blob(s, 2, fresh, sizeof(fresh), SQLITE_STATIC);
+		if (st->seal.on) {
+			seal_bytes(st->seal.key, fresh, sizeof(fresh), wrapped);
+			sqlite3_bind_blob(s, 2, wrapped, sizeof(wrapped), SQLITE_TRANSIENT);
+		} else {
+			sqlite3_bind_blob(s, 2, fresh, sizeof(fresh), SQLITE_STATIC);
+		}
 		if (sqlite3_step(s) != SQLITE_DONE) {
 			db_fail(st, err, "cannot record the plan key");
 			goto rollback;
@@ -1205,13 +1765,39 @@ int state_export(struct state *st, const char *path, struct cairn_err *err)
 	return rc;
 }
 
+/* What the keys given make of a database about to come in (a push, the
+ * remote object read again): 0 sealed under the key, 1 to be rewritten
+ * (in clear, or under the previous key), -1 sealed under another key. */
+static int incoming_pending(const struct state *st, sqlite3 *src)
+{
+	sqlite3_stmt *s;
+	const char *have = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(src, "SELECT value FROM cairn_meta WHERE key = '"
+			       STATE_META_SEAL_CHECK "'", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		have = (const char *)sqlite3_column_text(s, 0);
+	if (!have)
+		rc = st->seal.on;
+	else if (st->seal.on && strcmp(have, st->seal.check) == 0)
+		rc = 0;
+	else if (st->seal.old_on && strcmp(have, st->seal.old_check) == 0)
+		rc = 1;
+	else
+		rc = -1;
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* Copies the database at path over st's (backup API), then migrates it. Holds st->mu. */
 static int replace_locked(struct state *st, const char *path, struct cairn_err *err)
 {
 	sqlite3 *src = NULL;
 	sqlite3_backup *b;
 	long long v = 0;
-	int version, rc = -1;
+	int version, rc = -1, pending = 0;
 
 	version = inspect(path, err);
 	if (version < 0)
@@ -1219,6 +1805,12 @@ static int replace_locked(struct state *st, const char *path, struct cairn_err *
 	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		err_set(err, CAIRN_EIO, "cannot open state '%s': %s", path,
 			src ? sqlite3_errmsg(src) : "out of memory");
+		goto out;
+	}
+	/* With keys given, what comes in must be sealed under one of them (or be in clear). */
+	if ((st->seal.on || st->seal.old_on) && (pending = incoming_pending(st, src)) < 0) {
+		err_set(err, CAIRN_EINVAL, "state '%s' is sealed under another key than the one "
+			"given; it was not used", path);
 		goto out;
 	}
 	b = sqlite3_backup_init(st->db, "main", src, "main");
@@ -1234,6 +1826,8 @@ static int replace_locked(struct state *st, const char *path, struct cairn_err *
 	query_int(st->db, "PRAGMA user_version", &v);
 	if (v < STATE_VERSION && migrate(st, (int)v, err) != 0)
 		goto out;
+	if (st->seal.on || st->seal.old_on)
+		st->seal.pending = pending;
 	rc = 0;
 out:
 	sqlite3_close(src);
@@ -1248,6 +1842,9 @@ int state_replace(struct state *st, const char *path, struct cairn_err *err)
 	rc = replace_locked(st, path, err);
 	if (rc == 0)
 		mark_dirty(st);
+	/* A file pushed in clear with a key given is sealed before the push ends. */
+	if (rc == 0)
+		rc = ensure_sealed(st, err);
 	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
@@ -1294,6 +1891,11 @@ struct remote {
 	char unknown[UNKNOWN_KEEP][33]; /* see remember_unknown */
 	size_t n_unknown;
 };
+
+static const char *display(const struct state *st)
+{
+	return st->rm ? st->rm->url : st->path;
+}
 
 void state_remote_info_free(struct state_remote_info *i)
 {

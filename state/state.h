@@ -145,6 +145,37 @@ int state_plan_key(struct state *st, const char *stack, int create,
 		   unsigned char key[STATE_PLAN_KEY_LEN], int *found, struct cairn_err *err);
 
 /*
+ * Secrets sealed inside the store (README "State encryption"). With a
+ * state key set, every attribute that sensitive() names (data: of a data
+ * source "data.NAME"), every output value, every journal intent and the
+ * plan keys are written sealed (AES-256-GCM, lib/seal.h) and opened again
+ * when read, so the file, its S3 object and `state pull` hold none of
+ * them in clear. Refuses (CAIRN_EINVAL, nothing written) a store whose
+ * recorded key check matches neither key nor previous. A store that has
+ * none yet records it, and seals what it holds in clear, at its first
+ * write (state_lock is one: any run that locks seals the whole store). Without a key, a read
+ * that meets a sealed value fails (CAIRN_EINVAL) naming what to set.
+ * sealing and its members are borrowed (copied).
+ */
+struct state_sealing {
+	const unsigned char *key;      /* SEAL_KEY_LEN (32) bytes: the state key; NULL: none */
+	const char *kind;              /* "key" (CAIRN_STATE_KEY) or "kms" (a KMS data key) */
+	const char *kms_data_key;      /* kms: the data key as KMS wrapped it (base64), else NULL */
+	const char *kms_key_id;        /* kms: the KMS key that wraps it, else NULL */
+	int (*sensitive)(const char *type, int data, const char *attr);
+	/* The key the store may still be sealed under (rotation), or NULL. A
+	 * store sealed under it is opened with it and rewritten whole, sealed
+	 * under key (or in clear when key is NULL), at the first write. */
+	const unsigned char *previous;
+};
+int state_seal(struct state *st, const struct state_sealing *sealing, struct cairn_err *err);
+/* The cairn_meta keys (state_meta_get) that say how a store is sealed. */
+#define STATE_META_SEAL_CHECK "seal_check"               /* base64 HMAC of a constant */
+#define STATE_META_SEAL_KIND "seal_kind"                 /* "key" or "kms" */
+#define STATE_META_SEAL_KMS_DATA_KEY "seal_kms_data_key" /* base64 CiphertextBlob */
+#define STATE_META_SEAL_KMS_KEY_ID "seal_kms_key_id"
+
+/*
  * Small facts kept beside the stacks (e.g. "account_id/STACK", the account
  * the stack was applied in, for an offline plan). Not part of any stack:
  * no serial changes. *value: owned string, NULL when absent.

@@ -89,7 +89,7 @@ class TestS3State(S3StateCase):
         h = self.head()
         self.assertEqual(h["ServerSideEncryption"], "AES256")
         self.assertEqual(h["Metadata"]["cairn-format"], "cairn-state")
-        self.assertEqual(h["Metadata"]["cairn-state-version"], "3")
+        self.assertEqual(h["Metadata"]["cairn-state-version"], "4")
         # A self-contained rollback-journal SQLite image (header bytes 18-19 = 1).
         path = self.image()
         with open(path, "rb") as f:

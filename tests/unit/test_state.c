@@ -361,7 +361,7 @@ static void test_migrates_version_1(void **ctx)
 
 		sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL);
 		assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-		assert_int_equal(sqlite3_column_int(s, 0), 3);
+		assert_int_equal(sqlite3_column_int(s, 0), 4);
 		sqlite3_finalize(s);
 	}
 	sqlite3_close(db);
@@ -543,6 +543,254 @@ static void test_plan_key(void **ctx)
 	free(p);
 }
 
+
+/* ---- secrets sealed under a state key ---- */
+
+static const unsigned char STATE_KEY[32] = {7, 7, 7, 1, 2, 3};
+static const unsigned char OTHER_KEY[32] = {9};
+
+static int ssm_value_sensitive(const char *type, int data, const char *attr)
+{
+	(void)data;
+	return strcmp(type, "aws_ssm_parameter") == 0 && strcmp(attr, "value") == 0;
+}
+
+static int seal_with(struct state *st, const unsigned char *key, struct cairn_err *err)
+{
+	struct state_sealing s = {key, "key", NULL, NULL, ssm_value_sensitive, NULL};
+
+	return state_seal(st, &s, err);
+}
+
+static void put_secret(struct state *st, const char *name, const char *value)
+{
+	struct state_view r = {name, "aws_ssm_parameter", "/p", NULL, NULL, 1};
+	struct cairn_err err;
+
+	r.attrs = json_pack("{s:s,s:s}", "name", "/p", "value", value);
+	assert_int_equal(state_put(st, "web", &r, &err), 0);
+	json_decref(r.attrs);
+}
+
+static int file_has(const char *p, const char *needle)
+{
+	size_t n;
+	char *body = slurp(p, &n);
+	int found = memmem(body, n, needle, strlen(needle)) != NULL;
+
+	free(body);
+	return found;
+}
+
+static void test_sealed_values(void **ctx)
+{
+	char *p = path_in("sealed.db"), *before, *after;
+	unsigned char pk[STATE_PLAN_KEY_LEN], pk2[STATE_PLAN_KEY_LEN];
+	struct state_resource r, *list;
+	struct cairn_err err;
+	struct state *st;
+	json_t *outs, *pending;
+	int64_t jid;
+	size_t n, n1, n2;
+	int found;
+
+	(void)ctx;
+	st = state_open(p, 1, &err);
+	assert_non_null(st);
+	assert_int_equal(seal_with(st, STATE_KEY, &err), 0);
+	put_secret(st, "param", "SENTINEL-attr");
+	put_secret(st, "data.given", "SENTINEL-data");
+	outs = json_pack("{s:{s:s,s:b}}", "o", "value", "SENTINEL-output", "sensitive", 1);
+	assert_int_equal(state_outputs_put(st, "web", outs, &err), 0);
+	json_decref(outs);
+	outs = json_pack("{s:s}", "value", "SENTINEL-intent");
+	assert_int_equal(state_journal_begin(st, "web", "param", "aws_ssm_parameter", "create", outs,
+					     &jid, &err), 0);
+	json_decref(outs);
+	assert_int_equal(state_plan_key(st, "web", 1, pk, &found, &err), 0);
+	/* Read back in clear. */
+	assert_int_equal(state_get(st, "web", "param", &r, &found, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(r.attrs, "value")), "SENTINEL-attr");
+	assert_string_equal(json_string_value(json_object_get(r.attrs, "name")), "/p");
+	state_resource_free(&r);
+	assert_int_equal(state_list_data(st, "web", &list, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(json_string_value(json_object_get(list[0].attrs, "value")),
+			    "SENTINEL-data");
+	state_resource_free(&list[0]);
+	free(list);
+	assert_int_equal(state_outputs_get(st, "web", &outs, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(outs, "o"), "value")),
+			    "SENTINEL-output");
+	json_decref(outs);
+	assert_int_equal(state_journal_pending(st, "web", &pending, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+		json_array_get(pending, 0), "intent"), "value")), "SENTINEL-intent");
+	json_decref(pending);
+	state_close(st);
+	/* Not one of them in the file's bytes. */
+	assert_false(file_has(p, "SENTINEL"));
+
+	/* Without the key: reads of sealed values fail clearly. */
+	st = state_open(p, 0, &err);
+	assert_non_null(st);
+	assert_int_equal(state_get(st, "web", "param", &r, &found, &err), -1);
+	assert_non_null(strstr(err.msg, "sealed"));
+	assert_int_equal(state_plan_key(st, "web", 0, pk2, &found, &err), -1);
+	state_close(st);
+	/* Another key is refused before anything is written. */
+	before = slurp(p, &n1);
+	st = state_open(p, 0, &err);
+	assert_non_null(st);
+	assert_int_equal(seal_with(st, OTHER_KEY, &err), -1);
+	assert_non_null(strstr(err.msg, "another key"));
+	state_close(st);
+	after = slurp(p, &n2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(before, after, n1);
+	free(before);
+	free(after);
+	/* The right key opens everything again, the plan key included. */
+	st = state_open(p, 0, &err);
+	assert_non_null(st);
+	assert_int_equal(seal_with(st, STATE_KEY, &err), 0);
+	assert_int_equal(state_plan_key(st, "web", 0, pk2, &found, &err), 0);
+	assert_int_equal(found, 1);
+	assert_memory_equal(pk, pk2, sizeof(pk));
+	state_close(st);
+	free(p);
+}
+
+/* A plain state given a key is sealed whole by the next run that takes the lock. */
+static void test_sealing_an_existing_state(void **ctx)
+{
+	char *p = path_in("plain.db"), warn[512];
+	unsigned char pk[STATE_PLAN_KEY_LEN], pk2[STATE_PLAN_KEY_LEN];
+	struct state_resource r;
+	struct cairn_err err;
+	struct state *st;
+	int found, over;
+
+	(void)ctx;
+	st = state_open(p, 1, &err);
+	assert_non_null(st);
+	put_secret(st, "param", "SENTINEL-old");
+	assert_int_equal(state_plan_key(st, "web", 1, pk, &found, &err), 0);
+	state_close(st);
+	assert_true(file_has(p, "SENTINEL-old"));
+
+	st = state_open(p, 0, &err);
+	assert_non_null(st);
+	assert_int_equal(seal_with(st, STATE_KEY, &err), 0);
+	assert_int_equal(state_lock(st, "web", "apply", 0, &over, warn, &err), 0);
+	assert_int_equal(state_unlock(st, "web", &err), 0);
+	assert_int_equal(state_get(st, "web", "param", &r, &found, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(r.attrs, "value")), "SENTINEL-old");
+	state_resource_free(&r);
+	state_close(st);
+	assert_false(file_has(p, "SENTINEL-old"));
+	st = state_open(p, 0, &err);
+	assert_non_null(st);
+	assert_int_equal(seal_with(st, STATE_KEY, &err), 0);
+	assert_int_equal(state_plan_key(st, "web", 0, pk2, &found, &err), 0);
+	assert_memory_equal(pk, pk2, sizeof(pk));
+	state_close(st);
+	free(p);
+}
+
+
+/* Rotation: the previous key opens the store, the first locking run reseals it under the new one. */
+static void test_key_rotation(void **ctx)
+{
+	char *p = path_in("rotate.db"), warn[512];
+	struct state_sealing both = {OTHER_KEY, "key", NULL, NULL, ssm_value_sensitive, STATE_KEY};
+	struct state_resource r;
+	struct cairn_err err;
+	struct state *st;
+	int found, over;
+
+	(void)ctx;
+	st = state_open(p, 1, &err);
+	assert_non_null(st);
+	assert_int_equal(seal_with(st, STATE_KEY, &err), 0);
+	put_secret(st, "param", "SENTINEL-rotated");
+	state_close(st);
+	st = state_open(p, 0, &err);
+	assert_non_null(st);
+	assert_int_equal(state_seal(st, &both, &err), 0);
+	assert_int_equal(state_lock(st, "web", "apply", 0, &over, warn, &err), 0);
+	assert_int_equal(state_unlock(st, "web", &err), 0);
+	state_close(st);
+	assert_false(file_has(p, "SENTINEL"));
+	st = state_open(p, 0, &err);
+	assert_non_null(st);
+	assert_int_equal(seal_with(st, STATE_KEY, &err), -1);
+	assert_non_null(strstr(err.msg, "another key"));
+	assert_int_equal(seal_with(st, OTHER_KEY, &err), 0);
+	assert_int_equal(state_get(st, "web", "param", &r, &found, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(r.attrs, "value")),
+			    "SENTINEL-rotated");
+	state_resource_free(&r);
+	state_close(st);
+	free(p);
+}
+
+
+/* state push under a key: a file sealed under another key is refused and
+ * changes nothing; a file in clear comes in sealed. */
+static void test_push_under_a_key(void **ctx)
+{
+	char *p = path_in("dst.db"), *other = path_in("other.db"), *plain = path_in("clear.db");
+	char *before, *after;
+	struct state_resource r;
+	struct cairn_err err;
+	struct state *st;
+	size_t n1, n2;
+	int found;
+
+	(void)ctx;
+	st = state_open(other, 1, &err);
+	assert_non_null(st);
+	assert_int_equal(seal_with(st, OTHER_KEY, &err), 0);
+	put_secret(st, "param", "SENTINEL-other");
+	state_close(st);
+	st = state_open(plain, 1, &err);
+	assert_non_null(st);
+	put_secret(st, "param", "SENTINEL-clear");
+	state_close(st);
+	st = state_open(p, 1, &err);
+	assert_non_null(st);
+	assert_int_equal(seal_with(st, STATE_KEY, &err), 0);
+	put_secret(st, "param", "SENTINEL-dst");
+	state_close(st);
+
+	before = slurp(p, &n1);
+	st = state_open(p, 0, &err);
+	assert_non_null(st);
+	assert_int_equal(seal_with(st, STATE_KEY, &err), 0);
+	assert_int_equal(state_replace(st, other, &err), -1);
+	assert_non_null(strstr(err.msg, "another key"));
+	state_close(st);
+	after = slurp(p, &n2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(before, after, n1);
+	free(before);
+	free(after);
+
+	st = state_open(p, 0, &err);
+	assert_non_null(st);
+	assert_int_equal(seal_with(st, STATE_KEY, &err), 0);
+	assert_int_equal(state_replace(st, plain, &err), 0);
+	assert_int_equal(state_get(st, "web", "param", &r, &found, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(r.attrs, "value")), "SENTINEL-clear");
+	state_resource_free(&r);
+	state_close(st);
+	assert_false(file_has(p, "SENTINEL"));
+	free(p);
+	free(other);
+	free(plain);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -557,6 +805,10 @@ int main(void)
 		cmocka_unit_test(test_lock_timeout_waits),
 		cmocka_unit_test(test_journal_survives_crash),
 		cmocka_unit_test(test_plan_key),
+		cmocka_unit_test(test_sealed_values),
+		cmocka_unit_test(test_sealing_an_existing_state),
+		cmocka_unit_test(test_key_rotation),
+		cmocka_unit_test(test_push_under_a_key),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, setup, teardown);
