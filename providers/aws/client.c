@@ -243,6 +243,19 @@ static void request_target(const char *endpoint, const struct proto_request *pre
 }
 
 /*
+ * Operations that make a new object each time AWS carries them out, by the
+ * APIs' naming convention (CreateVpc makes a second VPC when sent twice).
+ * Some so named are idempotent (CreateTopic, CreateTags); the name cannot
+ * tell, so they are treated alike.
+ */
+static int makes_new(const char *operation)
+{
+	return strncmp(operation, "Create", 6) == 0 || strncmp(operation, "Run", 3) == 0 ||
+	       strncmp(operation, "Allocate", 8) == 0 || strncmp(operation, "Register", 8) == 0 ||
+	       strncmp(operation, "Request", 7) == 0;
+}
+
+/*
  * One HTTP exchange: sign (with creds, or unsigned when NULL), send, parse.
  * blob (may be NULL): where a blob payload goes, and the Date header.
  * Returns 0 with *out, or -1 with err; *skewed is set when AWS refused the
@@ -314,6 +327,7 @@ static int send_once(struct aws_client *c, const struct aws_service *svc, const 
 	hr.body_len = preq->body.len;
 	hr.timeout_ms = c->timeout_ms;
 	hr.connect_timeout_ms = c->connect_timeout_ms;
+	hr.fresh_connection = makes_new(operation);
 	if (c->verbose) {
 		struct strbuf sb;
 
@@ -365,6 +379,9 @@ static int send_once(struct aws_client *c, const struct aws_service *svc, const 
 	else
 		rc = proto_query_parse(svc, operation, resp.status, resp.body.buf, resp.body.len,
 				       rid[0] ? rid : NULL, out, err);
+	if (rc < 0 && resp.resent)
+		/* refused, perhaps as "already exists", after a resend */
+		err->remote.maybe_done = 1;
 	if (rc < 0 && creds && err->code == CAIRN_EAWS && timing_is_skew_error(err->remote.code))
 		note_skew(c, &resp, used_offset, skewed);
 out:
@@ -399,7 +416,7 @@ static int call_with(struct aws_client *c, const struct aws_service *svc, const 
 {
 	struct proto_request preq;
 	char *url = aws_endpoint_url(c->envp, svc, c->region);
-	int attempt, rc = -1, last_cost = 0, skew_retried = 0;
+	int attempt, rc = -1, last_cost = 0, skew_retried = 0, maybe_done = 0;
 
 	if (svc->protocol == AWS_PROTO_REST_XML || svc->protocol == AWS_PROTO_REST_JSON) {
 		if (proto_rest_build(svc, operation, input, blob ? blob->body : NULL,
@@ -433,11 +450,21 @@ static int call_with(struct aws_client *c, const struct aws_service *svc, const 
 			attempt--;
 			continue;
 		}
+		/* An answer lost or a 5xx: AWS may have carried this attempt out. */
+		if (err->code == CAIRN_ENET || err->remote.status >= 500 || err->remote.maybe_done)
+			maybe_done = 1;
 		if (err->code == CAIRN_ENET && err->remote.status >= 200 && err->remote.status < 300 &&
 		    !read_only(operation))
 			/* AWS did it and its answer broke off: a retry could do it
 			 * twice. The engine looks for what it made instead. */
 			break;
+		if (err->code == CAIRN_ENET && makes_new(operation)) {
+			/* No answer: AWS may or may not have made the object, and
+			 * a blind resend could make a second one. The engine looks
+			 * for it first and sends again only when there is none. */
+			err->remote.retryable = 1;
+			break;
+		}
 		cls = retry_classify(err);
 		err->remote.retryable = cls != RETRY_NO;
 		if (cls == RETRY_NO || attempt + 1 >= c->max_attempts)
@@ -457,6 +484,10 @@ static int call_with(struct aws_client *c, const struct aws_service *svc, const 
 		}
 		c->sleep_ms(delay);
 	}
+	if (rc < 0)
+		/* Failed now, but an earlier attempt may have done it: a create
+		 * refused as "already exists" after a lost answer is one. */
+		err->remote.maybe_done = maybe_done;
 	if (rc < 0 && err->code == CAIRN_ENET)
 		err_prefix(err, "cannot reach %s for %s", svc->name, operation);
 	proto_request_free(&preq);
