@@ -445,7 +445,10 @@ static int do_create(struct run *r, struct op *op, char **id_out)
 	}
 	for (sends = 1;; sends++) {
 		crc = op->ops->create(&ctx, attrs, &out, &op->err);
-		if (crc == 0 || out || !op->ops->find || !outcome_unknown(&op->err))
+		/* After a resend any refusal may be "already exists" of what
+		 * the first send made. */
+		if (crc == 0 || out || !op->ops->find ||
+		    (!outcome_unknown(&op->err) && sends == 1))
 			break;
 		/* The call may have failed after AWS made the resource (a lost
 		 * response, or a resend refused as "already exists"): look

@@ -242,6 +242,14 @@ static void request_target(const char *endpoint, const struct proto_request *pre
 	free(epath);
 }
 
+/* Operations that change nothing, by the APIs' naming convention. */
+static int read_only(const char *operation)
+{
+	return strncmp(operation, "Describe", 8) == 0 || strncmp(operation, "Get", 3) == 0 ||
+	       strncmp(operation, "Head", 4) == 0 ||
+	       strncmp(operation, "List", 4) == 0;
+}
+
 /*
  * Operations that make a new object each time AWS carries them out, by the
  * APIs' naming convention (CreateVpc makes a second VPC when sent twice).
@@ -327,7 +335,12 @@ static int send_once(struct aws_client *c, const struct aws_service *svc, const 
 	hr.body_len = preq->body.len;
 	hr.timeout_ms = c->timeout_ms;
 	hr.connect_timeout_ms = c->connect_timeout_ms;
-	hr.fresh_connection = makes_new(operation);
+	/* A write goes out on a new connection: on a reused one that closes
+	 * before any answer, libcurl sends the request again by itself, and a
+	 * write that AWS carried out the first time would be done twice
+	 * (ParameterAlreadyExists, a second VPC) without the retry logic
+	 * below ever knowing. */
+	hr.fresh_connection = !read_only(operation);
 	if (c->verbose) {
 		struct strbuf sb;
 
@@ -379,9 +392,6 @@ static int send_once(struct aws_client *c, const struct aws_service *svc, const 
 	else
 		rc = proto_query_parse(svc, operation, resp.status, resp.body.buf, resp.body.len,
 				       rid[0] ? rid : NULL, out, err);
-	if (rc < 0 && resp.resent)
-		/* refused, perhaps as "already exists", after a resend */
-		err->remote.maybe_done = 1;
 	if (rc < 0 && creds && err->code == CAIRN_EAWS && timing_is_skew_error(err->remote.code))
 		note_skew(c, &resp, used_offset, skewed);
 out:
@@ -399,14 +409,6 @@ out:
 	free(sign_path);
 	free(full_url);
 	return rc;
-}
-
-/* Operations that change nothing, by the APIs' naming convention. */
-static int read_only(const char *operation)
-{
-	return strncmp(operation, "Describe", 8) == 0 || strncmp(operation, "Get", 3) == 0 ||
-	       strncmp(operation, "Head", 4) == 0 ||
-	       strncmp(operation, "List", 4) == 0;
 }
 
 /* A call with given credentials (NULL: unsigned), with standard-mode retries. */
@@ -451,7 +453,7 @@ static int call_with(struct aws_client *c, const struct aws_service *svc, const 
 			continue;
 		}
 		/* An answer lost or a 5xx: AWS may have carried this attempt out. */
-		if (err->code == CAIRN_ENET || err->remote.status >= 500 || err->remote.maybe_done)
+		if (err->code == CAIRN_ENET || err->remote.status >= 500)
 			maybe_done = 1;
 		if (err->code == CAIRN_ENET && err->remote.status >= 200 && err->remote.status < 300 &&
 		    !read_only(operation))

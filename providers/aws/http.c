@@ -49,8 +49,7 @@ void http_free(struct http *h)
 	free(h);
 }
 
-/* *pooled: 1 when the handle was used before (it may hold a connection). */
-static CURL *take_handle(struct http *h, int *pooled)
+static CURL *take_handle(struct http *h)
 {
 	CURL *c = NULL;
 
@@ -58,7 +57,6 @@ static CURL *take_handle(struct http *h, int *pooled)
 	if (h->n_pool > 0)
 		c = h->pool[--h->n_pool];
 	pthread_mutex_unlock(&h->lock);
-	*pooled = c != NULL;
 	if (!c) {
 		c = curl_easy_init();
 		if (!c)
@@ -89,13 +87,11 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
 int http_do(struct http *h, const struct http_request *r, struct http_response *resp,
 	    struct cairn_err *err)
 {
-	int pooled;
-	CURL *c = take_handle(h, &pooled);
+	CURL *c = take_handle(h);
 	struct curl_slist *hdrs = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	CURLcode cc;
 	double total = 0;
-	long connects = 0;
 	size_t i;
 	int rc = -1;
 
@@ -135,11 +131,6 @@ int http_do(struct http *h, const struct http_request *r, struct http_response *
 	cc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_TOTAL_TIME, &total);
 	resp->elapsed_ms = total * 1000.0;
-	/* A handle that had a connection and still connected: either that
-	 * connection had gone stale, or libcurl sent on it, met a close and
-	 * sent again. Both look alike from here. */
-	curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
-	resp->resent = pooled && connects > 0 && !r->fresh_connection;
 	if (cc != CURLE_OK) {
 		long status = 0;
 

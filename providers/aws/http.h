@@ -39,8 +39,6 @@ struct http_response {
 	struct strbuf body;             /* owned */
 	struct strbuf headers;          /* owned: the raw response header lines */
 	double elapsed_ms;
-	int resent;                     /* libcurl may have sent the request twice (it
-					 * opened a connection where it had one) */
 };
 
 /*
