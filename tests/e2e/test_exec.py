@@ -630,6 +630,27 @@ class TestFaults(ExecCase):
         self.assert_exact("lostans", names)
         self.assert_noop_plan()
 
+    def test_write_on_a_reused_connection_is_not_resent_unseen(self):
+        # Found by `make soak`: libcurl sends a request again by itself when
+        # a reused connection closes before any answer; a PutParameter that
+        # AWS had carried out then came back "already exists", with no sign
+        # of the first attempt, at this and every later apply. Writes now go
+        # out on new connections, so the lost answer is seen and looked up.
+        px = self.proxy()
+        px.lose('"Name":"/reuse/b"')
+        env = {"AWS_ENDPOINT_URL": px.url, "AWS_MAX_ATTEMPTS": "1"}
+        self.write("stack.yaml", "stack: reuse\nregion: us-east-1\nresources:\n"
+                   "  a: {type: aws_ssm_parameter, properties: {name: /reuse/a, type: String,"
+                   " value: x}}\n"
+                   "  b: {type: aws_ssm_parameter, depends_on: [a], properties:"
+                   " {name: /reuse/b, type: String, value: y}}\n")
+        self.cairn("apply", "--auto-approve", "--parallelism", "1", env=env)
+        self.assertEqual(px.lost, 1)
+        p = self.cairn("apply", "--auto-approve", env=env)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assert_exact("reuse", ["a", "b"])
+        self.assert_noop_plan()
+
 
 if __name__ == "__main__":
     import unittest
