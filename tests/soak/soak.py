@@ -8,8 +8,9 @@ signature-checking mode:
 1. SIGKILL trials (CAIRN_SOAK_TRIALS, default 20), trial t seeded with
    CAIRN_SOAK_SEED + t: an apply through a latency proxy (so that creates
    are in flight) is killed at a seeded moment within the time an apply
-   takes to create everything; a second apply runs to completion; then exact convergence: the
-   state lists exactly the 200 addresses, moto holds exactly one object
+   takes to create everything; a second apply runs to completion; then
+   exact convergence: the state lists exactly the 200 addresses, moto
+   holds exactly one object
    per address (counted by the cairn:stack / cairn:resource tags, so an
    orphan or a duplicate shows), each with the id the state records, and
    `plan --detailed-exitcode` exits 0. Every trial then destroys the stack
@@ -24,8 +25,10 @@ signature-checking mode:
 
 The machinery (moto, the proxy, the kill, the inventory of what moto holds)
 is test_exec.py's. The summary table is printed and written to
-build/soak-report.txt. Run: `make soak`, or
-CAIRN_BIN=build/cairn python3 tests/soak/soak.py.
+build/soak-report.txt; the output of every fault-run command goes to
+build/soak-logs/ (with -v when CAIRN_SOAK_VERBOSE is set). Run: `make
+soak`, or CAIRN_BIN=build/cairn python3 tests/soak/soak.py [test_1_sigkill_trials
+| test_2_fault_run].
 """
 import os
 import random
@@ -172,6 +175,7 @@ class Soak(ExecCase):
                 say("%s under faults, run %d: exit %d%s" % (
                     command, n, r.returncode, "".join("\n  " + e for e in errors)))
                 fig["errors"] += ["%s run %d: %s" % (command, n, e) for e in errors]
+                fig.setdefault(command + "_failed", []).append(len(errors))
                 if r.returncode == 0:
                     return n
                 last = r
@@ -215,6 +219,8 @@ def report(result, wall):
             % ("faults injected", total, 100.0 * total / max(f.get("requests", 1), 1),
                f.get("faults", 0), f.get("drops", 0), f.get("lost", 0)),
             "%-34s %s" % ("applies needed", f.get("applies", "-")),
+            "%-34s %s" % ("resources failed, per apply", ", ".join(
+                str(n) for n in f.get("apply_failed", [])) or "-"),
             "%-34s %s" % ("destroys needed", f.get("destroys", "-")),
             "%-34s %.0f s" % ("wall time (fault run)", f.get("wall_s", 0)),
         ]
