@@ -356,8 +356,13 @@ static int outcome_unknown(const struct cairn_err *e)
 {
 	return e->code == CAIRN_ENET || e->code == CAIRN_ECANCEL ||
 	       (e->code == CAIRN_EAWS && (e->remote.status >= 500 || e->remote.retryable ||
+					  e->remote.maybe_done ||
 					  (e->remote.status >= 200 && e->remote.status < 300)));
 }
+
+/* How often a create whose answer was lost, and which find then did not
+ * find, is sent again (the client does not resend such calls itself). */
+#define CREATE_RESENDS 4
 
 /* Runs one create. Returns 0 or -1 with op->err; *id_out: owned id or NULL. */
 /*
@@ -404,7 +409,7 @@ static int do_create(struct run *r, struct op *op, char **id_out)
 	json_t *attrs = NULL, *out = NULL, *found = NULL, *in;
 	struct cairn_err ferr;
 	int64_t jid = 0;
-	int rc = -1, crc;
+	int rc = -1, crc, sends, looked = 0;
 
 	provider_ctx_init(r, op, &ctx);
 	pthread_mutex_lock(&r->mu);
@@ -438,16 +443,37 @@ static int do_create(struct run *r, struct op *op, char **id_out)
 		pthread_mutex_lock(&r->mu);
 		goto unlock;
 	}
-	crc = op->ops->create(&ctx, attrs, &out, &op->err);
-	if (crc < 0 && !out && op->ops->find && outcome_unknown(&op->err)) {
+	for (sends = 1;; sends++) {
+		crc = op->ops->create(&ctx, attrs, &out, &op->err);
+		/* After a resend any refusal may be "already exists" of what
+		 * the first send made. */
+		if (crc == 0 || out || !op->ops->find ||
+		    (!outcome_unknown(&op->err) && sends == 1))
+			break;
 		/* The call may have failed after AWS made the resource (a lost
-		 * response): look before forgetting the intent. */
+		 * response, or a resend refused as "already exists"): look
+		 * before forgetting the intent. */
+		looked = 1;
 		err_clear(&ferr);
-		if (op->ops->find(&ctx, attrs, &found, &ferr) == 0)
-			out = found;
-		else
+		if (op->ops->find(&ctx, attrs, &found, &ferr) < 0) {
 			jid = -jid;     /* unresolved: leave the entry for exec_recover */
-	} else if (crc < 0 && !out && op->ops->find && op->err.code == CAIRN_EAWS &&
+			break;
+		}
+		if (found) {
+			out = found;
+			break;
+		}
+		/* Nothing was made: a create the client did not resend because
+		 * its answer was lost goes out again, after a pause. (AWS reads
+		 * that lag behind writes could hide the first one; the
+		 * ownership tags then show both to the next refresh.) */
+		if (op->err.code != CAIRN_ENET || !op->err.remote.retryable ||
+		    sends > CREATE_RESENDS)
+			break;
+		if (ctx.sleep_ms)
+			ctx.sleep_ms(100L << sends);
+	}
+	if (crc < 0 && !out && !looked && op->ops->find && op->err.code == CAIRN_EAWS &&
 		   late_create_marked(r->o->st, r->p->stack, c->name)) {
 		/* Refused, and a killed run's create of it may have landed late. */
 		err_clear(&ferr);

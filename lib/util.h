@@ -31,6 +31,9 @@ struct cairn_err_remote {
 	char code[128];         /* the service's error code, e.g. "InvalidVpcID.NotFound" */
 	char request_id[128];
 	int retryable;          /* set by the client when a retry could help */
+	int maybe_done;         /* set by the client: this attempt or an earlier one
+				 * of the call may have been carried out (its answer
+				 * was lost or was a 5xx) */
 };
 
 /*

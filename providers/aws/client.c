@@ -242,6 +242,27 @@ static void request_target(const char *endpoint, const struct proto_request *pre
 	free(epath);
 }
 
+/* Operations that change nothing, by the APIs' naming convention. */
+static int read_only(const char *operation)
+{
+	return strncmp(operation, "Describe", 8) == 0 || strncmp(operation, "Get", 3) == 0 ||
+	       strncmp(operation, "Head", 4) == 0 ||
+	       strncmp(operation, "List", 4) == 0;
+}
+
+/*
+ * Operations that make a new object each time AWS carries them out, by the
+ * APIs' naming convention (CreateVpc makes a second VPC when sent twice).
+ * Some so named are idempotent (CreateTopic, CreateTags); the name cannot
+ * tell, so they are treated alike.
+ */
+static int makes_new(const char *operation)
+{
+	return strncmp(operation, "Create", 6) == 0 || strncmp(operation, "Run", 3) == 0 ||
+	       strncmp(operation, "Allocate", 8) == 0 || strncmp(operation, "Register", 8) == 0 ||
+	       strncmp(operation, "Request", 7) == 0;
+}
+
 /*
  * One HTTP exchange: sign (with creds, or unsigned when NULL), send, parse.
  * blob (may be NULL): where a blob payload goes, and the Date header.
@@ -314,6 +335,12 @@ static int send_once(struct aws_client *c, const struct aws_service *svc, const 
 	hr.body_len = preq->body.len;
 	hr.timeout_ms = c->timeout_ms;
 	hr.connect_timeout_ms = c->connect_timeout_ms;
+	/* A write goes out on a new connection: on a reused one that closes
+	 * before any answer, libcurl sends the request again by itself, and a
+	 * write that AWS carried out the first time would be done twice
+	 * (ParameterAlreadyExists, a second VPC) without the retry logic
+	 * below ever knowing. */
+	hr.fresh_connection = !read_only(operation);
 	if (c->verbose) {
 		struct strbuf sb;
 
@@ -384,14 +411,6 @@ out:
 	return rc;
 }
 
-/* Operations that change nothing, by the APIs' naming convention. */
-static int read_only(const char *operation)
-{
-	return strncmp(operation, "Describe", 8) == 0 || strncmp(operation, "Get", 3) == 0 ||
-	       strncmp(operation, "Head", 4) == 0 ||
-	       strncmp(operation, "List", 4) == 0;
-}
-
 /* A call with given credentials (NULL: unsigned), with standard-mode retries. */
 static int call_with(struct aws_client *c, const struct aws_service *svc, const char *operation,
 		     json_t *input, const struct aws_creds *creds, struct aws_blob_io *blob,
@@ -399,7 +418,7 @@ static int call_with(struct aws_client *c, const struct aws_service *svc, const 
 {
 	struct proto_request preq;
 	char *url = aws_endpoint_url(c->envp, svc, c->region);
-	int attempt, rc = -1, last_cost = 0, skew_retried = 0;
+	int attempt, rc = -1, last_cost = 0, skew_retried = 0, maybe_done = 0;
 
 	if (svc->protocol == AWS_PROTO_REST_XML || svc->protocol == AWS_PROTO_REST_JSON) {
 		if (proto_rest_build(svc, operation, input, blob ? blob->body : NULL,
@@ -433,11 +452,21 @@ static int call_with(struct aws_client *c, const struct aws_service *svc, const 
 			attempt--;
 			continue;
 		}
+		/* An answer lost or a 5xx: AWS may have carried this attempt out. */
+		if (err->code == CAIRN_ENET || err->remote.status >= 500)
+			maybe_done = 1;
 		if (err->code == CAIRN_ENET && err->remote.status >= 200 && err->remote.status < 300 &&
 		    !read_only(operation))
 			/* AWS did it and its answer broke off: a retry could do it
 			 * twice. The engine looks for what it made instead. */
 			break;
+		if (err->code == CAIRN_ENET && makes_new(operation)) {
+			/* No answer: AWS may or may not have made the object, and
+			 * a blind resend could make a second one. The engine looks
+			 * for it first and sends again only when there is none. */
+			err->remote.retryable = 1;
+			break;
+		}
 		cls = retry_classify(err);
 		err->remote.retryable = cls != RETRY_NO;
 		if (cls == RETRY_NO || attempt + 1 >= c->max_attempts)
@@ -457,6 +486,10 @@ static int call_with(struct aws_client *c, const struct aws_service *svc, const 
 		}
 		c->sleep_ms(delay);
 	}
+	if (rc < 0)
+		/* Failed now, but an earlier attempt may have done it: a create
+		 * refused as "already exists" after a lost answer is one. */
+		err->remote.maybe_done = maybe_done;
 	if (rc < 0 && err->code == CAIRN_ENET)
 		err_prefix(err, "cannot reach %s for %s", svc->name, operation);
 	proto_request_free(&preq);

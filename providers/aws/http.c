@@ -114,6 +114,8 @@ int http_do(struct http *h, const struct http_request *r, struct http_response *
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &resp->headers);
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (r->fresh_connection)
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 	if (strcmp(r->method, "GET") == 0) {
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	} else if (strcmp(r->method, "HEAD") == 0) {

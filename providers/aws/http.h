@@ -28,6 +28,10 @@ struct http_request {
 	size_t body_len;
 	long timeout_ms;                /* the whole request; 0: 60 s */
 	long connect_timeout_ms;        /* opening the connection; 0: 10 s */
+	int fresh_connection;           /* 1: on a new connection, for a request AWS
+					 * must not get twice (libcurl resends a request
+					 * once, unasked, when a reused connection closes
+					 * before any answer) */
 };
 
 struct http_response {

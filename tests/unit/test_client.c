@@ -313,6 +313,45 @@ static void test_answer_cut_off_retries_reads_only(void **state)
 		free((char *)s.responses[i]);
 }
 
+/* No answer at all: a Create* call is not sent again (the engine looks for
+ * what it may have made first); another write is, and the refusal that
+ * follows says an earlier attempt may have been carried out. */
+static void test_unanswered_create_is_not_resent(void **state)
+{
+	static const char exists[] = "<ErrorResponse><Error><Type>Sender</Type>"
+		"<Code>InvalidParameter</Code><Message>exists</Message></Error></ErrorResponse>";
+	struct server s = {0};
+	double r = 0.5;
+	struct aws_client *c;
+	struct cairn_err err;
+	json_t *out = NULL;
+	size_t i;
+
+	(void)state;
+	s.responses[0] = xstrdup("");
+	s.responses[1] = xstrdup("");
+	s.responses[2] = response(400, exists);
+	s.n = 3;
+	server_start(&s);
+	c = client_for(s.port, "3", &r);
+	err_clear(&err);
+	assert_int_equal(aws_call(c, "sns", "CreateTopic", NULL, &out, &err), -1);
+	assert_int_equal(err.code, CAIRN_ENET);
+	assert_int_equal(err.remote.retryable, 1);
+	assert_int_equal(err.remote.maybe_done, 1);
+	assert_int_equal(aws_client_requests(c), 1);
+	err_clear(&err);
+	assert_int_equal(aws_call(c, "sns", "SetTopicAttributes", NULL, &out, &err), -1);
+	assert_int_equal(err.code, CAIRN_EAWS);
+	assert_string_equal(err.remote.code, "InvalidParameter");
+	assert_int_equal(err.remote.maybe_done, 1);
+	assert_int_equal(aws_client_requests(c), 3);
+	aws_client_free(c);
+	server_stop(&s);
+	for (i = 0; i < s.n; i++)
+		free((char *)s.responses[i]);
+}
+
 static void test_client_error_is_not_retried(void **state)
 {
 	struct server s = {0};
@@ -559,6 +598,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_retries_5xx_then_succeeds),
 		cmocka_unit_test(test_throttling_gives_up_after_max_attempts),
+		cmocka_unit_test(test_unanswered_create_is_not_resent),
 		cmocka_unit_test(test_client_error_is_not_retried),
 		cmocka_unit_test(test_clock_skew_resigns_and_retries_once),
 		cmocka_unit_test(test_answer_cut_off_retries_reads_only),

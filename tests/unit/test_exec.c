@@ -29,6 +29,9 @@ static struct {
 	json_t *log;
 	json_t *fail;           /* names whose calls fail */
 	json_t *lose;           /* names whose create succeeds but the answer is lost */
+	json_t *drop;           /* names whose next create never reaches AWS (no answer) */
+	json_t *dup;            /* names whose create succeeds, then reports "already
+				 * exists" as a resent call would */
 	json_t *stop_on;        /* names whose create raises the stop flag */
 	json_t *slow;           /* names whose create reports a long wait */
 	int seq, inflight, max_inflight;
@@ -101,6 +104,14 @@ static int fake_create(const struct provider_ctx *ctx, json_t *attrs, json_t **o
 		err_set(err, CAIRN_EAWS, "CreateTopic on %s: InvalidParameter: bad name", ctx->name);
 		return -1;
 	}
+	if (in_list(fk.drop, ctx->name)) {
+		/* as the client reports a Create* call whose answer never came */
+		json_array_clear(fk.drop);
+		err_set(err, CAIRN_ENET, "cannot reach sns for CreateTopic: Empty reply from server");
+		err->remote.retryable = 1;
+		err->remote.maybe_done = 1;
+		return -1;
+	}
 	pthread_mutex_lock(&fk.mu);
 	snprintf(id, sizeof(id), "arn:%s:%d", ctx->name, ++fk.seq);
 	o = json_deep_copy(attrs);
@@ -111,6 +122,13 @@ static int fake_create(const struct provider_ctx *ctx, json_t *attrs, json_t **o
 	if (in_list(fk.lose, ctx->name)) {
 		json_decref(o);
 		err_set(err, CAIRN_ENET, "connection reset");
+		return -1;
+	}
+	if (in_list(fk.dup, ctx->name)) {
+		json_decref(o);
+		err_set(err, CAIRN_EAWS, "CreateTopic on %s: AlreadyExists: it exists", ctx->name);
+		err->remote.status = 400;
+		err->remote.maybe_done = 1;
 		return -1;
 	}
 	*out = o;
@@ -222,6 +240,8 @@ static int setup(void **state)
 	fk.log = json_array();
 	fk.fail = json_array();
 	fk.lose = json_array();
+	fk.drop = json_array();
+	fk.dup = json_array();
 	fk.stop_on = json_array();
 	fk.slow = json_array();
 	fk.seq = fk.inflight = fk.max_inflight = 0;
@@ -269,6 +289,8 @@ static int teardown(void **state)
 	json_decref(fk.log);
 	json_decref(fk.fail);
 	json_decref(fk.lose);
+	json_decref(fk.drop);
+	json_decref(fk.dup);
 	json_decref(fk.stop_on);
 	json_decref(fk.slow);
 	free(f);
@@ -621,6 +643,46 @@ static void test_lost_create_answer_is_found(void **state)
 	exec_result_free(&res);
 }
 
+/* A create that never reached AWS (the client does not resend Create*
+ * calls without an answer): find finds nothing, so it is sent again, once. */
+static void test_unanswered_create_is_sent_again_when_not_found(void **state)
+{
+	struct fx *f = *state;
+	struct exec_result res;
+	json_t *a;
+
+	json_array_append_new(fk.drop, json_string("a"));
+	add(&f->p, "a", PLAN_CREATE, "{\"name\":\"a\"}", NULL);
+	run(f, 10, &res);
+	assert_int_equal(res.failed, 0);
+	assert_int_equal(json_object_size(fk.cloud), 1);
+	a = recorded(f, "a");
+	assert_non_null(a);
+	json_decref(a);
+	assert_int_equal(n_pending(f), 0);
+	exec_result_free(&res);
+}
+
+/* "Already exists" from a call whose earlier attempt may have been carried
+ * out: what that attempt made is found and recorded, not left orphaned. */
+static void test_refusal_after_uncertain_attempt_is_looked_up(void **state)
+{
+	struct fx *f = *state;
+	struct exec_result res;
+	json_t *a;
+
+	json_array_append_new(fk.dup, json_string("a"));
+	add(&f->p, "a", PLAN_CREATE, "{\"name\":\"a\"}", NULL);
+	run(f, 10, &res);
+	assert_int_equal(res.failed, 1);
+	assert_int_equal(json_object_size(fk.cloud), 1);
+	a = recorded(f, "a");
+	assert_non_null(a);
+	json_decref(a);
+	assert_int_equal(n_pending(f), 0);
+	exec_result_free(&res);
+}
+
 static void test_recover_adopts_and_forgets(void **state)
 {
 	struct fx *f = *state;
@@ -847,6 +909,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_update_with_nothing_left_to_change, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_lost_create_answer_is_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unanswered_create_is_sent_again_when_not_found,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusal_after_uncertain_attempt_is_looked_up,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recover_adopts_and_forgets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_create_is_adopted_only_when_marked, setup,
 						teardown),
