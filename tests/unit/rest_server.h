@@ -47,15 +47,23 @@ static const char RS_STS_OK[] =
 	"</Arn><UserId>AID</UserId><Account>123456789012</Account></GetCallerIdentityResult>"
 	"</GetCallerIdentityResponse>";
 
-static inline void rs_read(int c, char *line, size_t lcap, char *md5, size_t mcap, char *body,
-		    size_t cap)
+/* One request from c: its "METHOD PATH" line, Content-MD5 and X-Amz-Target
+ * headers and body, each into its buffer (a NULL buffer is skipped). */
+static inline void rs_read_all(int c, char *line, size_t lcap, char *md5, size_t mcap,
+			       char *target, size_t tcap, char *body, size_t cap)
 {
 	char buf[16384], *end = NULL, *p, *eol;
 	size_t len = 0;
 	long clen = 0;
 	ssize_t r;
 
-	line[0] = md5[0] = body[0] = '\0';
+	if (line)
+		line[0] = '\0';
+	if (md5)
+		md5[0] = '\0';
+	if (target)
+		target[0] = '\0';
+	body[0] = '\0';
 	while (!end && len < sizeof(buf) - 1 && (r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0) {
 		len += (size_t)r;
 		buf[len] = '\0';
@@ -64,13 +72,16 @@ static inline void rs_read(int c, char *line, size_t lcap, char *md5, size_t mca
 	if (!end)
 		return;
 	eol = strstr(buf, " HTTP/");
-	snprintf(line, lcap, "%.*s", (int)(eol ? eol - buf : 0), buf);
+	if (line)
+		snprintf(line, lcap, "%.*s", (int)(eol ? eol - buf : 0), buf);
 	for (p = buf; p < end; p = eol + 2) {
 		eol = strstr(p, "\r\n");
 		if (strncasecmp(p, "Content-Length:", 15) == 0)
 			clen = atol(p + 15);
-		if (strncasecmp(p, "Content-MD5:", 12) == 0)
+		if (md5 && strncasecmp(p, "Content-MD5:", 12) == 0)
 			snprintf(md5, mcap, "%.*s", (int)(eol - p - 13), p + 13);
+		if (target && strncasecmp(p, "X-Amz-Target:", 13) == 0)
+			snprintf(target, tcap, "%.*s", (int)(eol - p - 14), p + 14);
 	}
 	end += 4;
 	while ((long)(len - (size_t)(end - buf)) < clen && len < sizeof(buf) - 1 &&
@@ -78,6 +89,18 @@ static inline void rs_read(int c, char *line, size_t lcap, char *md5, size_t mca
 		len += (size_t)r;
 	buf[len] = '\0';
 	snprintf(body, cap, "%s", end);
+}
+
+static inline void rs_read(int c, char *line, size_t lcap, char *md5, size_t mcap, char *body,
+			   size_t cap)
+{
+	rs_read_all(c, line, lcap, md5, mcap, NULL, 0, body, cap);
+}
+
+/* One json-protocol request: its X-Amz-Target and body. */
+static inline void rs_read_target(int c, char *target, size_t tcap, char *body, size_t cap)
+{
+	rs_read_all(c, NULL, 0, NULL, 0, target, tcap, body, cap);
 }
 
 static void *rs_serve(void *arg)

@@ -49,36 +49,6 @@ struct server {
 	pthread_t thread;
 };
 
-static void read_request(int c, char *target, size_t tcap, char *body, size_t cap)
-{
-	char buf[16384], *end = NULL, *p, *eol;
-	size_t len = 0;
-	long clen = 0;
-	ssize_t r;
-
-	target[0] = body[0] = '\0';
-	while (!end && len < sizeof(buf) - 1 && (r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0) {
-		len += (size_t)r;
-		buf[len] = '\0';
-		end = strstr(buf, "\r\n\r\n");
-	}
-	if (!end)
-		return;
-	for (p = buf; p < end; p = eol + 2) {
-		eol = strstr(p, "\r\n");
-		if (strncasecmp(p, "Content-Length:", 15) == 0)
-			clen = atol(p + 15);
-		if (strncasecmp(p, "X-Amz-Target:", 13) == 0)
-			snprintf(target, tcap, "%.*s", (int)(eol - p - 14), p + 14);
-	}
-	end += 4;
-	while ((long)(len - (size_t)(end - buf)) < clen && len < sizeof(buf) - 1 &&
-	       (r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += (size_t)r;
-	buf[len] = '\0';
-	snprintf(body, cap, "%s", end);
-}
-
 static void *serve(void *arg)
 {
 	struct server *s = arg;
@@ -93,7 +63,7 @@ static void *serve(void *arg)
 		if (c < 0)
 			break;
 		t = s->served < MAX_REQ ? s->targets[s->served] : s->targets[MAX_REQ - 1];
-		read_request(c, t, sizeof(s->targets[0]),
+		rs_read_target(c, t, sizeof(s->targets[0]),
 			     s->served < MAX_REQ ? s->bodies[s->served] : s->bodies[MAX_REQ - 1],
 			     sizeof(s->bodies[0]));
 		if (!*t) {
