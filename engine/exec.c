@@ -402,6 +402,50 @@ static int late_create_marked(struct state *st, const char *stack, const char *n
 	return on;
 }
 
+/*
+ * A create whose answer was lost, and whose object find then found: the
+ * calls the create makes after the first (attributes, policies, tags set
+ * apart) may not have run. The object is brought to the configuration with
+ * the type's update, as the next plan would do, so that the run need not
+ * fail for it. Returns 0 with *out the object as it now is, or -1 with
+ * op->err (*out stays what was found, which is recorded either way).
+ */
+static int finish_found(struct run *r, struct op *op, const struct provider_ctx *ctx,
+			json_t *attrs, json_t **out)
+{
+	const char *id = json_string_value(json_object_get(*out, "id"));
+	json_t *changed = NULL, *forces = NULL, *now = NULL;
+	struct cairn_err err;
+	int rc = -1, drc;
+
+	err_clear(&err);
+	pthread_mutex_lock(&r->mu);
+	drc = eval_diff(op->ch->type, attrs, *out, NULL, &changed, &forces, &err);
+	pthread_mutex_unlock(&r->mu);
+	if (drc < 0 || !id || json_array_size(forces) > 0)
+		goto out;       /* the create's own error stands */
+	if (json_array_size(changed) > 0) {
+		if (!op->ops->update)
+			goto out;
+		if (op->ops->update(ctx, id, *out, attrs, changed, &now, &err) < 0) {
+			op->err = err;
+			err_prefix(&op->err, "%s was created (its answer was lost) and found, "
+				   "but not brought to the configuration", op->ch->name);
+			goto out;
+		}
+		if (now) {
+			json_decref(*out);
+			*out = now;
+		}
+	}
+	err_clear(&op->err);
+	rc = 0;
+out:
+	json_decref(changed);
+	json_decref(forces);
+	return rc;
+}
+
 static int do_create(struct run *r, struct op *op, char **id_out)
 {
 	const struct plan_change *c = op->ch;
@@ -461,6 +505,7 @@ static int do_create(struct run *r, struct op *op, char **id_out)
 		}
 		if (found) {
 			out = found;
+			crc = finish_found(r, op, &ctx, attrs, &out);
 			break;
 		}
 		/* Nothing was made: a create the client did not resend because

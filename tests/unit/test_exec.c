@@ -29,6 +29,10 @@ static struct {
 	json_t *log;
 	json_t *fail;           /* names whose calls fail */
 	json_t *lose;           /* names whose create succeeds but the answer is lost */
+	json_t *half;           /* names whose create makes the object without its
+				 * display_name (the call after the first did not
+				 * run), then the answer is lost */
+	json_t *fail_update;    /* names whose updates fail */
 	json_t *drop;           /* names whose next create never reaches AWS (no answer) */
 	json_t *dup;            /* names whose create succeeds, then reports "already
 				 * exists" as a resent call would */
@@ -115,11 +119,13 @@ static int fake_create(const struct provider_ctx *ctx, json_t *attrs, json_t **o
 	pthread_mutex_lock(&fk.mu);
 	snprintf(id, sizeof(id), "arn:%s:%d", ctx->name, ++fk.seq);
 	o = json_deep_copy(attrs);
+	if (in_list(fk.half, ctx->name))
+		json_object_del(o, "display_name");     /* set by a later call */
 	json_object_set_new(o, "id", json_string(id));
 	json_object_set_new(o, "arn", json_string(id));
 	json_object_set_new(fk.cloud, id, json_pack("{s:s,s:O}", "name", ctx->name, "attrs", o));
 	pthread_mutex_unlock(&fk.mu);
-	if (in_list(fk.lose, ctx->name)) {
+	if (in_list(fk.lose, ctx->name) || in_list(fk.half, ctx->name)) {
 		json_decref(o);
 		err_set(err, CAIRN_ENET, "connection reset");
 		return -1;
@@ -155,7 +161,7 @@ static int fake_update(const struct provider_ctx *ctx, const char *id, json_t *o
 	*out = NULL;
 	logf_("update", ctx->name);
 	enter();
-	if (in_list(fk.fail, ctx->name)) {
+	if (in_list(fk.fail, ctx->name) || in_list(fk.fail_update, ctx->name)) {
 		err_set(err, CAIRN_EAWS, "SetTopicAttributes on %s: InvalidParameter: no", ctx->name);
 		return -1;
 	}
@@ -240,6 +246,8 @@ static int setup(void **state)
 	fk.log = json_array();
 	fk.fail = json_array();
 	fk.lose = json_array();
+	fk.half = json_array();
+	fk.fail_update = json_array();
 	fk.drop = json_array();
 	fk.dup = json_array();
 	fk.stop_on = json_array();
@@ -289,6 +297,8 @@ static int teardown(void **state)
 	json_decref(fk.log);
 	json_decref(fk.fail);
 	json_decref(fk.lose);
+	json_decref(fk.half);
+	json_decref(fk.fail_update);
 	json_decref(fk.drop);
 	json_decref(fk.dup);
 	json_decref(fk.stop_on);
@@ -634,13 +644,65 @@ static void test_lost_create_answer_is_found(void **state)
 	json_array_append_new(fk.lose, json_string("a"));
 	add(&f->p, "a", PLAN_CREATE, "{\"name\":\"a\"}", NULL);
 	run(f, 10, &res);
-	/* reported as failed, yet what AWS made is recorded, not orphaned */
-	assert_int_equal(res.failed, 1);
+	/* what AWS made is found and recorded, not orphaned; it matches the
+	 * configuration, so nothing else is called and the run succeeds */
+	assert_int_equal(res.failed, 0);
+	assert_int_equal(json_object_size(fk.cloud), 1);
+	assert_int_equal(log_index("update:a"), -1);
 	a = recorded(f, "a");
 	assert_non_null(a);
 	json_decref(a);
 	assert_int_equal(n_pending(f), 0);
 	exec_result_free(&res);
+}
+
+/* The create's answer was lost before its later calls ran: the object found
+ * is brought to the configuration by an update in the same run, so neither
+ * the run nor its dependents wait for the next apply. */
+static void test_found_half_made_object_is_finished(void **state)
+{
+	struct fx *f = *state;
+	struct exec_result res;
+	json_t *a;
+
+	json_array_append_new(fk.half, json_string("a"));
+	add(&f->p, "a", PLAN_CREATE, "{\"name\":\"a\",\"display_name\":\"A\"}", NULL);
+	add(&f->p, "b", PLAN_CREATE, "{\"name\":\"b\"}", "a");
+	run(f, 10, &res);
+	assert_int_equal(res.failed, 0);
+	assert_int_equal(json_object_size(fk.cloud), 2);
+	assert_true(log_index("update:a") > log_index("create:a"));
+	assert_true(log_index("create:b") > log_index("update:a"));
+	a = recorded(f, "a");
+	assert_non_null(a);
+	assert_string_equal(json_string_value(json_object_get(a, "display_name")), "A");
+	json_decref(a);
+	assert_int_equal(n_pending(f), 0);
+	exec_result_free(&res);
+}
+
+/* When that update fails, the object found stays recorded and the resource
+ * fails with the update's error. */
+static void test_found_half_made_object_update_fails(void **state)
+{
+	struct fx *f = *state;
+	struct exec_result res;
+	json_t *a;
+
+	json_array_append_new(fk.half, json_string("a"));
+	json_array_append_new(fk.fail_update, json_string("a"));
+	add(&f->p, "a", PLAN_CREATE, "{\"name\":\"a\",\"display_name\":\"A\"}", NULL);
+	run(f, 10, &res);
+	assert_int_equal(res.failed, 1);
+	assert_non_null(strstr(res.ops[0].err.msg, "created (its answer was lost) and found"));
+	assert_non_null(strstr(res.ops[0].err.msg, "SetTopicAttributes"));
+	exec_result_free(&res);
+	assert_int_equal(json_object_size(fk.cloud), 1);
+	a = recorded(f, "a");
+	assert_non_null(a);
+	assert_null(json_object_get(a, "display_name"));
+	json_decref(a);
+	assert_int_equal(n_pending(f), 0);
 }
 
 /* A create that never reached AWS (the client does not resend Create*
@@ -674,7 +736,8 @@ static void test_refusal_after_uncertain_attempt_is_looked_up(void **state)
 	json_array_append_new(fk.dup, json_string("a"));
 	add(&f->p, "a", PLAN_CREATE, "{\"name\":\"a\"}", NULL);
 	run(f, 10, &res);
-	assert_int_equal(res.failed, 1);
+	/* found, matching the configuration: recorded, and the run succeeds */
+	assert_int_equal(res.failed, 0);
 	assert_int_equal(json_object_size(fk.cloud), 1);
 	a = recorded(f, "a");
 	assert_non_null(a);
@@ -909,6 +972,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_update_with_nothing_left_to_change, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_lost_create_answer_is_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_found_half_made_object_is_finished, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_found_half_made_object_update_fails, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_unanswered_create_is_sent_again_when_not_found,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refusal_after_uncertain_attempt_is_looked_up,
