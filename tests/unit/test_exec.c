@@ -667,7 +667,7 @@ static void test_found_half_made_object_is_finished(void **state)
 
 	json_array_append_new(fk.half, json_string("a"));
 	add(&f->p, "a", PLAN_CREATE, "{\"name\":\"a\",\"display_name\":\"A\"}", NULL);
-	add(&f->p, "b", PLAN_CREATE, "{\"name\":\"b\"}", "a");
+	add(&f->p, "b", PLAN_CREATE, "{\"name\":\"b\",\"display_name\":\"${a.arn}\"}", "[\"a\"]");
 	run(f, 10, &res);
 	assert_int_equal(res.failed, 0);
 	assert_int_equal(json_object_size(fk.cloud), 2);
