@@ -178,6 +178,20 @@ int cmd_help(const char *name)
 		printf("  %-13s %s\n", cmd_table[i].name, cmd_table[i].summary);
 	fputc('\n', stdout);
 	fputs(global_help, stdout);
+	fputs("\nEnvironment:\n"
+	      "  CAIRN_STATE              state file or s3:// object (as --state)\n"
+	      "  CAIRN_STATE_KEY          seal the state's secrets: 32 bytes, hex or base64\n"
+	      "  CAIRN_STATE_KMS_KEY_ID   seal them under a KMS data key instead\n"
+	      "  CAIRN_STATE_KEY_PREVIOUS the key (or 'kms') the state was sealed under,\n"
+	      "                           for one locking run that rotates or removes it\n"
+	      "  CAIRN_LOCK_LEASE         S3 lock lease in seconds\n"
+	      "  AWS_PROFILE, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...\n"
+	      "                           credentials and region, as the AWS SDKs read them\n"
+	      "  AWS_ENDPOINT_URL[_SERVICE] endpoint overrides\n"
+	      "  AWS_MAX_ATTEMPTS         tries per call (default 3)\n"
+	      "  AWS_CONNECT_TIMEOUT, AWS_READ_TIMEOUT\n"
+	      "                           seconds to connect (10) and per request (60)\n"
+	      "  CI, NO_COLOR             no colour and no prompt wait; no colour\n", stdout);
 	fputs("\n'cairn COMMAND --help' documents one command.\n", stdout);
 	return 0;
 }

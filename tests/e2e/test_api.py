@@ -177,6 +177,14 @@ class ApiTest(CairnTestCase):
         p = self.cairn("api", "ec2", "DescribeVpcs", "[1]", check=1)
         self.assertIn("object", p.stderr)
 
+    def test_help_lists_commands_and_environment(self):
+        p = self.cairn("--help", check=0)
+        for cmd in ("plan", "apply", "destroy", "state", "show", "output", "api"):
+            self.assertRegex(p.stdout, r"\n  %s +\S" % cmd)
+        for var in ("CAIRN_STATE ", "CAIRN_STATE_KEY ", "CAIRN_STATE_KMS_KEY_ID",
+                    "CAIRN_STATE_KEY_PREVIOUS", "AWS_ENDPOINT_URL", "AWS_READ_TIMEOUT"):
+            self.assertIn(var, p.stdout.split("Environment:")[1])
+
     def test_version(self):
         p = self.cairn("version", check=0)
         lines = p.stdout.splitlines()
