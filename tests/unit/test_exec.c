@@ -635,17 +635,17 @@ static void test_update_with_nothing_left_to_change(void **state)
 	exec_result_free(&res);
 }
 
-static void test_lost_create_answer_is_found(void **state)
+/* Creates "a" with the fake cloud's fault list faults naming it: the run
+ * succeeds with exactly one object in AWS, recorded, no update called and
+ * nothing left in the journal. */
+static void one_create_through(struct fx *f, json_t *faults)
 {
-	struct fx *f = *state;
 	struct exec_result res;
 	json_t *a;
 
-	json_array_append_new(fk.lose, json_string("a"));
+	json_array_append_new(faults, json_string("a"));
 	add(&f->p, "a", PLAN_CREATE, "{\"name\":\"a\"}", NULL);
 	run(f, 10, &res);
-	/* what AWS made is found and recorded, not orphaned; it matches the
-	 * configuration, so nothing else is called and the run succeeds */
 	assert_int_equal(res.failed, 0);
 	assert_int_equal(json_object_size(fk.cloud), 1);
 	assert_int_equal(log_index("update:a"), -1);
@@ -654,6 +654,13 @@ static void test_lost_create_answer_is_found(void **state)
 	json_decref(a);
 	assert_int_equal(n_pending(f), 0);
 	exec_result_free(&res);
+}
+
+/* The create's answer was lost: what AWS made is found and recorded, not
+ * orphaned; it matches the configuration, so the run succeeds. */
+static void test_lost_create_answer_is_found(void **state)
+{
+	one_create_through(*state, fk.lose);
 }
 
 /* The create's answer was lost before its later calls ran: the object found
@@ -709,41 +716,14 @@ static void test_found_half_made_object_update_fails(void **state)
  * calls without an answer): find finds nothing, so it is sent again, once. */
 static void test_unanswered_create_is_sent_again_when_not_found(void **state)
 {
-	struct fx *f = *state;
-	struct exec_result res;
-	json_t *a;
-
-	json_array_append_new(fk.drop, json_string("a"));
-	add(&f->p, "a", PLAN_CREATE, "{\"name\":\"a\"}", NULL);
-	run(f, 10, &res);
-	assert_int_equal(res.failed, 0);
-	assert_int_equal(json_object_size(fk.cloud), 1);
-	a = recorded(f, "a");
-	assert_non_null(a);
-	json_decref(a);
-	assert_int_equal(n_pending(f), 0);
-	exec_result_free(&res);
+	one_create_through(*state, fk.drop);
 }
 
 /* "Already exists" from a call whose earlier attempt may have been carried
  * out: what that attempt made is found and recorded, not left orphaned. */
 static void test_refusal_after_uncertain_attempt_is_looked_up(void **state)
 {
-	struct fx *f = *state;
-	struct exec_result res;
-	json_t *a;
-
-	json_array_append_new(fk.dup, json_string("a"));
-	add(&f->p, "a", PLAN_CREATE, "{\"name\":\"a\"}", NULL);
-	run(f, 10, &res);
-	/* found, matching the configuration: recorded, and the run succeeds */
-	assert_int_equal(res.failed, 0);
-	assert_int_equal(json_object_size(fk.cloud), 1);
-	a = recorded(f, "a");
-	assert_non_null(a);
-	json_decref(a);
-	assert_int_equal(n_pending(f), 0);
-	exec_result_free(&res);
+	one_create_through(*state, fk.dup);
 }
 
 static void test_recover_adopts_and_forgets(void **state)
