@@ -170,6 +170,19 @@ static char *slurp(const char *p, size_t *n)
 	return read_file(p, n, &err);
 }
 
+/* The file at p is byte for byte what before (n bytes) held; frees before. */
+static void assert_unchanged(const char *p, char *before, size_t n)
+{
+	size_t n2;
+	char *after = slurp(p, &n2);
+
+	assert_non_null(after);
+	assert_int_equal(n, n2);
+	assert_memory_equal(before, after, n);
+	free(before);
+	free(after);
+}
+
 /* Deleted or replaced under a running cairn: every later write fails, naming it. */
 static void test_deleted_or_replaced_file_refuses_writes(void **ctx)
 {
@@ -206,11 +219,11 @@ static void test_deleted_or_replaced_file_refuses_writes(void **ctx)
 /* A damaged file is refused at open by SQLite's quick_check, not a byte changed. */
 static void test_refuses_damaged_file_untouched(void **ctx)
 {
-	char *p = path_in("damaged.db"), *before, *after;
+	char *p = path_in("damaged.db"), *before;
 	struct state_view r = {"vpc", "aws_vpc", "vpc-1", NULL, NULL, 0};
 	struct cairn_err err;
 	struct state *st;
-	size_t n1, n2, off;
+	size_t n1, off;
 	FILE *f;
 
 	(void)ctx;
@@ -233,21 +246,17 @@ static void test_refuses_damaged_file_untouched(void **ctx)
 	fclose(f);
 	assert_null(state_open(p, 1, &err));
 	assert_non_null(strstr(err.msg, "damaged"));
-	after = slurp(p, &n2);
-	assert_int_equal(n1, n2);
-	assert_memory_equal(before, after, n1);
+	assert_unchanged(p, before, n1);
 	json_decref(r.attrs);
-	free(before);
-	free(after);
 	free(p);
 }
 
 static void test_refuses_foreign_file_untouched(void **ctx)
 {
 	char *p = path_in("foreign.txt"), *q = path_in("foreign.db");
-	char *before, *after;
+	char *before;
 	struct cairn_err err;
-	size_t n1, n2;
+	size_t n1;
 	sqlite3 *db;
 	FILE *f;
 
@@ -258,11 +267,7 @@ static void test_refuses_foreign_file_untouched(void **ctx)
 	before = slurp(p, &n1);
 	assert_null(state_open(p, 1, &err));
 	assert_non_null(strstr(err.msg, "not a cairn state"));
-	after = slurp(p, &n2);
-	assert_int_equal(n1, n2);
-	assert_memory_equal(before, after, n1);
-	free(before);
-	free(after);
+	assert_unchanged(p, before, n1);
 
 	assert_int_equal(sqlite3_open(q, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "CREATE TABLE users (name TEXT); "
@@ -271,21 +276,17 @@ static void test_refuses_foreign_file_untouched(void **ctx)
 	before = slurp(q, &n1);
 	assert_null(state_open(q, 1, &err));
 	assert_non_null(strstr(err.msg, "not a cairn state"));
-	after = slurp(q, &n2);
-	assert_int_equal(n1, n2);
-	assert_memory_equal(before, after, n1);
-	free(before);
-	free(after);
+	assert_unchanged(q, before, n1);
 	free(p);
 	free(q);
 }
 
 static void test_refuses_newer_version(void **ctx)
 {
-	char *p = path_in("newer.db"), *before, *after;
+	char *p = path_in("newer.db"), *before;
 	struct cairn_err err;
 	struct state *st = state_open(p, 1, &err);
-	size_t n1, n2;
+	size_t n1;
 	sqlite3 *db;
 
 	(void)ctx;
@@ -298,11 +299,7 @@ static void test_refuses_newer_version(void **ctx)
 	before = slurp(p, &n1);
 	assert_null(state_open(p, 1, &err));
 	assert_non_null(strstr(err.msg, "newer cairn"));
-	after = slurp(p, &n2);
-	assert_int_equal(n1, n2);
-	assert_memory_equal(before, after, n1);
-	free(before);
-	free(after);
+	assert_unchanged(p, before, n1);
 	free(p);
 }
 
@@ -584,14 +581,14 @@ static int file_has(const char *p, const char *needle)
 
 static void test_sealed_values(void **ctx)
 {
-	char *p = path_in("sealed.db"), *before, *after;
+	char *p = path_in("sealed.db"), *before;
 	unsigned char pk[STATE_PLAN_KEY_LEN], pk2[STATE_PLAN_KEY_LEN];
 	struct state_resource r, *list;
 	struct cairn_err err;
 	struct state *st;
 	json_t *outs, *pending;
 	int64_t jid;
-	size_t n, n1, n2;
+	size_t n, n1;
 	int found;
 
 	(void)ctx;
@@ -645,11 +642,7 @@ static void test_sealed_values(void **ctx)
 	assert_int_equal(seal_with(st, OTHER_KEY, &err), -1);
 	assert_non_null(strstr(err.msg, "another key"));
 	state_close(st);
-	after = slurp(p, &n2);
-	assert_int_equal(n1, n2);
-	assert_memory_equal(before, after, n1);
-	free(before);
-	free(after);
+	assert_unchanged(p, before, n1);
 	/* The right key opens everything again, the plan key included. */
 	st = state_open(p, 0, &err);
 	assert_non_null(st);
@@ -741,11 +734,11 @@ static void test_key_rotation(void **ctx)
 static void test_push_under_a_key(void **ctx)
 {
 	char *p = path_in("dst.db"), *other = path_in("other.db"), *plain = path_in("clear.db");
-	char *before, *after;
+	char *before;
 	struct state_resource r;
 	struct cairn_err err;
 	struct state *st;
-	size_t n1, n2;
+	size_t n1;
 	int found;
 
 	(void)ctx;
@@ -771,11 +764,7 @@ static void test_push_under_a_key(void **ctx)
 	assert_int_equal(state_replace(st, other, &err), -1);
 	assert_non_null(strstr(err.msg, "another key"));
 	state_close(st);
-	after = slurp(p, &n2);
-	assert_int_equal(n1, n2);
-	assert_memory_equal(before, after, n1);
-	free(before);
-	free(after);
+	assert_unchanged(p, before, n1);
 
 	st = state_open(p, 0, &err);
 	assert_non_null(st);
