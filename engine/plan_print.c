@@ -127,31 +127,35 @@ static size_t module_depth(const char *s)
  * then instance key), then by resource name, then by instance key
  * (numbers numerically: subnet[2] before subnet[10]).
  */
-int plan_address_cmp(const char *a, const char *b)
+/* Compares the next step of *a and *b (name, then key), moving both on. */
+static int cmp_next_step(const char **a, const char **b)
 {
-	size_t da = module_depth(a), db = module_depth(b), i;
 	struct addr_step sa, sb;
 	int c;
 
+	next_step(a, &sa);
+	next_step(b, &sb);
+	c = cmp_bytes(sa.name, sa.name_len, sb.name, sb.name_len);
+	return c ? c : cmp_key(&sa, &sb);
+}
+
+int plan_address_cmp(const char *a, const char *b)
+{
+	size_t da = module_depth(a), db = module_depth(b), i;
+	struct addr_step skip;
+	int c;
+
 	for (i = 0; i < da && i < db; i++) {
-		next_step(&a, &sa);     /* "module" */
-		next_step(&b, &sb);
-		next_step(&a, &sa);
-		next_step(&b, &sb);
-		c = cmp_bytes(sa.name, sa.name_len, sb.name, sb.name_len);
-		if (!c)
-			c = cmp_key(&sa, &sb);
+		next_step(&a, &skip);   /* "module" */
+		next_step(&b, &skip);
+		c = cmp_next_step(&a, &b);
 		if (c)
 			return c;
 	}
 	if (da != db)
 		return da < db ? -1 : 1;
 	while (*a && *b) {
-		next_step(&a, &sa);
-		next_step(&b, &sb);
-		c = cmp_bytes(sa.name, sa.name_len, sb.name, sb.name_len);
-		if (!c)
-			c = cmp_key(&sa, &sb);
+		c = cmp_next_step(&a, &b);
 		if (c)
 			return c;
 	}
