@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Error categories: what kind of failure, so callers can branch. */
 enum cairn_errcode {
@@ -97,5 +98,8 @@ char *read_file(const char *path, size_t *len, struct cairn_err *err);
 
 /* Wipes memory in a way the compiler keeps (for secrets). */
 void secure_zero(void *p, size_t n);
+
+/* Unix seconds of a UTC date and time (proleptic Gregorian calendar). */
+int64_t utc_seconds(int64_t y, int mo, int d, int h, int mi, int s);
 
 #endif

@@ -247,19 +247,6 @@ const char *ini_get(const struct ini *ini, const char *section, const char *key)
 
 /* ---- time ---- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 int creds_parse_time(const char *s, int64_t *out)
 {
 	int y, mo, d, h, mi, sec, n = 0, off = 0;
@@ -292,7 +279,7 @@ int creds_parse_time(const char *s, int64_t *out)
 	}
 	if (*p)
 		return -1;
-	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+	*out = utc_seconds(y, mo, d, h, mi, sec) - off;
 	return 0;
 }
 

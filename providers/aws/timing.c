@@ -46,19 +46,6 @@ int timing_is_skew_error(const char *code)
 	return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 int timing_parse_http_date(const char *s, int64_t *t)
 {
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -81,7 +68,7 @@ int timing_parse_http_date(const char *s, int64_t *t)
 	}
 	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
 		return -1;
-	*t = days_from_civil(y, m, d) * 86400 + h * 3600 + mi * 60 + sec;
+	*t = utc_seconds(y, m, d, h, mi, sec);
 	return 0;
 }
 
