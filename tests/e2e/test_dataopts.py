@@ -11,8 +11,6 @@ import test_wire
 from family import FamilyCase
 
 STACK = "opts"
-test_wire.SERVICES.setdefault("dynamodb", "dynamodb")
-test_wire.SERVICES.setdefault("ecr", "ecr")
 
 
 def table_props(**extra):

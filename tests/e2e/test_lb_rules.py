@@ -14,9 +14,6 @@ import test_elbv2
 import test_wire
 from test_elbv2 import gone, lb_attributes
 
-# SigV4 scope of ELBv2 -> botocore's service name, for test_wire's checker
-test_wire.SERVICES.setdefault("elasticloadbalancing", "elbv2")
-
 
 class LbRules(test_elbv2.Elbv2Test):
     """Reuses Elbv2Test's VPC, subnets and helpers; load_tests below keeps

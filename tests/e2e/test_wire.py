@@ -27,7 +27,8 @@ STACK = "wire"
 # SigV4 credential scope service -> botocore service name
 SERVICES = {"ec2": "ec2", "rds": "rds", "kms": "kms", "secretsmanager": "secretsmanager",
             "acm": "acm", "application-autoscaling": "application-autoscaling",
-            "sts": "sts", "tagging": "resourcegroupstaggingapi", "ecs": "ecs"}
+            "sts": "sts", "tagging": "resourcegroupstaggingapi", "ecs": "ecs",
+            "dynamodb": "dynamodb", "ecr": "ecr", "elasticloadbalancing": "elbv2"}
 SESSION = botocore.session.get_session()
 
 
