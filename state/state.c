@@ -562,6 +562,50 @@ static int meta_set(struct state *st, const char *key, const char *value, struct
 	return rc;
 }
 
+/* The values reseal_all rewrites: each query gives (key, second key or
+ * NULL, value, type or NULL) rows; what is sealed in a value depends on
+ * its kind. */
+enum reseal_kind { RESEAL_ATTRS, RESEAL_OUTPUTS, RESEAL_WHOLE };
+static const struct reseal_table {
+	const char *select, *update;
+	enum reseal_kind kind;
+} RESEAL[] = {
+	{"SELECT stack, name, attrs, type FROM resources",
+	 "UPDATE resources SET attrs = ?1 WHERE stack = ?2 AND name = ?3", RESEAL_ATTRS},
+	{"SELECT name, NULL, outputs, NULL FROM stacks",
+	 "UPDATE stacks SET outputs = ?1 WHERE name = ?2", RESEAL_OUTPUTS},
+	{"SELECT jid, NULL, intent, NULL FROM journal",
+	 "UPDATE journal SET intent = ?1 WHERE jid = ?2", RESEAL_WHOLE},
+};
+
+/* One row of t: its value opened with whichever key sealed it, then sealed
+ * under the key now given (or left in clear) and written back. */
+static int reseal_row(struct state *st, const struct reseal_table *t, json_t *row,
+		      struct cairn_err *err)
+{
+	json_t *v = load_text((const unsigned char *)col(row, 2)), *sealed = NULL;
+	const char *k2 = t->kind == RESEAL_ATTRS ? col(row, 1) : NULL;
+	char *text = NULL;
+	int r;
+
+	if (t->kind == RESEAL_ATTRS)
+		r = open_members(st, v, col(row, 1), err);
+	else if (t->kind == RESEAL_OUTPUTS)
+		r = json_is_object(v) ? open_outputs(st, v, err) : 0;
+	else
+		r = open_value(st, &v, "journal intent", err);
+	if (r == 0) {
+		sealed = t->kind == RESEAL_ATTRS ? seal_attrs(st, col(row, 3), col(row, 1), v) :
+			 t->kind == RESEAL_OUTPUTS ? seal_outputs(st, v) : seal_value(st, v);
+		text = dump(sealed);
+		r = update_text(st, t->update, text, col(row, 0), k2, err);
+	}
+	free(text);
+	json_decref(sealed);
+	json_decref(v);
+	return r;
+}
+
 /* Inside a transaction: records the key check (or forgets it: no key
  * left) and rewrites every secret the store holds, opened with whichever
  * key sealed it, sealed under the key now given (or in clear). */
@@ -569,7 +613,7 @@ static int reseal_all(struct state *st, struct cairn_err *err)
 {
 	json_t *rows = NULL, *row;
 	sqlite3_stmt *s = NULL;
-	size_t i;
+	size_t i, t;
 	int rc = -1;
 
 	if (meta_set(st, STATE_META_SEAL_CHECK, st->seal.on ? st->seal.check : NULL, err) != 0 ||
@@ -579,67 +623,15 @@ static int reseal_all(struct state *st, struct cairn_err *err)
 	    meta_set(st, STATE_META_SEAL_KMS_KEY_ID, st->seal.on ? st->seal.kms_key_id : NULL,
 		     err) != 0)
 		goto out;
-	rows = rows_of(st, "SELECT stack, name, type, attrs FROM resources", 4, err);
-	if (!rows)
-		goto out;
-	json_array_foreach(rows, i, row) {
-		json_t *attrs = load_text((const unsigned char *)col(row, 3)), *sealed = NULL;
-		char *text = NULL;
-		int r = open_members(st, attrs, col(row, 1), err);
-
-		if (r == 0) {
-			sealed = seal_attrs(st, col(row, 2), col(row, 1), attrs);
-			text = dump(sealed);
-			r = update_text(st, "UPDATE resources SET attrs = ?1 WHERE stack = ?2 AND name = ?3",
-					text, col(row, 0), col(row, 1), err);
-		}
-		free(text);
-		json_decref(sealed);
-		json_decref(attrs);
-		if (r != 0)
+	for (t = 0; t < sizeof(RESEAL) / sizeof(RESEAL[0]); t++) {
+		rows = rows_of(st, RESEAL[t].select, 4, err);
+		if (!rows)
 			goto out;
-	}
-	json_decref(rows);
-	rows = rows_of(st, "SELECT name, outputs FROM stacks", 2, err);
-	if (!rows)
-		goto out;
-	json_array_foreach(rows, i, row) {
-		json_t *outs = load_text((const unsigned char *)col(row, 1)), *sealed = NULL;
-		char *text = NULL;
-		int r = json_is_object(outs) ? open_outputs(st, outs, err) : 0;
-
-		if (r == 0) {
-			sealed = seal_outputs(st, outs);
-			text = dump(sealed);
-			r = update_text(st, "UPDATE stacks SET outputs = ?1 WHERE name = ?2", text,
-					col(row, 0), NULL, err);
-		}
-		free(text);
-		json_decref(sealed);
-		json_decref(outs);
-		if (r != 0)
-			goto out;
-	}
-	json_decref(rows);
-	rows = rows_of(st, "SELECT jid, intent FROM journal", 2, err);
-	if (!rows)
-		goto out;
-	json_array_foreach(rows, i, row) {
-		json_t *intent = load_text((const unsigned char *)col(row, 1)), *sealed = NULL;
-		char *text = NULL;
-		int r = open_value(st, &intent, "journal intent", err);
-
-		if (r == 0) {
-			sealed = seal_value(st, intent);
-			text = dump(sealed);
-			r = update_text(st, "UPDATE journal SET intent = ?1 WHERE jid = ?2", text,
-					col(row, 0), NULL, err);
-		}
-		free(text);
-		json_decref(sealed);
-		json_decref(intent);
-		if (r != 0)
-			goto out;
+		json_array_foreach(rows, i, row)
+			if (reseal_row(st, &RESEAL[t], row, err) != 0)
+				goto out;
+		json_decref(rows);
+		rows = NULL;
 	}
 	if (prepare(st, "UPDATE plan_keys SET key = rewrap_plan_key(key)", &s, err) != 0)
 		goto out;
