@@ -168,11 +168,17 @@ static inline void rs_start(struct rs_server *s, const struct rs_answer *answers
 	pthread_create(&s->thread, NULL, rs_serve, s);
 }
 
+/* Stop a server thread blocked in accept() on fd, and close fd. */
+static inline void rs_halt(int fd, pthread_t thread)
+{
+	shutdown(fd, SHUT_RDWR);
+	pthread_join(thread, NULL);
+	close(fd);
+}
+
 static inline void rs_stop(struct rs_server *s)
 {
-	shutdown(s->fd, SHUT_RDWR);
-	pthread_join(s->thread, NULL);
-	close(s->fd);
+	rs_halt(s->fd, s->thread);
 }
 
 static inline void rs_no_sleep(long ms)
@@ -185,7 +191,7 @@ static inline int64_t rs_now(void)
 	return 1700000000;
 }
 
-static struct aws_client *rs_client(int port)
+static inline struct aws_client *rs_client(int port)
 {
 	static char endpoint[64];
 	static char *env[] = {

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "providers/aws/aws.h"
+#include "rest_server.h"
 
 #define MAX_STEPS 8
 
@@ -81,24 +82,13 @@ static void *serve(void *arg)
 
 static void server_start(struct server *s)
 {
-	struct sockaddr_in a = {0};
-	socklen_t alen = sizeof(a);
-
-	s->fd = socket(AF_INET, SOCK_STREAM, 0);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(s->fd, 8), 0);
-	getsockname(s->fd, (struct sockaddr *)&a, &alen);
-	s->port = ntohs(a.sin_port);
+	s->fd = rs_listen(&s->port);
 	pthread_create(&s->thread, NULL, serve, s);
 }
 
 static void server_stop(struct server *s)
 {
-	shutdown(s->fd, SHUT_RDWR);
-	pthread_join(s->thread, NULL);
-	close(s->fd);
+	rs_halt(s->fd, s->thread);
 }
 
 static char *response(int status, const char *body)

@@ -98,9 +98,7 @@ static void server_start(struct server *s, const struct answer *answers)
 
 static void server_stop(struct server *s)
 {
-	shutdown(s->fd, SHUT_RDWR);
-	pthread_join(s->thread, NULL);
-	close(s->fd);
+	rs_halt(s->fd, s->thread);
 }
 
 static struct provider_ctx ctx_for(struct aws_client *c)
