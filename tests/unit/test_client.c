@@ -152,6 +152,23 @@ static struct aws_client *client_for(int port, const char *attempts, double *r)
 	return client_with(port, attempts, r, 0);
 }
 
+/* Start s answering its s->n scripted responses, and a client at it. */
+static struct aws_client *scripted_client(struct server *s, const char *attempts, double *r,
+					  int container)
+{
+	server_start(s);
+	return client_with(s->port, attempts, r, container);
+}
+
+/* Free the client, stop the server and free its responses. */
+static void scripted_end(struct server *s, struct aws_client *c)
+{
+	aws_client_free(c);
+	server_stop(s);
+	for (size_t i = 0; i < s->n; i++)
+		free((char *)s->responses[i]);
+}
+
 static const char topics_ok[] =
 	"<ListTopicsResponse><ListTopicsResult><Topics><member><TopicArn>arn:b</TopicArn></member>"
 	"</Topics></ListTopicsResult></ListTopicsResponse>";
@@ -170,8 +187,7 @@ static void test_retries_5xx_then_succeeds(void **state)
 	s.responses[1] = response(500, "oops");
 	s.responses[2] = response(200, topics_ok);
 	s.n = 3;
-	server_start(&s);
-	c = client_for(s.port, "3", &r);
+	c = scripted_client(&s, "3", &r, 0);
 	err_clear(&err);
 	assert_int_equal(aws_call(c, "sns", "ListTopics", NULL, &out, &err), 0);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(
@@ -185,10 +201,7 @@ static void test_retries_5xx_then_succeeds(void **state)
 	assert_non_null(strstr(s.heads[2], "Credential=AKIDEXAMPLE/20231114/us-east-1/sns/aws4_request"));
 	assert_non_null(strstr(s.heads[2], "Host: 127.0.0.1:"));
 	json_decref(out);
-	aws_client_free(c);
-	server_stop(&s);
-	for (size_t i = 0; i < s.n; i++)
-		free((char *)s.responses[i]);
+	scripted_end(&s, c);
 }
 
 static void test_throttling_gives_up_after_max_attempts(void **state)
@@ -206,8 +219,7 @@ static void test_throttling_gives_up_after_max_attempts(void **state)
 					  "<Message>Rate exceeded</Message></Error>"
 					  "<RequestId>r-9</RequestId></ErrorResponse>");
 	s.n = 2;
-	server_start(&s);
-	c = client_for(s.port, "2", &r);
+	c = scripted_client(&s, "2", &r, 0);
 	err_clear(&err);
 	assert_int_equal(aws_call(c, "sns", "ListTopics", NULL, &out, &err), -1);
 	assert_null(out);
@@ -219,10 +231,7 @@ static void test_throttling_gives_up_after_max_attempts(void **state)
 	assert_true(err.remote.retryable);
 	assert_int_equal(aws_client_requests(c), 2);
 	assert_int_equal(n_slept, 1);
-	aws_client_free(c);
-	server_stop(&s);
-	for (i = 0; i < s.n; i++)
-		free((char *)s.responses[i]);
+	scripted_end(&s, c);
 }
 
 /* The server's clock is an hour ahead (fake_now is 2023-11-14T22:13:20Z):
@@ -238,7 +247,6 @@ static void test_clock_skew_resigns_and_retries_once(void **state)
 	struct aws_client *c;
 	struct cairn_err err;
 	json_t *out = NULL;
-	size_t i;
 
 	(void)state;
 	s.responses[0] = xasprintf("HTTP/1.1 403 X\r\nDate: Tue, 14 Nov 2023 23:13:20 GMT\r\n"
@@ -248,8 +256,7 @@ static void test_clock_skew_resigns_and_retries_once(void **state)
 	/* A second refusal with the same Date is not about our clock any more. */
 	s.responses[2] = xasprintf("%s", s.responses[0]);
 	s.n = 3;
-	server_start(&s);
-	c = client_for(s.port, "3", &r);
+	c = scripted_client(&s, "3", &r, 0);
 	err_clear(&err);
 	assert_int_equal(aws_call(c, "sns", "ListTopics", NULL, &out, &err), 0);
 	assert_int_equal(aws_client_requests(c), 2);
@@ -262,10 +269,7 @@ static void test_clock_skew_resigns_and_retries_once(void **state)
 	assert_int_equal(aws_call(c, "sns", "ListTopics", NULL, &out, &err), -1);
 	assert_string_equal(err.remote.code, "RequestTimeTooSkewed");
 	assert_int_equal(aws_client_requests(c), 3);
-	aws_client_free(c);
-	server_stop(&s);
-	for (i = 0; i < s.n; i++)
-		free((char *)s.responses[i]);
+	scripted_end(&s, c);
 }
 
 /* An answer that breaks off after its status line: AWS did the request. A
@@ -279,15 +283,13 @@ static void test_answer_cut_off_retries_reads_only(void **state)
 	struct aws_client *c;
 	struct cairn_err err;
 	json_t *out = NULL;
-	size_t i;
 
 	(void)state;
 	s.responses[0] = xasprintf("%s", cut);
 	s.responses[1] = xasprintf("%s", cut);
 	s.responses[2] = response(200, topics_ok);
 	s.n = 3;
-	server_start(&s);
-	c = client_for(s.port, "3", &r);
+	c = scripted_client(&s, "3", &r, 0);
 	err_clear(&err);
 	assert_int_equal(aws_call(c, "sns", "CreateTopic", NULL, &out, &err), -1);
 	assert_int_equal(err.code, CAIRN_ENET);
@@ -297,10 +299,7 @@ static void test_answer_cut_off_retries_reads_only(void **state)
 	assert_int_equal(aws_call(c, "sns", "ListTopics", NULL, &out, &err), 0);
 	assert_int_equal(aws_client_requests(c), 3);
 	json_decref(out);
-	aws_client_free(c);
-	server_stop(&s);
-	for (i = 0; i < s.n; i++)
-		free((char *)s.responses[i]);
+	scripted_end(&s, c);
 }
 
 /* No answer at all: a Create* call is not sent again (the engine looks for
@@ -315,15 +314,13 @@ static void test_unanswered_create_is_not_resent(void **state)
 	struct aws_client *c;
 	struct cairn_err err;
 	json_t *out = NULL;
-	size_t i;
 
 	(void)state;
 	s.responses[0] = xstrdup("");
 	s.responses[1] = xstrdup("");
 	s.responses[2] = response(400, exists);
 	s.n = 3;
-	server_start(&s);
-	c = client_for(s.port, "3", &r);
+	c = scripted_client(&s, "3", &r, 0);
 	err_clear(&err);
 	assert_int_equal(aws_call(c, "sns", "CreateTopic", NULL, &out, &err), -1);
 	assert_int_equal(err.code, CAIRN_ENET);
@@ -336,10 +333,7 @@ static void test_unanswered_create_is_not_resent(void **state)
 	assert_string_equal(err.remote.code, "InvalidParameter");
 	assert_int_equal(err.remote.maybe_done, 1);
 	assert_int_equal(aws_client_requests(c), 3);
-	aws_client_free(c);
-	server_stop(&s);
-	for (i = 0; i < s.n; i++)
-		free((char *)s.responses[i]);
+	scripted_end(&s, c);
 }
 
 static void test_client_error_is_not_retried(void **state)
@@ -355,17 +349,14 @@ static void test_client_error_is_not_retried(void **state)
 				  "<Message>nope</Message></Error></Errors><RequestID>q</RequestID>"
 				  "</Response>");
 	s.n = 1;
-	server_start(&s);
-	c = client_for(s.port, "5", &r);
+	c = scripted_client(&s, "5", &r, 0);
 	err_clear(&err);
 	assert_int_equal(aws_call(c, "ec2", "DescribeVpcs", NULL, &out, &err), -1);
 	assert_string_equal(err.remote.code, "InvalidVpcID.NotFound");
 	assert_false(err.remote.retryable);
 	assert_int_equal(aws_client_requests(c), 1);
 	assert_int_equal(n_slept, 0);
-	aws_client_free(c);
-	server_stop(&s);
-	free((char *)s.responses[0]);
+	scripted_end(&s, c);
 }
 
 static void test_pagination(void **state)
@@ -386,8 +377,7 @@ static void test_pagination(void **state)
 				  "<member><Protocol>https</Protocol></member></Subscriptions>"
 				  "</ListSubscriptionsByTopicResult></ListSubscriptionsByTopicResponse>");
 	s.n = 2;
-	server_start(&s);
-	c = client_for(s.port, "3", &r);
+	c = scripted_client(&s, "3", &r, 0);
 	err_clear(&err);
 	assert_int_equal(aws_call_all(c, "sns", "ListSubscriptionsByTopic", in, "Subscriptions",
 				      &items, &err), 0);
@@ -400,10 +390,7 @@ static void test_pagination(void **state)
 	assert_null(json_object_get(in, "NextToken"));
 	json_decref(items);
 	json_decref(in);
-	aws_client_free(c);
-	server_stop(&s);
-	free((char *)s.responses[0]);
-	free((char *)s.responses[1]);
+	scripted_end(&s, c);
 }
 
 /* elbv2's NextMarker goes back as Marker; IAM pages with IsTruncated + Marker. */
@@ -414,7 +401,6 @@ static void test_pagination_markers(void **state)
 	struct aws_client *c;
 	struct cairn_err err;
 	json_t *items = NULL;
-	size_t i;
 
 	(void)state;
 	s.responses[0] = response(200, "<DescribeTargetGroupsResponse><DescribeTargetGroupsResult>"
@@ -431,8 +417,7 @@ static void test_pagination_markers(void **state)
 				  "<RoleName>b</RoleName></member></Roles><IsTruncated>false</IsTruncated>"
 				  "</ListRolesResult></ListRolesResponse>");
 	s.n = 4;
-	server_start(&s);
-	c = client_for(s.port, "1", &r);
+	c = scripted_client(&s, "1", &r, 0);
 	err_clear(&err);
 	assert_int_equal(aws_call_all(c, "elbv2", "DescribeTargetGroups", NULL, "TargetGroups",
 				      &items, &err), 0);
@@ -444,10 +429,7 @@ static void test_pagination_markers(void **state)
 	assert_int_equal(json_array_size(items), 2);
 	assert_non_null(strstr(s.bodies[3], "&Marker=x2"));
 	json_decref(items);
-	aws_client_free(c);
-	server_stop(&s);
-	for (i = 0; i < s.n; i++)
-		free((char *)s.responses[i]);
+	scripted_end(&s, c);
 }
 
 static void test_connection_error(void **state)
@@ -484,7 +466,6 @@ static void test_expired_token_refreshes_credentials(void **state)
 	struct aws_client *c;
 	struct cairn_err err;
 	json_t *out = NULL;
-	size_t i;
 
 	(void)state;
 	s.responses[0] = response(200, "{\"AccessKeyId\":\"ASIAONE\",\"SecretAccessKey\":\"s1\","
@@ -496,8 +477,7 @@ static void test_expired_token_refreshes_credentials(void **state)
 				  "\"Token\":\"t2\",\"Expiration\":\"2030-01-01T01:00:00Z\"}");
 	s.responses[3] = response(200, topics_ok);
 	s.n = 4;
-	server_start(&s);
-	c = client_with(s.port, "3", &r, 1);
+	c = scripted_client(&s, "3", &r, 1);
 	err_clear(&err);
 	assert_int_equal(aws_call(c, "sns", "ListTopics", NULL, &out, &err), 0);
 	assert_int_equal(json_array_size(json_object_get(out, "Topics")), 1);
@@ -510,10 +490,7 @@ static void test_expired_token_refreshes_credentials(void **state)
 	/* ExpiredToken is not a retry: no backoff was taken. */
 	assert_int_equal(n_slept, 0);
 	json_decref(out);
-	aws_client_free(c);
-	server_stop(&s);
-	for (i = 0; i < s.n; i++)
-		free((char *)s.responses[i]);
+	scripted_end(&s, c);
 }
 
 struct caller {
@@ -546,8 +523,7 @@ static void test_threads_share_a_client(void **state)
 	for (i = 0; i < 4; i++)
 		s.responses[i] = response(200, topics_ok);
 	s.n = 4;
-	server_start(&s);
-	c = client_for(s.port, "1", &r);
+	c = scripted_client(&s, "1", &r, 0);
 	for (i = 0; i < 4; i++) {
 		k[i].c = c;
 		k[i].out = NULL;
@@ -560,10 +536,7 @@ static void test_threads_share_a_client(void **state)
 		json_decref(k[i].out);
 	}
 	assert_int_equal(aws_client_requests(c), 4);
-	aws_client_free(c);
-	server_stop(&s);
-	for (i = 0; i < s.n; i++)
-		free((char *)s.responses[i]);
+	scripted_end(&s, c);
 }
 
 static void test_unknown_service(void **state)
