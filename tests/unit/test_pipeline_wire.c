@@ -101,9 +101,16 @@ static void server_stop(struct server *s)
 	rs_halt(s->fd, s->thread);
 }
 
-static struct provider_ctx ctx_for(struct aws_client *c)
+/* Start s on answers; a client at it (the caller frees it) and its ctx. */
+static struct aws_client *wire_open(struct server *s, const struct answer *answers,
+				    struct provider_ctx *ctx)
 {
-	return rs_ctx(c, "pipe");
+	struct aws_client *c;
+
+	server_start(s, answers);
+	c = rs_client(s->port);
+	*ctx = rs_ctx(c, "pipe");
+	return c;
 }
 
 /* The index of the first request to target (or -1). */
@@ -146,9 +153,7 @@ static void test_codedeploy_deletes(void **state)
 	struct cairn_err err;
 
 	(void)state;
-	server_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = ctx_for(c);
+	c = wire_open(&s, answers, &ctx);
 	err_clear(&err);
 	assert_int_equal(dg->delete(&ctx, "web:prod", NULL, &err), 0);
 	assert_int_equal(app->delete(&ctx, "web", NULL, &err), 0);
@@ -173,9 +178,7 @@ static void test_codedeploy_gone_is_deleted(void **state)
 	struct cairn_err err;
 
 	(void)state;
-	server_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = ctx_for(c);
+	c = wire_open(&s, answers, &ctx);
 	err_clear(&err);
 	assert_int_equal(provider_lookup("aws_codedeploy_deployment_group")->delete(
 				 &ctx, "web:prod", NULL, &err), 0);
@@ -220,9 +223,7 @@ static void test_codedeploy_update_group_renames(void **state)
 	json_object_set_new(want, "deployment_style",
 			    json_pack("[{s:s,s:s}]", "deployment_option", "WITH_TRAFFIC_CONTROL",
 				      "deployment_type", "BLUE_GREEN"));
-	server_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = ctx_for(c);
+	c = wire_open(&s, answers, &ctx);
 	err_clear(&err);
 	assert_int_equal(dg->update(&ctx, "web:prod", old, want, changed, &out, &err), 0);
 	server_stop(&s);
@@ -265,9 +266,7 @@ static void test_codedeploy_rename_app(void **state)
 	struct cairn_err err;
 
 	(void)state;
-	server_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = ctx_for(c);
+	c = wire_open(&s, answers, &ctx);
 	err_clear(&err);
 	assert_int_equal(provider_lookup("aws_codedeploy_app")->update(&ctx, "web", old, want,
 								       changed, &out, &err), 0);
@@ -308,9 +307,7 @@ static void test_codebuild_update_project(void **state)
 	struct cairn_err err;
 
 	(void)state;
-	server_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = ctx_for(c);
+	c = wire_open(&s, answers, &ctx);
 	err_clear(&err);
 	assert_int_equal(provider_lookup("aws_codebuild_project")->update(&ctx, "build", want, want,
 									  changed, &out, &err), 0);
@@ -358,9 +355,7 @@ static void test_codecommit_update_and_tags(void **state)
 	struct cairn_err err;
 
 	(void)state;
-	server_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = ctx_for(c);
+	c = wire_open(&s, answers, &ctx);
 	err_clear(&err);
 	assert_int_equal(provider_lookup("aws_codecommit_repository")->update(
 				 &ctx, "app", old, want, changed, &out, &err), 0);
@@ -393,9 +388,7 @@ static void test_codecommit_tag_server_error_keeps_recorded_tags(void **state)
 	struct cairn_err err;
 
 	(void)state;
-	server_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = ctx_for(c);
+	c = wire_open(&s, answers, &ctx);
 	err_clear(&err);
 	assert_int_equal(provider_lookup("aws_codecommit_repository")->read(&ctx, "app", prior,
 									    &out, &err), 0);
@@ -422,9 +415,7 @@ static void test_codecommit_tag_client_error_fails(void **state)
 	struct cairn_err err;
 
 	(void)state;
-	server_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = ctx_for(c);
+	c = wire_open(&s, answers, &ctx);
 	err_clear(&err);
 	assert_int_equal(provider_lookup("aws_codecommit_repository")->read(&ctx, "app", NULL,
 									    &out, &err), -1);
@@ -449,9 +440,7 @@ static void test_event_target_failed_entry_is_an_error(void **state)
 	struct cairn_err err;
 
 	(void)state;
-	server_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = ctx_for(c);
+	c = wire_open(&s, answers, &ctx);
 	err_clear(&err);
 	assert_int_equal(provider_lookup("aws_cloudwatch_event_target")->create(&ctx, attrs, &out,
 										 &err), -1);
