@@ -224,6 +224,26 @@ static inline struct provider_ctx rs_ctx(struct aws_client *c, const char *stack
 	return ctx;
 }
 
+/* Start s on answers, and a client at it with *ctx for stack. The client is
+ * the caller's (rs_close frees it). */
+static inline struct aws_client *rs_open(struct rs_server *s, const struct rs_answer *answers,
+					 struct provider_ctx *ctx, const char *stack)
+{
+	struct aws_client *c;
+
+	rs_start(s, answers);
+	c = rs_client(s->port);
+	*ctx = rs_ctx(c, stack);
+	return c;
+}
+
+/* Stop s and free c (owned). */
+static inline void rs_close(struct rs_server *s, struct aws_client *c)
+{
+	rs_stop(s);
+	aws_client_free(c);
+}
+
 static inline json_t *rs_json(const char *text)
 {
 	json_t *v = json_loads(text, 0, NULL);
