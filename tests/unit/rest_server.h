@@ -181,6 +181,78 @@ static inline void rs_stop(struct rs_server *s)
 	rs_halt(s->fd, s->thread);
 }
 
+/* rs_raw: a server that answers connection after connection with the next
+ * of its n verbatim HTTP responses (test_client, test_common), recording
+ * each request's line and headers, and its body. */
+#define RS_RAW_MAX 8
+
+struct rs_raw {
+	int fd, port;
+	const char *responses[RS_RAW_MAX];   /* full HTTP responses */
+	size_t n;
+	char heads[RS_RAW_MAX][2048];        /* request lines and headers received */
+	char bodies[RS_RAW_MAX][2048];       /* request bodies received */
+	size_t served;
+	pthread_t thread;
+};
+
+/* One request from c: its line and headers into head, its body into body. */
+static inline void rs_read_head(int c, char *head, char *body, size_t cap)
+{
+	char buf[8192];
+	size_t len = 0;
+	char *end = NULL;
+	long clen = 0;
+	ssize_t r;
+
+	while (!end && len < sizeof(buf) - 1 && (r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0) {
+		len += (size_t)r;
+		buf[len] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+	}
+	if (!end)
+		return;
+	for (char *p = buf; p < end; p = strstr(p, "\r\n") + 2)
+		if (strncasecmp(p, "Content-Length:", 15) == 0)
+			clen = atol(p + 15);
+	snprintf(head, cap, "%.*s", (int)(end - buf), buf);
+	end += 4;
+	while ((long)(len - (size_t)(end - buf)) < clen && len < sizeof(buf) - 1 &&
+	       (r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)r;
+	buf[len] = '\0';
+	snprintf(body, cap, "%s", end);
+}
+
+static void *rs_raw_serve(void *arg)
+{
+	struct rs_raw *s = arg;
+
+	while (s->served < s->n) {
+		int c = accept(s->fd, NULL, NULL);
+
+		if (c < 0)
+			break;
+		rs_read_head(c, s->heads[s->served], s->bodies[s->served], sizeof(s->bodies[0]));
+		if (write(c, s->responses[s->served], strlen(s->responses[s->served])) < 0)
+			perror("write");
+		s->served++;
+		close(c);
+	}
+	return NULL;
+}
+
+static inline void rs_raw_start(struct rs_raw *s)
+{
+	s->fd = rs_listen(&s->port);
+	pthread_create(&s->thread, NULL, rs_raw_serve, s);
+}
+
+static inline void rs_raw_stop(struct rs_raw *s)
+{
+	rs_halt(s->fd, s->thread);
+}
+
 static inline void rs_no_sleep(long ms)
 {
 	(void)ms;

@@ -22,75 +22,6 @@
 #include "providers/aws/aws.h"
 #include "rest_server.h"
 
-#define MAX_STEPS 8
-
-/* A server that answers connection after connection with the next scripted response. */
-struct server {
-	int fd, port;
-	const char *responses[MAX_STEPS];   /* full HTTP responses */
-	size_t n;
-	char heads[MAX_STEPS][2048];        /* request lines and headers received */
-	char bodies[MAX_STEPS][2048];       /* request bodies received */
-	size_t served;
-	pthread_t thread;
-};
-
-static void read_request(int c, char *head, char *body, size_t cap)
-{
-	char buf[8192];
-	size_t len = 0;
-	char *end = NULL;
-	long clen = 0;
-	ssize_t r;
-
-	while (!end && len < sizeof(buf) - 1 && (r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0) {
-		len += (size_t)r;
-		buf[len] = '\0';
-		end = strstr(buf, "\r\n\r\n");
-	}
-	if (!end)
-		return;
-	for (char *p = buf; p < end; p = strstr(p, "\r\n") + 2)
-		if (strncasecmp(p, "Content-Length:", 15) == 0)
-			clen = atol(p + 15);
-	snprintf(head, cap, "%.*s", (int)(end - buf), buf);
-	end += 4;
-	while ((long)(len - (size_t)(end - buf)) < clen && len < sizeof(buf) - 1 &&
-	       (r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += (size_t)r;
-	buf[len] = '\0';
-	snprintf(body, cap, "%s", end);
-}
-
-static void *serve(void *arg)
-{
-	struct server *s = arg;
-
-	while (s->served < s->n) {
-		int c = accept(s->fd, NULL, NULL);
-
-		if (c < 0)
-			break;
-		read_request(c, s->heads[s->served], s->bodies[s->served], sizeof(s->bodies[0]));
-		if (write(c, s->responses[s->served], strlen(s->responses[s->served])) < 0)
-			perror("write");
-		s->served++;
-		close(c);
-	}
-	return NULL;
-}
-
-static void server_start(struct server *s)
-{
-	s->fd = rs_listen(&s->port);
-	pthread_create(&s->thread, NULL, serve, s);
-}
-
-static void server_stop(struct server *s)
-{
-	rs_halt(s->fd, s->thread);
-}
-
 static char *response(int status, const char *body)
 {
 	return xasprintf("HTTP/1.1 %d X\r\nContent-Type: text/xml\r\nx-amzn-RequestId: rid-%d\r\n"
@@ -153,18 +84,18 @@ static struct aws_client *client_for(int port, const char *attempts, double *r)
 }
 
 /* Start s answering its s->n scripted responses, and a client at it. */
-static struct aws_client *scripted_client(struct server *s, const char *attempts, double *r,
+static struct aws_client *scripted_client(struct rs_raw *s, const char *attempts, double *r,
 					  int container)
 {
-	server_start(s);
+	rs_raw_start(s);
 	return client_with(s->port, attempts, r, container);
 }
 
 /* Free the client, stop the server and free its responses. */
-static void scripted_end(struct server *s, struct aws_client *c)
+static void scripted_end(struct rs_raw *s, struct aws_client *c)
 {
 	aws_client_free(c);
-	server_stop(s);
+	rs_raw_stop(s);
 	for (size_t i = 0; i < s->n; i++)
 		free((char *)s->responses[i]);
 }
@@ -175,7 +106,7 @@ static const char topics_ok[] =
 
 static void test_retries_5xx_then_succeeds(void **state)
 {
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.5;
 	struct aws_client *c;
 	struct cairn_err err;
@@ -206,7 +137,7 @@ static void test_retries_5xx_then_succeeds(void **state)
 
 static void test_throttling_gives_up_after_max_attempts(void **state)
 {
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.0;
 	struct aws_client *c;
 	struct cairn_err err;
@@ -242,7 +173,7 @@ static void test_clock_skew_resigns_and_retries_once(void **state)
 		"<ErrorResponse><Error><Code>RequestTimeTooSkewed</Code><Message>The difference "
 		"between the request time and the current time is too large.</Message></Error>"
 		"</ErrorResponse>";
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.5;
 	struct aws_client *c;
 	struct cairn_err err;
@@ -278,7 +209,7 @@ static void test_answer_cut_off_retries_reads_only(void **state)
 {
 	static const char cut[] = "HTTP/1.1 200 X\r\nContent-Type: text/xml\r\n"
 		"Connection: close\r\nContent-Length: 400\r\n\r\n<CreateTopicResponse><Create";
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.5;
 	struct aws_client *c;
 	struct cairn_err err;
@@ -309,7 +240,7 @@ static void test_unanswered_create_is_not_resent(void **state)
 {
 	static const char exists[] = "<ErrorResponse><Error><Type>Sender</Type>"
 		"<Code>InvalidParameter</Code><Message>exists</Message></Error></ErrorResponse>";
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.5;
 	struct aws_client *c;
 	struct cairn_err err;
@@ -338,7 +269,7 @@ static void test_unanswered_create_is_not_resent(void **state)
 
 static void test_client_error_is_not_retried(void **state)
 {
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.5;
 	struct aws_client *c;
 	struct cairn_err err;
@@ -361,7 +292,7 @@ static void test_client_error_is_not_retried(void **state)
 
 static void test_pagination(void **state)
 {
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.5;
 	struct aws_client *c;
 	struct cairn_err err;
@@ -396,7 +327,7 @@ static void test_pagination(void **state)
 /* elbv2's NextMarker goes back as Marker; IAM pages with IsTruncated + Marker. */
 static void test_pagination_markers(void **state)
 {
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.5;
 	struct aws_client *c;
 	struct cairn_err err;
@@ -434,7 +365,7 @@ static void test_pagination_markers(void **state)
 
 static void test_connection_error(void **state)
 {
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.25;
 	struct aws_client *c;
 	struct cairn_err err;
@@ -443,9 +374,9 @@ static void test_connection_error(void **state)
 
 	(void)state;
 	/* A port that was just free: bind, note it, close. */
-	server_start(&s);
+	rs_raw_start(&s);
 	port = s.port;
-	server_stop(&s);
+	rs_raw_stop(&s);
 	c = client_for(port, "3", &r);
 	err_clear(&err);
 	assert_int_equal(aws_call(c, "sts", "GetCallerIdentity", NULL, &out, &err), -1);
@@ -461,7 +392,7 @@ static void test_connection_error(void **state)
 /* Temporary credentials that AWS says have expired are fetched anew, once. */
 static void test_expired_token_refreshes_credentials(void **state)
 {
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.5;
 	struct aws_client *c;
 	struct cairn_err err;
@@ -512,7 +443,7 @@ static void *call_thread(void *arg)
 /* One client, several threads at once (as the executor uses it). */
 static void test_threads_share_a_client(void **state)
 {
-	struct server s = {0};
+	struct rs_raw s = {0};
 	struct caller k[4];
 	pthread_t t[4];
 	double r = 0.5;
