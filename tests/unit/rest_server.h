@@ -168,11 +168,89 @@ static inline void rs_start(struct rs_server *s, const struct rs_answer *answers
 	pthread_create(&s->thread, NULL, rs_serve, s);
 }
 
+/* Stop a server thread blocked in accept() on fd, and close fd. */
+static inline void rs_halt(int fd, pthread_t thread)
+{
+	shutdown(fd, SHUT_RDWR);
+	pthread_join(thread, NULL);
+	close(fd);
+}
+
 static inline void rs_stop(struct rs_server *s)
 {
-	shutdown(s->fd, SHUT_RDWR);
-	pthread_join(s->thread, NULL);
-	close(s->fd);
+	rs_halt(s->fd, s->thread);
+}
+
+/* rs_raw: a server that answers connection after connection with the next
+ * of its n verbatim HTTP responses (test_client, test_common), recording
+ * each request's line and headers, and its body. */
+#define RS_RAW_MAX 8
+
+struct rs_raw {
+	int fd, port;
+	const char *responses[RS_RAW_MAX];   /* full HTTP responses */
+	size_t n;
+	char heads[RS_RAW_MAX][2048];        /* request lines and headers received */
+	char bodies[RS_RAW_MAX][2048];       /* request bodies received */
+	size_t served;
+	pthread_t thread;
+};
+
+/* One request from c: its line and headers into head, its body into body. */
+static inline void rs_read_head(int c, char *head, char *body, size_t cap)
+{
+	char buf[8192];
+	size_t len = 0;
+	char *end = NULL;
+	long clen = 0;
+	ssize_t r;
+
+	while (!end && len < sizeof(buf) - 1 && (r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0) {
+		len += (size_t)r;
+		buf[len] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+	}
+	if (!end)
+		return;
+	for (char *p = buf; p < end; p = strstr(p, "\r\n") + 2)
+		if (strncasecmp(p, "Content-Length:", 15) == 0)
+			clen = atol(p + 15);
+	snprintf(head, cap, "%.*s", (int)(end - buf), buf);
+	end += 4;
+	while ((long)(len - (size_t)(end - buf)) < clen && len < sizeof(buf) - 1 &&
+	       (r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)r;
+	buf[len] = '\0';
+	snprintf(body, cap, "%s", end);
+}
+
+static void *rs_raw_serve(void *arg)
+{
+	struct rs_raw *s = arg;
+
+	while (s->served < s->n) {
+		int c = accept(s->fd, NULL, NULL);
+
+		if (c < 0)
+			break;
+		rs_read_head(c, s->heads[s->served], s->bodies[s->served], sizeof(s->bodies[0]));
+		if (write(c, s->responses[s->served], strlen(s->responses[s->served])) < 0)
+			perror("write");
+		s->served++;
+		close(c);
+	}
+	return NULL;
+}
+
+static inline void rs_raw_start(struct rs_raw *s)
+{
+	s->fd = rs_listen(&s->port);
+	pthread_create(&s->thread, NULL, rs_raw_serve, s);
+}
+
+static inline void rs_raw_stop(struct rs_raw *s)
+{
+	rs_halt(s->fd, s->thread);
 }
 
 static inline void rs_no_sleep(long ms)
@@ -185,7 +263,7 @@ static inline int64_t rs_now(void)
 	return 1700000000;
 }
 
-static struct aws_client *rs_client(int port)
+static inline struct aws_client *rs_client(int port)
 {
 	static char endpoint[64];
 	static char *env[] = {
@@ -216,6 +294,26 @@ static inline struct provider_ctx rs_ctx(struct aws_client *c, const char *stack
 	ctx.name = "res";
 	ctx.sleep_ms = rs_no_sleep;
 	return ctx;
+}
+
+/* Start s on answers, and a client at it with *ctx for stack. The client is
+ * the caller's (rs_close frees it). */
+static inline struct aws_client *rs_open(struct rs_server *s, const struct rs_answer *answers,
+					 struct provider_ctx *ctx, const char *stack)
+{
+	struct aws_client *c;
+
+	rs_start(s, answers);
+	c = rs_client(s->port);
+	*ctx = rs_ctx(c, stack);
+	return c;
+}
+
+/* Stop s and free c (owned). */
+static inline void rs_close(struct rs_server *s, struct aws_client *c)
+{
+	rs_stop(s);
+	aws_client_free(c);
 }
 
 static inline json_t *rs_json(const char *text)

@@ -20,86 +20,7 @@
 #include <unistd.h>
 
 #include "providers/aws/aws.h"
-
-#define MAX_STEPS 8
-
-/* A server that answers connection after connection with the next scripted response. */
-struct server {
-	int fd, port;
-	const char *responses[MAX_STEPS];   /* full HTTP responses */
-	size_t n;
-	char heads[MAX_STEPS][2048];        /* request lines and headers received */
-	char bodies[MAX_STEPS][2048];       /* request bodies received */
-	size_t served;
-	pthread_t thread;
-};
-
-static void read_request(int c, char *head, char *body, size_t cap)
-{
-	char buf[8192];
-	size_t len = 0;
-	char *end = NULL;
-	long clen = 0;
-	ssize_t r;
-
-	while (!end && len < sizeof(buf) - 1 && (r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0) {
-		len += (size_t)r;
-		buf[len] = '\0';
-		end = strstr(buf, "\r\n\r\n");
-	}
-	if (!end)
-		return;
-	for (char *p = buf; p < end; p = strstr(p, "\r\n") + 2)
-		if (strncasecmp(p, "Content-Length:", 15) == 0)
-			clen = atol(p + 15);
-	snprintf(head, cap, "%.*s", (int)(end - buf), buf);
-	end += 4;
-	while ((long)(len - (size_t)(end - buf)) < clen && len < sizeof(buf) - 1 &&
-	       (r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += (size_t)r;
-	buf[len] = '\0';
-	snprintf(body, cap, "%s", end);
-}
-
-static void *serve(void *arg)
-{
-	struct server *s = arg;
-
-	while (s->served < s->n) {
-		int c = accept(s->fd, NULL, NULL);
-
-		if (c < 0)
-			break;
-		read_request(c, s->heads[s->served], s->bodies[s->served], sizeof(s->bodies[0]));
-		if (write(c, s->responses[s->served], strlen(s->responses[s->served])) < 0)
-			perror("write");
-		s->served++;
-		close(c);
-	}
-	return NULL;
-}
-
-static void server_start(struct server *s)
-{
-	struct sockaddr_in a = {0};
-	socklen_t alen = sizeof(a);
-
-	s->fd = socket(AF_INET, SOCK_STREAM, 0);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(s->fd, 8), 0);
-	getsockname(s->fd, (struct sockaddr *)&a, &alen);
-	s->port = ntohs(a.sin_port);
-	pthread_create(&s->thread, NULL, serve, s);
-}
-
-static void server_stop(struct server *s)
-{
-	shutdown(s->fd, SHUT_RDWR);
-	pthread_join(s->thread, NULL);
-	close(s->fd);
-}
+#include "rest_server.h"
 
 static char *response(int status, const char *body)
 {
@@ -162,13 +83,30 @@ static struct aws_client *client_for(int port, const char *attempts, double *r)
 	return client_with(port, attempts, r, 0);
 }
 
+/* Start s answering its s->n scripted responses, and a client at it. */
+static struct aws_client *scripted_client(struct rs_raw *s, const char *attempts, double *r,
+					  int container)
+{
+	rs_raw_start(s);
+	return client_with(s->port, attempts, r, container);
+}
+
+/* Free the client, stop the server and free its responses. */
+static void scripted_end(struct rs_raw *s, struct aws_client *c)
+{
+	aws_client_free(c);
+	rs_raw_stop(s);
+	for (size_t i = 0; i < s->n; i++)
+		free((char *)s->responses[i]);
+}
+
 static const char topics_ok[] =
 	"<ListTopicsResponse><ListTopicsResult><Topics><member><TopicArn>arn:b</TopicArn></member>"
 	"</Topics></ListTopicsResult></ListTopicsResponse>";
 
 static void test_retries_5xx_then_succeeds(void **state)
 {
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.5;
 	struct aws_client *c;
 	struct cairn_err err;
@@ -180,8 +118,7 @@ static void test_retries_5xx_then_succeeds(void **state)
 	s.responses[1] = response(500, "oops");
 	s.responses[2] = response(200, topics_ok);
 	s.n = 3;
-	server_start(&s);
-	c = client_for(s.port, "3", &r);
+	c = scripted_client(&s, "3", &r, 0);
 	err_clear(&err);
 	assert_int_equal(aws_call(c, "sns", "ListTopics", NULL, &out, &err), 0);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(
@@ -195,15 +132,12 @@ static void test_retries_5xx_then_succeeds(void **state)
 	assert_non_null(strstr(s.heads[2], "Credential=AKIDEXAMPLE/20231114/us-east-1/sns/aws4_request"));
 	assert_non_null(strstr(s.heads[2], "Host: 127.0.0.1:"));
 	json_decref(out);
-	aws_client_free(c);
-	server_stop(&s);
-	for (size_t i = 0; i < s.n; i++)
-		free((char *)s.responses[i]);
+	scripted_end(&s, c);
 }
 
 static void test_throttling_gives_up_after_max_attempts(void **state)
 {
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.0;
 	struct aws_client *c;
 	struct cairn_err err;
@@ -216,8 +150,7 @@ static void test_throttling_gives_up_after_max_attempts(void **state)
 					  "<Message>Rate exceeded</Message></Error>"
 					  "<RequestId>r-9</RequestId></ErrorResponse>");
 	s.n = 2;
-	server_start(&s);
-	c = client_for(s.port, "2", &r);
+	c = scripted_client(&s, "2", &r, 0);
 	err_clear(&err);
 	assert_int_equal(aws_call(c, "sns", "ListTopics", NULL, &out, &err), -1);
 	assert_null(out);
@@ -229,10 +162,7 @@ static void test_throttling_gives_up_after_max_attempts(void **state)
 	assert_true(err.remote.retryable);
 	assert_int_equal(aws_client_requests(c), 2);
 	assert_int_equal(n_slept, 1);
-	aws_client_free(c);
-	server_stop(&s);
-	for (i = 0; i < s.n; i++)
-		free((char *)s.responses[i]);
+	scripted_end(&s, c);
 }
 
 /* The server's clock is an hour ahead (fake_now is 2023-11-14T22:13:20Z):
@@ -243,12 +173,11 @@ static void test_clock_skew_resigns_and_retries_once(void **state)
 		"<ErrorResponse><Error><Code>RequestTimeTooSkewed</Code><Message>The difference "
 		"between the request time and the current time is too large.</Message></Error>"
 		"</ErrorResponse>";
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.5;
 	struct aws_client *c;
 	struct cairn_err err;
 	json_t *out = NULL;
-	size_t i;
 
 	(void)state;
 	s.responses[0] = xasprintf("HTTP/1.1 403 X\r\nDate: Tue, 14 Nov 2023 23:13:20 GMT\r\n"
@@ -258,8 +187,7 @@ static void test_clock_skew_resigns_and_retries_once(void **state)
 	/* A second refusal with the same Date is not about our clock any more. */
 	s.responses[2] = xasprintf("%s", s.responses[0]);
 	s.n = 3;
-	server_start(&s);
-	c = client_for(s.port, "3", &r);
+	c = scripted_client(&s, "3", &r, 0);
 	err_clear(&err);
 	assert_int_equal(aws_call(c, "sns", "ListTopics", NULL, &out, &err), 0);
 	assert_int_equal(aws_client_requests(c), 2);
@@ -272,10 +200,7 @@ static void test_clock_skew_resigns_and_retries_once(void **state)
 	assert_int_equal(aws_call(c, "sns", "ListTopics", NULL, &out, &err), -1);
 	assert_string_equal(err.remote.code, "RequestTimeTooSkewed");
 	assert_int_equal(aws_client_requests(c), 3);
-	aws_client_free(c);
-	server_stop(&s);
-	for (i = 0; i < s.n; i++)
-		free((char *)s.responses[i]);
+	scripted_end(&s, c);
 }
 
 /* An answer that breaks off after its status line: AWS did the request. A
@@ -284,20 +209,18 @@ static void test_answer_cut_off_retries_reads_only(void **state)
 {
 	static const char cut[] = "HTTP/1.1 200 X\r\nContent-Type: text/xml\r\n"
 		"Connection: close\r\nContent-Length: 400\r\n\r\n<CreateTopicResponse><Create";
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.5;
 	struct aws_client *c;
 	struct cairn_err err;
 	json_t *out = NULL;
-	size_t i;
 
 	(void)state;
 	s.responses[0] = xasprintf("%s", cut);
 	s.responses[1] = xasprintf("%s", cut);
 	s.responses[2] = response(200, topics_ok);
 	s.n = 3;
-	server_start(&s);
-	c = client_for(s.port, "3", &r);
+	c = scripted_client(&s, "3", &r, 0);
 	err_clear(&err);
 	assert_int_equal(aws_call(c, "sns", "CreateTopic", NULL, &out, &err), -1);
 	assert_int_equal(err.code, CAIRN_ENET);
@@ -307,10 +230,7 @@ static void test_answer_cut_off_retries_reads_only(void **state)
 	assert_int_equal(aws_call(c, "sns", "ListTopics", NULL, &out, &err), 0);
 	assert_int_equal(aws_client_requests(c), 3);
 	json_decref(out);
-	aws_client_free(c);
-	server_stop(&s);
-	for (i = 0; i < s.n; i++)
-		free((char *)s.responses[i]);
+	scripted_end(&s, c);
 }
 
 /* No answer at all: a Create* call is not sent again (the engine looks for
@@ -320,20 +240,18 @@ static void test_unanswered_create_is_not_resent(void **state)
 {
 	static const char exists[] = "<ErrorResponse><Error><Type>Sender</Type>"
 		"<Code>InvalidParameter</Code><Message>exists</Message></Error></ErrorResponse>";
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.5;
 	struct aws_client *c;
 	struct cairn_err err;
 	json_t *out = NULL;
-	size_t i;
 
 	(void)state;
 	s.responses[0] = xstrdup("");
 	s.responses[1] = xstrdup("");
 	s.responses[2] = response(400, exists);
 	s.n = 3;
-	server_start(&s);
-	c = client_for(s.port, "3", &r);
+	c = scripted_client(&s, "3", &r, 0);
 	err_clear(&err);
 	assert_int_equal(aws_call(c, "sns", "CreateTopic", NULL, &out, &err), -1);
 	assert_int_equal(err.code, CAIRN_ENET);
@@ -346,15 +264,12 @@ static void test_unanswered_create_is_not_resent(void **state)
 	assert_string_equal(err.remote.code, "InvalidParameter");
 	assert_int_equal(err.remote.maybe_done, 1);
 	assert_int_equal(aws_client_requests(c), 3);
-	aws_client_free(c);
-	server_stop(&s);
-	for (i = 0; i < s.n; i++)
-		free((char *)s.responses[i]);
+	scripted_end(&s, c);
 }
 
 static void test_client_error_is_not_retried(void **state)
 {
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.5;
 	struct aws_client *c;
 	struct cairn_err err;
@@ -365,22 +280,19 @@ static void test_client_error_is_not_retried(void **state)
 				  "<Message>nope</Message></Error></Errors><RequestID>q</RequestID>"
 				  "</Response>");
 	s.n = 1;
-	server_start(&s);
-	c = client_for(s.port, "5", &r);
+	c = scripted_client(&s, "5", &r, 0);
 	err_clear(&err);
 	assert_int_equal(aws_call(c, "ec2", "DescribeVpcs", NULL, &out, &err), -1);
 	assert_string_equal(err.remote.code, "InvalidVpcID.NotFound");
 	assert_false(err.remote.retryable);
 	assert_int_equal(aws_client_requests(c), 1);
 	assert_int_equal(n_slept, 0);
-	aws_client_free(c);
-	server_stop(&s);
-	free((char *)s.responses[0]);
+	scripted_end(&s, c);
 }
 
 static void test_pagination(void **state)
 {
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.5;
 	struct aws_client *c;
 	struct cairn_err err;
@@ -396,8 +308,7 @@ static void test_pagination(void **state)
 				  "<member><Protocol>https</Protocol></member></Subscriptions>"
 				  "</ListSubscriptionsByTopicResult></ListSubscriptionsByTopicResponse>");
 	s.n = 2;
-	server_start(&s);
-	c = client_for(s.port, "3", &r);
+	c = scripted_client(&s, "3", &r, 0);
 	err_clear(&err);
 	assert_int_equal(aws_call_all(c, "sns", "ListSubscriptionsByTopic", in, "Subscriptions",
 				      &items, &err), 0);
@@ -410,21 +321,17 @@ static void test_pagination(void **state)
 	assert_null(json_object_get(in, "NextToken"));
 	json_decref(items);
 	json_decref(in);
-	aws_client_free(c);
-	server_stop(&s);
-	free((char *)s.responses[0]);
-	free((char *)s.responses[1]);
+	scripted_end(&s, c);
 }
 
 /* elbv2's NextMarker goes back as Marker; IAM pages with IsTruncated + Marker. */
 static void test_pagination_markers(void **state)
 {
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.5;
 	struct aws_client *c;
 	struct cairn_err err;
 	json_t *items = NULL;
-	size_t i;
 
 	(void)state;
 	s.responses[0] = response(200, "<DescribeTargetGroupsResponse><DescribeTargetGroupsResult>"
@@ -441,8 +348,7 @@ static void test_pagination_markers(void **state)
 				  "<RoleName>b</RoleName></member></Roles><IsTruncated>false</IsTruncated>"
 				  "</ListRolesResult></ListRolesResponse>");
 	s.n = 4;
-	server_start(&s);
-	c = client_for(s.port, "1", &r);
+	c = scripted_client(&s, "1", &r, 0);
 	err_clear(&err);
 	assert_int_equal(aws_call_all(c, "elbv2", "DescribeTargetGroups", NULL, "TargetGroups",
 				      &items, &err), 0);
@@ -454,15 +360,12 @@ static void test_pagination_markers(void **state)
 	assert_int_equal(json_array_size(items), 2);
 	assert_non_null(strstr(s.bodies[3], "&Marker=x2"));
 	json_decref(items);
-	aws_client_free(c);
-	server_stop(&s);
-	for (i = 0; i < s.n; i++)
-		free((char *)s.responses[i]);
+	scripted_end(&s, c);
 }
 
 static void test_connection_error(void **state)
 {
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.25;
 	struct aws_client *c;
 	struct cairn_err err;
@@ -471,9 +374,9 @@ static void test_connection_error(void **state)
 
 	(void)state;
 	/* A port that was just free: bind, note it, close. */
-	server_start(&s);
+	rs_raw_start(&s);
 	port = s.port;
-	server_stop(&s);
+	rs_raw_stop(&s);
 	c = client_for(port, "3", &r);
 	err_clear(&err);
 	assert_int_equal(aws_call(c, "sts", "GetCallerIdentity", NULL, &out, &err), -1);
@@ -489,12 +392,11 @@ static void test_connection_error(void **state)
 /* Temporary credentials that AWS says have expired are fetched anew, once. */
 static void test_expired_token_refreshes_credentials(void **state)
 {
-	struct server s = {0};
+	struct rs_raw s = {0};
 	double r = 0.5;
 	struct aws_client *c;
 	struct cairn_err err;
 	json_t *out = NULL;
-	size_t i;
 
 	(void)state;
 	s.responses[0] = response(200, "{\"AccessKeyId\":\"ASIAONE\",\"SecretAccessKey\":\"s1\","
@@ -506,8 +408,7 @@ static void test_expired_token_refreshes_credentials(void **state)
 				  "\"Token\":\"t2\",\"Expiration\":\"2030-01-01T01:00:00Z\"}");
 	s.responses[3] = response(200, topics_ok);
 	s.n = 4;
-	server_start(&s);
-	c = client_with(s.port, "3", &r, 1);
+	c = scripted_client(&s, "3", &r, 1);
 	err_clear(&err);
 	assert_int_equal(aws_call(c, "sns", "ListTopics", NULL, &out, &err), 0);
 	assert_int_equal(json_array_size(json_object_get(out, "Topics")), 1);
@@ -520,10 +421,7 @@ static void test_expired_token_refreshes_credentials(void **state)
 	/* ExpiredToken is not a retry: no backoff was taken. */
 	assert_int_equal(n_slept, 0);
 	json_decref(out);
-	aws_client_free(c);
-	server_stop(&s);
-	for (i = 0; i < s.n; i++)
-		free((char *)s.responses[i]);
+	scripted_end(&s, c);
 }
 
 struct caller {
@@ -545,7 +443,7 @@ static void *call_thread(void *arg)
 /* One client, several threads at once (as the executor uses it). */
 static void test_threads_share_a_client(void **state)
 {
-	struct server s = {0};
+	struct rs_raw s = {0};
 	struct caller k[4];
 	pthread_t t[4];
 	double r = 0.5;
@@ -556,8 +454,7 @@ static void test_threads_share_a_client(void **state)
 	for (i = 0; i < 4; i++)
 		s.responses[i] = response(200, topics_ok);
 	s.n = 4;
-	server_start(&s);
-	c = client_for(s.port, "1", &r);
+	c = scripted_client(&s, "1", &r, 0);
 	for (i = 0; i < 4; i++) {
 		k[i].c = c;
 		k[i].out = NULL;
@@ -570,10 +467,7 @@ static void test_threads_share_a_client(void **state)
 		json_decref(k[i].out);
 	}
 	assert_int_equal(aws_client_requests(c), 4);
-	aws_client_free(c);
-	server_stop(&s);
-	for (i = 0; i < s.n; i++)
-		free((char *)s.responses[i]);
+	scripted_end(&s, c);
 }
 
 static void test_unknown_service(void **state)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "providers/common.h"
+#include "rest_server.h"
 
 /* Injected sleep: recorded, never taken. */
 static long slept[64];
@@ -186,79 +187,6 @@ static void test_wait_reports_progress(void **state)
 	assert_string_equal(progress_msgs[1], "res: still creating (20s elapsed, status: pending)");
 }
 
-/* A server that answers connection after connection with the next scripted response. */
-#define MAX_STEPS 8
-struct server {
-	int fd, port;
-	const char *responses[MAX_STEPS];
-	size_t n, served;
-	pthread_t thread;
-};
-
-static void drain_request(int c)
-{
-	char buf[8192];
-	size_t len = 0;
-	ssize_t r;
-	char *end = NULL;
-	long clen = 0;
-
-	while (!end && len < sizeof(buf) - 1 && (r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0) {
-		len += (size_t)r;
-		buf[len] = '\0';
-		end = strstr(buf, "\r\n\r\n");
-	}
-	if (!end)
-		return;
-	for (char *p = buf; p < end; p = strstr(p, "\r\n") + 2)
-		if (strncasecmp(p, "Content-Length:", 15) == 0)
-			clen = atol(p + 15);
-	end += 4;
-	while ((long)(len - (size_t)(end - buf)) < clen && len < sizeof(buf) - 1 &&
-	       (r = read(c, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += (size_t)r;
-}
-
-static void *serve(void *arg)
-{
-	struct server *s = arg;
-
-	while (s->served < s->n) {
-		int c = accept(s->fd, NULL, NULL);
-
-		if (c < 0)
-			break;
-		drain_request(c);
-		if (write(c, s->responses[s->served], strlen(s->responses[s->served])) < 0)
-			perror("write");
-		s->served++;
-		close(c);
-	}
-	return NULL;
-}
-
-static void server_start(struct server *s)
-{
-	struct sockaddr_in a = {0};
-	socklen_t alen = sizeof(a);
-
-	s->fd = socket(AF_INET, SOCK_STREAM, 0);
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(s->fd, 8), 0);
-	getsockname(s->fd, (struct sockaddr *)&a, &alen);
-	s->port = ntohs(a.sin_port);
-	pthread_create(&s->thread, NULL, serve, s);
-}
-
-static void server_stop(struct server *s)
-{
-	shutdown(s->fd, SHUT_RDWR);
-	pthread_join(s->thread, NULL);
-	close(s->fd);
-}
-
 static char *ec2_answer(int status, const char *body)
 {
 	return xasprintf("HTTP/1.1 %d X\r\nContent-Type: text/xml\r\nConnection: close\r\n"
@@ -309,7 +237,7 @@ static struct aws_client *client_at(int port)
 static void test_call_retry_until_the_code_clears(void **state)
 {
 	static const char *const codes[] = {"DependencyViolation", NULL};
-	struct server s = {0};
+	struct rs_raw s = {0};
 	char *r[3] = {ec2_error("DependencyViolation"), ec2_error("DependencyViolation"),
 		      ec2_answer(200, "<DeleteVpcResponse><return>true</return></DeleteVpcResponse>")};
 	struct provider_ctx c = ctx_new();
@@ -318,7 +246,7 @@ static void test_call_retry_until_the_code_clears(void **state)
 
 	s.responses[0] = r[0], s.responses[1] = r[1], s.responses[2] = r[2];
 	s.n = 3;
-	server_start(&s);
+	rs_raw_start(&s);
 	c.aws = client_at(s.port);
 	err_clear(&err);
 	assert_int_equal(pcall_retry(&c, "ec2", "DeleteVpc", in, &out, codes, 0, &err), 0);
@@ -328,7 +256,7 @@ static void test_call_retry_until_the_code_clears(void **state)
 	json_decref(out);
 	json_decref(in);
 	aws_client_free(c.aws);
-	server_stop(&s);
+	rs_raw_stop(&s);
 	for (int i = 0; i < 3; i++)
 		free(r[i]);
 }
@@ -336,7 +264,7 @@ static void test_call_retry_until_the_code_clears(void **state)
 static void test_call_retry_other_code_fails_at_once(void **state)
 {
 	static const char *const codes[] = {"DependencyViolation", NULL};
-	struct server s = {0};
+	struct rs_raw s = {0};
 	char *r = ec2_error("InvalidVpcID.NotFound");
 	struct provider_ctx c = ctx_new();
 	struct cairn_err err;
@@ -344,7 +272,7 @@ static void test_call_retry_other_code_fails_at_once(void **state)
 
 	s.responses[0] = r;
 	s.n = 1;
-	server_start(&s);
+	rs_raw_start(&s);
 	c.aws = client_at(s.port);
 	err_clear(&err);
 	assert_int_equal(pcall_retry(&c, "ec2", "DeleteVpc", in, &out, codes, 0, &err), -1);
@@ -355,14 +283,14 @@ static void test_call_retry_other_code_fails_at_once(void **state)
 	assert_int_equal(n_slept, 0);
 	json_decref(in);
 	aws_client_free(c.aws);
-	server_stop(&s);
+	rs_raw_stop(&s);
 	free(r);
 }
 
 static void test_call_retry_gives_up(void **state)
 {
 	static const char *const codes[] = {"DependencyViolation", NULL};
-	struct server s = {0};
+	struct rs_raw s = {0};
 	char *r = ec2_error("DependencyViolation");
 	struct provider_ctx c = ctx_new();
 	struct cairn_err err;
@@ -372,7 +300,7 @@ static void test_call_retry_gives_up(void **state)
 	for (i = 0; i < 3; i++)
 		s.responses[i] = r;
 	s.n = 3;
-	server_start(&s);
+	rs_raw_start(&s);
 	c.aws = client_at(s.port);
 	err_clear(&err);
 	/* 200 + 400 ms of waiting, then the budget is spent */
@@ -382,7 +310,7 @@ static void test_call_retry_gives_up(void **state)
 	assert_int_equal(aws_client_requests(c.aws), 3);
 	json_decref(in);
 	aws_client_free(c.aws);
-	server_stop(&s);
+	rs_raw_stop(&s);
 	free(r);
 }
 

@@ -56,6 +56,27 @@ static void assert_body(struct rs_server *s, size_t i, const char *want)
 	json_decref(w);
 }
 
+/* Update table t from old to want (changed names what differs) against
+ * answers, and stop s. old, want and changed are stolen; the new
+ * attributes are returned (owned). */
+static json_t *update_table(struct rs_server *s, const struct rs_answer *answers, json_t *old,
+			    json_t *want, json_t *changed)
+{
+	struct provider_ctx ctx;
+	struct cairn_err err;
+	struct aws_client *c = rs_open(s, answers, &ctx, "st");
+	json_t *out = NULL;
+
+	err_clear(&err);
+	assert_int_equal(provider_lookup("aws_dynamodb_table")->update(&ctx, "t", old, want,
+								       changed, &out, &err), 0);
+	rs_close(s, c);
+	json_decref(old);
+	json_decref(want);
+	json_decref(changed);
+	return out;
+}
+
 static void test_encryption_change_alone_and_waited_for(void **state)
 {
 	static const struct rs_answer answers[] = {
@@ -67,7 +88,6 @@ static void test_encryption_change_alone_and_waited_for(void **state)
 		{200, NULL, PITR("DISABLED")},
 		{200, NULL, NO_TAGS},
 		{0, NULL, NULL}};
-	const struct resource_ops *ops = provider_lookup("aws_dynamodb_table");
 	json_t *old = table_attrs("{\"enabled\":true,\"kms_key_arn\":"
 				  "\"arn:aws:kms:us-east-1:123456789012:key/k-1\"}",
 				  "{\"enabled\":false}");
@@ -75,17 +95,9 @@ static void test_encryption_change_alone_and_waited_for(void **state)
 				   "{\"enabled\":false}");
 	json_t *changed = json_pack("[s]", "server_side_encryption"), *out = NULL, *sse;
 	struct rs_server s;
-	struct aws_client *c;
-	struct provider_ctx ctx;
-	struct cairn_err err;
 
 	(void)state;
-	rs_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = rs_ctx(c, "st");
-	err_clear(&err);
-	assert_int_equal(ops->update(&ctx, "t", old, want, changed, &out, &err), 0);
-	rs_stop(&s);
+	out = update_table(&s, answers, old, want, changed);
 	/* UpdateTable, two polls (UPDATING, then ENABLED), then the read */
 	assert_int_equal(s.served, 7);
 	assert_body(&s, 0, "{\"TableName\":\"t\",\"SSESpecification\":{\"Enabled\":true,"
@@ -97,11 +109,7 @@ static void test_encryption_change_alone_and_waited_for(void **state)
 	assert_string_equal(json_string_value(json_object_get(sse, "kms_key_arn")), KEY);
 	assert_false(json_is_true(json_object_get(json_object_get(out, "point_in_time_recovery"),
 						  "enabled")));
-	json_decref(old);
-	json_decref(want);
-	json_decref(changed);
 	json_decref(out);
-	aws_client_free(c);
 }
 
 static void test_encryption_off_is_the_owned_key(void **state)
@@ -119,26 +127,13 @@ static void test_encryption_off_is_the_owned_key(void **state)
 	json_t *changed = json_pack("[s]", "server_side_encryption"), *out = NULL;
 	json_t *off = rs_json("{\"enabled\":false}");
 	struct rs_server s;
-	struct aws_client *c;
-	struct provider_ctx ctx;
-	struct cairn_err err;
 
 	(void)state;
-	rs_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = rs_ctx(c, "st");
-	err_clear(&err);
-	assert_int_equal(provider_lookup("aws_dynamodb_table")->update(&ctx, "t", old, want,
-								       changed, &out, &err), 0);
-	rs_stop(&s);
+	out = update_table(&s, answers, old, want, changed);
 	assert_body(&s, 0, "{\"TableName\":\"t\",\"SSESpecification\":{\"Enabled\":false}}");
 	assert_true(json_equal(json_object_get(out, "server_side_encryption"), off));
 	json_decref(off);
-	json_decref(old);
-	json_decref(want);
-	json_decref(changed);
 	json_decref(out);
-	aws_client_free(c);
 }
 
 static void test_backups_retried_while_unavailable(void **state)
@@ -157,18 +152,9 @@ static void test_backups_retried_while_unavailable(void **state)
 	json_t *want = table_attrs("{\"enabled\":true}", "{\"enabled\":true}");
 	json_t *changed = json_pack("[s]", "point_in_time_recovery"), *out = NULL;
 	struct rs_server s;
-	struct aws_client *c;
-	struct provider_ctx ctx;
-	struct cairn_err err;
 
 	(void)state;
-	rs_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = rs_ctx(c, "st");
-	err_clear(&err);
-	assert_int_equal(provider_lookup("aws_dynamodb_table")->update(&ctx, "t", old, want,
-								       changed, &out, &err), 0);
-	rs_stop(&s);
+	out = update_table(&s, answers, old, want, changed);
 	assert_int_equal(s.served, 6);
 	assert_body(&s, 0, "{\"TableName\":\"t\",\"PointInTimeRecoverySpecification\":"
 		    "{\"PointInTimeRecoveryEnabled\":true}}");
@@ -176,11 +162,7 @@ static void test_backups_retried_while_unavailable(void **state)
 		    "{\"PointInTimeRecoveryEnabled\":true}}");
 	assert_true(json_is_true(json_object_get(json_object_get(out, "point_in_time_recovery"),
 						 "enabled")));
-	json_decref(old);
-	json_decref(want);
-	json_decref(changed);
 	json_decref(out);
-	aws_client_free(c);
 }
 
 int main(void)

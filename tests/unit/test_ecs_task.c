@@ -85,9 +85,7 @@ static void server_start(struct server *s, const struct op_answers *answers)
 
 static void server_stop(struct server *s)
 {
-	shutdown(s->fd, SHUT_RDWR);
-	pthread_join(s->thread, NULL);
-	close(s->fd);
+	rs_halt(s->fd, s->thread);
 }
 
 /* The served count of op. */

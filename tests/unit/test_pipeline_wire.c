@@ -98,14 +98,38 @@ static void server_start(struct server *s, const struct answer *answers)
 
 static void server_stop(struct server *s)
 {
-	shutdown(s->fd, SHUT_RDWR);
-	pthread_join(s->thread, NULL);
-	close(s->fd);
+	rs_halt(s->fd, s->thread);
 }
 
-static struct provider_ctx ctx_for(struct aws_client *c)
+/* Start s on answers; a client at it (the caller frees it) and its ctx. */
+static struct aws_client *wire_open(struct server *s, const struct answer *answers,
+				    struct provider_ctx *ctx)
 {
-	return rs_ctx(c, "pipe");
+	struct aws_client *c;
+
+	server_start(s, answers);
+	c = rs_client(s->port);
+	*ctx = rs_ctx(c, "pipe");
+	return c;
+}
+
+/* Update id from old to want through ops against answers, and stop s.
+ * old, want and changed are borrowed; the new attributes are returned
+ * (owned). */
+static json_t *wire_update(struct server *s, const struct answer *answers,
+			   const struct resource_ops *ops, const char *id, json_t *old, json_t *want,
+			   json_t *changed)
+{
+	struct provider_ctx ctx;
+	struct cairn_err err;
+	struct aws_client *c = wire_open(s, answers, &ctx);
+	json_t *out = NULL;
+
+	err_clear(&err);
+	assert_int_equal(ops->update(&ctx, id, old, want, changed, &out, &err), 0);
+	server_stop(s);
+	aws_client_free(c);
+	return out;
 }
 
 /* The index of the first request to target (or -1). */
@@ -148,9 +172,7 @@ static void test_codedeploy_deletes(void **state)
 	struct cairn_err err;
 
 	(void)state;
-	server_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = ctx_for(c);
+	c = wire_open(&s, answers, &ctx);
 	err_clear(&err);
 	assert_int_equal(dg->delete(&ctx, "web:prod", NULL, &err), 0);
 	assert_int_equal(app->delete(&ctx, "web", NULL, &err), 0);
@@ -175,9 +197,7 @@ static void test_codedeploy_gone_is_deleted(void **state)
 	struct cairn_err err;
 
 	(void)state;
-	server_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = ctx_for(c);
+	c = wire_open(&s, answers, &ctx);
 	err_clear(&err);
 	assert_int_equal(provider_lookup("aws_codedeploy_deployment_group")->delete(
 				 &ctx, "web:prod", NULL, &err), 0);
@@ -209,9 +229,6 @@ static void test_codedeploy_update_group_renames(void **state)
 	json_t *want = json_deep_copy(old), *out = NULL;
 	json_t *changed = json_pack("[s,s]", "deployment_group_name", "deployment_config_name");
 	struct server s;
-	struct aws_client *c;
-	struct provider_ctx ctx;
-	struct cairn_err err;
 
 	(void)state;
 	json_object_set_new(want, "deployment_group_name", json_string("live"));
@@ -222,12 +239,7 @@ static void test_codedeploy_update_group_renames(void **state)
 	json_object_set_new(want, "deployment_style",
 			    json_pack("[{s:s,s:s}]", "deployment_option", "WITH_TRAFFIC_CONTROL",
 				      "deployment_type", "BLUE_GREEN"));
-	server_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = ctx_for(c);
-	err_clear(&err);
-	assert_int_equal(dg->update(&ctx, "web:prod", old, want, changed, &out, &err), 0);
-	server_stop(&s);
+	out = wire_update(&s, answers, dg, "web:prod", old, want, changed);
 	expect_body(&s, "CodeDeploy_20141006.UpdateDeploymentGroup",
 		    "{\"applicationName\":\"web\",\"currentDeploymentGroupName\":\"prod\","
 		    "\"newDeploymentGroupName\":\"live\","
@@ -247,7 +259,6 @@ static void test_codedeploy_update_group_renames(void **state)
 	json_decref(want);
 	json_decref(changed);
 	json_decref(out);
-	aws_client_free(c);
 }
 
 static void test_codedeploy_rename_app(void **state)
@@ -262,18 +273,10 @@ static void test_codedeploy_rename_app(void **state)
 	json_t *want = json_pack("{s:s,s:s}", "name", "web2", "compute_platform", "ECS");
 	json_t *changed = json_pack("[s]", "name"), *out = NULL;
 	struct server s;
-	struct aws_client *c;
-	struct provider_ctx ctx;
-	struct cairn_err err;
 
 	(void)state;
-	server_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = ctx_for(c);
-	err_clear(&err);
-	assert_int_equal(provider_lookup("aws_codedeploy_app")->update(&ctx, "web", old, want,
-								       changed, &out, &err), 0);
-	server_stop(&s);
+	out = wire_update(&s, answers, provider_lookup("aws_codedeploy_app"), "web", old,
+			  want, changed);
 	expect_body(&s, "CodeDeploy_20141006.UpdateApplication",
 		    "{\"applicationName\":\"web\",\"newApplicationName\":\"web2\"}");
 	assert_string_equal(json_string_value(json_object_get(out, "id")), "web2");
@@ -281,7 +284,6 @@ static void test_codedeploy_rename_app(void **state)
 	json_decref(want);
 	json_decref(changed);
 	json_decref(out);
-	aws_client_free(c);
 }
 
 static void test_codebuild_update_project(void **state)
@@ -305,18 +307,10 @@ static void test_codebuild_update_project(void **state)
 		"tags", "team", "ci");
 	json_t *changed = json_pack("[s,s]", "build_timeout", "tags"), *out = NULL;
 	struct server s;
-	struct aws_client *c;
-	struct provider_ctx ctx;
-	struct cairn_err err;
 
 	(void)state;
-	server_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = ctx_for(c);
-	err_clear(&err);
-	assert_int_equal(provider_lookup("aws_codebuild_project")->update(&ctx, "build", want, want,
-									  changed, &out, &err), 0);
-	server_stop(&s);
+	out = wire_update(&s, answers, provider_lookup("aws_codebuild_project"), "build", want,
+			  want, changed);
 	/* the whole project, the tag set with the ownership tags (UpdateProject
 	 * replaces the tags) */
 	expect_body(&s, "CodeBuild_20161006.UpdateProject",
@@ -334,7 +328,6 @@ static void test_codebuild_update_project(void **state)
 	json_decref(want);
 	json_decref(changed);
 	json_decref(out);
-	aws_client_free(c);
 }
 
 static const char REPO[] =
@@ -355,18 +348,10 @@ static void test_codecommit_update_and_tags(void **state)
 				 "new", "tags", "team", "cd");
 	json_t *changed = json_pack("[s,s]", "description", "tags"), *out = NULL;
 	struct server s;
-	struct aws_client *c;
-	struct provider_ctx ctx;
-	struct cairn_err err;
 
 	(void)state;
-	server_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = ctx_for(c);
-	err_clear(&err);
-	assert_int_equal(provider_lookup("aws_codecommit_repository")->update(
-				 &ctx, "app", old, want, changed, &out, &err), 0);
-	server_stop(&s);
+	out = wire_update(&s, answers, provider_lookup("aws_codecommit_repository"), "app", old,
+			  want, changed);
 	expect_body(&s, "CodeCommit_20150413.UpdateRepositoryDescription",
 		    "{\"repositoryName\":\"app\",\"repositoryDescription\":\"new\"}");
 	expect_body(&s, "CodeCommit_20150413.UntagResource",
@@ -379,7 +364,6 @@ static void test_codecommit_update_and_tags(void **state)
 	json_decref(want);
 	json_decref(changed);
 	json_decref(out);
-	aws_client_free(c);
 }
 
 static void test_codecommit_tag_server_error_keeps_recorded_tags(void **state)
@@ -395,9 +379,7 @@ static void test_codecommit_tag_server_error_keeps_recorded_tags(void **state)
 	struct cairn_err err;
 
 	(void)state;
-	server_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = ctx_for(c);
+	c = wire_open(&s, answers, &ctx);
 	err_clear(&err);
 	assert_int_equal(provider_lookup("aws_codecommit_repository")->read(&ctx, "app", prior,
 									    &out, &err), 0);
@@ -424,9 +406,7 @@ static void test_codecommit_tag_client_error_fails(void **state)
 	struct cairn_err err;
 
 	(void)state;
-	server_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = ctx_for(c);
+	c = wire_open(&s, answers, &ctx);
 	err_clear(&err);
 	assert_int_equal(provider_lookup("aws_codecommit_repository")->read(&ctx, "app", NULL,
 									    &out, &err), -1);
@@ -451,9 +431,7 @@ static void test_event_target_failed_entry_is_an_error(void **state)
 	struct cairn_err err;
 
 	(void)state;
-	server_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = ctx_for(c);
+	c = wire_open(&s, answers, &ctx);
 	err_clear(&err);
 	assert_int_equal(provider_lookup("aws_cloudwatch_event_target")->create(&ctx, attrs, &out,
 										 &err), -1);

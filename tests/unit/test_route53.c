@@ -52,9 +52,7 @@ static void test_private_zone_create(void **state)
 	const char *ref;
 
 	(void)state;
-	rs_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = rs_ctx(c, "r53u");
+	c = rs_open(&s, answers, &ctx, "r53u");
 	err_clear(&err);
 	assert_int_equal(ops->create(&ctx, attrs, &out, &err), 0);
 	assert_string_equal(s.lines[0], "POST /2013-04-01/hostedzone");
@@ -78,8 +76,7 @@ static void test_private_zone_create(void **state)
 		json_array_get(json_object_get(out, "vpc"), 0), "vpc_id")), "vpc-1");
 	json_decref(out);
 	json_decref(attrs);
-	rs_stop(&s);
-	aws_client_free(c);
+	rs_close(&s, c);
 }
 
 static void test_alias_record_create(void **state)
@@ -105,9 +102,7 @@ static void test_alias_record_create(void **state)
 	json_t *alias;
 
 	(void)state;
-	rs_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = rs_ctx(c, "r53u");
+	c = rs_open(&s, answers, &ctx, "r53u");
 	err_clear(&err);
 	assert_int_equal(ops->create(&ctx, attrs, &out, &err), 0);
 	assert_string_equal(s.lines[0], "POST /2013-04-01/hostedzone/Z1/rrset/");
@@ -129,8 +124,7 @@ static void test_alias_record_create(void **state)
 	assert_null(json_object_get(out, "ttl"));
 	json_decref(out);
 	json_decref(attrs);
-	rs_stop(&s);
-	aws_client_free(c);
+	rs_close(&s, c);
 }
 
 /* TXT values travel quoted and read back without; an import id whose
@@ -152,9 +146,7 @@ static void test_txt_record_and_import_id(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	rs_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = rs_ctx(c, "r53u");
+	c = rs_open(&s, answers, &ctx, "r53u");
 	err_clear(&err);
 	assert_int_equal(ops->read(&ctx, "Z1__acme.example.com_TXT", NULL, &out, &err), 0);
 	assert_string_equal(s.lines[0], "GET /2013-04-01/hostedzone/Z1/rrset?name=_acme.example.com"
@@ -168,8 +160,7 @@ static void test_txt_record_and_import_id(void **state)
 	assert_null(out);
 	assert_int_equal(err.code, CAIRN_EINVAL);
 	assert_non_null(strstr(err.msg, "ZONEID_NAME_TYPE"));
-	rs_stop(&s);
-	aws_client_free(c);
+	rs_close(&s, c);
 }
 
 /* AWS answers names lowercase with the root's dot; the stack's spelling of
@@ -192,9 +183,7 @@ static void test_names_keep_the_stack_spelling(void **state)
 				"\"My-LB-1.us-east-1.elb.amazonaws.com\"}}"), *out = NULL;
 
 	(void)state;
-	rs_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = rs_ctx(c, "r53u");
+	c = rs_open(&s, answers, &ctx, "r53u");
 	err_clear(&err);
 	assert_int_equal(ops->read(&ctx, "Z1_app.example.com_A", prior, &out, &err), 0);
 	assert_string_equal(json_string_value(json_object_get(out, "name")), "App.Example.com.");
@@ -203,8 +192,7 @@ static void test_names_keep_the_stack_spelling(void **state)
 			    "My-LB-1.us-east-1.elb.amazonaws.com");
 	json_decref(out);
 	json_decref(prior);
-	rs_stop(&s);
-	aws_client_free(c);
+	rs_close(&s, c);
 }
 
 /* force_destroy: the records of each page go in one DELETE batch, waited
@@ -241,9 +229,7 @@ static void test_zone_force_destroy(void **state)
 		 "</ListResourceRecordSetsResponse>", NS_SOA);
 	snprintf(page2, sizeof(page2), "<ListResourceRecordSetsResponse><ResourceRecordSets>%s"
 		 "</ResourceRecordSets></ListResourceRecordSetsResponse>", NS_SOA);
-	rs_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = rs_ctx(c, "r53u");
+	c = rs_open(&s, answers, &ctx, "r53u");
 	err_clear(&err);
 	assert_int_equal(ops->delete(&ctx, "Z9", attrs, &err), 0);
 	assert_string_equal(s.lines[0], "GET /2013-04-01/hostedzone/Z9/rrset");
@@ -258,8 +244,7 @@ static void test_zone_force_destroy(void **state)
 	assert_string_equal(s.lines[3], "GET /2013-04-01/hostedzone/Z9/rrset");
 	assert_string_equal(s.lines[4], "DELETE /2013-04-01/hostedzone/Z9");
 	json_decref(attrs);
-	rs_stop(&s);
-	aws_client_free(c);
+	rs_close(&s, c);
 }
 
 int main(void)

@@ -37,9 +37,7 @@ static void test_bucket_create_wire(void **state)
 				"\"tags\":{\"team\":\"a\"}}"), *out = NULL;
 
 	(void)state;
-	rs_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = rs_ctx(c, "s3u");
+	c = rs_open(&s, answers, &ctx, "s3u");
 	err_clear(&err);
 	assert_int_equal(ops->create(&ctx, attrs, &out, &err), 0);
 	assert_string_equal(s.lines[0], "HEAD /bkt-1");
@@ -60,8 +58,7 @@ static void test_bucket_create_wire(void **state)
 			    "bkt-1.s3.us-east-1.amazonaws.com");
 	json_decref(out);
 	json_decref(attrs);
-	rs_stop(&s);
-	aws_client_free(c);
+	rs_close(&s, c);
 }
 
 /* A bucket of that name that exists already is refused, never taken over. */
@@ -78,17 +75,14 @@ static void test_bucket_create_refuses_existing(void **state)
 	json_t *attrs = rs_json("{\"bucket\":\"bkt-1\",\"tags\":{}}"), *out = NULL;
 
 	(void)state;
-	rs_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = rs_ctx(c, "s3u");
+	c = rs_open(&s, answers, &ctx, "s3u");
 	err_clear(&err);
 	assert_int_equal(ops->create(&ctx, attrs, &out, &err), -1);
 	assert_null(out);
 	assert_non_null(strstr(err.msg, "BucketAlreadyOwnedByYou"));
 	assert_int_equal(s.served, 1);
 	json_decref(attrs);
-	rs_stop(&s);
-	aws_client_free(c);
+	rs_close(&s, c);
 }
 
 static void test_force_destroy_versions_then_bucket(void **state)
@@ -111,9 +105,7 @@ static void test_force_destroy_versions_then_bucket(void **state)
 	json_t *attrs = rs_json("{\"bucket\":\"bkt-1\",\"force_destroy\":true}");
 
 	(void)state;
-	rs_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = rs_ctx(c, "s3u");
+	c = rs_open(&s, answers, &ctx, "s3u");
 	err_clear(&err);
 	assert_int_equal(ops->delete(&ctx, "bkt-1", attrs, &err), 0);
 	assert_string_equal(s.lines[0], "GET /bkt-1?versions");
@@ -122,8 +114,7 @@ static void test_force_destroy_versions_then_bucket(void **state)
 	assert_string_equal(s.lines[4], "DELETE /bkt-1");
 	assert_string_equal(s.lines[5], "HEAD /bkt-1");
 	json_decref(attrs);
-	rs_stop(&s);
-	aws_client_free(c);
+	rs_close(&s, c);
 }
 
 /* Configuration calls carry Content-MD5; a missing configuration reads as gone. */
@@ -146,9 +137,7 @@ static void test_public_access_block_wire(void **state)
 	json_t *attrs = rs_json("{\"bucket\":\"bkt-1\",\"block_public_acls\":true}"), *out = NULL;
 
 	(void)state;
-	rs_start(&s, answers);
-	c = rs_client(s.port);
-	ctx = rs_ctx(c, "s3u");
+	c = rs_open(&s, answers, &ctx, "s3u");
 	err_clear(&err);
 	assert_int_equal(ops->create(&ctx, attrs, &out, &err), 0);
 	assert_string_equal(s.lines[0], "PUT /bkt-1?publicAccessBlock");
@@ -166,8 +155,7 @@ static void test_public_access_block_wire(void **state)
 	assert_int_equal(ops->read(&ctx, "bkt-1", attrs, &out, &err), 0);
 	assert_null(out);
 	json_decref(attrs);
-	rs_stop(&s);
-	aws_client_free(c);
+	rs_close(&s, c);
 }
 
 int main(void)
