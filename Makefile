@@ -90,7 +90,7 @@ $(B)/libcairn.a: $(LIB_OBJS)
 $(B)/cairn: $(CMD_OBJS) $(B)/libcairn.a
 	$(CC) $(LDFLAGS_BASE) $(LDFLAGS) -o $@ $(CMD_OBJS) $(B)/libcairn.a $(PKG_LIBS) -lm
 
-$(B)/tests/%: tests/unit/%.c $(B)/libcairn.a $(B)/pkg.cflags
+$(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/libcairn.a $(B)/pkg.cflags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(PKG_CFLAGS) $$(cat $(B)/pkg.test.cflags) $(CFLAGS) -o $@ $< \
 		$(B)/libcairn.a $(LDFLAGS_BASE) $(PKG_LIBS) $$(cat $(B)/pkg.test.libs) -lm
