@@ -283,3 +283,29 @@ int64_t utc_seconds(int64_t y, int mo, int d, int h, int mi, int s)
 {
 	return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
 }
+
+int http_date_parse(const char *s, int64_t *t)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	char wday[4], mon[4], zone[4];
+	int y, m = 0, d, h, mi, sec, n = 0;
+	const char *hit;
+
+	if (!s)
+		return -1;
+	while (*s == ' ')
+		s++;
+	if (sscanf(s, "%3[A-Za-z], %2d %3s %4d %2d:%2d:%2d %3s%n", wday, &d, mon, &y, &h, &mi,
+		   &sec, zone, &n) == 8 && strcmp(zone, "GMT") == 0) {
+		hit = strstr(months, mon);
+		if (strlen(mon) != 3 || !hit || (hit - months) % 3)
+			return -1;
+		m = (int)((hit - months) / 3) + 1;
+	} else if (sscanf(s, "%4d%2d%2dT%2d%2d%2dZ%n", &y, &m, &d, &h, &mi, &sec, &n) != 6 || n != 16) {
+		return -1;
+	}
+	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	*t = utc_seconds(y, m, d, h, mi, sec);
+	return 0;
+}

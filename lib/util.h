@@ -102,4 +102,11 @@ void secure_zero(void *p, size_t n);
 /* Unix seconds of a UTC date and time (proleptic Gregorian calendar). */
 int64_t utc_seconds(int64_t y, int mo, int d, int h, int mi, int s);
 
+/*
+ * Parses an HTTP Date header (RFC 7231 IMF-fixdate, "Sun, 06 Nov 1994
+ * 08:49:37 GMT") or an ISO 8601 basic time ("19941106T084937Z"). Returns 0
+ * with *t in unix seconds, or -1.
+ */
+int http_date_parse(const char *s, int64_t *t);
+
 #endif

@@ -2506,12 +2506,9 @@ static void remote_close(struct state *st)
 /* RFC 1123 ("Sun, 29 Nov 2026 10:00:00 GMT") to unix seconds; -1 if unparsable. */
 static int64_t http_time(const char *s)
 {
-	struct tm tm;
+	int64_t t;
 
-	memset(&tm, 0, sizeof(tm));
-	if (!s || !strptime(s, "%a, %d %b %Y %H:%M:%S", &tm))
-		return -1;
-	return (int64_t)timegm(&tm);
+	return http_date_parse(s, &t) == 0 ? t : -1;
 }
 
 /* A lock nobody renews any more: by the store's own clock (its Date header

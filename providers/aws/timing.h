@@ -28,12 +28,6 @@ void timing_timeouts(char *const *envp, long *connect_ms, long *total_ms);
 /* True for the error codes by which AWS says a request's time is off. */
 int timing_is_skew_error(const char *code);
 
-/*
- * Parses an HTTP Date header (RFC 7231 IMF-fixdate, "Sun, 06 Nov 1994
- * 08:49:37 GMT") or an ISO 8601 basic time ("19941106T084937Z"). Returns 0
- * with *t in unix seconds, or -1.
- */
-int timing_parse_http_date(const char *s, int64_t *t);
 
 /*
  * The offset to add to the local clock after a skew error: server Date

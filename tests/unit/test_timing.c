@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "lib/util.h"
 #include "providers/aws/timing.h"
 
 static void test_timeouts(void **state)
@@ -38,21 +39,21 @@ static void test_parse_date(void **state)
 	int64_t t = 0;
 
 	(void)state;
-	assert_int_equal(timing_parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT", &t), 0);
+	assert_int_equal(http_date_parse("Sun, 06 Nov 1994 08:49:37 GMT", &t), 0);
 	assert_int_equal(t, 784111777);
-	assert_int_equal(timing_parse_http_date("Sun, 29 Nov 2026 14:37:30 GMT", &t), 0);
+	assert_int_equal(http_date_parse("Sun, 29 Nov 2026 14:37:30 GMT", &t), 0);
 	assert_int_equal(t, 1795963050);
-	assert_int_equal(timing_parse_http_date("Mon, 29 Feb 2016 00:00:00 GMT", &t), 0);
+	assert_int_equal(http_date_parse("Mon, 29 Feb 2016 00:00:00 GMT", &t), 0);
 	assert_int_equal(t, 1456704000);
-	assert_int_equal(timing_parse_http_date("20150830T123600Z", &t), 0);
+	assert_int_equal(http_date_parse("20150830T123600Z", &t), 0);
 	assert_int_equal(t, 1440938160);
-	assert_int_equal(timing_parse_http_date("Sun, 06 Nov 1994 08:49:37 PST", &t), -1);
-	assert_int_equal(timing_parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT", &t), -1);
-	assert_int_equal(timing_parse_http_date("Sun, 06 Nov 1994 25:49:37 GMT", &t), -1);
-	assert_int_equal(timing_parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT", &t), -1);
-	assert_int_equal(timing_parse_http_date("20150830T1236Z", &t), -1);
-	assert_int_equal(timing_parse_http_date("", &t), -1);
-	assert_int_equal(timing_parse_http_date(NULL, &t), -1);
+	assert_int_equal(http_date_parse("Sun, 06 Nov 1994 08:49:37 PST", &t), -1);
+	assert_int_equal(http_date_parse("Sun, 06 Foo 1994 08:49:37 GMT", &t), -1);
+	assert_int_equal(http_date_parse("Sun, 06 Nov 1994 25:49:37 GMT", &t), -1);
+	assert_int_equal(http_date_parse("Sunday, 06-Nov-94 08:49:37 GMT", &t), -1);
+	assert_int_equal(http_date_parse("20150830T1236Z", &t), -1);
+	assert_int_equal(http_date_parse("", &t), -1);
+	assert_int_equal(http_date_parse(NULL, &t), -1);
 }
 
 static void test_skew(void **state)
