@@ -30,7 +30,7 @@ static int plaintext_key(json_t *out, unsigned char key[SEAL_KEY_LEN])
 	size_t n = 0;
 	int rc;
 
-	raw = b64 ? seal_unb64(b64, &n) : NULL;
+	raw = b64 ? b64_decode(b64, &n) : NULL;
 	if (!raw)
 		return -1;
 	rc = n == SEAL_KEY_LEN ? 0 : -1;

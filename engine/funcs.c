@@ -1215,17 +1215,13 @@ static json_t *f_jsondecode(struct func_ctx *c, json_t **a, size_t n)
 
 static json_t *f_base64encode(struct func_ctx *c, json_t **a, size_t n)
 {
-	char *s = arg_str(c, a, 0);
-	size_t l;
-	unsigned char *out;
+	char *s = arg_str(c, a, 0), *out;
 	json_t *r;
 
 	if (!s)
 		return NULL;
-	l = strlen(s);
-	out = xmalloc(4 * ((l + 2) / 3) + 1);
-	EVP_EncodeBlock(out, (const unsigned char *)s, (int)l);
-	r = json_string((char *)out);
+	out = b64_encode(s, strlen(s));
+	r = json_string(out);
 	free(out);
 	free(s);
 	return r;
@@ -1235,25 +1231,17 @@ static json_t *f_base64decode(struct func_ctx *c, json_t **a, size_t n)
 {
 	char *s = arg_str(c, a, 0);
 	unsigned char *out;
-	size_t l;
-	int got;
+	size_t got = 0;
 	json_t *r = NULL;
 
 	if (!s)
 		return NULL;
-	l = strlen(s);
-	out = xmalloc(l + 1);
-	got = l % 4 ? -1 : EVP_DecodeBlock(out, (const unsigned char *)s, (int)l);
-	if (got < 0) {
+	out = b64_decode(s, &got);
+	if (!out) {
 		fail(c, "the argument is not valid base64");
 		goto out;
 	}
-	/* EVP_DecodeBlock counts the padding as zero bytes. */
-	if (l && s[l - 1] == '=')
-		got--;
-	if (l > 1 && s[l - 2] == '=')
-		got--;
-	r = json_stringn((char *)out, (size_t)got);
+	r = json_stringn((char *)out, got);
 	if (!r)
 		fail(c, "the decoded bytes are not valid UTF-8");
 out:

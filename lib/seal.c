@@ -51,35 +51,6 @@ int seal_open_bytes(const unsigned char key[SEAL_KEY_LEN], const unsigned char *
 	return rc;
 }
 
-char *seal_b64(const unsigned char *in, size_t n)
-{
-	char *out = xmalloc((n + 2) / 3 * 4 + 1);
-
-	EVP_EncodeBlock((unsigned char *)out, in, (int)n);
-	return out;
-}
-
-unsigned char *seal_unb64(const char *text, size_t *len)
-{
-	size_t tlen = strlen(text), pad = 0;
-	unsigned char *out;
-	int n;
-
-	if (tlen == 0 || tlen % 4 != 0)
-		return NULL;
-	out = xmalloc(tlen / 4 * 3 + 1);
-	n = EVP_DecodeBlock(out, (const unsigned char *)text, (int)tlen);
-	if (n < 0) {
-		free(out);
-		return NULL;
-	}
-	/* EVP_DecodeBlock counts the '=' padding as zero bytes. */
-	while (pad < 2 && tlen > pad && text[tlen - 1 - pad] == '=')
-		pad++;
-	*len = (size_t)n - pad;
-	return out;
-}
-
 json_t *seal_json(const json_t *v, const unsigned char key[SEAL_KEY_LEN])
 {
 	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -89,7 +60,7 @@ json_t *seal_json(const json_t *v, const unsigned char key[SEAL_KEY_LEN])
 	json_t *out;
 
 	seal_bytes(key, text, len, buf);
-	b64 = seal_b64(buf, len + SEAL_OVERHEAD);
+	b64 = b64_encode(buf, len + SEAL_OVERHEAD);
 	out = json_pack("{s:s}", SEAL_MEMBER, b64);
 	secure_zero(text, len);
 	free(text);
@@ -112,7 +83,7 @@ json_t *seal_open_json(const json_t *v, const unsigned char key[SEAL_KEY_LEN])
 
 	if (!seal_is_sealed(v))
 		return NULL;
-	buf = seal_unb64(json_string_value(json_object_get(v, SEAL_MEMBER)), &len);
+	buf = b64_decode(json_string_value(json_object_get(v, SEAL_MEMBER)), &len);
 	if (!buf)
 		return NULL;
 	plain = xmalloc(len + 1);
@@ -155,7 +126,7 @@ int seal_key_parse(const char *text, unsigned char key[SEAL_KEY_LEN])
 						 hexval((unsigned char)text[2 * i + 1]));
 		return 0;
 	}
-	raw = seal_unb64(text, &n);
+	raw = b64_decode(text, &n);
 	if (!raw)
 		return -1;
 	if (n == SEAL_KEY_LEN)

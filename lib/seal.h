@@ -45,9 +45,4 @@ void seal_derive(const unsigned char master[SEAL_KEY_LEN], const char *label,
  * characters, e.g. `openssl rand -base64 32`). 0, or -1 for anything else. */
 int seal_key_parse(const char *text, unsigned char key[SEAL_KEY_LEN]);
 
-/* Base64 of n bytes (owned string); and its reverse into an owned buffer
- * (*len bytes), NULL when text is not base64. */
-char *seal_b64(const unsigned char *in, size_t n);
-unsigned char *seal_unb64(const char *text, size_t *len);
-
 #endif

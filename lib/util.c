@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 void err_clear(struct cairn_err *e)
 {
@@ -258,6 +259,36 @@ char *read_file(const char *path, size_t *len, struct cairn_err *err)
 	if (len)
 		*len = sb.len;
 	return strbuf_detach(&sb);
+}
+
+char *b64_encode(const void *in, size_t n)
+{
+	char *out = xmalloc((n + 2) / 3 * 4 + 1);
+
+	EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+	return out;
+}
+
+unsigned char *b64_decode(const char *text, size_t *len)
+{
+	size_t tlen = strlen(text), pad = 0;
+	unsigned char *out;
+	int n;
+
+	if (tlen % 4 != 0)
+		return NULL;
+	out = xmalloc(tlen / 4 * 3 + 1);
+	n = tlen ? EVP_DecodeBlock(out, (const unsigned char *)text, (int)tlen) : 0;
+	if (n < 0) {
+		free(out);
+		return NULL;
+	}
+	/* EVP_DecodeBlock counts the '=' padding as zero bytes. */
+	while (pad < 2 && tlen > pad && text[tlen - 1 - pad] == '=')
+		pad++;
+	*len = (size_t)n - pad;
+	out[*len] = '\0';
+	return out;
 }
 
 void secure_zero(void *p, size_t n)

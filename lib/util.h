@@ -96,6 +96,12 @@ const char *env_get(char *const *envp, const char *name);
 /* Reads a whole file; returns owned buffer (NUL-terminated) or NULL with err set. */
 char *read_file(const char *path, size_t *len, struct cairn_err *err);
 
+/* Base64 (RFC 4648, padded) of n bytes: an owned NUL-terminated string. */
+char *b64_encode(const void *in, size_t n);
+/* The bytes of base64 text (*len of them, plus a NUL not counted), owned;
+ * NULL when text is not padded base64. Empty text decodes to 0 bytes. */
+unsigned char *b64_decode(const char *text, size_t *len);
+
 /* Wipes memory in a way the compiler keeps (for secrets). */
 void secure_zero(void *p, size_t n);
 

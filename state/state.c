@@ -733,7 +733,7 @@ static char *check_of(const unsigned char *key)
 	char *out;
 
 	seal_derive(key, CHECK_LABEL, chk);
-	out = seal_b64(chk, sizeof(chk));
+	out = b64_encode(chk, sizeof(chk));
 	secure_zero(chk, sizeof(chk));
 	return out;
 }

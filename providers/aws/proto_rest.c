@@ -526,13 +526,12 @@ static json_t *prefixed_headers(const struct http_response *resp, const char *pr
 static json_t *blob_json(const char *buf, size_t len)
 {
 	json_t *s = json_stringn(buf, len);
-	unsigned char *b64;
+	char *b64;
 
 	if (s)
 		return s;
-	b64 = xmalloc(4 * ((len + 2) / 3) + 1);
-	EVP_EncodeBlock(b64, (const unsigned char *)buf, (int)len);
-	s = json_string((char *)b64);
+	b64 = b64_encode(buf, len);
+	s = json_string(b64);
 	free(b64);
 	return s;
 }

@@ -99,7 +99,7 @@ static void test_key_parse(void **ctx)
 	assert_int_equal(seal_key_parse("000102030405060708090a0b0c0d0e0f"
 					"101112131415161718191A1B1C1D1E1F", k), 0);
 	assert_memory_equal(k, want, SEAL_KEY_LEN);
-	b64 = seal_b64(want, SEAL_KEY_LEN);
+	b64 = b64_encode(want, SEAL_KEY_LEN);
 	assert_int_equal(strlen(b64), 44);
 	memset(k, 0, sizeof(k));
 	assert_int_equal(seal_key_parse(b64, k), 0);
