@@ -624,6 +624,22 @@ json_t *pstr_json(json_t *v)
 	return json_string(json_is_string(v) ? json_string_value(v) : "");
 }
 
+json_t *pdoc_json(const char *s)
+{
+	json_t *v = s && *s ? json_loads(s, 0, NULL) : NULL;
+
+	return v ? v : json_null();
+}
+
+char *pdoc_text(json_t *v)
+{
+	if (!v || json_is_null(v))
+		return NULL;
+	if (json_is_string(v))
+		return xstrdup(json_string_value(v));
+	return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
 json_t *ptags_bulk_confirmed(json_t *list, json_t *prior)
 {
 	json_t *recorded = json_object_get(prior, "tags"), *seen;

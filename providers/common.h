@@ -241,6 +241,14 @@ const char *pstr_or(json_t *v, const char *dflt);
 /* v as a new JSON string: a copy if v is a string, else "". */
 json_t *pstr_json(json_t *v);
 
+/* A JSON document AWS returns as a string (borrowed, may be NULL):
+ * parsed (new ref), or null when absent, empty or not JSON. */
+json_t *pdoc_json(const char *s);
+/* A document attribute (borrowed, may be NULL) as the string AWS takes:
+ * a string as it is, other JSON compact with sorted keys; NULL for
+ * absent or null. Owned. */
+char *pdoc_text(json_t *v);
+
 /* True if err is an AWS error whose code equals code or starts with code
  * followed by '.' (e.g. "InvalidVpcID" matches "InvalidVpcID.NotFound"). */
 int perr_is(const struct cairn_err *err, const char *code);

@@ -448,6 +448,36 @@ static void test_tag_safe_addresses(void **state)
 	check_tag("repo[\"k@host:1/2=3\"]", "repo/k@host:1/2=3");
 }
 
+/* Documents AWS sends as strings parse; what is not JSON reads as null;
+ * a string attribute goes back as it is, other JSON compact and sorted. */
+static void test_doc_json_and_text(void **state)
+{
+	json_t *v, *o = json_pack("{s:i,s:i}", "b", 2, "a", 1), *n = json_null(),
+		*str = json_string("{ \"x\": 1 }");
+	char *t;
+
+	(void)state;
+	v = pdoc_json("{\"a\":1}");
+	assert_int_equal(json_integer_value(json_object_get(v, "a")), 1);
+	json_decref(v);
+	v = pdoc_json("not json");
+	assert_true(json_is_null(v));
+	json_decref(v);
+	assert_true(json_is_null(pdoc_json("")));
+	assert_true(json_is_null(pdoc_json(NULL)));
+	t = pdoc_text(o);
+	assert_string_equal(t, "{\"a\":1,\"b\":2}");
+	free(t);
+	t = pdoc_text(str);
+	assert_string_equal(t, "{ \"x\": 1 }");
+	free(t);
+	assert_null(pdoc_text(n));
+	assert_null(pdoc_text(NULL));
+	json_decref(o);
+	json_decref(n);
+	json_decref(str);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -464,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_tags_to_list_sorted),
 		cmocka_unit_test(test_tags_bulk_confirmed),
 		cmocka_unit_test(test_tag_safe_addresses),
+		cmocka_unit_test(test_doc_json_and_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
