@@ -647,13 +647,8 @@ static int policy_create(const struct provider_ctx *ctx, json_t *attrs, json_t *
 	if (policy_put(ctx, attrs, err) != 0)
 		goto out;
 	made = 1;
-	if (policy_read(ctx, id, attrs, out, err) != 0)
+	if (pread_back(ctx, policy_read, "PutScalingPolicy", "policy", id, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "PutScalingPolicy on %s: policy '%s' not found after "
-			"creation", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && made && !*out)

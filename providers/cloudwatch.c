@@ -209,13 +209,8 @@ static int cw_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	if (pcall_void(ctx, SVC, "PutMetricAlarm", in, err) != 0)
 		goto out;
 	created = 1;
-	if (cw_read(ctx, name, attrs, out, err) != 0)
+	if (pread_back(ctx, cw_read, "PutMetricAlarm", "alarm", name, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "PutMetricAlarm on %s: alarm '%s' not found "
-			"after creation", ctx->name, name);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)

@@ -210,13 +210,8 @@ static int cb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	created = 1;
 	/* Read back as every later read sees it (BatchGetProjects fills in
 	 * what CreateProject's answer may leave out). */
-	if (cb_read(ctx, name, attrs, out, err) != 0)
+	if (pread_back(ctx, cb_read, "CreateProject", "project", name, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CreateProject on %s: project '%s' not found after "
-			"creation", ctx->name, name);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)

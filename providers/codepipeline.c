@@ -237,13 +237,8 @@ static int cp_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	if (call_role_ready(ctx, "CreatePipeline", in, err) != 0)
 		goto out;
 	created = 1;
-	if (cp_read(ctx, name, attrs, out, err) != 0)
+	if (pread_back(ctx, cp_read, "CreatePipeline", "pipeline", name, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CreatePipeline on %s: pipeline '%s' not found after "
-			"creation", ctx->name, name);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)

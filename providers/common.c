@@ -469,6 +469,19 @@ int pread_created(const struct provider_ctx *ctx, pread_fn read, const char *ope
 	return pcreated_partial(out, id, key);
 }
 
+int pread_back(const struct provider_ctx *ctx, pread_fn read, const char *operation,
+	       const char *what, const char *id, json_t *want, json_t **out,
+	       struct cairn_err *err)
+{
+	if (read(ctx, id, want, out, err) != 0)
+		return -1;
+	if (*out)
+		return 0;
+	err_set(err, CAIRN_ENOTFOUND, "%s on %s: %s '%s' not found after creation", operation,
+		ctx->name, what, id);
+	return -1;
+}
+
 int pfind_by_name(const struct provider_ctx *ctx, json_t *attrs, const char *key,
 		  pnamed_fn named, json_t **out, struct cairn_err *err)
 {

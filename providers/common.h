@@ -161,6 +161,16 @@ int pread_created(const struct provider_ctx *ctx, pread_fn read, const char *ope
 		  struct cairn_err *err);
 
 /*
+ * The read-back at the end of a create: read(ctx, id, want, out, err),
+ * where nothing found fails with CAIRN_ENOTFOUND "OPERATION on NAME: WHAT
+ * 'ID' not found after creation". *out is as read left it; the caller
+ * still says what a failed create leaves (pcreated_partial or its own).
+ */
+int pread_back(const struct provider_ctx *ctx, pread_fn read, const char *operation,
+	       const char *what, const char *id, json_t *want, json_t **out,
+	       struct cairn_err *err);
+
+/*
  * What pfind_by_name asks of a type: the resource called name (want: the
  * desired attributes, as a read's prior) as attributes (*out, new ref)
  * and its tags as AWS reports them, ownership tags included (*tags, new

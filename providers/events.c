@@ -164,13 +164,8 @@ static int rule_create(const struct provider_ctx *ctx, json_t *attrs, json_t **o
 	if (pcall_void(ctx, SVC, "PutRule", in, err) != 0)
 		goto out;
 	created = 1;
-	if (rule_read(ctx, id, attrs, out, err) != 0)
+	if (pread_back(ctx, rule_read, "PutRule", "rule", id, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "PutRule on %s: rule '%s' not found after creation",
-			ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)
@@ -487,13 +482,8 @@ static int target_create(const struct provider_ctx *ctx, json_t *attrs, json_t *
 	if (put_target(ctx, attrs, tid, err) != 0)
 		goto out;
 	created = 1;
-	if (target_read(ctx, id, attrs, out, err) != 0)
+	if (pread_back(ctx, target_read, "PutTargets", "target", id, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "PutTargets on %s: target '%s' not found after "
-			"creation", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)

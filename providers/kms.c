@@ -178,13 +178,8 @@ static int key_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	if (json_is_false(json_object_get(attrs, "is_enabled")) &&
 	    key_set_enabled(ctx, id, 0, err) != 0)
 		goto out;
-	if (key_read(ctx, id, attrs, out, err) != 0)
+	if (pread_back(ctx, key_read, "CreateKey", "key", id, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CreateKey on %s: key '%s' not found after creation",
-			ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && id && !*out)

@@ -217,13 +217,8 @@ static int logs_create(const struct provider_ctx *ctx, json_t *attrs, json_t **o
 	created = 1;
 	if (json_integer_value(days) > 0 && set_retention(ctx, name, days, err) != 0)
 		goto out;
-	if (logs_read(ctx, name, attrs, out, err) != 0)
+	if (pread_back(ctx, logs_read, "CreateLogGroup", "log group", name, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CreateLogGroup on %s: log group '%s' not found "
-			"after creation", ctx->name, name);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)

@@ -162,13 +162,8 @@ static int secret_create(const struct provider_ctx *ctx, json_t *attrs, json_t *
 	arn = xstrdup(pstr_or(json_object_get(res, "ARN"), ""));
 	if (pol && !json_is_null(pol) && secret_put_policy(ctx, arn, attrs, err) != 0)
 		goto out;
-	if (secret_read(ctx, arn, attrs, out, err) != 0)
+	if (pread_back(ctx, secret_read, "CreateSecret", "secret", arn, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CreateSecret on %s: secret '%s' not found after "
-			"creation", ctx->name, arn);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && arn && !*out)

@@ -187,13 +187,8 @@ static int ssm_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	if (pcall_void(ctx, SVC, "PutParameter", in, err) != 0)
 		goto out;
 	created = 1;
-	if (ssm_read(ctx, name, attrs, out, err) != 0)
+	if (pread_back(ctx, ssm_read, "PutParameter", "parameter", name, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "PutParameter on %s: parameter '%s' not found "
-			"after creation", ctx->name, name);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)

@@ -478,6 +478,44 @@ static void test_doc_json_and_text(void **state)
 	json_decref(str);
 }
 
+/* A read for pread_back: finds "here", fails on "broken", else nothing. */
+static int read_fake(const struct provider_ctx *ctx, const char *id, json_t *prior, json_t **out,
+		     struct cairn_err *err)
+{
+	*out = NULL;
+	if (strcmp(id, "broken") == 0) {
+		err_set(err, CAIRN_EAWS, "boom");
+		return -1;
+	}
+	if (strcmp(id, "here") == 0)
+		*out = json_pack("{s:s}", "id", id);
+	return 0;
+}
+
+/* The read-back after a create: found is success, nothing is a not
+ * found error naming the call, a failed read keeps its own error. */
+static void test_read_back(void **state)
+{
+	struct provider_ctx c = ctx_new();
+	struct cairn_err err;
+	json_t *out = NULL;
+
+	(void)state;
+	assert_int_equal(pread_back(&c, read_fake, "CreateThing", "thing", "here", NULL, &out,
+				    &err), 0);
+	assert_string_equal(pstr(out, "id"), "here");
+	json_decref(out);
+	assert_int_equal(pread_back(&c, read_fake, "CreateThing", "thing", "gone", NULL, &out,
+				    &err), -1);
+	assert_null(out);
+	assert_int_equal(err.code, CAIRN_ENOTFOUND);
+	assert_string_equal(err.msg, "CreateThing on res: thing 'gone' not found after creation");
+	assert_int_equal(pread_back(&c, read_fake, "CreateThing", "thing", "broken", NULL, &out,
+				    &err), -1);
+	assert_int_equal(err.code, CAIRN_EAWS);
+	assert_string_equal(err.msg, "boom");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_tags_bulk_confirmed),
 		cmocka_unit_test(test_tag_safe_addresses),
 		cmocka_unit_test(test_doc_json_and_text),
+		cmocka_unit_test(test_read_back),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
