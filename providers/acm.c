@@ -287,12 +287,8 @@ static int cert_update(const struct provider_ctx *ctx, const char *id, json_t *o
 		if (pcall_void(ctx, SVC, "UpdateCertificateOptions", in, err) != 0)
 			goto out;
 	}
-	if (cert_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, cert_read, "update", "certificate", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: certificate '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

@@ -232,12 +232,8 @@ static int cb_update(const struct provider_ctx *ctx, const char *id, json_t *old
 	json_object_set_new(in, "name", json_string(id));
 	if (call_role_ready(ctx, "UpdateProject", in, &res, err) != 0)
 		goto out;
-	if (cb_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, cb_read, "update", "project", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: project '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

@@ -185,13 +185,8 @@ static int repo_update(const struct provider_ctx *ctx, const char *id, json_t *o
 	    ptags_sync(ctx, &TAG_API, pstr(old, "arn"), json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (repo_read(ctx, name, want, out, err) != 0)
+	if (pread_after(ctx, repo_read, "update", "repository", name, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: repository '%s' is gone", ctx->name,
-			name);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

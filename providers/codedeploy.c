@@ -171,13 +171,8 @@ static int app_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 				       json_object_get(want, "tags"), err) != 0)
 			goto out;
 	}
-	if (app_read(ctx, name, want, out, err) != 0)
+	if (pread_after(ctx, app_read, "update", "application", name, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: application '%s' is gone", ctx->name,
-			name);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

@@ -482,6 +482,18 @@ int pread_back(const struct provider_ctx *ctx, pread_fn read, const char *operat
 	return -1;
 }
 
+int pread_after(const struct provider_ctx *ctx, pread_fn read, const char *operation,
+		const char *what, const char *id, json_t *want, json_t **out,
+		struct cairn_err *err)
+{
+	if (read(ctx, id, want, out, err) != 0)
+		return -1;
+	if (*out)
+		return 0;
+	err_set(err, CAIRN_ENOTFOUND, "%s on %s: %s '%s' is gone", operation, ctx->name, what, id);
+	return -1;
+}
+
 int pfind_by_name(const struct provider_ctx *ctx, json_t *attrs, const char *key,
 		  pnamed_fn named, json_t **out, struct cairn_err *err)
 {

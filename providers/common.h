@@ -170,6 +170,13 @@ int pread_back(const struct provider_ctx *ctx, pread_fn read, const char *operat
 	       const char *what, const char *id, json_t *want, json_t **out,
 	       struct cairn_err *err);
 
+/* The read-back after a change (an update, a tag call): as pread_back,
+ * but nothing found fails with CAIRN_ENOTFOUND "OPERATION on NAME: WHAT
+ * 'ID' is gone". */
+int pread_after(const struct provider_ctx *ctx, pread_fn read, const char *operation,
+		const char *what, const char *id, json_t *want, json_t **out,
+		struct cairn_err *err);
+
 /*
  * What pfind_by_name asks of a type: the resource called name (want: the
  * desired attributes, as a read's prior) as attributes (*out, new ref)

@@ -202,12 +202,8 @@ static int rule_update(const struct provider_ctx *ctx, const char *id, json_t *o
 	    ptags_sync(ctx, &RULE_TAGS, pstr(old, "arn"), json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (rule_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, rule_read, "update", "rule", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: rule '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);
@@ -499,12 +495,8 @@ static int target_update(const struct provider_ctx *ctx, const char *id, json_t 
 	*out = NULL;
 	if (put_target(ctx, want, pstr_or(json_object_get(old, "target_id"), ""), err) != 0)
 		return -1;
-	if (target_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, target_read, "update", "target", id, want, out, err) != 0)
 		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: target '%s' is gone", ctx->name, id);
-		return -1;
-	}
 	return 0;
 }
 

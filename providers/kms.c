@@ -230,12 +230,8 @@ static int key_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	    ptags_sync(ctx, &TAG_API, id, json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (key_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, key_read, "update", "key", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: key '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	free(policy);

@@ -351,12 +351,9 @@ static int fn_update(const struct provider_ctx *ctx, const char *id, json_t *old
 	    ptags_sync(ctx, &TAG_API, pstr(old, "arn"), json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (wait_ready(ctx, id, err) != 0 || fn_read(ctx, id, want, out, err) != 0)
+	if (wait_ready(ctx, id, err) != 0 ||
+	    pread_after(ctx, fn_read, "update", "function", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: function '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

@@ -260,12 +260,8 @@ static int logs_update(const struct provider_ctx *ctx, const char *id, json_t *o
 	    ptags_sync(ctx, &TAG_API, pstr(old, "arn"), json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		return -1;
-	if (logs_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, logs_read, "update", "log group", id, want, out, err) != 0)
 		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: log group '%s' is gone", ctx->name, id);
-		return -1;
-	}
 	return 0;
 }
 

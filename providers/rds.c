@@ -254,13 +254,8 @@ static int group_update(const struct provider_ctx *ctx, const char *id, json_t *
 	    ptags_sync(ctx, &TAG_API, pstr_or(json_object_get(old, "arn"), ""),
 		       json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (group_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, group_read, "update", "DB subnet group", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: DB subnet group '%s' is gone", ctx->name,
-			id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);
@@ -664,12 +659,8 @@ static int db_update(const struct provider_ctx *ctx, const char *id, json_t *old
 	    ptags_sync(ctx, &TAG_API, pstr_or(json_object_get(old, "arn"), ""),
 		       json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (db_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, db_read, "update", "DB instance", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: DB instance '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

@@ -196,12 +196,8 @@ static int secret_update(const struct provider_ctx *ctx, const char *id, json_t 
 	    ptags_sync(ctx, &TAG_API, id, json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (secret_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, secret_read, "update", "secret", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: secret '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

@@ -261,12 +261,8 @@ static int ssm_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	    ptags_sync(ctx, &TAG_API, id, json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (ssm_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, ssm_read, "update", "parameter", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: parameter '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

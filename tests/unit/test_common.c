@@ -516,6 +516,28 @@ static void test_read_back(void **state)
 	assert_string_equal(err.msg, "boom");
 }
 
+/* The read-back after a change: nothing found is "is gone". */
+static void test_read_after(void **state)
+{
+	struct provider_ctx c = ctx_new();
+	struct cairn_err err;
+	json_t *out = NULL;
+
+	(void)state;
+	assert_int_equal(pread_after(&c, read_fake, "update", "thing", "here", NULL, &out, &err),
+			 0);
+	assert_string_equal(pstr(out, "id"), "here");
+	json_decref(out);
+	assert_int_equal(pread_after(&c, read_fake, "update", "thing", "gone", NULL, &out, &err),
+			 -1);
+	assert_null(out);
+	assert_int_equal(err.code, CAIRN_ENOTFOUND);
+	assert_string_equal(err.msg, "update on res: thing 'gone' is gone");
+	assert_int_equal(pread_after(&c, read_fake, "update", "thing", "broken", NULL, &out,
+				     &err), -1);
+	assert_string_equal(err.msg, "boom");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +556,7 @@ int main(void)
 		cmocka_unit_test(test_tag_safe_addresses),
 		cmocka_unit_test(test_doc_json_and_text),
 		cmocka_unit_test(test_read_back),
+		cmocka_unit_test(test_read_after),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
