@@ -223,13 +223,8 @@ static int cert_create(const struct provider_ctx *ctx, json_t *attrs, json_t **o
 	arn = xstrdup(pstr_or(json_object_get(res, "CertificateArn"), ""));
 	w.arn = arn;
 	if (pwait_until(ctx, &spec, records_poll, &w, err) != 0 ||
-	    cert_read(ctx, arn, attrs, out, err) != 0)
+	    pread_back(ctx, cert_read, "RequestCertificate", "certificate", arn, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "RequestCertificate on %s: certificate '%s' not "
-			"found after creation", ctx->name, arn);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && arn && !*out)
@@ -292,12 +287,8 @@ static int cert_update(const struct provider_ctx *ctx, const char *id, json_t *o
 		if (pcall_void(ctx, SVC, "UpdateCertificateOptions", in, err) != 0)
 			goto out;
 	}
-	if (cert_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, cert_read, "update", "certificate", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: certificate '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

@@ -375,13 +375,8 @@ static int target_update(const struct provider_ctx *ctx, const char *id, json_t 
 	    ptags_sync(ctx, &TAG_API, pstr_or(json_object_get(old, "arn"), ""),
 		       json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (target_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, target_read, "update", "scalable target", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: scalable target '%s' is gone",
-			ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);
@@ -647,13 +642,8 @@ static int policy_create(const struct provider_ctx *ctx, json_t *attrs, json_t *
 	if (policy_put(ctx, attrs, err) != 0)
 		goto out;
 	made = 1;
-	if (policy_read(ctx, id, attrs, out, err) != 0)
+	if (pread_back(ctx, policy_read, "PutScalingPolicy", "policy", id, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "PutScalingPolicy on %s: policy '%s' not found after "
-			"creation", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && made && !*out)
@@ -666,13 +656,9 @@ static int policy_update(const struct provider_ctx *ctx, const char *id, json_t 
 			 json_t *want, json_t *changed, json_t **out, struct cairn_err *err)
 {
 	*out = NULL;
-	if (policy_put(ctx, want, err) != 0 || policy_read(ctx, id, want, out, err) != 0)
+	if (policy_put(ctx, want, err) != 0 ||
+	    pread_after(ctx, policy_read, "update", "scaling policy", id, want, out, err) != 0)
 		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: scaling policy '%s' is gone", ctx->name,
-			id);
-		return -1;
-	}
 	return 0;
 }
 

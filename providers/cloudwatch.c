@@ -209,13 +209,8 @@ static int cw_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	if (pcall_void(ctx, SVC, "PutMetricAlarm", in, err) != 0)
 		goto out;
 	created = 1;
-	if (cw_read(ctx, name, attrs, out, err) != 0)
+	if (pread_back(ctx, cw_read, "PutMetricAlarm", "alarm", name, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "PutMetricAlarm on %s: alarm '%s' not found "
-			"after creation", ctx->name, name);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)
@@ -253,12 +248,8 @@ static int cw_update(const struct provider_ctx *ctx, const char *id, json_t *old
 	    ptags_sync(ctx, &TAG_API, pstr(old, "arn"), json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (cw_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, cw_read, "update", "alarm", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: alarm '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

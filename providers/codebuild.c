@@ -210,13 +210,8 @@ static int cb_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	created = 1;
 	/* Read back as every later read sees it (BatchGetProjects fills in
 	 * what CreateProject's answer may leave out). */
-	if (cb_read(ctx, name, attrs, out, err) != 0)
+	if (pread_back(ctx, cb_read, "CreateProject", "project", name, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CreateProject on %s: project '%s' not found after "
-			"creation", ctx->name, name);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)
@@ -237,12 +232,8 @@ static int cb_update(const struct provider_ctx *ctx, const char *id, json_t *old
 	json_object_set_new(in, "name", json_string(id));
 	if (call_role_ready(ctx, "UpdateProject", in, &res, err) != 0)
 		goto out;
-	if (cb_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, cb_read, "update", "project", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: project '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

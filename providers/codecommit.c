@@ -136,13 +136,8 @@ static int repo_create(const struct provider_ctx *ctx, json_t *attrs, json_t **o
 	if (pcall_void(ctx, SVC, "CreateRepository", in, err) != 0)
 		goto out;
 	created = 1;
-	if (repo_read(ctx, name, attrs, out, err) != 0)
+	if (pread_back(ctx, repo_read, "CreateRepository", "repository", name, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CreateRepository on %s: repository '%s' not found "
-			"after creation", ctx->name, name);
-		goto out;
-	}
 	if (pstr(attrs, "default_branch") && *pstr(attrs, "default_branch")) {
 		if (set_branch(ctx, name, attrs, *out, err) != 0)
 			goto out;
@@ -190,13 +185,8 @@ static int repo_update(const struct provider_ctx *ctx, const char *id, json_t *o
 	    ptags_sync(ctx, &TAG_API, pstr(old, "arn"), json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (repo_read(ctx, name, want, out, err) != 0)
+	if (pread_after(ctx, repo_read, "update", "repository", name, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: repository '%s' is gone", ctx->name,
-			name);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

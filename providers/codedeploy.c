@@ -140,13 +140,8 @@ static int app_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	if (pcall_void(ctx, SVC, "CreateApplication", in, err) != 0)
 		goto out;
 	created = 1;
-	if (app_read(ctx, name, attrs, out, err) != 0)
+	if (pread_back(ctx, app_read, "CreateApplication", "application", name, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CreateApplication on %s: application '%s' not "
-			"found after creation", ctx->name, name);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)
@@ -176,13 +171,8 @@ static int app_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 				       json_object_get(want, "tags"), err) != 0)
 			goto out;
 	}
-	if (app_read(ctx, name, want, out, err) != 0)
+	if (pread_after(ctx, app_read, "update", "application", name, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: application '%s' is gone", ctx->name,
-			name);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

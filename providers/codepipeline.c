@@ -237,13 +237,8 @@ static int cp_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	if (call_role_ready(ctx, "CreatePipeline", in, err) != 0)
 		goto out;
 	created = 1;
-	if (cp_read(ctx, name, attrs, out, err) != 0)
+	if (pread_back(ctx, cp_read, "CreatePipeline", "pipeline", name, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CreatePipeline on %s: pipeline '%s' not found after "
-			"creation", ctx->name, name);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)
@@ -278,12 +273,8 @@ static int cp_update(const struct provider_ctx *ctx, const char *id, json_t *old
 	    ptags_sync(ctx, &TAG_API, pstr(old, "arn"), json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (cp_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, cp_read, "update", "pipeline", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: pipeline '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

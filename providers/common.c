@@ -469,6 +469,31 @@ int pread_created(const struct provider_ctx *ctx, pread_fn read, const char *ope
 	return pcreated_partial(out, id, key);
 }
 
+int pread_back(const struct provider_ctx *ctx, pread_fn read, const char *operation,
+	       const char *what, const char *id, json_t *want, json_t **out,
+	       struct cairn_err *err)
+{
+	if (read(ctx, id, want, out, err) != 0)
+		return -1;
+	if (*out)
+		return 0;
+	err_set(err, CAIRN_ENOTFOUND, "%s on %s: %s '%s' not found after creation", operation,
+		ctx->name, what, id);
+	return -1;
+}
+
+int pread_after(const struct provider_ctx *ctx, pread_fn read, const char *operation,
+		const char *what, const char *id, json_t *want, json_t **out,
+		struct cairn_err *err)
+{
+	if (read(ctx, id, want, out, err) != 0)
+		return -1;
+	if (*out)
+		return 0;
+	err_set(err, CAIRN_ENOTFOUND, "%s on %s: %s '%s' is gone", operation, ctx->name, what, id);
+	return -1;
+}
+
 int pfind_by_name(const struct provider_ctx *ctx, json_t *attrs, const char *key,
 		  pnamed_fn named, json_t **out, struct cairn_err *err)
 {
@@ -622,6 +647,22 @@ const char *pstr_or(json_t *v, const char *dflt)
 json_t *pstr_json(json_t *v)
 {
 	return json_string(json_is_string(v) ? json_string_value(v) : "");
+}
+
+json_t *pdoc_json(const char *s)
+{
+	json_t *v = s && *s ? json_loads(s, 0, NULL) : NULL;
+
+	return v ? v : json_null();
+}
+
+char *pdoc_text(json_t *v)
+{
+	if (!v || json_is_null(v))
+		return NULL;
+	if (json_is_string(v))
+		return xstrdup(json_string_value(v));
+	return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
 }
 
 json_t *ptags_bulk_confirmed(json_t *list, json_t *prior)

@@ -161,6 +161,23 @@ int pread_created(const struct provider_ctx *ctx, pread_fn read, const char *ope
 		  struct cairn_err *err);
 
 /*
+ * The read-back at the end of a create: read(ctx, id, want, out, err),
+ * where nothing found fails with CAIRN_ENOTFOUND "OPERATION on NAME: WHAT
+ * 'ID' not found after creation". *out is as read left it; the caller
+ * still says what a failed create leaves (pcreated_partial or its own).
+ */
+int pread_back(const struct provider_ctx *ctx, pread_fn read, const char *operation,
+	       const char *what, const char *id, json_t *want, json_t **out,
+	       struct cairn_err *err);
+
+/* The read-back after a change (an update, a tag call): as pread_back,
+ * but nothing found fails with CAIRN_ENOTFOUND "OPERATION on NAME: WHAT
+ * 'ID' is gone". */
+int pread_after(const struct provider_ctx *ctx, pread_fn read, const char *operation,
+		const char *what, const char *id, json_t *want, json_t **out,
+		struct cairn_err *err);
+
+/*
  * What pfind_by_name asks of a type: the resource called name (want: the
  * desired attributes, as a read's prior) as attributes (*out, new ref)
  * and its tags as AWS reports them, ownership tags included (*tags, new
@@ -240,6 +257,14 @@ const char *pstr(json_t *obj, const char *key);
 const char *pstr_or(json_t *v, const char *dflt);
 /* v as a new JSON string: a copy if v is a string, else "". */
 json_t *pstr_json(json_t *v);
+
+/* A JSON document AWS returns as a string (borrowed, may be NULL):
+ * parsed (new ref), or null when absent, empty or not JSON. */
+json_t *pdoc_json(const char *s);
+/* A document attribute (borrowed, may be NULL) as the string AWS takes:
+ * a string as it is, other JSON compact with sorted keys; NULL for
+ * absent or null. Owned. */
+char *pdoc_text(json_t *v);
 
 /* True if err is an AWS error whose code equals code or starts with code
  * followed by '.' (e.g. "InvalidVpcID" matches "InvalidVpcID.NotFound"). */

@@ -969,12 +969,8 @@ static int ddb_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	    ptags_sync(ctx, &TAG_API, pstr(old, "arn") ? pstr(old, "arn") : "",
 		       json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
 		return -1;
-	if (ddb_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, ddb_read, "update", "table", id, want, out, err) != 0)
 		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: table '%s' is gone", ctx->name, id);
-		return -1;
-	}
 	return 0;
 }
 

@@ -316,12 +316,8 @@ static int eip_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	    ec2_update_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"),
 			    err) != 0)
 		return -1;
-	if (eip_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, eip_read, "update", "elastic IP", id, want, out, err) != 0)
 		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: elastic IP '%s' is gone", ctx->name, id);
-		return -1;
-	}
 	return 0;
 }
 
@@ -529,12 +525,8 @@ static int nat_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	    ec2_update_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"),
 			    err) != 0)
 		return -1;
-	if (nat_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, nat_read, "update", "NAT gateway", id, want, out, err) != 0)
 		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: NAT gateway '%s' is gone", ctx->name, id);
-		return -1;
-	}
 	return 0;
 }
 
@@ -834,13 +826,8 @@ static int vpce_update(const struct provider_ctx *ctx, const char *id, json_t *o
 	    ec2_update_tags(ctx, id, json_object_get(old, "tags"), json_object_get(want, "tags"),
 			    err) != 0)
 		goto out;
-	if (vpce_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, vpce_read, "update", "VPC endpoint", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: VPC endpoint '%s' is gone", ctx->name,
-			id);
-		goto out;
-	}
 	rc = 0;
 out:
 	free(policy);

@@ -369,13 +369,8 @@ static int ecr_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 			       json_object_get(want, "tags"), err) != 0)
 			goto out;
 	}
-	if (ecr_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, ecr_read, "update", "repository", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: repository '%s' is gone",
-			ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

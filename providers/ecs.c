@@ -244,13 +244,8 @@ static int ecs_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	    ptags_sync(ctx, &TAG_API, id, json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (ecs_read(ctx, id, NULL, out, err) != 0)
+	if (pread_after(ctx, ecs_read, "UpdateCluster", "cluster", id, NULL, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "UpdateCluster on %s: cluster '%s' is gone",
-			ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

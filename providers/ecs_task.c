@@ -320,13 +320,8 @@ static int td_update(const struct provider_ctx *ctx, const char *id, json_t *old
 	    ptags_sync(ctx, &TAG_API, id, json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		return -1;
-	if (td_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, td_read, "TagResource", "task definition", id, want, out, err) != 0)
 		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "TagResource on %s: task definition '%s' is gone",
-			ctx->name, id);
-		return -1;
-	}
 	return 0;
 }
 
@@ -1074,13 +1069,8 @@ static int svc_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	    ptags_sync(ctx, &TAG_API, id, json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (svc_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, svc_read, "UpdateService", "service", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "UpdateService on %s: service '%s' is gone",
-			ctx->name, id);
-		goto out;
-	}
 	/* Only a change AWS acted on has a deployment to wait for. */
 	if (call && svc_settle(ctx, id, want, deployment, out, err) != 0)
 		goto out;

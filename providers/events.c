@@ -164,13 +164,8 @@ static int rule_create(const struct provider_ctx *ctx, json_t *attrs, json_t **o
 	if (pcall_void(ctx, SVC, "PutRule", in, err) != 0)
 		goto out;
 	created = 1;
-	if (rule_read(ctx, id, attrs, out, err) != 0)
+	if (pread_back(ctx, rule_read, "PutRule", "rule", id, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "PutRule on %s: rule '%s' not found after creation",
-			ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)
@@ -207,12 +202,8 @@ static int rule_update(const struct provider_ctx *ctx, const char *id, json_t *o
 	    ptags_sync(ctx, &RULE_TAGS, pstr(old, "arn"), json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (rule_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, rule_read, "update", "rule", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: rule '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);
@@ -487,13 +478,8 @@ static int target_create(const struct provider_ctx *ctx, json_t *attrs, json_t *
 	if (put_target(ctx, attrs, tid, err) != 0)
 		goto out;
 	created = 1;
-	if (target_read(ctx, id, attrs, out, err) != 0)
+	if (pread_back(ctx, target_read, "PutTargets", "target", id, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "PutTargets on %s: target '%s' not found after "
-			"creation", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)
@@ -509,12 +495,8 @@ static int target_update(const struct provider_ctx *ctx, const char *id, json_t 
 	*out = NULL;
 	if (put_target(ctx, want, pstr_or(json_object_get(old, "target_id"), ""), err) != 0)
 		return -1;
-	if (target_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, target_read, "update", "target", id, want, out, err) != 0)
 		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: target '%s' is gone", ctx->name, id);
-		return -1;
-	}
 	return 0;
 }
 

@@ -362,13 +362,8 @@ static int iam_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 		if (put_inline(ctx, name, e, err) != 0)
 			goto out;
 	json_decref(*out);
-	if (iam_read(ctx, name, attrs, out, err) != 0)
+	if (pread_after(ctx, iam_read, "CreateRole", "role", name, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CreateRole on %s: role '%s' is gone", ctx->name,
-			name);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)
@@ -443,12 +438,8 @@ static int iam_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	    ptags_sync(ctx, &TAG_API, id, json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (iam_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, iam_read, "update", "role", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: role '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

@@ -205,12 +205,8 @@ static int policy_update(const struct provider_ctx *ctx, const char *id, json_t 
 	    ptags_sync(ctx, &POLICY_TAGS, id, json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (policy_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, policy_read, "update", "policy", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: policy '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

@@ -32,24 +32,6 @@ static const struct ptag_api TAG_API = {
 	.key_name = "TagKey", .value_name = "TagValue",
 };
 
-/* A JSON document AWS returns as a string: parsed (new ref), or null. */
-static json_t *doc_json(const char *s)
-{
-	json_t *v = s && *s ? json_loads(s, 0, NULL) : NULL;
-
-	return v ? v : json_null();
-}
-
-/* A json attribute as the string AWS takes, or NULL (new string). */
-static char *doc_text(json_t *v)
-{
-	if (!v || json_is_null(v))
-		return NULL;
-	if (json_is_string(v))
-		return xstrdup(json_string_value(v));
-	return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
-}
-
 /* ---- aws_kms_key ---- */
 
 /* Reads key id: *out NULL when it is gone or pending deletion. */
@@ -105,7 +87,7 @@ static int key_read(const struct provider_ctx *ctx, const char *id, json_t *prio
 										       "Enabled"))));
 	json_object_set_new(o, "multi_region",
 			    json_boolean(json_is_true(json_object_get(m, "MultiRegion"))));
-	json_object_set_new(o, "policy", doc_json(pstr(pol, "Policy")));
+	json_object_set_new(o, "policy", pdoc_json(pstr(pol, "Policy")));
 	json_object_set_new(o, "enable_key_rotation",
 			    json_boolean(json_is_true(json_object_get(rot, "KeyRotationEnabled"))));
 	/* AWS reports the period when rotation is on; keep what was asked
@@ -181,7 +163,7 @@ static int key_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 			       json_is_true(json_object_get(attrs,
 							    "bypass_policy_lockout_safety_check")));
 	json_t *res = NULL;
-	char *policy = doc_text(json_object_get(attrs, "policy")), *id = NULL;
+	char *policy = pdoc_text(json_object_get(attrs, "policy")), *id = NULL;
 	int rc = -1;
 
 	*out = NULL;
@@ -196,13 +178,8 @@ static int key_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	if (json_is_false(json_object_get(attrs, "is_enabled")) &&
 	    key_set_enabled(ctx, id, 0, err) != 0)
 		goto out;
-	if (key_read(ctx, id, attrs, out, err) != 0)
+	if (pread_back(ctx, key_read, "CreateKey", "key", id, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CreateKey on %s: key '%s' not found after creation",
-			ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && id && !*out)
@@ -229,7 +206,7 @@ static int key_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 		if (pcall_void(ctx, SVC, "UpdateKeyDescription", in, err) != 0)
 			goto out;
 	}
-	if (pchanged(changed, "policy") && (policy = doc_text(json_object_get(want, "policy")))) {
+	if (pchanged(changed, "policy") && (policy = pdoc_text(json_object_get(want, "policy")))) {
 		json_decref(in);
 		in = json_pack("{s:s,s:s,s:s,s:b}", "KeyId", id, "PolicyName", "default", "Policy",
 			       policy, "BypassPolicyLockoutSafetyCheck",
@@ -253,12 +230,8 @@ static int key_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	    ptags_sync(ctx, &TAG_API, id, json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (key_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, key_read, "update", "key", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: key '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	free(policy);

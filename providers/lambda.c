@@ -282,13 +282,9 @@ static int fn_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 	if (call_role_ready(ctx, "CreateFunction", in, err) != 0)
 		goto out;
 	created = 1;
-	if (wait_ready(ctx, name, err) != 0 || fn_read(ctx, name, attrs, out, err) != 0)
+	if (wait_ready(ctx, name, err) != 0 ||
+	    pread_back(ctx, fn_read, "CreateFunction", "function", name, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CreateFunction on %s: function '%s' not found after "
-			"creation", ctx->name, name);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)
@@ -355,12 +351,9 @@ static int fn_update(const struct provider_ctx *ctx, const char *id, json_t *old
 	    ptags_sync(ctx, &TAG_API, pstr(old, "arn"), json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (wait_ready(ctx, id, err) != 0 || fn_read(ctx, id, want, out, err) != 0)
+	if (wait_ready(ctx, id, err) != 0 ||
+	    pread_after(ctx, fn_read, "update", "function", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: function '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);
@@ -557,13 +550,8 @@ static int perm_create(const struct provider_ctx *ctx, json_t *attrs, json_t **o
 		err_clear(err);
 	}
 	created = 1;
-	if (perm_read(ctx, id, attrs, out, err) != 0)
+	if (pread_back(ctx, perm_read, "AddPermission", "statement", id, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "AddPermission on %s: statement '%s' not found after "
-			"creation", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)

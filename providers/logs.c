@@ -217,13 +217,8 @@ static int logs_create(const struct provider_ctx *ctx, json_t *attrs, json_t **o
 	created = 1;
 	if (json_integer_value(days) > 0 && set_retention(ctx, name, days, err) != 0)
 		goto out;
-	if (logs_read(ctx, name, attrs, out, err) != 0)
+	if (pread_back(ctx, logs_read, "CreateLogGroup", "log group", name, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CreateLogGroup on %s: log group '%s' not found "
-			"after creation", ctx->name, name);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)
@@ -265,12 +260,8 @@ static int logs_update(const struct provider_ctx *ctx, const char *id, json_t *o
 	    ptags_sync(ctx, &TAG_API, pstr(old, "arn"), json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		return -1;
-	if (logs_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, logs_read, "update", "log group", id, want, out, err) != 0)
 		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: log group '%s' is gone", ctx->name, id);
-		return -1;
-	}
 	return 0;
 }
 

@@ -225,13 +225,8 @@ static int group_create(const struct provider_ctx *ctx, json_t *attrs, json_t **
 	if (pcall_retry(ctx, SVC, "CreateDBSubnetGroup", in, NULL, not_yet, 60L * 1000, err) != 0)
 		goto out;
 	made = 1;
-	if (group_read(ctx, name, attrs, out, err) != 0)
+	if (pread_back(ctx, group_read, "CreateDBSubnetGroup", "group", name, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CreateDBSubnetGroup on %s: group '%s' not found after "
-			"creation", ctx->name, name);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && made && !*out)
@@ -259,13 +254,8 @@ static int group_update(const struct provider_ctx *ctx, const char *id, json_t *
 	    ptags_sync(ctx, &TAG_API, pstr_or(json_object_get(old, "arn"), ""),
 		       json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (group_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, group_read, "update", "DB subnet group", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: DB subnet group '%s' is gone", ctx->name,
-			id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);
@@ -603,13 +593,8 @@ static int db_create(const struct provider_ctx *ctx, json_t *attrs, json_t **out
 		goto out;
 	made = 1;
 	if (db_wait(ctx, id, 0, "creating the DB instance", DB_CREATE_TIMEOUT_MS, err) != 0 ||
-	    db_read(ctx, id, attrs, out, err) != 0)
+	    pread_back(ctx, db_read, "CreateDBInstance", "instance", id, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CreateDBInstance on %s: instance '%s' not found after "
-			"creation", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && made && !*out)
@@ -674,12 +659,8 @@ static int db_update(const struct provider_ctx *ctx, const char *id, json_t *old
 	    ptags_sync(ctx, &TAG_API, pstr_or(json_object_get(old, "arn"), ""),
 		       json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (db_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, db_read, "update", "DB instance", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: DB instance '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

@@ -358,12 +358,8 @@ static int zone_update(const struct provider_ctx *ctx, const char *id, json_t *o
 	    ptags_sync(ctx, &ZONE_TAGS, id, json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		return -1;
-	if (zone_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, zone_read, "update", "hosted zone", id, want, out, err) != 0)
 		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: hosted zone '%s' is gone", ctx->name, id);
-		return -1;
-	}
 	return 0;
 }
 
@@ -714,12 +710,8 @@ static int record_update(const struct provider_ctx *ctx, const char *id, json_t 
 	    record_change(ctx, pstr_or(json_object_get(want, "zone_id"), ""), "UPSERT",
 			  record_wire(want), err) != 0)
 		return -1;
-	if (record_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, record_read, "update", "record", id, want, out, err) != 0)
 		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: record '%s' is gone", ctx->name, id);
-		return -1;
-	}
 	return 0;
 }
 

@@ -178,12 +178,8 @@ static int bucket_update(const struct provider_ctx *ctx, const char *id, json_t 
 	if (pchanged(changed, "tags") &&
 	    bucket_put_tags(ctx, id, json_object_get(want, "tags"), err) != 0)
 		return -1;
-	if (bucket_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, bucket_read, "update", "bucket", id, want, out, err) != 0)
 		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: bucket '%s' is gone", ctx->name, id);
-		return -1;
-	}
 	return 0;
 }
 

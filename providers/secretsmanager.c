@@ -63,24 +63,6 @@ static int put_token(json_t *in, struct cairn_err *err)
 	return 0;
 }
 
-/* A JSON document AWS returns as a string: parsed (new ref), or null. */
-static json_t *doc_json(const char *s)
-{
-	json_t *v = s && *s ? json_loads(s, 0, NULL) : NULL;
-
-	return v ? v : json_null();
-}
-
-/* A json attribute as the string AWS takes, or NULL (new string). */
-static char *doc_text(json_t *v)
-{
-	if (!v || json_is_null(v))
-		return NULL;
-	if (json_is_string(v))
-		return xstrdup(json_string_value(v));
-	return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
-}
-
 /* ---- aws_secretsmanager_secret ---- */
 
 /* DescribeSecret of id (name or ARN): *desc NULL when gone or marked deleted. */
@@ -125,7 +107,7 @@ static int secret_read(const struct provider_ctx *ctx, const char *id, json_t *p
 			    json_string(pstr_or(json_object_get(desc, "Description"), "")));
 	json_object_set_new(o, "kms_key_id",
 			    json_string(pstr_or(json_object_get(desc, "KmsKeyId"), "")));
-	json_object_set_new(o, "policy", doc_json(pstr(pol, "ResourcePolicy")));
+	json_object_set_new(o, "policy", pdoc_json(pstr(pol, "ResourcePolicy")));
 	/* a setting of the delete call, which AWS cannot report */
 	v = json_object_get(prior, "recovery_window_in_days");
 	json_object_set_new(o, "recovery_window_in_days",
@@ -144,7 +126,7 @@ out:
 static int secret_put_policy(const struct provider_ctx *ctx, const char *arn, json_t *want,
 			     struct cairn_err *err)
 {
-	char *policy = doc_text(json_object_get(want, "policy"));
+	char *policy = pdoc_text(json_object_get(want, "policy"));
 	json_t *in = json_pack("{s:s}", "SecretId", arn);
 	int rc;
 
@@ -180,13 +162,8 @@ static int secret_create(const struct provider_ctx *ctx, json_t *attrs, json_t *
 	arn = xstrdup(pstr_or(json_object_get(res, "ARN"), ""));
 	if (pol && !json_is_null(pol) && secret_put_policy(ctx, arn, attrs, err) != 0)
 		goto out;
-	if (secret_read(ctx, arn, attrs, out, err) != 0)
+	if (pread_back(ctx, secret_read, "CreateSecret", "secret", arn, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "CreateSecret on %s: secret '%s' not found after "
-			"creation", ctx->name, arn);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && arn && !*out)
@@ -219,12 +196,8 @@ static int secret_update(const struct provider_ctx *ctx, const char *id, json_t 
 	    ptags_sync(ctx, &TAG_API, id, json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (secret_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, secret_read, "update", "secret", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: secret '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

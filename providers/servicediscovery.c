@@ -275,13 +275,9 @@ static int ns_update(const struct provider_ctx *ctx, const char *id, json_t *old
 	    ptags_sync(ctx, &TAG_API, pstr_or(json_object_get(old, "arn"), ""),
 		       json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (ns_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, ns_read, "UpdatePrivateDnsNamespace", "namespace",
+			id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "UpdatePrivateDnsNamespace on %s: namespace '%s' "
-			"is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);
@@ -510,13 +506,8 @@ static int svc_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	    ptags_sync(ctx, &TAG_API, pstr_or(json_object_get(old, "arn"), ""),
 		       json_object_get(old, "tags"), json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (svc_read(ctx, id, NULL, out, err) != 0)
+	if (pread_after(ctx, svc_read, "UpdateService", "service", id, NULL, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "UpdateService on %s: service '%s' is gone",
-			ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

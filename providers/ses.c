@@ -101,13 +101,8 @@ static int ses_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	if (pcall_void(ctx, SVC, "VerifyEmailIdentity", in, err) != 0)
 		goto out;
 	created = 1;
-	if (ses_read(ctx, email, attrs, out, err) != 0)
+	if (pread_back(ctx, ses_read, "VerifyEmailIdentity", "identity", email, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "VerifyEmailIdentity on %s: identity '%s' not found "
-			"after creation", ctx->name, email);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)

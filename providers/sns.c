@@ -265,12 +265,8 @@ static int sns_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	    ptags_sync(ctx, &TAG_API, id, json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (sns_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, sns_read, "update", "topic", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: topic '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	free(policy);

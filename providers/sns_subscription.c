@@ -140,13 +140,9 @@ static int sub_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 		if (rc != 0)
 			return -1;
 	}
-	if (sub_read(ctx, id, NULL, out, err) != 0)
+	if (pread_after(ctx, sub_read, "SetSubscriptionAttributes", "subscription",
+			id, NULL, out, err) != 0)
 		return -1;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "SetSubscriptionAttributes on %s: subscription "
-			"'%s' is gone", ctx->name, id);
-		return -1;
-	}
 	return 0;
 }
 

@@ -187,13 +187,8 @@ static int ssm_create(const struct provider_ctx *ctx, json_t *attrs, json_t **ou
 	if (pcall_void(ctx, SVC, "PutParameter", in, err) != 0)
 		goto out;
 	created = 1;
-	if (ssm_read(ctx, name, attrs, out, err) != 0)
+	if (pread_back(ctx, ssm_read, "PutParameter", "parameter", name, attrs, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "PutParameter on %s: parameter '%s' not found "
-			"after creation", ctx->name, name);
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0 && created && !*out)
@@ -266,12 +261,8 @@ static int ssm_update(const struct provider_ctx *ctx, const char *id, json_t *ol
 	    ptags_sync(ctx, &TAG_API, id, json_object_get(old, "tags"),
 		       json_object_get(want, "tags"), err) != 0)
 		goto out;
-	if (ssm_read(ctx, id, want, out, err) != 0)
+	if (pread_after(ctx, ssm_read, "update", "parameter", id, want, out, err) != 0)
 		goto out;
-	if (!*out) {
-		err_set(err, CAIRN_ENOTFOUND, "update on %s: parameter '%s' is gone", ctx->name, id);
-		goto out;
-	}
 	rc = 0;
 out:
 	json_decref(in);

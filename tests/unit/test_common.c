@@ -376,6 +376,96 @@ static void test_tag_safe_addresses(void **state)
 	check_tag("repo[\"k@host:1/2=3\"]", "repo/k@host:1/2=3");
 }
 
+/* Documents AWS sends as strings parse; what is not JSON reads as null;
+ * a string attribute goes back as it is, other JSON compact and sorted. */
+static void test_doc_json_and_text(void **state)
+{
+	json_t *v, *o = json_pack("{s:i,s:i}", "b", 2, "a", 1), *n = json_null(),
+		*str = json_string("{ \"x\": 1 }");
+	char *t;
+
+	(void)state;
+	v = pdoc_json("{\"a\":1}");
+	assert_int_equal(json_integer_value(json_object_get(v, "a")), 1);
+	json_decref(v);
+	v = pdoc_json("not json");
+	assert_true(json_is_null(v));
+	json_decref(v);
+	assert_true(json_is_null(pdoc_json("")));
+	assert_true(json_is_null(pdoc_json(NULL)));
+	t = pdoc_text(o);
+	assert_string_equal(t, "{\"a\":1,\"b\":2}");
+	free(t);
+	t = pdoc_text(str);
+	assert_string_equal(t, "{ \"x\": 1 }");
+	free(t);
+	assert_null(pdoc_text(n));
+	assert_null(pdoc_text(NULL));
+	json_decref(o);
+	json_decref(n);
+	json_decref(str);
+}
+
+/* A read for pread_back: finds "here", fails on "broken", else nothing. */
+static int read_fake(const struct provider_ctx *ctx, const char *id, json_t *prior, json_t **out,
+		     struct cairn_err *err)
+{
+	*out = NULL;
+	if (strcmp(id, "broken") == 0) {
+		err_set(err, CAIRN_EAWS, "boom");
+		return -1;
+	}
+	if (strcmp(id, "here") == 0)
+		*out = json_pack("{s:s}", "id", id);
+	return 0;
+}
+
+/* The read-back after a create: found is success, nothing is a not
+ * found error naming the call, a failed read keeps its own error. */
+static void test_read_back(void **state)
+{
+	struct provider_ctx c = ctx_new();
+	struct cairn_err err;
+	json_t *out = NULL;
+
+	(void)state;
+	assert_int_equal(pread_back(&c, read_fake, "CreateThing", "thing", "here", NULL, &out,
+				    &err), 0);
+	assert_string_equal(pstr(out, "id"), "here");
+	json_decref(out);
+	assert_int_equal(pread_back(&c, read_fake, "CreateThing", "thing", "gone", NULL, &out,
+				    &err), -1);
+	assert_null(out);
+	assert_int_equal(err.code, CAIRN_ENOTFOUND);
+	assert_string_equal(err.msg, "CreateThing on res: thing 'gone' not found after creation");
+	assert_int_equal(pread_back(&c, read_fake, "CreateThing", "thing", "broken", NULL, &out,
+				    &err), -1);
+	assert_int_equal(err.code, CAIRN_EAWS);
+	assert_string_equal(err.msg, "boom");
+}
+
+/* The read-back after a change: nothing found is "is gone". */
+static void test_read_after(void **state)
+{
+	struct provider_ctx c = ctx_new();
+	struct cairn_err err;
+	json_t *out = NULL;
+
+	(void)state;
+	assert_int_equal(pread_after(&c, read_fake, "update", "thing", "here", NULL, &out, &err),
+			 0);
+	assert_string_equal(pstr(out, "id"), "here");
+	json_decref(out);
+	assert_int_equal(pread_after(&c, read_fake, "update", "thing", "gone", NULL, &out, &err),
+			 -1);
+	assert_null(out);
+	assert_int_equal(err.code, CAIRN_ENOTFOUND);
+	assert_string_equal(err.msg, "update on res: thing 'gone' is gone");
+	assert_int_equal(pread_after(&c, read_fake, "update", "thing", "broken", NULL, &out,
+				     &err), -1);
+	assert_string_equal(err.msg, "boom");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -392,6 +482,9 @@ int main(void)
 		cmocka_unit_test(test_tags_to_list_sorted),
 		cmocka_unit_test(test_tags_bulk_confirmed),
 		cmocka_unit_test(test_tag_safe_addresses),
+		cmocka_unit_test(test_doc_json_and_text),
+		cmocka_unit_test(test_read_back),
+		cmocka_unit_test(test_read_after),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
