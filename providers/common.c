@@ -455,17 +455,28 @@ int pcreated_partial(json_t **out, const char *id, const char *key)
 	return -1;
 }
 
+/* read(ctx, id, want, out, err); nothing found fails with code and
+ * "OPERATION on NAME: WHAT 'ID' GONE". */
+static int read_or_gone(const struct provider_ctx *ctx, pread_fn read, const char *operation,
+			const char *what, const char *id, json_t *want, int code, const char *gone,
+			json_t **out, struct cairn_err *err)
+{
+	*out = NULL;
+	if (read(ctx, id, want, out, err) != 0)
+		return -1;
+	if (*out)
+		return 0;
+	err_set(err, code, "%s on %s: %s '%s' %s", operation, ctx->name, what, id, gone);
+	return -1;
+}
+
 int pread_created(const struct provider_ctx *ctx, pread_fn read, const char *operation,
 		  const char *what, const char *id, json_t *want, const char *key, json_t **out,
 		  struct cairn_err *err)
 {
-	*out = NULL;
-	if (read(ctx, id, want, out, err) == 0) {
-		if (*out)
-			return 0;
-		err_set(err, CAIRN_EAWS, "%s on %s: %s '%s' vanished after creation", operation,
-			ctx->name, what, id);
-	}
+	if (read_or_gone(ctx, read, operation, what, id, want, CAIRN_EAWS,
+			 "vanished after creation", out, err) == 0)
+		return 0;
 	return pcreated_partial(out, id, key);
 }
 
@@ -473,25 +484,16 @@ int pread_back(const struct provider_ctx *ctx, pread_fn read, const char *operat
 	       const char *what, const char *id, json_t *want, json_t **out,
 	       struct cairn_err *err)
 {
-	if (read(ctx, id, want, out, err) != 0)
-		return -1;
-	if (*out)
-		return 0;
-	err_set(err, CAIRN_ENOTFOUND, "%s on %s: %s '%s' not found after creation", operation,
-		ctx->name, what, id);
-	return -1;
+	return read_or_gone(ctx, read, operation, what, id, want, CAIRN_ENOTFOUND,
+			    "not found after creation", out, err);
 }
 
 int pread_after(const struct provider_ctx *ctx, pread_fn read, const char *operation,
 		const char *what, const char *id, json_t *want, json_t **out,
 		struct cairn_err *err)
 {
-	if (read(ctx, id, want, out, err) != 0)
-		return -1;
-	if (*out)
-		return 0;
-	err_set(err, CAIRN_ENOTFOUND, "%s on %s: %s '%s' is gone", operation, ctx->name, what, id);
-	return -1;
+	return read_or_gone(ctx, read, operation, what, id, want, CAIRN_ENOTFOUND, "is gone",
+			    out, err);
 }
 
 int pfind_by_name(const struct provider_ctx *ctx, json_t *attrs, const char *key,
