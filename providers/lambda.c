@@ -20,7 +20,6 @@
  * is how crash adoption finds it; the statement id defaults to
  * "cairn-RESOURCE_NAME".
  */
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,8 +43,7 @@ static char *zip_base64(const char *path, struct cairn_err *err)
 		err_prefix(err, "cannot read the function's zip '%s'", path);
 		return NULL;
 	}
-	b64 = xmalloc(4 * ((len + 2) / 3) + 1);
-	EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)data, (int)len);
+	b64 = b64_encode(data, len);
 	free(data);
 	return b64;
 }
